@@ -1,0 +1,46 @@
+# Two commands set up a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_TEST := $(VENV)/.installed-test
+
+.PHONY: help run test lint migrate demo scheduler clean browser
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP_RUN): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(STAMP_TEST): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(STAMP_RUN)
+
+migrate: $(STAMP_RUN) ## create or upgrade the database schema
+	$(BIN)/flask --app wsgi pro migrate
+
+demo: migrate ## load the demo study if the database is empty
+	$(BIN)/flask --app wsgi pro demo --if-empty
+
+run: demo ## install, migrate, load the demo, serve on http://127.0.0.1:5000 (console SMS)
+	@echo "Serving on http://127.0.0.1:$(PORT)  (API docs: http://127.0.0.1:$(PORT)/api/docs)"
+	SMS_BACKEND=$${SMS_BACKEND:-console} bash .ci/serve $(PORT)
+
+browser: ## install Debian's chromium for the browser tests (needs root and apt)
+	bash .ci/install-browser
+
+test: $(STAMP_TEST) browser ## install test dependencies and run the whole suite
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP_TEST) ## ruff
+	$(BIN)/ruff check .
+
+clean: ## remove the virtual environment and local data
+	rm -rf $(VENV) instance

@@ -1,0 +1,163 @@
+"""The application factory: a short, linear list of set-up steps."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+import swagger_ui_bundle
+from flask import Flask, Response, jsonify, send_from_directory
+from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import Engine
+
+from pro_server import crypto
+from pro_server.clock import Clock, OffsetClock, SystemClock
+from pro_server.config import Settings, load_settings
+from pro_server.db import make_engine, make_session_factory
+from pro_server.errors import DomainError
+from pro_server.extensions import ProApi, csrf, limiter
+from pro_server.web import close_db_session, request_id
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    engine: Engine | None = None,
+) -> Flask:
+    settings = settings or load_settings()
+    _configure_logging(settings)
+    crypto.configure(settings.data_keys)
+    engine = engine or make_engine(settings.database_url)
+
+    app = Flask(__name__, static_folder=None, instance_path=str(settings.instance_path))
+    app.config.update(_flask_config(settings))
+    app.extensions["pro"] = {
+        "settings": settings,
+        "clock": clock or default_clock(settings),
+        "engine": engine,
+        "session_factory": make_session_factory(engine),
+    }
+    api = ProApi(app)
+    app.extensions["pro"]["api"] = api
+    csrf.init_app(app)
+    limiter.init_app(app)
+    limiter.reset()
+    _register_blueprints(app, api)
+    _register_error_handlers(app)
+    _register_request_hooks(app)
+    _register_docs_assets(app)
+    from pro_server.cli import pro_cli
+
+    app.cli.add_command(pro_cli)
+    return app
+
+
+def default_clock(settings: Settings) -> Clock:
+    if settings.is_production:
+        return SystemClock()
+    return OffsetClock(settings.instance_path / "clock_offset")
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("alembic.runtime.plugins", "flask-limiter"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _flask_config(settings: Settings) -> dict[str, Any]:
+    return {
+        "SECRET_KEY": settings.secret_key,
+        "MAX_CONTENT_LENGTH": settings.max_body_bytes,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": settings.secure_cookies,
+        "SESSION_COOKIE_NAME": "pro_session",
+        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_SSL_STRICT": settings.secure_cookies,
+        "RATELIMIT_STORAGE_URI": settings.ratelimit_storage_uri,
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "API_TITLE": "ePRO platform API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
+        "API_SPEC_OPTIONS": {
+            "components": {
+                "securitySchemes": {
+                    "staffSession": {"type": "apiKey", "in": "cookie", "name": "pro_session"},
+                    "edcBearer": {"type": "http", "scheme": "bearer"},
+                }
+            }
+        },
+    }
+
+
+def _register_blueprints(app: Flask, api: ProApi) -> None:
+    """Every feature's blueprint, in one explicit list."""
+    from pro_server.participants.routes import blp as participants_blp
+    from pro_server.staff.routes import blp as staff_blp
+
+    for blp in (staff_blp, participants_blp):
+        api.register_blueprint(blp)
+
+
+def error_body(status: int, message: str, errors: Any = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": status, "status": HTTPStatus(status).phrase, "message": message}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError) -> tuple[Response, int]:
+        return jsonify(error_body(exc.status, exc.message, exc.errors)), exc.status
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError) -> tuple[Response, int]:
+        message = f"CSRF check failed: {exc.description} Send the token from GET /api/v1/auth/csrf"
+        return jsonify(error_body(400, message)), 400
+
+    @app.errorhandler(RateLimitExceeded)
+    def _rate_limited(exc: RateLimitExceeded) -> tuple[Response, int]:
+        return jsonify(error_body(429, f"Too many attempts; limit is {exc.description}")), 429
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[Response, int]:
+        from werkzeug.exceptions import HTTPException
+
+        if isinstance(exc, HTTPException):
+            message = exc.description or HTTPStatus(exc.code or 500).phrase
+            return jsonify(error_body(exc.code or 500, message)), exc.code or 500
+        log.exception("unhandled error in request %s", request_id())
+        return jsonify(error_body(500, f"Internal error; request id {request_id()}")), 500
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers["X-Request-ID"] = request_id()
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    app.teardown_appcontext(close_db_session)
+
+
+def _register_docs_assets(app: Flask) -> None:
+    """Swagger UI's files come from the installed swagger-ui-bundle package, not a CDN."""
+
+    @app.get("/api/docs/assets/<path:filename>")
+    def swagger_assets(filename: str) -> Response:
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)

@@ -1,0 +1,170 @@
+"""Every setting the service reads, from environment variables, in one place.
+
+The README's configuration table documents each variable below. A development
+configuration may generate its secrets and keep them under `instance/` (with a warning);
+a production configuration refuses to start without real ones.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+log = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ("development", "production", "test")
+SMS_BACKENDS = ("console", "twilio")
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says which variable and why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    database_url: str = ""
+    secret_key: str = ""
+    data_keys: tuple[str, ...] = ()
+    public_base_url: str = "http://127.0.0.1:5000"
+    instance_path: Path = REPO_ROOT / "instance"
+    sms_backend: str = "console"
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_messaging_service_sid: str = ""
+    twilio_from_number: str = ""
+    twilio_api_base_url: str = ""
+    twilio_timeout_seconds: float = 10.0
+    ratelimit_storage_uri: str = "memory://"
+    login_rate_limit: str = "5 per minute"
+    max_body_bytes: int = 256 * 1024
+    participant_link_ttl_days: int = 60
+    submit_grace_hours: int = 12
+    log_level: str = "INFO"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_base_url.startswith("https://")
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _float(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Read the settings from `environ` (default: the process environment)."""
+    env_vars = os.environ if environ is None else environ
+    env = env_vars.get("PRO_ENV", "development")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"PRO_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+    instance_path = Path(env_vars.get("PRO_INSTANCE_PATH", str(REPO_ROOT / "instance")))
+    sms_backend = env_vars.get("SMS_BACKEND", "console")
+    if sms_backend not in SMS_BACKENDS:
+        raise ConfigError(f"SMS_BACKEND must be one of {', '.join(SMS_BACKENDS)}")
+    keys = tuple(k.strip() for k in env_vars.get("PRO_DATA_KEYS", "").split(",") if k.strip())
+    settings = Settings(
+        env=env,
+        database_url=env_vars.get("DATABASE_URL", f"sqlite:///{instance_path / 'pro.db'}"),
+        secret_key=env_vars.get("SECRET_KEY", ""),
+        data_keys=keys,
+        public_base_url=env_vars.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        instance_path=instance_path,
+        sms_backend=sms_backend,
+        twilio_account_sid=env_vars.get("TWILIO_ACCOUNT_SID", ""),
+        twilio_auth_token=env_vars.get("TWILIO_AUTH_TOKEN", ""),
+        twilio_messaging_service_sid=env_vars.get("TWILIO_MESSAGING_SERVICE_SID", ""),
+        twilio_from_number=env_vars.get("TWILIO_FROM_NUMBER", ""),
+        twilio_api_base_url=env_vars.get("TWILIO_API_BASE_URL", ""),
+        twilio_timeout_seconds=_float(env_vars, "TWILIO_TIMEOUT_SECONDS", 10.0),
+        ratelimit_storage_uri=env_vars.get("RATELIMIT_STORAGE_URI", "memory://"),
+        login_rate_limit=env_vars.get("LOGIN_RATE_LIMIT", "5 per minute"),
+        max_body_bytes=_int(env_vars, "MAX_BODY_BYTES", 256 * 1024),
+        participant_link_ttl_days=_int(env_vars, "PARTICIPANT_LINK_TTL_DAYS", 60),
+        submit_grace_hours=_int(env_vars, "SUBMIT_GRACE_HOURS", 12),
+        log_level=env_vars.get("LOG_LEVEL", "INFO"),
+    )
+    settings = replace(settings, **overrides)  # type: ignore[arg-type]
+    return _complete_secrets(settings)
+
+
+def _complete_secrets(settings: Settings) -> Settings:
+    """Refuse missing secrets in production; elsewhere generate and keep dev ones."""
+    missing = [
+        name
+        for name, value in (
+            ("SECRET_KEY", settings.secret_key),
+            ("PRO_DATA_KEYS", settings.data_keys),
+        )
+        if not value
+    ]
+    if settings.is_production:
+        if missing:
+            raise ConfigError(f"production needs {', '.join(missing)} set in the environment")
+        if settings.sms_backend == "twilio" and not settings.twilio_auth_token:
+            raise ConfigError(
+                "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
+            )
+        if settings.twilio_api_base_url:
+            raise ConfigError("TWILIO_API_BASE_URL (the fake Twilio) is refused in production")
+    for key in settings.data_keys:
+        try:
+            Fernet(key.encode())
+        except ValueError as exc:
+            message = "PRO_DATA_KEYS must be Fernet keys (urlsafe base64, 32 bytes)"
+            raise ConfigError(message) from exc
+    if not missing:
+        return settings
+    stored = _dev_secrets(settings.instance_path)
+    log.warning(
+        "Using development secrets generated in %s for %s; never use them in production",
+        settings.instance_path / "dev-secrets.json",
+        ", ".join(missing),
+    )
+    return replace(
+        settings,
+        secret_key=settings.secret_key or stored["SECRET_KEY"],
+        data_keys=settings.data_keys or (stored["PRO_DATA_KEYS"],),
+    )
+
+
+def _dev_secrets(instance_path: Path) -> dict[str, str]:
+    path = instance_path / "dev-secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    instance_path.mkdir(parents=True, exist_ok=True)
+    stored = {
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "PRO_DATA_KEYS": Fernet.generate_key().decode(),
+    }
+    path.write_text(json.dumps(stored))
+    path.chmod(0o600)
+    return stored

@@ -1,0 +1,95 @@
+"""Demo data so a newcomer sees something real: the first trial, two sites, staff, participants.
+
+All phone numbers are fictional (the 555-01xx range); every change goes through the
+services, so the demo also fills the audit trail.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from pro_server.context import Actor, ServiceContext
+from pro_server.participants import services as participants
+from pro_server.participants.models import ParticipantStatus
+from pro_server.staff.models import Role
+from pro_server.staff.services import create_staff_user
+from pro_server.studies.services import create_site, create_study
+
+STUDY = {
+    "code": "RES001-DMPM-02",
+    "name": "ULSC in dermatomyositis and polymyositis (phase 2/3, crossover)",
+    "registry_id": "NCT07160205",
+    "default_timezone": "America/New_York",
+    "program_name": "Myositis PRO study",
+}
+SITES = [
+    {"code": "GNV", "name": "Gainesville (VA medical center)", "timezone": "America/New_York",
+     "contact_phone": "+13525550100"},
+    {"code": "MIA", "name": "Miami", "timezone": "America/New_York",
+     "contact_phone": "+13055550100"},
+]
+STAFF = [
+    ("admin@example.org", "Ada Admin", Role.admin, []),
+    ("coordinator.gnv@example.org", "Gina Coordinator", Role.coordinator, ["GNV"]),
+    ("coordinator.mia@example.org", "Mateo Coordinator", Role.coordinator, ["MIA"]),
+    ("investigator@example.org", "Ines Investigator", Role.investigator, ["GNV", "MIA"]),
+    ("monitor@example.org", "Max Monitor", Role.monitor, ["GNV", "MIA"]),
+]
+# (subject key, site, language, status, days since enrolment)
+PARTICIPANTS = [
+    ("GNV-001", "GNV", "en", ParticipantStatus.enrolled, 200),
+    ("GNV-002", "GNV", "es", ParticipantStatus.enrolled, 120),
+    ("GNV-003", "GNV", "en", ParticipantStatus.enrolled, 40),
+    ("GNV-004", "GNV", "en", ParticipantStatus.enrolled, 10),
+    ("GNV-005", "GNV", "es", ParticipantStatus.screening, 0),
+    ("GNV-006", "GNV", "en", ParticipantStatus.withdrawn, 90),
+    ("MIA-001", "MIA", "es", ParticipantStatus.enrolled, 180),
+    ("MIA-002", "MIA", "en", ParticipantStatus.enrolled, 95),
+    ("MIA-003", "MIA", "es", ParticipantStatus.enrolled, 35),
+    ("MIA-004", "MIA", "en", ParticipantStatus.enrolled, 6),
+    ("MIA-005", "MIA", "es", ParticipantStatus.completed, 760),
+    ("MIA-006", "MIA", "en", ParticipantStatus.screening, 0),
+]
+
+
+@dataclass(frozen=True)
+class DemoCredentials:
+    email: str
+    role: str
+    password: str
+
+
+def load_demo(ctx: ServiceContext) -> list[DemoCredentials]:
+    study = create_study(ctx, **STUDY)
+    sites = {s["code"]: create_site(ctx, study, **s) for s in SITES}
+    credentials = []
+    for email, name, role, site_codes in STAFF:
+        password = secrets.token_urlsafe(12)
+        create_staff_user(ctx, email=email, name=name, password=password, role=role,
+                          sites=[sites[c] for c in site_codes])
+        credentials.append(DemoCredentials(email, role.value, password))
+    for n, (key, site_code, lang, status, days_ago) in enumerate(PARTICIPANTS, start=1):
+        site = sites[site_code]
+        enrolled_on = (ctx.now() - timedelta(days=days_ago)).date()
+        p = participants.enrol(ctx, study, site, {
+            "subject_key": key,
+            "status": ParticipantStatus.enrolled if status is not ParticipantStatus.screening
+            else status,
+            "language": lang,
+            "timezone": site.timezone,
+            "phone": f"+1{site.contact_phone[2:5]}55501{n + 10:02d}",
+            "email": None,
+            "sms_consent": {"given": True, "source": "demo: consent form signed at site visit"},
+            "enrolled_on": enrolled_on if status is not ParticipantStatus.screening else None,
+        })
+        if status is ParticipantStatus.withdrawn:
+            participants.withdraw(ctx, p, "Demo: moved out of state")
+        elif status is ParticipantStatus.completed:
+            participants.update(ctx, p, {"status": ParticipantStatus.completed,
+                                         "reason": "Demo: completed 25 months of follow-up"})
+    return credentials
+
+
+DEMO_ACTOR = Actor.system("demo")

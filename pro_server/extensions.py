@@ -1,0 +1,25 @@
+"""Flask extensions, created bare and bound to the app in create_app()."""
+
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_smorest import Api
+from flask_wtf.csrf import CSRFProtect
+
+
+class ProApi(Api):
+    """flask-smorest's Api with one error shape: every error has code, status and message."""
+
+    def handle_http_exception(self, error):  # type: ignore[no-untyped-def]
+        payload, code, headers = super().handle_http_exception(error)
+        if "message" not in payload:
+            errors = payload.get("errors") or {}
+            fields = sorted({name for located in errors.values() if isinstance(located, dict)
+                             for name in located})
+            payload["message"] = (
+                f"Invalid value for {', '.join(fields)}" if fields
+                else (error.description or payload.get("status", "Error"))
+            )
+        return payload, code, headers
+
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)

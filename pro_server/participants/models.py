@@ -1,0 +1,53 @@
+"""Participants: identity within a study, contact data (encrypted) and consent."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pro_server.crypto import EncryptedText
+from pro_server.db import Base
+from pro_server.studies.models import Site, Study
+
+
+class ParticipantStatus(enum.StrEnum):
+    screening = "screening"
+    enrolled = "enrolled"
+    withdrawn = "withdrawn"
+    completed = "completed"
+
+
+class Participant(Base):
+    __tablename__ = "participant"
+    __table_args__ = (UniqueConstraint("study_id", "subject_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    subject_key: Mapped[str] = mapped_column(String(40))
+    status: Mapped[ParticipantStatus] = mapped_column(
+        Enum(ParticipantStatus, native_enum=False, length=20, validate_strings=True)
+    )
+    language: Mapped[str] = mapped_column(String(8))
+    timezone: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(EncryptedText())
+    phone_lookup: Mapped[str | None] = mapped_column(String(64), index=True)
+    email: Mapped[str | None] = mapped_column(EncryptedText())
+    sms_consent: Mapped[bool] = mapped_column(default=False)
+    sms_consent_at: Mapped[datetime | None]
+    sms_consent_source: Mapped[str | None] = mapped_column(String(200))
+    sms_opted_out_at: Mapped[datetime | None]
+    phone_flag: Mapped[str | None] = mapped_column(String(40))
+    reminder_time: Mapped[str] = mapped_column(String(5), default="10:00")
+    enrolled_on: Mapped[date | None]
+    protocol_version: Mapped[str | None] = mapped_column(String(20))
+    withdrawn_at: Mapped[datetime | None]
+    withdrawal_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    study: Mapped[Study] = relationship()
+    site: Mapped[Site] = relationship()

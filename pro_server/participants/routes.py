@@ -1,0 +1,114 @@
+"""Participant management for staff: enrol, list, read, update, withdraw."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import func, select
+
+from pro_server.access import policy
+from pro_server.errors import InvalidInput, NotFound
+from pro_server.participants import services
+from pro_server.participants.models import Participant
+from pro_server.participants.schemas import (
+    EnrolSchema,
+    ListArgsSchema,
+    ParticipantSchema,
+    UpdateSchema,
+    WithdrawSchema,
+)
+from pro_server.staff.models import StaffUser
+from pro_server.studies.models import Site
+from pro_server.studies.services import get_study, site_by_code
+from pro_server.web import current_staff, db_session, staff_actor, unit_of_work
+
+blp = Blueprint(
+    "participants", __name__, url_prefix="/api/v1/participants",
+    description="Participants, scoped to the caller's sites",
+)
+
+
+def load_participant(user: StaffUser, participant_id: int, *, write: bool = False) -> Participant:
+    """The participant if the user may see it (and change it, with write=True); else 404/403."""
+    p = db_session().get(Participant, participant_id)
+    if p is None:
+        raise NotFound("Participant not found")
+    policy.check_site(user, p.site_id, write=write)
+    return p
+
+
+def dump(user: StaffUser, p: Participant) -> dict:
+    return services.public_view(p, show_contact=policy.can_write_site(user, p.site_id))
+
+
+@blp.route("")
+class Participants(MethodView):
+    @blp.arguments(ListArgsSchema, location="query")
+    @blp.response(200, ParticipantSchema(many=True))
+    @blp.paginate()
+    def get(self, args, pagination_parameters):
+        """Participants of the sites the caller may read (filters: site, status)."""
+        user = current_staff()
+        site_ids = policy.readable_site_ids(user)
+        query = select(Participant).where(Participant.site_id.in_(site_ids))
+        if "study" in args:
+            query = query.where(Participant.study_id == get_study(db_session(), args["study"]).id)
+        if "site" in args:
+            query = query.join(Participant.site).where(Site.code == args["site"])
+        if "status" in args:
+            query = query.where(Participant.status == args["status"])
+        session = db_session()
+        pagination_parameters.item_count = session.scalar(
+            select(func.count()).select_from(query.subquery())
+        )
+        rows = session.scalars(
+            query.order_by(Participant.subject_key)
+            .offset(pagination_parameters.first_item)
+            .limit(pagination_parameters.page_size)
+        )
+        return [dump(user, p) for p in rows]
+
+    @blp.arguments(EnrolSchema)
+    @blp.response(201, ParticipantSchema)
+    def post(self, body):
+        """Enrol a participant at one of the caller's sites."""
+        user = current_staff()
+        policy.require(user, policy.Capability.write_participants)
+        session = db_session()
+        study = get_study(session, body.pop("study_code", None))
+        site = site_by_code(session, study, body.pop("site_code"))
+        if not policy.can_write_site(user, site.id):
+            raise InvalidInput.field("site_code", f"Unknown site {site.code!r} in {study.code}")
+        with unit_of_work(staff_actor(user)) as ctx:
+            p = services.enrol(ctx, study, site, body)
+        return dump(user, p)
+
+
+@blp.route("/<int:participant_id>")
+class ParticipantById(MethodView):
+    @blp.response(200, ParticipantSchema)
+    def get(self, participant_id):
+        """One participant."""
+        user = current_staff()
+        return dump(user, load_participant(user, participant_id))
+
+    @blp.arguments(UpdateSchema)
+    @blp.response(200, ParticipantSchema)
+    def patch(self, body, participant_id):
+        """Change contact data, language, time zone, reminder time, consent or status."""
+        user = current_staff()
+        p = load_participant(user, participant_id, write=True)
+        with unit_of_work(staff_actor(user)) as ctx:
+            services.update(ctx, p, body)
+        return dump(user, p)
+
+
+@blp.route("/<int:participant_id>/withdraw")
+class Withdraw(MethodView):
+    @blp.arguments(WithdrawSchema)
+    @blp.response(200, ParticipantSchema)
+    def post(self, body, participant_id):
+        """Withdraw a participant (reason required); stops their surveys and messages."""
+        user = current_staff()
+        p = load_participant(user, participant_id, write=True)
+        with unit_of_work(staff_actor(user)) as ctx:
+            services.withdraw(ctx, p, body["reason"])
+        return dump(user, p)

@@ -1,0 +1,175 @@
+"""Enrolment and changes to a participant, each audited in the same transaction.
+
+Personal contact data never enters the audit trail in clear: the trail records that the
+phone or email was set, changed or removed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from pro_server import crypto
+from pro_server.audit.services import changes, record
+from pro_server.context import ServiceContext
+from pro_server.errors import Conflict, InvalidInput
+from pro_server.participants.models import Participant, ParticipantStatus
+from pro_server.studies.models import Site, Study
+from pro_server.validation import mask_phone
+
+log = logging.getLogger(__name__)
+
+# Features that must react to a withdrawal (cancel assessments, messages) register here.
+WITHDRAWAL_HOOKS: list[Callable[[ServiceContext, Participant], None]] = []
+ENROLMENT_HOOKS: list[Callable[[ServiceContext, Participant], None]] = []
+UPDATE_HOOKS: list[Callable[[ServiceContext, Participant, set[str]], None]] = []
+
+
+def audit_view(p: Participant) -> dict[str, Any]:
+    """What the audit trail may hold about a participant: no contact data in clear."""
+    return {
+        "subject_key": p.subject_key,
+        "site": p.site.code if p.site else None,
+        "status": p.status.value,
+        "language": p.language,
+        "timezone": p.timezone,
+        "phone": "set" if p.phone else None,
+        "phone_ref": crypto.lookup_hash(p.phone)[:12] if p.phone else None,
+        "email": "set" if p.email else None,
+        "email_ref": crypto.lookup_hash(p.email.lower())[:12] if p.email else None,
+        "sms_consent": p.sms_consent,
+        "sms_consent_source": p.sms_consent_source,
+        "reminder_time": p.reminder_time,
+        "protocol_version": p.protocol_version,
+    }
+
+
+def public_view(p: Participant, *, show_contact: bool) -> dict[str, Any]:
+    data = {c: getattr(p, c) for c in (
+        "id", "subject_key", "study", "site", "status", "language", "timezone", "sms_consent",
+        "sms_consent_at", "sms_consent_source", "sms_opted_out_at", "phone_flag", "reminder_time",
+        "enrolled_on", "withdrawn_at", "withdrawal_reason", "protocol_version", "created_at",
+        "updated_at",
+    )}
+    data["phone_masked"] = mask_phone(p.phone)
+    data["has_email"] = bool(p.email)
+    if show_contact:
+        data["phone"] = p.phone
+        data["email"] = p.email
+    return data
+
+
+def _set_phone(p: Participant, phone: str | None) -> None:
+    p.phone = phone
+    p.phone_lookup = crypto.lookup_hash(phone) if phone else None
+    p.phone_flag = None
+
+
+def _set_consent(ctx: ServiceContext, p: Participant, consent: dict[str, Any] | None) -> None:
+    if consent is None:
+        return
+    p.sms_consent = consent["given"]
+    p.sms_consent_at = ctx.now() if consent["given"] else None
+    p.sms_consent_source = consent.get("source")
+    if consent["given"]:
+        p.sms_opted_out_at = None
+
+
+def enrol(ctx: ServiceContext, study: Study, site: Site, data: dict[str, Any]) -> Participant:
+    now = ctx.now()
+    exists = ctx.session.scalar(
+        select(Participant.id).where(
+            Participant.study_id == study.id, Participant.subject_key == data["subject_key"]
+        )
+    )
+    if exists:
+        raise Conflict(f"Subject key {data['subject_key']} is already used in {study.code}")
+    enrolled_on = data.get("enrolled_on") or now.astimezone(ZoneInfo(data["timezone"])).date()
+    p = Participant(
+        study=study,
+        site=site,
+        subject_key=data["subject_key"],
+        status=data["status"],
+        language=data["language"],
+        timezone=data["timezone"],
+        email=data.get("email"),
+        reminder_time=data.get("reminder_time") or "10:00",
+        enrolled_on=enrolled_on if data["status"] is ParticipantStatus.enrolled else None,
+        protocol_version=study.protocol_version,
+        created_at=now,
+        updated_at=now,
+    )
+    _set_phone(p, data.get("phone"))
+    _set_consent(ctx, p, data.get("sms_consent"))
+    ctx.session.add(p)
+    try:
+        ctx.session.flush()
+    except IntegrityError as exc:  # a concurrent enrolment took the key first
+        raise Conflict(f"Subject key {data['subject_key']} is already used") from exc
+    record(ctx, "participant.enrol", "participant", p.id, after=audit_view(p),
+           study_id=study.id, site_id=site.id)
+    log.info("enrolled participant id=%s subject=%s site=%s language=%s sms_consent=%s",
+             p.id, p.subject_key, site.code, p.language, p.sms_consent)
+    for hook in ENROLMENT_HOOKS:
+        hook(ctx, p)
+    return p
+
+
+def update(ctx: ServiceContext, p: Participant, data: dict[str, Any]) -> Participant:
+    if p.status is ParticipantStatus.withdrawn:
+        raise Conflict("A withdrawn participant cannot be changed")
+    before = audit_view(p)
+    reason = data.pop("reason", None)
+    changed: set[str] = set()
+    if "phone" in data and data["phone"] != p.phone:
+        _set_phone(p, data["phone"])
+        changed.add("phone")
+    if "sms_consent" in data:
+        _set_consent(ctx, p, data["sms_consent"])
+        changed.add("sms_consent")
+    if p.sms_consent and not p.phone:
+        raise InvalidInput.field("phone", "SMS consent needs a phone number")
+    for name in ("email", "language", "timezone", "reminder_time"):
+        if name in data and getattr(p, name) != data[name]:
+            setattr(p, name, data[name])
+            changed.add(name)
+    if "status" in data and data["status"] is not p.status:
+        if data["status"] is ParticipantStatus.enrolled and p.enrolled_on is None:
+            p.enrolled_on = ctx.now().astimezone(ZoneInfo(p.timezone)).date()
+        p.status = data["status"]
+        changed.add("status")
+    if not changed:
+        return p
+    p.updated_at = ctx.now()
+    old, new = changes(before, audit_view(p))
+    record(ctx, "participant.update", "participant", p.id, before=old, after=new, reason=reason,
+           study_id=p.study_id, site_id=p.site_id)
+    log.info("updated participant id=%s fields=%s", p.id, ",".join(sorted(changed)))
+    for hook in UPDATE_HOOKS:
+        hook(ctx, p, changed)
+    return p
+
+
+def withdraw(ctx: ServiceContext, p: Participant, reason: str) -> Participant:
+    if p.status is ParticipantStatus.withdrawn:
+        raise Conflict("The participant is already withdrawn")
+    before = audit_view(p)
+    p.status = ParticipantStatus.withdrawn
+    p.withdrawn_at = ctx.now()
+    p.withdrawal_reason = reason
+    p.updated_at = ctx.now()
+    record(ctx, "participant.withdraw", "participant", p.id, before=before, after=audit_view(p),
+           reason=reason, study_id=p.study_id, site_id=p.site_id)
+    for hook in WITHDRAWAL_HOOKS:
+        hook(ctx, p)
+    return p
+
+
+def local_today(ctx: ServiceContext, p: Participant) -> date:
+    return ctx.now().astimezone(ZoneInfo(p.timezone)).date()

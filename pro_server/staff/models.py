@@ -1,0 +1,49 @@
+"""Staff users and the sites they belong to."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Column, Enum, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pro_server.db import Base
+from pro_server.studies.models import Site
+
+
+class Role(enum.StrEnum):
+    admin = "admin"
+    coordinator = "coordinator"
+    investigator = "investigator"
+    monitor = "monitor"
+
+
+staff_site = Table(
+    "staff_site",
+    Base.metadata,
+    Column("staff_user_id", ForeignKey("staff_user.id"), primary_key=True),
+    Column("site_id", ForeignKey("site.id"), primary_key=True),
+)
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=20, validate_strings=True)
+    )
+    active: Mapped[bool] = mapped_column(default=True)
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+
+    sites: Mapped[list[Site]] = relationship(secondary=staff_site, order_by="Site.code")
+
+    @property
+    def site_ids(self) -> set[int]:
+        return {site.id for site in self.sites}

@@ -1,0 +1,40 @@
+"""Studies and their sites."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pro_server.db import Base
+
+
+class Study(Base):
+    __tablename__ = "study"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    registry_id: Mapped[str | None] = mapped_column(String(40))
+    default_timezone: Mapped[str] = mapped_column(String(64))
+    protocol_version: Mapped[str] = mapped_column(String(20))
+    program_name: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+
+    sites: Mapped[list[Site]] = relationship(back_populates="study", order_by="Site.code")
+
+
+class Site(Base):
+    __tablename__ = "site"
+    __table_args__ = (UniqueConstraint("study_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+
+    study: Mapped[Study] = relationship(back_populates="sites")

@@ -1,0 +1,68 @@
+"""Looking up studies and sites."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pro_server.audit.services import record
+from pro_server.context import ServiceContext
+from pro_server.errors import InvalidInput, NotFound
+from pro_server.studies.models import Site, Study
+from pro_server.validation import is_timezone
+
+# Until the protocol registry exists, new studies follow this protocol version.
+DEFAULT_PROTOCOL_VERSION = "2"
+
+
+def get_study(session: Session, code: str | None = None) -> Study:
+    """The study with this code; without a code, the only study (or the first by code)."""
+    query = select(Study).order_by(Study.code)
+    if code:
+        query = query.where(Study.code == code)
+    study = session.scalars(query.limit(1)).first()
+    if study is None:
+        raise NotFound(f"Study {code} not found" if code else "No study is set up yet")
+    return study
+
+
+def site_by_code(session: Session, study: Study, code: str, *, field: str = "site_code") -> Site:
+    site = session.scalar(select(Site).where(Site.study_id == study.id, Site.code == code))
+    if site is None:
+        raise InvalidInput.field(field, f"Unknown site {code!r} in {study.code}")
+    return site
+
+
+def create_study(
+    ctx: ServiceContext, *, code: str, name: str, registry_id: str | None, default_timezone: str,
+    program_name: str, protocol_version: str | None = None,
+) -> Study:
+    if not is_timezone(default_timezone):
+        raise InvalidInput.field("default_timezone", f"{default_timezone!r} is not an IANA zone")
+    study = Study(
+        code=code, name=name, registry_id=registry_id, default_timezone=default_timezone,
+        program_name=program_name, protocol_version=protocol_version or DEFAULT_PROTOCOL_VERSION,
+        created_at=ctx.now(),
+    )
+    ctx.session.add(study)
+    ctx.session.flush()
+    record(ctx, "study.create", "study", study.id, after={
+        "code": code, "name": name, "registry_id": registry_id, "timezone": default_timezone,
+        "protocol_version": study.protocol_version}, study_id=study.id)
+    return study
+
+
+def create_site(
+    ctx: ServiceContext, study: Study, *, code: str, name: str, timezone: str,
+    contact_phone: str | None = None,
+) -> Site:
+    if not is_timezone(timezone):
+        raise InvalidInput.field("timezone", f"{timezone!r} is not an IANA zone")
+    site = Site(study=study, code=code, name=name, timezone=timezone, contact_phone=contact_phone,
+                created_at=ctx.now())
+    ctx.session.add(site)
+    ctx.session.flush()
+    record(ctx, "site.create", "site", site.id, after={
+        "code": code, "name": name, "timezone": timezone, "contact_phone": contact_phone},
+        study_id=study.id, site_id=site.id)
+    return site

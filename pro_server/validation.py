@@ -1,0 +1,66 @@
+"""Field validators shared by every feature's schemas (time zones, phone numbers, local times)."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from functools import cache
+
+import phonenumbers
+from marshmallow import ValidationError, fields
+
+LANGUAGES = ("en", "es")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def is_timezone(name: str) -> bool:
+    return name in _zones()
+
+
+def validate_timezone(name: str) -> None:
+    if not is_timezone(name):
+        raise ValidationError(f"'{name}' is not an IANA time zone name (e.g. America/New_York)")
+
+
+def normalise_phone(raw: str) -> str:
+    """The E.164 form of a valid phone number, or ValidationError with the reason."""
+    if not raw.startswith("+"):
+        raise ValidationError("Phone numbers must be in E.164 form, e.g. +13525550123")
+    try:
+        number = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(f"Not a phone number: {exc}") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError("Not a valid phone number for its country")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask_phone(e164: str | None) -> str | None:
+    return None if not e164 else f"{'*' * (len(e164) - 4)}{e164[-4:]}"
+
+
+class TimeZone(fields.String):
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(validate=validate_timezone, **kwargs)  # type: ignore[arg-type]
+
+
+class Phone(fields.String):
+    """A phone number given in E.164; loads to its normalised E.164 form."""
+
+    def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]
+        return normalise_phone(super()._deserialize(value, attr, data, **kwargs))
+
+
+class LocalTime(fields.String):
+    """A local wall-clock time as HH:MM."""
+
+    def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not _HHMM.match(text):
+            raise ValidationError("Use 24-hour HH:MM, e.g. 10:00")
+        return text

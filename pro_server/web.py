@@ -1,0 +1,90 @@
+"""Flask glue shared by every feature's routes: the request's DB session, its service
+context, the signed-in staff user, and the one transaction boundary per request."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import current_app, g, request, session
+from sqlalchemy.orm import Session
+
+from pro_server.clock import Clock
+from pro_server.config import Settings
+from pro_server.context import Actor, ServiceContext
+from pro_server.errors import Unauthorized
+from pro_server.staff.models import StaffUser
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def settings() -> Settings:
+    return current_app.extensions["pro"]["settings"]
+
+
+def clock() -> Clock:
+    return current_app.extensions["pro"]["clock"]
+
+
+def db_session() -> Session:
+    if "db" not in g:
+        g.db = current_app.extensions["pro"]["session_factory"]()
+    return g.db
+
+
+def request_id() -> str:
+    if "request_id" not in g:
+        supplied = request.headers.get("X-Request-ID", "")
+        g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+    return g.request_id
+
+
+def close_db_session(_exc: BaseException | None = None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.rollback()
+        db.close()
+
+
+def current_staff(optional: bool = False) -> StaffUser | None:
+    """The signed-in staff user, or 401 (a stale session after logout elsewhere counts as none)."""
+    if "staff_user" in g:
+        return g.staff_user
+    data = session.get("staff")
+    user = None
+    if isinstance(data, dict):
+        user = db_session().get(StaffUser, data.get("id"))
+        if user is None or not user.active or user.session_version != data.get("v"):
+            user = None
+    if user is None and not optional:
+        raise Unauthorized("Sign in as staff first")
+    g.staff_user = user
+    return user
+
+
+def staff_actor(user: StaffUser) -> Actor:
+    return Actor(type="staff", id=str(user.id), label=f"{user.email} ({user.role.value})")
+
+
+def context(actor: Actor) -> ServiceContext:
+    return ServiceContext(
+        session=db_session(),
+        clock=clock(),
+        actor=actor,
+        settings=settings(),
+        request_id=request_id(),
+    )
+
+
+@contextmanager
+def unit_of_work(actor: Actor) -> Iterator[ServiceContext]:
+    """One transaction: commit when the block ends normally, roll back otherwise."""
+    ctx = context(actor)
+    try:
+        yield ctx
+        ctx.session.commit()
+    except BaseException:
+        ctx.session.rollback()
+        raise

@@ -1,0 +1,150 @@
+"""Shared fixtures: every database test runs on SQLite and, when TEST_POSTGRES_URL is set,
+again on PostgreSQL. The schema is always built by the Alembic migrations."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from pro_server.clock import FixedClock
+from pro_server.config import Settings
+from pro_server.db import make_engine
+from pro_server.migrate import upgrade
+from pro_server.models import Base
+from pro_server.staff import passwords
+from tests.helpers import StaffClient
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+TEST_DATA_KEY = "p3bPZ3rM2Dcv6nW8gYhRk5rj2oGkzV9i-kYx7x4sN0E="
+START = datetime(2026, 3, 1, 15, 0, tzinfo=UTC)
+
+passwords.use_fast_test_profile()
+
+
+@dataclass
+class TestDatabase:
+    backend: str
+    url: str
+    template: Path | None = None
+
+    def fresh_engine(self, workdir: Path) -> Engine:
+        if self.backend == "sqlite":
+            target = workdir / "test.db"
+            shutil.copyfile(self.template, target)
+            return make_engine(f"sqlite:///{target}")
+        engine = make_engine(self.url)
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        return engine
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[TestDatabase]:
+    if request.param == "sqlite":
+        template = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+        engine = make_engine(f"sqlite:///{template}")
+        upgrade(engine)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+        yield TestDatabase("sqlite", f"sqlite:///{template}", template)
+        return
+    # One throw-away database per test run, so parallel runs never meet.
+    name = f"pro_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield TestDatabase("postgresql", url)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def engine(database: TestDatabase, tmp_path: Path) -> Iterator[Engine]:
+    engine = database.fresh_engine(tmp_path)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database: TestDatabase) -> Settings:
+    return Settings(
+        env="test",
+        database_url=database.url,
+        secret_key="test-secret-key-not-for-production",
+        data_keys=(TEST_DATA_KEY,),
+        instance_path=tmp_path / "instance",
+        public_base_url="http://127.0.0.1:5000",
+        login_rate_limit="5 per minute",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FixedClock, engine: Engine):
+    from pro_server import create_app
+
+    app = create_app(settings, clock=clock, engine=engine)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def ctx_factory(app):
+    """Service contexts outside a request, for arranging data through the real services."""
+    from pro_server.context import Actor, ServiceContext
+
+    pro = app.extensions["pro"]
+    sessions = []
+
+    def make(actor: Actor | None = None) -> ServiceContext:
+        session = pro["session_factory"]()
+        sessions.append(session)
+        return ServiceContext(session=session, clock=pro["clock"],
+                              actor=actor or Actor.system("test"), settings=pro["settings"])
+
+    yield make
+    for session in sessions:
+        session.close()
+
+
+@pytest.fixture
+def demo(ctx_factory) -> dict[str, str]:
+    """The demo study; returns staff passwords by email."""
+    from pro_server.demo import load_demo
+
+    ctx = ctx_factory()
+    credentials = load_demo(ctx)
+    ctx.session.commit()
+    return {c.email: c.password for c in credentials}
+
+
+@pytest.fixture
+def staff_client(app, demo):
+    """`staff_client("coordinator.gnv@example.org")` gives a signed-in client."""
+
+    def make(email: str) -> StaffClient:
+        return StaffClient.login(app.test_client(), email, demo[email])
+
+    return make

@@ -1,0 +1,77 @@
+"""Configuration, OpenAPI docs served offline, migrations matching the models, the demo CLI."""
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from pro_server.config import ConfigError, load_settings
+from pro_server.models import Base
+
+
+def test_production_refuses_to_start_without_real_secrets(tmp_path):
+    with pytest.raises(ConfigError, match="SECRET_KEY, PRO_DATA_KEYS"):
+        load_settings({"PRO_ENV": "production", "PRO_INSTANCE_PATH": str(tmp_path)})
+
+
+def test_production_refuses_the_fake_twilio(tmp_path):
+    env = {"PRO_ENV": "production", "SECRET_KEY": "s" * 40,
+           "PRO_DATA_KEYS": "p3bPZ3rM2Dcv6nW8gYhRk5rj2oGkzV9i-kYx7x4sN0E=",
+           "TWILIO_API_BASE_URL": "http://127.0.0.1:8765"}
+    with pytest.raises(ConfigError, match="fake Twilio"):
+        load_settings(env)
+
+
+def test_development_generates_secrets_once_and_warns(tmp_path, caplog):
+    first = load_settings({"PRO_INSTANCE_PATH": str(tmp_path)})
+    second = load_settings({"PRO_INSTANCE_PATH": str(tmp_path)})
+    assert first.secret_key
+    assert first.secret_key == second.secret_key
+    assert first.data_keys == second.data_keys
+    assert "never use them in production" in caplog.text
+    assert (tmp_path / "dev-secrets.json").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("PRO_ENV", "staging", "PRO_ENV must be one of"),
+    ("SMS_BACKEND", "carrier-pigeon", "SMS_BACKEND must be one of"),
+    ("PRO_DATA_KEYS", "not-a-key", "Fernet keys"),
+    ("MAX_BODY_BYTES", "lots", "MAX_BODY_BYTES must be a whole number"),
+])
+def test_bad_settings_are_named(tmp_path, name, value, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings({"PRO_INSTANCE_PATH": str(tmp_path), name: value})
+
+
+def test_openapi_spec_lists_the_participant_api(app):
+    spec = app.test_client().get("/api/openapi.json").json
+    assert spec["info"]["title"] == "ePRO platform API"
+    assert "/api/v1/participants" in spec["paths"]
+    assert "/api/v1/participants/{participant_id}/withdraw" in spec["paths"]
+
+
+def test_docs_page_loads_its_assets_from_the_service_not_a_cdn(app):
+    client = app.test_client()
+    page = client.get("/api/docs").get_data(as_text=True)
+    assert "/api/docs/assets/swagger-ui-bundle.js" in page
+    assert "https://" not in page
+    with client.get("/api/docs/assets/swagger-ui-bundle.js") as asset:
+        assert asset.status_code == 200
+        assert len(asset.data) > 100_000
+
+
+def test_migrated_schema_matches_the_models(engine):
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
+                                Base.metadata)
+    assert diff == []
+
+
+def test_demo_command_prints_credentials_once_and_skips_when_loaded(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["pro", "demo", "--if-empty"])
+    assert first.exit_code == 0, first.output
+    assert "coordinator.gnv@example.org" in first.output
+    again = runner.invoke(args=["pro", "demo", "--if-empty"])
+    assert again.exit_code == 0
+    assert "nothing loaded" in again.output
+    assert "coordinator.gnv@example.org" not in again.output

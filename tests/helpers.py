@@ -1,0 +1,40 @@
+"""Test helpers: a signed-in staff client that sends the CSRF token on state-changing calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.testing import FlaskClient
+
+
+class StaffClient:
+    def __init__(self, client: FlaskClient, csrf_token: str) -> None:
+        self.client = client
+        self.csrf_token = csrf_token
+
+    @classmethod
+    def login(cls, client: FlaskClient, email: str, password: str) -> StaffClient:
+        token = client.get("/api/v1/auth/csrf").json["csrf_token"]
+        response = client.post("/api/v1/auth/login", json={"email": email, "password": password},
+                               headers={"X-CSRFToken": token})
+        assert response.status_code == 200, response.json
+        return cls(client, response.json["csrf_token"])
+
+    def get(self, url: str, **kwargs: Any):
+        return self.client.get(url, **kwargs)
+
+    def _send(self, method: str, url: str, **kwargs: Any):
+        headers = {"X-CSRFToken": self.csrf_token, **kwargs.pop("headers", {})}
+        return self.client.open(url, method=method, headers=headers, **kwargs)
+
+    def post(self, url: str, **kwargs: Any):
+        return self._send("POST", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any):
+        return self._send("PATCH", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any):
+        return self._send("PUT", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any):
+        return self._send("DELETE", url, **kwargs)
