@@ -1,0 +1,125 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from pro_server.messaging.provider_errors import (
+    Backoff,
+    ErrorAction,
+    ErrorPolicy,
+    ErrorRule,
+)
+
+POLICY = ErrorPolicy()
+
+
+@pytest.mark.parametrize(
+    ("code", "http_status", "network", "action"),
+    [
+        (21610, 400, False, ErrorAction.OPTED_OUT),
+        (21211, 400, False, ErrorAction.INVALID_NUMBER),
+        (21614, 400, False, ErrorAction.INVALID_NUMBER),
+        (30005, None, False, ErrorAction.INVALID_NUMBER),
+        (30006, None, False, ErrorAction.INVALID_NUMBER),
+        (30003, None, False, ErrorAction.RETRY_LIMITED),
+        (30008, None, False, ErrorAction.RETRY_LIMITED),
+        (20429, 429, False, ErrorAction.RETRY),
+        (None, 429, False, ErrorAction.RETRY),
+        (20500, 500, False, ErrorAction.RETRY),
+        (None, 503, False, ErrorAction.RETRY),
+        (None, None, True, ErrorAction.RETRY),
+        (30007, None, False, ErrorAction.FAIL),  # filtered as spam: fix content, no retry
+        (30034, None, False, ErrorAction.FAIL),  # unregistered 10DLC
+        (20003, 401, False, ErrorAction.FAIL),  # bad credentials
+        (21608, 400, False, ErrorAction.FAIL),
+        (None, 400, False, ErrorAction.FAIL),
+    ],
+)
+def test_default_mapping(code, http_status, network, action):
+    assert POLICY.classify(code=code, http_status=http_status, network=network).action is action
+
+
+def test_invalid_numbers_and_opt_outs_are_not_retried():
+    for code in (21610, 21211, 21614, 30005, 30006):
+        rule = POLICY.classify(code=code)
+        assert not rule.retryable
+        assert POLICY.retry_delay(rule, 1) is None
+
+
+def test_limited_retry_stops_after_max_attempts():
+    rule = POLICY.classify(code=30003)
+    assert rule.max_attempts == 3
+    assert POLICY.retry_delay(rule, 1) is not None
+    assert POLICY.retry_delay(rule, 2) is not None
+    assert POLICY.retry_delay(rule, 3) is None
+
+
+def test_retry_is_bounded():
+    rule = POLICY.classify(http_status=429)
+    assert rule.max_attempts == 6
+    assert all(POLICY.retry_delay(rule, n) is not None for n in range(1, 6))
+    assert POLICY.retry_delay(rule, 6) is None
+
+
+def test_config_overrides_defaults():
+    policy = ErrorPolicy.from_config(
+        {
+            "codes": {
+                "30007": "invalid_number",
+                "30008": {"action": "retry_limited", "max_attempts": 2},
+                "21610": "opted_out",
+                30003: "fail",
+            },
+            "retry_max_attempts": 4,
+            "retry_backoff": {"multiplier_seconds": 10, "max_seconds": 60, "jitter_seconds": 0},
+        }
+    )
+    assert policy.classify(code=30007).action is ErrorAction.INVALID_NUMBER
+    assert policy.classify(code=30008) == ErrorRule(ErrorAction.RETRY_LIMITED, 2)
+    assert policy.classify(code=30003).action is ErrorAction.FAIL
+    assert policy.classify(code=21211).action is ErrorAction.INVALID_NUMBER  # default kept
+    assert policy.classify(http_status=502) == ErrorRule(ErrorAction.RETRY, 4)
+    rule = policy.classify(http_status=502)
+    assert [policy.retry_delay(rule, n) for n in range(1, 5)] == [
+        timedelta(seconds=10),
+        timedelta(seconds=20),
+        timedelta(seconds=40),
+        None,
+    ]
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"code": {}},
+        {"codes": {"30007": "ignore"}},
+        {"codes": {"30007": {"action": "fail", "retries": 1}}},
+        {"retry_backoff": {"base": 2}},
+    ],
+)
+def test_bad_config_is_rejected(config):
+    with pytest.raises(ValueError):  # noqa: PT011 - each case fails for its own reason
+        ErrorPolicy.from_config(config)
+
+
+def test_backoff_is_exponential_with_bounded_jitter():
+    backoff = Backoff(multiplier_seconds=30, max_seconds=1800, jitter_seconds=30)
+    for attempts in range(1, 10):
+        base = min(30 * 2 ** (attempts - 1), 1800)
+        for _ in range(20):
+            seconds = backoff.delay(attempts).total_seconds()
+            assert base <= seconds <= min(base + 30, 1800)
+    # jitter actually varies the delay (tenacity's random.uniform)
+    assert len({backoff.delay(1) for _ in range(20)}) > 1
+
+
+def test_backoff_never_exceeds_max():
+    backoff = Backoff(multiplier_seconds=30, max_seconds=100, jitter_seconds=50)
+    assert all(backoff.delay(n) <= timedelta(seconds=100) for n in range(1, 200))
+
+
+def test_next_attempt_at_is_persistable():
+    now = datetime(2026, 5, 4, 15, tzinfo=UTC)
+    policy = ErrorPolicy.from_config({"retry_backoff": {"jitter_seconds": 0}})
+    rule = policy.classify(http_status=429)
+    assert policy.next_attempt_at(rule, 2, now) == now + timedelta(seconds=60)
+    assert policy.next_attempt_at(policy.classify(code=21610), 1, now) is None
