@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -13,11 +14,12 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import Engine
 
 from pro_server import crypto
-from pro_server.clock import Clock, OffsetClock, SystemClock
+from pro_server.clock import Clock, FixedClock, OffsetClock, SystemClock
 from pro_server.config import Settings, load_settings
 from pro_server.db import make_engine, make_session_factory
 from pro_server.errors import DomainError
 from pro_server.extensions import ProApi, csrf, limiter
+from pro_server.features import feature_modules
 from pro_server.web import close_db_session, request_id
 
 log = logging.getLogger(__name__)
@@ -58,8 +60,11 @@ def create_app(
 
 
 def default_clock(settings: Settings) -> Clock:
+    """Production reads the system clock; development can freeze it or move it forward."""
     if settings.is_production:
         return SystemClock()
+    if settings.fake_now:
+        return FixedClock(datetime.fromisoformat(settings.fake_now))
     return OffsetClock(settings.instance_path / "clock_offset")
 
 
@@ -103,12 +108,10 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
 
 
 def _register_blueprints(app: Flask, api: ProApi) -> None:
-    """Every feature's blueprint, in one explicit list."""
-    from pro_server.participants.routes import blp as participants_blp
-    from pro_server.staff.routes import blp as staff_blp
-
-    for blp in (staff_blp, participants_blp):
-        api.register_blueprint(blp)
+    """Every feature registers itself, in the order of pro_server.features.FEATURES."""
+    for module in feature_modules():
+        if hasattr(module, "register"):
+            module.register(app, api)
 
 
 def error_body(status: int, message: str, errors: Any = None) -> dict[str, Any]:

@@ -67,3 +67,79 @@ def audit_verify_command() -> None:
     click.echo(report.describe())
     if not report.intact:
         raise SystemExit(1)
+
+
+jobs_cli = AppGroup("jobs", help="The periodic jobs (normally run by the scheduler process).")
+pro_cli.add_command(jobs_cli)
+
+
+@jobs_cli.command("run-once")
+def jobs_run_once_command() -> None:
+    """Run every periodic job once and print what each did."""
+    from pro_server.jobs import run_all_once
+
+    for job_id, done in run_all_once(current_app).items():
+        click.echo(f"{job_id}: {done}")
+
+
+@pro_cli.command("scheduler")
+def scheduler_command() -> None:
+    """Run the scheduler process (APScheduler); never inside web workers."""
+    from pro_server.jobs import run_scheduler
+
+    run_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+@pro_cli.command("simulate")
+@click.option("--days", type=click.IntRange(1, 800), required=True)
+@click.option("--step-hours", type=click.IntRange(1, 24), default=1, show_default=True)
+def simulate_command(days: int, step_hours: int) -> None:
+    """Development only: move the clock forward, running the jobs at every step."""
+    from datetime import timedelta
+
+    from pro_server.jobs import run_all_once
+
+    pro = _pro()
+    if pro["settings"].is_production:
+        raise click.ClickException("pro simulate refuses to run with a production configuration")
+    clock = pro["clock"]
+    if not hasattr(clock, "advance"):
+        raise click.ClickException("this clock cannot be moved")
+    totals: dict[str, int] = {}
+    click.echo(f"clock was {clock.now().isoformat(timespec='minutes')}")
+    for _ in range(days * 24 // step_hours):
+        clock.advance(timedelta(hours=step_hours))
+        for job_id, done in run_all_once(current_app).items():
+            totals[job_id] = totals.get(job_id, 0) + done
+    click.echo(f"clock is now {clock.now().isoformat(timespec='minutes')}")
+    for job_id, done in totals.items():
+        click.echo(f"  {job_id}: {done}")
+
+
+protocol_cli = AppGroup("protocol", help="Protocol versions and amendments.")
+pro_cli.add_command(protocol_cli)
+
+
+@protocol_cli.command("amend")
+@click.option("--study", "study_code", required=True)
+@click.option("--version", type=int, required=True)
+@click.option("--reason", required=True)
+@click.option("--subject", "subjects", multiple=True, help="Only these subject keys.")
+def protocol_amend_command(study_code: str, version: int, reason: str,
+                           subjects: tuple[str, ...]) -> None:
+    """Move a study (or some participants) to another protocol version, with a reason."""
+    from pro_server.errors import DomainError
+    from pro_server.schedule.amendments import amend_study
+    from pro_server.studies.services import get_study
+
+    ctx = cli_context(Actor(type="staff", label="cli:protocol amend"))
+    with ctx.session:
+        try:
+            result = amend_study(ctx, get_study(ctx.session, study_code), version, reason,
+                                 list(subjects) or None)
+        except DomainError as exc:
+            raise click.ClickException(f"{exc.message}: {exc.errors or ''}") from exc
+        ctx.session.commit()
+    for key, actions in result.items():
+        click.echo(f"{key}: " + (", ".join(f"{a} {c}" for a, c in actions) or "no change"))
+    click.echo(f"{len(result)} participants moved to version {version}")

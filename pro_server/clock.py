@@ -64,11 +64,11 @@ class OffsetClock:
         except FileNotFoundError:
             return timedelta(0)
 
-    def add(self, delta: timedelta) -> timedelta:
+    def advance(self, delta: timedelta) -> datetime:
         new = self.offset() + delta
         self.offset_file.parent.mkdir(parents=True, exist_ok=True)
         self.offset_file.write_text(str(new.total_seconds()))
-        return new
+        return self.now()
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self.offset()

@@ -49,6 +49,7 @@ class Settings:
     participant_link_ttl_days: int = 60
     submit_grace_hours: int = 12
     log_level: str = "INFO"
+    fake_now: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -111,6 +112,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         participant_link_ttl_days=_int(env_vars, "PARTICIPANT_LINK_TTL_DAYS", 60),
         submit_grace_hours=_int(env_vars, "SUBMIT_GRACE_HOURS", 12),
         log_level=env_vars.get("LOG_LEVEL", "INFO"),
+        fake_now=env_vars.get("PRO_FAKE_NOW", ""),
     )
     settings = replace(settings, **overrides)  # type: ignore[arg-type]
     return _complete_secrets(settings)
@@ -135,6 +137,8 @@ def _complete_secrets(settings: Settings) -> Settings:
             )
         if settings.twilio_api_base_url:
             raise ConfigError("TWILIO_API_BASE_URL (the fake Twilio) is refused in production")
+        if settings.fake_now:
+            raise ConfigError("PRO_FAKE_NOW (a frozen clock) is refused in production")
     for key in settings.data_keys:
         try:
             Fernet(key.encode())

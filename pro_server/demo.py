@@ -22,7 +22,7 @@ STUDY = {
     "name": "ULSC in dermatomyositis and polymyositis (phase 2/3, crossover)",
     "registry_id": "NCT07160205",
     "default_timezone": "America/New_York",
-    "program_name": "Myositis PRO study",
+    "program_name": "Study Check-in",
 }
 SITES = [
     {"code": "GNV", "name": "Gainesville (VA medical center)", "timezone": "America/New_York",

@@ -1,9 +1,8 @@
-"""Imports every feature's models so that Base.metadata knows all tables (Alembic, tests)."""
+"""Every feature's models, so that Base.metadata knows all tables (Alembic, tests)."""
 
-from pro_server.audit.models import AuditEvent
 from pro_server.db import Base
-from pro_server.participants.models import Participant
-from pro_server.staff.models import StaffUser
-from pro_server.studies.models import Site, Study
+from pro_server.features import import_all_models
 
-__all__ = ["AuditEvent", "Base", "Participant", "Site", "StaffUser", "Study"]
+import_all_models()
+
+__all__ = ["Base"]

@@ -148,3 +148,15 @@ def staff_client(app, demo):
         return StaffClient.login(app.test_client(), email, demo[email])
 
     return make
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say how many database tests ran on each backend, so CI output shows both ran."""
+    counts: dict[str, int] = {}
+    for report in terminalreporter.stats.get("passed", []):
+        for backend in ("sqlite", "postgresql"):
+            if f"[{backend}" in report.nodeid:
+                counts[backend] = counts.get(backend, 0) + 1
+    if counts:
+        line = ", ".join(f"{n} on {backend}" for backend, n in sorted(counts.items()))
+        terminalreporter.write_line(f"database tests passed: {line}")

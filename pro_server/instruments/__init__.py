@@ -7,6 +7,7 @@ from pro_server.instruments.definitions import (
     InstrumentRegistry,
     UnknownInstrumentError,
     UnsupportedLanguageError,
+    default_registry,
     load_definition,
     load_registry,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "ScoreResult",
     "UnknownInstrumentError",
     "UnsupportedLanguageError",
+    "default_registry",
     "load_definition",
     "load_registry",
     "score",

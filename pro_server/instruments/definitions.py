@@ -471,3 +471,9 @@ def load_registry(path: Path | str | None = None) -> InstrumentRegistry:
     if not directory.is_dir():
         raise DefinitionError(str(directory), ["questionnaire directory not found"])
     return InstrumentRegistry(load_definition(file) for file in sorted(directory.glob("*.yaml")))
+
+
+@cache
+def default_registry() -> InstrumentRegistry:
+    """The repository's instruments, loaded once per process."""
+    return load_registry()

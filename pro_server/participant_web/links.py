@@ -1,0 +1,67 @@
+"""Participant links: a random token of 128+ bits in the URL fragment, stored as a hash.
+
+The token sits after '#' so it never reaches server logs or Referer headers; the page
+posts it once to open an HttpOnly session for that participant. Every reminder carries a
+fresh link; revoking ends all of a participant's links.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from pro_server.audit.services import record
+from pro_server.context import ServiceContext
+from pro_server.participant_web.models import ParticipantLink
+from pro_server.participants.models import Participant
+
+TOKEN_BYTES = 16  # 128 bits; token_urlsafe gives 22 characters
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def link_url(ctx: ServiceContext, token: str) -> str:
+    return f"{ctx.settings.public_base_url}/p#{token}"
+
+
+def issue_link(ctx: ServiceContext, participant: Participant, *, audited: bool = False) -> str:
+    """A new link for the participant; the token exists in clear only in the returned URL."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    now = ctx.now()
+    ctx.session.add(ParticipantLink(
+        participant_id=participant.id, token_hash=token_hash(token), created_at=now,
+        expires_at=now + timedelta(days=ctx.settings.participant_link_ttl_days),
+        created_by=ctx.actor.label or ctx.actor.type,
+    ))
+    ctx.session.flush()
+    if audited:
+        record(ctx, "participant.link_issue", "participant", participant.id,
+               study_id=participant.study_id, site_id=participant.site_id)
+    return link_url(ctx, token)
+
+
+def revoke_links(ctx: ServiceContext, participant: Participant, reason: str) -> int:
+    result = ctx.session.execute(
+        update(ParticipantLink)
+        .where(ParticipantLink.participant_id == participant.id,
+               ParticipantLink.revoked_at.is_(None))
+        .values(revoked_at=ctx.now())
+    )
+    record(ctx, "participant.link_revoke", "participant", participant.id,
+           after={"links_revoked": result.rowcount}, reason=reason,
+           study_id=participant.study_id, site_id=participant.site_id)
+    return result.rowcount
+
+
+def find_link(ctx: ServiceContext, token: str) -> ParticipantLink | None:
+    """The link for a token if it is live (not expired, not revoked)."""
+    link = ctx.session.scalar(
+        select(ParticipantLink).where(ParticipantLink.token_hash == token_hash(token)))
+    if link is None or link.revoked_at is not None or link.expires_at <= ctx.now():
+        return None
+    return link

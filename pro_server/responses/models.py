@@ -1,0 +1,77 @@
+"""Participants' answers: one immutable response version per (assessment, instrument) change.
+
+Version 1 is what the participant submitted; a data-change approved by an investigator adds
+version 2, 3, ... that replaces the one before, never overwriting it. `audit_seq` is the
+sequence number of the audit event written in the same transaction; it orders records for
+the EDC cursor in commit order (audit appends are serialised until commit).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pro_server.db import Base, JSONText
+from pro_server.schedule.models import Assessment
+
+
+class Response(Base):
+    __tablename__ = "response"
+    __table_args__ = (UniqueConstraint("assessment_id", "instrument_code", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    instrument_code: Mapped[str] = mapped_column(String(40))
+    instrument_version: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(8))
+    version: Mapped[int]
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("response.id"))
+    is_current: Mapped[bool] = mapped_column(default=True, index=True)
+    # {item_id: {"value": ..., "answered_at": ISO-8601 UTC}}
+    answers: Mapped[Any] = mapped_column(JSONText())
+    # ScoreResult.as_dict(): instrument, versions, algorithm and every score with value/reason
+    scores: Mapped[Any] = mapped_column(JSONText())
+    algorithm: Mapped[str] = mapped_column(String(40))
+    algorithm_version: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime]
+    submitted_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(254))
+    change_reason: Mapped[str | None] = mapped_column(String(500))
+    change_source: Mapped[str | None] = mapped_column(String(200))
+    audit_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+
+    assessment: Mapped[Assessment] = relationship()
+
+
+class Draft(Base):
+    """Answers saved as the participant goes, before the assessment is submitted."""
+
+    __tablename__ = "draft"
+    __table_args__ = (UniqueConstraint("assessment_id", "instrument_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id"), index=True)
+    instrument_code: Mapped[str] = mapped_column(String(40))
+    answers: Mapped[Any] = mapped_column(JSONText())
+    language: Mapped[str] = mapped_column(String(8))
+    position: Mapped[Any] = mapped_column(JSONText(), nullable=True)
+    updated_at: Mapped[datetime]
+
+
+class Submission(Base):
+    """One accepted submission of an assessment, found again by its idempotency key."""
+
+    __tablename__ = "submission"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id"), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime]

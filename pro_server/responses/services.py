@@ -1,0 +1,216 @@
+"""Storing and scoring responses: drafts, the one submission, and new versions on change."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from pro_server.audit.services import record
+from pro_server.context import ServiceContext
+from pro_server.errors import Conflict, InvalidInput
+from pro_server.instruments import InvalidAnswersError, default_registry, score, validate_answers
+from pro_server.protocol.status import ACCEPTS_RESPONSES
+from pro_server.responses.models import Draft, Response, Submission
+from pro_server.schedule import events
+from pro_server.schedule.assessments import grace, record_status
+from pro_server.schedule.models import Assessment
+
+
+def _stamp(values: Mapping[str, Any], at: datetime,
+           previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Answers with their own timestamps; an unchanged answer keeps its first timestamp."""
+    previous = previous or {}
+    stamped = {}
+    for item, value in values.items():
+        old = previous.get(item)
+        stamped[item] = old if old and old["value"] == value else {
+            "value": value, "answered_at": at.isoformat()}
+    return stamped
+
+
+def _check_open(ctx: ServiceContext, a: Assessment, *, finishing: bool) -> None:
+    status = a.status_at(ctx.now(), grace(ctx))
+    if status in ACCEPTS_RESPONSES:
+        return
+    if status == "missed" and finishing:
+        raise Conflict("This survey's window has closed", {"state": "closed"})
+    raise Conflict(f"This survey is {status}", {"state": status})
+
+
+def _validate(instrument: str, answers: Mapping[str, Any], *, complete: bool, allowed: list[str]):  # type: ignore[no-untyped-def]
+    if instrument not in allowed:
+        raise InvalidInput.field("instrument", f"{instrument} is not part of this assessment")
+    definition = default_registry().get(instrument)
+    errors = validate_answers(definition, answers, complete=complete)
+    if errors:
+        raise InvalidInput(f"Invalid answers for {instrument}",
+                           {"json": {"answers": {instrument: errors}}})
+    return definition
+
+
+def save_draft(ctx: ServiceContext, a: Assessment, instrument: str, answers: Mapping[str, Any],
+               language: str, position: Any = None) -> Draft:
+    """Save answers so far (partial answers are fine); starts the assessment."""
+    _check_open(ctx, a, finishing=True)
+    _validate(instrument, answers, complete=False, allowed=list(a.instruments))
+    now = ctx.now()
+    if a.started_at is None:
+        a.started_at = now
+        record_status(ctx, a, "in_progress", by="participant")
+        record(ctx, "assessment.start", "assessment", a.id, after={"code": a.code},
+               study_id=a.study_id, site_id=a.site_id)
+    draft = ctx.session.scalar(select(Draft).where(
+        Draft.assessment_id == a.id, Draft.instrument_code == instrument))
+    if draft is None:
+        draft = Draft(assessment_id=a.id, instrument_code=instrument, answers={})
+        ctx.session.add(draft)
+    merged_values = {k: v["value"] for k, v in (draft.answers or {}).items()}
+    merged_values.update(answers)
+    draft.answers = _stamp(merged_values, now, draft.answers)
+    draft.language = language
+    draft.position = position
+    draft.updated_at = now
+    ctx.session.flush()
+    return draft
+
+
+def drafts_of(ctx: ServiceContext, a: Assessment) -> dict[str, Draft]:
+    return {d.instrument_code: d for d in ctx.session.scalars(
+        select(Draft).where(Draft.assessment_id == a.id))}
+
+
+def payload_hash(answers: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(answers, sort_keys=True).encode()).hexdigest()
+
+
+def submit(ctx: ServiceContext, a: Assessment, idempotency_key: str,
+           answers: Mapping[str, Mapping[str, Any]], language: str) -> tuple[Submission, bool]:
+    """Store the whole assessment once; (submission, created). A replay returns the first."""
+    existing = ctx.session.scalar(select(Submission).where(
+        Submission.idempotency_key == idempotency_key))
+    if existing is not None:
+        if existing.assessment_id != a.id:
+            raise Conflict("This idempotency key belongs to another submission")
+        return existing, False
+    if a.completed_at is not None:
+        raise Conflict("This survey was already completed", {"state": "completed"})
+    _check_open(ctx, a, finishing=True)
+    drafts = drafts_of(ctx, a)
+    now = ctx.now()
+    merged: dict[str, dict[str, Any]] = {}
+    for instrument in a.instruments:
+        values = {k: v["value"] for k, v in (drafts[instrument].answers if instrument in drafts
+                                             else {}).items()}
+        values.update(answers.get(instrument, {}))
+        merged[instrument] = values
+    unknown = set(answers) - set(a.instruments)
+    if unknown:
+        raise InvalidInput.field("answers", f"Not part of this assessment: {sorted(unknown)}")
+    errors = {}
+    for instrument, values in merged.items():
+        found = validate_answers(default_registry().get(instrument), values, complete=True)
+        if found:
+            errors[instrument] = found
+    if errors:
+        raise InvalidInput("Some answers are missing or invalid", {"json": {"answers": errors}})
+    started = a.started_at or now
+    if a.started_at is None:
+        a.started_at = now
+    submission = Submission(assessment_id=a.id, idempotency_key=idempotency_key,
+                            payload_hash=payload_hash(answers), received_at=now)
+    ctx.session.add(submission)
+    try:
+        ctx.session.flush()
+    except IntegrityError as exc:  # a concurrent replay of the same submission won the race
+        raise Conflict("This survey was already submitted", {"state": "completed"}) from exc
+    for instrument, values in merged.items():
+        previous = drafts[instrument].answers if instrument in drafts else None
+        _store_version(ctx, a, instrument, _stamp(values, now, previous), language=language,
+                       started_at=started, submitted_at=now, replaces=None,
+                       recorded_by="participant")
+    a.completed_at = now
+    record_status(ctx, a, "completed", by="participant")
+    for draft in drafts.values():
+        ctx.session.delete(draft)
+    ctx.session.flush()
+    events.assessment_changed(ctx, a)
+    return submission, True
+
+
+def _store_version(ctx: ServiceContext, a: Assessment, instrument: str,
+                   stamped: dict[str, Any], *, language: str, started_at: datetime,
+                   submitted_at: datetime, replaces: Response | None, recorded_by: str,
+                   reason: str | None = None, source: str | None = None) -> Response:
+    version = replaces.instrument_version if replaces else None
+    definition = default_registry().get(instrument, version)
+    try:
+        result = score(definition, {k: v["value"] for k, v in stamped.items()})
+    except InvalidAnswersError as exc:
+        raise InvalidInput("Invalid answers", {"json": {"answers": {instrument: exc.errors}}}
+                           ) from exc
+    if replaces is not None:
+        replaces.is_current = False
+        ctx.session.flush()
+    response = Response(
+        assessment_id=a.id, participant_id=a.participant_id, study_id=a.study_id,
+        site_id=a.site_id, instrument_code=instrument, instrument_version=definition.version,
+        language=language, version=replaces.version + 1 if replaces else 1,
+        replaces_id=replaces.id if replaces else None, is_current=True, answers=stamped,
+        scores=result.as_dict(), algorithm=result.algorithm,
+        algorithm_version=result.algorithm_version, started_at=started_at,
+        submitted_at=submitted_at, recorded_at=ctx.now(), recorded_by=recorded_by,
+        change_reason=reason, change_source=source, audit_seq=0,
+    )
+    ctx.session.add(response)
+    ctx.session.flush()
+    event = record(
+        ctx, "response.correct" if replaces else "response.submit", "response", response.id,
+        before={"version": replaces.version, "answers": replaces.answers,
+                "scores": replaces.scores["scores"]} if replaces else None,
+        after={"assessment": a.code, "instrument": instrument, "version": response.version,
+               "answers": stamped, "scores": response.scores["scores"]},
+        reason=reason, study_id=a.study_id, site_id=a.site_id,
+    )
+    response.audit_seq = event.seq
+    ctx.session.flush()
+    return response
+
+
+def correct_answer(ctx: ServiceContext, current: Response, item_id: str, new_value: Any, *,
+                   reason: str, source: str, approved_by: str) -> Response:
+    """A new version of `current` with one answer changed; scores recomputed; old kept."""
+    if not current.is_current:
+        raise Conflict("Only the current version of a response can be changed")
+    definition = default_registry().get(current.instrument_code, current.instrument_version)
+    values = {k: v["value"] for k, v in current.answers.items()}
+    if new_value is None:
+        values.pop(item_id, None)
+    else:
+        values[item_id] = new_value
+    errors = validate_answers(definition, values, complete=False)
+    if errors:
+        raise InvalidInput("Invalid new value", {"json": {"new_value": errors}})
+    stamped = dict(current.answers)
+    if new_value is None:
+        stamped.pop(item_id, None)
+    else:
+        stamped[item_id] = {"value": new_value, "answered_at": current.answers.get(
+            item_id, {}).get("answered_at", current.submitted_at.isoformat()),
+            "changed_at": ctx.now().isoformat()}
+    return _store_version(ctx, current.assessment, current.instrument_code, stamped,
+                          language=current.language, started_at=current.started_at,
+                          submitted_at=current.submitted_at, replaces=current,
+                          recorded_by=approved_by, reason=reason, source=source)
+
+
+def late_by(a: Assessment) -> timedelta | None:
+    """How long after the window end the assessment was completed (None if on time)."""
+    if a.completed_at is None or a.completed_at <= a.window_end:
+        return None
+    return a.completed_at - a.window_end

@@ -1,0 +1,165 @@
+"""Keeping a participant's assessment rows in step with the protocol and the infusions.
+
+One function does it for every cause (enrolment, an infusion given or corrected or not
+given, a protocol amendment): plan with the participant's protocol version, then let the
+pure amendment rules decide what to keep, regenerate, create or cancel. Started and
+completed assessments never move.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from pro_server.audit.services import record
+from pro_server.context import ServiceContext
+from pro_server.participants.models import Participant, ParticipantStatus
+from pro_server.protocol.amendment import ExistingAssessment, plan_amendment
+from pro_server.protocol.definitions import ProtocolDefinition, default_registry
+from pro_server.protocol.planner import InfusionRecord, PlannedAssessment, plan_assessments
+from pro_server.protocol.status import AssessmentStatus
+from pro_server.schedule import events
+from pro_server.schedule.models import Assessment, AssessmentTransition, Infusion
+
+NOT_STARTED: frozenset[str] = frozenset({"scheduled", "open", "missed"})
+
+
+def grace(ctx: ServiceContext) -> timedelta:
+    return timedelta(hours=ctx.settings.submit_grace_hours)
+
+
+def protocol_for(participant: Participant, version: str | None = None) -> ProtocolDefinition:
+    return default_registry().get(
+        participant.study.code, int(version or participant.protocol_version or 0)
+    )
+
+
+def infusion_records(ctx: ServiceContext, participant: Participant) -> list[InfusionRecord]:
+    rows = ctx.session.scalars(
+        select(Infusion).where(Infusion.participant_id == participant.id).order_by(Infusion.number)
+    )
+    return [
+        InfusionRecord(number=r.number, status=r.status, planned_date=r.planned_date,  # type: ignore[arg-type]
+                       given_at_local=r.given_at_local, reason=r.reason)
+        for r in rows
+    ]
+
+
+def assessments_of(ctx: ServiceContext, participant: Participant) -> list[Assessment]:
+    return list(ctx.session.scalars(
+        select(Assessment).where(Assessment.participant_id == participant.id)
+        .order_by(Assessment.sequence)
+    ))
+
+
+def window_view(a: Assessment) -> dict[str, Any]:
+    return {
+        "code": a.code, "protocol_version": a.protocol_version,
+        "first_day": a.first_day.isoformat(), "last_day": a.last_day.isoformat(),
+        "window_start": a.window_start.isoformat(), "window_end": a.window_end.isoformat(),
+        "instruments": list(a.instruments),
+    }
+
+
+def record_status(ctx: ServiceContext, a: Assessment, to_status: AssessmentStatus, by: str) -> bool:
+    """Record a transition once; False when it was already recorded."""
+    if a.recorded_status == to_status:
+        return False
+    ctx.session.add(AssessmentTransition(
+        assessment_id=a.id, window_version=a.window_version, from_status=a.recorded_status,
+        to_status=to_status, at=ctx.now(), recorded_by=by,
+    ))
+    a.recorded_status = to_status
+    return True
+
+
+def _apply_plan(a: Assessment, planned: PlannedAssessment, version: str) -> None:
+    a.sequence = planned.sequence
+    a.anchor = planned.anchor
+    a.protocol_version = version
+    a.instruments = list(planned.instruments)
+    a.timezone = planned.tz
+    a.first_day = planned.first_day
+    a.last_day = planned.last_day
+    a.window_start = planned.window_start_utc
+    a.window_end = planned.window_end_utc
+
+
+def sync_assessments(ctx: ServiceContext, participant: Participant, *, cause: str,
+                     reason: str | None = None) -> list[tuple[str, str]]:
+    """Bring the participant's assessments in line with their protocol; returns (action, code)."""
+    if participant.status is not ParticipantStatus.enrolled or participant.enrolled_on is None:
+        return []
+    protocol = protocol_for(participant)
+    now = ctx.now()
+    plan = plan_assessments(protocol, participant.timezone, participant.enrolled_on,
+                            infusion_records(ctx, participant))
+    rows = {a.code: a for a in assessments_of(ctx, participant)}
+    existing = [
+        ExistingAssessment(code=a.code, status=a.status_at(now, grace(ctx)),
+                           window_start_utc=a.window_start, window_end_utc=a.window_end,
+                           instruments=tuple(a.instruments), ref=a)
+        for a in rows.values() if a.cancelled_at is None
+    ]
+    done: list[tuple[str, str]] = []
+    for decision in plan_amendment(existing, plan, now).decisions:
+        if decision.action == "keep":
+            continue
+        row = decision.existing.ref if decision.existing else rows.get(decision.code)
+        if decision.action == "cancel":
+            cancel(ctx, row, reason or decision.reason, cause=cause)
+        else:
+            _create_or_regenerate(ctx, participant, row, decision.planned, cause=cause,
+                                  reason=reason or decision.reason)
+        done.append((decision.action, decision.code))
+    return done
+
+
+def _create_or_regenerate(ctx: ServiceContext, participant: Participant, row: Assessment | None,
+                          planned: PlannedAssessment, *, cause: str, reason: str) -> Assessment:
+    now = ctx.now()
+    version = str(planned.protocol_version)
+    if row is None:
+        row = Assessment(participant=participant, study_id=participant.study_id,
+                         site_id=participant.site_id, code=planned.code, recorded_status="new",
+                         created_at=now, updated_at=now)
+        _apply_plan(row, planned, version)
+        ctx.session.add(row)
+        ctx.session.flush()
+        action, before = "assessment.create", None
+    else:
+        before = window_view(row)
+        _apply_plan(row, planned, version)
+        row.window_version += 1
+        row.cancelled_at = None
+        row.cancel_reason = None
+        row.updated_at = now
+        action = "assessment.regenerate"
+    record_status(ctx, row, row.status_at(now, grace(ctx)), by=cause)
+    record(ctx, action, "assessment", row.id, before=before, after=window_view(row),
+           reason=reason if before else None, study_id=row.study_id, site_id=row.site_id)
+    ctx.session.flush()
+    events.assessment_changed(ctx, row)
+    return row
+
+
+def cancel(ctx: ServiceContext, a: Assessment, reason: str, *, cause: str) -> None:
+    if a.cancelled_at is not None or a.completed_at is not None or a.started_at is not None:
+        return
+    a.cancelled_at = ctx.now()
+    a.cancel_reason = reason
+    a.updated_at = ctx.now()
+    record_status(ctx, a, "cancelled", by=cause)
+    record(ctx, "assessment.cancel", "assessment", a.id, after={"code": a.code}, reason=reason,
+           study_id=a.study_id, site_id=a.site_id)
+    events.assessment_changed(ctx, a)
+
+
+def cancel_open_work(ctx: ServiceContext, participant: Participant) -> None:
+    """On withdrawal: every assessment not yet started is cancelled."""
+    for a in assessments_of(ctx, participant):
+        if a.status_at(ctx.now(), grace(ctx)) in ("scheduled", "open"):
+            cancel(ctx, a, f"participant withdrawn: {participant.withdrawal_reason}",
+                   cause="withdrawal")

@@ -1,0 +1,11 @@
+from pro_server.schedule.jobs import record_window_transitions
+
+JOBS = (("window-transitions", record_window_transitions, 60),)
+
+
+def register(app, api) -> None:
+    from pro_server.schedule import hooks
+    from pro_server.schedule.routes import blp
+
+    hooks.register()
+    api.register_blueprint(blp)

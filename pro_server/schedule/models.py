@@ -1,0 +1,112 @@
+"""Infusions, assessment instances with their windows and recorded transitions, and visits."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pro_server.db import Base, JSONText
+from pro_server.participants.models import Participant
+from pro_server.protocol.status import AssessmentStatus, derive_status
+
+
+class Infusion(Base):
+    """What the site recorded about one infusion (never which product it was: blinded)."""
+
+    __tablename__ = "infusion"
+    __table_args__ = (UniqueConstraint("participant_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    number: Mapped[int]
+    status: Mapped[str] = mapped_column(String(12))  # planned | given | not_given
+    planned_date: Mapped[date | None]
+    # The wall-clock time the site recorded, in the participant's zone, kept as recorded.
+    given_at_local: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
+    given_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Assessment(Base):
+    """One scheduled assessment of one participant; one row per (participant, code).
+
+    The stored `recorded_status` is what jobs last recorded; `status_at(now)` is the truth,
+    derived from the window, the facts and the clock.
+    """
+
+    __tablename__ = "assessment"
+    __table_args__ = (UniqueConstraint("participant_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    code: Mapped[str] = mapped_column(String(20))
+    sequence: Mapped[int]
+    anchor: Mapped[str] = mapped_column(String(20))
+    protocol_version: Mapped[str] = mapped_column(String(20))
+    instruments: Mapped[Any] = mapped_column(JSONText())
+    timezone: Mapped[str] = mapped_column(String(64))
+    first_day: Mapped[date]
+    last_day: Mapped[date]
+    window_start: Mapped[datetime] = mapped_column(index=True)
+    window_end: Mapped[datetime] = mapped_column(index=True)
+    window_version: Mapped[int] = mapped_column(default=1)
+    recorded_status: Mapped[str] = mapped_column(String(12), index=True)
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    participant: Mapped[Participant] = relationship()
+
+    def status_at(self, now: datetime, grace: timedelta = timedelta(0)) -> AssessmentStatus:
+        return derive_status(
+            self.window_start, self.window_end, now, started_at=self.started_at,
+            completed_at=self.completed_at, cancelled_at=self.cancelled_at, grace=grace,
+        )
+
+
+class AssessmentTransition(Base):
+    """A recorded status change; the unique key makes a second recorder's insert fail."""
+
+    __tablename__ = "assessment_transition"
+    __table_args__ = (UniqueConstraint("assessment_id", "window_version", "to_status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id"), index=True)
+    window_version: Mapped[int]
+    from_status: Mapped[str] = mapped_column(String(12))
+    to_status: Mapped[str] = mapped_column(String(12))
+    at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class Visit(Base):
+    """A virtual visit (phone or video appointment)."""
+
+    __tablename__ = "visit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    duration_minutes: Mapped[int] = mapped_column(default=30)
+    mode: Mapped[str] = mapped_column(String(10))  # phone | video
+    join_url: Mapped[str | None] = mapped_column(String(500))
+    note: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(12))  # scheduled | cancelled
+    revision: Mapped[int] = mapped_column(default=1)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    participant: Mapped[Participant] = relationship()
