@@ -38,19 +38,30 @@ def migrate_command() -> None:
 @pro_cli.command("demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when a study already exists.")
 def demo_command(if_empty: bool) -> None:
-    """Load the demo study, sites, staff and participants; prints the staff passwords once."""
-    from pro_server.demo import DEMO_ACTOR, load_demo
+    """Load the demo study with months of history; prints the staff passwords once."""
+    from pro_server.demo import DEMO_ACTOR
+    from pro_server.demo_story import load_demo_story
+    from pro_server.jobs import all_jobs
     from pro_server.studies.models import Study
 
-    ctx = cli_context(DEMO_ACTOR)
-    with ctx.session:
-        if ctx.session.scalar(select(Study.id).limit(1)) is not None:
+    pro = _pro()
+    with pro["session_factory"]() as session:
+        if session.scalar(select(Study.id).limit(1)) is not None:
             if if_empty:
                 click.echo("demo: a study exists already; nothing loaded")
                 return
             raise click.ClickException("the database already holds a study")
-        credentials = load_demo(ctx)
-        ctx.session.commit()
+
+    def new_context(clock) -> ServiceContext:  # type: ignore[no-untyped-def]
+        return ServiceContext(session=pro["session_factory"](), clock=clock, actor=DEMO_ACTOR,
+                              settings=pro["settings"])
+
+    def run_jobs(factory) -> None:  # type: ignore[no-untyped-def]
+        for job in all_jobs():
+            job.function(factory)
+
+    click.echo("Loading the demo: walking the clock through the last months...")
+    credentials = load_demo_story(new_context, run_jobs, pro["clock"].now())
     click.echo("Demo loaded. Staff sign-in (shown once, keep them):")
     for c in credentials:
         click.echo(f"  {c.role:<13} {c.email:<32} {c.password}")

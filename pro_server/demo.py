@@ -1,20 +1,23 @@
 """Demo data so a newcomer sees something real: the first trial, two sites, staff, participants.
 
 All phone numbers are fictional (the 555-01xx range); every change goes through the
-services, so the demo also fills the audit trail.
+services, so the demo also fills the audit trail. Features add their own demo data with a
+`load_demo(ctx, study)` function in their `feature.py` (infusions, answers, messages...).
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from pro_server.context import Actor, ServiceContext
+from pro_server.features import feature_modules
 from pro_server.participants import services as participants
-from pro_server.participants.models import ParticipantStatus
+from pro_server.participants.models import Participant, ParticipantStatus
 from pro_server.staff.models import Role
 from pro_server.staff.services import create_staff_user
+from pro_server.studies.models import Site, Study
 from pro_server.studies.services import create_site, create_study
 
 STUDY = {
@@ -61,7 +64,9 @@ class DemoCredentials:
     password: str
 
 
-def load_demo(ctx: ServiceContext) -> list[DemoCredentials]:
+def load_demo(ctx: ServiceContext, *, enrol: bool = True) -> list[DemoCredentials]:
+    """The study, its sites and staff; with `enrol`, the participants too (enrolled today
+    with enrolment dates in the past, no history: what tests start from)."""
     study = create_study(ctx, **STUDY)
     sites = {s["code"]: create_site(ctx, study, **s) for s in SITES}
     credentials = []
@@ -70,26 +75,37 @@ def load_demo(ctx: ServiceContext) -> list[DemoCredentials]:
         create_staff_user(ctx, email=email, name=name, password=password, role=role,
                           sites=[sites[c] for c in site_codes])
         credentials.append(DemoCredentials(email, role.value, password))
-    for n, (key, site_code, lang, status, days_ago) in enumerate(PARTICIPANTS, start=1):
-        site = sites[site_code]
-        enrolled_on = (ctx.now() - timedelta(days=days_ago)).date()
-        p = participants.enrol(ctx, study, site, {
-            "subject_key": key,
-            "status": ParticipantStatus.enrolled if status is not ParticipantStatus.screening
-            else status,
-            "language": lang,
-            "timezone": site.timezone,
-            "phone": f"+1{site.contact_phone[2:5]}55501{n + 10:02d}",
-            "email": None,
-            "sms_consent": {"given": True, "source": "demo: consent form signed at site visit"},
-            "enrolled_on": enrolled_on if status is not ParticipantStatus.screening else None,
-        })
-        if status is ParticipantStatus.withdrawn:
-            participants.withdraw(ctx, p, "Demo: moved out of state")
-        elif status is ParticipantStatus.completed:
-            participants.update(ctx, p, {"status": ParticipantStatus.completed,
-                                         "reason": "Demo: completed 25 months of follow-up"})
+    if enrol:
+        for n, row in enumerate(PARTICIPANTS, start=1):
+            enrolled_on = (ctx.now() - timedelta(days=row[4])).date()
+            enrol_demo_participant(ctx, study, sites[row[1]], n, row, enrolled_on)
+        ctx.session.flush()
+    for module in feature_modules():
+        if hasattr(module, "load_demo"):
+            module.load_demo(ctx, study)
     return credentials
+
+
+def enrol_demo_participant(ctx: ServiceContext, study: Study, site: Site, n: int,
+                           row: tuple, enrolled_on: date) -> Participant:  # type: ignore[type-arg]
+    key, _site_code, lang, status, _days_ago = row
+    screening = status is ParticipantStatus.screening
+    p = participants.enrol(ctx, study, site, {
+        "subject_key": key,
+        "status": ParticipantStatus.screening if screening else ParticipantStatus.enrolled,
+        "language": lang,
+        "timezone": site.timezone,
+        "phone": f"+1{site.contact_phone[2:5]}55501{n + 10:02d}",
+        "email": None,
+        "sms_consent": {"given": True, "source": "demo: consent form signed at site visit"},
+        "enrolled_on": None if screening else enrolled_on,
+    })
+    if status is ParticipantStatus.withdrawn:
+        participants.withdraw(ctx, p, "Demo: moved out of state")
+    elif status is ParticipantStatus.completed:
+        participants.update(ctx, p, {"status": ParticipantStatus.completed,
+                                     "reason": "Demo: completed 25 months of follow-up"})
+    return p
 
 
 DEMO_ACTOR = Actor.system("demo")

@@ -22,6 +22,7 @@ FEATURES = (
     "responses",
     "messaging",
     "participant_web",
+    "changes",
     "dashboard",
     "edc",
 )
