@@ -8,7 +8,7 @@ from http import HTTPStatus
 from typing import Any
 
 import swagger_ui_bundle
-from flask import Flask, Response, jsonify, send_from_directory
+from flask import Flask, Response, jsonify, request, send_from_directory
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import Engine
@@ -20,7 +20,7 @@ from pro_server.db import make_engine, make_session_factory
 from pro_server.errors import DomainError
 from pro_server.extensions import ProApi, csrf, limiter
 from pro_server.features import feature_modules
-from pro_server.web import close_db_session, request_id
+from pro_server.web import bearer_token, close_db_session, request_id
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,7 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
         "SESSION_COOKIE_NAME": "pro_session",
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,
         "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_CHECK_DEFAULT": False,  # checked in _csrf_for_cookie_requests
         "WTF_CSRF_SSL_STRICT": settings.secure_cookies,
         "RATELIMIT_STORAGE_URI": settings.ratelimit_storage_uri,
         "RATELIMIT_HEADERS_ENABLED": True,
@@ -147,6 +148,18 @@ def _register_error_handlers(app: Flask) -> None:
 
 
 def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _csrf_for_cookie_requests() -> None:
+        """Every state-changing request made with the session cookie needs the CSRF token.
+
+        Bearer-token API calls (the EDC) and signed webhooks carry no cookie to ride on.
+        """
+        if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            return
+        if bearer_token() or request.path.startswith("/webhooks/"):
+            return
+        csrf.protect()
+
     @app.after_request
     def _headers(response: Response) -> Response:
         response.headers["X-Request-ID"] = request_id()

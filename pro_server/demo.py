@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 from pro_server.context import Actor, ServiceContext
 from pro_server.features import feature_modules
+from pro_server.instruments.languages import approve_language
 from pro_server.participants import services as participants
 from pro_server.participants.models import Participant, ParticipantStatus
 from pro_server.staff.models import Role
@@ -68,6 +69,8 @@ def load_demo(ctx: ServiceContext, *, enrol: bool = True) -> list[DemoCredential
     """The study, its sites and staff; with `enrol`, the participants too (enrolled today
     with enrolment dates in the past, no history: what tests start from)."""
     study = create_study(ctx, **STUDY)
+    approve_language(ctx, study, "es", "Demo: our Spanish translations, pending the validated "
+                     "versions of each instrument")
     sites = {s["code"]: create_site(ctx, study, **s) for s in SITES}
     credentials = []
     for email, name, role, site_codes in STAFF:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from flask import current_app, g, request, session
@@ -62,6 +62,29 @@ def current_staff(optional: bool = False) -> StaffUser | None:
         raise Unauthorized("Sign in as staff first")
     g.staff_user = user
     return user
+
+
+# Features that authenticate API clients by bearer token (the EDC) register a function here
+# returning the Actor of a valid token, or None. Bearer requests carry no cookie, so they
+# need no CSRF token.
+BEARER_AUTHENTICATORS: list[Callable[[str], Actor | None]] = []
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() or None if header.startswith("Bearer ") else None
+
+
+def current_actor() -> Actor:
+    """A signed-in staff user or a bearer-authenticated client; 401 otherwise."""
+    token = bearer_token()
+    if token:
+        for authenticate in BEARER_AUTHENTICATORS:
+            actor = authenticate(token)
+            if actor is not None:
+                return actor
+        raise Unauthorized("Unknown or revoked API credentials")
+    return staff_actor(current_staff())
 
 
 def staff_actor(user: StaffUser) -> Actor:

@@ -63,6 +63,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('registry_id', sa.String(length=40), nullable=True),
     sa.Column('default_timezone', sa.String(length=64), nullable=False),
+    sa.Column('protocol_code', sa.String(length=40), nullable=False),
     sa.Column('protocol_version', sa.String(length=20), nullable=False),
     sa.Column('program_name', sa.String(length=40), nullable=False),
     sa.Column('created_at', pro_server.db.UTCDateTime(timezone=True), nullable=False),

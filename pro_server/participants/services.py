@@ -19,6 +19,7 @@ from pro_server import crypto
 from pro_server.audit.services import changes, record
 from pro_server.context import ServiceContext
 from pro_server.errors import Conflict, InvalidInput
+from pro_server.instruments.languages import check_language
 from pro_server.participants.models import Participant, ParticipantStatus
 from pro_server.studies.models import Site, Study
 from pro_server.validation import mask_phone
@@ -90,6 +91,7 @@ def enrol(ctx: ServiceContext, study: Study, site: Site, data: dict[str, Any]) -
     )
     if exists:
         raise Conflict(f"Subject key {data['subject_key']} is already used in {study.code}")
+    check_language(ctx, study, data["language"])
     enrolled_on = data.get("enrolled_on") or now.astimezone(ZoneInfo(data["timezone"])).date()
     p = Participant(
         study=study,
@@ -135,6 +137,8 @@ def update(ctx: ServiceContext, p: Participant, data: dict[str, Any]) -> Partici
         changed.add("sms_consent")
     if p.sms_consent and not p.phone:
         raise InvalidInput.field("phone", "SMS consent needs a phone number")
+    if "language" in data and data["language"] != p.language:
+        check_language(ctx, p.study, data["language"])
     for name in ("email", "language", "timezone", "reminder_time"):
         if name in data and getattr(p, name) != data[name]:
             setattr(p, name, data[name])

@@ -32,7 +32,7 @@ def amend_study(ctx: ServiceContext, study: Study, version: int, reason: str,
                 subject_keys: list[str] | None = None) -> dict[str, list[tuple[str, str]]]:
     """Move the study (new participants) and its active participants to `version`."""
     try:
-        default_registry().get(study.code, version)
+        default_registry().get(study.protocol_code, version)
     except UnknownProtocolError as exc:
         raise InvalidInput.field("version", str(exc)) from exc
     if not reason.strip():

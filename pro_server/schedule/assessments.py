@@ -32,7 +32,7 @@ def grace(ctx: ServiceContext) -> timedelta:
 
 def protocol_for(participant: Participant, version: str | None = None) -> ProtocolDefinition:
     return default_registry().get(
-        participant.study.code, int(version or participant.protocol_version or 0)
+        participant.study.protocol_code, int(version or participant.protocol_version or 0)
     )
 
 

@@ -18,6 +18,8 @@ class Study(Base):
     name: Mapped[str] = mapped_column(String(200))
     registry_id: Mapped[str | None] = mapped_column(String(40))
     default_timezone: Mapped[str] = mapped_column(String(64))
+    # The protocol family (files in pro_server/protocol/definitions) and its version in force.
+    protocol_code: Mapped[str] = mapped_column(String(40))
     protocol_version: Mapped[str] = mapped_column(String(20))
     program_name: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime]

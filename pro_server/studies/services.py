@@ -8,11 +8,10 @@ from sqlalchemy.orm import Session
 from pro_server.audit.services import record
 from pro_server.context import ServiceContext
 from pro_server.errors import InvalidInput, NotFound
+from pro_server.protocol.definitions import UnknownProtocolError
+from pro_server.protocol.definitions import default_registry as protocols
 from pro_server.studies.models import Site, Study
 from pro_server.validation import is_timezone
-
-# Until the protocol registry exists, new studies follow this protocol version.
-DEFAULT_PROTOCOL_VERSION = "2"
 
 
 def get_study(session: Session, code: str | None = None) -> Study:
@@ -35,20 +34,29 @@ def site_by_code(session: Session, study: Study, code: str, *, field: str = "sit
 
 def create_study(
     ctx: ServiceContext, *, code: str, name: str, registry_id: str | None, default_timezone: str,
-    program_name: str, protocol_version: str | None = None,
+    program_name: str, protocol_code: str | None = None, protocol_version: str | None = None,
 ) -> Study:
+    """A study following a protocol family shipped as data (default: the one named like it)."""
     if not is_timezone(default_timezone):
         raise InvalidInput.field("default_timezone", f"{default_timezone!r} is not an IANA zone")
+    protocol_code = protocol_code or code
+    try:
+        protocol = (protocols().get(protocol_code, int(protocol_version)) if protocol_version
+                    else protocols().current(protocol_code))
+    except (UnknownProtocolError, ValueError) as exc:
+        raise InvalidInput.field("protocol_code", f"No protocol files for {protocol_code} "
+                                 f"{protocol_version or ''}".strip()) from exc
     study = Study(
         code=code, name=name, registry_id=registry_id, default_timezone=default_timezone,
-        program_name=program_name, protocol_version=protocol_version or DEFAULT_PROTOCOL_VERSION,
-        created_at=ctx.now(),
+        program_name=program_name, protocol_code=protocol_code,
+        protocol_version=str(protocol.version), created_at=ctx.now(),
     )
     ctx.session.add(study)
     ctx.session.flush()
     record(ctx, "study.create", "study", study.id, after={
         "code": code, "name": name, "registry_id": registry_id, "timezone": default_timezone,
-        "protocol_version": study.protocol_version}, study_id=study.id)
+        "protocol_code": protocol_code, "protocol_version": study.protocol_version},
+        study_id=study.id)
     return study
 
 
