@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from pro_server.clock import FixedClock
@@ -43,7 +43,8 @@ class TestDatabase:
             shutil.copyfile(self.template, target)
             return make_engine(f"sqlite:///{target}")
         engine = make_engine(self.url)
-        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        existing = set(inspect(engine).get_table_names())
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name in existing)
         with engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         return engine

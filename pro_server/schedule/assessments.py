@@ -106,15 +106,36 @@ def sync_assessments(ctx: ServiceContext, participant: Participant, *, cause: st
     done: list[tuple[str, str]] = []
     for decision in plan_amendment(existing, plan, now).decisions:
         if decision.action == "keep":
+            if _retag(ctx, decision.existing, decision.planned, cause=cause, reason=reason):
+                done.append(("retag", decision.code))
             continue
         row = decision.existing.ref if decision.existing else rows.get(decision.code)
+        why = reason or f"{cause}: {decision.reason}"
         if decision.action == "cancel":
-            cancel(ctx, row, reason or decision.reason, cause=cause)
+            cancel(ctx, row, why, cause=cause)
         else:
             _create_or_regenerate(ctx, participant, row, decision.planned, cause=cause,
-                                  reason=reason or decision.reason)
+                                  reason=why)
         done.append((decision.action, decision.code))
     return done
+
+
+def _retag(ctx: ServiceContext, existing: ExistingAssessment | None,
+           planned: PlannedAssessment | None, *, cause: str, reason: str | None) -> bool:
+    """A not-started assessment the new version plans identically now follows that version."""
+    if existing is None or planned is None or existing.status not in ("scheduled", "open"):
+        return False
+    row: Assessment = existing.ref  # type: ignore[assignment]
+    version = str(planned.protocol_version)
+    if row.protocol_version == version:
+        return False
+    before = window_view(row)
+    row.protocol_version = version
+    row.updated_at = ctx.now()
+    record(ctx, "assessment.regenerate", "assessment", row.id, before=before,
+           after=window_view(row), reason=reason or f"{cause}: same window in the new version",
+           study_id=row.study_id, site_id=row.site_id)
+    return True
 
 
 def _create_or_regenerate(ctx: ServiceContext, participant: Participant, row: Assessment | None,
