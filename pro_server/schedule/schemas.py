@@ -65,36 +65,34 @@ class CalendarArgsSchema(Schema):
             raise ValidationError("At most 366 days at a time", "end")
 
 
-class AssessmentOutSchema(Schema):
-    id = fields.Integer()
+class WindowSchema(Schema):
+    """An assessment window in the participant's local time and in UTC."""
+
     code = fields.String()
-    sequence = fields.Integer()
-    anchor = fields.String()
-    protocol_version = fields.String()
-    instruments = fields.List(fields.String())
-    status = fields.String()
-    timezone = fields.String()
     first_day = fields.Date()
     last_day = fields.Date()
     window_start_local = fields.String()
     window_end_local = fields.String()
     window_start_utc = fields.DateTime()
     window_end_utc = fields.DateTime()
+    instruments = fields.List(fields.String())
+
+
+class ProjectedSchema(WindowSchema):
+    """A window that follows from a planned (not yet given) infusion."""
+
+
+class AssessmentOutSchema(WindowSchema):
+    id = fields.Integer()
+    sequence = fields.Integer()
+    anchor = fields.String()
+    protocol_version = fields.String()
+    status = fields.String()
+    timezone = fields.String()
     started_at = fields.DateTime(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
     cancelled_at = fields.DateTime(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
-
-
-class ProjectedSchema(Schema):
-    code = fields.String()
-    first_day = fields.Date()
-    last_day = fields.Date()
-    window_start_local = fields.String()
-    window_end_local = fields.String()
-    window_start_utc = fields.DateTime()
-    window_end_utc = fields.DateTime()
-    instruments = fields.List(fields.String())
 
 
 class InfusionOutSchema(Schema):
