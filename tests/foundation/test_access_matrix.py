@@ -78,3 +78,36 @@ def test_coordinator_list_never_contains_another_site(staff_client):
     rows = client.get("/api/v1/participants?page_size=100").json
     assert {r["site_code"] for r in rows} == {"MIA"}
     assert client.get("/api/v1/participants?site=GNV").json == []
+
+
+# schedule own, schedule other, infusion own, infusion other, visit own, visit other
+SCHEDULE_EXPECTED = {
+    "coordinator": (200, 404, 200, 404, 201, 404),
+    "investigator": (200, 404, 200, 404, 201, 404),
+    "monitor": (200, 200, 403, 403, 403, 403),
+    "admin": (404, 404, 404, 404, 404, 404),
+    "anonymous": (401, 401, 401, 401, 401, 401),
+}
+
+
+@pytest.mark.parametrize("role", list(SCHEDULE_EXPECTED))
+def test_access_matrix_for_schedule_endpoints(app, demo, ids, gnv_investigator, role):
+    if role == "anonymous":
+        anonymous = app.test_client()
+        client = StaffClient(anonymous, anonymous.get("/api/v1/auth/csrf").json["csrf_token"])
+    else:
+        email = USERS[role]
+        password = gnv_investigator if role == "investigator" else demo[email]
+        client = StaffClient.login(app.test_client(), email, password)
+    own, other = ids["GNV-003"], ids["MIA-003"]
+    infusion = {"status": "planned", "planned_date": "2026-03-20"}
+    visit = {"starts_at_local": "2026-03-10T10:00", "mode": "phone"}
+    got = (
+        client.get(f"/api/v1/participants/{own}/schedule").status_code,
+        client.get(f"/api/v1/participants/{other}/schedule").status_code,
+        client.put(f"/api/v1/participants/{own}/infusions/1", json=infusion).status_code,
+        client.put(f"/api/v1/participants/{other}/infusions/1", json=infusion).status_code,
+        client.post(f"/api/v1/participants/{own}/visits", json=visit).status_code,
+        client.post(f"/api/v1/participants/{other}/visits", json=visit).status_code,
+    )
+    assert got == SCHEDULE_EXPECTED[role]
