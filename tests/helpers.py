@@ -7,18 +7,12 @@ from typing import Any
 from flask.testing import FlaskClient
 
 
-class StaffClient:
+class CsrfClient:
+    """A test client that sends its session's CSRF token on state-changing calls."""
+
     def __init__(self, client: FlaskClient, csrf_token: str) -> None:
         self.client = client
         self.csrf_token = csrf_token
-
-    @classmethod
-    def login(cls, client: FlaskClient, email: str, password: str) -> StaffClient:
-        token = client.get("/api/v1/auth/csrf").json["csrf_token"]
-        response = client.post("/api/v1/auth/login", json={"email": email, "password": password},
-                               headers={"X-CSRFToken": token})
-        assert response.status_code == 200, response.json
-        return cls(client, response.json["csrf_token"])
 
     def get(self, url: str, **kwargs: Any):
         return self.client.get(url, **kwargs)
@@ -38,3 +32,13 @@ class StaffClient:
 
     def delete(self, url: str, **kwargs: Any):
         return self._send("DELETE", url, **kwargs)
+
+
+class StaffClient(CsrfClient):
+    @classmethod
+    def login(cls, client: FlaskClient, email: str, password: str) -> StaffClient:
+        token = client.get("/api/v1/auth/csrf").json["csrf_token"]
+        response = client.post("/api/v1/auth/login", json={"email": email, "password": password},
+                               headers={"X-CSRFToken": token})
+        assert response.status_code == 200, response.json
+        return cls(client, response.json["csrf_token"])

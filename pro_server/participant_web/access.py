@@ -1,0 +1,81 @@
+"""Who may open a participant session, and whether a session still stands (no Flask here).
+
+A session rests on one link: when that link expires or is revoked, or the participant is
+no longer enrolled, the session ends at the next request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pro_server.audit.services import record
+from pro_server.context import Actor, ServiceContext
+from pro_server.participant_web import second_factor
+from pro_server.participant_web.links import find_link
+from pro_server.participant_web.models import ParticipantLink
+from pro_server.participants.models import Participant, ParticipantStatus
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What opening a session gave. `state` is None on success, else why not."""
+
+    state: str | None
+    participant: Participant | None = None
+    link: ParticipantLink | None = None
+    kind: str | None = None  # the second factor asked for, when one is
+    language: str | None = None  # so the second-factor page speaks the participant's language
+
+    @property
+    def ok(self) -> bool:
+        return self.state is None
+
+    @property
+    def failed_attempt(self) -> bool:
+        """Counts against the caller's rate limit (asking for the factor does not)."""
+        return self.state in ("link_expired", "second_factor_wrong", "second_factor_locked")
+
+
+def participant_actor(p: Participant) -> Actor:
+    return Actor(type="participant", id=str(p.id), label=p.subject_key)
+
+
+def link_stands(link: ParticipantLink | None, participant_id: int, now: datetime) -> bool:
+    return (link is not None and link.participant_id == participant_id
+            and link.revoked_at is None and link.expires_at > now)
+
+
+def participant_active(p: Participant | None) -> bool:
+    return p is not None and p.status is ParticipantStatus.enrolled
+
+
+def open_session(ctx: ServiceContext, token: str, answer: str | None) -> Outcome:
+    link = find_link(ctx, token)
+    participant = ctx.session.get(Participant, link.participant_id) if link else None
+    if link is None or not participant_active(participant):
+        return Outcome("link_expired")
+    assert participant is not None
+    kind = second_factor.study_setting(ctx, participant.study_id)
+    if kind != "none":
+        secret = second_factor.secret_of(ctx, participant)
+        lang = participant.language
+        if secret is None or secret.kind != kind:
+            return Outcome("second_factor_not_set", kind=kind, language=lang)
+        if not answer:
+            return Outcome("second_factor_required", kind=kind, language=lang)
+        result = second_factor.check(ctx, participant, secret, answer)
+        if result != "ok":
+            state = "second_factor_locked" if result == "locked" else "second_factor_wrong"
+            return Outcome(state, kind=kind, language=lang)
+    link.last_used_at = ctx.now()
+    session_ctx = ctx if ctx.actor.type == "participant" else _as(ctx, participant)
+    record(session_ctx, "participant.session_open", "participant", participant.id,
+           after={"link": link.id}, study_id=participant.study_id, site_id=participant.site_id)
+    return Outcome(None, participant, link)
+
+
+def _as(ctx: ServiceContext, participant: Participant) -> ServiceContext:
+    return ServiceContext(session=ctx.session, clock=ctx.clock,
+                          actor=participant_actor(participant), settings=ctx.settings,
+                          request_id=ctx.request_id)

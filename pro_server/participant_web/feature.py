@@ -1,0 +1,19 @@
+"""Participant pages and their API; staff endpoints for links and second factors."""
+
+
+def register(app, api) -> None:  # type: ignore[no-untyped-def]
+    from pro_server.participant_web.pages import bp as pages
+    from pro_server.participant_web.routes import blp as participant_api
+    from pro_server.participant_web.staff_routes import blp as staff_api
+
+    api.register_blueprint(participant_api)
+    api.register_blueprint(staff_api)
+    app.register_blueprint(pages)
+    _register_cli()
+
+
+def _register_cli() -> None:
+    from pro_server.cli import pro_cli
+    from pro_server.participant_web.cli import participant_link_command
+
+    pro_cli.add_command(participant_link_command)

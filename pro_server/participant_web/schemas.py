@@ -1,0 +1,163 @@
+"""Request and response shapes of the participant API and the staff link endpoints."""
+
+from marshmallow import Schema, fields, validate
+
+from pro_server.participant_web.second_factor import KINDS, STUDY_CHOICES
+from pro_server.validation import LANGUAGES
+
+REASON = validate.Length(min=3, max=500)
+KEY = validate.Regexp(r"^[A-Za-z0-9_-]{16,80}$",
+                      error="16 to 80 letters, digits, '-' or '_' (e.g. a UUID)")
+ANSWERS = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=60)),
+                      values=fields.Raw(allow_none=True),
+                      metadata={"description": "item id -> value (null = not answered)"})
+
+
+# --- participant side --------------------------------------------------------------------
+
+class SessionOpenSchema(Schema):
+    token = fields.String(required=True, validate=validate.Length(min=16, max=128),
+                          metadata={"description": "The token from the link's fragment"})
+    second_factor = fields.String(validate=validate.Length(min=1, max=20),
+                                  metadata={"description": "Birth year or PIN, when asked"})
+
+
+class LangArgsSchema(Schema):
+    lang = fields.String(validate=validate.OneOf(LANGUAGES))
+
+
+class ContactSchema(Schema):
+    program = fields.String()
+    site = fields.String()
+    phone = fields.String(allow_none=True)
+
+
+class SessionSchema(Schema):
+    participant_id = fields.Integer()
+    language = fields.String(metadata={"description": "The participant's preferred language"})
+    timezone = fields.String()
+    contact = fields.Nested(ContactSchema)
+    csrf_token = fields.String(metadata={"description": "Send as X-CSRFToken from now on"})
+
+
+class InstantSchema(Schema):
+    at = fields.String(metadata={"description": "UTC instant, ISO 8601"})
+    local = fields.String(metadata={"description": "The same instant in the participant's zone"})
+    end_of_day = fields.String(allow_none=True, metadata={
+        "description": "When the instant is local midnight: the local date that ends there"})
+
+
+class AssessmentSummarySchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    status = fields.String()
+    state = fields.String(metadata={
+        "description": "open, not_open, closed, completed or cancelled"})
+    opens = fields.Nested(InstantSchema)
+    closes = fields.Nested(InstantSchema)
+    finish_by = fields.Nested(InstantSchema, allow_none=True, metadata={
+        "description": "Started surveys can be finished until the window end plus the grace"})
+    instrument_count = fields.Integer()
+    completed_on = fields.String(allow_none=True)
+
+
+class VisitSchema(Schema):
+    id = fields.Integer()
+    starts = fields.Nested(InstantSchema)
+    duration_minutes = fields.Integer()
+    mode = fields.String()
+    join_url = fields.String(allow_none=True)
+    calendar_url = fields.String()
+
+
+class HistorySchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    completed_on = fields.String()
+
+
+class HomeSchema(Schema):
+    now = fields.String()
+    timezone = fields.String()
+    due = fields.List(fields.Nested(AssessmentSummarySchema))
+    upcoming = fields.List(fields.Nested(AssessmentSummarySchema))
+    visits = fields.List(fields.Nested(VisitSchema))
+    history = fields.List(fields.Nested(HistorySchema), metadata={
+        "description": "Completed surveys, dates only (never scores)"})
+    contact = fields.Nested(ContactSchema)
+
+
+class AssessmentSchema(AssessmentSummarySchema):
+    timezone = fields.String()
+    language = fields.String()
+    instruments = fields.List(fields.Dict(), metadata={
+        "description": "Public definitions in `language` (only while the survey is open)"})
+    answers = fields.Dict(keys=fields.String(), values=fields.Dict(), metadata={
+        "description": "Answers saved so far: instrument -> item -> value"})
+    position = fields.String(allow_none=True, metadata={
+        "description": "The screen the participant reached last, to resume there"})
+
+
+class DraftSchema(Schema):
+    instrument = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    answers = ANSWERS
+    language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
+    screen = fields.String(validate=validate.Length(min=1, max=120), allow_none=True,
+                           metadata={"description": "The screen reached, to resume there"})
+
+
+class DraftOutSchema(Schema):
+    instrument = fields.String()
+    saved_at = fields.String()
+    answers = fields.Dict(metadata={"description": "item -> {value, answered_at}"})
+
+
+class SubmissionSchema(Schema):
+    idempotency_key = fields.String(required=True, validate=KEY, metadata={
+        "description": "Made once by the page; a resend with the same key is stored once"})
+    answers = fields.Dict(keys=fields.String(), values=ANSWERS, load_default=dict, metadata={
+        "description": "instrument -> item -> value; merged over the saved answers"})
+    language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
+
+
+class SubmissionOutSchema(Schema):
+    assessment_id = fields.Integer()
+    idempotency_key = fields.String()
+    received = fields.Nested(InstantSchema)
+    state = fields.String()
+
+
+# --- staff side --------------------------------------------------------------------------
+
+class LinkIssueSchema(Schema):
+    revoke_others = fields.Boolean(load_default=False, metadata={
+        "description": "End every earlier link of this participant (needs a reason)"})
+    reason = fields.String(validate=REASON)
+
+
+class LinkOutSchema(Schema):
+    url = fields.String(metadata={"description": "Shown once; only its hash is stored"})
+    expires_at = fields.DateTime()
+    links_revoked = fields.Integer()
+
+
+class RevokeSchema(Schema):
+    reason = fields.String(required=True, validate=REASON)
+
+
+class RevokeOutSchema(Schema):
+    links_revoked = fields.Integer()
+
+
+class SecondFactorSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    value = fields.String(required=True, load_only=True, validate=validate.Length(min=4, max=20))
+
+
+class SecondFactorOutSchema(Schema):
+    kind = fields.String(allow_none=True)
+    study_requires = fields.String()
+
+
+class StudyWebSettingsSchema(Schema):
+    second_factor = fields.String(required=True, validate=validate.OneOf(STUDY_CHOICES))

@@ -1,0 +1,161 @@
+"""What the participant's pages show and do, on top of the schedule and responses services.
+
+Participants see dates and states, never scores. Every instant goes out in UTC with the
+participant's time zone beside it; the page formats it in that zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from pro_server.context import ServiceContext
+from pro_server.errors import NotFound
+from pro_server.instruments import default_registry
+from pro_server.participants.models import Participant
+from pro_server.protocol.status import ACCEPTS_RESPONSES, AssessmentStatus
+from pro_server.protocol.windows import utc_to_local
+from pro_server.responses.models import Draft, Submission
+from pro_server.responses.services import drafts_of, save_draft
+from pro_server.schedule.assessments import assessments_of, grace
+from pro_server.schedule.models import Assessment, Visit
+
+# What the page calls each status (the page has one screen per state).
+STATES: Mapping[str, str] = {
+    "open": "open", "in_progress": "open", "scheduled": "not_open",
+    "missed": "closed", "completed": "completed", "cancelled": "cancelled",
+}
+UPCOMING_SHOWN = 3
+HISTORY_SHOWN = 10
+PUBLIC_DEFINITION_KEYS = ("code", "version", "language", "title", "instructions",
+                          "recall_period", "attribution", "sections", "items")
+
+
+def own_assessment(ctx: ServiceContext, p: Participant, assessment_id: int) -> Assessment:
+    """The participant's own assessment; anyone else's looks exactly like a missing one."""
+    a = ctx.session.get(Assessment, assessment_id)
+    if a is None or a.participant_id != p.id:
+        raise NotFound("Survey not found")
+    return a
+
+
+def own_visit(ctx: ServiceContext, p: Participant, visit_id: int) -> Visit:
+    v = ctx.session.get(Visit, visit_id)
+    if v is None or v.participant_id != p.id:
+        raise NotFound("Visit not found")
+    return v
+
+
+def instant(at: datetime | None, tz: str) -> dict[str, Any] | None:
+    """An instant for the page; `end_of_day` names the local day that ends at it (24:00)."""
+    if at is None:
+        return None
+    local = utc_to_local(at, tz)
+    midnight = local.hour == 0 and local.minute == 0
+    return {"at": at.isoformat(), "local": local.isoformat(),
+            "end_of_day": (local.date() - timedelta(days=1)).isoformat() if midnight else None}
+
+
+def _local_date(at: datetime | None, tz: str) -> str | None:
+    return None if at is None else utc_to_local(at, tz).date().isoformat()
+
+
+def _summary(ctx: ServiceContext, a: Assessment, status: AssessmentStatus,
+             tz: str) -> dict[str, Any]:
+    return {
+        "id": a.id, "code": a.code, "status": status, "state": STATES[status],
+        "opens": instant(a.window_start, tz), "closes": instant(a.window_end, tz),
+        "finish_by": instant(a.window_end + grace(ctx), tz) if a.started_at else None,
+        "instrument_count": len(a.instruments),
+        "completed_on": _local_date(a.completed_at, tz),
+    }
+
+
+def _visit(v: Visit, tz: str) -> dict[str, Any]:
+    join_url = v.join_url if v.join_url and v.join_url.startswith("https://") else None
+    return {"id": v.id, "starts": instant(v.starts_at, tz), "duration_minutes": v.duration_minutes,
+            "mode": v.mode, "join_url": join_url,
+            "calendar_url": f"/api/v1/p/visits/{v.id}/calendar.ics"}
+
+
+def site_contact(p: Participant) -> dict[str, Any]:
+    return {"program": p.study.program_name, "site": p.site.name, "phone": p.site.contact_phone}
+
+
+def home_view(ctx: ServiceContext, p: Participant) -> dict[str, Any]:
+    now, tz = ctx.now(), p.timezone
+    rows = [(a, a.status_at(now, grace(ctx))) for a in assessments_of(ctx, p)]
+    due = [_summary(ctx, a, s, tz) for a, s in rows if s in ACCEPTS_RESPONSES]
+    upcoming = [_summary(ctx, a, s, tz) for a, s in rows if s == "scheduled"]
+    upcoming.sort(key=lambda row: row["opens"]["at"])
+    done = sorted((a for a, s in rows if s == "completed"), key=lambda a: a.completed_at,
+                  reverse=True)
+    visits = ctx.session.scalars(
+        select(Visit).where(Visit.participant_id == p.id, Visit.status == "scheduled",
+                            Visit.starts_at > now - timedelta(hours=1))
+        .order_by(Visit.starts_at).limit(5))
+    return {
+        "now": now.isoformat(),
+        "timezone": tz,
+        "due": due,
+        "upcoming": upcoming[:UPCOMING_SHOWN],
+        "visits": [_visit(v, tz) for v in visits],
+        "history": [{"id": a.id, "code": a.code, "completed_on": _local_date(a.completed_at, tz)}
+                    for a in done[:HISTORY_SHOWN]],
+        "contact": site_contact(p),
+    }
+
+
+def _public_definition(code: str, lang: str) -> dict[str, Any]:
+    public = default_registry().get(code).to_public_dict(lang)
+    return {key: public[key] for key in PUBLIC_DEFINITION_KEYS}
+
+
+def _position(drafts: Mapping[str, Draft]) -> str | None:
+    """The screen saved last (the highest sequence number across the instruments' drafts)."""
+    best: tuple[int, str] | None = None
+    for draft in drafts.values():
+        position = draft.position if isinstance(draft.position, dict) else {}
+        seq, screen = position.get("seq"), position.get("screen")
+        if isinstance(seq, int) and isinstance(screen, str) and (best is None or seq > best[0]):
+            best = (seq, screen)
+    return best[1] if best else None
+
+
+def assessment_view(ctx: ServiceContext, p: Participant, a: Assessment,
+                    lang: str) -> dict[str, Any]:
+    status = a.status_at(ctx.now(), grace(ctx))
+    view = _summary(ctx, a, status, p.timezone)
+    view.update(timezone=p.timezone, language=lang, instruments=[], answers={}, position=None)
+    if view["state"] == "open":
+        drafts = drafts_of(ctx, a)
+        view["instruments"] = [_public_definition(code, lang) for code in a.instruments]
+        view["answers"] = {code: {item: entry["value"] for item, entry in d.answers.items()}
+                           for code, d in drafts.items()}
+        view["position"] = _position(drafts)
+    return view
+
+
+def save_answers(ctx: ServiceContext, a: Assessment, instrument: str,
+                 answers: Mapping[str, Any], language: str, screen: str | None) -> dict[str, Any]:
+    """Save answers as they are given; the screen reached is kept to resume there."""
+    drafts = drafts_of(ctx, a)
+    seqs = [d.position.get("seq", 0) for d in drafts.values() if isinstance(d.position, dict)]
+    position = {"screen": screen, "seq": max(seqs, default=0) + 1} if screen else (
+        drafts[instrument].position if instrument in drafts else None)
+    draft = save_draft(ctx, a, instrument, answers, language, position)
+    return {"instrument": instrument, "saved_at": draft.updated_at.isoformat(),
+            "answers": draft.answers}
+
+
+def find_submission(ctx: ServiceContext, a: Assessment, key: str) -> Submission | None:
+    return ctx.session.scalar(select(Submission).where(
+        Submission.idempotency_key == key, Submission.assessment_id == a.id))
+
+
+def submission_view(p: Participant, a: Assessment, s: Submission) -> dict[str, Any]:
+    return {"assessment_id": a.id, "idempotency_key": s.idempotency_key,
+            "received": instant(s.received_at, p.timezone), "state": "completed"}

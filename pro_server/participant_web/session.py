@@ -1,0 +1,43 @@
+"""The participant's session in Flask's signed, HttpOnly cookie: {"id": ..., "link": ...}.
+
+Opening a participant session ends any staff session in the same browser (and signing in
+as staff ends a participant session: the staff login clears the cookie).
+"""
+
+from __future__ import annotations
+
+from flask import g, session
+
+from pro_server.errors import Unauthorized
+from pro_server.participant_web.access import link_stands, participant_active
+from pro_server.participant_web.models import ParticipantLink
+from pro_server.participants.models import Participant
+from pro_server.web import clock, db_session
+
+KEY = "participant"
+
+
+def start(participant: Participant, link: ParticipantLink) -> None:
+    session.clear()
+    session[KEY] = {"id": participant.id, "link": link.id}
+    session.permanent = True
+
+
+def end() -> None:
+    session.pop(KEY, None)
+
+
+def current_participant() -> Participant:
+    """The signed-in participant, or 401 with a state the page shows."""
+    if "participant" in g:
+        return g.participant
+    data = session.get(KEY)
+    if not isinstance(data, dict):
+        raise Unauthorized("Open the link from your latest message", {"state": "no_session"})
+    p = db_session().get(Participant, data.get("id"))
+    link = db_session().get(ParticipantLink, data.get("link"))
+    if p is None or not participant_active(p) or not link_stands(link, p.id, clock().now()):
+        end()
+        raise Unauthorized("This link has expired", {"state": "link_expired"})
+    g.participant = p
+    return p

@@ -1,0 +1,163 @@
+"""The participant's other pages: Spanish, state pages, links that no longer work, another
+participant's survey, the second factor, and 200% zoom."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from playwright.sync_api import Page, expect
+
+from pro_server.participant_web import second_factor
+from pro_server.participant_web.links import revoke_links
+from pro_server.schedule.infusions import record_infusion
+from pro_server.schedule.visits import schedule_visit
+from tests.browser.participant.conftest import answer_screen, check_page, page_number
+from tests.participant_web.support import assessment, participant, token_for
+
+TARGETS = "button, .button, .option, .nrs-number, input[type=range]"
+
+
+def assert_targets_at_least_44px(page: Page) -> None:
+    small = page.evaluate(f"""() => [...document.querySelectorAll("{TARGETS}")]
+        .map(el => [el.textContent.trim() || el.className, el.getBoundingClientRect()])
+        .filter(([, box]) => box.width && (box.width < 44 || box.height < 44))
+        .map(([name, box]) => `${{name}}: ${{box.width}}x${{box.height}}`)""")
+    assert small == []
+
+
+def assert_no_sideways_scrolling(page: Page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth <= "
+                         "document.documentElement.clientWidth")
+
+
+def test_spanish_version(open_link):
+    page = open_link("MIA-003")
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.locator("main h1")).to_have_text("Sus encuestas")
+    check_page(page, "es-home")
+    page.get_by_role("link", name="Empezar la encuesta").click()
+    expect(page.get_by_text("Página 1 de 39")).to_be_visible()
+    expect(page.locator("main h1")).to_contain_text("En promedio, durante los últimos 7 días")
+    check_page(page, "es-item-nrs")
+    answer_screen(page)
+    page.get_by_role("button", name="Siguiente").click()
+    expect(page.get_by_text("Página 2 de 39")).to_be_visible()
+    expect(page.get_by_role("slider")).to_have_attribute("aria-valuetext", "Sin marcar todavía")
+    check_page(page, "es-item-vas")
+
+    page.get_by_role("button", name="View in English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_text("Page 2 of 39")).to_be_visible()
+    expect(page.locator("main h1")).to_contain_text("how active is your disease today?")
+    page.get_by_role("button", name="Ver en español").click()
+    expect(page.locator("main h1")).to_contain_text("qué tan activa está su enfermedad")
+    page.get_by_role("button", name="Atrás").click()
+    expect(page.get_by_role("radio", name="5", exact=True)).to_be_checked()
+
+
+def test_home_and_state_pages(open_link, ctx_factory, live_server):
+    ctx = ctx_factory()
+    p = participant(ctx, "GNV-004")
+    record_infusion(ctx, p, 1, status="given", given_at_local=datetime(2026, 3, 1, 9, 30))
+    schedule_visit(ctx, p, starts_at_local=datetime(2026, 3, 10, 10, 0), mode="phone")
+    schedule_visit(ctx, p, starts_at_local=datetime(2026, 3, 24, 14, 30), mode="video",
+                   join_url="https://video.example.org/room/42")
+    ctx.session.commit()
+    baseline = assessment(ctx, "GNV-004", "BASELINE")
+    day7 = assessment(ctx, "GNV-004", "INF1_D7")
+
+    page = open_link("GNV-004")
+    expect(page.locator("main h1")).to_have_text("Nothing to do right now")
+    expect(page.get_by_text("Your next survey opens on Friday, March 6.")).to_be_visible()
+    expect(page.get_by_text("Tuesday, March 10 at 10:00 AM (30 minutes)")).to_be_visible()
+    check_page(page, "home-nothing-due")
+    calendar = page.get_by_role("link", name="Add the Tuesday, March 10 at 10:00 AM visit to "
+                                "your calendar")
+    ics = page.request.get(f"{live_server.url}{calendar.get_attribute('href')}")
+    assert ics.headers["content-type"].startswith("text/calendar")
+    assert "DTSTART;TZID=America/New_York:20260310T100000" in ics.text()
+
+    page.goto(f"{live_server.url}/p/a/{day7.id}")
+    expect(page.locator("main h1")).to_have_text("This survey is not open yet")
+    expect(page.get_by_text("It opens on Friday, March 6.")).to_be_visible()
+    check_page(page, "state-not-open-yet")
+
+    page.goto(f"{live_server.url}/p/a/{baseline.id}")
+    expect(page.locator("main h1")).to_have_text("This survey is closed")
+    expect(page.get_by_text("ended on Sunday, March 1 at 9:30 AM")).to_be_visible()
+    check_page(page, "state-closed")
+
+
+def test_another_participants_survey_is_not_found(open_link, live_server, ctx_factory):
+    others = assessment(ctx_factory(), "GNV-003", "BASELINE")
+    page = open_link("GNV-004", path=f"/p/a/{others.id}")
+    expect(page.locator("main h1")).to_have_text("Survey not found")
+    check_page(page, "state-not-found")
+    api = f"{live_server.url}/api/v1/p/assessments/{others.id}"
+    assert page.request.get(api).status == 404
+    own = assessment(ctx_factory(), "GNV-004", "BASELINE")
+    assert page.request.get(f"{live_server.url}/api/v1/p/assessments/{own.id}").status == 200
+
+
+def test_expired_and_revoked_links(open_link, new_page, live_server, ctx_factory, clock):
+    ctx = ctx_factory()
+    old_token = token_for(ctx, "GNV-004")
+    clock.advance(timedelta(days=61))
+    page = open_link("GNV-004", token=old_token)
+    expect(page.locator("main h1")).to_have_text("This link has expired")
+    assert "#" not in page.url  # the token left the address bar
+    check_page(page, "state-link-expired")
+
+    page = open_link("GNV-004")  # a fresh link works, until the study team revokes it
+    expect(page.locator("main h1")).not_to_have_text("This link has expired")
+    revoke_links(ctx, participant(ctx, "GNV-004"), "phone lost")
+    ctx.session.commit()
+    page.reload()
+    expect(page.locator("main h1")).to_have_text("This link has expired")
+
+    no_link = new_page()
+    no_link.goto(f"{live_server.url}/p")
+    expect(no_link.locator("main h1")).to_have_text("Please open your link")
+    check_page(no_link, "state-no-link")
+
+
+def test_second_factor_when_the_study_asks_for_one(open_link, ctx_factory):
+    ctx = ctx_factory()
+    p = participant(ctx, "GNV-004")
+    second_factor.set_study_setting(ctx, p.study_id, "birth_year")
+    second_factor.set_secret(ctx, p, "birth_year", "1961")
+    ctx.session.commit()
+    page = open_link("GNV-004")
+    expect(page.locator("main h1")).to_have_text("Enter the year you were born")
+    check_page(page, "second-factor")
+    field = page.get_by_label("Year you were born")
+    field.fill("1962")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("alert")).to_have_text("That does not match what your study team "
+                                                  "recorded. Please try again.")
+    expect(field).to_be_focused()
+    field.fill("1961")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator("main h1")).to_have_text("Your surveys")
+
+
+def test_targets_and_200_percent_zoom(open_link):
+    page = open_link("GNV-004")
+    assert_targets_at_least_44px(page)
+    page.get_by_role("link", name="Start the survey").click()
+    expect(page.get_by_text("Page 1 of")).to_be_visible()
+    assert_targets_at_least_44px(page)
+    # 200% zoom of a 390 px wide phone: the layout has 195 CSS pixels.
+    zoomed = open_link("GNV-004", viewport={"width": 195, "height": 422},
+                       device_scale_factor=2)
+    assert_no_sideways_scrolling(zoomed)
+    zoomed.get_by_role("link", name="Start the survey").click()
+    for name in ("zoom200-item-nrs", "zoom200-item-vas", "zoom200-item-grid"):
+        expect(zoomed.locator("form.screen .item").first).to_be_visible()
+        assert_no_sideways_scrolling(zoomed)
+        assert_targets_at_least_44px(zoomed)
+        check_page(zoomed, name)
+        before = page_number(zoomed)
+        answer_screen(zoomed)
+        zoomed.get_by_role("button", name="Next").click()
+        expect(zoomed.locator(".progress-text")).to_contain_text(f"Page {before + 1} of")
