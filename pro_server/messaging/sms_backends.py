@@ -76,15 +76,28 @@ class ProviderTimeout(SmsError):
     """The provider may or may not have accepted the message."""
 
 
+BodyNormalizer = Callable[[str], str]
+
+
+def _same_body(sent: str | None, wanted: str, normalize: BodyNormalizer | None) -> bool:
+    if sent is None:
+        return False
+    return normalize(sent) == normalize(wanted) if normalize else sent == wanted
+
+
 @runtime_checkable
 class SmsSender(Protocol):
     def send(self, to: str, body: str, *, status_callback: str | None) -> SendResult:
         """Hand one message to the provider. Raises ProviderError or ProviderTimeout."""
         ...
 
-    def find_sent(self, to: str, since_utc: datetime, body: str) -> str | None:
+    def find_sent(
+        self, to: str, since_utc: datetime, body: str, *, normalize: BodyNormalizer | None = None
+    ) -> str | None:
         """Provider id of a message with this body to this number accepted since
-        ``since_utc``, or None. Used after ProviderTimeout, before any resend."""
+        ``since_utc``, or None. Used after ProviderTimeout, before any resend. With
+        ``normalize``, bodies are compared after it is applied to both (e.g. a body whose
+        one-time link was replaced by a placeholder, when the clear body is gone)."""
         ...
 
 
@@ -136,10 +149,13 @@ class ConsoleSender:
         logger.info("SMS %s to %s: %s", provider_id, redact_phone(to), shown)
         return SendResult(provider_id=provider_id, provider_status="sent")
 
-    def find_sent(self, to: str, since_utc: datetime, body: str) -> str | None:
+    def find_sent(
+        self, to: str, since_utc: datetime, body: str, *, normalize: BodyNormalizer | None = None
+    ) -> str | None:
         with self._lock:
             for message in reversed(self.sent):
-                if message.to == to and message.body == body and message.sent_at >= since_utc:
+                if (message.to == to and _same_body(message.body, body, normalize)
+                        and message.sent_at >= since_utc):
                     return message.provider_id
         return None
 
@@ -239,7 +255,9 @@ class TwilioSender:
         message = self._call(lambda: self.client.messages.create(**kwargs))
         return SendResult(provider_id=message.sid, provider_status=message.status or "queued")
 
-    def find_sent(self, to: str, since_utc: datetime, body: str) -> str | None:
+    def find_sent(
+        self, to: str, since_utc: datetime, body: str, *, normalize: BodyNormalizer | None = None
+    ) -> str | None:
         """Search the recipient's recent messages. Twilio filters on DateSent only (by day),
         and a message still queued has no date sent, so the day-filtered list is followed by
         the most recent messages to the number; both are matched on date created and body."""
@@ -255,7 +273,7 @@ class TwilioSender:
             for message in self._call(search):
                 created = message.date_created
                 if (
-                    message.body == body
+                    _same_body(message.body, body, normalize)
                     and isinstance(created, datetime)
                     and created >= earliest
                     and (message.direction or "").startswith("outbound")

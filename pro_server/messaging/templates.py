@@ -99,6 +99,11 @@ _NEEDS_VISIT = frozenset(
 )
 
 
+def needs_link(purpose: Purpose | str) -> bool:
+    """Whether the purpose's text carries the participant's link (then the sender issues one)."""
+    return Purpose(purpose) in _NEEDS_LINK
+
+
 def normalize_language(lang: str | None) -> str:
     """'es', 'es-US', 'es_MX' -> 'es'; anything unsupported falls back to English."""
     if not lang:

@@ -1,0 +1,369 @@
+"""The dispatcher job: sends due outbox rows, at most once per deduplication key.
+
+1. Claim (one short transaction per batch): due `pending` rows, locked with FOR UPDATE
+   SKIP LOCKED on PostgreSQL so two dispatchers never hold the same row. Each is checked
+   again (withdrawn, opted out, survey done, visit moved, past its event, quiet hours); an
+   SMS that may go is rendered with a fresh link and marked `sending`. Commit.
+2. Send (no transaction open): one provider call per message.
+3. Record (one transaction per message): sent, retry later, or stopped with a reason.
+
+A timed-out call is never simply repeated: the provider is asked (`find_sent`) first, now
+and before any later attempt. A row still `sending` long after its attempt means a
+dispatcher died mid-send: the provider is asked, and if it cannot confirm the message the
+row is put in front of staff, never resent automatically.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from pro_server.context import ServiceContext
+from pro_server.messaging import outcomes, templates
+from pro_server.messaging.models import OutboxMessage
+from pro_server.messaging.planning import visit_occurrence
+from pro_server.messaging.policy import opt_out_every
+from pro_server.messaging.provider_errors import ErrorAction, ErrorPolicy, ErrorRule
+from pro_server.messaging.purposes import REPLY_PURPOSES, Channel, MessageStatus, Purpose
+from pro_server.messaging.sms_backends import (
+    ProviderError,
+    ProviderTimeout,
+    RetryableKind,
+    SmsError,
+    SmsSender,
+)
+from pro_server.messaging.sms_state import sms_block_reason
+from pro_server.participant_web.links import issue_link, link_url
+from pro_server.participants.models import Participant, ParticipantStatus
+from pro_server.schedule.jobs import claim
+from pro_server.schedule.models import Assessment, Visit
+
+log = logging.getLogger(__name__)
+
+LINK_PLACEHOLDER = "[link]"
+SENT_OR_SENDING = (MessageStatus.SENDING.value, MessageStatus.SENT.value,
+                   MessageStatus.DELIVERED.value, MessageStatus.UNDELIVERED.value)
+_TIMEOUT_RULE = ErrorRule(ErrorAction.RETRY)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """An SMS marked `sending`, with what the provider call needs (the body only in memory)."""
+
+    row_id: int
+    to: str
+    body: str
+    redacted: str
+    started_at: datetime
+    status_callback: str | None
+    # An earlier attempt's outcome is unknown: ask the provider for messages since then.
+    verify_since: datetime | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str  # sent | error | timeout
+    provider_id: str | None = None
+    error: ProviderError | None = None
+    note: str | None = None
+
+
+@dataclass
+class _Batch:
+    """What one claim transaction looks up once: targets (the session's identity map holds
+    them only weakly) and each participant's opt-out notice state."""
+
+    targets: dict[tuple[str, int], Assessment | Visit | None] = field(default_factory=dict)
+    # participant id -> (time of the last SMS with the notice, SMS sent since)
+    notices: dict[int, tuple[datetime | None, int]] = field(default_factory=dict)
+
+    def target(self, ctx: ServiceContext, row: OutboxMessage) -> Assessment | Visit | None:
+        key = (row.target_kind, row.target_id)
+        if key not in self.targets:
+            model = {"assessment": Assessment, "visit": Visit}.get(row.target_kind)
+            self.targets[key] = ctx.session.get(model, row.target_id) if model else None
+        return self.targets[key]
+
+
+def link_redactor(ctx: ServiceContext) -> Callable[[str], str]:
+    """Replaces participant links (their token is a credential) by a placeholder."""
+    pattern = re.compile(re.escape(link_url(ctx, "")) + r"[A-Za-z0-9_\-]+")
+    return lambda text: pattern.sub(LINK_PLACEHOLDER, text)
+
+
+class Dispatcher:
+    def __init__(self, sender: SmsSender, *, status_callback_url: str | None,
+                 error_policy: ErrorPolicy | None = None, batch_size: int = 100,
+                 stale_after: timedelta = timedelta(minutes=15)) -> None:
+        self.sender = sender
+        self.status_callback_url = status_callback_url
+        self.error_policy = error_policy or ErrorPolicy()
+        self.batch_size = batch_size
+        self.stale_after = stale_after
+        self._redact: Callable[[str], str] = lambda text: text
+
+    def run(self, new_context: Callable[[], ServiceContext]) -> int:
+        """Everything due now; returns how many rows it dealt with (sent, stopped, deferred)."""
+        ctx = new_context()  # no connection is opened: the settings are all it is used for
+        self._redact = link_redactor(ctx)
+        ctx.session.close()
+        done = self.review_interrupted(new_context)
+        while True:
+            claimed, handled, outgoing = self._claim(new_context)
+            done += handled
+            if outgoing:
+                ctx = new_context()
+                with ctx.session:
+                    for out in outgoing:
+                        done += self._record(ctx, out, self._deliver(out))
+            if claimed < self.batch_size:
+                return done
+
+    # -- 1. claim ----------------------------------------------------------------------------
+
+    def _claim(self, new_context: Callable[[], ServiceContext]
+               ) -> tuple[int, int, list[Outgoing]]:
+        ctx = new_context()
+        with ctx.session:
+            now = ctx.now()
+            due = (select(OutboxMessage)
+                   .where(OutboxMessage.status == MessageStatus.PENDING.value,
+                          OutboxMessage.next_attempt_at <= now)
+                   .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                   .limit(self.batch_size))
+            rows = list(ctx.session.scalars(claim(due, ctx)))
+            handled, outgoing = 0, []
+            batch = _Batch()
+            for row in rows:
+                try:
+                    out = self._prepare(ctx, row, now, batch)
+                except Exception as exc:  # a bad row (no template value...) must not stop others
+                    log.exception("outbox message %s could not be prepared", row.id)
+                    outcomes.finish(ctx, row, MessageStatus.FAILED, "could not be prepared",
+                                    review=f"The message could not be prepared: {exc}")
+                    out = None
+                if out is None:
+                    handled += 1
+                else:
+                    outgoing.append(out)
+            ctx.session.commit()
+        return len(rows), handled, outgoing
+
+    def _prepare(self, ctx: ServiceContext, row: OutboxMessage, now: datetime,
+                 batch: _Batch) -> Outgoing | None:
+        """Settle the row now (cancelled, suppressed, deferred, web notice shown) or mark it
+        `sending` and return what to send."""
+        p = row.participant
+        purpose = Purpose(row.purpose)
+        target = batch.target(ctx, row)
+        stop = self._stop_reason(row, target, p, now)
+        if stop is not None:
+            outcomes.finish(ctx, row, *stop)
+            return None
+        if row.channel == Channel.WEB.value:
+            row.body_redacted = self._render(row, target, p, LINK_PLACEHOLDER,
+                                             include_opt_out=False)
+            row.language = templates.normalize_language(p.language)
+            outcomes.finish(ctx, row, MessageStatus.SENT, None)
+            row.sent_at = now
+            return None
+        blocked = sms_block_reason(p, purpose)
+        if blocked:
+            outcomes.finish(ctx, row, MessageStatus.SUPPRESSED, blocked)
+            return None
+        allowed_at = outcomes.later_allowed(row, now)
+        if allowed_at > now:
+            if row.expires_at is not None and allowed_at >= row.expires_at:
+                outcomes.finish(ctx, row, MessageStatus.SUPPRESSED,
+                                "quiet hours last until after the event it is about")
+            else:
+                row.next_attempt_at = allowed_at
+                row.status_reason = "waiting for the end of quiet hours"
+                row.updated_at = now
+            return None
+        if not (p.site.contact_phone or "").strip():
+            outcomes.finish(ctx, row, MessageStatus.FAILED, "the site has no contact phone",
+                            review="Set the site's contact phone; messages must carry it.")
+            return None
+        include_opt_out = self._opt_out_notice_due(ctx, p, now, batch.notices)
+        link = issue_link(ctx, p) if templates.needs_link(purpose) else None
+        body = self._render(row, target, p, link, include_opt_out=include_opt_out)
+        redacted = body.replace(link, LINK_PLACEHOLDER) if link else body
+        verify_since = row.due_at if row.outcome_unknown else None
+        row.status = MessageStatus.SENDING.value
+        row.status_reason = None
+        row.attempts += 1
+        row.last_attempt_at = now
+        row.status_updated_at = now
+        row.updated_at = now
+        row.body_redacted = redacted
+        row.included_opt_out = include_opt_out
+        row.language = templates.normalize_language(p.language)
+        callback = (f"{self.status_callback_url}?m={row.id}&a={row.attempts}"
+                    if self.status_callback_url else None)
+        return Outgoing(row.id, p.phone or "", body, redacted, now, callback, verify_since)
+
+    @staticmethod
+    def _stop_reason(row: OutboxMessage, target: Assessment | Visit | None, p: Participant,
+                     now: datetime) -> tuple[MessageStatus, str] | None:
+        """Why the row must not be sent at all (any channel), or None."""
+        purpose = Purpose(row.purpose)
+        if row.target_kind == "assessment":
+            a = target if isinstance(target, Assessment) else None
+            if a is None or a.completed_at is not None:
+                return MessageStatus.CANCELLED, "survey completed"
+            if a.cancelled_at is not None:
+                return MessageStatus.CANCELLED, "survey cancelled"
+        elif row.target_kind == "visit":
+            visit = target if isinstance(target, Visit) else None
+            if visit is None or (visit.status == "cancelled"
+                                 and purpose is not Purpose.VISIT_CANCELLED):
+                return MessageStatus.CANCELLED, "visit cancelled"
+            if visit_occurrence(visit.starts_at) != row.occurrence:
+                return MessageStatus.CANCELLED, "visit rescheduled"
+        if purpose not in REPLY_PURPOSES and p.status is not ParticipantStatus.enrolled:
+            return MessageStatus.SUPPRESSED, f"participant {p.status.value}"
+        if row.expires_at is not None and now >= row.expires_at:
+            return MessageStatus.SUPPRESSED, "would arrive after the event it is about"
+        return None
+
+    @staticmethod
+    def _render(row: OutboxMessage, target: Assessment | Visit | None, p: Participant,
+                link: str | None, *, include_opt_out: bool) -> str:
+        lang = p.language
+        deadline = visit_time = None
+        if isinstance(target, Assessment):
+            deadline = templates.format_deadline(target.window_end, p.timezone, lang)
+        elif isinstance(target, Visit):
+            visit_time = templates.format_local_datetime(target.starts_at, p.timezone, lang)
+        return templates.render(
+            row.purpose, lang, program_name=p.study.program_name,
+            site_phone=p.site.contact_phone or "", link=link, local_deadline_text=deadline,
+            visit_time_text=visit_time, include_opt_out=include_opt_out,
+        )
+
+    @classmethod
+    def _opt_out_notice_due(cls, ctx: ServiceContext, p: Participant, now: datetime,
+                            notices: dict[int, tuple[datetime | None, int]]) -> bool:
+        """On the participant's first SMS, then every N (protocol) messages or 30 days.
+        `notices` keeps (last notice, messages since) per participant within a batch."""
+        last_at, since = notices[p.id] if p.id in notices else cls._notice_state(ctx, p)
+        # "Every N": the notice goes on message 1, N+1, 2N+1, ...
+        due = last_at is None or templates.opt_out_notice_due(
+            since + 1, last_at, now, every_messages=opt_out_every(p))
+        notices[p.id] = (now, 0) if due else (last_at, since + 1)
+        return due
+
+    @staticmethod
+    def _notice_state(ctx: ServiceContext, p: Participant) -> tuple[datetime | None, int]:
+        sms = (OutboxMessage.participant_id == p.id,
+               OutboxMessage.channel == Channel.SMS.value,
+               OutboxMessage.status.in_(SENT_OR_SENDING))
+        last = ctx.session.execute(
+            select(OutboxMessage.id, OutboxMessage.last_attempt_at)
+            .where(*sms, OutboxMessage.included_opt_out.is_(True))
+            .order_by(OutboxMessage.last_attempt_at.desc(), OutboxMessage.id.desc()).limit(1)
+        ).first()
+        if last is None:
+            return None, 0
+        since = ctx.session.scalar(
+            select(func.count()).select_from(OutboxMessage)
+            .where(*sms, OutboxMessage.last_attempt_at >= last.last_attempt_at,
+                   OutboxMessage.id != last.id)
+        ) or 0
+        return last.last_attempt_at, since
+
+    # -- 2. send -----------------------------------------------------------------------------
+
+    def _deliver(self, out: Outgoing) -> Outcome:
+        if out.verify_since is not None:
+            try:
+                found = self.sender.find_sent(out.to, out.verify_since, out.redacted,
+                                              normalize=self._redact)
+            except SmsError as exc:
+                return Outcome("timeout", note=f"an earlier attempt timed out; the check "
+                                               f"failed too ({exc})")
+            if found:
+                return Outcome("sent", found, note="found at the provider after a timeout")
+        try:
+            result = self.sender.send(out.to, out.body, status_callback=out.status_callback)
+        except ProviderError as exc:
+            return Outcome("error", error=exc)
+        except (ProviderTimeout, Exception) as exc:
+            if not isinstance(exc, ProviderTimeout):
+                log.exception("outbox message %s: unexpected error from the sender", out.row_id)
+            return self._after_timeout(out)
+        return Outcome("sent", result.provider_id)
+
+    def _after_timeout(self, out: Outgoing) -> Outcome:
+        """The provider may have the message: ask before anything is sent again."""
+        try:
+            found = self.sender.find_sent(out.to, out.started_at, out.body)
+        except SmsError as exc:
+            return Outcome("timeout", note=f"no answer in time; the check failed too ({exc})")
+        if found:
+            return Outcome("sent", found, note="no answer in time, found at the provider")
+        return Outcome("timeout", note="no answer in time; the provider had not recorded it")
+
+    # -- 3. record ---------------------------------------------------------------------------
+
+    def _record(self, ctx: ServiceContext, out: Outgoing, outcome: Outcome) -> int:
+        """One transaction per message, committed at once (a crash loses at most one)."""
+        if outcome.kind == "sent":
+            outcomes.record_sent(ctx, out.row_id, outcome.provider_id, outcome.note)
+            ctx.session.commit()
+            return 1
+        row = ctx.session.get(OutboxMessage, out.row_id, with_for_update=True)
+        if row is not None:
+            if row.status != MessageStatus.SENDING.value:
+                pass  # a status callback already told what became of this attempt
+            elif outcome.kind == "error" and outcome.error is not None:
+                exc = outcome.error
+                outcomes.apply_provider_error(
+                    ctx, row, self.error_policy, code=exc.code, http_status=exc.http_status,
+                    network=exc.retryable_kind is RetryableKind.NETWORK, message=exc.message)
+            else:
+                row.outcome_unknown = True
+                row.last_error_code = outcomes.TIMEOUT_CODE
+                row.last_error_message = (outcome.note or "no answer in time")[:500]
+                outcomes.retry_or_give_up(ctx, row, _TIMEOUT_RULE, self.error_policy,
+                                          "no answer from the provider in time")
+        ctx.session.commit()
+        return 1
+
+    # -- interrupted sends -------------------------------------------------------------------
+
+    def review_interrupted(self, new_context: Callable[[], ServiceContext]) -> int:
+        """Rows left `sending` by a dispatcher that stopped mid-send: confirmed with the
+        provider, or put in front of staff (never resent blindly)."""
+        ctx = new_context()
+        with ctx.session:
+            now = ctx.now()
+            stale = (select(OutboxMessage)
+                     .where(OutboxMessage.status == MessageStatus.SENDING.value,
+                            OutboxMessage.needs_review.is_(False),
+                            OutboxMessage.last_attempt_at < now - self.stale_after)
+                     .order_by(OutboxMessage.id).limit(self.batch_size))
+            rows = list(ctx.session.scalars(claim(stale, ctx)))
+            for row in rows:
+                known = (f"attempt {row.attempts} started "
+                         f"{row.last_attempt_at:%Y-%m-%d %H:%M UTC} and never finished")
+                try:
+                    found = self.sender.find_sent(row.participant.phone or "", row.due_at,
+                                                  row.body_redacted or "", normalize=self._redact)
+                except SmsError as exc:
+                    found, known = None, f"{known}; the provider could not be asked ({exc})"
+                if found:
+                    outcomes.mark_sent(ctx, row, found, f"{known}; found at the provider")
+                    continue
+                row.needs_review = True
+                row.review_reason = (f"Interrupted while sending: {known}; the provider has no "
+                                     "record of it. Check before sending it again.")[:500]
+                row.updated_at = now
+            ctx.session.commit()
+        return len(rows)

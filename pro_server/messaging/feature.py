@@ -1,0 +1,83 @@
+"""Messaging: the outbox, its dispatcher job, Twilio's webhooks and the staff API.
+
+The SMS sender lives in `app.extensions["pro"]["sms_sender"]` (built on first use from
+the settings; tests may put their own there), the error-code policy in
+`app.extensions["pro"]["sms_error_policy"]`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app
+
+from pro_server.config import ConfigError, Settings
+from pro_server.context import ServiceContext
+from pro_server.messaging.dispatcher import Dispatcher
+from pro_server.messaging.provider_errors import ErrorPolicy
+from pro_server.messaging.sms_backends import ConsoleSender, SmsSender, TwilioSender
+from pro_server.messaging.webhooks import STATUS_PATH
+
+
+def status_callback_url(settings: Settings) -> str:
+    return settings.public_base_url + STATUS_PATH
+
+
+def check_settings(settings: Settings) -> None:
+    if settings.sms_backend != "twilio":
+        return
+    missing = [name for name, value in (
+        ("TWILIO_ACCOUNT_SID", settings.twilio_account_sid),
+        ("TWILIO_AUTH_TOKEN", settings.twilio_auth_token),
+        ("TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER",
+         settings.twilio_messaging_service_sid or settings.twilio_from_number),
+    ) if not value]
+    if missing:
+        raise ConfigError(f"SMS_BACKEND=twilio needs {', '.join(missing)}")
+
+
+def build_sender(pro: dict[str, Any]) -> SmsSender:
+    settings: Settings = pro["settings"]
+    if settings.sms_backend == "twilio":
+        return TwilioSender(
+            settings.twilio_account_sid, settings.twilio_auth_token,
+            messaging_service_sid=settings.twilio_messaging_service_sid or None,
+            from_number=settings.twilio_from_number or None,
+            timeout_seconds=settings.twilio_timeout_seconds,
+            api_base_url=settings.twilio_api_base_url or None,
+        )
+    clock = pro["clock"]
+    return ConsoleSender(clock=clock.now)
+
+
+def sms_sender(app: Flask) -> SmsSender:
+    pro = app.extensions["pro"]
+    if pro.get("sms_sender") is None:
+        pro["sms_sender"] = build_sender(pro)
+    return pro["sms_sender"]
+
+
+def dispatch_due(new_context: Callable[[], ServiceContext]) -> int:
+    """The scheduler's job: send what is due (see messaging.dispatcher)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    pro = app.extensions["pro"]
+    dispatcher = Dispatcher(sms_sender(app), status_callback_url=status_callback_url(
+        pro["settings"]), error_policy=pro["sms_error_policy"])
+    return dispatcher.run(new_context)
+
+
+JOBS = (("dispatch-messages", dispatch_due, 30),)
+
+
+def register(app: Flask, api: Any) -> None:
+    from pro_server.messaging import hooks
+    from pro_server.messaging.routes import blp
+    from pro_server.messaging.webhooks import blp as webhooks
+
+    check_settings(app.extensions["pro"]["settings"])
+    app.extensions["pro"].setdefault("sms_sender", None)
+    app.extensions["pro"].setdefault("sms_error_policy", ErrorPolicy())
+    hooks.register()
+    api.register_blueprint(blp)
+    app.register_blueprint(webhooks)

@@ -1,0 +1,41 @@
+"""Wires messaging to the schedule's events and to participant changes."""
+
+from __future__ import annotations
+
+from pro_server.context import ServiceContext
+from pro_server.messaging import outbox
+from pro_server.participants import services as participants
+from pro_server.participants.models import Participant, ParticipantStatus
+from pro_server.schedule import events
+from pro_server.schedule.models import Assessment, Visit
+
+REPLAN_FIELDS = frozenset({"timezone", "reminder_time", "language"})
+
+
+def _on_assessment(ctx: ServiceContext, a: Assessment) -> None:
+    outbox.plan_assessment(ctx, a)
+
+
+def _on_visit(ctx: ServiceContext, visit: Visit, change: str) -> None:
+    outbox.plan_visit(ctx, visit, change)
+
+
+def _on_update(ctx: ServiceContext, p: Participant, changed: set[str]) -> None:
+    if "status" in changed and p.status is not ParticipantStatus.enrolled:
+        outbox.cancel_for_participant(ctx, p, f"participant {p.status.value}")
+    elif changed & REPLAN_FIELDS:
+        outbox.replan_participant(ctx, p)
+
+
+def _on_withdraw(ctx: ServiceContext, p: Participant) -> None:
+    outbox.cancel_for_participant(ctx, p, "participant withdrawn")
+
+
+def register() -> None:
+    """Idempotent: create_app may run many times in one process (tests)."""
+    for hooks, handler in ((events.ASSESSMENT_CHANGED, _on_assessment),
+                           (events.VISIT_CHANGED, _on_visit),
+                           (participants.UPDATE_HOOKS, _on_update),
+                           (participants.WITHDRAWAL_HOOKS, _on_withdraw)):
+        if handler not in hooks:
+            hooks.append(handler)  # type: ignore[arg-type]

@@ -1,0 +1,89 @@
+"""The outbox (every message is a row before it is sent) and the inbound SMS log.
+
+A message's text is rendered only when it is sent, with a fresh participant link; what is
+kept is the text with the link replaced by "[link]" (the link's token is a credential and
+exists in the database only as a hash, in participant_link).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pro_server.crypto import EncryptedText
+from pro_server.db import Base
+from pro_server.participants.models import Participant
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        # What the dispatcher asks for: pending rows whose attempt time has come.
+        Index("ix_outbox_message_status_next_attempt", "status", "next_attempt_at"),
+        Index("ix_outbox_message_target", "target_kind", "target_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(8))  # sms | web
+    purpose: Mapped[str] = mapped_column(String(40))
+    target_kind: Mapped[str] = mapped_column(String(16))  # assessment | visit | participant
+    target_id: Mapped[int]
+    occurrence: Mapped[int]
+    # channel:participant:purpose:target kind:target id:occurrence (planning.dedup_key)
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    language: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(12))
+    # Why the row is in its status, for staff ("participant opted out (STOP) ...").
+    status_reason: Mapped[str | None] = mapped_column(String(300))
+    due_at: Mapped[datetime]
+    # Not sent at or after this instant (window end, visit start).
+    expires_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_attempt_at: Mapped[datetime | None]
+    provider_message_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    last_error_code: Mapped[str | None] = mapped_column(String(40))
+    last_error_message: Mapped[str | None] = mapped_column(String(500))
+    body_redacted: Mapped[str | None] = mapped_column(Text)
+    included_opt_out: Mapped[bool] = mapped_column(default=False)
+    # An attempt timed out without an answer: before sending again, ask the provider.
+    outcome_unknown: Mapped[bool] = mapped_column(default=False)
+    sent_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    status_updated_at: Mapped[datetime]
+    needs_review: Mapped[bool] = mapped_column(default=False, index=True)
+    review_reason: Mapped[str | None] = mapped_column(String(500))
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    participant: Mapped[Participant] = relationship()
+
+
+class InboundMessage(Base):
+    """An SMS a participant (or an unknown number) sent to the service."""
+
+    __tablename__ = "inbound_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id"), index=True)
+    study_id: Mapped[int | None] = mapped_column(ForeignKey("study.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), index=True)
+    # crypto.lookup_hash of the sender's E.164 number (= Participant.phone_lookup).
+    from_lookup: Mapped[str] = mapped_column(String(64), index=True)
+    body: Mapped[str] = mapped_column(EncryptedText())
+    kind: Mapped[str] = mapped_column(String(20))  # stop | start | help | possible_opt_out | other
+    provider_message_id: Mapped[str] = mapped_column(String(64), unique=True)
+    received_at: Mapped[datetime]
+    needs_review: Mapped[bool] = mapped_column(default=False, index=True)
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by: Mapped[str | None] = mapped_column(String(254))
+    review_note: Mapped[str | None] = mapped_column(String(500))
+
+    participant: Mapped[Participant | None] = relationship()

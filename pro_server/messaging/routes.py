@@ -1,0 +1,120 @@
+"""Messages for staff: the site-scoped message log, flagged replies, review, remind now."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import Select, func, select
+
+from pro_server.access import policy
+from pro_server.errors import NotFound
+from pro_server.messaging import services
+from pro_server.messaging.models import InboundMessage, OutboxMessage
+from pro_server.messaging.schemas import (
+    InboundListArgsSchema,
+    InboundSchema,
+    MessageListArgsSchema,
+    MessageSchema,
+    RemindNowResultSchema,
+    RemindNowSchema,
+    ResolveInboundSchema,
+    ResolveMessageSchema,
+)
+from pro_server.participants.routes import load_participant
+from pro_server.studies.models import Site
+from pro_server.web import current_staff, db_session, staff_actor, unit_of_work
+
+blp = Blueprint("messages", __name__, url_prefix="/api/v1",
+                description="SMS and web messages, replies, and their review")
+
+
+def _page(query: Select, order, pagination_parameters) -> list:  # type: ignore[no-untyped-def]
+    session = db_session()
+    pagination_parameters.item_count = session.scalar(
+        select(func.count()).select_from(query.subquery()))
+    return list(session.scalars(query.order_by(*order)
+                                .offset(pagination_parameters.first_item)
+                                .limit(pagination_parameters.page_size)))
+
+
+def _filtered(model, args: dict) -> Select:  # type: ignore[no-untyped-def]
+    """Rows of the caller's sites, with the filters every list shares."""
+    query = select(model).where(model.site_id.in_(policy.readable_site_ids(current_staff())))
+    if "site" in args:
+        query = query.where(model.site_id.in_(select(Site.id).where(Site.code == args["site"])))
+    for name in ("participant_id", "status", "purpose", "channel", "kind", "needs_review"):
+        if name in args:
+            query = query.where(getattr(model, name) == args[name])
+    return query
+
+
+@blp.route("/messages")
+class Messages(MethodView):
+    @blp.arguments(MessageListArgsSchema, location="query")
+    @blp.response(200, MessageSchema(many=True))
+    @blp.paginate()
+    def get(self, args, pagination_parameters):
+        """The message log of the caller's sites, newest due first (filters: site, status,
+        purpose, channel, participant_id, needs_review)."""
+        return _page(_filtered(OutboxMessage, args),
+                     (OutboxMessage.due_at.desc(), OutboxMessage.id.desc()),
+                     pagination_parameters)
+
+
+def _load(model, item_id: int, what: str):  # type: ignore[no-untyped-def]
+    item = db_session().get(model, item_id)
+    if item is None or item.site_id is None:
+        raise NotFound(f"{what} not found")
+    policy.check_site(current_staff(), item.site_id, write=True, what=what)
+    return item
+
+
+@blp.route("/messages/<int:message_id>/resolve")
+class ResolveMessage(MethodView):
+    @blp.arguments(ResolveMessageSchema)
+    @blp.response(200, MessageSchema)
+    def post(self, body, message_id):
+        """Mark a message's review item handled (reason required; audited). For a message
+        interrupted while sending, `outcome` says what the provider's log shows."""
+        message = _load(OutboxMessage, message_id, "Message")
+        with unit_of_work(staff_actor(current_staff())) as ctx:
+            services.resolve_message(ctx, message, body["reason"], body.get("outcome"))
+        return message
+
+
+@blp.route("/inbound-messages")
+class InboundMessages(MethodView):
+    @blp.arguments(InboundListArgsSchema, location="query")
+    @blp.response(200, InboundSchema(many=True))
+    @blp.paginate()
+    def get(self, args, pagination_parameters):
+        """Replies from participants of the caller's sites; `needs_review=true` gives the
+        flagged ones (free text, possible opt-outs)."""
+        return _page(_filtered(InboundMessage, args),
+                     (InboundMessage.received_at.desc(), InboundMessage.id.desc()),
+                     pagination_parameters)
+
+
+@blp.route("/inbound-messages/<int:inbound_id>/resolve")
+class ResolveInbound(MethodView):
+    @blp.arguments(ResolveInboundSchema)
+    @blp.response(200, InboundSchema)
+    def post(self, body, inbound_id):
+        """Mark a flagged reply handled (reason required; audited); `apply_opt_out` stops
+        all SMS when the reply asked for that in its own words."""
+        message = _load(InboundMessage, inbound_id, "Reply")
+        with unit_of_work(staff_actor(current_staff())) as ctx:
+            services.resolve_inbound(ctx, message, body["reason"], body["apply_opt_out"])
+        return message
+
+
+@blp.route("/participants/<int:participant_id>/remind-now")
+class RemindNow(MethodView):
+    @blp.arguments(RemindNowSchema)
+    @blp.response(202, RemindNowResultSchema)
+    def post(self, body, participant_id):
+        """Queue a reminder for the participant's open survey now. It is not forced:
+        opt-out, consent and quiet hours still apply (audited)."""
+        user = current_staff()
+        p = load_participant(user, participant_id, write=True)
+        with unit_of_work(staff_actor(user)) as ctx:
+            rows, blocked = services.remind_now(ctx, p, body.get("reason"))
+        return {"messages": rows, "sms_blocked_reason": blocked}

@@ -1,0 +1,93 @@
+from marshmallow import Schema, fields, validate
+
+from pro_server.messaging.keywords import InboundKind
+from pro_server.messaging.purposes import Channel, MessageStatus, Purpose
+from pro_server.messaging.services import OUTCOMES
+
+REASON = validate.Length(min=3, max=500)
+
+
+class MessageListArgsSchema(Schema):
+    site = fields.String(validate=validate.Length(min=1, max=40))
+    participant_id = fields.Integer()
+    status = fields.String(validate=validate.OneOf([s.value for s in MessageStatus]))
+    purpose = fields.String(validate=validate.OneOf([p.value for p in Purpose]))
+    channel = fields.String(validate=validate.OneOf([c.value for c in Channel]))
+    needs_review = fields.Boolean()
+
+
+class MessageSchema(Schema):
+    id = fields.Integer()
+    participant_id = fields.Integer()
+    subject_key = fields.String(attribute="participant.subject_key")
+    site_code = fields.String(attribute="participant.site.code")
+    channel = fields.String()
+    purpose = fields.String()
+    target_kind = fields.String()
+    target_id = fields.Integer()
+    occurrence = fields.Integer()
+    dedup_key = fields.String()
+    language = fields.String()
+    status = fields.String()
+    status_reason = fields.String(allow_none=True)
+    due_at = fields.DateTime()
+    expires_at = fields.DateTime(allow_none=True)
+    next_attempt_at = fields.DateTime(allow_none=True)
+    attempts = fields.Integer()
+    last_attempt_at = fields.DateTime(allow_none=True)
+    provider_message_id = fields.String(allow_none=True)
+    last_error_code = fields.String(allow_none=True)
+    last_error_message = fields.String(allow_none=True)
+    body_redacted = fields.String(
+        allow_none=True, metadata={"description": "The text as sent, the link as [link]"})
+    included_opt_out = fields.Boolean()
+    sent_at = fields.DateTime(allow_none=True)
+    delivered_at = fields.DateTime(allow_none=True)
+    needs_review = fields.Boolean()
+    review_reason = fields.String(allow_none=True)
+    reviewed_at = fields.DateTime(allow_none=True)
+    reviewed_by = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class InboundListArgsSchema(Schema):
+    site = fields.String(validate=validate.Length(min=1, max=40))
+    participant_id = fields.Integer()
+    kind = fields.String(validate=validate.OneOf([k.value for k in InboundKind]))
+    needs_review = fields.Boolean(metadata={"description": "true: the review queue"})
+
+
+class InboundSchema(Schema):
+    id = fields.Integer()
+    participant_id = fields.Integer(allow_none=True)
+    subject_key = fields.String(attribute="participant.subject_key", allow_none=True)
+    site_code = fields.String(attribute="participant.site.code", allow_none=True)
+    kind = fields.String()
+    body = fields.String()
+    received_at = fields.DateTime()
+    needs_review = fields.Boolean()
+    reviewed_at = fields.DateTime(allow_none=True)
+    reviewed_by = fields.String(allow_none=True)
+    review_note = fields.String(allow_none=True)
+
+
+class ResolveMessageSchema(Schema):
+    reason = fields.String(required=True, validate=REASON)
+    outcome = fields.String(
+        validate=validate.OneOf(OUTCOMES),
+        metadata={"description": "Only for a message interrupted while sending: what the "
+                                 "provider's log shows (sent, not_sent) or resend"})
+
+
+class ResolveInboundSchema(Schema):
+    reason = fields.String(required=True, validate=REASON)
+    apply_opt_out = fields.Boolean(load_default=False)
+
+
+class RemindNowSchema(Schema):
+    reason = fields.String(validate=REASON)
+
+
+class RemindNowResultSchema(Schema):
+    messages = fields.List(fields.Nested(MessageSchema))
+    sms_blocked_reason = fields.String(allow_none=True)

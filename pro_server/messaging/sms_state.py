@@ -1,0 +1,63 @@
+"""A participant's SMS state as messaging changes it: opted out, opted back in, number
+flagged. Each change is audited; none carries the number itself."""
+
+from __future__ import annotations
+
+from pro_server.audit.services import record
+from pro_server.context import ServiceContext
+from pro_server.messaging.purposes import SENT_DESPITE_OPT_OUT, Purpose
+from pro_server.participants.models import Participant
+
+
+def opt_out(ctx: ServiceContext, p: Participant, source: str) -> bool:
+    """Stop all SMS to the participant (STOP, Twilio 21610, staff). False if already out."""
+    if p.sms_opted_out_at is not None:
+        return False
+    p.sms_opted_out_at = ctx.now()
+    p.updated_at = ctx.now()
+    record(ctx, "participant.sms_opt_out", "participant", p.id,
+           before={"sms_opted_out": False}, after={"sms_opted_out": True, "source": source},
+           study_id=p.study_id, site_id=p.site_id)
+    return True
+
+
+def opt_in(ctx: ServiceContext, p: Participant, source: str) -> bool:
+    """START: SMS resume (consent as recorded still applies). False if not opted out."""
+    if p.sms_opted_out_at is None:
+        return False
+    p.sms_opted_out_at = None
+    p.updated_at = ctx.now()
+    record(ctx, "participant.sms_opt_in", "participant", p.id,
+           before={"sms_opted_out": True}, after={"sms_opted_out": False, "source": source},
+           study_id=p.study_id, site_id=p.site_id)
+    return True
+
+
+def flag_phone(ctx: ServiceContext, p: Participant, flag: str, detail: str) -> bool:
+    """Mark the number as unusable for staff to fix (changing the phone clears the flag)."""
+    if p.phone_flag == flag:
+        return False
+    before = p.phone_flag
+    p.phone_flag = flag
+    p.updated_at = ctx.now()
+    record(ctx, "participant.phone_flag", "participant", p.id,
+           before={"phone_flag": before}, after={"phone_flag": flag, "detail": detail},
+           study_id=p.study_id, site_id=p.site_id)
+    return True
+
+
+def sms_block_reason(p: Participant, purpose: Purpose | str) -> str | None:
+    """Why an SMS of this purpose may not go to the participant now, or None."""
+    purpose = Purpose(purpose)
+    if not p.phone:
+        return "no phone number on record"
+    if p.phone_flag:
+        return f"phone number flagged for staff: {p.phone_flag}"
+    if purpose in SENT_DESPITE_OPT_OUT:
+        return None
+    if p.sms_opted_out_at is not None:
+        when = p.sms_opted_out_at.strftime("%Y-%m-%d %H:%M UTC")
+        return f"participant opted out of SMS (STOP) at {when}"
+    if not p.sms_consent:
+        return "no SMS consent on record"
+    return None
