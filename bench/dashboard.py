@@ -1,0 +1,198 @@
+"""How long the dashboard's overview and grid take for a study of 500 participants.
+
+Builds a scratch database (a temporary SQLite file, or the empty database at --database-url),
+loads the demo study (sites, staff, its participants) through the real services, then adds
+participants with realistic rows in bulk: enrolments spread over 14 months, infusions given
+on the protocol's dates (a few days late now and then), and every assessment the planner
+schedules, answered on time, late or never. Then it signs in and calls the two endpoints
+through the app, as the pages do, and prints the timings. Nothing is asserted.
+
+    .venv/bin/python bench/dashboard.py [--participants 500] [--repeat 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from sqlalchemy import insert, select
+
+# Run as a script from a checkout: the repository root holds the package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pro_server import create_app
+from pro_server.clock import FixedClock
+from pro_server.config import Settings
+from pro_server.context import Actor, ServiceContext
+from pro_server.db import make_engine
+from pro_server.demo import load_demo
+from pro_server.migrate import upgrade
+from pro_server.participants.models import Participant, ParticipantStatus
+from pro_server.protocol.definitions import default_registry
+from pro_server.protocol.planner import (
+    InfusionRecord,
+    plan_assessments,
+    planned_infusion_dates,
+)
+from pro_server.protocol.status import derive_status
+from pro_server.protocol.windows import local_to_utc
+from pro_server.schedule.models import Assessment, Infusion
+from pro_server.studies.models import Site, Study
+
+NOW = datetime(2027, 3, 1, 15, 0, tzinfo=UTC)
+TZ = "America/New_York"
+GRACE = timedelta(hours=12)
+
+
+def _infusions(rng: random.Random, protocol, enrolled_on, today) -> list[InfusionRecord]:  # type: ignore[no-untyped-def]
+    day0 = enrolled_on + timedelta(days=rng.randint(7, 14))
+    records = []
+    for number, planned in planned_infusion_dates(protocol, day0).items():
+        given = planned + timedelta(days=rng.choice((0, 0, 0, 1, 2, 3)))
+        if given >= today:
+            break
+        records.append(InfusionRecord(number, "given",
+                                      given_at_local=datetime.combine(given, clock_time(9, 30))))
+    return records
+
+
+def _fate(rng: random.Random, planned, now: datetime) -> dict:  # type: ignore[no-untyped-def]
+    """When (if ever) the participant started and finished this survey."""
+    start, end = planned.window_start_utc, planned.window_end_utc
+    roll = rng.random()
+    if roll < 0.7:
+        done = start + (end - start) * rng.uniform(0.05, 0.6)
+        started = done - timedelta(minutes=rng.randint(4, 20))
+    elif roll < 0.8:
+        started, done = end - timedelta(hours=1), end + timedelta(hours=rng.randint(1, 10))
+    else:
+        started = done = None
+    if done is not None and done > now:
+        started = done = None  # not yet
+    return {"started_at": started, "completed_at": done}
+
+
+def add_participants(ctx: ServiceContext, study: Study, sites: list[Site], count: int) -> int:
+    """`count` participants as bulk rows; returns how many assessment rows were written."""
+    rng = random.Random(20260301)
+    protocol = default_registry().current(study.code)
+    now = ctx.now()
+    today = now.date()
+    people = []
+    for n in range(count):
+        site = sites[n % len(sites)]
+        status = rng.choices([ParticipantStatus.enrolled, ParticipantStatus.withdrawn,
+                              ParticipantStatus.screening], weights=[90, 7, 3])[0]
+        enrolled_on = today - timedelta(days=rng.randint(0, 420))
+        people.append(Participant(
+            study_id=study.id, site_id=site.id, subject_key=f"{site.code}-B{n:04d}",
+            status=status, language=rng.choice(("en", "es")), timezone=TZ,
+            phone=f"+1352555{n:04d}", sms_consent=True, sms_consent_at=now,
+            sms_consent_source="bench", reminder_time="10:00",
+            enrolled_on=None if status is ParticipantStatus.screening else enrolled_on,
+            protocol_version=str(protocol.version), created_at=now, updated_at=now,
+            withdrawn_at=now if status is ParticipantStatus.withdrawn else None))
+    ctx.session.add_all(people)
+    ctx.session.flush()
+    infusions, assessments = [], []
+    for p in people:
+        if p.enrolled_on is None:
+            continue
+        records = _infusions(rng, protocol, p.enrolled_on, today)
+        infusions += [{"participant_id": p.id, "number": r.number, "status": "given",
+                       "given_at_local": r.given_at_local,
+                       "given_at": local_to_utc(r.given_at_local, TZ),
+                       "created_at": now, "updated_at": now} for r in records]
+        for planned in plan_assessments(protocol, TZ, p.enrolled_on, records):
+            facts = _fate(rng, planned, now)
+            cancelled = now if (p.status is ParticipantStatus.withdrawn
+                                and facts["completed_at"] is None) else None
+            status = derive_status(planned.window_start_utc, planned.window_end_utc, now,
+                                   cancelled_at=cancelled, grace=GRACE, **facts)
+            assessments.append({
+                "participant_id": p.id, "study_id": study.id, "site_id": p.site_id,
+                "code": planned.code, "sequence": planned.sequence, "anchor": planned.anchor,
+                "protocol_version": str(protocol.version),
+                "instruments": list(planned.instruments), "timezone": TZ,
+                "first_day": planned.first_day, "last_day": planned.last_day,
+                "window_start": planned.window_start_utc, "window_end": planned.window_end_utc,
+                "window_version": 1, "recorded_status": status, "cancelled_at": cancelled,
+                "created_at": now, "updated_at": now, **facts})
+    if infusions:
+        ctx.session.execute(insert(Infusion), infusions)
+    ctx.session.execute(insert(Assessment), assessments)
+    return len(assessments)
+
+
+def timed(client, url: str, repeat: int) -> tuple[float, list[float], int]:  # type: ignore[no-untyped-def]
+    """The first call (cold: planner projections not cached yet), then `repeat` more."""
+    start = time.perf_counter()
+    client.get(url)
+    first = (time.perf_counter() - start) * 1000
+    times, size = [], 0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+        size = len(response.data)
+    return first, times, size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--participants", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--database-url", default="",
+                        help="an empty database to use instead of a temporary SQLite file")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
+    url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    settings = Settings(env="test", database_url=url, secret_key="bench-" + "x" * 32,
+                        data_keys=(Fernet.generate_key().decode(),), instance_path=workdir,
+                        log_level="WARNING")
+    app = create_app(settings, clock=FixedClock(NOW), engine=engine)
+    pro = app.extensions["pro"]
+    ctx = ServiceContext(session=pro["session_factory"](), clock=pro["clock"],
+                         actor=Actor.system("bench"), settings=settings)
+
+    email = "investigator@example.org"  # both sites, like a monitor: the whole study
+    started = time.perf_counter()
+    passwords = {c.email: c.password for c in load_demo(ctx)}
+    study = ctx.session.scalar(select(Study))
+    sites = list(ctx.session.scalars(select(Site).order_by(Site.code)))
+    rows = add_participants(ctx, study, sites, args.participants - 12)
+    ctx.session.commit()
+    total = ctx.session.scalar(select(Participant.id).order_by(Participant.id.desc()).limit(1))
+    print(f"built {total} participants ({rows} assessment rows) on "
+          f"{engine.dialect.name} in {time.perf_counter() - started:.1f} s; "
+          f"calls as {email}, {args.repeat} after the first")
+
+    client = app.test_client()
+    token = client.get("/api/v1/auth/csrf").json["csrf_token"]
+    signed = client.post("/api/v1/auth/login", headers={"X-CSRFToken": token},
+                         json={"email": email, "password": passwords[email]})
+    assert signed.status_code == 200, signed.json
+    for name, path in (("overview", "/api/v1/dashboard/overview"),
+                       ("grid", "/api/v1/dashboard/grid"),
+                       ("grid (enrolled)", "/api/v1/dashboard/grid?status=enrolled")):
+        first, times, size = timed(client, path, args.repeat)
+        print(f"{name:<16} first {first:5.0f} ms  then median {statistics.median(times):5.0f} ms"
+              f"  min {min(times):5.0f} ms  max {max(times):5.0f} ms  {size / 1024:5.0f} KiB")
+    ctx.session.close()
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

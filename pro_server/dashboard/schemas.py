@@ -1,0 +1,278 @@
+from marshmallow import Schema, fields, validate
+
+from pro_server.dashboard.attention import KINDS
+from pro_server.dashboard.cells import BUCKETS, LABELS
+from pro_server.participants.models import ParticipantStatus
+from pro_server.staff.models import Role
+from pro_server.staff.schemas import SiteRefSchema
+from pro_server.validation import Phone, TimeZone
+
+CODE = validate.Length(min=1, max=40)
+
+
+class StudyArgsSchema(Schema):
+    study = fields.String(validate=CODE, metadata={"description": "Study code (default: the "
+                                                                  "only study)"})
+    site = fields.String(validate=CODE, metadata={"description": "Only this site"})
+
+
+class GridArgsSchema(StudyArgsSchema):
+    status = fields.Enum(ParticipantStatus, by_value=True,
+                         metadata={"description": "Only participants with this status"})
+
+
+# --- overview ---------------------------------------------------------------------------------
+
+class CountsSchema(Schema):
+    on_time = fields.Integer()
+    late = fields.Integer()
+    missed = fields.Integer()
+    open = fields.Integer(metadata={"description": "Open now, started or not"})
+    upcoming = fields.Integer(metadata={"description": "Not open yet, or expected from a "
+                                                      "planned infusion"})
+    total = fields.Integer()
+    completion_percent = fields.Integer(allow_none=True, metadata={
+        "description": "Answered (on time or late) out of those whose window is over"})
+
+
+class CodeCountsSchema(Schema):
+    code = fields.String()
+    counts = fields.Nested(CountsSchema)
+
+
+class SiteCountsSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    participants = fields.Integer()
+    counts = fields.Nested(CountsSchema)
+    assessments = fields.List(fields.Nested(CodeCountsSchema))
+
+
+class StudyRefSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    registry_id = fields.String(allow_none=True)
+
+
+class OverviewSchema(Schema):
+    study = fields.Nested(StudyRefSchema)
+    as_of = fields.DateTime()
+    site_choices = fields.List(fields.Nested(SiteRefSchema))
+    buckets = fields.List(fields.String(), metadata={"description": ", ".join(BUCKETS)})
+    assessments = fields.List(fields.Nested(CodeCountsSchema))
+    sites = fields.List(fields.Nested(SiteCountsSchema))
+    totals = fields.Nested(CountsSchema)
+
+
+# --- grid -------------------------------------------------------------------------------------
+
+class CellSchema(Schema):
+    status = fields.String(metadata={"description": ", ".join(LABELS)})
+    projected = fields.Boolean(metadata={"description": "Expected from a planned infusion "
+                                                        "date; no assessment exists yet"})
+    first_day = fields.Date(metadata={"description": "First local day of the window"})
+    last_day = fields.Date(metadata={"description": "Last local day of the window"})
+    completed_at = fields.DateTime(allow_none=True)
+
+
+class GridRowSchema(Schema):
+    participant_id = fields.Integer()
+    subject_key = fields.String()
+    site_code = fields.String()
+    status = fields.Enum(ParticipantStatus, by_value=True)
+    timezone = fields.String()
+    cells = fields.Dict(keys=fields.String(), values=fields.Nested(CellSchema))
+
+
+class GridSchema(Schema):
+    as_of = fields.DateTime()
+    codes = fields.List(fields.String())
+    site_choices = fields.List(fields.Nested(SiteRefSchema))
+    rows = fields.List(fields.Nested(GridRowSchema))
+
+
+# --- attention --------------------------------------------------------------------------------
+
+class AttentionItemSchema(Schema):
+    kind = fields.String(metadata={"description": ", ".join(KINDS)})
+    heading = fields.String()
+    action = fields.String(metadata={"description": "The next step"})
+    participant_id = fields.Integer()
+    subject_key = fields.String()
+    site_code = fields.String()
+    timezone = fields.String()
+    at = fields.DateTime(allow_none=True)
+    detail = fields.String()
+    assessment_code = fields.String(allow_none=True)
+    message_id = fields.Integer(allow_none=True)
+
+
+class AttentionKindSchema(Schema):
+    kind = fields.String()
+    heading = fields.String()
+    action = fields.String()
+
+
+class AttentionSchema(Schema):
+    as_of = fields.DateTime()
+    site_choices = fields.List(fields.Nested(SiteRefSchema))
+    kinds = fields.List(fields.Nested(AttentionKindSchema),
+                        metadata={"description": "Every kind, most urgent first"})
+    items = fields.List(fields.Nested(AttentionItemSchema))
+
+
+# --- one participant --------------------------------------------------------------------------
+
+class TimelineEventSchema(Schema):
+    at = fields.DateTime()
+    all_day = fields.Boolean()
+    kind = fields.String(metadata={"description": "enrolment, infusion, assessment, visit, "
+                                                  "message, reply, change, withdrawal"})
+    title = fields.String()
+    status = fields.String(allow_none=True)
+    detail = fields.String(allow_none=True)
+    ref = fields.Dict()
+
+
+class AccessSchema(Schema):
+    write = fields.Boolean()
+    approve = fields.Boolean()
+
+
+class TimelineSchema(Schema):
+    participant_id = fields.Integer()
+    timezone = fields.String()
+    as_of = fields.DateTime()
+    access = fields.Nested(AccessSchema)
+    events = fields.List(fields.Nested(TimelineEventSchema))
+
+
+class TrendPointSchema(Schema):
+    at = fields.DateTime()
+    assessment_code = fields.String()
+    value = fields.Float(allow_none=True)
+    reason = fields.String(allow_none=True)
+    version = fields.Integer()
+    response_id = fields.Integer()
+
+
+class TrendSeriesSchema(Schema):
+    instrument = fields.String()
+    key = fields.String()
+    label = fields.String()
+    unit = fields.String(allow_none=True)
+    min = fields.Float()
+    max = fields.Float()
+    higher_is_better = fields.Boolean()
+    points = fields.List(fields.Nested(TrendPointSchema))
+
+
+class InfusionMarkSchema(Schema):
+    number = fields.Integer()
+    at = fields.DateTime()
+
+
+class TrendsSchema(Schema):
+    participant_id = fields.Integer()
+    series = fields.List(fields.Nested(TrendSeriesSchema))
+    infusions = fields.List(fields.Nested(InfusionMarkSchema))
+
+
+class ScoreOutSchema(Schema):
+    key = fields.String()
+    label = fields.String()
+    value = fields.Float(allow_none=True)
+    reason = fields.String(allow_none=True)
+
+
+class AnswerOutSchema(Schema):
+    item_id = fields.String()
+    text = fields.String()
+    value = fields.Raw(allow_none=True)
+    label = fields.String()
+    changed_at = fields.String(allow_none=True)
+
+
+class ResponseVersionSchema(Schema):
+    response_id = fields.Integer()
+    assessment_code = fields.String()
+    instrument = fields.String(metadata={"description": "Key into `instruments`"})
+    instrument_code = fields.String()
+    instrument_title = fields.String()
+    version = fields.Integer()
+    is_current = fields.Boolean()
+    replaces_id = fields.Integer(allow_none=True)
+    language = fields.String()
+    submitted_at = fields.DateTime()
+    recorded_at = fields.DateTime()
+    recorded_by = fields.String()
+    change_reason = fields.String(allow_none=True)
+    change_source = fields.String(allow_none=True)
+    scores = fields.List(fields.Nested(ScoreOutSchema))
+    answers = fields.List(fields.Nested(AnswerOutSchema))
+
+
+class ResponsesSchema(Schema):
+    participant_id = fields.Integer()
+    instruments = fields.Dict(metadata={"description": "Item types and allowed values by "
+                                                       "instrument@version"})
+    responses = fields.List(fields.Nested(ResponseVersionSchema))
+
+
+# --- administration ---------------------------------------------------------------------------
+
+class AdminUserSchema(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    name = fields.String()
+    role = fields.Enum(Role, by_value=True)
+    active = fields.Boolean()
+    sites = fields.List(fields.Nested(SiteRefSchema))
+    created_at = fields.DateTime()
+    last_login_at = fields.DateTime(allow_none=True)
+
+
+class AdminUserCreateSchema(Schema):
+    email = fields.Email(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    role = fields.Enum(Role, by_value=True, required=True)
+    password = fields.String(required=True, load_only=True,
+                             validate=validate.Length(min=12, max=200))
+    site_codes = fields.List(fields.String(validate=CODE), load_default=list)
+    study_code = fields.String(validate=CODE)
+
+
+class AdminUserUpdateSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    role = fields.Enum(Role, by_value=True)
+    site_codes = fields.List(fields.String(validate=CODE))
+    active = fields.Boolean()
+    reason = fields.String(validate=validate.Length(min=3, max=500))
+    study_code = fields.String(validate=CODE)
+
+
+class AdminSiteSchema(Schema):
+    id = fields.Integer()
+    study_code = fields.String(attribute="study.code")
+    code = fields.String()
+    name = fields.String()
+    timezone = fields.String()
+    contact_phone = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class AdminSiteCreateSchema(Schema):
+    code = fields.String(required=True, validate=validate.Regexp(
+        r"^[A-Z0-9][A-Z0-9-]{0,39}$", error="Capital letters, digits and '-'"))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    timezone = TimeZone(required=True)
+    contact_phone = Phone(allow_none=True)
+    study_code = fields.String(validate=CODE)
+
+
+class AdminSiteUpdateSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    timezone = TimeZone()
+    contact_phone = Phone(allow_none=True)
+    reason = fields.String(validate=validate.Length(min=3, max=500))

@@ -1,0 +1,88 @@
+// Forms in modal dialogs: labelled fields, the API's errors shown in the dialog, focus returned.
+
+import { h, replace } from "./dom.js";
+import { errorText } from "./layout.js";
+
+let uid = 0;
+
+// A labelled control. `control` is an <input>/<select>/<textarea> element; its id is set here.
+export function field(label, control, hint) {
+  const id = control.id || `f-${++uid}`;
+  control.id = id;
+  const hintId = hint ? `${id}-hint` : null;
+  if (hintId) control.setAttribute("aria-describedby", hintId);
+  return h("div", { class: "field" },
+    h("label", { for: id }, label),
+    hint ? h("span", { class: "hint", id: hintId }, hint) : null,
+    control);
+}
+
+export function input(name, attrs = {}) {
+  return h("input", { name, type: "text", ...attrs });
+}
+
+export function select(name, options, selected, attrs = {}) {
+  return h("select", { name, ...attrs }, options.map(([value, label]) =>
+    h("option", { value, selected: String(value) === String(selected ?? "") }, label)));
+}
+
+export function textarea(name, attrs = {}) {
+  return h("textarea", { name, rows: 3, ...attrs });
+}
+
+export function reasonField(label = "Reason", hint = "Kept in the audit trail") {
+  return field(label, textarea("reason", { required: true, minlength: 3, maxlength: 500 }), hint);
+}
+
+// Opens a modal form. `submit(form)` returns a promise; a rejection shows its message inside
+// the dialog and keeps it open. Resolves with submit's result, or null when cancelled.
+export function dialogForm({ title, intro, fields, submitLabel = "Save", danger = false, submit }) {
+  return new Promise((resolve) => {
+    const opener = document.activeElement;
+    const titleId = `dlg-${++uid}`;
+    const errorBox = h("div", { role: "alert" });
+    const form = h("form", { class: "stack", method: "dialog", novalidate: true },
+      intro ? h("p", {}, intro) : null,
+      fields,
+      errorBox,
+      h("div", { class: "actions" },
+        h("button", { type: "submit", class: danger ? "danger" : null }, submitLabel),
+        h("button", { type: "button", class: "secondary", onclick: () => close(null) }, "Cancel")));
+    const dialog = h("dialog", { "aria-labelledby": titleId }, h("h2", { id: titleId }, title), form);
+    function close(result) {
+      dialog.close();
+      dialog.remove();
+      if (opener && opener.focus) opener.focus();
+      resolve(result);
+    }
+    dialog.addEventListener("cancel", (event) => { event.preventDefault(); close(null); });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      try {
+        close(await submit(form));
+      } catch (error) {
+        replace(errorBox, h("p", { class: "error" }, errorText(error)));
+        button.disabled = false;
+      }
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
+
+// The form's named values; empty strings become null, checkboxes booleans.
+export function values(form) {
+  const out = {};
+  for (const el of form.elements) {
+    if (!el.name) continue;
+    if (el.type === "checkbox") out[el.name] = el.checked;
+    else out[el.name] = el.value.trim() === "" ? null : el.value.trim();
+  }
+  return out;
+}
+
+export function dropEmpty(object) {
+  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== null && v !== undefined));
+}

@@ -1,0 +1,76 @@
+// The frame of every signed-in page: skip link target, navigation, who is signed in, notices.
+
+import { get, post, setCsrfToken } from "./api.js";
+import { $, h, replace } from "./dom.js";
+import { setDefaultZone } from "./format.js";
+
+const NAV = [
+  { href: "/dashboard/", label: "Overview", key: "overview", staff: true },
+  { href: "/dashboard/grid.html", label: "Participants", key: "grid", staff: true },
+  { href: "/dashboard/attention.html", label: "Needs attention", key: "attention", staff: true },
+  { href: "/dashboard/messages.html", label: "Messages", key: "messages", staff: true },
+  { href: "/dashboard/changes.html", label: "Data changes", key: "changes", staff: true },
+  { href: "/dashboard/admin.html", label: "Users and sites", key: "admin", admin: true },
+];
+
+export async function startPage(active) {
+  const me = await get("/api/v1/auth/me");
+  setCsrfToken(me.csrf_token);
+  setDefaultZone(me.sites[0]?.timezone);
+  const isAdmin = me.role === "admin";
+  if (isAdmin !== (active === "admin")) {
+    // Admins handle no participant data; everyone else has nothing to administer.
+    location.replace(isAdmin ? "/dashboard/admin.html" : "/dashboard/");
+    return new Promise(() => {});
+  }
+  const links = NAV.filter((item) => (isAdmin ? item.admin : item.staff));
+  const sites = me.sites.map((site) => site.code).join(", ");
+  replace($("#top"),
+    h("div", { class: "brand" }, h("a", { href: links[0].href }, "Study dashboard")),
+    h("nav", { "aria-label": "Main" },
+      h("ul", {}, links.map((item) => h("li", {},
+        h("a", { href: item.href, "aria-current": item.key === active ? "page" : null }, item.label))))),
+    h("div", { class: "who" },
+      h("span", {}, `${me.name} · ${me.role}${sites ? ` · ${sites}` : ""}`),
+      h("button", { type: "button", class: "link", onclick: signOut }, "Sign out")),
+    h("div", { id: "notice", role: "status", "aria-live": "polite" }));
+  return me;
+}
+
+async function signOut() {
+  await post("/api/v1/auth/logout");
+  location.assign("/dashboard/login.html");
+}
+
+export function notify(message, kind = "ok") {
+  const box = $("#notice");
+  if (!box) return;
+  replace(box, message ? h("p", { class: `notice ${kind}` }, message) : null);
+}
+
+export function errorText(error) {
+  const details = error.details ? error.details() : [];
+  return [error.message, ...details].join(" · ");
+}
+
+export function showError(container, error) {
+  replace(container, h("p", { class: "error", role: "alert" }, errorText(error)));
+}
+
+export function siteFilter(sites, selected, onChange) {
+  if (sites.length < 2) return null;
+  const select = h("select", { id: "site-filter", onchange: () => onChange(select.value) },
+    h("option", { value: "" }, "All my sites"),
+    sites.map((site) => h("option", { value: site.code, selected: site.code === selected }, `${site.code} · ${site.name}`)));
+  return h("p", { class: "filter" }, h("label", { for: "site-filter" }, "Site "), select);
+}
+
+export function param(name) {
+  return new URLSearchParams(location.search).get(name) || "";
+}
+
+export function setParam(name, value) {
+  const url = new URL(location.href);
+  if (value) url.searchParams.set(name, value); else url.searchParams.delete(name);
+  history.replaceState(null, "", url);
+}

@@ -1,0 +1,111 @@
+import { get, patch, post } from "../api.js";
+import { $, h, replace } from "../dom.js";
+import { dialogForm, dropEmpty, field, input, select, textarea, values } from "../forms.js";
+import { dateTime } from "../format.js";
+import { notify, showError, startPage } from "../layout.js";
+
+const ROLES = [["coordinator", "Coordinator (own sites)"], ["investigator", "Investigator (own sites, approves changes)"],
+  ["monitor", "Monitor (whole study, read-only)"], ["admin", "Administrator (no participant data)"]];
+
+let sites = [];
+
+function siteBoxes(selected = []) {
+  return h("fieldset", {}, h("legend", {}, "Sites"),
+    sites.map((s) => h("label", { class: "hint" },
+      h("input", { type: "checkbox", name: "site_codes", value: s.code, checked: selected.includes(s.code) }),
+      ` ${s.code} · ${s.name}`, h("br"))));
+}
+
+function checkedSites(form) {
+  return [...form.querySelectorAll("input[name=site_codes]:checked")].map((el) => el.value);
+}
+
+function userDialog(user) {
+  return dialogForm({
+    title: user ? `Change ${user.email}` : "Add a staff user",
+    submitLabel: user ? "Save" : "Add user",
+    fields: [
+      user ? null : field("Email", input("email", { type: "email", required: true, autocomplete: "off" })),
+      field("Name", input("name", { required: true, value: user?.name || "" })),
+      field("Role", select("role", ROLES, user?.role || "coordinator")),
+      siteBoxes(user ? user.sites.map((s) => s.code) : []),
+      user ? field("Account", select("active", [["true", "Active"], ["false", "Deactivated (signs them out)"]], String(user.active)))
+        : field("Initial password", input("password", { type: "password", required: true, minlength: 12, autocomplete: "new-password" }),
+          "At least 12 characters; give it to the person over a separate channel"),
+      user ? field("Reason", textarea("reason", { maxlength: 500 }), "Kept in the audit trail") : null,
+    ],
+    submit: (form) => {
+      const v = values(form);
+      const body = dropEmpty({ ...v, site_codes: checkedSites(form) });
+      if (user) {
+        body.active = v.active === "true";
+        return patch(`/api/v1/admin/users/${user.id}`, body);
+      }
+      return post("/api/v1/admin/users", body);
+    },
+  });
+}
+
+function siteDialog(site) {
+  return dialogForm({
+    title: site ? `Change site ${site.code}` : "Add a site",
+    submitLabel: site ? "Save" : "Add site",
+    fields: [
+      site ? null : field("Code", input("code", { required: true }), "Capital letters and digits, e.g. TPA"),
+      field("Name", input("name", { required: true, value: site?.name || "" })),
+      field("Time zone", input("timezone", { required: true, value: site?.timezone || "America/New_York" })),
+      field("Contact phone", input("contact_phone", { type: "tel", value: site?.contact_phone || "" }), "Shown to participants who need help"),
+      site ? field("Reason", textarea("reason", { maxlength: 500 }), "Kept in the audit trail") : null,
+    ],
+    submit: (form) => {
+      const body = values(form);
+      return site ? patch(`/api/v1/admin/sites/${site.id}`, dropEmpty(body)) : post("/api/v1/admin/sites", dropEmpty(body));
+    },
+  });
+}
+
+async function edit(dialog, message) {
+  if (await dialog) { notify(message); await load(); }
+}
+
+function usersTable(users) {
+  return h("div", { class: "table-wrap" }, h("table", { id: "users" },
+    h("thead", {}, h("tr", {}, ["Email", "Name", "Role", "Sites", "Account", "Last sign-in", "Action"].map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, users.map((u) => h("tr", { "data-email": u.email },
+      h("th", { scope: "row" }, u.email), h("td", {}, u.name), h("td", {}, u.role),
+      h("td", {}, u.sites.map((s) => s.code).join(", ") || "—"),
+      h("td", {}, u.active ? "active" : h("span", { class: "flag" }, "deactivated")),
+      h("td", {}, u.last_login_at ? dateTime(u.last_login_at) : "never"),
+      h("td", {}, h("button", { type: "button", class: "link", "aria-label": `Change ${u.email}`,
+        onclick: () => edit(userDialog(u), `${u.email} updated.`) }, "Change")))))));
+}
+
+function sitesTable() {
+  return h("div", { class: "table-wrap" }, h("table", { id: "sites" },
+    h("thead", {}, h("tr", {}, ["Study", "Code", "Name", "Time zone", "Contact phone", "Action"].map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, sites.map((s) => h("tr", {},
+      h("td", {}, s.study_code), h("th", { scope: "row" }, s.code), h("td", {}, s.name), h("td", {}, s.timezone),
+      h("td", {}, s.contact_phone || "—"),
+      h("td", {}, h("button", { type: "button", class: "link", "aria-label": `Change site ${s.code}`,
+        onclick: () => edit(siteDialog(s), `Site ${s.code} updated.`) }, "Change")))))));
+}
+
+async function load() {
+  const content = $("#content");
+  try {
+    const [users, siteRows] = await Promise.all([get("/api/v1/admin/users"), get("/api/v1/admin/sites")]);
+    sites = siteRows;
+    replace(content,
+      h("h2", {}, "Staff users"),
+      h("div", { class: "actions" }, h("button", { type: "button", onclick: () => edit(userDialog(null), "User added.") }, "Add a staff user")),
+      usersTable(users),
+      h("h2", {}, "Sites"),
+      h("div", { class: "actions" }, h("button", { type: "button", onclick: () => edit(siteDialog(null), "Site added.") }, "Add a site")),
+      sitesTable());
+  } catch (error) {
+    showError(content, error);
+  }
+}
+
+await startPage("admin");
+await load();

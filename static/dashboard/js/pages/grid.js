@@ -1,0 +1,114 @@
+import { get, post, query } from "../api.js";
+import { $, h, replace } from "../dom.js";
+import { dialogForm, dropEmpty, field, input, select, values } from "../forms.js";
+import { STATUS, asOf, cellKey, dateTime, day, plural } from "../format.js";
+import { param, setParam, showError, siteFilter, startPage } from "../layout.js";
+
+const PARTICIPANT_STATUSES = [["enrolled", "Enrolled"], ["all", "All"], ["screening", "Screening"],
+  ["completed", "Completed"], ["withdrawn", "Withdrawn"]];
+
+function cellTitle(code, cell, tz) {
+  const window = `window ${day(cell.first_day)} to ${day(cell.last_day)}`;
+  const done = cell.completed_at ? `, answered ${dateTime(cell.completed_at, tz)}` : "";
+  return `${code}: ${STATUS[cellKey(cell)].long}${done} (${window})`;
+}
+
+function cellElement(row, code) {
+  const cell = row.cells[code];
+  if (!cell) return h("td", { class: "none" }, h("span", { "aria-label": "no survey" }, "—"));
+  const key = cellKey(cell);
+  const { symbol, text } = STATUS[key];
+  return h("td", { class: `st-${key}`, "data-code": code, "data-status": key },
+    h("a", { href: `/dashboard/participant.html?id=${row.participant_id}#a-${code}`, title: cellTitle(code, cell, row.timezone) },
+      `${symbol} ${text}`));
+}
+
+function legend() {
+  return h("ul", { class: "legend", "aria-label": "Legend" }, Object.entries(STATUS).map(([key, s]) =>
+    h("li", {}, h("span", { class: `st st-${key}` }, `${s.symbol} ${s.text}`), ` ${s.long}`)));
+}
+
+function table(data, filterText) {
+  const multiSite = data.site_choices.length > 1;
+  const rows = data.rows.filter((r) => r.subject_key.toLowerCase().includes(filterText.toLowerCase()));
+  return [
+    h("p", {}, `${plural(rows.length, "participant")}. As of ${asOf(data.as_of)}.`),
+    h("div", { class: "table-wrap" }, h("table", { class: "grid", id: "grid" },
+      h("caption", { class: "visually-hidden" }, "Survey status by participant and assessment"),
+      h("thead", {}, h("tr", {},
+        h("th", { scope: "col" }, "Participant"),
+        multiSite ? h("th", { scope: "col" }, "Site") : null,
+        data.codes.map((code) => h("th", { scope: "col" }, code)))),
+      h("tbody", {}, rows.map((row) => h("tr", { "data-subject": row.subject_key },
+        h("th", { scope: "row" }, h("a", { href: `/dashboard/participant.html?id=${row.participant_id}` }, row.subject_key),
+          row.status !== "enrolled" ? h("span", { class: "hint" }, ` (${row.status})`) : null),
+        multiSite ? h("td", {}, row.site_code) : null,
+        data.codes.map((code) => cellElement(row, code))))))),
+  ];
+}
+
+function enrolDialog(me) {
+  const sites = me.sites;
+  return dialogForm({
+    title: "Enrol a participant",
+    submitLabel: "Enrol",
+    fields: [
+      field("Subject key", input("subject_key", { required: true, autocomplete: "off" }), "As on the site's screening log, e.g. GNV-007"),
+      field("Site", select("site_code", sites.map((s) => [s.code, `${s.code} · ${s.name}`]), sites[0]?.code)),
+      field("Language", select("language", [["en", "English"], ["es", "Spanish"]], "en")),
+      field("Time zone", input("timezone", { value: sites[0]?.timezone || "America/New_York", required: true })),
+      field("Mobile phone", input("phone", { type: "tel", autocomplete: "off" }), "E.164 or US format; needed for texts"),
+      field("Email", input("email", { type: "email", autocomplete: "off" })),
+      field("SMS consent", h("input", { type: "checkbox", name: "consent" }), "Consent to survey texts is recorded"),
+      field("Where consent was recorded", input("consent_source"), "e.g. ICF v3 signed at screening visit"),
+      field("Enrolment date", input("enrolled_on", { type: "date" }), "Leave empty for today"),
+    ],
+    submit: async (form) => {
+      const v = values(form);
+      const body = dropEmpty({
+        subject_key: v.subject_key, site_code: v.site_code, language: v.language, timezone: v.timezone,
+        phone: v.phone, email: v.email, enrolled_on: v.enrolled_on,
+        sms_consent: v.consent ? dropEmpty({ given: true, source: v.consent_source }) : null,
+      });
+      return post("/api/v1/participants", body);
+    },
+  });
+}
+
+const statusParam = () => (param("status") === "all" ? "" : param("status") || "enrolled");
+let data = null;
+let results = null;
+
+async function load() {
+  try {
+    data = await get(`/api/v1/dashboard/grid${query({ site: param("site"), status: statusParam() })}`);
+    if (!results) {
+      results = h("div", { id: "results" });
+      replace($("#content"), toolbar(me, data.site_choices), legend(), results);
+    }
+    replace(results, table(data, $("#search").value));
+  } catch (error) {
+    showError(results || $("#content"), error);
+  }
+}
+
+function toolbar(me, choices) {
+  const status = select("status", PARTICIPANT_STATUSES, param("status") || "enrolled", { id: "status-filter",
+    onchange: () => { setParam("status", status.value); load(); } });
+  const search = input("search", { id: "search", type: "search", oninput: () => replace(results, table(data, search.value)) });
+  const csv = () => `/api/v1/dashboard/grid.csv${query({ site: param("site"), status: statusParam() })}`;
+  const canEnrol = me.role === "coordinator" || me.role === "investigator";
+  return h("div", { class: "toolbar" },
+    siteFilter(choices, param("site"), (code) => { setParam("site", code); load(); }),
+    h("p", { class: "filter" }, h("label", { for: "status-filter" }, "Participants "), status),
+    h("p", { class: "filter" }, h("label", { for: "search" }, "Find subject "), search),
+    h("a", { class: "button secondary", href: csv(), download: "participant-grid.csv",
+      onclick: (event) => { event.currentTarget.href = csv(); } }, "Download CSV"),
+    canEnrol ? h("button", { type: "button", onclick: async () => {
+      const p = await enrolDialog(me);
+      if (p) location.assign(`/dashboard/participant.html?id=${p.id}`);
+    } }, "Enrol participant") : null);
+}
+
+const me = await startPage("grid");
+await load();

@@ -1,0 +1,90 @@
+import { get, query } from "../api.js";
+import { $, h, replace } from "../dom.js";
+import { select } from "../forms.js";
+import { dateTime, words } from "../format.js";
+import { param, setParam, showError, startPage } from "../layout.js";
+
+const PAGE_SIZE = 50;
+const FILTERS = {
+  status: ["pending", "sending", "sent", "delivered", "undelivered", "failed", "cancelled", "suppressed"],
+  purpose: ["window_opened", "survey_reminder", "last_day", "visit_reminder_24h", "visit_reminder_1h",
+    "visit_changed", "visit_cancelled", "help_reply", "opt_out_confirmation", "opt_in_confirmation"],
+  channel: ["sms", "web"],
+  needs_review: ["true", "false"],
+};
+const LABELS = { status: "Status", purpose: "Purpose", channel: "Channel", needs_review: "Needs review" };
+
+let me = null;
+let results = null;
+
+function filters() {
+  const out = {};
+  for (const name of Object.keys(FILTERS)) if (param(name)) out[name] = param(name);
+  if (param("site")) out.site = param("site");
+  return out;
+}
+
+function toolbar() {
+  const controls = Object.entries(FILTERS).map(([name, options]) => {
+    const control = select(name, [["", "Any"], ...options.map((o) => [o, words(o)])], param(name), {
+      id: `f-${name}`, onchange: () => { setParam(name, control.value); setParam("page", ""); load(); } });
+    return h("p", { class: "filter" }, h("label", { for: `f-${name}` }, `${LABELS[name]} `), control);
+  });
+  const sites = me.role === "monitor" ? [] : me.sites;
+  const site = sites.length > 1 ? select("site", [["", "All my sites"], ...sites.map((s) => [s.code, s.code])], param("site"), {
+    id: "f-site", onchange: () => { setParam("site", site.value); load(); } }) : null;
+  return h("div", { class: "toolbar" }, site ? h("p", { class: "filter" }, h("label", { for: "f-site" }, "Site "), site) : null, controls);
+}
+
+function messageTable(rows) {
+  if (!rows.length) return h("p", {}, "No messages match.");
+  return h("div", { class: "table-wrap" }, h("table", { id: "messages" },
+    h("thead", {}, h("tr", {}, ["Participant", "Site", "Due", "Sent", "Channel", "Purpose", "Status", "Attempts", "Text or reason"]
+      .map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, rows.map((m) => h("tr", { "data-status": m.status },
+      h("th", { scope: "row" }, h("a", { href: `/dashboard/participant.html?id=${m.participant_id}` }, m.subject_key)),
+      h("td", {}, m.site_code),
+      h("td", {}, dateTime(m.due_at)),
+      h("td", {}, m.sent_at ? dateTime(m.sent_at) : "—"),
+      h("td", {}, m.channel.toUpperCase()),
+      h("td", {}, words(m.purpose)),
+      h("td", {}, h("span", { class: `st st-${["failed", "undelivered"].includes(m.status) ? "missed" : m.status === "delivered" ? "on_time" : "upcoming"}` },
+        words(m.status)), m.needs_review ? h("span", { class: "flag" }, " review") : null),
+      h("td", { class: "num" }, String(m.attempts)),
+      h("td", {}, m.last_error_code ? `${m.last_error_code}: ${m.last_error_message || m.status_reason || ""}`
+        : m.body_redacted || m.status_reason || ""))))));
+}
+
+function replyTable(rows) {
+  if (!rows.length) return h("p", {}, "No replies.");
+  return h("div", { class: "table-wrap" }, h("table", { id: "replies" },
+    h("thead", {}, h("tr", {}, ["Participant", "Received", "Kind", "Text", "Review"].map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, rows.map((r) => h("tr", {},
+      h("th", { scope: "row" }, r.participant_id ? h("a", { href: `/dashboard/participant.html?id=${r.participant_id}` }, r.subject_key) : "unknown number"),
+      h("td", {}, dateTime(r.received_at)),
+      h("td", {}, words(r.kind)),
+      h("td", {}, r.body),
+      h("td", {}, r.needs_review ? h("span", { class: "flag" }, "needs review") : r.reviewed_by ? `by ${r.reviewed_by}` : "—"))))));
+}
+
+async function load() {
+  const page = Number(param("page") || 1);
+  try {
+    const [messages, replies] = await Promise.all([
+      get(`/api/v1/messages${query({ ...filters(), page, page_size: PAGE_SIZE })}`),
+      get(`/api/v1/inbound-messages${query({ site: param("site"), page_size: 20 })}`)]);
+    const pager = h("div", { class: "actions" },
+      page > 1 ? h("button", { type: "button", class: "secondary", onclick: () => { setParam("page", page - 1); load(); } }, "Previous page") : null,
+      messages.length === PAGE_SIZE ? h("button", { type: "button", class: "secondary", onclick: () => { setParam("page", page + 1); load(); } }, "Next page") : null);
+    replace(results,
+      h("h2", {}, `Texts and notices, page ${page}`), messageTable(messages), pager,
+      h("h2", {}, "Latest replies from participants"), replyTable(replies));
+  } catch (error) {
+    showError(results, error);
+  }
+}
+
+me = await startPage("messages");
+results = h("div", { id: "results" });
+replace($("#content"), toolbar(), results);
+await load();

@@ -1,0 +1,1 @@
+from tests.dashboard.story import story  # noqa: F401  (the shared history fixture)

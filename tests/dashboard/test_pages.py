@@ -1,0 +1,50 @@
+"""The dashboard's pages: served from static/dashboard with a strict CSP, listed in the spec."""
+
+import pytest
+
+PAGES = ["", "grid.html", "attention.html", "participant.html", "messages.html",
+         "changes.html", "admin.html", "login.html"]
+
+
+def test_the_root_leads_to_the_dashboard(app):
+    response = app.test_client().get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/dashboard/")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_are_served_with_a_content_security_policy(app, page):
+    with app.test_client().get(f"/dashboard/{page}") as response:
+        assert response.status_code == 200
+        csp = response.headers["Content-Security-Policy"]
+        html = response.get_data(as_text=True)
+    assert "script-src 'self'" in csp
+    assert "default-src 'self'" in csp
+    assert "<script type=\"module\" src=\"/dashboard/js/pages/" in html
+    assert "http://" not in html
+    assert "https://" not in html
+    assert "<script>" not in html  # no inline script: the CSP would refuse it
+
+
+def test_scripts_and_styles_are_local_files(app):
+    client = app.test_client()
+    for path in ("js/api.js", "js/charts.js", "js/pages/grid.js", "css/dashboard.css"):
+        with client.get(f"/dashboard/{path}") as response:
+            assert response.status_code == 200
+    for path in ("../pro_server/app.py", "nothing-here.js"):
+        with client.get(f"/dashboard/{path}") as response:
+            assert response.status_code == 404
+
+
+def test_the_dashboard_api_is_in_the_openapi_spec(app):
+    paths = app.test_client().get("/api/openapi.json").json["paths"]
+    for path in ("/api/v1/dashboard/overview", "/api/v1/dashboard/grid",
+                 "/api/v1/dashboard/grid.csv", "/api/v1/dashboard/attention",
+                 "/api/v1/dashboard/attention.csv",
+                 "/api/v1/participants/{participant_id}/timeline",
+                 "/api/v1/participants/{participant_id}/trends",
+                 "/api/v1/participants/{participant_id}/responses", "/api/v1/admin/users",
+                 "/api/v1/admin/users/{user_id}", "/api/v1/admin/sites",
+                 "/api/v1/admin/sites/{site_id}", "/api/v1/change-requests",
+                 "/api/v1/change-requests/{change_id}/approve"):
+        assert path in paths, path
