@@ -1,0 +1,267 @@
+"""Benchmark: every EDC export of a study with >= 50,000 responses, with flat memory.
+
+Builds a scratch database (SQLite in a temporary folder, or --database-url for PostgreSQL),
+bulk-loads two studies of the same shape, a small one and a large one (participants, their
+assessments and scored response versions, 1 % corrected), then runs every export through
+the same generators the web routes stream and prints, per export and study: bytes,
+records, seconds, throughput and peak memory (resident high-water mark of a fresh process
+per export). Similar peaks for the small and the large study show that memory does not grow with the
+study. Run: `.venv/bin/python bench/edc_export.py [--participants 1000] [--database-url URL]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import random
+import resource
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pro_server.clock import FixedClock
+from pro_server.config import Settings
+from pro_server.context import Actor, ServiceContext
+from pro_server.db import make_engine, make_session_factory
+from pro_server.edc.catalogue import study_events
+from pro_server.edc.exports import Export
+from pro_server.instruments import default_registry, score
+from pro_server.migrate import upgrade
+from pro_server.participants.models import Participant, ParticipantStatus
+from pro_server.protocol.definitions import default_registry as protocols
+from pro_server.responses.models import Response
+from pro_server.schedule.models import Assessment
+from pro_server.studies.models import Study
+from pro_server.studies.services import create_site, create_study
+
+PROTOCOL = "RES001-DMPM-02"
+NOW = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)
+BATCH = 5000
+
+
+def answer_pool(rng: random.Random, size: int = 40) -> dict[str, list[tuple[dict, dict]]]:
+    """Per instrument, `size` complete answer sets with their scores (scored once)."""
+    pool: dict[str, list[tuple[dict, dict]]] = {}
+    for d in default_registry().all():
+        sets = []
+        for _ in range(size):
+            answers: dict[str, Any] = {}
+            for item in d.items:
+                if item.enable_when and item.enable_when.contains not in answers.get(
+                        item.enable_when.item, []):
+                    continue
+                if item.type == "multi_choice":
+                    answers[item.id] = rng.sample(list(item.option_codes), rng.randint(0, 2))
+                elif item.type == "single_choice":
+                    answers[item.id] = rng.choice(item.option_codes)
+                else:
+                    answers[item.id] = rng.randint(item.min, item.max)
+            sets.append((answers, score(d, answers).as_dict()))
+        pool[d.code] = sets
+    return pool
+
+
+def load_study(factory: Callable[[], Any], clock: FixedClock, settings: Settings, code: str,
+               participants: int, rng: random.Random, pool: dict, seq: list[int]) -> int:
+    """One study, bulk-inserted; returns how many response versions it holds."""
+    with factory() as session:
+        ctx = ServiceContext(session, clock, Actor.system("bench"), settings)
+        study = create_study(ctx, code=code, name="Benchmark study", registry_id=None,
+                             default_timezone="America/New_York", program_name="Check-in",
+                             protocol_code=PROTOCOL)
+        sites = [create_site(ctx, study, code=c, name=f"Site {c}", timezone="America/New_York")
+                 for c in ("S1", "S2", "S3")]
+        session.commit()
+        study_id, site_ids = study.id, [s.id for s in sites]
+    events = study_events(protocols(), PROTOCOL)
+    start = NOW - timedelta(days=500)
+    with factory() as session:
+        session.execute(insert(Participant), [{
+            "study_id": study_id, "site_id": site_ids[n % 3], "subject_key": f"{code}-{n:05d}",
+            "status": ParticipantStatus.enrolled, "language": "es" if n % 4 == 0 else "en",
+            "timezone": "America/New_York", "sms_consent": False, "reminder_time": "10:00",
+            "enrolled_on": start.date(), "protocol_version": "2", "created_at": start,
+            "updated_at": start} for n in range(participants)])
+        people = session.execute(select(Participant.id, Participant.site_id)
+                                 .where(Participant.study_id == study_id)).all()
+        assessments = []
+        for pid, site_id in people:
+            for e in events:
+                opens = start + timedelta(days=e.visitnum % 100 + 30 * (e.visitnum // 100))
+                done = opens + timedelta(hours=rng.randint(1, 130))
+                assessments.append({
+                    "participant_id": pid, "study_id": study_id, "site_id": site_id,
+                    "code": e.code, "sequence": e.order, "anchor": "bench",
+                    "protocol_version": "2", "instruments": list(e.instruments),
+                    "timezone": "America/New_York", "first_day": opens.date(),
+                    "last_day": (opens + timedelta(days=4)).date(), "window_start": opens,
+                    "window_end": opens + timedelta(days=5), "window_version": 1,
+                    "recorded_status": "completed", "started_at": done, "completed_at": done,
+                    "created_at": start, "updated_at": done})
+        for chunk in _chunks(assessments, BATCH):
+            session.execute(insert(Assessment), chunk)
+        rows = session.execute(select(Assessment.id, Assessment.participant_id,
+                                      Assessment.site_id, Assessment.instruments,
+                                      Assessment.completed_at)
+                               .where(Assessment.study_id == study_id)
+                               .order_by(Assessment.id)).all()
+        responses = []
+        next_id = (session.scalar(select(Response.id).order_by(Response.id.desc()).limit(1))
+                   or 0) + 1
+        for aid, pid, site_id, instruments, done in rows:
+            for code_ in instruments:
+                answers, scores = rng.choice(pool[code_])
+                seq[0] += 1
+                base = {"assessment_id": aid, "participant_id": pid, "study_id": study_id,
+                        "site_id": site_id, "instrument_code": code_,
+                        "instrument_version": scores["instrument_version"],
+                        "language": "en", "algorithm": scores["algorithm"],
+                        "algorithm_version": scores["algorithm_version"], "started_at": done,
+                        "submitted_at": done, "recorded_at": done, "recorded_by": "participant",
+                        "change_reason": None, "change_source": None}
+                stamped = {k: {"value": v, "answered_at": done.isoformat()}
+                           for k, v in answers.items()}
+                corrected = rng.random() < 0.01
+                responses.append({**base, "id": next_id, "version": 1, "replaces_id": None,
+                                  "is_current": not corrected, "answers": stamped,
+                                  "scores": scores, "audit_seq": seq[0]})
+                next_id += 1
+                if corrected:
+                    seq[0] += 1
+                    responses.append({**base, "id": next_id, "version": 2,
+                                      "replaces_id": next_id - 1, "is_current": True,
+                                      "answers": stamped, "scores": scores,
+                                      "audit_seq": seq[0], "recorded_by": "investigator",
+                                      "change_reason": "bench correction",
+                                      "recorded_at": done + timedelta(days=3)})
+                    next_id += 1
+        for chunk in _chunks(responses, BATCH):
+            session.execute(insert(Response), chunk)
+        session.commit()
+    return len(responses)
+
+
+def _chunks(rows: list[dict], size: int) -> Iterable[list[dict]]:
+    for n in range(0, len(rows), size):
+        yield rows[n:n + size]
+
+
+def _pages(export: Export) -> Iterable[bytes]:
+    after, more = 0, True
+    while more:
+        page, after, more = export.page(after, 1000)
+        yield str(page).encode()
+
+
+RUNS: dict[str, Callable[[Export], Iterable[bytes]]] = {
+    "records API (pages of 1000)": _pages,
+    "ODM metadata": lambda e: [e.odm_metadata()],
+    "ODM clinical (transactional)": lambda e: e.odm_clinical(0, 10**12, snapshot=False),
+    "ODM clinical (snapshot)": lambda e: e.odm_clinical(0, 0, snapshot=True),
+    "REDCap records CSV": lambda e: e.redcap_records(),
+    "REDCap data dictionary": lambda e: e.redcap_dictionary(),
+    "SDTM QS CSV": lambda e: e.qs_csv(),
+    "SDTM QS XPT": lambda e: e.qs_xpt(),
+    "FHIR QuestionnaireResponse bundle": lambda e: e.fhir_responses(
+        "https://pro.example.org/fhir", 0, 10**12, None),
+    "adherence CSV": lambda e: e.adherence_csv(timedelta(hours=12)),
+}
+
+
+def _memory_kb(field: str) -> int:
+    """VmRSS / VmHWM of this process (Linux); ru_maxrss elsewhere."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _reset_peak() -> None:
+    """Restart the high-water mark (Linux >= 4.0), so the peak is the export's own."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def run_one(url: str, code: str, name: str) -> None:
+    """One export in this (fresh) process: prints bytes, seconds and memory as JSON."""
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    with factory() as session:
+        study = session.scalar(select(Study).where(Study.code == code))
+        export = Export(session, study, NOW)
+        before = _memory_kb("VmRSS")
+        _reset_peak()
+        began = time.perf_counter()
+        size = sum(len(chunk) for chunk in RUNS[name](export))
+        seconds = time.perf_counter() - began
+        peak = _memory_kb("VmHWM")
+    print(json.dumps({"bytes": size, "seconds": seconds, "rss_before_kb": before,
+                      "rss_peak_kb": peak}))
+
+
+def measure(url: str, code: str, name: str) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--run-one", name, "--study", code,
+               "--database-url", url]
+    out = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--participants", type=int, default=1000,
+                        help="participants of the large study (59 responses each)")
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--run-one", help=argparse.SUPPRESS)
+    parser.add_argument("--study", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run_one:
+        run_one(args.database_url, args.study, args.run_one)
+        return
+    tmp = tempfile.mkdtemp(prefix="edc-bench-")
+    url = args.database_url or f"sqlite:///{tmp}/bench.db"
+    engine = make_engine(url)
+    upgrade(engine)
+    factory = make_session_factory(engine)
+    settings = Settings(env="test", database_url=url, secret_key=secrets.token_hex(16),
+                        instance_path=Path(tmp))
+    clock = FixedClock(NOW)
+    rng = random.Random(2026)
+    pool = answer_pool(rng)
+    seq = [10**6]
+    sizes = {"BENCH-S": max(args.participants // 5, 1), "BENCH-L": args.participants}
+    counts = {}
+    for code, n in sizes.items():
+        began = time.perf_counter()
+        counts[code] = load_study(factory, clock, settings, code, n, rng, pool, seq)
+        print(f"loaded {code}: {n} participants, {counts[code]:,} response versions "
+              f"in {time.perf_counter() - began:.1f} s ({url.split(':')[0]})", flush=True)
+    engine.dispose()
+    print("\nEach export runs in a fresh process: 'RSS start' after imports and set-up, "
+          "'RSS peak' the resident high-water mark during the export (VmHWM).")
+    print(f"\n{'export':36} {'responses':>9} {'MB out':>8} {'s':>7} {'MB/s':>6} "
+          f"{'resp/s':>8} {'RSS start':>9} {'RSS peak':>9}")
+    for name in RUNS:
+        for code in sizes:
+            r = measure(url, code, name)
+            print(f"{name:36} {counts[code]:9,} {r['bytes'] / 1e6:8.1f} {r['seconds']:7.2f} "
+                  f"{r['bytes'] / 1e6 / r['seconds']:6.1f} {counts[code] / r['seconds']:8,.0f} "
+                  f"{r['rss_before_kb'] / 1024:7.0f}MB {r['rss_peak_kb'] / 1024:7.0f}MB",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,14 @@
+"""EDC exports: the bearer-authenticated pull API, client admin, and `pro edc-client`."""
+
+
+def register(app, api) -> None:
+    from pro_server.cli import pro_cli
+    from pro_server.edc.cli import edc_client_cli
+    from pro_server.edc.routes import admin_blp, blp
+    from pro_server.extensions import csrf
+
+    csrf.exempt(blp)
+    api.register_blueprint(blp)
+    api.register_blueprint(admin_blp)
+    if edc_client_cli.name not in pro_cli.commands:
+        pro_cli.add_command(edc_client_cli)

@@ -1,0 +1,392 @@
+"""CDISC ODM 1.3.2: the study's metadata, and its clinical data as a Transactional or Snapshot
+file (pure builders: catalogue and rows in, XML bytes out).
+
+Transactional files carry one FormData per response version, in commit order:
+`TransactionType="Insert"` for version 1, `"Update"` for a correction, each with its
+AuditRecord (who, where, when, why, and the audit sequence number as SourceID). SubjectData
+and StudyEventData are sent as `Context`: they frame the change without being changed. An
+item that a correction empties, or a score that can no longer be computed, is sent with
+`TransactionType="Remove"`. Unanswered items and absent scores are simply not sent.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from lxml import etree
+
+from pro_server.edc import catalogue as cat
+from pro_server.edc.catalogue import ODM_NS, StudyCatalogue
+from pro_server.edc.records import Row, timing
+from pro_server.instruments.definitions import InstrumentDefinition, Item
+from pro_server.protocol.windows import utc_to_local
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+PARTICIPANT_USER = "USR.PARTICIPANT"
+FLUSH_BYTES = 64 * 1024
+
+
+def _tag(name: str) -> str:
+    return f"{{{ODM_NS}}}{name}"
+
+
+def el(name: str, attrib: Mapping[str, Any] | None = None, *children: etree._Element | None,
+       text: str | None = None) -> etree._Element:
+    node = etree.Element(_tag(name), {k: str(v) for k, v in (attrib or {}).items()
+                                      if v is not None}, nsmap={None: ODM_NS})
+    node.extend(c for c in children if c is not None)
+    if text is not None:
+        node.text = text
+    return node
+
+
+def translated(name: str, texts: Mapping[str, str]) -> etree._Element:
+    node = el(name)
+    for lang, text in texts.items():
+        child = etree.SubElement(node, _tag("TranslatedText"), {XML_LANG: lang})
+        child.text = " ".join(text.split())
+    return node
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat()
+
+
+def user_oid(recorded_by: str) -> str:
+    if recorded_by == "participant":
+        return PARTICIPANT_USER
+    return "USR." + re.sub(r"[^A-Za-z0-9]+", "_", recorded_by).strip("_").upper()
+
+
+def location_oid(site_code: str) -> str:
+    return f"LOC.{site_code}"
+
+
+def _root_attrib(file_oid: str, file_type: str, created: datetime, granularity: str
+                 ) -> dict[str, str]:
+    return {"FileOID": file_oid, "FileType": file_type, "Granularity": granularity,
+            "CreationDateTime": _iso(created), "ODMVersion": "1.3.2",
+            "Originator": "pro-server", "SourceSystem": "pro-server"}
+
+
+# --- metadata --------------------------------------------------------------------------------
+
+
+def _codelist_items(item: Item) -> list[etree._Element]:
+    return [el("CodeListItem", {"CodedValue": option.code, "OrderNumber": n},
+               translated("Decode", option.label))
+            for n, option in enumerate(item.options, start=1)]
+
+
+def _item_defs(d: InstrumentDefinition) -> tuple[list[etree._Element], list[etree._Element],
+                                                   list[etree._Element]]:
+    """(ItemRefs, ItemDefs, CodeLists) of one instrument's answers."""
+    refs, defs, lists = [], [], []
+    tests = {(t.item.id if t.item else None, t.option): t.testcd for t in cat.qs_tests(d)}
+    order = itertools.count(1)
+    for item in d.items:
+        if item.type == cat.MULTI:
+            for option in item.options:
+                oid = cat.item_oid(d.code, item.id, str(option.code))
+                refs.append(el("ItemRef", {"ItemOID": oid, "OrderNumber": next(order),
+                                           "Mandatory": "No"}))
+                question = {lang: f"{text} — {option.label[lang]}"
+                            for lang, text in item.text.items()}
+                defs.append(el(
+                    "ItemDef", {"OID": oid, "Name": f"{item.id}.{option.code}",
+                                "DataType": "text", "Length": 1},
+                    translated("Question", question),
+                    el("CodeListRef", {"CodeListOID": cat.YN_CODELIST}),
+                    el("Alias", {"Context": "SDTM.QSTESTCD",
+                                 "Name": tests[(item.id, str(option.code))]}),
+                ))
+            continue
+        oid = cat.item_oid(d.code, item.id)
+        mandatory = "Yes" if item.required and item.enable_when is None else "No"
+        refs.append(el("ItemRef", {"ItemOID": oid, "OrderNumber": next(order),
+                                   "Mandatory": mandatory}))
+        children: list[etree._Element | None] = [translated("Question", item.text)]
+        if item.type == "single_choice":
+            children.append(el("CodeListRef", {"CodeListOID": cat.codelist_oid(d.code, item.id)}))
+            lists.append(el("CodeList", {"OID": cat.codelist_oid(d.code, item.id),
+                                         "Name": f"{d.code}.{item.id}", "DataType": "integer"},
+                            *_codelist_items(item)))
+        else:
+            children[0:0] = [translated("Description", {
+                "en": f"Integer {item.min}-{item.max}" + (f" {item.unit}" if item.unit else "")})]
+            children += [
+                el("RangeCheck", {"Comparator": "GE", "SoftHard": "Hard"},
+                   el("CheckValue", text=str(item.min))),
+                el("RangeCheck", {"Comparator": "LE", "SoftHard": "Hard"},
+                   el("CheckValue", text=str(item.max))),
+            ]
+        children += [el("Alias", {"Context": "SDTM.QSTESTCD", "Name": item.sdtm_testcd}),
+                     el("Alias", {"Context": "REDCap",
+                                  "Name": cat.redcap_field(d.code, item.sdtm_testcd)})]
+        defs.append(el("ItemDef", {"OID": oid, "Name": item.id, "DataType": "integer"},
+                       *children))
+    return refs, defs, lists
+
+
+def _score_defs(d: InstrumentDefinition) -> tuple[list[etree._Element], list[etree._Element]]:
+    refs, defs = [], []
+    for n, score in enumerate(d.scores, start=1):
+        oid = cat.score_oid(d.code, score.key)
+        refs.append(el("ItemRef", {"ItemOID": oid, "OrderNumber": n, "Mandatory": "No",
+                                   "MethodOID": cat.method_oid(d.code)}))
+        unit = f" Unit: {score.unit}." if score.unit else ""
+        defs.append(el(
+            "ItemDef", {"OID": oid, "Name": f"score.{score.key}", "DataType": "float",
+                        "Origin": "Derived"},
+            translated("Description", {"en": f"{score.label['en']}. {score.precision}.{unit}"}),
+            translated("Question", score.label),
+            el("Alias", {"Context": "SDTM.QSTESTCD", "Name": score.sdtm_testcd}),
+            el("Alias", {"Context": "REDCap", "Name": cat.redcap_field(d.code, score.sdtm_testcd)}),
+        ))
+    return refs, defs
+
+
+def _admin_defs(d: InstrumentDefinition) -> tuple[list[etree._Element], list[etree._Element]]:
+    refs, defs = [], []
+    for n, (name, datatype, label) in enumerate(cat.ADMIN_ITEMS, start=1):
+        oid = cat.admin_oid(d.code, name)
+        refs.append(el("ItemRef", {"ItemOID": oid, "OrderNumber": n, "Mandatory": "Yes"}))
+        defs.append(el("ItemDef", {"OID": oid, "Name": f"admin.{name.lower()}",
+                                   "DataType": datatype,
+                                   "Length": 40 if datatype == "text" else None},
+                       translated("Description", {"en": label})))
+    return refs, defs
+
+
+def _method_def(d: InstrumentDefinition) -> etree._Element:
+    spec = d.scoring
+    notes = " ".join(spec.notes)
+    scores = "; ".join(f"{s.key}: {s.precision}" for s in d.scores)
+    return el("MethodDef", {"OID": cat.method_oid(d.code),
+                            "Name": f"{spec.algorithm} {spec.algorithm_version}",
+                            "Type": "Computation"},
+              translated("Description", {"en": (
+                  f"{d.title['en']} {d.version} scored by algorithm {spec.algorithm} version "
+                  f"{spec.algorithm_version} (method {spec.method}). {notes} Scores: {scores}. "
+                  "A score that cannot be computed is absent, never 0.")}),
+              el("FormalExpression", {"Context": "pro-server"},
+                 text=f"{spec.algorithm} {spec.algorithm_version}"))
+
+
+def metadata_element(catalogue: StudyCatalogue) -> etree._Element:
+    """The Study element: GlobalVariables and one MetaDataVersion."""
+    form_defs, group_defs, item_defs, code_lists, methods = [], [], [], [], []
+    for d in catalogue.definitions:
+        answer_refs, answer_defs, lists = _item_defs(d)
+        score_refs, score_defs = _score_defs(d)
+        admin_refs, admin_defs = _admin_defs(d)
+        form_defs.append(el(
+            "FormDef", {"OID": cat.form_oid(d.code), "Name": d.title["en"], "Repeating": "No"},
+            translated("Description", {lang: f"{d.title[lang]} (version {d.version})"
+                                       for lang in d.title}),
+            *[el("ItemGroupRef", {"ItemGroupOID": cat.item_group_oid(d.code, part),
+                                  "Mandatory": "Yes", "OrderNumber": n})
+              for n, part in enumerate((None, "SCORES", "ADMIN"), start=1)],
+            el("Alias", {"Context": "REDCap", "Name": d.code}),
+            el("Alias", {"Context": "SDTM.QSCAT", "Name": d.sdtm_qscat}),
+        ))
+        for part, name, refs in ((None, "answers", answer_refs), ("SCORES", "scores", score_refs),
+                                 ("ADMIN", "versions and timestamps", admin_refs)):
+            group_defs.append(el("ItemGroupDef", {
+                "OID": cat.item_group_oid(d.code, part), "Name": f"{d.code} {name}",
+                "Repeating": "No", "Domain": "QS" if part != "ADMIN" else None}, *refs))
+        item_defs += answer_defs + score_defs + admin_defs
+        code_lists += lists
+        methods.append(_method_def(d))
+    code_lists.append(el("CodeList", {"OID": cat.YN_CODELIST, "Name": "Checked",
+                                      "DataType": "text"},
+                         el("CodeListItem", {"CodedValue": cat.CHECKED},
+                            translated("Decode", {"en": "Checked", "es": "Marcado"})),
+                         el("CodeListItem", {"CodedValue": cat.NOT_CHECKED},
+                            translated("Decode", {"en": "Not checked", "es": "No marcado"}))))
+    events = catalogue.events
+    protocol = el("Protocol", None, *[
+        el("StudyEventRef", {"StudyEventOID": e.oid, "OrderNumber": e.order, "Mandatory": "No"})
+        for e in events])
+    event_defs = [el("StudyEventDef", {"OID": e.oid, "Name": e.code, "Repeating": "No",
+                                       "Type": "Scheduled"},
+                     translated("Description", {"en": e.description}),
+                     *[el("FormRef", {"FormOID": cat.form_oid(code), "Mandatory": "No",
+                                      "OrderNumber": n})
+                       for n, code in enumerate(e.instruments, start=1)],
+                     el("Alias", {"Context": "REDCap", "Name": e.redcap_name}),
+                     el("Alias", {"Context": "SDTM.VISITNUM", "Name": str(e.visitnum)}))
+                  for e in events]
+    registry = f" ({catalogue.registry_id})" if catalogue.registry_id else ""
+    return el(
+        "Study", {"OID": catalogue.study_oid},
+        el("GlobalVariables", None,
+           el("StudyName", text=catalogue.study_code),
+           el("StudyDescription", text=f"Patient-reported outcomes of {catalogue.study_code}"
+                                       f"{registry}"),
+           el("ProtocolName", text=catalogue.study_code)),
+        el("MetaDataVersion", {"OID": catalogue.mdv_oid,
+                               "Name": f"{catalogue.study_code} PRO metadata"},
+           protocol, *event_defs, *form_defs, *group_defs, *item_defs, *code_lists, *methods),
+    )
+
+
+def metadata_document(catalogue: StudyCatalogue, created: datetime) -> bytes:
+    root = el("ODM", _root_attrib(f"{catalogue.study_code}.metadata.{created:%Y%m%dT%H%M%S}",
+                                  "Snapshot", created, "Metadata"),
+              metadata_element(catalogue))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+# --- clinical data ---------------------------------------------------------------------------
+
+
+def admin_data(catalogue: StudyCatalogue, sites: Sequence[tuple[str, str]],
+               recorders: Iterable[str], effective: datetime) -> etree._Element:
+    users = {PARTICIPANT_USER: "Participant (self-report in the ePRO web app)"}
+    users.update({user_oid(r): r for r in recorders if r != "participant"})
+    return el(
+        "AdminData", {"StudyOID": catalogue.study_oid},
+        *[el("User", {"OID": oid, "UserType": "Other"}, el("LoginName", text=login))
+          for oid, login in sorted(users.items())],
+        *[el("Location", {"OID": location_oid(code), "Name": name, "LocationType": "Site"},
+             el("MetaDataVersionRef", {"StudyOID": catalogue.study_oid,
+                                       "MetaDataVersionOID": catalogue.mdv_oid,
+                                       "EffectiveDate": effective.date().isoformat()}))
+          for code, name in sites],
+    )
+
+
+def item_data_values(d: InstrumentDefinition, answers: Mapping[str, Any]) -> dict[str, str]:
+    """ItemOID → value for the answered items (multi-choice: Y/N per option)."""
+    values: dict[str, str] = {}
+    for item in d.items:
+        answer = answers.get(item.id)
+        if answer is None:
+            continue
+        value = answer["value"] if isinstance(answer, Mapping) else answer
+        if value is None:
+            continue
+        if item.type == cat.MULTI:
+            for option in item.options:
+                values[cat.item_oid(d.code, item.id, str(option.code))] = (
+                    cat.CHECKED if option.code in value else cat.NOT_CHECKED)
+        else:
+            values[cat.item_oid(d.code, item.id)] = str(value)
+    return values
+
+
+def score_data_values(d: InstrumentDefinition, scores: Mapping[str, Any]) -> dict[str, str]:
+    return {cat.score_oid(d.code, key): s["value_text"]
+            for key, s in scores["scores"].items() if s["value_text"] is not None}
+
+
+def admin_values(d: InstrumentDefinition, row: Row) -> dict[str, str]:
+    tz = row["timezone"]
+    values = {
+        "INSTRUMENT_VERSION": row["instrument_version"],
+        "ALGORITHM": row["algorithm"],
+        "ALGORITHM_VERSION": row["algorithm_version"],
+        "LANGUAGE": row["language"],
+        "STARTED": _iso(utc_to_local(row["started_at"], tz)),
+        "SUBMITTED": _iso(utc_to_local(row["submitted_at"], tz)),
+        "RESPONSE_VERSION": str(row["version"]),
+        "TIMING": timing(row)["status"],
+    }
+    return {cat.admin_oid(d.code, k): v for k, v in values.items()}
+
+
+_ITEM_DATA = _tag("ItemData")
+
+
+def _group(oid: str, values: Mapping[str, str], removed: Iterable[str] = ()
+           ) -> etree._Element | None:
+    removed = list(removed)
+    if not values and not removed:
+        return None
+    group = el("ItemGroupData", {"ItemGroupOID": oid})
+    for k, v in values.items():
+        etree.SubElement(group, _ITEM_DATA, ItemOID=k, Value=v)
+    for k in removed:
+        etree.SubElement(group, _ITEM_DATA, ItemOID=k, TransactionType="Remove")
+    return group
+
+
+def form_data(d: InstrumentDefinition, row: Row, *, transactional: bool, items: bool,
+              scores: bool) -> etree._Element:
+    answers = item_data_values(d, row["answers"] or {}) if items else {}
+    score_values = score_data_values(d, row["scores"]) if scores else {}
+    removed_items: list[str] = []
+    removed_scores: list[str] = []
+    audit = None
+    if transactional:
+        update = row["version"] > 1
+        if update:
+            before = item_data_values(d, row["prev_answers"] or {}) if items else {}
+            removed_items = [oid for oid in before if oid not in answers]
+            if scores and row["prev_scores"]:
+                old = score_data_values(d, row["prev_scores"])
+                removed_scores = [oid for oid in old if oid not in score_values]
+        audit = el("AuditRecord", None,
+                   el("UserRef", {"UserOID": user_oid(row["recorded_by"])}),
+                   el("LocationRef", {"LocationOID": location_oid(row["site_code"])}),
+                   el("DateTimeStamp", text=_iso(row["recorded_at"])),
+                   el("ReasonForChange", text=row["change_reason"]) if update else None,
+                   el("SourceID", text=f"audit-seq:{row['audit_seq']}"))
+    return el("FormData", {"FormOID": cat.form_oid(d.code),
+                           "TransactionType": ("Update" if row["version"] > 1 else "Insert")
+                           if transactional else None},
+              audit,
+              _group(cat.item_group_oid(d.code), answers, removed_items),
+              _group(cat.item_group_oid(d.code, "SCORES"), score_values, removed_scores),
+              _group(cat.item_group_oid(d.code, "ADMIN"), admin_values(d, row)))
+
+
+def subject_data(catalogue: StudyCatalogue, rows: Sequence[Row], definitions: Any, *,
+                 transactional: bool, items: bool, scores: bool) -> etree._Element:
+    """One SubjectData for consecutive rows of one subject (grouped by assessment)."""
+    context = "Context" if transactional else None
+    first = rows[0]
+    subject = el("SubjectData", {"SubjectKey": first["subject_key"],
+                                 "TransactionType": context},
+                 el("SiteRef", {"LocationOID": location_oid(first["site_code"])}))
+    for code, group in itertools.groupby(rows, key=lambda r: r["assessment_code"]):
+        event = el("StudyEventData", {"StudyEventOID": catalogue.event(code).oid,
+                                      "TransactionType": context})
+        for row in group:
+            d = definitions(row["instrument_code"], row["instrument_version"])
+            event.append(form_data(d, row, transactional=transactional, items=items,
+                                   scores=scores))
+        subject.append(event)
+    return subject
+
+
+def clinical_stream(catalogue: StudyCatalogue, rows: Iterable[Row], definitions: Any, *,
+                    transactional: bool, created: datetime, file_oid: str,
+                    sites: Sequence[tuple[str, str]], recorders: Iterable[str],
+                    items: bool = True, scores: bool = True) -> Iterator[bytes]:
+    """The ClinicalData file, yielded in chunks; `definitions(code, version)` finds a form."""
+    buf = io.BytesIO()
+    attrib = _root_attrib(file_oid, "Transactional" if transactional else "Snapshot", created,
+                          "AllClinicalData")
+    with etree.xmlfile(buf, encoding="UTF-8") as xf:
+        xf.write_declaration()
+        with xf.element(_tag("ODM"), attrib, nsmap={None: ODM_NS}):
+            xf.write(admin_data(catalogue, sites, recorders, created))
+            with xf.element(_tag("ClinicalData"), {"StudyOID": catalogue.study_oid,
+                                                   "MetaDataVersionOID": catalogue.mdv_oid}):
+                for _, group in itertools.groupby(rows, key=lambda r: r["subject_key"]):
+                    xf.write(subject_data(catalogue, list(group), definitions,
+                                          transactional=transactional, items=items,
+                                          scores=scores))
+                    xf.flush()
+                    if buf.tell() >= FLUSH_BYTES:
+                        yield buf.getvalue()
+                        buf.seek(0)
+                        buf.truncate()
+    yield buf.getvalue()

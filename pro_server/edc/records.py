@@ -1,0 +1,181 @@
+"""The rows every EDC export is built from, read in commit order, and the opaque cursor.
+
+A row is one response version joined with its subject, site and assessment, as a plain dict,
+so the format builders never touch the database. Rows are streamed (`yield_per`: a
+server-side cursor on PostgreSQL), so memory does not grow with the study.
+
+Commit order: `Response.audit_seq` is the sequence number of the audit event written in the
+same transaction, and audit appends are serialised until commit, so once a reader sees seq
+n every seq below n is already committed. Paging on `audit_seq > cursor` therefore never
+skips a row committed concurrently, and never repeats one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, aliased
+
+from pro_server.participants.models import Participant
+from pro_server.protocol.windows import utc_to_local
+from pro_server.responses.models import Response
+from pro_server.schedule.models import Assessment
+from pro_server.studies.models import Site
+
+Row = dict[str, Any]
+BATCH = 1000
+_Previous = aliased(Response)
+
+_COLUMNS = (
+    Response.id, Response.audit_seq, Response.version, Response.replaces_id,
+    Response.is_current, Response.instrument_code, Response.instrument_version,
+    Response.language, Response.answers, Response.scores, Response.algorithm,
+    Response.algorithm_version, Response.started_at, Response.submitted_at,
+    Response.recorded_at, Response.recorded_by, Response.change_reason,
+    Response.change_source, Response.assessment_id,
+    Participant.subject_key, Site.code.label("site_code"),
+    Assessment.code.label("assessment_code"), Assessment.window_start, Assessment.window_end,
+    Assessment.timezone, _Previous.answers.label("prev_answers"),
+    _Previous.scores.label("prev_scores"),
+)
+
+
+class InvalidCursor(ValueError):
+    """The cursor was not issued by this service for this study."""
+
+
+class CursorCodec:
+    """Opaque cursors: the last audit sequence number read, signed with the app's secret."""
+
+    def __init__(self, secret_key: str) -> None:
+        self._serializer = URLSafeSerializer(secret_key, salt="pro-edc-cursor")
+
+    def encode(self, study_id: int, seq: int) -> str:
+        return self._serializer.dumps({"v": 1, "s": study_id, "q": seq})
+
+    def decode(self, token: str | None, study_id: int) -> int:
+        if not token:
+            return 0
+        try:
+            data = self._serializer.loads(token)
+        except BadSignature as exc:
+            raise InvalidCursor("cursor is not valid") from exc
+        if not isinstance(data, dict) or data.get("v") != 1 or data.get("s") != study_id:
+            raise InvalidCursor("cursor belongs to another study or version")
+        seq = data.get("q")
+        if not isinstance(seq, int) or seq < 0:
+            raise InvalidCursor("cursor is not valid")
+        return seq
+
+
+def _base(study_id: int, *, seq_walk: bool = False) -> Select:
+    # `study_id + 0` keeps SQLite off the study index, so a page walks the audit_seq index
+    # and stops after `limit` rows instead of sorting the whole study for every page.
+    study = (Response.study_id + 0) if seq_walk else Response.study_id
+    return (select(*_COLUMNS)
+            .join(Participant, Participant.id == Response.participant_id)
+            .join(Site, Site.id == Response.site_id)
+            .join(Assessment, Assessment.id == Response.assessment_id)
+            .outerjoin(_Previous, _Previous.id == Response.replaces_id)
+            .where(study == study_id))
+
+
+def versions_query(study_id: int, after: int, upto: int | None = None,
+                   limit: int | None = None, *, seq_walk: bool = False) -> Select:
+    """Response versions committed after seq `after` (up to `upto`), in commit order."""
+    query = (_base(study_id, seq_walk=seq_walk).where(Response.audit_seq > after)
+             .order_by(Response.audit_seq))
+    if upto is not None:
+        query = query.where(Response.audit_seq <= upto)
+    return query.limit(limit) if limit is not None else query
+
+
+def current_query(study_id: int) -> Select:
+    """The current version of every response, by subject, assessment, then instrument order."""
+    return (_base(study_id).where(Response.is_current.is_(True))
+            .order_by(Participant.subject_key, Assessment.sequence, Response.id))
+
+
+def high_water(session: Session, study_id: int) -> int:
+    """The highest committed seq of the study's responses: an export's fixed upper bound."""
+    return session.scalar(select(func.max(Response.audit_seq))
+                          .where(Response.study_id == study_id)) or 0
+
+
+def stream(session: Session, query: Select, batch: int = BATCH) -> Iterator[Row]:
+    result = session.execute(query.execution_options(yield_per=batch))
+    for row in result:
+        yield dict(row._mapping)
+
+
+def recorders(session: Session, study_id: int, after: int, upto: int) -> list[str]:
+    """Who recorded the versions in a range (ODM AdminData needs every User up front)."""
+    return sorted(session.scalars(
+        select(Response.recorded_by).distinct().where(
+            Response.study_id == study_id, Response.audit_seq > after,
+            Response.audit_seq <= upto)))
+
+
+# --- the pull API's record -----------------------------------------------------------------
+
+
+def instant(at: datetime | None, tz: str) -> dict[str, str] | None:
+    """An instant in UTC, with the participant's local wall time and offset beside it."""
+    if at is None:
+        return None
+    return {"utc": at.isoformat().replace("+00:00", "Z"),
+            "local": utc_to_local(at, tz).isoformat()}
+
+
+def timing(row: Mapping[str, Any]) -> dict[str, Any]:
+    late = row["submitted_at"] - row["window_end"]
+    seconds = max(0, int(late.total_seconds()))
+    return {"status": "late" if seconds > 0 else "on_time", "late_by_seconds": seconds}
+
+
+def item_values(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {item: answer["value"] for item, answer in (row["answers"] or {}).items()}
+
+
+def score_values(row: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    return {key: {"value": s["value"], "value_text": s["value_text"], "reason": s["reason"]}
+            for key, s in row["scores"]["scores"].items()}
+
+
+def to_record(row: Mapping[str, Any], *, items: bool, scores: bool) -> dict[str, Any]:
+    """The JSON record of one response version (items/scores left out without the scope)."""
+    tz = row["timezone"]
+    record: dict[str, Any] = {
+        "id": row["id"],
+        "subject_key": row["subject_key"],
+        "site": row["site_code"],
+        "assessment": {
+            "code": row["assessment_code"],
+            "window_start": instant(row["window_start"], tz),
+            "window_end": instant(row["window_end"], tz),
+            "timezone": tz,
+        },
+        "instrument": {"code": row["instrument_code"], "version": row["instrument_version"]},
+        "language": row["language"],
+        "version": row["version"],
+        "replaces": None if row["replaces_id"] is None else {
+            "id": row["replaces_id"], "version": row["version"] - 1},
+        "started_at": instant(row["started_at"], tz),
+        "submitted_at": instant(row["submitted_at"], tz),
+        "recorded_at": instant(row["recorded_at"], tz),
+        "timing": timing(row),
+        "change": None if row["replaces_id"] is None else {
+            "reason": row["change_reason"], "source": row["change_source"],
+            "by": row["recorded_by"]},
+        "scoring": {"algorithm": row["algorithm"],
+                    "algorithm_version": row["algorithm_version"]},
+    }
+    if items:
+        record["items"] = item_values(row)
+    if scores:
+        record["scores"] = score_values(row)
+    return record

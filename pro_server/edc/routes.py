@@ -1,0 +1,308 @@
+"""The EDC API: pulls authenticated by client bearer tokens, and client admin for staff."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Response, current_app, request, stream_with_context
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from pro_server.access import policy
+from pro_server.edc import services
+from pro_server.edc.auth import authenticate
+from pro_server.edc.exports import Export
+from pro_server.edc.models import EdcClient
+from pro_server.edc.records import CursorCodec, InvalidCursor, high_water
+from pro_server.edc.schemas import (
+    EdcClientCreateSchema,
+    EdcClientSchema,
+    EdcClientWithTokenSchema,
+    EdcOdmClinicalArgsSchema,
+    EdcPageArgsSchema,
+    EdcRevokeSchema,
+    EdcSinceArgsSchema,
+)
+from pro_server.errors import DomainError, Forbidden, NotFound
+from pro_server.schedule.assessments import grace
+from pro_server.studies.models import Study
+from pro_server.studies.services import get_study
+from pro_server.web import clock, context, current_staff, db_session, staff_actor, unit_of_work
+
+blp = Blueprint("edc", __name__, url_prefix="/api/v1/edc/studies",
+                description="Scored PRO data for EDC clients (Authorization: Bearer)")
+admin_blp = Blueprint("edc_clients", __name__, url_prefix="/api/v1/edc/clients",
+                      description="EDC clients (admin staff)")
+BEARER = [{"edcBearer": []}]
+AUDIT_ATTEMPTS = 8
+CSV = "text/csv; charset=utf-8"
+
+
+def _codec() -> CursorCodec:
+    return CursorCodec(current_app.config["SECRET_KEY"])
+
+
+def _pull(study_code: str, *scopes: str) -> tuple[EdcClient, Study]:
+    """The calling client and its study: 401 bad token, 404 another study, 403 no scope."""
+    session = db_session()
+    client = authenticate(session, request.headers.get("Authorization"))
+    study = session.scalar(select(Study).where(Study.code == study_code))
+    if study is None or study.id != client.study_id:
+        raise NotFound(f"Study {study_code} not found")
+    if not any(client.has(s) for s in scopes):
+        raise Forbidden(f"This client needs one of the scopes: {', '.join(scopes)}")
+    return client, study
+
+
+def _after(study: Study, since: str | None) -> int:
+    try:
+        return _codec().decode(since, study.id)
+    except InvalidCursor as exc:
+        raise DomainError(f"Invalid cursor: {exc}") from exc
+
+
+def _audit(client: EdcClient, what: str, **scope: Any) -> None:
+    """Record the pull (and the client's last use) in its own short write transaction.
+
+    Everything before it in the request only read. On SQLite a read transaction cannot be
+    upgraded to a write once another connection has committed ("database is locked" at
+    once, without waiting), so the write is retried in a fresh transaction.
+    """
+    for attempt in range(AUDIT_ATTEMPTS):
+        try:
+            with unit_of_work(services.edc_actor(client)) as ctx:
+                client.last_used_at = ctx.now()
+                services.audit_pull(ctx, client, what, **scope)
+            return
+        except OperationalError:
+            if attempt == AUDIT_ATTEMPTS - 1 or db_session().get_bind().dialect.name != "sqlite":
+                raise
+            time.sleep(0.02 * (attempt + 1))
+
+
+def _export(client: EdcClient, study: Study) -> Export:
+    return Export(db_session(), study, clock().now(), items=client.has("responses"),
+                  scores=client.has("scores"))
+
+
+def _streamed(chunks: Iterable[bytes], mimetype: str, filename: str | None = None,
+              headers: dict[str, str] | None = None) -> Response:
+    """A streamed body that ends its read transaction when the last chunk is sent (or the
+    client goes away): with a server-side cursor it must not outlive the response."""
+    session = db_session()
+
+    def body() -> Iterator[bytes]:
+        try:
+            yield from chunks
+        finally:
+            session.rollback()
+            session.close()
+
+    response = Response(stream_with_context(body()), mimetype=mimetype)
+    if filename:
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers.update(headers or {})
+    return response
+
+
+def _fhir_base(study: Study) -> str:
+    base = current_app.extensions["pro"]["settings"].public_base_url.rstrip("/")
+    return f"{base}/api/v1/edc/studies/{study.code}/fhir"
+
+
+@blp.route("/<study_code>/records")
+@blp.arguments(EdcPageArgsSchema, location="query")
+@blp.doc(security=BEARER)
+def records(args: dict[str, Any], study_code: str) -> Response:
+    """Response versions in commit order, a page at a time; follow `next_cursor`."""
+    client, study = _pull(study_code, "scores", "responses")
+    after = _after(study, args["since"])
+    export = _export(client, study)
+    page, last, more = export.page(after, args["limit"])
+    _audit(client, "records", since_seq=after, until_seq=last, count=len(page))
+    head = {"study": study.code, "next_cursor": _codec().encode(study.id, last),
+            "has_more": more, "count": len(page)}
+
+    def body() -> Iterable[bytes]:
+        yield json.dumps(head)[:-1].encode() + b', "records": ['
+        for n, record in enumerate(page):
+            yield (b"," if n else b"") + json.dumps(record, ensure_ascii=False).encode()
+        yield b"]}"
+
+    return _streamed(body(), "application/json")
+
+
+@blp.route("/<study_code>/odm/metadata")
+@blp.doc(security=BEARER)
+def odm_metadata(study_code: str) -> Response:
+    """CDISC ODM 1.3.2 Study/MetaDataVersion: events, forms, items, code lists, methods."""
+    client, study = _pull(study_code, "scores", "responses", "adherence")
+    _audit(client, "odm/metadata")
+    return Response(_export(client, study).odm_metadata(), mimetype="application/xml")
+
+
+@blp.route("/<study_code>/odm/clinical")
+@blp.arguments(EdcOdmClinicalArgsSchema, location="query")
+@blp.doc(security=BEARER)
+def odm_clinical(args: dict[str, Any], study_code: str) -> Response:
+    """ODM ClinicalData: Transactional since a cursor (X-Next-Cursor), or `snapshot=1`."""
+    client, study = _pull(study_code, "scores", "responses")
+    after = 0 if args["snapshot"] else _after(study, args["since"])
+    upto = high_water(db_session(), study.id)
+    _audit(client, "odm/clinical", snapshot=args["snapshot"], since_seq=after, until_seq=upto)
+    chunks = _export(client, study).odm_clinical(after, upto, snapshot=args["snapshot"])
+    return _streamed(chunks, "application/xml", f"{study.code}-clinical.xml",
+                     {"X-Next-Cursor": _codec().encode(study.id, upto)})
+
+
+def _csv_view(study_code: str, scope: tuple[str, ...], what: str, filename: str,
+              build: str, *args: Any) -> Response:
+    client, study = _pull(study_code, *scope)
+    _audit(client, what, as_of_seq=high_water(db_session(), study.id))
+    chunks = getattr(_export(client, study), build)(*args)
+    mimetype = "application/octet-stream" if filename.endswith(".xpt") else CSV
+    return _streamed(chunks, mimetype, f"{study.code}-{filename}")
+
+
+DATA = ("scores", "responses")
+ANY = ("scores", "responses", "adherence")
+
+
+@blp.route("/<study_code>/redcap/records.csv")
+@blp.doc(security=BEARER)
+def redcap_records(study_code: str) -> Response:
+    """REDCap flat import file (record_id, redcap_event_name, one column per field)."""
+    return _csv_view(study_code, DATA, "redcap/records", "redcap-records.csv", "redcap_records")
+
+
+@blp.route("/<study_code>/redcap/data-dictionary.csv")
+@blp.doc(security=BEARER)
+def redcap_dictionary(study_code: str) -> Response:
+    """REDCap data dictionary matching records.csv."""
+    return _csv_view(study_code, ANY, "redcap/data-dictionary", "redcap-data-dictionary.csv",
+                     "redcap_dictionary")
+
+
+@blp.route("/<study_code>/redcap/events.csv")
+@blp.doc(security=BEARER)
+def redcap_events(study_code: str) -> Response:
+    """REDCap events (one per assessment)."""
+    return _csv_view(study_code, ANY, "redcap/events", "redcap-events.csv", "redcap_events")
+
+
+@blp.route("/<study_code>/redcap/instrument-event-mapping.csv")
+@blp.doc(security=BEARER)
+def redcap_mapping(study_code: str) -> Response:
+    """REDCap instrument-event mapping."""
+    return _csv_view(study_code, ANY, "redcap/instrument-event-mapping",
+                     "redcap-instrument-event-mapping.csv", "redcap_mapping")
+
+
+@blp.route("/<study_code>/sdtm/qs.csv")
+@blp.doc(security=BEARER)
+def qs_csv(study_code: str) -> Response:
+    """SDTM QS dataset (current data) as CSV."""
+    return _csv_view(study_code, DATA, "sdtm/qs.csv", "qs.csv", "qs_csv")
+
+
+@blp.route("/<study_code>/sdtm/qs.xpt")
+@blp.doc(security=BEARER)
+def qs_xpt(study_code: str) -> Response:
+    """SDTM QS dataset (current data) as SAS XPORT version 5."""
+    return _csv_view(study_code, DATA, "sdtm/qs.xpt", "qs.xpt", "qs_xpt")
+
+
+@blp.route("/<study_code>/adherence.csv")
+@blp.doc(security=BEARER)
+def adherence_csv(study_code: str) -> Response:
+    """One row per assessment window: status, lateness, reminders sent and delivered."""
+    client, study = _pull(study_code, "adherence")
+    _audit(client, "adherence")
+    chunks = _export(client, study).adherence_csv(grace(context(services.edc_actor(client))))
+    return _streamed(chunks, CSV, f"{study.code}-adherence.csv")
+
+
+@blp.route("/<study_code>/fhir/Questionnaire")
+@blp.doc(security=BEARER)
+def fhir_questionnaires(study_code: str) -> Response:
+    """FHIR R4 Bundle of one Questionnaire per instrument."""
+    client, study = _pull(study_code, *ANY)
+    _audit(client, "fhir/Questionnaire")
+    body = _export(client, study).fhir_questionnaires(_fhir_base(study))
+    return Response(body, mimetype="application/fhir+json")
+
+
+@blp.route("/<study_code>/fhir/QuestionnaireResponse")
+@blp.arguments(EdcSinceArgsSchema, location="query")
+@blp.doc(security=BEARER)
+def fhir_responses(args: dict[str, Any], study_code: str) -> Response:
+    """FHIR R4 Bundle: QuestionnaireResponses since a cursor, with an Observation per score."""
+    client, study = _pull(study_code, *DATA)
+    after = _after(study, args["since"])
+    upto = high_water(db_session(), study.id)
+    _audit(client, "fhir/QuestionnaireResponse", since_seq=after, until_seq=upto)
+    cursor = _codec().encode(study.id, upto)
+    base = _fhir_base(study)
+    next_url = f"{base}/QuestionnaireResponse?{urlencode({'since': cursor})}"
+    chunks = _export(client, study).fhir_responses(base, after, upto, next_url)
+    return _streamed(chunks, "application/fhir+json", headers={"X-Next-Cursor": cursor})
+
+
+# --- client administration (staff session, CSRF) ---------------------------------------------
+
+
+def _admin():  # type: ignore[no-untyped-def]
+    user = current_staff()
+    policy.require(user, policy.Capability.administer)
+    return user
+
+
+@admin_blp.route("")
+class Clients(MethodView):
+    @admin_blp.response(200, EdcClientSchema(many=True))
+    def get(self):
+        """Every EDC client (never their secrets)."""
+        user = _admin()
+        return [services.client_view(c) for c in services.list_clients(
+            context(staff_actor(user)))]
+
+    @admin_blp.arguments(EdcClientCreateSchema)
+    @admin_blp.response(201, EdcClientWithTokenSchema)
+    def post(self, body):
+        """Create a client for one study; the token is in this answer only."""
+        user = _admin()
+        study = get_study(db_session(), body["study_code"])
+        with unit_of_work(staff_actor(user)) as ctx:
+            client, token = services.create_client(ctx, study, body["name"], body["scopes"])
+        return {**services.client_view(client), "token": token}
+
+
+@admin_blp.route("/<int:client_id>/rotate")
+class Rotate(MethodView):
+    @admin_blp.response(200, EdcClientWithTokenSchema)
+    def post(self, client_id):
+        """A new token for the client; the old one stops working at once."""
+        user = _admin()
+        with unit_of_work(staff_actor(user)) as ctx:
+            client = services.get_client(ctx, client_id)
+            token = services.rotate_client(ctx, client)
+        return {**services.client_view(client), "token": token}
+
+
+@admin_blp.route("/<int:client_id>/revoke")
+class Revoke(MethodView):
+    @admin_blp.arguments(EdcRevokeSchema)
+    @admin_blp.response(200, EdcClientSchema)
+    def post(self, body, client_id):
+        """Revoke a client (reason required); its token gets 401 from now on."""
+        user = _admin()
+        with unit_of_work(staff_actor(user)) as ctx:
+            client = services.get_client(ctx, client_id)
+            services.revoke_client(ctx, client, body["reason"])
+        return services.client_view(client)

@@ -1,0 +1,84 @@
+"""SDTM QS: variables, test codes, derived scores, corrections, and an XPT that reads back
+(pyreadstat) equal to the CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pyreadstat
+
+from pro_server.edc import sdtm
+
+QS = "/api/v1/edc/studies/RES001-DMPM-02/sdtm/qs"
+
+
+def _csv(client, edc) -> list[dict[str, str]]:
+    response = client.get(QS + ".csv", headers=edc.headers())
+    assert response.status_code == 200
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+
+
+def test_qs_has_the_sdtm_variables_and_legal_test_codes(edc, client):
+    rows = _csv(client, edc)
+    assert list(rows[0]) == list(sdtm.NAMES)
+    assert {r["DOMAIN"] for r in rows} == {"QS"}
+    assert all(len(r["QSTESTCD"]) <= 8 and len(r["QSTEST"]) <= 40 for r in rows)
+    assert all(r["QSTESTCD"][0].isalpha() for r in rows)
+    for subject in {r["USUBJID"] for r in rows}:
+        seqs = [int(r["QSSEQ"]) for r in rows if r["USUBJID"] == subject]
+        assert seqs == list(range(1, len(seqs) + 1))
+    assert {r["QSDRVFL"] for r in rows if r["QSTESTCD"] == "HAQDI"} == {"Y"}
+    assert {r["QSDRVFL"] for r in rows if r["QSTESTCD"] == "HAQ01"} == {""}
+    dress = next(r for r in rows if r["QSTESTCD"] == "HAQ01")
+    assert dress["QSCAT"] == "HAQ-DI"
+    assert dress["QSEVLINT"] == "-P1W"
+    assert dress["VISIT"] == "BASELINE"
+    assert dress["VISITNUM"] == "1"
+    checkbox = {r["QSORRES"] for r in rows if r["QSTESTCD"] == "HAQAID11"}
+    assert checkbox <= {"Y", "N", ""}
+    not_done = [r for r in rows if r["QSSTAT"] == "NOT DONE"]
+    assert all(r["QSREASND"] and not r["QSORRES"] for r in not_done)
+
+
+def test_a_correction_shows_in_qs_as_the_current_value(edc, client):
+    rows = _csv(client, edc)
+    dress = [r for r in rows if r["USUBJID"] == "RES001-DMPM-02-EDC-G01"
+             and r["VISIT"] == "INFUSION 1 DAY 7" and r["QSTESTCD"] == "HAQ01"]
+    assert len(dress) == 1
+    assert dress[0]["QSSTRESC"] == str(edc.corrected.answers["dress"]["value"])
+    haq = [r for r in rows if r["USUBJID"] == "RES001-DMPM-02-EDC-G01"
+           and r["VISIT"] == "INFUSION 1 DAY 7" and r["QSTESTCD"] == "HAQDI"]
+    assert haq[0]["QSORRES"] == (edc.corrected.scores["scores"]["haq_di"]["value_text"] or "")
+
+
+def test_the_xpt_file_reads_back_equal_to_the_csv(edc, client, tmp_path):
+    response = client.get(QS + ".xpt", headers=edc.headers())
+    assert response.status_code == 200
+    path = tmp_path / "qs.xpt"
+    path.write_bytes(response.data)
+    frame, meta = pyreadstat.read_xport(str(path))
+    rows = _csv(client, edc)
+    assert meta.table_name == "QS"
+    assert list(frame.columns) == list(sdtm.NAMES)
+    assert len(frame) == len(rows)
+    assert meta.column_names_to_labels["QSTESTCD"] == "Question Short Name"
+    for n, row in enumerate(rows):
+        for name in sdtm.NAMES:
+            value = frame.iloc[n][name]
+            if name in sdtm.NUMERIC:
+                got = "" if value != value else f"{value:g}"  # NaN is missing
+            else:
+                got = "" if value is None else str(value)
+            assert got == row[name], (n, name)
+
+
+def test_xpt_chunks_are_spliced_into_one_valid_file(edc, client, tmp_path, monkeypatch):
+    monkeypatch.setattr(sdtm, "XPT_CHUNK", 7)
+    whole = client.get(QS + ".xpt", headers=edc.headers()).data
+    monkeypatch.undo()
+    path = tmp_path / "chunked.xpt"
+    path.write_bytes(whole)
+    frame, _ = pyreadstat.read_xport(str(path))
+    assert len(frame) == len(_csv(client, edc))
+    assert len(whole) % 80 == 0
