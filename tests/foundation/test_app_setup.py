@@ -3,8 +3,10 @@
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from pro_server.config import ConfigError, load_settings
+from pro_server.migrate import alembic_config
 from pro_server.models import Base
 
 
@@ -64,6 +66,11 @@ def test_migrated_schema_matches_the_models(engine):
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
                                 Base.metadata)
     assert diff == []
+
+
+def test_migrations_have_one_head_so_the_next_one_has_one_parent(engine):
+    heads = ScriptDirectory.from_config(alembic_config(engine)).get_heads()
+    assert len(heads) == 1, f"several migration heads: {heads}; add a merge revision"
 
 
 def test_demo_command_prints_credentials_once_and_skips_when_loaded(app):
