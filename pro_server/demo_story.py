@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -68,18 +69,20 @@ def _infusions_due(ctx: ServiceContext, p: Participant, rng: random.Random) -> N
     protocol = protocol_for(p)
     first = get_infusion(ctx, p, 1)
     day0 = first.given_at_local.date() if first and first.given_at_local else None
-    today = ctx.now().date()
+    # The participant's own local day and time: on the walk's last day the clock is the
+    # real one, which may be before 09:30 there (or still yesterday).
+    local_now = ctx.now().astimezone(ZoneInfo(p.timezone)).replace(tzinfo=None)
+    today = local_now.date()
+    given_at_local = min(datetime.combine(today, time(9, 30)), local_now)
     if day0 is None:
         if today >= p.enrolled_on + timedelta(days=10):
-            record_infusion(ctx, p, 1, status="given",
-                            given_at_local=datetime.combine(today, time(9, 30)))
+            record_infusion(ctx, p, 1, status="given", given_at_local=given_at_local)
         return
     for number, planned in planned_infusion_dates(protocol, day0).items():
         if number == 1 or get_infusion(ctx, p, number) is not None:
             continue
         if today >= planned + timedelta(days=rng.choice((0, 0, 1, 2))):
-            record_infusion(ctx, p, number, status="given",
-                            given_at_local=datetime.combine(today, time(9, 30)))
+            record_infusion(ctx, p, number, status="given", given_at_local=given_at_local)
         break
 
 

@@ -55,6 +55,10 @@ def record_infusion(
             f"Protocol version {protocol.version} has {protocol.infusion_count} infusions",
         )
     now = ctx.now()
+    given_at = local_to_utc(given_at_local, participant.timezone) if (
+        status == "given" and given_at_local) else None
+    if given_at is not None and given_at > now:
+        raise InvalidInput.field("given_at_local", "An infusion cannot be given in the future")
     infusion = get_infusion(ctx, participant, number)
     before = _view(infusion) if infusion else None
     correcting = infusion is not None and infusion.status in ("given", "not_given")
@@ -67,12 +71,9 @@ def record_infusion(
     infusion.status = status
     infusion.planned_date = planned_date if status == "planned" else infusion.planned_date
     infusion.given_at_local = given_at_local if status == "given" else None
-    infusion.given_at = local_to_utc(given_at_local, participant.timezone) if (
-        status == "given" and given_at_local) else None
+    infusion.given_at = given_at
     infusion.reason = reason
     infusion.updated_at = now
-    if infusion.given_at is not None and infusion.given_at > now:
-        raise InvalidInput.field("given_at_local", "An infusion cannot be given in the future")
     ctx.session.flush()
     try:
         # The planner refuses inconsistent records (out of order, before enrolment, ...).
