@@ -17,6 +17,7 @@ from pro_server.messaging.sms_backends import (
     redact_links,
     redact_phone,
 )
+from tests.messaging.conftest import CLIENT_TIMEOUT
 
 PHONE = "+13055550123"
 BODY = "MyoStudy: a new survey is ready for you. https://pro.example.org/p/Tok3n Questions?"
@@ -115,7 +116,7 @@ def test_send_ok_from_a_number(fake_twilio):
         fake_twilio.account_sid,
         fake_twilio.auth_token,
         from_number="+13055550100",
-        timeout_seconds=0.5,
+        timeout_seconds=CLIENT_TIMEOUT,
         api_base_url=fake_twilio.base_url,
     )
     try:
@@ -184,7 +185,7 @@ def test_wrong_credentials_fail(fake_twilio):
         fake_twilio.account_sid,
         "wrong-token",
         from_number="+13055550100",
-        timeout_seconds=0.5,
+        timeout_seconds=CLIENT_TIMEOUT,
         api_base_url=fake_twilio.base_url,
     )
     try:
