@@ -41,7 +41,7 @@ admin_blp = Blueprint("edc_clients", __name__, url_prefix="/api/v1/edc/clients",
                       description="EDC clients (admin staff)")
 BEARER = [{"edcBearer": []}]
 AUDIT_ATTEMPTS = 8
-CSV = "text/csv; charset=utf-8"
+CSV = "text/csv"  # Flask adds "; charset=utf-8" to text types
 
 
 def _codec() -> CursorCodec:

@@ -17,6 +17,7 @@ URL = "/api/v1/edc/studies/RES001-DMPM-02/adherence.csv"
 
 def test_one_row_per_window_with_status_and_lateness(edc, client, ctx_factory):
     response = client.get(URL, headers=edc.headers())
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     ours = [r for r in rows if r["subject_key"].startswith("EDC-")]
     assert {r["assessment"] for r in ours} >= {"BASELINE", "INF1_D7", "INF1_D30"}
