@@ -43,6 +43,7 @@ class Settings:
     twilio_from_number: str = ""
     twilio_api_base_url: str = ""
     twilio_timeout_seconds: float = 10.0
+    twilio_error_policy: str = ""  # JSON, see messaging.provider_errors.ErrorPolicy.from_config
     ratelimit_storage_uri: str = "memory://"
     login_rate_limit: str = "5 per minute"
     max_body_bytes: int = 256 * 1024
@@ -106,6 +107,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         twilio_from_number=env_vars.get("TWILIO_FROM_NUMBER", ""),
         twilio_api_base_url=env_vars.get("TWILIO_API_BASE_URL", ""),
         twilio_timeout_seconds=_float(env_vars, "TWILIO_TIMEOUT_SECONDS", 10.0),
+        twilio_error_policy=env_vars.get("TWILIO_ERROR_POLICY", ""),
         ratelimit_storage_uri=env_vars.get("RATELIMIT_STORAGE_URI", "memory://"),
         login_rate_limit=env_vars.get("LOGIN_RATE_LIMIT", "5 per minute"),
         max_body_bytes=_int(env_vars, "MAX_BODY_BYTES", 256 * 1024),

@@ -7,6 +7,7 @@ the settings; tests may put their own there), the error-code policy in
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +36,16 @@ def check_settings(settings: Settings) -> None:
     ) if not value]
     if missing:
         raise ConfigError(f"SMS_BACKEND=twilio needs {', '.join(missing)}")
+
+
+def error_policy(settings: Settings) -> ErrorPolicy:
+    """The provider error map: defaults, overridden by TWILIO_ERROR_POLICY (JSON)."""
+    if not settings.twilio_error_policy:
+        return ErrorPolicy()
+    try:
+        return ErrorPolicy.from_config(json.loads(settings.twilio_error_policy))
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"TWILIO_ERROR_POLICY: {exc}") from exc
 
 
 def build_sender(pro: dict[str, Any]) -> SmsSender:
@@ -77,7 +88,8 @@ def register(app: Flask, api: Any) -> None:
 
     check_settings(app.extensions["pro"]["settings"])
     app.extensions["pro"].setdefault("sms_sender", None)
-    app.extensions["pro"].setdefault("sms_error_policy", ErrorPolicy())
+    app.extensions["pro"].setdefault(
+        "sms_error_policy", error_policy(app.extensions["pro"]["settings"]))
     hooks.register()
     api.register_blueprint(blp)
     app.register_blueprint(webhooks)

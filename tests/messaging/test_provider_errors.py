@@ -2,6 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from pro_server.config import ConfigError, load_settings
+from pro_server.messaging.feature import error_policy
 from pro_server.messaging.provider_errors import (
     Backoff,
     ErrorAction,
@@ -123,3 +125,20 @@ def test_next_attempt_at_is_persistable():
     rule = policy.classify(http_status=429)
     assert policy.next_attempt_at(rule, 2, now) == now + timedelta(seconds=60)
     assert policy.next_attempt_at(policy.classify(code=21610), 1, now) is None
+
+
+def test_operators_override_the_map_with_twilio_error_policy(tmp_path):
+    env = {"PRO_INSTANCE_PATH": str(tmp_path),
+           "TWILIO_ERROR_POLICY": '{"codes": {"21211": "retry_limited", "30007": "retry"}}'}
+    policy = error_policy(load_settings(env))
+    assert policy.classify(code=21211, http_status=400).action is ErrorAction.RETRY_LIMITED
+    assert policy.classify(code=30007, http_status=None).action is ErrorAction.RETRY
+    assert policy.classify(code=21610, http_status=400).action is ErrorAction.OPTED_OUT
+
+
+@pytest.mark.parametrize("raw", ['{"codes": {"21211": "shrug"}}', '{"colours": {}}', "not json",
+                                 "[1, 2]"])
+def test_a_bad_twilio_error_policy_stops_the_service_with_its_name(tmp_path, raw):
+    settings = load_settings({"PRO_INSTANCE_PATH": str(tmp_path), "TWILIO_ERROR_POLICY": raw})
+    with pytest.raises(ConfigError, match="TWILIO_ERROR_POLICY"):
+        error_policy(settings)
