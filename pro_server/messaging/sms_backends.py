@@ -18,6 +18,7 @@ import itertools
 import logging
 import re
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -126,6 +127,9 @@ class ConsoleMessage:
     sent_at: datetime
 
 
+CONSOLE_KEEPS = 10_000
+
+
 class ConsoleSender:
     """Development backend: records the message as sent and logs a redacted line."""
 
@@ -139,7 +143,9 @@ class ConsoleSender:
         self._clock = clock
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
-        self.sent: list[ConsoleMessage] = []
+        # The recent messages, for find_sent and tests; bounded so a long-running
+        # development server does not grow without end.
+        self.sent: deque[ConsoleMessage] = deque(maxlen=CONSOLE_KEEPS)
 
     def send(self, to: str, body: str, *, status_callback: str | None) -> SendResult:
         with self._lock:
