@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from pro_server.access import policy
+from pro_server.context import Actor
 from pro_server.edc import services
 from pro_server.edc.auth import authenticate
 from pro_server.edc.exports import Export
@@ -29,7 +30,7 @@ from pro_server.edc.schemas import (
     EdcRevokeSchema,
     EdcSinceArgsSchema,
 )
-from pro_server.errors import DomainError, Forbidden, NotFound
+from pro_server.errors import DomainError, Forbidden, NotFound, Unauthorized
 from pro_server.schedule.assessments import grace
 from pro_server.studies.models import Study
 from pro_server.studies.services import get_study
@@ -42,6 +43,16 @@ admin_blp = Blueprint("edc_clients", __name__, url_prefix="/api/v1/edc/clients",
 BEARER = [{"edcBearer": []}]
 AUDIT_ATTEMPTS = 8
 CSV = "text/csv"  # Flask adds "; charset=utf-8" to text types
+
+
+def bearer_actor(token: str) -> Actor | None:
+    """The Actor of an active EDC client's token, for endpoints open to any API client (the
+    instruments API); None for anything else. Registered in ``web.BEARER_AUTHENTICATORS``."""
+    try:
+        client = authenticate(db_session(), f"Bearer {token}")
+    except Unauthorized:
+        return None
+    return services.edc_actor(client)
 
 
 def _codec() -> CursorCodec:

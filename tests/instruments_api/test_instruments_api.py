@@ -78,6 +78,39 @@ def test_scoring_needs_authentication(app, demo):
     assert response.status_code == 401
 
 
+def test_an_edc_client_can_score_with_its_bearer_token_and_no_csrf(app, demo, ctx_factory):
+    """Any EDC client of any scope may check a score; a revoked or unknown token may not."""
+    from pro_server.edc.services import create_client, revoke_client
+    from pro_server.studies.services import get_study
+
+    ctx = ctx_factory()
+    edc_client, token = create_client(ctx, get_study(ctx.session, "RES001-DMPM-02"),
+                                      "score checker", ["adherence"])
+    ctx.session.commit()
+    client = app.test_client()  # no session cookie, no CSRF token
+    url = "/api/v1/instruments/ptga_vas/score"
+    response = client.post(url, json={"answers": {"ptga_vas": 47}},
+                           headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.json
+    assert response.json["scores"]["ptga_cm"]["value_text"] == "4.7"  # 47 mm / 10
+    listed = client.get("/api/v1/instruments", headers={"Authorization": f"Bearer {token}"})
+    assert listed.status_code == 200
+    bad = client.post(url, json={"answers": {"ptga_vas": 101}},
+                      headers={"Authorization": f"Bearer {token}"})
+    assert bad.status_code == 422
+    assert bad.json["errors"]["json"]["answers"] == {"ptga_vas": ["101 is outside 0-100 mm"]}
+
+    wrong = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    for unknown in (wrong, "not-an-edc-token"):
+        response = client.post(url, json={"answers": {}},
+                               headers={"Authorization": f"Bearer {unknown}"})
+        assert response.status_code == 401
+    revoke_client(ctx, edc_client, "test")
+    ctx.session.commit()
+    response = client.post(url, json={"answers": {}}, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+
+
 @pytest.fixture
 def study_without_spanish(ctx_factory, demo):
     """A second study, with no Spanish approval."""
