@@ -154,7 +154,12 @@ class InstrumentDefinition:
         return self.items_by_id[item_id]
 
     def to_public_dict(self, lang: str) -> dict[str, Any]:
-        """The definition in one language, JSON-ready, items in official order."""
+        """The definition in one language, JSON-ready, items in official order.
+
+        Also its language-independent facts: every language's validation status, source citation,
+        licence note, notes, and the scoring method with its parameters (so a score can be
+        checked by hand against the published rules).
+        """
         if lang not in self.languages:
             raise UnsupportedLanguageError(
                 f"{self.code} {self.version} has no '{lang}' text "
@@ -181,6 +186,17 @@ class InstrumentDefinition:
             ],
             "items": [_public_item(item, lang) for item in self.items],
             "scores": [{"key": s.key, "label": text(s.label), "unit": s.unit} for s in self.scores],
+            "languages": _thaw(self.languages),
+            "source": _thaw(self.source),
+            "licence": self.licence,
+            "notes": list(self.notes),
+            "scoring": {
+                "method": self.scoring.method,
+                "algorithm": self.scoring.algorithm,
+                "algorithm_version": self.scoring.algorithm_version,
+                "params": _thaw(self.scoring.params),
+                "notes": list(self.scoring.notes),
+            },
         }
 
 
@@ -224,6 +240,15 @@ def _freeze(value: Any) -> Any:
         return MappingProxyType({key: _freeze(v) for key, v in value.items()})
     if isinstance(value, list):
         return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    """The JSON-ready (dict and list) copy of a value made by :func:`_freeze`."""
+    if isinstance(value, Mapping):
+        return {key: _thaw(v) for key, v in value.items()}
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
     return value
 
 

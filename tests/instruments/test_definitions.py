@@ -92,6 +92,22 @@ def test_public_dict_content(haq, ptga):
     assert "options" not in vas
 
 
+def test_public_dict_carries_source_licence_and_scoring(registry, haq):
+    public = haq.to_public_dict("es")
+    assert public["languages"]["es"]["validated"] is False
+    assert public["languages"]["en"]["validated"] is True
+    assert "Fries JF" in public["source"]["citation"]
+    assert public["licence"] == haq.licence
+    assert public["scoring"]["method"] == "haq_di"
+    assert public["scoring"]["algorithm_version"] == "1.0.0"
+    assert public["scoring"]["params"]["min_categories_answered"] == 6
+    hygiene = next(c for c in public["scoring"]["params"]["categories"] if c["key"] == "hygiene")
+    assert "bathtub_seat" in hygiene["aids"]
+    for definition in registry.all():  # plain JSON: the frozen parameters are thawed
+        public = definition.to_public_dict("en")
+        assert json.loads(json.dumps(public["scoring"]))["params"] == public["scoring"]["params"]
+
+
 def test_unsupported_language(haq):
     with pytest.raises(UnsupportedLanguageError, match="no 'fr' text"):
         haq.to_public_dict("fr")

@@ -26,6 +26,10 @@ def test_spanish_haq_definition_carries_its_validation_status(staff_client):
     assert body["language_source"]
     assert [i["id"] for i in body["items"]][:3] == ["dress", "shampoo", "stand_up"]
     assert "vestirse" in body["items"][0]["text"].lower()
+    assert "Esteve-Vives" in body["languages"]["es"]["source"]
+    assert "Fries JF" in body["source"]["citation"]
+    assert "Stanford" in body["licence"]
+    assert body["scoring"]["params"]["min_categories_answered"] == 6
 
 
 def test_unknown_instrument_and_language_are_4xx(staff_client):
