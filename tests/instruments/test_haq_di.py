@@ -159,6 +159,36 @@ def test_other_aid_raises_only_the_category_the_participant_names(haq):
     assert stray.scores["haq_di"].value == Decimal("1.125")  # 9 / 8
 
 
+# Reference s. 1.2 (Stanford/ARAMIS), typed in by hand: aid -> the one category it raises.
+ARAMIS_AIDS = [
+    ("aids_p1", "dressing_devices", "dressing"),
+    ("aids_p1", "special_chair", "arising"),
+    ("aids_p1", "special_utensils", "eating"),
+    ("aids_p1", "cane", "walking"),
+    ("aids_p1", "walker", "walking"),
+    ("aids_p1", "crutches", "walking"),
+    ("aids_p1", "wheelchair", "walking"),
+    ("aids_p2", "raised_toilet_seat", "hygiene"),
+    ("aids_p2", "bathtub_seat", "hygiene"),  # ARAMIS includes it (CLINHAQ and awell omit it)
+    ("aids_p2", "bathtub_bar", "hygiene"),
+    ("aids_p2", "long_handled_bathroom", "hygiene"),
+    ("aids_p2", "long_handled_reach", "reach"),
+    ("aids_p2", "jar_opener", "grip"),
+]
+
+
+@pytest.mark.parametrize(("item_id", "aid", "raised"), ARAMIS_AIDS)
+def test_each_aid_raises_exactly_its_category(haq, item_id, aid, raised):
+    all_one = {category: (1,) * len(items) for category, items in CATEGORY_ITEMS.items()}
+    result = score(haq, answers({item_id: [aid]}, **all_one))
+    got = values(result)
+    assert {k for k in CATEGORY_ITEMS if got[k] == 2} == {raised}
+    assert result.scores[raised].detail["adjusted_by"] == [f"aid:{aid}"]
+    # seven categories at 1 and the raised one at 2: 9 / 8 = 1.125; without aids 8 / 8 = 1.000
+    assert got["haq_di"] == Decimal("1.125")
+    assert got["haq_di_without_aids"] == Decimal("1.000")
+
+
 def test_aids_never_move_the_index_above_3(haq):
     every_aid = {
         "aids_p1": [o.code for o in haq.item("aids_p1").options],
