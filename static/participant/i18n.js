@@ -253,9 +253,14 @@ export function language() {
   return current;
 }
 
+// A value that ends in an abbreviation's full stop ("10:00 a.m.") also ends the sentence:
+// "{datetime}." does not print "a.m..".
 export function t(key, vars = {}) {
   const text = STRINGS[current][key] ?? STRINGS.en[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
+  return text.replace(/\{(\w+)\}(\.?)/g, (_, name, stop) => {
+    const value = name in vars ? String(vars[name]) : `{${name}}`;
+    return stop && value.endsWith(".") ? value : value + stop;
+  });
 }
 
 function format(date, options) {

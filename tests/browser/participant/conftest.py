@@ -10,7 +10,8 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import PHONE, axe_violations, screenshot
 from tests.participant_web.support import token_for
 
-PAGE_OF = re.compile(r"Page (\d+) of (\d+)")
+PAGE_OF = re.compile(r"(?:Page|Página) (\d+) (?:of|de) (\d+)")
+NEXT = {"en": "Next", "es": "Siguiente"}
 
 
 @pytest.fixture
@@ -78,14 +79,16 @@ def answer_screen(page: Page, *, nrs: int = 5, vas: int = 30) -> None:
             item.locator(".option").first.click()
 
 
-def next_screen(page: Page) -> None:
+def next_screen(page: Page, lang: str = "en") -> None:
     before = page_number(page)
-    page.get_by_role("button", name="Next").click()
-    expect(page.locator(".progress-text")).to_contain_text(f"Page {before + 1} of")
+    page.get_by_role("button", name=NEXT[lang], exact=True).click()
+    expect(page.locator(".progress-text")).to_have_text(
+        re.compile(rf"^(Page|Página) {before + 1} (of|de) \d+$"))
     expect(page.locator("main h1")).to_be_focused()  # screen readers start on the new screen
 
 
-def walk_to_review(page: Page, *, on_screen=None) -> None:  # type: ignore[no-untyped-def]
+def walk_to_review(page: Page, *, on_screen=None,  # type: ignore[no-untyped-def]
+                   lang: str = "en") -> None:
     """Answer and leave every screen until the review; `on_screen(page, kind)` runs first."""
     while True:
         expect(page.locator("form.screen, .screen.review").first).to_be_visible()
@@ -95,4 +98,40 @@ def walk_to_review(page: Page, *, on_screen=None) -> None:  # type: ignore[no-un
         if on_screen:
             on_screen(page, kind)
         answer_screen(page)
-        next_screen(page)
+        next_screen(page, lang)
+
+
+UI_ENGLISH = """async () => {
+    const { STRINGS } = await import("/p/assets/i18n.js");
+    const text = document.body.innerText;
+    return Object.entries(STRINGS.en)
+        // the study's programme name is a name, the same in both languages
+        .filter(([key]) => !key.startsWith("lang.") && key !== "app.program")
+        .flatMap(([, en]) => en.split(/\\{\\w+\\}/))
+        .map((part) => part.trim())
+        .filter((part) => part.length > 3 && text.includes(part));
+}"""
+
+
+def _strings(value: object) -> set[str]:
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        return set().union(*map(_strings, value.values()))
+    if isinstance(value, list):
+        return set().union(*map(_strings, value))
+    return set()
+
+
+def english_texts(page: Page, assessment_url: str) -> set[str]:
+    """The instruments' English strings not quoted in their Spanish ones (a name may be)."""
+    english, spanish = (_strings(page.request.get(f"{assessment_url}?lang={lang}").json()
+                                 ["instruments"]) for lang in ("en", "es"))
+    return {text for text in english if len(text) > 3
+            and not any(text in other for other in spanish)}
+
+
+def english_left(page: Page, english: set[str]) -> list[str]:
+    """English visible on a Spanish page: the pages' own strings and the instruments'."""
+    text = page.locator("body").inner_text()
+    return sorted(page.evaluate(UI_ENGLISH) + [s for s in english if s in text])

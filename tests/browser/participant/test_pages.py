@@ -3,6 +3,7 @@ participant's survey, the second factor, and 200% zoom."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from playwright.sync_api import Page, expect
@@ -11,7 +12,14 @@ from pro_server.participant_web import second_factor
 from pro_server.participant_web.links import revoke_links
 from pro_server.schedule.infusions import record_infusion
 from pro_server.schedule.visits import schedule_visit
-from tests.browser.participant.conftest import answer_screen, check_page, page_number
+from tests.browser.participant.conftest import (
+    answer_screen,
+    check_page,
+    english_left,
+    english_texts,
+    page_number,
+    walk_to_review,
+)
 from tests.participant_web.support import assessment, participant, token_for
 
 TARGETS = "button, .button, .option, .nrs-number, input[type=range]"
@@ -53,6 +61,31 @@ def test_spanish_version(open_link):
     expect(page.locator("main h1")).to_contain_text("qué tan activa está su enfermedad")
     page.get_by_role("button", name="Atrás").click()
     expect(page.get_by_role("radio", name="5", exact=True)).to_be_checked()
+
+    # The whole survey in Spanish: no English left on any screen, the pages' or the
+    # instruments' own.
+    english = english_texts(page, page.url.replace("/p/a/", "/api/v1/p/assessments/"))
+    assert len(english) > 100
+    seen = {"nrs", "vas"}
+
+    def on_screen(page, kind):  # type: ignore[no-untyped-def]
+        assert english_left(page, english) == [], page_number(page)
+        if kind not in seen:
+            seen.add(kind)
+            check_page(page, f"es-item-{kind}")
+
+    walk_to_review(page, on_screen=on_screen, lang="es")
+    assert seen == {"grid", "multi", "nrs", "single", "vas"}
+    expect(page.locator("main h1")).to_have_text("Revise sus respuestas")
+    assert english_left(page, english) == []
+    check_page(page, "es-review", full_page=False)
+    page.get_by_role("button", name="Enviar mis respuestas").click()
+    expect(page.locator("main h1")).to_have_text("¡Gracias! Sus respuestas fueron enviadas.")
+    received = page.locator("main p").first
+    expect(received).to_contain_text("Las recibimos el domingo, 1 de marzo, 10:00")
+    expect(received).to_have_text(re.compile(r"a\.\s?m\.$"))  # one full stop after "a.m."
+    assert english_left(page, english) == []
+    check_page(page, "es-confirmation")
 
 
 def test_home_and_state_pages(open_link, ctx_factory, live_server):
