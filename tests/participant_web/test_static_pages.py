@@ -73,3 +73,12 @@ def test_the_cli_prints_a_working_link(app, demo):
     assert ParticipantClient(app.test_client()).open_session(token).status_code == 200
     refused = app.test_cli_runner().invoke(args=["pro", "participant-link", "GNV-006"])
     assert refused.exit_code != 0
+
+
+def test_the_readme_shows_every_participant_page_screenshot():
+    root = STATIC_DIR.parents[1]
+    taken = {path.name for path in (root / "docs" / "screenshots").glob("participant-*.png")}
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    shown = set(re.findall(r"\(docs/screenshots/(participant-[\w-]+\.png)\)", readme))
+    assert len(taken) > 30
+    assert shown == taken

@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 
 from pro_server.participant_web import second_factor
 from pro_server.participant_web.links import revoke_links
+from pro_server.schedule.assessments import cancel
 from pro_server.schedule.infusions import record_infusion
 from pro_server.schedule.visits import schedule_visit
 from tests.browser.participant.conftest import (
@@ -169,6 +170,7 @@ def test_second_factor_when_the_study_asks_for_one(open_link, ctx_factory):
     expect(page.get_by_role("alert")).to_have_text("That does not match what your study team "
                                                   "recorded. Please try again.")
     expect(field).to_be_focused()
+    check_page(page, "second-factor-wrong")
     field.fill("1961")
     page.get_by_role("button", name="Continue").click()
     expect(page.locator("main h1")).to_have_text("Your surveys")
@@ -194,3 +196,48 @@ def test_targets_and_200_percent_zoom(open_link):
         answer_screen(zoomed)
         zoomed.get_by_role("button", name="Next").click()
         expect(zoomed.locator(".progress-text")).to_contain_text(f"Page {before + 1} of")
+
+
+def test_pages_for_problems_and_mistakes(open_link, ctx_factory):
+    page = open_link("GNV-004")
+    page.context.set_offline(True)
+    page.get_by_role("link", name="Start the survey").click()
+    expect(page.locator("main h1")).to_have_text("No internet connection")
+    check_page(page, "state-offline")
+    page.context.set_offline(False)
+    page.get_by_role("button", name="Try again").click()
+    expect(page.get_by_text("Page 1 of 39")).to_be_visible()
+
+    page.get_by_role("button", name="Next").click()  # nothing chosen yet
+    expect(page.get_by_role("alert")).to_have_text("Please answer this question to go on.")
+    expect(page.get_by_text("Not answered yet")).to_be_visible()
+    check_page(page, "item-unanswered")
+
+    ctx = ctx_factory()
+    record_infusion(ctx, participant(ctx, "GNV-003"), 1, status="given",
+                    given_at_local=datetime(2026, 2, 26, 9, 30))
+    day30 = assessment(ctx, "GNV-003", "INF1_D30")
+    cancel(ctx, day30, "visit schedule changed", cause="staff")
+    ctx.session.commit()
+    page = open_link("GNV-003", path=f"/p/a/{day30.id}")
+    expect(page.locator("main h1")).to_have_text("This survey is no longer needed")
+    check_page(page, "state-cancelled")
+
+
+def test_state_pages_in_spanish(open_link, ctx_factory, live_server):
+    ctx = ctx_factory()
+    p = participant(ctx, "MIA-003")
+    record_infusion(ctx, p, 1, status="given", given_at_local=datetime(2026, 3, 1, 9, 30))
+    ctx.session.commit()
+    day7 = assessment(ctx, "MIA-003", "INF1_D7")
+    page = open_link("MIA-003", path=f"/p/a/{day7.id}")
+    expect(page.locator("main h1")).to_have_text("Esta encuesta todavía no está abierta")
+    expect(page.get_by_text("Se abre el viernes, 6 de marzo.")).to_be_visible()
+    assert english_left(page, set()) == []
+    check_page(page, "es-state-not-open-yet")
+    page.get_by_role("link", name="Ir a mis encuestas").click()
+    expect(page.locator("main h1")).to_have_text("No hay nada que hacer ahora")
+    expect(page.get_by_text("Encuesta del día 7 después de la infusión 1: se abre el viernes, "
+                            "6 de marzo")).to_be_visible()
+    assert english_left(page, set()) == []
+    check_page(page, "es-home-nothing-due")
