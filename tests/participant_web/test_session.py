@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from pro_server.audit.models import AuditEvent
-from pro_server.participant_web.links import revoke_links
+from pro_server.config import load_settings
+from pro_server.participant_web.links import issue_link, revoke_links
 from pro_server.participant_web.models import ParticipantLink
 from pro_server.participants import services as participants
 from tests.helpers import StaffClient
-from tests.participant_web.support import ParticipantClient, participant, token_for
+from tests.participant_web.support import (
+    ParticipantClient,
+    assessment,
+    participant,
+    token_for,
+)
 
 
 def test_a_link_opens_an_httponly_session_for_that_participant(app, demo, ctx_factory):
@@ -126,3 +133,35 @@ def test_signing_out_ends_the_session(signed_in):
     client = signed_in("GNV-004")
     assert client.delete("/api/v1/p/session").status_code == 204
     assert client.get("/api/v1/p/home").status_code == 401
+
+
+def test_the_link_lifetime_and_the_grace_period_come_from_the_environment(
+        tmp_path, settings, clock, engine, demo, ctx_factory):
+    from pro_server import create_app
+
+    loaded = load_settings({"PRO_INSTANCE_PATH": str(tmp_path),
+                            "PARTICIPANT_LINK_TTL_DAYS": "7", "SUBMIT_GRACE_HOURS": "2"})
+    assert (loaded.participant_link_ttl_days, loaded.submit_grace_hours) == (7, 2)
+    short = replace(settings, participant_link_ttl_days=7, submit_grace_hours=2)
+    app = create_app(short, clock=clock, engine=engine)
+    ctx = replace(ctx_factory(), settings=short)
+    a = assessment(ctx, "GNV-004", "BASELINE")
+    link = issue_link(ctx, participant(ctx, "GNV-004"))
+    ctx.session.commit()
+    client = ParticipantClient(app.test_client())
+    assert client.open_session(link.split("#", 1)[1]).status_code == 200
+    assert client.patch(f"/api/v1/p/assessments/{a.id}/draft", json={
+        "instrument": "pain_nrs", "answers": {"pain_nrs": 2}, "language": "en"}).status_code == 200
+    finish_by = client.get("/api/v1/p/home").json["due"][0]["finish_by"]["at"]
+    assert finish_by == (a.window_end + timedelta(hours=2)).isoformat()
+
+    clock.advance(timedelta(days=7))  # the 7-day link has expired
+    expired = client.get("/api/v1/p/home")
+    assert expired.status_code == 401
+    assert expired.json["errors"]["state"] == "link_expired"
+
+    clock.set(a.window_end + timedelta(hours=2))  # the 2-hour grace period is over
+    link = issue_link(ctx, participant(ctx, "GNV-004"))
+    ctx.session.commit()
+    assert client.open_session(link.split("#", 1)[1]).status_code == 200
+    assert client.get(f"/api/v1/p/assessments/{a.id}").json["state"] == "closed"
