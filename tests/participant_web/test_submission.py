@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from pro_server.audit.models import AuditEvent
+from pro_server.responses.models import Response
 from tests.participant_web.support import assessment, complete_answers, stored_counts
 
 API = "/api/v1/p"
@@ -139,3 +140,28 @@ def test_the_idempotency_key_and_body_are_checked(signed_in, ctx_factory):
         "idempotency_key": KEY, "answers": {}, "language": "fr"})
     assert wrong_language.status_code == 422
     assert stored_counts(ctx, a)["submissions"] == 0
+
+
+def test_each_stored_answer_keeps_the_time_it_was_given(signed_in, ctx_factory, clock):
+    ctx = ctx_factory()
+    a = assessment(ctx, "GNV-004", "BASELINE")
+    client = signed_in("GNV-004")
+    answers = complete_answers(a)
+    given = clock.now()
+    assert client.patch(f"{API}/assessments/{a.id}/draft", json={
+        "instrument": "pain_nrs", "answers": answers["pain_nrs"], "language": "en"}
+    ).status_code == 200
+    clock.advance(timedelta(minutes=4))
+    changed = {**answers["haq_di"], "dress": 1}
+    assert client.patch(f"{API}/assessments/{a.id}/draft", json={
+        "instrument": "haq_di", "answers": changed, "language": "en"}).status_code == 200
+    clock.advance(timedelta(minutes=6))
+    answers["haq_di"] = {**changed, "dress": 2}  # changed again on the review screen
+    assert _submit(client, a, answers).status_code == 201
+    ctx.session.commit()  # see what the server wrote
+    stored = {r.instrument_code: r.answers for r in ctx.session.scalars(
+        select(Response).where(Response.assessment_id == a.id))}
+    assert stored["pain_nrs"]["pain_nrs"]["answered_at"] == given.isoformat()
+    assert stored["haq_di"]["shampoo"]["answered_at"] == (given + timedelta(minutes=4)).isoformat()
+    assert stored["haq_di"]["dress"] == {"value": 2, "answered_at": clock.now().isoformat()}
+    assert stored["ptga_vas"]["ptga_vas"]["answered_at"] == clock.now().isoformat()
