@@ -4,10 +4,12 @@ Builds a scratch database (a temporary SQLite file, or the empty database at --d
 loads the demo study (sites, staff, its participants) through the real services, then adds
 participants with realistic rows in bulk: enrolments spread over 14 months, infusions given
 on the protocol's dates (a few days late now and then), and every assessment the planner
-schedules, answered on time, late or never. Then it signs in and calls the two endpoints
-through the app, as the pages do, and prints the timings. Nothing is asserted.
+schedules, answered on time, late or never. Then it moves the clock on as `pro simulate`
+does (the same function: every job at each hour), so windows open and close and the
+scheduler records it. Then it signs in and calls the two endpoints through the app, as the
+pages do, and prints the timings. Nothing is asserted.
 
-    .venv/bin/python bench/dashboard.py [--participants 500] [--repeat 7]
+    .venv/bin/python bench/dashboard.py [--participants 500] [--repeat 7] [--simulate-days 2]
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from pro_server.config import Settings
 from pro_server.context import Actor, ServiceContext
 from pro_server.db import make_engine
 from pro_server.demo import load_demo
+from pro_server.jobs import simulate
 from pro_server.migrate import upgrade
 from pro_server.participants.models import Participant, ParticipantStatus
 from pro_server.protocol.definitions import default_registry
@@ -151,6 +154,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--participants", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--simulate-days", type=int, default=2,
+                        help="days `pro simulate` moves the clock on after the build")
     parser.add_argument("--database-url", default="",
                         help="an empty database to use instead of a temporary SQLite file")
     args = parser.parse_args()
@@ -178,6 +183,14 @@ def main() -> None:
     print(f"built {total} participants ({rows} assessment rows) on "
           f"{engine.dialect.name} in {time.perf_counter() - started:.1f} s; "
           f"calls as {email}, {args.repeat} after the first")
+    if args.simulate_days:
+        started = time.perf_counter()
+        with app.app_context():
+            done = simulate(app, args.simulate_days)
+        print(f"pro simulate --days {args.simulate_days}: clock now "
+              f"{pro['clock'].now().isoformat(timespec='minutes')}, jobs did "
+              + ", ".join(f"{job} {n}" for job, n in done.items())
+              + f" in {time.perf_counter() - started:.1f} s")
 
     client = app.test_client()
     token = client.get("/api/v1/auth/csrf").json["csrf_token"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import Flask
 
@@ -57,6 +58,20 @@ def run_job(app: Flask, job: Job) -> int:
 
 def run_all_once(app: Flask) -> dict[str, int]:
     return {job.id: run_job(app, job) for job in all_jobs()}
+
+
+def simulate(app: Flask, days: int, step_hours: int = 1) -> dict[str, int]:
+    """Move the app's clock forward `days`, running every job at each step of `step_hours`;
+    what each job did in all. Development only (`pro simulate`, bench/dashboard.py)."""
+    clock = app.extensions["pro"]["clock"]
+    if not hasattr(clock, "advance"):
+        raise ValueError("this clock cannot be moved")
+    totals: dict[str, int] = {}
+    for _ in range(days * 24 // step_hours):
+        clock.advance(timedelta(hours=step_hours))
+        for job_id, done in run_all_once(app).items():
+            totals[job_id] = totals.get(job_id, 0) + done
+    return totals
 
 
 def run_scheduler(app: Flask) -> None:
