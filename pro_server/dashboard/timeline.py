@@ -70,7 +70,8 @@ def _messages(ctx: ServiceContext, p: Participant) -> list[dict[str, Any]]:
         _event(m.sent_at or m.due_at, "message",
                f"{m.channel.upper()} {m.purpose.replace('_', ' ')}", m.status,
                m.body_redacted or m.status_reason, message_id=m.id, attempts=m.attempts,
-               error_code=m.last_error_code, needs_review=m.needs_review,
+               error_code=m.last_error_code, status_reason=m.status_reason,
+               needs_review=m.needs_review,
                delivered_at=m.delivered_at)
         for m in ctx.session.scalars(
             select(OutboxMessage).where(OutboxMessage.participant_id == p.id))

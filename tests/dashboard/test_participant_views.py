@@ -85,3 +85,11 @@ def test_the_page_knows_what_the_caller_may_do(story):
         "write": False, "approve": False}
     assert story.client("investigator@example.org").get(url).json["access"] == {
         "write": True, "approve": True}
+
+
+def test_the_timeline_says_why_a_text_failed(story):
+    pid = story.ids["GNV-002"]
+    events = story.client(GNV).get(f"/api/v1/participants/{pid}/timeline").json["events"]
+    failed = [e["ref"] for e in events if e["kind"] == "message" and e["status"] == "failed"]
+    assert [(r["error_code"], r["status_reason"]) for r in failed] == [
+        ("30003", "Twilio 30003: unreachable handset")]

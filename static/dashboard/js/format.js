@@ -57,6 +57,14 @@ export const STATUS = {
   cancelled: { symbol: "–", text: "cancelled", long: "Cancelled" },
 };
 
+// A message's delivery status as a badge class: a text that did not arrive stands out.
+const MESSAGE_TONE = { failed: "missed", undelivered: "missed", delivered: "on_time",
+  cancelled: "cancelled", suppressed: "cancelled" };
+
+export function messageTone(status) {
+  return MESSAGE_TONE[status] || "upcoming";
+}
+
 export function cellKey(cell) {
   return cell.projected ? "expected" : cell.status;
 }

@@ -9,7 +9,9 @@ from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, axe_violations, screenshot
+from pro_server.jobs import run_all_once
+from tests.browser.conftest import DESKTOP, SCREENSHOTS, axe_violations, screenshot
+from tests.changes.test_change_requests import ask, current
 
 GNV = "coordinator.gnv@example.org"
 
@@ -88,7 +90,13 @@ def test_a_gainesville_coordinator_cannot_reach_a_miami_participant(signed_in, s
     expect(page.locator("section[data-kind='closing_soon'] tbody tr")).to_have_count(1)
     expect(page.locator("section[data-kind='closing_soon']")).to_contain_text("GNV-004")
     assert not page.locator("tr[data-subject^='MIA']").count()
+    expect(page.locator("#checked")).to_contain_text("Survey missed in the last 7 days")
     check(page, "attention")
+    page.locator("section[data-kind='closing_soon']").get_by_role(
+        "button", name="Send reminder now").click()
+    expect(page.get_by_role("status")).to_contain_text(  # GNV-004's number is flagged invalid
+        "GNV-004: no text will be sent (")
+    expect(page.get_by_role("status")).to_contain_text("only 1 web notice queued.")
 
     miami = story.ids["MIA-001"]
     page.goto(page.url.replace("attention.html", f"participant.html?id={miami}"))
@@ -163,3 +171,163 @@ def test_message_log_and_administration_pages(signed_in):
     dialog.get_by_role("button", name="Add site").click()
     expect(admin.locator("#sites")).to_contain_text("Tampa")
     check(admin, "admin")
+
+
+def fill(dialog, values: dict[str, str], button: str = "Save") -> None:  # type: ignore[no-untyped-def]
+    for label, value in values.items():
+        dialog.get_by_label(label).fill(value)
+    dialog.get_by_role("button", name=button).click()
+
+
+def participant_page(page, story, subject: str):  # type: ignore[no-untyped-def]
+    page.goto(page.url.split("/dashboard/")[0]
+              + f"/dashboard/participant.html?id={story.ids[subject]}")
+    expect(page.locator("h1")).to_have_text(f"Participant {subject}")
+    return page
+
+
+def test_the_participant_page_says_what_is_open_and_which_text_failed(signed_in, story):
+    page = participant_page(signed_in(GNV), story, "GNV-002")
+    expect(page.locator(".facts")).to_contain_text("○ INF1_D30 open, closes Mar 5, 2026")
+    failed = page.locator("#timeline li[data-kind='message']", has=page.locator(".st-missed"))
+    expect(failed).to_have_count(1)
+    expect(failed).to_contain_text("failed")
+    expect(failed).to_contain_text("error 30003: Twilio 30003: unreachable handset")
+    assert axe_violations(page) == []
+
+
+def test_score_trends_mark_each_infusion(signed_in, story):
+    page = participant_page(signed_in(GNV), story, "GNV-001")
+    pain = page.locator("figure[data-series='pain_nrs.pain_nrs']")
+    expect(pain.locator("circle.pt")).to_have_count(5)  # BASELINE and the four follow-ups answered
+    expect(pain.locator("path.line")).to_have_count(1)
+    expect(pain.locator("text.inf-label")).to_have_text(["I1", "I2", "I3"])
+    for series in ("haq_di.haq_di", "promis_gh.gph_t", "rand36.physical_functioning"):
+        expect(page.locator(f"figure[data-series='{series}'] text.inf-label")).to_have_count(3)
+    assert axe_violations(page) == []
+    trends = page.locator("#trends")
+    trends.scroll_into_view_if_needed()
+    trends.screenshot(path=str(SCREENSHOTS / "dashboard-participant-trends.png"))
+
+
+def test_every_action_on_the_participant_page(live_server, signed_in, story, clock, app):
+    page = signed_in(GNV)
+    page.get_by_role("link", name="Participants").click()
+    page.get_by_role("button", name="Enrol participant").click()
+    enrol = page.get_by_role("dialog", name="Enrol a participant")
+    enrol.get_by_label("Subject key").fill("GNV-007")
+    enrol.get_by_label("Mobile phone").fill("+13525550177")
+    enrol.get_by_label("SMS consent").check()
+    enrol.get_by_label("Where consent was recorded").fill("ICF v3 signed at screening")
+    enrol.get_by_role("button", name="Enrol").click()
+    expect(page.locator("h1")).to_have_text("Participant GNV-007")
+    expect(page.locator(".facts")).to_contain_text("consented")
+
+    page = participant_page(page, story, "GNV-002")
+    notice = page.get_by_role("status")
+    page.get_by_role("button", name="Edit contact, language, time zone").click()
+    edit = page.get_by_role("dialog", name="Contact and preferences of GNV-002")
+    edit.get_by_label("Language").select_option("es")
+    edit.get_by_label("Time zone").fill("America/Chicago")
+    edit.get_by_label("Reason for the change").fill("Moved to Pensacola; prefers Spanish")
+    edit.get_by_role("button", name="Save").click()
+    expect(notice).to_contain_text("Participant updated.")
+    expect(page.locator(".facts")).to_contain_text("Spanish")
+    expect(page.locator(".facts")).to_contain_text("America/Chicago")
+
+    first = page.locator("#infusions tr[data-number='1']")
+    given_on = first.locator("td").nth(2).inner_text()[:10]
+    first.get_by_role("button", name="Correct").click()
+    fix = page.get_by_role("dialog", name="Correct infusion 1")
+    fix.get_by_label("Given at (local time)").fill(f"{given_on}T11:00")
+    fix.get_by_role("button", name="Save").click()
+    expect(fix.get_by_role("alert")).to_contain_text("reason")  # a correction needs one
+    fill(fix, {"Reason": "Infusion log says 11:00, not 09:30"})
+    expect(notice).to_contain_text("Infusion recorded")
+    expect(first).to_contain_text(f"{given_on} 11:00")
+    expect(first).to_contain_text("Infusion log says")
+
+    page.get_by_role("button", name="Schedule a visit").click()
+    visit = page.get_by_role("dialog", name="Schedule a virtual visit with GNV-002")
+    fill(visit, {"Starts at (local time)": "2026-03-05T14:00"})
+    expect(notice).to_contain_text("Visit scheduled.")
+    row = page.locator("#visits tbody tr").first
+    expect(row).to_contain_text("Mar 5, 2026, 2:00 PM")
+    row.get_by_role("button", name="Reschedule").click()
+    move = page.get_by_role("dialog", name="Reschedule the visit")
+    fill(move, {"New start (local time)": "2026-03-06T15:30",
+                "Reason": "Participant asked for Friday"})
+    expect(notice).to_contain_text("Visit rescheduled.")
+    expect(row).to_contain_text("Mar 6, 2026, 3:30 PM")
+    row.get_by_role("button", name="Cancel").click()
+    cancel = page.get_by_role("dialog", name="Cancel the visit")
+    fill(cancel, {"Reason": "Seen at the site instead"}, "Cancel the visit")
+    expect(notice).to_contain_text("Visit cancelled.")
+    expect(row).to_contain_text("cancelled")
+
+    page.get_by_role("button", name="Issue a new link").click()
+    page.get_by_role("dialog", name="New link for GNV-002").get_by_role(
+        "button", name="Issue link").click()
+    shown = page.get_by_role("dialog", name="The participant's new link")
+    expect(shown.get_by_label("Link")).to_have_value(re.compile(r"^http://.+/p#.{16,}"))
+    shown.get_by_role("button", name="Done").click()
+    page.get_by_role("button", name="Revoke links").click()
+    revoke = page.get_by_role("dialog", name="End every link of GNV-002")
+    fill(revoke, {"Reason": "Phone lost"}, "End links")
+    expect(notice).to_contain_text("ended.")
+
+    clock.advance(timedelta(hours=12, minutes=30))  # 21:30 in Chicago: quiet hours
+    page.get_by_role("button", name="Send reminder now").click()
+    page.get_by_role("dialog", name="Send GNV-002 a reminder now").get_by_role(
+        "button", name="Send reminder").click()
+    expect(notice).to_have_text("GNV-002: reminder queued (2 messages); quiet hours still apply.")
+    run_all_once(app)
+    page.reload()
+    reminder = page.locator("#timeline li[data-kind='message']", has_text="SMS survey reminder")
+    expect(reminder.filter(has_text="Mar 1, 2026, 9:30 PM")).to_contain_text(
+        "pendingwaiting for the end of quiet hours")  # status badge, then why
+
+    page = participant_page(page, story, "GNV-003")  # opted out of texts
+    page.get_by_role("button", name="Send reminder now").click()
+    page.get_by_role("dialog", name="Send GNV-003 a reminder now").get_by_role(
+        "button", name="Send reminder").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "GNV-003: no text will be sent (participant opted out of SMS (STOP) at 2026-02-28"
+        " 14:00 UTC); only 1 web notice queued.")
+
+    page = participant_page(page, story, "GNV-002")
+    page.get_by_role("button", name="Withdraw…").click()
+    out = page.get_by_role("dialog", name="Withdraw GNV-002")
+    fill(out, {"Reason for withdrawal": "Withdrew consent by phone"}, "Withdraw")
+    expect(page.get_by_role("status")).to_contain_text("Participant withdrawn.")
+    expect(page.locator(".facts")).to_contain_text("withdrawn (Withdrew consent by phone)")
+    expect(page.get_by_role("group", name="Actions")).to_have_count(0)
+
+
+def test_a_monitor_reads_every_site_and_only_an_investigator_approves(signed_in, story,
+                                                                     ctx_factory):
+    asked = ask(story.client(GNV), current(ctx_factory, story))
+    assert asked.status_code == 201, asked.json
+    monitor = signed_in("monitor@example.org")
+    monitor.get_by_role("link", name="Participants").click()
+    expect(monitor.locator("tr[data-subject='MIA-001']")).to_have_count(1)
+    expect(monitor.locator("tr[data-subject='GNV-001']")).to_have_count(1)
+    expect(monitor.get_by_role("button", name="Enrol participant")).to_have_count(0)
+    participant_page(monitor, story, "GNV-004")
+    expect(monitor.get_by_text("Read-only access.")).to_be_visible()
+    expect(monitor.get_by_role("group", name="Actions")).to_have_count(0)
+    expect(monitor.locator("#infusions").get_by_role("button")).to_have_count(0)
+    expect(monitor.locator("#changes tr[data-status='pending']")).to_have_count(1)
+    expect(monitor.locator("main").get_by_role("button")).to_have_count(0)
+    monitor.get_by_role("link", name="Needs attention").click()
+    expect(monitor.locator("section[data-kind='missed_recently']")).to_contain_text("MIA-002")
+    expect(monitor.locator("main").get_by_role("button")).to_have_count(0)
+
+    for email in ("monitor@example.org", GNV):
+        page = signed_in(email)
+        page.get_by_role("link", name="Data changes").click()
+        expect(page.locator("#changes tbody tr")).to_have_count(1)
+        expect(page.get_by_role("button", name="Approve…")).to_have_count(0)
+    investigator = signed_in("investigator@example.org")
+    investigator.get_by_role("link", name="Data changes").click()
+    expect(investigator.get_by_role("button", name="Approve…")).to_have_count(1)

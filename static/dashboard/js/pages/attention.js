@@ -3,6 +3,7 @@ import { $, h, replace } from "../dom.js";
 import { dialogForm, field, reasonField, select, values } from "../forms.js";
 import { asOf, closes, dateTime, plural } from "../format.js";
 import { errorText, notify, param, setParam, showError, siteFilter, startPage } from "../layout.js";
+import { reminderQueued } from "./participant-actions.js";
 
 let me = null;
 let results = null;
@@ -17,11 +18,7 @@ async function remindNow(item, button) {
   try {
     const result = await post(`/api/v1/participants/${item.participant_id}/remind-now`,
       { reason: `Attention list: ${item.detail}` });
-    const queued = result.messages.length;
-    notify(result.sms_blocked_reason
-      ? `${item.subject_key}: no text will be sent (${result.sms_blocked_reason}); ${plural(queued, "web notice")} queued.`
-      : `${item.subject_key}: reminder queued (${plural(queued, "message")}); quiet hours still apply.`,
-    result.sms_blocked_reason ? "bad" : "ok");
+    reminderQueued(item.subject_key, result);
   } catch (error) {
     notify(`${item.subject_key}: ${errorText(error)}`, "bad");
     button.disabled = false;
@@ -95,10 +92,13 @@ function render(data) {
   const byKind = Object.fromEntries(data.kinds.map((k) => [k.kind, []]));
   for (const item of data.items) byKind[item.kind].push(item);
   const present = data.kinds.filter((k) => byKind[k.kind].length);
+  const clear = data.kinds.filter((k) => !byKind[k.kind].length);
   return [
     h("p", {}, `${plural(data.items.length, "item")} as of ${asOf(data.as_of)}.`),
     present.length ? present.map((k) => section(k.kind, k.heading, k.action, byKind[k.kind]))
       : h("p", { class: "all-clear" }, "Nothing needs attention right now."),
+    present.length && clear.length ? h("p", { class: "checked", id: "checked" },
+      `Also checked, nothing to do: ${clear.map((k) => k.heading).join("; ")}.`) : null,
   ];
 }
 

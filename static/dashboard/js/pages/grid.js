@@ -25,7 +25,8 @@ function cellElement(row, code) {
 
 function legend() {
   return h("ul", { class: "legend", "aria-label": "Legend" }, Object.entries(STATUS).map(([key, s]) =>
-    h("li", {}, h("span", { class: `st st-${key}` }, `${s.symbol} ${s.text}`), ` ${s.long}`)));
+    h("li", {}, h("span", { class: `st st-${key}` }, `${s.symbol} ${s.text}`), ` ${s.long}`)),
+  h("li", {}, h("span", { class: "st" }, "—"), " Not planned yet (no infusion date)"));
 }
 
 function table(data, filterText) {

@@ -1,7 +1,7 @@
 import { get, query } from "../api.js";
 import { $, h, replace } from "../dom.js";
 import { select } from "../forms.js";
-import { dateTime, words } from "../format.js";
+import { dateTime, messageTone, words } from "../format.js";
 import { param, setParam, showError, startPage } from "../layout.js";
 
 const PAGE_SIZE = 50;
@@ -48,7 +48,7 @@ function messageTable(rows) {
       h("td", {}, m.sent_at ? dateTime(m.sent_at) : "—"),
       h("td", {}, m.channel.toUpperCase()),
       h("td", {}, words(m.purpose)),
-      h("td", {}, h("span", { class: `st st-${["failed", "undelivered"].includes(m.status) ? "missed" : m.status === "delivered" ? "on_time" : "upcoming"}` },
+      h("td", {}, h("span", { class: `st st-${messageTone(m.status)}` },
         words(m.status)), m.needs_review ? h("span", { class: "flag" }, " review") : null),
       h("td", { class: "num" }, String(m.attempts)),
       h("td", {}, m.last_error_code ? `${m.last_error_code}: ${m.last_error_message || m.status_reason || ""}`

@@ -105,12 +105,17 @@ export async function remindNow(p) {
     fields: [field("Reason (optional)", textarea("reason", { maxlength: 500 }))],
     submit: (form) => post(`${base(p)}/remind-now`, dropEmpty(values(form))),
   });
-  if (result) {
-    notify(result.sms_blocked_reason
-      ? `No text will be sent: ${result.sms_blocked_reason}. ${plural(result.messages.length, "message")} queued.`
-      : `Reminder queued (${plural(result.messages.length, "message")}).`, result.sms_blocked_reason ? "bad" : "ok");
-  }
+  if (result) reminderQueued(p.subject_key, result);
   return result;
+}
+
+// What a remind-now did: the text and the web notice queued, or why no text goes out.
+export function reminderQueued(subject, result) {
+  const web = result.messages.filter((m) => m.channel === "web").length;
+  notify(result.sms_blocked_reason
+    ? `${subject}: no text will be sent (${result.sms_blocked_reason}); only ${plural(web, "web notice")} queued.`
+    : `${subject}: reminder queued (${plural(result.messages.length, "message")}); quiet hours still apply.`,
+  result.sms_blocked_reason ? "bad" : "ok");
 }
 
 export async function issueLink(p) {

@@ -1,7 +1,7 @@
 import { get } from "../api.js";
 import { trendChart } from "../charts.js";
 import { $, h, replace } from "../dom.js";
-import { STATUS, date, dateTime, day, words } from "../format.js";
+import { STATUS, closes, date, dateTime, day, messageTone, words } from "../format.js";
 import { notify, param, showError, startPage } from "../layout.js";
 import * as act from "./participant-actions.js";
 import { answersSection, changesTable } from "./participant-answers.js";
@@ -18,10 +18,19 @@ function smsState(p) {
   return p.sms_consent ? "consented" : "no consent";
 }
 
-function facts(p) {
+// The surveys open now and when each closes: what to chase today.
+function surveysNow(tl) {
+  const open = tl.events.filter((e) => e.kind === "assessment" && ["open", "in_progress"].includes(e.status));
+  if (!open.length) return "none open";
+  return open.map((e) => h("span", { class: `st st-${e.status} block` },
+    `${STATUS[e.status].symbol} ${e.ref.code} ${STATUS[e.status].text}, closes ${closes(e.ref.window_end, tl.timezone)}`));
+}
+
+function facts(p, tl) {
   return h("dl", { class: "facts" },
     fact("Site", p.site_code),
     fact("Status", p.status, p.withdrawal_reason ? ` (${p.withdrawal_reason})` : ""),
+    fact("Surveys now", surveysNow(tl)),
     fact("Enrolled on", p.enrolled_on || "—"),
     fact("Language", p.language === "es" ? "Spanish" : "English"),
     fact("Time zone", p.timezone),
@@ -96,7 +105,19 @@ function eventStatus(e) {
     const key = e.ref.projected ? "expected" : e.status;
     return h("span", { class: `st st-${key}` }, `${STATUS[key].symbol} ${STATUS[key].text}`);
   }
+  if (e.kind === "message") {
+    return [h("span", { class: `st st-${messageTone(e.status)}` }, words(e.status)),
+      e.ref.needs_review ? h("span", { class: "flag" }, " needs review") : null];
+  }
+  if (e.kind === "reply" && e.status === "needs review") return h("span", { class: "flag" }, "needs review");
   return e.status ? h("span", { class: "st st-upcoming" }, words(e.status)) : null;
+}
+
+// Why a text did not arrive, as the provider said ("error 30003: unreachable handset"),
+// else its redacted text or why it was not sent.
+function messageDetail(e) {
+  if (!e.ref.error_code) return e.detail;
+  return `error ${e.ref.error_code}${e.ref.status_reason ? `: ${e.ref.status_reason}` : ""}`;
 }
 
 const KINDS = { assessment: "Surveys", infusion: "Infusions", visit: "Visits", message: "Messages",
@@ -115,7 +136,7 @@ function timelineItems(tl) {
     const extra = e.kind === "assessment"
       ? `Window ${day(e.ref.first_day)} to ${day(e.ref.last_day)}`
         + (e.ref.completed_at ? `; answered ${dateTime(e.ref.completed_at, tl.timezone)}` : "")
-      : e.detail;
+      : e.kind === "message" ? messageDetail(e) : e.detail;
     items.push(h("li", { id: e.kind === "assessment" ? `a-${e.ref.code}` : null, class: `k-${e.kind}`, "data-kind": e.kind },
       h("time", { datetime: e.at }, when), h("span", { class: "kind" }, KINDS[e.kind] || e.kind),
       h("span", {}, `${e.title} `, eventStatus(e), extra ? h("span", { class: "detail" }, extra) : null)));
@@ -175,7 +196,7 @@ async function load() {
     replace($("#title"), `Participant ${p.subject_key}`);
     const onChanged = async (message) => { notify(message); await load(); };
     replace(content,
-      facts(p),
+      facts(p, tl),
       canWrite ? actions(ctx) : h("p", { class: "hint" }, "Read-only access."),
       section("schedule", "Schedule", scheduleSection(ctx)),
       section("trends", "Score trends",
