@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -18,6 +19,13 @@ GNV = "coordinator.gnv@example.org"
 
 def cell(page, subject: str, code: str):  # type: ignore[no-untyped-def]
     return page.locator(f"tr[data-subject='{subject}'] td[data-code='{code}']")
+
+
+def downloaded(page) -> str:  # type: ignore[no-untyped-def]
+    """The page's 'Download CSV', as the browser saved it."""
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download CSV").click()
+    return Path(info.value.path()).read_text(encoding="utf-8-sig")
 
 
 def check(page, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -46,6 +54,7 @@ def test_sign_in_then_the_grid_follows_the_clock(live_server, new_page, signed_i
     expect(cell(page, "GNV-001", "INF4_D7")).to_have_text("… expected")
     expect(page.locator("tbody tr")).to_have_count(4)
     check(page, "grid")
+    assert downloaded(page).splitlines()[1].startswith("GNV-001,GNV,enrolled,done on time ")
 
     clock.advance(timedelta(days=2))
     page.reload()
@@ -97,6 +106,8 @@ def test_a_gainesville_coordinator_cannot_reach_a_miami_participant(signed_in, s
     expect(page.get_by_role("status")).to_contain_text(  # GNV-004's number is flagged invalid
         "GNV-004: no text will be sent (")
     expect(page.get_by_role("status")).to_contain_text("only 1 web notice queued.")
+    assert downloaded(page).splitlines()[1].startswith(
+        "Survey window closing within 48 hours,GNV-004,GNV,INF1_D7,")
 
     miami = story.ids["MIA-001"]
     page.goto(page.url.replace("attention.html", f"participant.html?id={miami}"))
