@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -95,6 +96,23 @@ def _enrol_many(ctx_factory, n: int) -> None:
     ctx.session.commit()
 
 
+def _wait_until_blocked(engine, barrier, n: int, procs) -> None:
+    """Until n sessions wait on the barrier's lock (or a process ends early)."""
+    holder = barrier.execute(text("SELECT pg_backend_pid()")).scalar()
+    deadline = time.monotonic() + 240
+    while True:
+        with engine.connect() as watcher:  # a new transaction: pg_stat_activity is fresh
+            blocked = watcher.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE :holder = ANY(pg_blocking_pids(pid))"),
+                {"holder": holder}).scalar()
+        if blocked == n:
+            return
+        ended = [p.returncode for p in procs if p.poll() is not None]
+        assert not ended, f"a scheduler process ended before the start: {ended}"
+        assert time.monotonic() < deadline, f"only {blocked} of {n} reached the start line"
+        time.sleep(0.05)
+
+
 def test_two_scheduler_processes_record_each_change_exactly_once(
         app, demo, database, ctx_factory, clock, tmp_path):
     if database.backend != "postgresql":
@@ -111,12 +129,22 @@ def test_two_scheduler_processes_record_each_change_exactly_once(
         "PRO_DATA_KEYS": TEST_DATA_KEY, "SMS_BACKEND": "console", "LOG_LEVEL": "WARNING",
     }
     command = [sys.executable, "-m", "flask", "--app", "wsgi", "pro", "jobs", "run-once"]
-    procs = [subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    engine = app.extensions["pro"]["engine"]
+    with engine.connect() as barrier:
+        # A start line: the table lock holds both processes at their first read of the
+        # assessments until both are there, then lets them go at once.
+        barrier.execute(text("LOCK TABLE assessment IN ACCESS EXCLUSIVE MODE"))
+        procs = [subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        _wait_until_blocked(engine, barrier, 2, procs)
+        barrier.rollback()
     outputs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     done = [int(line.split(": ")[1]) for out, _ in outputs for line in out.splitlines()
             if line.startswith("window-transitions")]
+    print(f"\nwindow-transitions recorded per process: {done} (changes due: {to_change})")
+    assert len(done) == 2
+    assert min(done) > 0, f"both processes should have claimed some: {done}"
     assert sum(done) == to_change  # shared between the two, each change made once
     with app.extensions["pro"]["session_factory"]() as session:
         missed = session.scalar(select(func.count()).select_from(AssessmentTransition).where(
