@@ -1,5 +1,6 @@
 """Infusion corrections and protocol amendments move only what has not started."""
 
+import json
 import random
 from datetime import UTC, datetime
 
@@ -44,9 +45,22 @@ def test_correcting_infusion_2_moves_its_windows_and_leaves_completed_ones(
         audit = conn.execute(text(
             "SELECT action, entity_id FROM audit_event WHERE reason = "
             "'Site entered the wrong date; infusion chart says June 8' ORDER BY seq")).all()
+        inf1_d30 = conn.execute(text(
+            "SELECT action FROM audit_event WHERE entity_type = 'assessment' AND entity_id = :id "
+            "ORDER BY seq"), {"id": str(after["INF1_D30"]["id"])}).scalars().all()
+        trail = conn.execute(text(
+            "SELECT action, entity_id, before, after FROM audit_event "
+            "WHERE action IN ('assessment.regenerate', 'infusion.correct') ORDER BY seq")).all()
+    print("\naudit trail of the correction:")
+    for action, entity, old, new in trail[-3:]:
+        old, new = json.loads(old), json.loads(new)
+        fields = ("given_at_local",) if action == "infusion.correct" else ("first_day", "last_day")
+        print(f"  {action} {entity}: {old.get('code', '')} " + ", ".join(
+            f"{f} {old[f]} -> {new[f]}" for f in fields))
     assert audit == [("assessment.regenerate", str(after["INF2_D7"]["id"])),
                      ("assessment.regenerate", str(after["INF2_D30"]["id"])),
                      ("infusion.correct", audit[2][1])]
+    assert inf1_d30 == ["assessment.create"]  # completed, never regenerated
 
 
 def test_a_correction_needs_a_reason(gnv, clock):
@@ -90,6 +104,12 @@ def test_moving_a_participant_from_v1_to_v2_midway(app, staff_client, gnv, clock
     assert moved.status_code == 200, moved.json
     after = gnv.get(f"/api/v1/participants/{pid}/schedule").json
     rows = by_code(after)
+    print("\nv1 -> v2 midway (2026-02-05):")
+    for old, new in zip(schedule["assessments"], after["assessments"], strict=True):
+        print(f"  {new['code']:<9} v{old['protocol_version']} {old['first_day']}..{old['last_day']}"
+              f" -> v{new['protocol_version']} {new['first_day']}..{new['last_day']}"
+              f" {new['status']}")
+    print("  infusion dates now:", [i["protocol_date"] for i in after["infusions"]])
     assert after["protocol_version"] == "2"
     assert rows["INF1_D7"]["status"] == "completed"
     assert rows["INF1_D7"]["protocol_version"] == "1"  # completed keeps its version
