@@ -1,5 +1,9 @@
 """WSGI entry point: `gunicorn wsgi:app`, `flask --app wsgi ...`."""
 
 from pro_server import create_app
+from pro_server.config import ConfigError
 
-app = create_app()
+try:
+    app = create_app()
+except ConfigError as error:  # one clear line for the operator, not a traceback
+    raise SystemExit(f"pro-server refuses to start: {error}") from None

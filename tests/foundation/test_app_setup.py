@@ -82,3 +82,18 @@ def test_demo_command_prints_credentials_once_and_skips_when_loaded(app):
     assert again.exit_code == 0
     assert "nothing loaded" in again.output
     assert "coordinator.gnv@example.org" not in again.output
+
+
+def test_the_entry_point_refuses_a_bad_production_config_in_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "PRO_DATA_KEYS")}
+    env.update(PRO_ENV="production", PRO_INSTANCE_PATH=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", "import wsgi"], env=env, capture_output=True,
+                          text=True, cwd=Path(__file__).resolve().parents[2], check=False)
+    assert done.returncode == 1
+    assert done.stderr.strip() == ("pro-server refuses to start: production needs SECRET_KEY, "
+                                   "PRO_DATA_KEYS set in the environment")
