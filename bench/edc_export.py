@@ -168,7 +168,7 @@ RUNS: dict[str, Callable[[Export], Iterable[bytes]]] = {
     "records API (pages of 1000)": _pages,
     "ODM metadata": lambda e: [e.odm_metadata()],
     "ODM clinical (transactional)": lambda e: e.odm_clinical(0, 10**12, snapshot=False),
-    "ODM clinical (snapshot)": lambda e: e.odm_clinical(0, 0, snapshot=True),
+    "ODM clinical (snapshot)": lambda e: e.odm_clinical(0, 10**12, snapshot=True),
     "REDCap records CSV": lambda e: e.redcap_records(),
     "REDCap data dictionary": lambda e: e.redcap_dictionary(),
     "SDTM QS CSV": lambda e: e.qs_csv(),

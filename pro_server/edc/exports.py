@@ -22,6 +22,7 @@ from pro_server.edc.csvout import csv_stream
 from pro_server.edc.records import (
     Row,
     current_query,
+    high_water,
     recorders,
     stream,
     to_record,
@@ -52,13 +53,17 @@ class Export:
     now: datetime
     items: bool = True
     scores: bool = True
+    as_of: int | None = None  # seq bound of the current-data exports (default: the latest)
 
     @property
     def catalogue(self) -> StudyCatalogue:
         return catalogue_for(self.study)
 
-    def _current(self) -> Iterator[Row]:
-        return stream(self.session, current_query(self.study.id))
+    def _current(self, upto: int | None = None) -> Iterator[Row]:
+        if upto is None:
+            upto = self.as_of if self.as_of is not None else high_water(self.session,
+                                                                        self.study.id)
+        return stream(self.session, current_query(self.study.id, upto))
 
     def _versions(self, after: int, upto: int) -> Iterator[Row]:
         return stream(self.session, versions_query(self.study.id, after, upto))
@@ -82,7 +87,7 @@ class Export:
         sites = [(s.code, s.name) for s in self.study.sites]
         stamp = f"{self.now:%Y%m%dT%H%M%S}"
         if snapshot:
-            rows, users, file_oid = self._current(), [], f"{self.study.code}.snapshot.{stamp}"
+            rows, users, file_oid = self._current(upto), [], f"{self.study.code}.snapshot.{stamp}"
         else:
             rows = self._versions(after, upto)
             users = recorders(self.session, self.study.id, after, upto)

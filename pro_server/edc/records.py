@@ -29,6 +29,7 @@ from pro_server.studies.models import Site
 Row = dict[str, Any]
 BATCH = 1000
 _Previous = aliased(Response)
+_Next = aliased(Response)
 
 _COLUMNS = (
     Response.id, Response.audit_seq, Response.version, Response.replaces_id,
@@ -94,9 +95,19 @@ def versions_query(study_id: int, after: int, upto: int | None = None,
     return query.limit(limit) if limit is not None else query
 
 
-def current_query(study_id: int) -> Select:
-    """The current version of every response, by subject, assessment, then instrument order."""
-    return (_base(study_id).where(Response.is_current.is_(True))
+def current_query(study_id: int, upto: int) -> Select:
+    """The version of every response that was current once seq `upto` was committed, by
+    subject, assessment, then instrument order.
+
+    Bounded like the incremental exports, so a snapshot (or a CSV) holds exactly what its
+    audited `as_of_seq` and its next cursor say: a correction committed while the export is
+    being read is in the next incremental pull, not in both.
+    """
+    superseded = select(_Next.id).where(
+        _Next.assessment_id == Response.assessment_id,
+        _Next.instrument_code == Response.instrument_code,
+        _Next.version == Response.version + 1, _Next.audit_seq <= upto)
+    return (_base(study_id).where(Response.audit_seq <= upto, ~superseded.exists())
             .order_by(Participant.subject_key, Assessment.sequence, Response.id))
 
 

@@ -97,9 +97,9 @@ def _audit(client: EdcClient, what: str, **scope: Any) -> None:
             time.sleep(0.02 * (attempt + 1))
 
 
-def _export(client: EdcClient, study: Study) -> Export:
+def _export(client: EdcClient, study: Study, as_of: int | None = None) -> Export:
     return Export(db_session(), study, clock().now(), items=client.has("responses"),
-                  scores=client.has("scores"))
+                  scores=client.has("scores"), as_of=as_of)
 
 
 def _streamed(chunks: Iterable[bytes], mimetype: str, filename: str | None = None,
@@ -175,8 +175,9 @@ def odm_clinical(args: dict[str, Any], study_code: str) -> Response:
 def _csv_view(study_code: str, scope: tuple[str, ...], what: str, filename: str,
               build: str, *args: Any) -> Response:
     client, study = _pull(study_code, *scope)
-    _audit(client, what, as_of_seq=high_water(db_session(), study.id))
-    chunks = getattr(_export(client, study), build)(*args)
+    as_of = high_water(db_session(), study.id)
+    _audit(client, what, as_of_seq=as_of)
+    chunks = getattr(_export(client, study, as_of), build)(*args)
     mimetype = "application/octet-stream" if filename.endswith(".xpt") else CSV
     return _streamed(chunks, mimetype, f"{study.code}-{filename}")
 

@@ -4,16 +4,22 @@ semantic checks; a round trip compares every value with the database; correction
 from __future__ import annotations
 
 import copy
+import csv
+import io
 
 import pytest
 from sqlalchemy import select
 
+from pro_server.edc.exports import Export
 from pro_server.edc.odm_check import semantic_errors
+from pro_server.edc.records import CursorCodec, high_water
 from pro_server.instruments import default_registry
 from pro_server.participants.models import Participant
 from pro_server.protocol.windows import utc_to_local
 from pro_server.responses.models import Response
 from pro_server.schedule.models import Assessment
+from pro_server.studies.models import Study
+from tests.edc import support
 from tests.edc.conftest import parse
 
 BASE = "/api/v1/edc/studies/RES001-DMPM-02"
@@ -187,3 +193,34 @@ def test_the_next_cursor_continues_where_the_file_ended(edc, client):
     again = client.get(BASE + f"/odm/clinical?since={cursor}", headers=edc.headers())
     assert again.status_code == 200
     assert parse(again.data).findall(".//o:FormData", NS) == []
+
+
+def test_a_snapshot_holds_the_data_as_of_its_next_cursor(edc, client, app, clock, ctx_factory):
+    """A correction committed while a snapshot is being read (after the export fixed its
+    bound and its X-Next-Cursor) is not in the snapshot nor in the QS file of that bound:
+    it arrives once, as an Update, in the next incremental pull."""
+    ctx = ctx_factory()
+    study = ctx.session.get(Study, edc.study_id)
+    upto = high_water(ctx.session, study.id)
+    p = ctx.session.scalar(select(Participant).where(Participant.subject_key == "EDC-G02"))
+    before = support.current(ctx, p, "INF1_D7", "pain_nrs")
+    old = before.answers["pain_nrs"]["value"]
+    support.correct(ctx, before, "pain_nrs", (old + 1) % 11, reason="while reading")
+    ctx.session.commit()
+
+    reader = ctx_factory().session
+    export = Export(reader, reader.get(Study, study.id), clock.now(), as_of=upto)
+    doc = parse(b"".join(export.odm_clinical(0, upto, snapshot=True)))
+    forms = {(s, e, f): (v, node) for s, e, f, v, node in _forms(doc)}
+    values, _ = forms[("EDC-G02", "SE.INF1_D7", "F.PAIN_NRS")]
+    assert values["I.PAIN_NRS.PAIN_NRS"] == str(old)
+    assert values["I.PAIN_NRS.ADMIN.RESPONSE_VERSION"] == "1"
+    assert len(forms) == len(_db_rows(ctx_factory, edc.study_id, current_only=True))
+    qs = csv.DictReader(io.StringIO(b"".join(export.qs_csv()).decode()))
+    assert [r["QSSTRESC"] for r in qs if r["USUBJID"] == "RES001-DMPM-02-EDC-G02"
+            and r["QSTESTCD"] == "PAINNRS" and r["VISIT"] == "INFUSION 1 DAY 7"] == [str(old)]
+
+    cursor = CursorCodec(app.config["SECRET_KEY"]).encode(study.id, upto)
+    nxt = _get(client, edc, f"/odm/clinical?since={cursor}")
+    changed = [(s, e, f, node.get("TransactionType")) for s, e, f, _, node in _forms(nxt)]
+    assert changed == [("EDC-G02", "SE.INF1_D7", "F.PAIN_NRS", "Update")]
