@@ -231,7 +231,11 @@ def main() -> None:
     if args.run_one:
         run_one(args.database_url, args.study, args.run_one)
         return
-    tmp = tempfile.mkdtemp(prefix="edc-bench-")
+    with tempfile.TemporaryDirectory(prefix="edc-bench-") as tmp:  # the scratch SQLite file
+        bench(args, tmp)
+
+
+def bench(args: argparse.Namespace, tmp: str) -> None:
     url = args.database_url or f"sqlite:///{tmp}/bench.db"
     engine = make_engine(url)
     upgrade(engine)
