@@ -159,11 +159,14 @@ def option_testcd(item: Item, index: int) -> str:
     return testcd
 
 
-def qstest(testcd: str, text: str) -> str:
-    """'<TESTCD>-<text>' cut to 40 characters at a word boundary (the CT naming style)."""
+def qstest(testcd: str, text: str, *, exact: bool = False) -> str:
+    """'<TESTCD>-<text>' cut to 40 characters at a word boundary (the CT naming style);
+    `exact` texts (a definition's own `sdtm_test`) must fit whole."""
     full = " ".join(f"{testcd}-{text}".split()).rstrip("?:. ")
     if len(full) <= QSTEST_MAX:
         return full
+    if exact:
+        raise CatalogueError(f"QSTEST {full!r} is longer than {QSTEST_MAX} characters")
     cut = full[:QSTEST_MAX]
     if " " in cut[len(testcd):]:
         cut = cut[: cut.rindex(" ")]
@@ -206,8 +209,9 @@ def _qs_tests(definition: InstrumentDefinition) -> list[QsTest]:
             tests.append(QsTest(item.sdtm_testcd, qstest(item.sdtm_testcd, item.text["en"]),
                                 item, None, None, sections[item.section]))
     for score in definition.scores:
-        tests.append(QsTest(score.sdtm_testcd, qstest(score.sdtm_testcd, score.label["en"]),
-                            score=score))
+        text = qstest(score.sdtm_testcd, score.sdtm_test or score.label["en"],
+                      exact=score.sdtm_test is not None)
+        tests.append(QsTest(score.sdtm_testcd, text, score=score))
     for test in tests:
         if not TESTCD_RE.match(test.testcd):
             raise CatalogueError(f"{definition.code}: QSTESTCD {test.testcd!r} is not SDTM-legal")

@@ -104,6 +104,7 @@ class ScoreSpec:
     label: LocalizedText
     precision: str
     unit: str | None = None
+    sdtm_test: str | None = None  # QSTEST text when the label would be cut at 40 characters
 
 
 @dataclass(frozen=True)
@@ -310,6 +311,7 @@ def _build(doc: Mapping[str, Any], origin: str) -> InstrumentDefinition:
                 label=MappingProxyType(dict(s["label"])),
                 precision=s["precision"],
                 unit=s.get("unit"),
+                sdtm_test=s.get("sdtm_test"),
             )
             for s in doc["scores"]
         ),

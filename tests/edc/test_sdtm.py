@@ -82,3 +82,32 @@ def test_xpt_chunks_are_spliced_into_one_valid_file(edc, client, tmp_path, monke
     frame, _ = pyreadstat.read_xport(str(path))
     assert len(frame) == len(_csv(client, edc))
     assert len(whole) % 80 == 0
+
+
+def test_every_score_has_its_whole_name_in_qstest_and_no_two_scores_share_one():
+    # QSTEST is at most 40 characters; a score label cut there would make the GPH T-score and
+    # its standard error read alike ("GPHSE-Global Physical Health T-score"), so a label too
+    # long carries its own `sdtm_test` in the definition file, which must fit whole.
+    from pro_server.edc.catalogue import qs_tests
+    from pro_server.instruments import default_registry
+
+    for definition in default_registry().all():
+        scored = [t for t in qs_tests(definition) if t.score is not None]
+        assert len({t.test.split("-", 1)[1] for t in scored}) == len(scored), definition.code
+        for t in scored:
+            assert len(t.test) <= 40
+            assert t.test == f"{t.testcd}-{t.score.sdtm_test or t.score.label['en']}"
+    scores = {t.testcd: t.test for d in default_registry().all() for t in qs_tests(d) if t.score}
+    assert scores["GPHSE"] == "GPHSE-Global Physical Health T-score SE"
+    assert scores["HAQDIWOA"] == "HAQDIWOA-HAQ-DI without aids and help"
+
+
+def test_a_definitions_own_qstest_text_that_does_not_fit_is_refused():
+    import pytest
+
+    from pro_server.edc.catalogue import CatalogueError, qstest
+
+    assert qstest("GPHT", "Global Physical Health T-score", exact=True) == (
+        "GPHT-Global Physical Health T-score")
+    with pytest.raises(CatalogueError, match="longer than 40"):
+        qstest("HAQDIWOA", "HAQ Alternative Disability Index (without aids)", exact=True)
