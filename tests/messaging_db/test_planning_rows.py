@@ -141,3 +141,23 @@ def test_withdrawal_cancels_everything_pending(world, clock):
         ("cancelled", "participant withdrawn"), ("cancelled", "survey cancelled")}
     world.walk(local(2026, 3, 11, 0, 0), step=timedelta(hours=2))
     assert world.texts_to(PHONE) == []
+
+
+def test_the_dispatcher_itself_never_reminds_of_a_survey_already_done(world, clock):
+    # Completing a survey cancels its reminders at once; this proves the second guard: a row
+    # still pending when the survey is done (another process completed it between planning
+    # and sending) is cancelled by the dispatcher at send time, not texted.
+    pid = world.enrol("GNV-403", PHONE)
+    pending = world.rows(OutboxMessage.target_kind == "assessment",
+                         OutboxMessage.participant_id == pid, OutboxMessage.channel == "sms",
+                         OutboxMessage.status == "pending")
+    first = min(pending, key=lambda r: r.due_at)
+    ctx = world.ctx_factory()
+    assessment = ctx.session.get(Assessment, first.target_id)
+    assessment.completed_at = first.due_at - timedelta(hours=1)  # behind the planner's back
+    ctx.session.commit()
+    clock.set(first.due_at)
+    world.dispatch()
+    (row,) = world.rows(OutboxMessage.id == first.id)
+    assert (row.status, row.status_reason) == ("cancelled", "survey completed")
+    assert world.texts_to(PHONE) == []
