@@ -159,6 +159,7 @@ def test_an_approved_change_changes_the_score_and_keeps_the_old_version(signed_i
     expect(earlier).to_contain_text("Version 1, answered by the participant")
     earlier.locator(":scope > summary").click()
     expect(earlier.locator("li")).to_have_text(re.compile(f": {old}$"))
+    expect(earlier.locator("li")).not_to_have_text(re.compile(r"\.: "))  # "imaginable).: 3"
     expect(investigator.locator("#changes tr[data-status='approved']")).to_have_count(1)
     check(investigator, "participant")
 

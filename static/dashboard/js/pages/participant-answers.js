@@ -73,7 +73,7 @@ function responseBlock(current, older, instruments, canWrite, onChanged) {
       older.map((r) => h("details", { "data-version": r.version },
         h("summary", {}, versionNote(r)),
         h("p", {}, h("strong", {}, "Scores: "), scoresLine(r)),
-        h("ul", {}, r.answers.filter((a) => a.value !== null).map((a) => h("li", {}, `${a.text}: ${a.label}`)))))) : null);
+        h("ul", {}, r.answers.filter((a) => a.value !== null).map((a) => h("li", {}, `${a.text.replace(/[.:]\s*$/, "")}: ${a.label}`)))))) : null);
 }
 
 export function answersSection(data, canWrite, onChanged) {
