@@ -45,6 +45,9 @@ def demo_command(if_empty: bool) -> None:
     from pro_server.studies.models import Study
 
     pro = _pro()
+    if pro["settings"].is_production:
+        raise click.ClickException("pro demo refuses to run with a production configuration: "
+                                   "it enrols made-up participants and texts them")
     with pro["session_factory"]() as session:
         if session.scalar(select(Study.id).limit(1)) is not None:
             if if_empty:

@@ -84,6 +84,22 @@ def test_demo_command_prints_credentials_once_and_skips_when_loaded(app):
     assert "coordinator.gnv@example.org" not in again.output
 
 
+def test_demo_refuses_a_production_configuration_and_loads_nothing(settings, clock, engine):
+    from dataclasses import replace
+
+    from sqlalchemy import text
+
+    from pro_server import create_app
+
+    prod = create_app(replace(settings, env="production"), clock=clock, engine=engine)
+    result = prod.test_cli_runner().invoke(args=["pro", "demo", "--if-empty"])
+    assert result.exit_code != 0
+    assert "pro demo refuses to run with a production configuration" in result.output
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM participant")).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM staff_user")).scalar() == 0
+
+
 def test_the_entry_point_refuses_a_bad_production_config_in_one_line(tmp_path):
     import os
     import subprocess
