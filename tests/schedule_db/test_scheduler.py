@@ -1,8 +1,10 @@
 """The scheduler records transitions once, and statuses are right without it."""
 
 import os
+import re
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -96,6 +98,26 @@ def _enrol_many(ctx_factory, n: int) -> None:
     ctx.session.commit()
 
 
+class _LogReader:
+    """Drains a scheduler process's log; `started` is set once its first round of jobs is
+    done (APScheduler's "Scheduler started" follows it) or the process ended."""
+
+    def __init__(self, proc) -> None:
+        self.lines: list[str] = []
+        self.ok = False
+        self.started = threading.Event()
+        self.thread = threading.Thread(target=self._read, args=(proc.stderr,), daemon=True)
+        self.thread.start()
+
+    def _read(self, stream) -> None:
+        for line in stream:
+            self.lines.append(line.rstrip())
+            if "Scheduler started" in line:
+                self.ok = True
+                self.started.set()
+        self.started.set()
+
+
 def _wait_until_blocked(engine, barrier, n: int, procs) -> None:
     """Until n sessions wait on the barrier's lock (or a process ends early)."""
     holder = barrier.execute(text("SELECT pg_backend_pid()")).scalar()
@@ -126,23 +148,34 @@ def test_two_scheduler_processes_record_each_change_exactly_once(
     env = {
         **os.environ, "DATABASE_URL": database.url, "PRO_FAKE_NOW": later.isoformat(),
         "PRO_INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "x" * 40,
-        "PRO_DATA_KEYS": TEST_DATA_KEY, "SMS_BACKEND": "console", "LOG_LEVEL": "WARNING",
+        "PRO_DATA_KEYS": TEST_DATA_KEY, "SMS_BACKEND": "console", "LOG_LEVEL": "INFO",
     }
-    command = [sys.executable, "-m", "flask", "--app", "wsgi", "pro", "jobs", "run-once"]
+    # The real scheduler process: it runs every job once as it starts, then at intervals.
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "pro", "scheduler"]
     engine = app.extensions["pro"]["engine"]
     with engine.connect() as barrier:
         # A start line: the table lock holds both processes at their first read of the
         # assessments until both are there, then lets them go at once.
         barrier.execute(text("LOCK TABLE assessment IN ACCESS EXCLUSIVE MODE"))
-        procs = [subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
+        procs = [subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE, text=True) for _ in range(2)]
-        _wait_until_blocked(engine, barrier, 2, procs)
-        barrier.rollback()
-    outputs = [p.communicate(timeout=300) for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], outputs
-    done = [int(line.split(": ")[1]) for out, _ in outputs for line in out.splitlines()
-            if line.startswith("window-transitions")]
-    print(f"\nwindow-transitions recorded per process: {done} (changes due: {to_change})")
+        readers = [_LogReader(p) for p in procs]
+        try:
+            _wait_until_blocked(engine, barrier, 2, procs)
+            barrier.rollback()
+            for reader in readers:
+                assert reader.started.wait(timeout=300), reader.lines[-20:]
+                assert reader.ok, reader.lines[-20:]
+        finally:
+            for proc, reader in zip(procs, readers, strict=True):
+                proc.terminate()
+                proc.wait(timeout=60)
+                reader.thread.join(timeout=60)  # the pipe is at its end once the process is
+                proc.stderr.close()
+    done = [int(match.group(1)) for reader in readers for line in reader.lines
+            if (match := re.search(r"job window-transitions: (\d+) done", line))]
+    print(f"\nwindow-transitions recorded per scheduler process: {done} "
+          f"(changes due: {to_change})")
     assert len(done) == 2
     assert min(done) > 0, f"both processes should have claimed some: {done}"
     assert sum(done) == to_change  # shared between the two, each change made once
