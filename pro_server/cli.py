@@ -63,6 +63,11 @@ def demo_command(if_empty: bool) -> None:
         for job in all_jobs():
             job.function(factory)
 
+    # The demo's history is made up: its texts go to the console, never to a provider,
+    # whatever SMS_BACKEND says (the scheduler started next uses the configured one).
+    from pro_server.messaging.sms_backends import ConsoleSender
+
+    pro["sms_sender"] = ConsoleSender(clock=pro["clock"].now)
     click.echo("Loading the demo: walking the clock through the last months...")
     credentials = load_demo_story(new_context, run_jobs, pro["clock"].now())
     click.echo("Demo loaded. Staff sign-in (shown once, keep them):")

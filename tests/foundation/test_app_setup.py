@@ -100,6 +100,31 @@ def test_demo_refuses_a_production_configuration_and_loads_nothing(settings, clo
         assert conn.execute(text("SELECT count(*) FROM staff_user")).scalar() == 0
 
 
+def test_demo_history_never_reaches_the_sms_provider(settings, clock, engine):
+    from dataclasses import replace
+
+    from sqlalchemy import text
+
+    from pro_server import create_app
+
+    nobody_listens = "http://127.0.0.1:9"  # a real Twilio client here would fail every call
+    twilio = replace(settings, sms_backend="twilio", twilio_api_base_url=nobody_listens,
+                     twilio_account_sid="AC" + "0" * 32, twilio_auth_token="token",
+                     twilio_messaging_service_sid="MG" + "0" * 32)
+    app = create_app(twilio, clock=clock, engine=engine)
+    result = app.test_cli_runner().invoke(args=["pro", "demo", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    with engine.connect() as conn:
+        sent = conn.execute(text(
+            "SELECT provider_message_id FROM outbox_message WHERE channel = 'sms' "
+            "AND provider_message_id IS NOT NULL")).scalars().all()
+        failed = conn.execute(text(
+            "SELECT count(*) FROM outbox_message WHERE last_error_code IS NOT NULL")).scalar()
+    assert sent
+    assert all(sid.startswith("CONSOLE") for sid in sent)
+    assert failed == 0
+
+
 def test_the_entry_point_refuses_a_bad_production_config_in_one_line(tmp_path):
     import os
     import subprocess
