@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
+import tenacity
 from flask import Response, current_app, request, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -85,16 +85,17 @@ def _audit(client: EdcClient, what: str, **scope: Any) -> None:
     upgraded to a write once another connection has committed ("database is locked" at
     once, without waiting), so the write is retried in a fresh transaction.
     """
-    for attempt in range(AUDIT_ATTEMPTS):
-        try:
-            with unit_of_work(services.edc_actor(client)) as ctx:
-                client.last_used_at = ctx.now()
-                services.audit_pull(ctx, client, what, **scope)
-            return
-        except OperationalError:
-            if attempt == AUDIT_ATTEMPTS - 1 or db_session().get_bind().dialect.name != "sqlite":
-                raise
-            time.sleep(0.02 * (attempt + 1))
+    on_sqlite = db_session().get_bind().dialect.name == "sqlite"
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_exception(
+            lambda exc: on_sqlite and isinstance(exc, OperationalError)),
+        stop=tenacity.stop_after_attempt(AUDIT_ATTEMPTS),
+        wait=tenacity.wait_incrementing(start=0.02, increment=0.02),
+        reraise=True)
+    for attempt in retrying:
+        with attempt, unit_of_work(services.edc_actor(client)) as ctx:
+            client.last_used_at = ctx.now()
+            services.audit_pull(ctx, client, what, **scope)
 
 
 def _export(client: EdcClient, study: Study, as_of: int | None = None) -> Export:

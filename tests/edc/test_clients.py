@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from pro_server.audit.models import AuditEvent
+from pro_server.edc import services
 from pro_server.edc.models import EdcClient
 
 BASE = "/api/v1/edc/studies"
@@ -107,3 +110,23 @@ def test_every_pull_is_audited_with_client_export_and_range(edc, client, ctx_fac
     assert events[0].after["count"] == 5
     assert events[0].after["until_seq"] > 0
     assert events[1].after["as_of_seq"] > 0
+
+
+def test_a_pull_whose_audit_write_meets_a_locked_sqlite_is_retried_and_audited_once(
+        edc, client, ctx_factory, monkeypatch, database):
+    if database.backend != "sqlite":
+        pytest.skip("only SQLite refuses a read transaction's upgrade to a write at once")
+    real, refusals = services.audit_pull, []
+
+    def locked_twice(*args, **kwargs):  # what SQLite says while another writer commits
+        if len(refusals) < 2:
+            refusals.append(1)
+            raise OperationalError("INSERT INTO audit_event", {}, Exception("database is locked"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services, "audit_pull", locked_twice)
+    assert _pull(client, edc.token, path="/records?limit=5").status_code == 200
+    events = list(ctx_factory().session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "edc.pull")))
+    assert len(refusals) == 2
+    assert [e.after["export"] for e in events] == ["records"]
