@@ -60,12 +60,16 @@ def run_all_once(app: Flask) -> dict[str, int]:
     return {job.id: run_job(app, job) for job in all_jobs()}
 
 
+class ClockCannotMove(ValueError):
+    """The app runs on a clock that only the system moves (production)."""
+
+
 def simulate(app: Flask, days: int, step_hours: int = 1) -> dict[str, int]:
     """Move the app's clock forward `days`, running every job at each step of `step_hours`;
     what each job did in all. Development only (`pro simulate`, bench/dashboard.py)."""
     clock = app.extensions["pro"]["clock"]
     if not hasattr(clock, "advance"):
-        raise ValueError("this clock cannot be moved")
+        raise ClockCannotMove("this clock cannot be moved")
     totals: dict[str, int] = {}
     for _ in range(days * 24 // step_hours):
         clock.advance(timedelta(hours=step_hours))
