@@ -8,6 +8,7 @@ from datetime import time, timedelta
 import pytest
 from jsonschema import Draft202012Validator
 
+from pro_server.instruments.definitions import EXAMPLE_STUDIES_DIR
 from pro_server.protocol.definitions import (
     SCHEMA_PATH,
     ProtocolDefinitionError,
@@ -18,6 +19,7 @@ from pro_server.protocol.definitions import (
 )
 
 STUDY = "RES001-DMPM-02"
+PROTOCOL_DIR = EXAMPLE_STUDIES_DIR / "res001-dmpm-02" / "protocol"
 PAST_WEEK = ("pain_nrs", "ptga_vas", "haq_di", "promis_gh")
 FOUR_WEEK = (*PAST_WEEK, "rand36")
 
@@ -203,7 +205,7 @@ def test_configurable_window_times_parse(v2_document, build_protocol) -> None:
 
 
 def test_unquoted_yaml_time_is_caught_by_the_schema(write_protocol) -> None:
-    text = (SCHEMA_PATH.parent / "res001-dmpm-02.v2.yaml").read_text("utf-8")
+    text = (PROTOCOL_DIR / "res001-dmpm-02.v2.yaml").read_text("utf-8")
     directory = write_protocol(
         "res001-dmpm-02.v2.yaml",
         text.replace('daily_reminder_local_time: "10:00"', "daily_reminder_local_time: 10:00"),
