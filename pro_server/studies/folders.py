@@ -52,6 +52,7 @@ STUDY_FILE = "study.yaml"
 INSTRUMENTS_DIR = "instruments"
 SCHEMA_PATH = Path(__file__).with_name("study.schema.json")
 STUDIES_PATH_VARIABLE = "PRO_STUDIES_PATH"
+SENT_VISIT_OFFSETS_MINUTES = (1440, 60)  # what messaging.policy.adapt passes on
 
 
 @dataclass(frozen=True)
@@ -331,6 +332,7 @@ class _Checker:
                              f"study_code {protocol.study_code} is not this study's code"
                              f" {data['code']}")
             self._check_protocol_instruments(marked, data["instruments"], registry)
+            self._check_visit_offsets(marked)
             protocols.append(protocol)
         if self.problems:
             return ()
@@ -379,6 +381,17 @@ class _Checker:
                     self.problem(marked.path, marked.line(where),
                                  f"instrument set {instrument_set['name']}: {code} is not in"
                                  f" study.yaml's instruments")
+
+
+    def _check_visit_offsets(self, marked: MarkedYaml) -> None:
+        """The messaging planner sends visit reminders 24 h and 1 h before, nothing else."""
+        where: Where = ("reminder_policy", "visit_reminders", "offsets_minutes_before")
+        for n, minutes in enumerate(marked.data["reminder_policy"]["visit_reminders"]
+                                    ["offsets_minutes_before"]):
+            if minutes not in SENT_VISIT_OFFSETS_MINUTES:
+                self.problem(marked.path, marked.line((*where, n)),
+                             f"{'/'.join(where)}: {minutes} minutes is not sent; visit"
+                             " reminders go 1440 (24 h) or 60 (1 h) minutes before")
 
 
 def _path_text(path: Any) -> str:
