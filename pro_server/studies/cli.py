@@ -24,7 +24,7 @@ def _load(folder: Path) -> StudyFolder:
     if problems or study is None:
         for problem in problems:
             click.echo(str(problem))
-        click.echo(f"{folder}: {len(problems)} problem(s); nothing was applied", err=True)
+        click.echo(f"{folder}: {len(problems)} problem(s)", err=True)
         raise SystemExit(1)
     return study
 

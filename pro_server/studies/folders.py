@@ -143,7 +143,8 @@ def study_dirs(paths: tuple[Path, ...] | None = None) -> list[Path]:
         else:
             raise StudyFolderError(directory, [Problem(
                 directory, None, f"{STUDIES_PATH_VARIABLE} names a directory that does not exist")])
-    return found
+    unique = {folder.resolve(): folder for folder in reversed(found)}  # first one wins
+    return [folder for folder in found if unique[folder.resolve()] is folder]
 
 
 def protocol_files(paths: tuple[Path, ...] | None = None) -> list[Path]:
@@ -326,7 +327,10 @@ class _Checker:
             if protocol is None:
                 continue
             marked = MarkedYaml(file)
-            self.fingerprints[f"protocol v{protocol.version}"] = fingerprint(marked.data)
+            # Which version is current moves on with each amendment; it is not what a
+            # version means, so it is left out of the fingerprint.
+            self.fingerprints[f"protocol v{protocol.version}"] = fingerprint(
+                {k: v for k, v in marked.data.items() if k != "current"})
             if protocol.study_code != data["code"]:
                 self.problem(file, marked.line(("study_code",)),
                              f"study_code {protocol.study_code} is not this study's code"
