@@ -18,7 +18,7 @@ class Study(Base):
     name: Mapped[str] = mapped_column(String(200))
     registry_id: Mapped[str | None] = mapped_column(String(40))
     default_timezone: Mapped[str] = mapped_column(String(64))
-    # The protocol family (files in pro_server/protocol/definitions) and its version in force.
+    # The protocol family (its study folder on PRO_STUDIES_PATH) and its version in force.
     protocol_code: Mapped[str] = mapped_column(String(40))
     protocol_version: Mapped[str] = mapped_column(String(20))
     program_name: Mapped[str] = mapped_column(String(40))
