@@ -177,6 +177,11 @@ def _set(path: str, value):
         (_set("assessments.0.instrument_set", "nope"), "unknown instrument set 'nope'"),
         (_set("assessments.1.code", "INF1_D7"), "must be unique"),
         (_set("assessments.2.infusion", 1), "calendar order"),
+        # Every Day 7 window (one YAML anchor) runs to day 28, into Day 30's from day 26.
+        (_set("assessments.0.window.end_day", 28),
+         r"INF1_D30: its window \(days 26-34 after infusion 1\) overlaps the window of INF1_D7"),
+        (_set("assessments.1.window", {"start_day": 2, "end_day": 4}),
+         r"INF1_D30: its window \(days 2-4 after infusion 1\) comes before the window of INF1_D7"),
         (_set("reminder_policy.daily_reminder_local_time", "21:00"), "outside the sending"),
         (_set("reminder_policy.last_day_reminder.local_time", "08:59"), "outside the sending"),
         (_set("reminder_policy.quiet_hours.end", "09:00"), "must be before end"),
