@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from pro_server.audit.services import record
 from pro_server.context import ServiceContext
@@ -31,7 +32,12 @@ from pro_server.protocol.definitions import default_registry as protocols
 from pro_server.responses.models import Response
 from pro_server.schedule.amendments import amend_study
 from pro_server.schedule.models import Assessment
-from pro_server.studies.folders import StudyFolder, studies_path
+from pro_server.studies.folders import (
+    StudyFolder,
+    check_study_folder,
+    studies_path,
+    study_dirs,
+)
 from pro_server.studies.models import Site, Study, StudyDefinitionFile
 from pro_server.studies.services import create_site, create_study
 
@@ -134,7 +140,7 @@ def _check_definitions(ctx: ServiceContext, study: Study, folder: StudyFolder) -
         now = folder.fingerprints.get(name)
         if now == row.fingerprint:
             continue
-        collected = _collected_under(ctx, study, name)
+        collected = _collected_under(ctx.session, study, name)
         what = "is missing from the folder" if now is None else "has changed"
         if collected:
             raise Conflict(
@@ -148,15 +154,15 @@ def _check_definitions(ctx: ServiceContext, study: Study, folder: StudyFolder) -
     return stale
 
 
-def _collected_under(ctx: ServiceContext, study: Study, name: str) -> str:
+def _collected_under(session: Session, study: Study, name: str) -> str:
     """'12 assessments' / '3 answers' planned or given under this definition, or ''."""
     kind, _, key = name.partition(" ")
     counters: dict[str, Callable[[], int]] = {
-        "protocol": lambda: _count(ctx, Assessment, Assessment.study_id == study.id,
+        "protocol": lambda: _count(session, Assessment, Assessment.study_id == study.id,
                                    Assessment.protocol_version == key.removeprefix("v"))
-        + _count(ctx, Participant, Participant.study_id == study.id,
+        + _count(session, Participant, Participant.study_id == study.id,
                  Participant.protocol_version == key.removeprefix("v")),
-        "instrument": lambda: _count(ctx, Response, Response.study_id == study.id,
+        "instrument": lambda: _count(session, Response, Response.study_id == study.id,
                                      Response.instrument_code == key.split(" ")[0],
                                      Response.instrument_version == key.split(" ")[-1]),
     }
@@ -165,8 +171,35 @@ def _collected_under(ctx: ServiceContext, study: Study, name: str) -> str:
     return f"{found} {noun}" if found else ""
 
 
-def _count(ctx: ServiceContext, model: type, *where: object) -> int:
-    return ctx.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+def _count(session: Session, model: type, *where: object) -> int:
+    return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def changed_under_collected_data(session: Session) -> list[str]:
+    """Applied definitions that the study folders on PRO_STUDIES_PATH now hold changed (or
+    no longer hold) although data was collected under them: what the server must not run.
+
+    ``apply`` refuses such a change; this catches a folder edited in place and a restart.
+    """
+    applied: dict[int, list[StudyDefinitionFile]] = {}
+    for row in session.scalars(select(StudyDefinitionFile)):
+        applied.setdefault(row.study_id, []).append(row)
+    served = {}
+    for directory in study_dirs():
+        folder, _ = check_study_folder(directory)
+        if folder is not None:
+            served[folder.code] = folder.fingerprints
+    found = []
+    for study_id, rows in applied.items():
+        study = session.get(Study, study_id)
+        assert study is not None  # a foreign key
+        now = served.get(study.code, {})
+        for row in rows:
+            if now.get(row.name) != row.fingerprint and (
+                    collected := _collected_under(session, study, row.name)):
+                found.append(f"{study.code}: {row.name} differs from what was applied on"
+                             f" {row.applied_at:%Y-%m-%d} and {collected} exist under it")
+    return found
 
 
 def _check_sites_kept(ctx: ServiceContext, study: Study, folder: StudyFolder) -> None:

@@ -1,4 +1,7 @@
-"""Studies: the `pro study` commands (validate, preview, apply a study folder)."""
+"""Studies: the `pro study` commands (validate, preview, apply a study folder), and in
+production a refusal to start on a study definition changed under collected data."""
+
+from __future__ import annotations
 
 
 def register(app, api) -> None:  # type: ignore[no-untyped-def]
@@ -7,3 +10,24 @@ def register(app, api) -> None:  # type: ignore[no-untyped-def]
 
     if study_cli.name not in pro_cli.commands:
         pro_cli.add_command(study_cli)
+    if app.extensions["pro"]["settings"].is_production:
+        refuse_changed_definitions(app.extensions["pro"]["engine"])
+
+
+def refuse_changed_definitions(engine) -> None:  # type: ignore[no-untyped-def]
+    """ConfigError (one line at start) when a protocol version or instrument that data was
+    collected under was edited in place on PRO_STUDIES_PATH."""
+    from sqlalchemy import inspect
+    from sqlalchemy.orm import Session
+
+    from pro_server.config import ConfigError
+    from pro_server.studies.apply import changed_under_collected_data
+
+    if not inspect(engine).has_table("study_definition_file"):
+        return  # not migrated yet: `pro migrate` must still run
+    with Session(engine) as session:
+        changed = changed_under_collected_data(session)
+    if changed:
+        raise ConfigError(
+            "; ".join(changed) + ". Restore the applied files (a change is published as a"
+            " new protocol version, with `pro study apply`)")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
 
+from pro_server import create_app
+from pro_server.config import ConfigError
 from pro_server.instruments import default_registry as instruments
 from pro_server.instruments.examples import example_answers
 from pro_server.participants import services as participants
@@ -54,7 +57,7 @@ def test_apply_creates_the_study_then_changes_nothing(app, example: Path) -> Non
 
 
 def test_a_new_protocol_version_is_an_amendment_and_completed_data_keeps_its_version(
-        app, clock, ctx_factory, copy_study, studies_path) -> None:
+        app, settings, clock, ctx_factory, copy_study, studies_path) -> None:
     folder = copy_study(RES001)
     study_yaml, v1 = folder / "study.yaml", folder / "protocol" / "res001-dmpm-02.v1.yaml"
     edit(study_yaml, "  - protocol/res001-dmpm-02.v2.yaml\n", "")
@@ -89,6 +92,12 @@ def test_a_new_protocol_version_is_an_amendment_and_completed_data_keeps_its_ver
     assert "protocol v1 of RES001-DMPM-02 has changed since it was applied" in refused.output
     assert "publish the change as a new version instead" in refused.output
     assert audit(app) == before
+
+    # Restarting the server on the edited folder is refused too, in one line.
+    with pytest.raises(ConfigError, match=r"RES001-DMPM-02: protocol v1 differs from what was"
+                       r" applied on 2026-03-01 and \d+ assessments or participants exist"):
+        create_app(replace(settings, env="production"), clock=clock,
+                   engine=app.extensions["pro"]["engine"])
 
 
 def test_a_changed_definition_nothing_was_collected_under_may_be_fixed(
