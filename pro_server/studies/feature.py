@@ -11,7 +11,26 @@ def register(app, api) -> None:  # type: ignore[no-untyped-def]
     if study_cli.name not in pro_cli.commands:
         pro_cli.add_command(study_cli)
     if app.extensions["pro"]["settings"].is_production:
+        refuse_unloadable_studies()
         refuse_changed_definitions(app.extensions["pro"]["engine"])
+
+
+def refuse_unloadable_studies() -> None:
+    """ConfigError (one line at start) when the study folders on PRO_STUDIES_PATH do not
+    load, rather than an error on the first request that needs a protocol."""
+    from pro_server.config import ConfigError
+    from pro_server.instruments.definitions import DefinitionError
+    from pro_server.instruments.definitions import default_registry as instruments
+    from pro_server.protocol.definitions import ProtocolDefinitionError
+    from pro_server.protocol.definitions import default_registry as protocols
+    from pro_server.studies.folders import StudyFolderError
+
+    try:
+        protocols()
+        instruments()
+    except (StudyFolderError, ProtocolDefinitionError, DefinitionError, OSError) as exc:
+        raise ConfigError(f"the studies on PRO_STUDIES_PATH do not load ({exc}); check each"
+                          " folder with `pro study validate DIR`") from None
 
 
 def refuse_changed_definitions(engine) -> None:  # type: ignore[no-untyped-def]

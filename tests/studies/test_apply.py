@@ -178,3 +178,15 @@ def _assessments(app, key: str) -> dict[str, tuple[str, bool]]:  # type: ignore[
                       " FROM assessment a JOIN participant p ON p.id = a.participant_id"
                       f" WHERE p.subject_key = '{key}' AND a.cancelled_at IS NULL")
     return {code: (version, bool(done)) for code, version, done in rows}
+
+
+def test_production_refuses_to_start_on_a_studies_path_that_does_not_load(
+        settings, clock, engine, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PRO_STUDIES_PATH", str(tmp_path / "no-such-folder"))
+    reload_registries()
+    try:
+        with pytest.raises(ConfigError, match="the studies on PRO_STUDIES_PATH do not load"):
+            create_app(replace(settings, env="production"), clock=clock, engine=engine)
+    finally:
+        monkeypatch.delenv("PRO_STUDIES_PATH")
+        reload_registries()
