@@ -1,5 +1,8 @@
 """Demo data so a newcomer sees something real: the first trial, two sites, staff, participants.
 
+The study and its sites come from the example study folder, through `pro study apply`'s
+service, like a real study.
+
 All phone numbers are fictional (the 555-01xx range); every change goes through the
 services, so the demo also fills the audit trail. Features add their own demo data with a
 `load_demo(ctx, study)` function in their `feature.py` (infusions, answers, messages...).
@@ -13,27 +16,18 @@ from datetime import date, timedelta
 
 from pro_server.context import Actor, ServiceContext
 from pro_server.features import feature_modules
-from pro_server.instruments.languages import approve_language
+from pro_server.instruments.definitions import EXAMPLE_STUDIES_DIR
 from pro_server.participants import services as participants
 from pro_server.participants.models import Participant, ParticipantStatus
 from pro_server.staff.models import Role
 from pro_server.staff.services import create_staff_user
+from pro_server.studies.apply import apply_study_folder
+from pro_server.studies.folders import load_study_folder
 from pro_server.studies.models import Site, Study
-from pro_server.studies.services import create_site, create_study
 
-STUDY = {
-    "code": "RES001-DMPM-02",
-    "name": "ULSC in dermatomyositis and polymyositis (phase 2/3, crossover)",
-    "registry_id": "NCT07160205",
-    "default_timezone": "America/New_York",
-    "program_name": "Study Check-in",
-}
-SITES = [
-    {"code": "GNV", "name": "Gainesville (VA medical center)", "timezone": "America/New_York",
-     "contact_phone": "+13525550100"},
-    {"code": "MIA", "name": "Miami", "timezone": "America/New_York",
-     "contact_phone": "+13055550100"},
-]
+# The first trial's example study folder: study, sites, languages and protocol versions.
+DEMO_STUDY_DIR = EXAMPLE_STUDIES_DIR / "res001-dmpm-02"
+
 STAFF = [
     ("admin@example.org", "Ada Admin", Role.admin, []),
     ("coordinator.gnv@example.org", "Gina Coordinator", Role.coordinator, ["GNV"]),
@@ -68,10 +62,9 @@ class DemoCredentials:
 def load_demo(ctx: ServiceContext, *, enrol: bool = True) -> list[DemoCredentials]:
     """The study, its sites and staff; with `enrol`, the participants too (enrolled today
     with enrolment dates in the past, no history: what tests start from)."""
-    study = create_study(ctx, **STUDY)
-    approve_language(ctx, study, "es", "Demo: our Spanish translations, pending the validated "
-                     "versions of each instrument")
-    sites = {s["code"]: create_site(ctx, study, **s) for s in SITES}
+    study = apply_study_folder(ctx, load_study_folder(DEMO_STUDY_DIR),
+                               "Demo: the example study folder of the first trial").study
+    sites = {site.code: site for site in study.sites}
     credentials = []
     for email, name, role, site_codes in STAFF:
         password = secrets.token_urlsafe(12)

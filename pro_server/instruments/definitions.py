@@ -23,6 +23,8 @@ import yaml
 from pro_server.instruments.scoring.engine import check_definition
 
 QUESTIONNAIRES_DIR = Path(__file__).resolve().parents[2] / "questionnaires"
+# The example study folders shipped with the code: the default of PRO_STUDIES_PATH.
+EXAMPLE_STUDIES_DIR = Path(__file__).resolve().parents[2] / "studies"
 SCHEMA_PATH = QUESTIONNAIRES_DIR / "schema" / "instrument.schema.json"
 
 CHOICE_TYPES = frozenset({"single_choice", "multi_choice"})
@@ -502,5 +504,12 @@ def load_registry(path: Path | str | None = None) -> InstrumentRegistry:
 
 @cache
 def default_registry() -> InstrumentRegistry:
-    """The repository's instruments, loaded once per process."""
-    return load_registry()
+    """questionnaires/ plus the own instruments of every study folder on PRO_STUDIES_PATH,
+    loaded once per process."""
+    from pro_server.studies.folders import instrument_dirs  # study folders use this module
+
+    return InstrumentRegistry(
+        definition
+        for directory in (QUESTIONNAIRES_DIR, *instrument_dirs())
+        for definition in load_registry(directory).all()
+    )

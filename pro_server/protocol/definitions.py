@@ -1,9 +1,11 @@
 """Study protocol versions as data: YAML files, JSON-schema checked, loaded into frozen dataclasses.
 
-One file per protocol version lives in ``definitions/`` and is named
-``<study code, lower case>.v<version>.yaml``. The JSON schema checks the shape; the
-cross-field rules that a schema cannot express (infusion numbering, anchors, window order,
-reminder times inside sending hours) are checked here.
+One file per protocol version, named ``<study code, lower case>.v<version>.yaml``, lives in
+its study's folder (``pro_server.studies.folders``; the schema stays in ``definitions/``).
+The JSON schema checks the shape; the cross-field rules that a schema cannot express
+(infusion numbering, anchors, window order and overlap, reminder times inside sending hours)
+are checked here. Every error carries the document path of what it is about, so that a
+study designer is told the file and line (``pro study validate``).
 """
 
 from __future__ import annotations
@@ -22,10 +24,21 @@ from jsonschema import Draft202012Validator
 
 DEFINITIONS_DIR = Path(__file__).with_name("definitions")
 SCHEMA_PATH = DEFINITIONS_DIR / "protocol.schema.json"
+Where = tuple[str | int, ...]  # a path into a protocol document, e.g. ("assessments", 3)
 
 
 class ProtocolDefinitionError(ValueError):
-    """A protocol file is malformed or inconsistent."""
+    """A protocol file is malformed or inconsistent.
+
+    ``problems`` lists (document path, message) pairs: every schema error, or the first
+    cross-field error found.
+    """
+
+    def __init__(
+        self, message: str, *, at: Where = (), problems: Iterable[tuple[Where, str]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.problems = list(problems) if problems is not None else [(at, message)]
 
 
 class UnknownProtocolError(LookupError):
@@ -220,9 +233,16 @@ def _validator() -> Draft202012Validator:
 
 
 def load_protocols(path: Path | str | None = None) -> ProtocolRegistry:
-    """Load every ``*.yaml`` protocol file in ``path`` (default: the packaged definitions)."""
-    directory = Path(path) if path is not None else DEFINITIONS_DIR
-    files = sorted(directory.glob("*.yaml"))
+    """Load every ``*.yaml`` protocol file in ``path`` (default: every study on
+    ``PRO_STUDIES_PATH``, the protocol versions each ``study.yaml`` lists)."""
+    if path is None:
+        from pro_server.studies.folders import protocol_files  # the folders load protocols
+
+        files = protocol_files()
+        directory: Path | str = "PRO_STUDIES_PATH"
+    else:
+        directory = Path(path)
+        files = sorted(directory.glob("*.yaml"))
     if not files:
         raise ProtocolDefinitionError(f"no protocol files (*.yaml) in {directory}")
     return ProtocolRegistry(load_protocol_file(file) for file in files)
@@ -230,7 +250,7 @@ def load_protocols(path: Path | str | None = None) -> ProtocolRegistry:
 
 @cache
 def default_registry() -> ProtocolRegistry:
-    """The packaged protocol definitions, loaded once per process."""
+    """The protocols of the studies on ``PRO_STUDIES_PATH``, loaded once per process."""
     return load_protocols()
 
 
@@ -244,7 +264,7 @@ def load_protocol_file(path: Path | str) -> ProtocolDefinition:
     protocol = parse_protocol(data, source_name=path.name)
     expected = f"{protocol.study_code.lower()}.v{protocol.version}.yaml"
     if path.name != expected:
-        raise ProtocolDefinitionError(f"{path.name}: must be named {expected}")
+        raise ProtocolDefinitionError(f"{path.name}: must be named {expected}", at=("version",))
     return protocol
 
 
@@ -255,11 +275,14 @@ def parse_protocol(data: Any, *, source_name: str = "<protocol>") -> ProtocolDef
         details = "; ".join(
             f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}" for e in errors
         )
-        raise ProtocolDefinitionError(f"{source_name}: {details}")
+        raise ProtocolDefinitionError(
+            f"{source_name}: {details}",
+            problems=[(tuple(e.absolute_path), e.message) for e in errors],
+        )
     try:
         return _build(data)
     except ProtocolDefinitionError as exc:
-        raise ProtocolDefinitionError(f"{source_name}: {exc}") from None
+        raise ProtocolDefinitionError(f"{source_name}: {exc}", problems=exc.problems) from None
 
 
 def _build(data: Mapping[str, Any]) -> ProtocolDefinition:
@@ -269,6 +292,7 @@ def _build(data: Mapping[str, Any]) -> ProtocolDefinition:
         for i in data["infusions"]
     )
     _check_infusions(infusions, days_per_month)
+    data_assessments = data["assessments"]
 
     instrument_sets = tuple(
         InstrumentSet(s["name"], s["description"], tuple(s["instruments"]))
@@ -276,18 +300,22 @@ def _build(data: Mapping[str, Any]) -> ProtocolDefinition:
     )
     sets = {s.name: s.instruments for s in instrument_sets}
     if len(sets) != len(instrument_sets):
-        raise ProtocolDefinitionError("instrument set names must be unique")
+        raise ProtocolDefinitionError(
+            "instrument set names must be unique", at=("instrument_sets",)
+        )
 
-    def instruments_of(name: str, where: str) -> tuple[str, ...]:
+    def instruments_of(name: str, where: str, at: Where) -> tuple[str, ...]:
         if name not in sets:
-            raise ProtocolDefinitionError(f"{where}: unknown instrument set {name!r}")
+            raise ProtocolDefinitionError(f"{where}: unknown instrument set {name!r}", at=at)
         return sets[name]
 
     raw_baseline = data["baseline"]
     baseline = BaselineSpec(
         code=raw_baseline["code"],
         instrument_set=raw_baseline["instrument_set"],
-        instruments=instruments_of(raw_baseline["instrument_set"], "baseline"),
+        instruments=instruments_of(
+            raw_baseline["instrument_set"], "baseline", ("baseline", "instrument_set")
+        ),
         cap_days_after_planned_day0=raw_baseline["cap_days_after_planned_day0"],
         cap_days_after_enrolment=raw_baseline["cap_days_after_enrolment"],
     )
@@ -299,24 +327,27 @@ def _build(data: Mapping[str, Any]) -> ProtocolDefinition:
             window_start_day=a["window"]["start_day"],
             window_end_day=a["window"]["end_day"],
             instrument_set=a["instrument_set"],
-            instruments=instruments_of(a["instrument_set"], a["code"]),
+            instruments=instruments_of(a["instrument_set"], a["code"], ("assessments", n)),
         )
-        for a in data["assessments"]
+        for n, a in enumerate(data_assessments)
     )
-    _check_assessments(baseline, assessments, len(infusions))
+    _check_assessments(baseline, assessments, infusions, data["close_before_next_infusion"])
 
     raw_times = data["window_times"]
     window_times = WindowTimes(_clock(raw_times["opens_at"]), _clock(raw_times["closes_at"]))
     if window_times.opens_after_midnight >= window_times.closes_after_midnight:
         raise ProtocolDefinitionError(
             "window_times: closes_at must be later in the day than opens_at,"
-            " so that a one-day window is not empty"
+            " so that a one-day window is not empty",
+            at=("window_times",),
         )
 
     version = data["version"]
     supersedes = data.get("supersedes")
     if supersedes is not None and supersedes >= version:
-        raise ProtocolDefinitionError(f"version {version} cannot supersede version {supersedes}")
+        raise ProtocolDefinitionError(
+            f"version {version} cannot supersede version {supersedes}", at=("supersedes",)
+        )
     return ProtocolDefinition(
         study_code=data["study_code"],
         version=version,
@@ -342,47 +373,108 @@ def _build(data: Mapping[str, Any]) -> ProtocolDefinition:
 def _check_infusions(infusions: tuple[InfusionSpec, ...], days_per_month: int) -> None:
     numbers = [i.number for i in infusions]
     if numbers != list(range(1, len(infusions) + 1)):
-        raise ProtocolDefinitionError(f"infusions must be numbered 1..N in order, got {numbers}")
+        raise ProtocolDefinitionError(
+            f"infusions must be numbered 1..N in order, got {numbers}", at=("infusions",)
+        )
     if infusions[0].planned_day != 0:
-        raise ProtocolDefinitionError("infusion 1 defines Day 0: its planned_day must be 0")
-    for earlier, later in pairwise(infusions):
+        raise ProtocolDefinitionError(
+            "infusion 1 defines Day 0: its planned_day must be 0", at=("infusions", 0)
+        )
+    for n, (earlier, later) in enumerate(pairwise(infusions), start=1):
         if later.planned_day <= earlier.planned_day:
             raise ProtocolDefinitionError(
-                f"infusion {later.number} must be planned after infusion {earlier.number}"
+                f"infusion {later.number} must be planned after infusion {earlier.number}",
+                at=("infusions", n),
             )
-    for infusion in infusions:
+    for n, infusion in enumerate(infusions):
         if infusion.month is not None and infusion.planned_day != infusion.month * days_per_month:
             raise ProtocolDefinitionError(
                 f"infusion {infusion.number}: Month {infusion.month} is Day"
                 f" {infusion.month * days_per_month} (days_per_month {days_per_month}),"
-                f" not {infusion.planned_day}"
+                f" not {infusion.planned_day}",
+                at=("infusions", n),
             )
 
 
 def _check_assessments(
-    baseline: BaselineSpec, assessments: tuple[AssessmentSpec, ...], infusion_count: int
+    baseline: BaselineSpec,
+    assessments: tuple[AssessmentSpec, ...],
+    infusions: tuple[InfusionSpec, ...],
+    close_before_next_infusion: bool,
 ) -> None:
     codes = [baseline.code, *(a.code for a in assessments)]
     duplicates = sorted({c for c in codes if codes.count(c) > 1})
     if duplicates:
-        raise ProtocolDefinitionError(f"assessment codes must be unique: {duplicates}")
+        raise ProtocolDefinitionError(
+            f"assessment codes must be unique: {duplicates}", at=("assessments",)
+        )
+    infusion_count = len(infusions)
     previous = (0, -1)
-    for spec in assessments:
+    earlier: tuple[AssessmentSpec, int, int] | None = None
+    for n, spec in enumerate(assessments):
+        at: Where = ("assessments", n)
         if not 1 <= spec.infusion <= infusion_count:
             raise ProtocolDefinitionError(
                 f"{spec.code}: anchored to infusion {spec.infusion}, but only"
-                f" infusions 1..{infusion_count} are defined"
+                f" infusions 1..{infusion_count} are defined",
+                at=at,
             )
+        start, end = _planned_window(spec, infusions, close_before_next_infusion)
+        if earlier is not None:
+            _check_after(spec, start, *earlier, at=at)
+        earlier = (spec, start, end)
         if not spec.window_start_day <= spec.day <= spec.window_end_day:
             raise ProtocolDefinitionError(
                 f"{spec.code}: window days {spec.window_start_day}..{spec.window_end_day}"
-                f" must contain day {spec.day}"
+                f" must contain day {spec.day}",
+                at=at,
             )
         if (spec.infusion, spec.day) < previous:
             raise ProtocolDefinitionError(
-                f"{spec.code}: assessments must be listed in calendar order (by infusion, then day)"
+                f"{spec.code}: assessments must be listed in calendar order"
+                " (by infusion, then day)",
+                at=at,
             )
         previous = (spec.infusion, spec.day)
+
+
+def _planned_window(
+    spec: AssessmentSpec, infusions: tuple[InfusionSpec, ...], close_before_next_infusion: bool
+) -> tuple[int, int]:
+    """[first day, end day) of the window counted from Day 0, infusions given as planned.
+
+    With ``close_before_next_infusion`` a window ends on the next infusion's planned day.
+    """
+    day0 = infusions[spec.infusion - 1].planned_day
+    end = day0 + spec.window_end_day + 1
+    if close_before_next_infusion and spec.infusion < len(infusions):
+        end = min(end, infusions[spec.infusion].planned_day)
+    return day0 + spec.window_start_day, end
+
+
+def _check_after(
+    spec: AssessmentSpec, start: int, earlier: AssessmentSpec, earlier_start: int, earlier_end: int,
+    *, at: Where,
+) -> None:
+    """The window of ``spec`` must start after the window listed before it has ended."""
+
+    def days(a: AssessmentSpec) -> str:
+        return f"days {a.window_start_day}-{a.window_end_day} after infusion {a.infusion}"
+
+    if start < earlier_start:
+        raise ProtocolDefinitionError(
+            f"{spec.code}: its window ({days(spec)}) comes before the window of"
+            f" {earlier.code} ({days(earlier)}) listed above it; list assessments in calendar"
+            " order and check their window days",
+            at=at,
+        )
+    if start < earlier_end:
+        raise ProtocolDefinitionError(
+            f"{spec.code}: its window ({days(spec)}) overlaps the window of {earlier.code}"
+            f" ({days(earlier)}) with infusions given as planned; a participant would have"
+            " two surveys open at once",
+            at=at,
+        )
 
 
 def _reminder_policy(raw: Mapping[str, Any]) -> ReminderPolicy:
@@ -404,7 +496,8 @@ def _reminder_policy(raw: Mapping[str, Any]) -> ReminderPolicy:
     )
     if policy.send_from >= policy.send_until:
         raise ProtocolDefinitionError(
-            "reminder_policy: quiet_hours start (first sending time) must be before end"
+            "reminder_policy: quiet_hours start (first sending time) must be before end",
+            at=("reminder_policy", "quiet_hours"),
         )
     for name, at in (
         ("daily_reminder_local_time", policy.daily_reminder_local_time),
@@ -413,7 +506,8 @@ def _reminder_policy(raw: Mapping[str, Any]) -> ReminderPolicy:
         if policy.is_quiet(at):
             raise ProtocolDefinitionError(
                 f"reminder_policy: {name} {at:%H:%M} is outside the sending hours"
-                f" {policy.send_from:%H:%M}-{policy.send_until:%H:%M}"
+                f" {policy.send_from:%H:%M}-{policy.send_until:%H:%M}",
+                at=("reminder_policy", name.split(".")[0]),
             )
     return policy
 

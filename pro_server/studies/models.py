@@ -18,7 +18,7 @@ class Study(Base):
     name: Mapped[str] = mapped_column(String(200))
     registry_id: Mapped[str | None] = mapped_column(String(40))
     default_timezone: Mapped[str] = mapped_column(String(64))
-    # The protocol family (files in pro_server/protocol/definitions) and its version in force.
+    # The protocol family (its study folder on PRO_STUDIES_PATH) and its version in force.
     protocol_code: Mapped[str] = mapped_column(String(40))
     protocol_version: Mapped[str] = mapped_column(String(20))
     program_name: Mapped[str] = mapped_column(String(40))
@@ -40,3 +40,18 @@ class Site(Base):
     created_at: Mapped[datetime]
 
     study: Mapped[Study] = relationship(back_populates="sites")
+
+
+class StudyDefinitionFile(Base):
+    """A definition `pro study apply` put live for a study (a protocol version or one of the
+    study's own instruments) and the fingerprint of its data then: a later apply compares
+    against it, so a definition that data was collected under is never silently changed."""
+
+    __tablename__ = "study_definition_file"
+    __table_args__ = (UniqueConstraint("study_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))  # "protocol v2", "instrument x 1.0"
+    fingerprint: Mapped[str] = mapped_column(String(64))  # SHA-256 hex of its data
+    applied_at: Mapped[datetime]

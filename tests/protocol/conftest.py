@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
+from pro_server.instruments.definitions import EXAMPLE_STUDIES_DIR
 from pro_server.protocol.definitions import (
-    DEFINITIONS_DIR,
     ProtocolDefinition,
     ProtocolRegistry,
     load_protocols,
@@ -21,11 +21,12 @@ from pro_server.protocol.definitions import (
 from pro_server.protocol.planner import InfusionRecord
 
 STUDY = "RES001-DMPM-02"
+PROTOCOL_DIR = EXAMPLE_STUDIES_DIR / "res001-dmpm-02" / "protocol"
 
 
 @pytest.fixture(scope="session")
 def registry() -> ProtocolRegistry:
-    return load_protocols()
+    return load_protocols(PROTOCOL_DIR)
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +41,7 @@ def v2(registry: ProtocolRegistry) -> ProtocolDefinition:
 
 @pytest.fixture(scope="session")
 def _v2_document() -> dict[str, Any]:
-    return yaml.safe_load((DEFINITIONS_DIR / "res001-dmpm-02.v2.yaml").read_text("utf-8"))
+    return yaml.safe_load((PROTOCOL_DIR / "res001-dmpm-02.v2.yaml").read_text("utf-8"))
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from datetime import time, timedelta
 import pytest
 from jsonschema import Draft202012Validator
 
+from pro_server.instruments.definitions import EXAMPLE_STUDIES_DIR
 from pro_server.protocol.definitions import (
     SCHEMA_PATH,
     ProtocolDefinitionError,
@@ -18,6 +19,7 @@ from pro_server.protocol.definitions import (
 )
 
 STUDY = "RES001-DMPM-02"
+PROTOCOL_DIR = EXAMPLE_STUDIES_DIR / "res001-dmpm-02" / "protocol"
 PAST_WEEK = ("pain_nrs", "ptga_vas", "haq_di", "promis_gh")
 FOUR_WEEK = (*PAST_WEEK, "rand36")
 
@@ -175,6 +177,11 @@ def _set(path: str, value):
         (_set("assessments.0.instrument_set", "nope"), "unknown instrument set 'nope'"),
         (_set("assessments.1.code", "INF1_D7"), "must be unique"),
         (_set("assessments.2.infusion", 1), "calendar order"),
+        # Every Day 7 window (one YAML anchor) runs to day 28, into Day 30's from day 26.
+        (_set("assessments.0.window.end_day", 28),
+         r"INF1_D30: its window \(days 26-34 after infusion 1\) overlaps the window of INF1_D7"),
+        (_set("assessments.1.window", {"start_day": 2, "end_day": 4}),
+         r"INF1_D30: its window \(days 2-4 after infusion 1\) comes before the window of INF1_D7"),
         (_set("reminder_policy.daily_reminder_local_time", "21:00"), "outside the sending"),
         (_set("reminder_policy.last_day_reminder.local_time", "08:59"), "outside the sending"),
         (_set("reminder_policy.quiet_hours.end", "09:00"), "must be before end"),
@@ -203,7 +210,7 @@ def test_configurable_window_times_parse(v2_document, build_protocol) -> None:
 
 
 def test_unquoted_yaml_time_is_caught_by_the_schema(write_protocol) -> None:
-    text = (SCHEMA_PATH.parent / "res001-dmpm-02.v2.yaml").read_text("utf-8")
+    text = (PROTOCOL_DIR / "res001-dmpm-02.v2.yaml").read_text("utf-8")
     directory = write_protocol(
         "res001-dmpm-02.v2.yaml",
         text.replace('daily_reminder_local_time: "10:00"', "daily_reminder_local_time: 10:00"),
