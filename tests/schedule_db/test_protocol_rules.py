@@ -220,3 +220,25 @@ def test_amending_to_a_version_lacking_a_recorded_infusion_is_refused_and_change
     assert "Protocol version 1 defines infusions 1..4" in messages[0]
     assert gnv.get(f"/api/v1/participants/{pid}/schedule").json == before
     assert get_study(ctx_factory().session, STUDY).protocol_version == "2"
+
+
+# --- time-zone moves -----------------------------------------------------------------------
+
+
+def test_a_time_zone_move_regenerates_surveys_not_started_in_the_new_local_days(
+        gnv, clock, participant, ctx_factory):
+    clock.set(DOSE)
+    pid = enrol(gnv, "GNV-411", enrolled_on="2026-02-20")
+    rows = by_code(give(gnv, pid, 1, "2026-03-05T10:00"))
+    clock.set(datetime(2026, 3, 10, 15, 0, tzinfo=UTC))  # INF1_D7 open (03-10..03-14)
+    a = assessment(ctx_factory(), "GNV-411", "INF1_D7")
+    assert _draft(participant("GNV-411"), a) == 200  # started: keeps its window
+    moved = gnv.patch(f"/api/v1/participants/{pid}", json={"timezone": "America/Los_Angeles"})
+    assert moved.status_code == 200, moved.json
+    after = by_code(gnv.get(f"/api/v1/participants/{pid}/schedule").json)
+    assert after["INF1_D7"]["window_end_utc"] == rows["INF1_D7"]["window_end_utc"]
+    assert after["INF1_D7"]["timezone"] == "America/New_York"
+    # Not started: the same local days, now in Los Angeles (midnight PDT is 07:00 UTC).
+    assert after["INF1_D30"]["first_day"] == rows["INF1_D30"]["first_day"] == "2026-03-31"
+    assert after["INF1_D30"]["timezone"] == "America/Los_Angeles"
+    assert after["INF1_D30"]["window_start_utc"] == "2026-03-31T07:00:00+00:00"
