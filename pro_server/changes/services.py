@@ -17,9 +17,14 @@ from pro_server.audit.services import record
 from pro_server.changes.models import ChangeRequest
 from pro_server.context import ServiceContext
 from pro_server.errors import Conflict, DomainError, Forbidden, InvalidInput
-from pro_server.instruments import default_registry, validate_answers
+from pro_server.instruments import default_registry
 from pro_server.responses.models import Response
-from pro_server.responses.services import correct_answer
+from pro_server.responses.services import (
+    change_messages,
+    correct_answer,
+    response_errors,
+    with_change,
+)
 from pro_server.staff.models import StaffUser
 
 
@@ -45,9 +50,10 @@ def _check_new_value(response: Response, item_id: str, new_value: Any) -> None:
         raise InvalidInput.field("new_value", "A required answer cannot be removed")
     if new_value == current_value(response, item_id):
         raise InvalidInput.field("new_value", "The new value is the same as the current one")
-    errors = validate_answers(definition, {item_id: new_value}, complete=False)
+    # The whole new version must pass the participant path's check, not just this answer.
+    errors = response_errors(definition, with_change(response, item_id, new_value))
     if errors:
-        raise InvalidInput.field("new_value", *errors[item_id])
+        raise InvalidInput.field("new_value", *change_messages(errors, item_id))
 
 
 def request_change(ctx: ServiceContext, requester: StaffUser, response: Response, *,

@@ -11,6 +11,7 @@ from sqlalchemy import case, func, update
 from pro_server.context import ServiceContext
 from pro_server.messaging import sms_state
 from pro_server.messaging.models import OutboxMessage
+from pro_server.messaging.planning import quiet_hours
 from pro_server.messaging.policy import policy_for
 from pro_server.messaging.provider_errors import ErrorAction, ErrorPolicy, ErrorRule
 from pro_server.messaging.purposes import (
@@ -76,7 +77,7 @@ def later_allowed(row: OutboxMessage, at: datetime) -> datetime:
     if row.channel != Channel.SMS.value or Purpose(row.purpose) in REPLY_PURPOSES:
         return at
     p = row.participant
-    return policy_for(p).quiet_hours.next_allowed(at, p.timezone)
+    return quiet_hours(policy_for(p)).next_allowed(at, p.timezone)
 
 
 def retry_or_give_up(ctx: ServiceContext, row: OutboxMessage, rule: ErrorRule,

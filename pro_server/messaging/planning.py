@@ -1,5 +1,8 @@
 """Pure reminder planning: which messages a survey window or a visit calls for, and when.
 
+Every setting comes from the protocol's one ``ReminderPolicy``
+(pro_server.protocol.definitions), read here as it is.
+
 The planner returns intentions; the outbox stores them under ``dedup_key`` (unique), so
 planning the same target again never duplicates a message. Rules:
 
@@ -18,79 +21,25 @@ planning the same target again never duplicates a message. Rules:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
-from typing import Any
 from urllib.parse import quote
 
 from pro_server.messaging.purposes import Channel, Purpose, TargetKind
-from pro_server.messaging.quiet_hours import QuietHours, as_zone, local_instant, parse_hhmm
-
-DEFAULT_PREFERRED_TIME = time(10, 0)
-
-
-@dataclass(frozen=True)
-class ReminderPolicy:
-    """Reminder settings of a study, read from the protocol file.
-
-    Dict form (all keys optional)::
-
-        {"window_opened": true, "daily_reminder_max": 3, "last_day": true,
-         "default_local_time": "10:00", "quiet_hours": {"start": "09:00", "end": "20:00"},
-         "visit_reminder_24h": true, "visit_reminder_1h": true}
-    """
-
-    window_opened: bool = True
-    daily_reminder_max: int = 3
-    last_day: bool = True
-    default_local_time: time = DEFAULT_PREFERRED_TIME
-    quiet_hours: QuietHours = field(default_factory=QuietHours)
-    visit_reminder_24h: bool = True
-    visit_reminder_1h: bool = True
-
-    def __post_init__(self) -> None:
-        if self.daily_reminder_max < 0:
-            raise ValueError("daily_reminder_max must be >= 0")
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> ReminderPolicy:
-        data = dict(data or {})
-        known = {
-            "window_opened",
-            "daily_reminder_max",
-            "last_day",
-            "default_local_time",
-            "quiet_hours",
-            "visit_reminder_24h",
-            "visit_reminder_1h",
-        }
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"reminder policy: unknown keys {sorted(unknown)}")
-        kwargs: dict[str, Any] = {}
-        for flag in ("window_opened", "last_day", "visit_reminder_24h", "visit_reminder_1h"):
-            if flag in data:
-                if not isinstance(data[flag], bool):
-                    raise ValueError(f"reminder policy: {flag} must be true or false")
-                kwargs[flag] = data[flag]
-        if "daily_reminder_max" in data:
-            value = data["daily_reminder_max"]
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError("reminder policy: daily_reminder_max must be an integer")
-            kwargs["daily_reminder_max"] = value
-        if "default_local_time" in data:
-            kwargs["default_local_time"] = parse_hhmm(data["default_local_time"])
-        if "quiet_hours" in data:
-            kwargs["quiet_hours"] = QuietHours.from_config(data["quiet_hours"])
-        return cls(**kwargs)
+from pro_server.messaging.quiet_hours import QuietHours, as_zone, local_instant
+from pro_server.protocol.definitions import ReminderPolicy
 
 
-PolicyLike = ReminderPolicy | Mapping[str, Any] | None
+def quiet_hours(policy: ReminderPolicy) -> QuietHours:
+    """The sending hours of the protocol's reminder policy."""
+    return QuietHours(start=policy.send_from, end=policy.send_until)
 
 
-def _policy(policy: PolicyLike) -> ReminderPolicy:
-    return policy if isinstance(policy, ReminderPolicy) else ReminderPolicy.from_dict(policy)
+# The message texts exist for these lead times; the protocol schema allows only these.
+VISIT_REMINDER_PURPOSES: dict[timedelta, Purpose] = {
+    timedelta(hours=24): Purpose.VISIT_REMINDER_24H,
+    timedelta(hours=1): Purpose.VISIT_REMINDER_1H,
+}
 
 
 @dataclass(frozen=True)
@@ -139,31 +88,36 @@ def plan_survey_window(
     window_end_utc: datetime,
     tz: tzinfo | str,
     preferred_local_time: time | None,
-    policy: PolicyLike,
+    policy: ReminderPolicy,
     now: datetime,
     *,
     announced_utc: datetime | None = None,
 ) -> list[PlannedMessage]:
     """Messages for one assessment window [start, end), sorted by due time.
 
-    window_opened at the opening (moved into allowed hours); survey_reminder at the
-    preferred local time on local days 2, 3, ... up to ``daily_reminder_max`` of them, not on
-    the last local day when a last-day reminder is planned; last_day at the preferred time
-    on the last local day when the window spans more than one local day. Nothing else is
+    window_opened at the opening (moved into allowed hours); survey_reminder on local days
+    2, 3, ... up to ``max_daily_reminders`` of them, not on the last local day when a last-day
+    reminder is planned; last_day on the last local day when the window spans more than one
+    local day. A participant's own reminder time (``preferred_local_time`` other than the
+    policy's daily time) is used for both; without one, daily reminders go at the policy's
+    ``daily_reminder_local_time`` and the last-day one at its ``last_day_reminder_local_time``.
+    Nothing else is
     planned on or before the local day of the window-opened notice; when re-planning a
     window whose notice already exists, pass its due time as ``announced_utc`` (the notice
     is then not planned again).
     """
     for moment in (window_start_utc, window_end_utc, now):
         _require_aware(moment)
-    rules = _policy(policy)
+    sending = quiet_hours(policy)
     zone = as_zone(tz)
     start = window_start_utc.astimezone(UTC)
     end = window_end_utc.astimezone(UTC)
     now = now.astimezone(UTC)
     if end <= start or end <= now:
         return []
-    at = preferred_local_time or rules.default_local_time
+    own = preferred_local_time not in (None, policy.daily_reminder_local_time)
+    at = preferred_local_time if own and preferred_local_time else policy.daily_reminder_local_time
+    last_day_at = at if own else policy.last_day_reminder_local_time
     first_day = start.astimezone(zone).date()
     # The end is exclusive: a window ending at local midnight ends on the day before.
     last_day = (end - timedelta(microseconds=1)).astimezone(zone).date()
@@ -172,7 +126,7 @@ def plan_survey_window(
     planned: list[PlannedMessage] = []
 
     def add(purpose: Purpose, occurrence: int, nominal: datetime) -> PlannedMessage | None:
-        due = rules.quiet_hours.next_allowed(nominal, zone)
+        due = sending.next_allowed(nominal, zone)
         if not now <= due < end:
             return None
         message = PlannedMessage(purpose, TargetKind.ASSESSMENT, target_id, occurrence, due, end)
@@ -184,20 +138,20 @@ def plan_survey_window(
     if announced_utc is not None:
         _require_aware(announced_utc)
         announced_day = announced_utc.astimezone(zone).date()
-    elif rules.window_opened:
+    elif policy.window_opened_message:
         opened = add(Purpose.WINDOW_OPENED, 0, max(start, now))
         if opened is not None:
             announced_day = opened.due_utc.astimezone(zone).date()
 
-    has_last_day = rules.last_day and span_days > 1
+    has_last_day = policy.last_day_reminder and span_days > 1
     last_reminder_day = span_days - 1 if has_last_day else span_days
-    for day_number in range(2, min(last_reminder_day, rules.daily_reminder_max + 1) + 1):
+    for day_number in range(2, min(last_reminder_day, policy.max_daily_reminders + 1) + 1):
         day = first_day + timedelta(days=day_number - 1)
         if day > announced_day:
             add(Purpose.SURVEY_REMINDER, day_number, local_instant(day, at, zone))
 
     if has_last_day and last_day > announced_day:
-        add(Purpose.LAST_DAY, 0, local_instant(last_day, at, zone))
+        add(Purpose.LAST_DAY, 0, local_instant(last_day, last_day_at, zone))
 
     return sorted(planned, key=lambda message: message.due_utc)
 
@@ -206,27 +160,25 @@ def plan_visit(
     visit_id: int | str,
     start_utc: datetime,
     tz: tzinfo | str,
-    policy: PolicyLike,
+    policy: ReminderPolicy,
     now: datetime,
 ) -> list[PlannedMessage]:
-    """Reminders 24 h and 1 h (absolute time) before a visit, moved out of quiet hours and
-    dropped if that puts them at or after the visit start, or if their time has passed."""
+    """Reminders the policy's offsets (24 h and/or 1 h, absolute time) before a visit, moved
+    out of quiet hours and dropped if that puts them at or after the visit start, or if their
+    time has passed; none when the policy's visit reminders are off."""
     _require_aware(start_utc)
     _require_aware(now)
-    rules = _policy(policy)
     zone = as_zone(tz)
     start = start_utc.astimezone(UTC)
     now = now.astimezone(UTC)
     occurrence = visit_occurrence(start)
-    wanted = [
-        (rules.visit_reminder_24h, Purpose.VISIT_REMINDER_24H, timedelta(hours=24)),
-        (rules.visit_reminder_1h, Purpose.VISIT_REMINDER_1H, timedelta(hours=1)),
-    ]
+    offsets = policy.visit_reminder_offsets if policy.visit_reminders else ()
     planned = []
-    for enabled, purpose, lead_time in wanted:
-        if not enabled:
-            continue
-        due = rules.quiet_hours.next_allowed(start - lead_time, zone)
+    for lead_time in offsets:
+        purpose = VISIT_REMINDER_PURPOSES.get(lead_time)
+        if purpose is None:
+            raise ValueError(f"no visit reminder text for {lead_time} before a visit")
+        due = quiet_hours(policy).next_allowed(start - lead_time, zone)
         if now <= due < start:
             planned.append(
                 PlannedMessage(purpose, TargetKind.VISIT, visit_id, occurrence, due, start)
@@ -238,7 +190,7 @@ def plan_visit_change(
     visit_id: int | str,
     new_start_utc: datetime,
     tz: tzinfo | str,
-    policy: PolicyLike,
+    policy: ReminderPolicy,
     now: datetime,
 ) -> list[PlannedMessage]:
     """A reschedule: one visit_changed notice as soon as allowed, then the reminders for the
@@ -246,10 +198,9 @@ def plan_visit_change(
     dropped if it could only go out at or after the new start."""
     _require_aware(new_start_utc)
     _require_aware(now)
-    rules = _policy(policy)
     start = new_start_utc.astimezone(UTC)
     now = now.astimezone(UTC)
-    due = rules.quiet_hours.next_allowed(now, as_zone(tz))
+    due = quiet_hours(policy).next_allowed(now, as_zone(tz))
     notice = []
     if due < start:
         notice.append(
@@ -262,7 +213,7 @@ def plan_visit_change(
                 start,
             )
         )
-    reminders = plan_visit(visit_id, start, tz, rules, now)
+    reminders = plan_visit(visit_id, start, tz, policy, now)
     return sorted(notice + reminders, key=lambda message: message.due_utc)
 
 
@@ -270,16 +221,15 @@ def plan_visit_cancellation(
     visit_id: int | str,
     old_start_utc: datetime,
     tz: tzinfo | str,
-    policy: PolicyLike,
+    policy: ReminderPolicy,
     now: datetime,
 ) -> list[PlannedMessage]:
     """One visit_cancelled notice as soon as allowed; none if that would be at or after the
     time the visit was to start (the notice would be pointless by then)."""
     _require_aware(old_start_utc)
     _require_aware(now)
-    rules = _policy(policy)
     start = old_start_utc.astimezone(UTC)
-    due = rules.quiet_hours.next_allowed(now.astimezone(UTC), as_zone(tz))
+    due = quiet_hours(policy).next_allowed(now.astimezone(UTC), as_zone(tz))
     if due >= start:
         return []
     return [

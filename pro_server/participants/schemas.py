@@ -29,7 +29,8 @@ class EnrolSchema(Schema):
     phone = Phone(allow_none=True)
     email = fields.Email(allow_none=True)
     sms_consent = fields.Nested(ConsentSchema, load_default=None)
-    reminder_time = LocalTime(load_default="10:00")
+    reminder_time = LocalTime(metadata={
+        "description": "Daily reminder time (local); default: the protocol's daily reminder time"})
     enrolled_on = fields.Date(allow_none=True)
 
     @validates_schema

@@ -21,6 +21,7 @@ from pro_server.context import ServiceContext
 from pro_server.errors import Conflict, InvalidInput
 from pro_server.instruments.languages import check_language
 from pro_server.participants.models import Participant, ParticipantStatus
+from pro_server.protocol.definitions import default_registry as protocols
 from pro_server.studies.models import Site, Study
 from pro_server.validation import mask_phone
 
@@ -82,6 +83,12 @@ def _set_consent(ctx: ServiceContext, p: Participant, consent: dict[str, Any] | 
         p.sms_opted_out_at = None
 
 
+def _protocol_reminder_time(study: Study) -> str:
+    """The daily reminder time of the study's protocol: a new participant's default."""
+    protocol = protocols().get(study.protocol_code, int(study.protocol_version))
+    return protocol.reminder_policy.daily_reminder_local_time.strftime("%H:%M")
+
+
 def enrol(ctx: ServiceContext, study: Study, site: Site, data: dict[str, Any]) -> Participant:
     now = ctx.now()
     exists = ctx.session.scalar(
@@ -101,7 +108,7 @@ def enrol(ctx: ServiceContext, study: Study, site: Site, data: dict[str, Any]) -
         language=data["language"],
         timezone=data["timezone"],
         email=data.get("email"),
-        reminder_time=data.get("reminder_time") or "10:00",
+        reminder_time=data.get("reminder_time") or _protocol_reminder_time(study),
         enrolled_on=enrolled_on if data["status"] is ParticipantStatus.enrolled else None,
         protocol_version=study.protocol_version,
         created_at=now,

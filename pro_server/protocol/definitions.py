@@ -103,9 +103,12 @@ class VirtualVisitSpec:
 
 @dataclass(frozen=True)
 class ReminderPolicy:
-    """What the messaging part may send, and when (participant-local wall-clock times)."""
+    """What the messaging part may send, and when (participant-local wall-clock times).
 
-    program_name: str
+    The one reminder policy type: messaging plans from it as it is (no adapter). The program
+    name in the texts is the study's (``Study.program_name``), not a protocol setting.
+    """
+
     window_opened_message: bool
     daily_reminder_local_time: time
     max_daily_reminders: int
@@ -479,7 +482,6 @@ def _check_after(
 
 def _reminder_policy(raw: Mapping[str, Any]) -> ReminderPolicy:
     policy = ReminderPolicy(
-        program_name=raw["program_name"],
         window_opened_message=raw["window_opened"],
         daily_reminder_local_time=_time_of_day(raw["daily_reminder_local_time"]),
         max_daily_reminders=raw["max_daily_reminders"],

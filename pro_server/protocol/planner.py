@@ -10,8 +10,9 @@ come can be *projected* from their planned dates for display, flagged ``projecte
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from typing import Literal
 
 from pro_server.protocol.definitions import AssessmentSpec, ProtocolDefinition
@@ -109,6 +110,49 @@ class PlannedAssessment:
     window_end_utc: datetime
     end_reason: EndReason
     projected: bool
+    # Set for the assessments of an infusion recorded as not given: they exist, cancelled.
+    cancelled_reason: str | None = None
+
+
+class InfusionOrderError(ValueError):
+    """Infusions recorded out of order; ``field`` names the input at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def check_infusion_order(infusions: Sequence[InfusionRecord]) -> None:
+    """Infusions are given in order, and the dates the site recorded keep that order.
+
+    Infusion n may be recorded as given only once infusion n-1 is recorded as given or not
+    given. A site-recorded planned date must fall after the date of the infusion before it
+    (given or planned) and before the date of the one after it. Dates derived from Day 0 are
+    not checked here: a late infusion legitimately passes the protocol date of the next.
+    """
+    by_number = {r.number: r for r in infusions}
+    for record in sorted(infusions, key=lambda r: r.number):
+        previous = by_number.get(record.number - 1)
+        if record.status == "given" and record.number > 1 and (
+            previous is None or previous.status == "planned"
+        ):
+            raise InfusionOrderError(
+                "status",
+                f"Infusion {record.number} cannot be recorded as given before infusion"
+                f" {record.number - 1} is recorded as given or not given",
+            )
+    dated: list[tuple[int, str, date]] = []
+    for r in sorted(infusions, key=lambda r: r.number):
+        day = r.given_date if r.status == "given" else r.planned_date
+        if r.status != "not_given" and day is not None:
+            dated.append((r.number, r.status, day))
+    for (n1, status1, day1), (n2, status2, day2) in pairwise(dated):
+        if "planned" in (status1, status2) and day2 <= day1:
+            raise InfusionOrderError(
+                "planned_date",
+                f"Infusion {n2} ({status2} on {day2}) must come after infusion {n1}"
+                f" ({status1} on {day1})",
+            )
 
 
 def find_day0(infusions: Sequence[InfusionRecord]) -> date | None:
@@ -172,7 +216,9 @@ def project_calendar(
     """``plan_assessments`` plus projections for infusions still to come (``projected=True``).
 
     Only infusions after the last given one, not recorded as not given and with a known
-    planned date are projected.
+    planned date are projected. The assessments of an infusion recorded as not given are
+    planned from its planned date (or enrolment + its planned day when no Day 0 is known)
+    with ``cancelled_reason`` set: they are shown cancelled, with the site's reason.
     """
     zone(tz)
     records = _records_by_number(protocol, infusions)
@@ -183,8 +229,15 @@ def project_calendar(
     calendar = [_baseline(protocol, tz, enrolment_date, records, find_day0(infusions))]
     for sequence, spec in enumerate(protocol.assessments, start=1):
         record = records.get(spec.infusion)
+        cancelled_reason = None
         if record is not None and record.status == "given":
             anchor_date, projected = record.given_date, False
+        elif record is not None and record.status == "not_given":
+            anchor_date, projected = planned[spec.infusion], False
+            if anchor_date is None:
+                planned_day = protocol.infusion(spec.infusion).planned_day
+                anchor_date = enrolment_date + timedelta(days=planned_day)
+            cancelled_reason = record.reason
         elif (record is None or record.status == "planned") and spec.infusion > last_given:
             anchor_date, projected = planned[spec.infusion], True
         else:
@@ -194,9 +247,12 @@ def project_calendar(
         next_infusion_utc = min(
             (at for number, at in given_utc.items() if number > spec.infusion), default=None
         )
-        calendar.append(
-            _post_infusion(protocol, spec, sequence, tz, anchor_date, projected, next_infusion_utc)
+        planned_assessment = _post_infusion(
+            protocol, spec, sequence, tz, anchor_date, projected, next_infusion_utc
         )
+        if cancelled_reason is not None:
+            planned_assessment = replace(planned_assessment, cancelled_reason=cancelled_reason)
+        calendar.append(planned_assessment)
     return calendar
 
 

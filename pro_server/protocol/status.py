@@ -31,6 +31,8 @@ def derive_status(
 
     Completed beats cancelled (the data exist); cancelled beats the clock. ``grace`` lets a
     response started inside the window be finished after it closes; nobody can start late.
+    A response started at or after the window end (possible only when the window was closed
+    afterwards, e.g. at an infusion recorded later than it was given) gets no grace.
     """
     for name, value in (
         ("window_start_utc", window_start_utc),
@@ -55,6 +57,8 @@ def derive_status(
     if now_utc < window_start_utc:
         return "scheduled"
     if happened(started_at):
+        if started_at is not None and started_at >= window_end_utc:
+            grace = timedelta(0)
         return "in_progress" if now_utc < window_end_utc + grace else "missed"
     return "open" if now_utc < window_end_utc else "missed"
 

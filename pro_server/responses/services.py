@@ -14,7 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from pro_server.audit.services import record
 from pro_server.context import ServiceContext
 from pro_server.errors import Conflict, InvalidInput
-from pro_server.instruments import InvalidAnswersError, default_registry, score, validate_answers
+from pro_server.instruments import (
+    InstrumentDefinition,
+    InvalidAnswersError,
+    default_registry,
+    score,
+    validate_answers,
+)
 from pro_server.protocol.status import ACCEPTS_RESPONSES
 from pro_server.responses.models import Draft, Response, Submission
 from pro_server.schedule import events
@@ -52,6 +58,32 @@ def _validate(instrument: str, answers: Mapping[str, Any], *, complete: bool, al
         raise InvalidInput(f"Invalid answers for {instrument}",
                            {"json": {"answers": {instrument: errors}}})
     return definition
+
+
+def response_errors(definition: InstrumentDefinition,
+                    values: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The one check of a whole response version, whatever the path (participant's submission,
+    data-change request, approval): every answer valid, every required item that applies
+    answered, nothing answered that does not apply (``enable_when``)."""
+    return validate_answers(definition, values, complete=True)
+
+
+def with_change(current: Response, item_id: str, new_value: Any) -> dict[str, Any]:
+    """The answer values of ``current`` with one answer changed (``None`` removes it)."""
+    values = {k: v["value"] for k, v in current.answers.items()}
+    if new_value is None:
+        values.pop(item_id, None)
+    else:
+        values[item_id] = new_value
+    return values
+
+
+def change_messages(errors: Mapping[str, list[str]], item_id: str) -> list[str]:
+    """Messages about a one-answer change; problems it causes elsewhere name their item."""
+    messages = list(errors.get(item_id, []))
+    messages += [f"{other}: {message}" for other, found in sorted(errors.items())
+                 if other != item_id for message in found]
+    return messages
 
 
 def save_draft(ctx: ServiceContext, a: Assessment, instrument: str, answers: Mapping[str, Any],
@@ -114,7 +146,7 @@ def submit(ctx: ServiceContext, a: Assessment, idempotency_key: str,
         raise InvalidInput.field("answers", f"Not part of this assessment: {sorted(unknown)}")
     errors = {}
     for instrument, values in merged.items():
-        found = validate_answers(default_registry().get(instrument), values, complete=True)
+        found = response_errors(default_registry().get(instrument), values)
         if found:
             errors[instrument] = found
     if errors:
@@ -188,14 +220,9 @@ def correct_answer(ctx: ServiceContext, current: Response, item_id: str, new_val
     if not current.is_current:
         raise Conflict("Only the current version of a response can be changed")
     definition = default_registry().get(current.instrument_code, current.instrument_version)
-    values = {k: v["value"] for k, v in current.answers.items()}
-    if new_value is None:
-        values.pop(item_id, None)
-    else:
-        values[item_id] = new_value
-    errors = validate_answers(definition, values, complete=False)
+    errors = response_errors(definition, with_change(current, item_id, new_value))
     if errors:
-        raise InvalidInput("Invalid new value", {"json": {"new_value": errors}})
+        raise InvalidInput.field("new_value", *change_messages(errors, item_id))
     stamped = dict(current.answers)
     if new_value is None:
         stamped.pop(item_id, None)

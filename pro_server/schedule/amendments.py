@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from pro_server.audit.services import record
 from pro_server.context import ServiceContext
@@ -10,6 +10,7 @@ from pro_server.errors import InvalidInput
 from pro_server.participants.models import Participant, ParticipantStatus
 from pro_server.protocol.definitions import UnknownProtocolError, default_registry
 from pro_server.schedule.assessments import sync_assessments
+from pro_server.schedule.models import Infusion
 from pro_server.studies.models import Study
 
 
@@ -28,11 +29,29 @@ def change_protocol(ctx: ServiceContext, participant: Participant, version: int,
     return actions
 
 
+def _refuse_lost_infusions(ctx: ServiceContext, participants: Select[tuple[Participant]],
+                           infusion_count: int, version: int) -> None:
+    """422 before anything changes when the version has no room for recorded infusions."""
+    ids = participants.with_only_columns(Participant.id).order_by(None).scalar_subquery()
+    rows = ctx.session.execute(
+        select(Participant.subject_key, Infusion.number, Infusion.status)
+        .join(Infusion, Infusion.participant_id == Participant.id)
+        .where(Participant.id.in_(ids), Infusion.number > infusion_count)
+        .order_by(Participant.subject_key, Infusion.number)).all()
+    if not rows:
+        return
+    raise InvalidInput.field(
+        "version",
+        f"Protocol version {version} defines infusions 1..{infusion_count}; nothing was changed"
+        " because these participants have later infusions recorded:",
+        *(f"{key}: infusion {number} recorded as {status}" for key, number, status in rows))
+
+
 def amend_study(ctx: ServiceContext, study: Study, version: int, reason: str,
                 subject_keys: list[str] | None = None) -> dict[str, list[tuple[str, str]]]:
     """Move the study (new participants) and its active participants to `version`."""
     try:
-        default_registry().get(study.protocol_code, version)
+        protocol = default_registry().get(study.protocol_code, version)
     except UnknownProtocolError as exc:
         raise InvalidInput.field("version", str(exc)) from exc
     if not reason.strip():
@@ -43,7 +62,8 @@ def amend_study(ctx: ServiceContext, study: Study, version: int, reason: str,
     ).order_by(Participant.subject_key)
     if subject_keys is not None:
         query = query.where(Participant.subject_key.in_(subject_keys))
-    else:
+    _refuse_lost_infusions(ctx, query, protocol.infusion_count, version)
+    if subject_keys is None:
         record(ctx, "study.protocol_change", "study", study.id,
                before={"protocol_version": study.protocol_version},
                after={"protocol_version": str(version)}, reason=reason, study_id=study.id)

@@ -101,7 +101,7 @@ def sync_assessments(ctx: ServiceContext, participant: Participant, *, cause: st
         ExistingAssessment(code=a.code, status=a.status_at(now, grace(ctx)),
                            window_start_utc=a.window_start, window_end_utc=a.window_end,
                            instruments=tuple(a.instruments), ref=a)
-        for a in rows.values() if a.cancelled_at is None
+        for a in rows.values()
     ]
     done: list[tuple[str, str]] = []
     for decision in plan_amendment(existing, plan, now).decisions:
@@ -111,13 +111,36 @@ def sync_assessments(ctx: ServiceContext, participant: Participant, *, cause: st
             continue
         row = decision.existing.ref if decision.existing else rows.get(decision.code)
         why = reason or f"{cause}: {decision.reason}"
-        if decision.action == "cancel":
-            cancel(ctx, row, why, cause=cause)
+        planned = decision.planned
+        if decision.action == "close":
+            _close_at_infusion(ctx, row, planned, cause=cause)
+        elif decision.action == "cancel":
+            cancel(ctx, row, planned.cancelled_reason if planned else why, cause=cause)
         else:
-            _create_or_regenerate(ctx, participant, row, decision.planned, cause=cause,
-                                  reason=why)
+            _create_or_regenerate(ctx, participant, row, planned, cause=cause, reason=why)
         done.append((decision.action, decision.code))
     return done
+
+
+def _close_at_infusion(ctx: ServiceContext, row: Assessment, planned: PlannedAssessment, *,
+                       cause: str) -> None:
+    """A started or completed assessment closes at the moment the next infusion was given.
+
+    Only the end moves (earlier); answers and the start stay. The grace period for a survey
+    started before that moment counts from it, one started after it gets none (see
+    ``derive_status``), and a completion after it reads as late everywhere.
+    """
+    before = window_view(row)
+    row.window_end = planned.window_end_utc
+    row.last_day = planned.last_day
+    row.window_version += 1
+    row.updated_at = ctx.now()
+    record_status(ctx, row, row.status_at(ctx.now(), grace(ctx)), by=cause)
+    record(ctx, "assessment.close", "assessment", row.id, before=before,
+           after=window_view(row), reason=f"{cause}: closes when the next infusion is given",
+           study_id=row.study_id, site_id=row.site_id)
+    ctx.session.flush()
+    events.assessment_changed(ctx, row)
 
 
 def _retag(ctx: ServiceContext, existing: ExistingAssessment | None,
@@ -154,12 +177,16 @@ def _create_or_regenerate(ctx: ServiceContext, participant: Participant, row: As
         before = window_view(row)
         _apply_plan(row, planned, version)
         row.window_version += 1
-        row.cancelled_at = None
-        row.cancel_reason = None
         row.updated_at = now
         action = "assessment.regenerate"
+    # The assessments of an infusion not given exist, cancelled with the site's reason.
+    row.cancelled_at = now if planned.cancelled_reason is not None else None
+    row.cancel_reason = planned.cancelled_reason
     record_status(ctx, row, row.status_at(now, grace(ctx)), by=cause)
-    record(ctx, action, "assessment", row.id, before=before, after=window_view(row),
+    after = window_view(row)
+    if row.cancel_reason is not None:
+        after["cancel_reason"] = row.cancel_reason
+    record(ctx, action, "assessment", row.id, before=before, after=after,
            reason=reason if before else None, study_id=row.study_id, site_id=row.site_id)
     ctx.session.flush()
     events.assessment_changed(ctx, row)

@@ -11,8 +11,9 @@ from pro_server.audit.services import record
 from pro_server.context import ServiceContext
 from pro_server.errors import Conflict, InvalidInput
 from pro_server.participants.models import Participant, ParticipantStatus
+from pro_server.protocol.planner import InfusionOrderError, InfusionRecord, check_infusion_order
 from pro_server.protocol.windows import local_to_utc
-from pro_server.schedule.assessments import protocol_for, sync_assessments
+from pro_server.schedule.assessments import infusion_records, protocol_for, sync_assessments
 from pro_server.schedule.models import Infusion
 
 
@@ -28,6 +29,15 @@ def _view(i: Infusion) -> dict[str, Any]:
 def get_infusion(ctx: ServiceContext, participant: Participant, number: int) -> Infusion | None:
     return ctx.session.scalar(select(Infusion).where(
         Infusion.participant_id == participant.id, Infusion.number == number))
+
+
+def _check_order(ctx: ServiceContext, participant: Participant, new: InfusionRecord) -> None:
+    """Refuse a record that would put the infusions out of order (nothing is changed)."""
+    records = [r for r in infusion_records(ctx, participant) if r.number != new.number]
+    try:
+        check_infusion_order([*records, new])
+    except InfusionOrderError as exc:
+        raise InvalidInput.field(exc.field, str(exc)) from exc
 
 
 def record_infusion(
@@ -60,6 +70,11 @@ def record_infusion(
     if given_at is not None and given_at > now:
         raise InvalidInput.field("given_at_local", "An infusion cannot be given in the future")
     infusion = get_infusion(ctx, participant, number)
+    _check_order(ctx, participant, InfusionRecord(
+        number=number, status=status,  # type: ignore[arg-type]
+        planned_date=planned_date if status == "planned" else (
+            infusion.planned_date if infusion else None),
+        given_at_local=given_at_local if status == "given" else None, reason=reason))
     before = _view(infusion) if infusion else None
     correcting = infusion is not None and infusion.status in ("given", "not_given")
     if correcting and not (reason and reason.strip()):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -12,6 +14,21 @@ from pro_server.protocol.definitions import UnknownProtocolError
 from pro_server.protocol.definitions import default_registry as protocols
 from pro_server.studies.models import Site, Study
 from pro_server.validation import is_timezone
+
+# The program name is in every SMS and on the participant's page: short, plain, and never a
+# clinical detail (condition, product, arm) that could unblind or disclose.
+PROGRAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .,'-]{2,29}")
+CLINICAL_WORDS = re.compile(
+    r"ulsc|placebo|stem|cell|myopath|dermato|polymyo|inflammat|infusion|steroid|prednison",
+    re.IGNORECASE)
+
+
+def check_program_name(name: str) -> str:
+    if not PROGRAM_NAME.fullmatch(name):
+        raise InvalidInput.field("program_name", "3 to 30 letters, digits, spaces or .,'-")
+    if CLINICAL_WORDS.search(name):
+        raise InvalidInput.field("program_name", "Must not name the condition, product or arm")
+    return name
 
 
 def get_study(session: Session, code: str | None = None) -> Study:
@@ -39,6 +56,7 @@ def create_study(
     """A study following a protocol family shipped as data (default: the one named like it)."""
     if not is_timezone(default_timezone):
         raise InvalidInput.field("default_timezone", f"{default_timezone!r} is not an IANA zone")
+    check_program_name(program_name)
     protocol_code = protocol_code or code
     try:
         protocol = (protocols().get(protocol_code, int(protocol_version)) if protocol_version

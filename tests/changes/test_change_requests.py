@@ -23,9 +23,8 @@ def current(ctx_factory, story, subject="GNV-004", code="BASELINE", instrument="
 
 
 def ask(client, response, item="pain_nrs", value=None, **extra):
-    old = response.answers[item]["value"]
     body = {"response_id": response.id, "item_id": item,
-            "new_value": (old + 3) % 11 if value is None else value,
+            "new_value": (response.answers[item]["value"] + 3) % 11 if value is None else value,
             "reason": "Participant misread the scale", "source": "Phone call 2026-03-01, notes",
             **extra}
     return client.post("/api/v1/change-requests", json=body)
@@ -187,3 +186,43 @@ def test_an_answer_changed_since_the_request_cannot_be_approved(story, ctx_facto
                                            json={})
     assert late.status_code == 409
     assert ask(story.client(GNV), response).status_code == 409  # no longer the current version
+
+
+def _haq_with(ctx_factory, story, *steps):  # type: ignore[no-untyped-def]
+    """GNV-004's baseline HAQ-DI, corrected step by step through the real service."""
+    ctx = ctx_factory()
+    response = ctx.session.get(Response, current(ctx_factory, story, instrument="haq_di").id)
+    for item, value in steps:
+        if response.answers.get(item, {}).get("value") != value:
+            response = correct_answer(ctx, response, item, value, reason="Arrange",
+                                      source="Test", approved_by="test")
+    ctx.session.commit()
+    return current(ctx_factory, story, instrument="haq_di")
+
+
+def test_a_change_request_is_checked_as_a_whole_response_like_a_submission(story, ctx_factory):
+    """enable_when holds on this path too: aids_other_p2 only when aids_p2 includes 'other'."""
+    gnv = story.client(GNV)
+    haq = _haq_with(ctx_factory, story, ("aids_other_p2", None), ("aids_p2", ["jar_opener"]))
+    orphan = ask(gnv, haq, item="aids_other_p2", value=["grip"])
+    assert orphan.status_code == 422, orphan.json
+    assert orphan.json["errors"]["json"]["new_value"] == [
+        "does not apply unless aids_p2 includes 'other'"]
+
+    haq = _haq_with(ctx_factory, story, ("aids_p2", ["other"]), ("aids_other_p2", ["grip"]))
+    emptied = ask(gnv, haq, item="aids_p2", value=[])
+    assert emptied.status_code == 422, emptied.json
+    assert emptied.json["errors"]["json"]["new_value"] == [
+        "aids_other_p2: does not apply unless aids_p2 includes 'other'"]
+    # Removing the dependent answer first, then emptying the list, is the valid way.
+    investigator = story.client(INVESTIGATOR)
+    for item, value in (("aids_other_p2", None), ("aids_p2", [])):
+        asked = gnv.post("/api/v1/change-requests", json={
+            "response_id": current(ctx_factory, story, instrument="haq_di").id, "item_id": item,
+            "new_value": value, "reason": "Participant has no other aid", "source": "Phone call"})
+        assert asked.status_code == 201, asked.json
+        approved = investigator.post(f"/api/v1/change-requests/{asked.json['id']}/approve",
+                                     json={})
+        assert approved.status_code == 200, approved.json
+    latest = current(ctx_factory, story, instrument="haq_di")
+    assert (latest.answers["aids_p2"]["value"], "aids_other_p2" in latest.answers) == ([], False)

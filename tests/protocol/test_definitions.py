@@ -104,7 +104,7 @@ def test_windows_baseline_visits_and_reminders(registry: ProtocolRegistry, versi
     assert protocol.virtual_visits.count == 8
     assert protocol.virtual_visits.modes == ("phone", "video")
     policy = protocol.reminder_policy
-    assert policy.program_name == "Study Check-in"
+    assert not hasattr(policy, "program_name")  # the texts use the study's program name
     assert policy.window_opened_message
     assert policy.daily_reminder_local_time == time(10, 0)
     assert policy.max_daily_reminders == 3
@@ -165,7 +165,9 @@ def _set(path: str, value):
         (_set("surprise", 1), "Additional properties"),
         (_set("version", "2"), "version"),
         (_set("virtual_visits.modes", ["phone", "fax"]), "fax"),
-        (_set("reminder_policy.program_name", "ULSC placebo study"), "program_name"),
+        (_set("reminder_policy.program_name", "Study Check-in"), "Additional properties"),
+        (_set("reminder_policy.visit_reminders.offsets_minutes_before", [120]),
+         "offsets_minutes_before"),
         (_set("reminder_policy.max_daily_reminders", -1), "max_daily_reminders"),
         (_set("assessments.0.window.start_day", -1), "start_day"),
         (_set("infusions.1.planned_day", 91), "Month 3 is Day 90"),

@@ -125,7 +125,12 @@ def test_baseline_without_any_planned_day0_is_capped_after_enrolment(v2) -> None
 def test_infusion_1_not_given_keeps_the_baseline_on_its_cap(v2) -> None:
     record = InfusionRecord(1, "not_given", planned_date=date(2026, 3, 2), reason="fever")
     plan = plan_assessments(v2, NEW_YORK, ENROLLED, [record])
-    assert [a.code for a in plan] == ["BASELINE"]
+    # Its surveys are planned from the planned date, cancelled with the site's reason.
+    assert [(a.code, a.cancelled_reason, a.first_day) for a in plan] == [
+        ("BASELINE", None, ENROLLED),
+        ("INF1_D7", "fever", date(2026, 3, 7)),
+        ("INF1_D30", "fever", date(2026, 3, 28)),
+    ]
     assert plan[0].last_day == date(2026, 3, 16)
 
 
@@ -245,16 +250,19 @@ def test_configured_window_times_apply_to_every_window(v2_document, build_protoc
     assert plan[1].window_end_local.isoformat() == "2026-03-14T20:00:00-04:00"
 
 
-def test_a_not_given_infusion_creates_nothing_but_later_ones_still_do(v2, given) -> None:
+def test_a_not_given_infusion_plans_its_surveys_cancelled_and_later_ones_still_open(
+        v2, given) -> None:
     records = [
         given(1, "2026-03-05 10:00"),
         InfusionRecord(2, "not_given", reason="infection"),
         given(3, "2026-09-01 10:00"),
     ]
-    codes = [a.code for a in project_calendar(v2, NEW_YORK, ENROLLED, records)]
-    assert "INF2_D7" not in codes
-    assert "INF2_D30" not in codes
-    assert codes[:5] == ["BASELINE", "INF1_D7", "INF1_D30", "INF3_D7", "INF3_D30"]
+    plan = project_calendar(v2, NEW_YORK, ENROLLED, records)
+    assert [(a.code, a.cancelled_reason, a.projected) for a in plan][:7] == [
+        ("BASELINE", None, False), ("INF1_D7", None, False), ("INF1_D30", None, False),
+        ("INF2_D7", "infection", False), ("INF2_D30", "infection", False),
+        ("INF3_D7", None, False), ("INF3_D30", None, False)]
+    assert plan[3].anchor_date == date(2026, 6, 3)  # Day 0 + 90, the planned date
 
 
 def test_projection_covers_planned_infusions_after_the_last_given_one(v2, given) -> None:
