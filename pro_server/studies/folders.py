@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
+from pro_server.errors import InvalidInput
 from pro_server.instruments.definitions import (
     EXAMPLE_STUDIES_DIR,
     QUESTIONNAIRES_DIR,
@@ -46,13 +47,13 @@ from pro_server.protocol.definitions import (
     load_protocol_file,
 )
 from pro_server.studies.marks import MarkedYaml, yaml_error_line
+from pro_server.studies.services import check_program_name
 from pro_server.validation import is_timezone
 
 STUDY_FILE = "study.yaml"
 INSTRUMENTS_DIR = "instruments"
 SCHEMA_PATH = Path(__file__).with_name("study.schema.json")
 STUDIES_PATH_VARIABLE = "PRO_STUDIES_PATH"
-SENT_VISIT_OFFSETS_MINUTES = (1440, 60)  # what messaging.policy.adapt passes on
 
 
 @dataclass(frozen=True)
@@ -256,8 +257,12 @@ class _Checker:
                          " as America/New_York)")
         try:
             validate_program_name(data["program_name"])
+            check_program_name(data["program_name"].strip())
         except ValueError as exc:
             self.problem(path, doc.line(("program_name",)), f"program_name: {exc}")
+        except InvalidInput as exc:
+            reasons = "; ".join(m for ms in (exc.errors or {}).get("json", {}).values() for m in ms)
+            self.problem(path, doc.line(("program_name",)), f"program_name: {reasons}")
         seen: set[str] = set()
         for n, site in enumerate(data["sites"]):
             if site["code"] in seen:
@@ -336,7 +341,6 @@ class _Checker:
                              f"study_code {protocol.study_code} is not this study's code"
                              f" {data['code']}")
             self._check_protocol_instruments(marked, data["instruments"], registry)
-            self._check_visit_offsets(marked)
             protocols.append(protocol)
         if self.problems:
             return ()
@@ -345,12 +349,6 @@ class _Checker:
         except ProtocolDefinitionError as exc:
             self.problem(doc.path, doc.line(("protocol_versions",)), f"protocol_versions: {exc}")
             return ()
-        current = next(p for p in protocols if p.current)
-        policy_name = current.reminder_policy.program_name
-        if policy_name != data["program_name"].strip():
-            self.problem(doc.path, doc.line(("program_name",)),
-                         f"program_name {data['program_name']!r} differs from the current"
-                         f" protocol's reminder_policy.program_name {policy_name!r}")
         return tuple(sorted(protocols, key=lambda p: p.version))
 
     def _protocol(self, file: Path, listed_at: int | None) -> ProtocolDefinition | None:
@@ -385,17 +383,6 @@ class _Checker:
                     self.problem(marked.path, marked.line(where),
                                  f"instrument set {instrument_set['name']}: {code} is not in"
                                  f" study.yaml's instruments")
-
-
-    def _check_visit_offsets(self, marked: MarkedYaml) -> None:
-        """The messaging planner sends visit reminders 24 h and 1 h before, nothing else."""
-        where: Where = ("reminder_policy", "visit_reminders", "offsets_minutes_before")
-        for n, minutes in enumerate(marked.data["reminder_policy"]["visit_reminders"]
-                                    ["offsets_minutes_before"]):
-            if minutes not in SENT_VISIT_OFFSETS_MINUTES:
-                self.problem(marked.path, marked.line((*where, n)),
-                             f"{'/'.join(where)}: {minutes} minutes is not sent; visit"
-                             " reminders go 1440 (24 h) or 60 (1 h) minutes before")
 
 
 def _path_text(path: Any) -> str:

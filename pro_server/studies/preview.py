@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 
-from pro_server.messaging.planning import PlannedMessage, ReminderPolicy, plan_survey_window
-from pro_server.messaging.policy import adapt
+from pro_server.messaging.planning import PlannedMessage, plan_survey_window
 from pro_server.protocol.definitions import ProtocolDefinition
 from pro_server.protocol.planner import (
     InfusionRecord,
@@ -56,7 +55,6 @@ def preview(
     ]
     calendar = plan_assessments(protocol, tz, enrolled_on, infusions)
     rules = protocol.reminder_policy
-    policy = adapt(rules)
     since = local_to_utc(datetime.combine(enrolled_on, time(0)), tz)
 
     state = "current" if protocol.current else "not current"
@@ -79,13 +77,14 @@ def preview(
     for assessment in calendar:
         messages = plan_survey_window(
             assessment.sequence, assessment.window_start_utc, assessment.window_end_utc, tz,
-            None, policy, since,
+            None, rules, since,
         )
         total += len(messages)
         yield from _window_lines(protocol, assessment, messages, tz)
     yield ""
     visits = protocol.virtual_visits
-    offsets = ", ".join(_lead(o) for o in rules.visit_reminder_offsets if _sent(policy, o))
+    leads = rules.visit_reminder_offsets if rules.visit_reminders else ()
+    offsets = ", ".join(_lead(o) for o in leads)
     yield (
         f"Virtual visits: {visits.count} ({' or '.join(visits.modes)}), booked by the site;"
         + (f" SMS reminders {offsets} before each, moved out of quiet hours."
@@ -113,13 +112,6 @@ def _window_lines(
 
 def _next_infusion(protocol: ProtocolDefinition, a: PlannedAssessment) -> int:
     return 1 if a.anchor == "enrolment" else protocol.assessment(a.code).infusion + 1
-
-
-def _sent(policy: ReminderPolicy, offset: timedelta) -> bool:
-    """Whether the messaging planner sends a visit reminder this long before the visit."""
-    return (offset == timedelta(hours=24) and policy.visit_reminder_24h) or (
-        offset == timedelta(hours=1) and policy.visit_reminder_1h
-    )
 
 
 def _lead(offset: timedelta) -> str:

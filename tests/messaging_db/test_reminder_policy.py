@@ -15,12 +15,14 @@ import pytest
 from sqlalchemy import select
 
 from pro_server.errors import InvalidInput
+from pro_server.instruments.definitions import EXAMPLE_STUDIES_DIR
 from pro_server.messaging.models import OutboxMessage
 from pro_server.messaging.purposes import Channel
 from pro_server.participants.models import Participant
 from pro_server.protocol import definitions
 from pro_server.schedule.models import Assessment
 from pro_server.schedule.visits import schedule_visit
+from pro_server.studies.folders import STUDIES_PATH_VARIABLE
 from tests.messaging_db.support import NEW_YORK, World
 
 PHONE = "+13525550142"
@@ -36,9 +38,10 @@ SHIPPED = [
 @pytest.fixture
 def protocol_line(tmp_path, monkeypatch) -> Iterator[Callable[[str, str], None]]:
     """`protocol_line(old, new)` rewrites one line of the running protocol v2 file."""
-    folder = tmp_path / "definitions"
-    shutil.copytree(definitions.DEFINITIONS_DIR, folder)
-    monkeypatch.setattr(definitions, "DEFINITIONS_DIR", folder)
+    studies = tmp_path / "studies"
+    shutil.copytree(EXAMPLE_STUDIES_DIR / "res001-dmpm-02", studies / "res001-dmpm-02")
+    monkeypatch.setenv(STUDIES_PATH_VARIABLE, str(studies))
+    folder = studies / "res001-dmpm-02" / "protocol"
 
     def edit(old: str, new: str) -> None:
         text = (folder / V2).read_text(encoding="utf-8")

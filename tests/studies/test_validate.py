@@ -98,7 +98,7 @@ def test_a_visit_reminder_the_planner_never_sends_is_refused(copy_study) -> None
     result = run_study("validate", folder)
     assert result.exit_code == 1
     assert f"{file}:{line}: " in result.output
-    assert "30 minutes is not sent" in result.output
+    assert "30 is not one of [1440, 60]" in result.output
 
 
 def test_a_study_folders_own_instrument_is_checked_like_questionnaires(copy_study) -> None:
