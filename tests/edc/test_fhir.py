@@ -142,8 +142,10 @@ def test_answered_with_nothing_ticked_is_not_unanswered(edc, client, ctx_factory
     support.correct(ctx, response, "aids_p2", [])
     ctx.session.commit()
     entries = _search_all(client, edc, "subject=Patient/EDC-G02&_count=1000")
-    haq = [e["resource"] for e in entries if "/haq-di|" in e["resource"]["questionnaire"]
-           and _assessment(e["resource"]) == "BASELINE"]
+    haq = [r for r in (e["resource"] for e in entries)
+           if r["resourceType"] == "QuestionnaireResponse" and "/haq-di|" in r["questionnaire"]
+           and r["subject"]["identifier"]["value"] == "EDC-G02"
+           and _assessment(r) == "BASELINE"]
     latest = max(haq, key=lambda r: int(r["meta"]["versionId"]))
     aids = next((i for i in latest.get("item", []) if i["linkId"] == "aids_p2"), None)
     assert aids is not None, "aids_p2 = [] vanished from the QuestionnaireResponse"
