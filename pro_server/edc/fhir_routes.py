@@ -139,8 +139,18 @@ def questionnaire_read(study_code: str, rid: str) -> Response:
     return _resource(store.questionnaire(rid))
 
 
+def _query(name: str, description: str) -> dict[str, Any]:
+    return {"in": "query", "name": name, "schema": {"type": "string"},
+            "description": description}
+
+
 @fhir_blp.route(f"{PREFIX}/QuestionnaireResponse")
-@fhir_blp.doc(security=BEARER)
+@fhir_blp.doc(security=BEARER, parameters=[
+    _query("subject", "Patient/<subject key>"),
+    _query("_lastUpdated", "gt|ge|lt|le|eq + date or dateTime; repeat for a range"),
+    _query("_count", "1-1000, default 50"),
+    _query("_revinclude", "Observation:derived-from (needs the scores scope)"),
+    _query("_page", "opaque; from the Bundle's next link")])
 def response_search(study_code: str) -> Response:
     """searchset Bundle of current QuestionnaireResponses: `subject=Patient/<key>`,
     `_lastUpdated=gt<instant>` (repeatable), `_count`, `_revinclude=Observation:derived-from`;
@@ -205,7 +215,7 @@ def patient(study_code: str, rid: str) -> Response:
 
 
 @fhir_blp.route(f"{PREFIX}/_history")
-@fhir_blp.doc(security=BEARER)
+@fhir_blp.doc(security=BEARER, parameters=[_query("since", "opaque cursor (X-Next-Cursor)")])
 def export(study_code: str) -> Response:
     """Incremental export: every QuestionnaireResponse and Observation version committed
     since the opaque `since` cursor, in commit order (oldest first, so applying the entries

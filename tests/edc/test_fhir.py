@@ -166,6 +166,9 @@ def test_read_has_etag_and_last_modified_and_answers_304(edc, client):
     again = client.get(f"{BASE}/QuestionnaireResponse/{rid}",
                        headers={**edc.headers(), "If-None-Match": 'W/"2"'})
     assert again.status_code == 304
+    unchanged = client.get(f"{BASE}/QuestionnaireResponse/{rid}", headers={
+        **edc.headers(), "If-Modified-Since": response.headers["Last-Modified"]})
+    assert unchanged.status_code == 304
     patient, response = _get(client, edc, "/Patient/EDC-G01")
     assert set(patient) == {"resourceType", "id", "meta", "identifier"}
     assert response.headers["ETag"] == 'W/"1"'
