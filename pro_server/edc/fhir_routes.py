@@ -233,10 +233,15 @@ def export(study_code: str) -> Response:
     return _streamed(chunks, FHIR_JSON, headers={"X-Next-Cursor": cursor})
 
 
-@fhir_blp.route(f"{PREFIX}/<path:rest>")
+@fhir_blp.route(f"{PREFIX}/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 @fhir_blp.doc(security=BEARER)
 def unsupported(study_code: str, rest: str) -> Response:
-    """Anything else under fhir/: an OperationOutcome saying what is served."""
+    """Anything else under fhir/: an OperationOutcome saying what is served (405 for writes:
+    this server is read-only)."""
     _pull(study_code, *ANY)
+    if request.method != "GET":
+        response = _fhir(operation_outcome(405, "This FHIR server is read-only"), 405)
+        response.headers["Allow"] = "GET, HEAD"
+        return response
     supported = ", ".join(["metadata", "Questionnaire", "Patient", "_history", *KINDS])
     raise NotFound(f"{rest} is not served here; see metadata ({supported})")

@@ -244,6 +244,15 @@ def test_errors_are_operation_outcomes(edc, client, ctx_factory, path, token, st
     assert outcome["issue"][0]["diagnostics"]
 
 
+def test_writes_are_refused_as_operation_outcomes(edc, client):
+    response = client.post(f"{BASE}/QuestionnaireResponse", headers=edc.headers(),
+                           json={"resourceType": "QuestionnaireResponse"})
+    assert response.status_code == 405
+    assert response.mimetype == "application/fhir+json"
+    assert response.json["issue"][0]["code"] == "not-supported"
+    assert client.delete(f"{BASE}/Patient/EDC-G01", headers=edc.headers()).status_code == 405
+
+
 def test_unknown_parameters_are_named_in_the_outcome(edc, client):
     outcome, _ = _get(client, edc, "/QuestionnaireResponse?since=abc&_count=x", status=400)
     named = {i["expression"][0]: i["diagnostics"] for i in outcome["issue"][1:]}
