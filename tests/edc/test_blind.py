@@ -19,7 +19,7 @@ EXPORTS = (
     "/redcap/records.csv", "/redcap/data-dictionary.csv", "/redcap/events.csv",
     "/redcap/instrument-event-mapping.csv", "/sdtm/qs.csv", "/sdtm/qs.xpt",
     "/fhir/Questionnaire", "/fhir/QuestionnaireResponse", "/fhir/_history", "/fhir/metadata",
-    "/fhir/Patient/EDC-G01", "/adherence.csv",
+    "/adherence.csv",
 )
 # Whole words (after lower-casing and folding accents) that could carry allocation.
 BLIND_WORDS = re.compile(r"^(?:"

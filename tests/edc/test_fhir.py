@@ -8,7 +8,6 @@ import json
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.observation import Observation
@@ -208,7 +207,7 @@ def test_paging_holds_a_snapshot_while_data_changes(edc, client, ctx_factory, cl
     assert sorted(e["resource"]["meta"]["versionId"] for e in fresh).count("2") == 1
 
 
-@pytest.mark.parametrize(("path", "token", "status", "code"), [
+ERRORS = [  # (path, token, status, OperationOutcome issue code)
     ("/QuestionnaireResponse", "bad", 401, "login"),
     ("/QuestionnaireResponse", "other", 404, "not-found"),
     ("/QuestionnaireResponse", "adherence", 403, "forbidden"),
@@ -225,23 +224,23 @@ def test_paging_holds_a_snapshot_while_data_changes(edc, client, ctx_factory, cl
     ("/QuestionnaireResponse?_page=forged", None, 400, "invalid"),
     ("/QuestionnaireResponse?_format=xml", None, 400, "invalid"),
     ("/_history?since=forged", None, 400, "invalid"),
-])
-def test_errors_are_operation_outcomes(edc, client, ctx_factory, path, token, status, code):
-    if token == "responses-only":
-        from pro_server.edc.services import create_client
-        from pro_server.studies.services import get_study
+]
 
-        ctx = ctx_factory()
-        _, token = create_client(ctx, get_study(ctx.session, "RES001-DMPM-02"), "Items",
-                                 ["responses"])
-        ctx.session.commit()
-    elif token == "bad":
-        token = "pro_edc_0000000000000000." + "x" * 43
-    elif token:
-        token = edc.tokens[token]
-    outcome, _ = _get(client, edc, path, status=status, token=token)
-    assert outcome["issue"][0]["code"] == code
-    assert outcome["issue"][0]["diagnostics"]
+
+def test_errors_are_operation_outcomes(edc, client, ctx_factory):
+    from pro_server.edc.services import create_client
+    from pro_server.studies.services import get_study
+
+    ctx = ctx_factory()
+    _, responses_only = create_client(ctx, get_study(ctx.session, "RES001-DMPM-02"), "Items",
+                                      ["responses"])
+    ctx.session.commit()
+    tokens = {**edc.tokens, "responses-only": responses_only, None: None,
+              "bad": "pro_edc_0000000000000000." + "x" * 43}
+    for path, token, status, code in ERRORS:
+        outcome, _ = _get(client, edc, path, status=status, token=tokens[token])
+        assert (path, outcome["issue"][0]["code"]) == (path, code)
+        assert outcome["issue"][0]["diagnostics"]
 
 
 def test_writes_are_refused_as_operation_outcomes(edc, client):

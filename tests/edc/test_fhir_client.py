@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from fhirclient.models.bundle import Bundle
@@ -17,6 +18,9 @@ from fhirclient.models.observation import Observation
 from fhirclient.models.questionnaireresponse import QuestionnaireResponse
 from fhirclient.server import FHIRServer
 from werkzeug.serving import make_server
+
+from pro_server.participants.models import Participant
+from tests.edc import support
 
 PORTS = range(5420, 5440)
 
@@ -97,11 +101,6 @@ def test_a_fhir_client_reads_a_participant_and_follows_a_correction(edc, served)
 
 def test_a_fhir_client_syncs_changes_with_last_updated(edc, served, ctx_factory, clock):
     """An incremental consumer: everything once, then only what changed, by _lastUpdated."""
-    from datetime import timedelta
-
-    from pro_server.participants.models import Participant
-    from tests.edc import support
-
     server = _client(served, edc.token)
     held = {r.id: r for r in QuestionnaireResponse.where({"_count": "10"})
             .perform_resources_iter(server)}
