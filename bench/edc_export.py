@@ -173,7 +173,7 @@ RUNS: dict[str, Callable[[Export], Iterable[bytes]]] = {
     "REDCap data dictionary": lambda e: e.redcap_dictionary(),
     "SDTM QS CSV": lambda e: e.qs_csv(),
     "SDTM QS XPT": lambda e: e.qs_xpt(),
-    "FHIR QuestionnaireResponse bundle": lambda e: e.fhir_responses(
+    "FHIR _history bundle": lambda e: e.fhir_history(
         "https://pro.example.org/fhir", 0, 10**12, None),
     "adherence CSV": lambda e: e.adherence_csv(timedelta(hours=12)),
 }

@@ -6,7 +6,6 @@ web response (or the bench script) streams them with flat memory.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,9 +15,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pro_server.edc import adherence, fhir, odm, redcap, sdtm
+from pro_server.edc import adherence, fhir, fhir_store, odm, redcap, sdtm
 from pro_server.edc.catalogue import StudyCatalogue, study_catalogue
 from pro_server.edc.csvout import csv_stream
+from pro_server.edc.fhir_store import FhirStudy
 from pro_server.edc.records import (
     Row,
     current_query,
@@ -124,18 +124,16 @@ class Export:
         return sdtm.xpt_stream(self._qs(), sdtm.xpt_layout(self.catalogue, longest))
 
     # --- FHIR
-    def fhir_questionnaires(self, base_url: str) -> bytes:
-        bundle = fhir.questionnaire_bundle(self.catalogue.definitions, base_url, self.now)
-        return json.dumps(bundle, ensure_ascii=False).encode()
+    def fhir(self, base_url: str) -> FhirStudy:
+        return FhirStudy(self.session, self.study, self.catalogue, base_url, items=self.items,
+                         scores=self.scores)
 
-    def fhir_responses(self, base_url: str, after: int, upto: int,
-                       next_url: str | None) -> Iterator[bytes]:
-        def entries() -> Iterator[dict[str, Any]]:
-            for row in self._versions(after, upto):
-                d = definition(row["instrument_code"], row["instrument_version"])
-                yield from fhir.response_entries(self.study.code, d, row, base_url,
-                                                 items=self.items, scores=self.scores)
-        return fhir.bundle_stream(entries(), self.now, next_url)
+    def fhir_history(self, base_url: str, after: int, upto: int,
+                     next_url: str | None) -> Iterator[bytes]:
+        """Every version since the cursor, in commit order, as the REST API serves it."""
+        rows = fhir_store.versions(self.session, self.study.id, after, upto)
+        return fhir.bundle_stream(self.fhir(base_url).history_entries(rows), self.now,
+                                  next_url, kind="history")
 
     # --- adherence
     def adherence_csv(self, grace: timedelta) -> Iterator[bytes]:

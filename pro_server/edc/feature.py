@@ -4,12 +4,14 @@
 def register(app, api) -> None:
     from pro_server.cli import pro_cli
     from pro_server.edc.cli import edc_client_cli
+    from pro_server.edc.fhir_routes import fhir_blp
     from pro_server.edc.routes import admin_blp, bearer_actor, blp
     from pro_server.extensions import csrf
     from pro_server.web import BEARER_AUTHENTICATORS
 
     csrf.exempt(blp)
     api.register_blueprint(blp)
+    api.register_blueprint(fhir_blp)
     api.register_blueprint(admin_blp)
     if bearer_actor not in BEARER_AUTHENTICATORS:  # one module-level list; apps are many in tests
         BEARER_AUTHENTICATORS.append(bearer_actor)

@@ -1,5 +1,10 @@
-"""HL7 FHIR R4 (pure): a Questionnaire per instrument, and for a pull a collection Bundle of
-QuestionnaireResponses with one Observation per score (derivedFrom the response).
+"""HL7 FHIR R4 resources (pure): a Questionnaire per instrument, a QuestionnaireResponse per
+response with one Observation per score (derivedFrom the response), and a Patient per subject.
+
+One response is one FHIR resource whatever its corrections: its logical id comes from the
+first version (`qr-<id of version 1>`), each correction is the next `meta.versionId` of that
+same resource (status `amended`), and the score Observations (`obs-<id of version 1>-<score>`)
+are versioned in step. The REST API and the `_history` export both build every resource here.
 
 Plain dicts, checked against the `fhir.resources.R4B` models in the tests. Spanish texts ride
 on the standard translation extension. Every Observation names its scoring algorithm and
@@ -15,7 +20,7 @@ from typing import Any
 
 from pro_server.edc import catalogue as cat
 from pro_server.edc.records import Row
-from pro_server.instruments.definitions import InstrumentDefinition, Item
+from pro_server.instruments.definitions import InstrumentDefinition, Item, ScoreSpec
 from pro_server.protocol.windows import utc_to_local
 
 TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"
@@ -23,7 +28,12 @@ MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
 MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
 CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+OPTION_EXCLUSIVE = "http://hl7.org/fhir/StructureDefinition/questionnaire-optionExclusive"
 QSTESTCD_SYSTEM = "urn:cdisc:sdtm:qstestcd"
+# "Check all that apply" left with nothing checked is an answer (the participant page says
+# "None checked"), not a missing one: an exclusive option of our own checklist code system.
+NONE_CHECKED = "none-checked"
+NONE_CHECKED_LABEL = {"en": "None checked", "es": "Ninguna marcada"}
 
 
 def fhir_id(*parts: Any) -> str:
@@ -53,6 +63,20 @@ def option_system(base_url: str, d: InstrumentDefinition, item: Item) -> str:
     return f"{base_url}/CodeSystem/{fhir_id(d.code, item.id)}"
 
 
+def qr_id(first_id: int) -> str:
+    """The logical id of a response: every version of it shares the id of version 1."""
+    return fhir_id("qr", first_id)
+
+
+def obs_id(first_id: int, score_key: str) -> str:
+    return fhir_id("obs", first_id, score_key)
+
+
+def none_checked(base_url: str, lang: str = "en") -> dict[str, Any]:
+    return {"system": f"{base_url}/CodeSystem/checklist", "code": NONE_CHECKED,
+            "display": NONE_CHECKED_LABEL.get(lang, NONE_CHECKED_LABEL["en"])}
+
+
 def _coding(base_url: str, d: InstrumentDefinition, item: Item, code: Any,
             lang: str = "en") -> dict[str, Any]:
     option = next(o for o in item.options if o.code == code)
@@ -75,6 +99,12 @@ def _question(base_url: str, d: InstrumentDefinition, item: Item) -> dict[str, A
             if ext:
                 coding["_display"] = ext
             options.append({"valueCoding": coding})
+        if item.type == cat.MULTI:
+            coding = none_checked(base_url)
+            _, ext = _texts(NONE_CHECKED_LABEL)
+            coding["_display"] = ext
+            options.append({"extension": [{"url": OPTION_EXCLUSIVE, "valueBoolean": True}],
+                            "valueCoding": coding})
         q["answerOption"] = options
     else:
         q["type"] = "integer"
@@ -90,7 +120,8 @@ def _question(base_url: str, d: InstrumentDefinition, item: Item) -> dict[str, A
 
 def questionnaire(d: InstrumentDefinition, base_url: str) -> dict[str, Any]:
     resource: dict[str, Any] = {
-        "resourceType": "Questionnaire", "id": fhir_id(d.code), "language": "en",
+        "resourceType": "Questionnaire", "id": fhir_id(d.code),
+        "meta": {"versionId": d.version}, "language": "en",
         "url": canonical(base_url, d), "version": d.version,
         "name": d.code.upper(), "status": "active", "subjectType": ["Patient"],
         "code": [{"system": "urn:cdisc:sdtm:qscat", "code": d.sdtm_qscat}],
@@ -100,17 +131,40 @@ def questionnaire(d: InstrumentDefinition, base_url: str) -> dict[str, Any]:
     return resource
 
 
-def questionnaire_bundle(definitions: Iterable[InstrumentDefinition], base_url: str,
-                         now: datetime) -> dict[str, Any]:
-    entries = [{"fullUrl": canonical(base_url, d), "resource": questionnaire(d, base_url)}
-               for d in definitions]
-    return {"resourceType": "Bundle", "type": "collection", "timestamp": now.isoformat(),
-            "entry": entries}
+def searchset(resources: Iterable[Mapping[str, Any]], base_url: str, now: datetime,
+              self_url: str, next_url: str | None = None, *,
+              included: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """One page of search results (`included`: resources _revinclude brought along)."""
+    links = [{"relation": "self", "url": self_url}]
+    if next_url:
+        links.append({"relation": "next", "url": next_url})
+    entries = [{"fullUrl": full_url(base_url, r), "resource": r, "search": {"mode": mode}}
+               for mode, group in (("match", resources), ("include", included)) for r in group]
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset",
+                              "timestamp": now.isoformat(), "link": links}
+    if entries:
+        bundle["entry"] = entries
+    return bundle
+
+
+def _subject_identifier(study_code: str, subject_key: str) -> dict[str, Any]:
+    return {"system": f"urn:pro-server:{study_code}:subject", "value": subject_key}
 
 
 def _subject(study_code: str, subject_key: str) -> dict[str, Any]:
-    return {"identifier": {"system": f"urn:pro-server:{study_code}:subject",
-                           "value": subject_key}, "display": subject_key}
+    return {"reference": f"Patient/{subject_key}",
+            "identifier": _subject_identifier(study_code, subject_key), "display": subject_key}
+
+
+def patient(study_code: str, subject_key: str, created_at: datetime) -> dict[str, Any]:
+    """Pseudonymous: the subject key is all a consumer learns (no name, contact, site, arm)."""
+    return {"resourceType": "Patient", "id": subject_key,
+            "meta": {"versionId": "1", "lastUpdated": created_at.isoformat()},
+            "identifier": [_subject_identifier(study_code, subject_key)]}
+
+
+def _meta(row: Row) -> dict[str, str]:
+    return {"versionId": str(row["version"]), "lastUpdated": row["recorded_at"].isoformat()}
 
 
 def _answers(base_url: str, d: InstrumentDefinition, item: Item, value: Any,
@@ -118,28 +172,27 @@ def _answers(base_url: str, d: InstrumentDefinition, item: Item, value: Any,
     if item.type == "single_choice":
         return [{"valueCoding": _coding(base_url, d, item, value, lang)}]
     if item.type == cat.MULTI:
+        if not value:
+            return [{"valueCoding": none_checked(base_url, lang)}]
         return [{"valueCoding": _coding(base_url, d, item, code, lang)} for code in value]
     return [{"valueInteger": value}]
 
 
-def response_entries(study_code: str, d: InstrumentDefinition, row: Row, base_url: str, *,
-                     items: bool = True, scores: bool = True) -> list[dict[str, Any]]:
-    """The QuestionnaireResponse of one response version and an Observation per score."""
+def questionnaire_response(study_code: str, d: InstrumentDefinition, row: Row, base_url: str,
+                           *, items: bool = True) -> dict[str, Any]:
+    """One version of a response (`row["first_id"]`: the id of its version 1)."""
     tz = row["timezone"]
-    authored = utc_to_local(row["submitted_at"], tz).isoformat()
-    qr_id = fhir_id("qr", row["id"])
-    status = "completed" if row["version"] == 1 else "amended"
-    subject = _subject(study_code, row["subject_key"])
     answers = row["answers"] or {}
     qr: dict[str, Any] = {
-        "resourceType": "QuestionnaireResponse", "id": qr_id,
-        "meta": {"versionId": str(row["version"]),
-                 "lastUpdated": row["recorded_at"].isoformat()},
+        "resourceType": "QuestionnaireResponse", "id": qr_id(row["first_id"]),
+        "meta": _meta(row),
         "language": row["language"],
         "identifier": {"system": f"urn:pro-server:{study_code}:response",
-                       "value": str(row["id"])},
+                       "value": str(row["first_id"])},
         "questionnaire": f"{canonical(base_url, d)}|{row['instrument_version']}",
-        "status": status, "subject": subject, "authored": authored,
+        "status": "completed" if row["version"] == 1 else "amended",
+        "subject": _subject(study_code, row["subject_key"]),
+        "authored": utc_to_local(row["submitted_at"], tz).isoformat(),
         "extension": [{"url": f"{base_url}/StructureDefinition/assessment",
                        "valueString": row["assessment_code"]}],
     }
@@ -147,52 +200,92 @@ def response_entries(study_code: str, d: InstrumentDefinition, row: Row, base_ur
         qr_items = []
         for item in d.items:
             value = answers.get(item.id, {}).get("value")
-            if value is None or value == []:
+            if value is None:
                 continue
-            entry = {"linkId": item.id, "text": " ".join(item.text["en"].split()),
-                     "answer": _answers(base_url, d, item, value, row["language"])}
-            qr_items.append(entry)
+            qr_items.append({"linkId": item.id, "text": " ".join(item.text["en"].split()),
+                             "answer": _answers(base_url, d, item, value, row["language"])})
         if qr_items:
             qr["item"] = qr_items
-    entries = [{"fullUrl": f"{base_url}/QuestionnaireResponse/{qr_id}", "resource": qr}]
-    if not scores:
-        return entries
-    for spec in d.scores:
-        result = row["scores"]["scores"][spec.key]
-        obs_id = fhir_id("obs", row["id"], spec.key)
-        obs: dict[str, Any] = {
-            "resourceType": "Observation", "id": obs_id,
-            "status": "final" if row["version"] == 1 else "amended",
-            "category": [{"coding": [{"system": CATEGORY, "code": "survey"}]}],
-            "code": {"coding": [{"system": f"{base_url}/CodeSystem/scores",
-                                 "code": f"{d.code}.{spec.key}",
-                                 "display": spec.label["en"]},
-                                {"system": QSTESTCD_SYSTEM, "code": spec.sdtm_testcd}],
-                     "text": spec.label["en"]},
-            "subject": subject, "effectiveDateTime": authored,
-            "issued": row["recorded_at"].isoformat(),
-            "method": {"coding": [{"system": f"{base_url}/CodeSystem/algorithms",
-                                   "code": row["algorithm"],
-                                   "version": row["algorithm_version"]}],
-                       "text": f"{row['algorithm']} {row['algorithm_version']}"},
-            "derivedFrom": [{"reference": f"QuestionnaireResponse/{qr_id}"}],
-        }
-        if result["value_text"] is None:
-            obs["dataAbsentReason"] = {"coding": [{"system": ABSENT, "code": "unknown"}],
-                                       "text": result["reason"]}
-        else:
-            quantity: dict[str, Any] = {"value": float(result["value_text"])}
-            if spec.unit:
-                quantity["unit"] = spec.unit
-            obs["valueQuantity"] = quantity
-        entries.append({"fullUrl": f"{base_url}/Observation/{obs_id}", "resource": obs})
-    return entries
+    return qr
+
+
+def observation(study_code: str, d: InstrumentDefinition, spec: ScoreSpec, row: Row,
+                base_url: str) -> dict[str, Any]:
+    """One score of one version of a response, versioned with the response."""
+    result = row["scores"]["scores"][spec.key]
+    obs: dict[str, Any] = {
+        "resourceType": "Observation", "id": obs_id(row["first_id"], spec.key),
+        "meta": _meta(row),
+        "status": "final" if row["version"] == 1 else "amended",
+        "category": [{"coding": [{"system": CATEGORY, "code": "survey"}]}],
+        "code": {"coding": [{"system": f"{base_url}/CodeSystem/scores",
+                             "code": f"{d.code}.{spec.key}", "display": spec.label["en"]},
+                            {"system": QSTESTCD_SYSTEM, "code": spec.sdtm_testcd}],
+                 "text": spec.label["en"]},
+        "subject": _subject(study_code, row["subject_key"]),
+        "effectiveDateTime": utc_to_local(row["submitted_at"], row["timezone"]).isoformat(),
+        "issued": row["recorded_at"].isoformat(),
+        "method": {"coding": [{"system": f"{base_url}/CodeSystem/algorithms",
+                               "code": row["algorithm"], "version": row["algorithm_version"]}],
+                   "text": f"{row['algorithm']} {row['algorithm_version']}"},
+        "derivedFrom": [{"reference": f"QuestionnaireResponse/{qr_id(row['first_id'])}"
+                                      f"/_history/{row['version']}"}],
+    }
+    if result["value_text"] is None:
+        obs["dataAbsentReason"] = {"coding": [{"system": ABSENT, "code": "unknown"}],
+                                   "text": result["reason"]}
+    else:
+        quantity: dict[str, Any] = {"value": float(result["value_text"])}
+        if spec.unit:
+            quantity["unit"] = spec.unit
+        obs["valueQuantity"] = quantity
+    return obs
+
+
+def score_spec(d: InstrumentDefinition, key_id: str) -> ScoreSpec | None:
+    """The score whose id part (`fhir_id(key)`) is `key_id`."""
+    return next((s for s in d.scores if fhir_id(s.key) == key_id), None)
+
+
+def response_resources(study_code: str, d: InstrumentDefinition, row: Row, base_url: str, *,
+                       items: bool = True, scores: bool = True) -> list[dict[str, Any]]:
+    """The QuestionnaireResponse of one response version and, with `scores`, its
+    Observations."""
+    resources = [questionnaire_response(study_code, d, row, base_url, items=items)]
+    if scores:
+        resources += [observation(study_code, d, spec, row, base_url) for spec in d.scores]
+    return resources
+
+
+def full_url(base_url: str, resource: Mapping[str, Any]) -> str:
+    return f"{base_url}/{resource['resourceType']}/{resource['id']}"
+
+
+def history_entry(base_url: str, resource: Mapping[str, Any]) -> dict[str, Any]:
+    """A `history` Bundle entry: the version, and how it came to be (create or update)."""
+    kind, rid, version = resource["resourceType"], resource["id"], resource["meta"]["versionId"]
+    created = version == "1"
+    return {"fullUrl": full_url(base_url, resource), "resource": resource,
+            "request": {"method": "POST" if created else "PUT",
+                        "url": kind if created else f"{kind}/{rid}"},
+            "response": {"status": "201 Created" if created else "200 OK",
+                         "location": f"{kind}/{rid}/_history/{version}",
+                         "etag": f'W/"{version}"',
+                         "lastModified": resource["meta"]["lastUpdated"]}}
+
+
+def history_bundle(versions: list[dict[str, Any]], base_url: str, now: datetime,
+                   self_url: str) -> dict[str, Any]:
+    """The history of one resource (`versions` oldest first), newest first as FHIR orders."""
+    return {"resourceType": "Bundle", "type": "history", "timestamp": now.isoformat(),
+            "total": len(versions), "link": [{"relation": "self", "url": self_url}],
+            "entry": [history_entry(base_url, r) for r in reversed(versions)]}
 
 
 def bundle_stream(entries: Iterable[Mapping[str, Any]], now: datetime,
-                  next_url: str | None = None) -> Iterator[bytes]:
-    """A collection Bundle, written one entry at a time."""
-    head: dict[str, Any] = {"resourceType": "Bundle", "type": "collection",
+                  next_url: str | None = None, kind: str = "collection") -> Iterator[bytes]:
+    """A Bundle of type `kind`, written one entry at a time."""
+    head: dict[str, Any] = {"resourceType": "Bundle", "type": kind,
                             "timestamp": now.isoformat()}
     if next_url:
         head["link"] = [{"relation": "next", "url": next_url}]

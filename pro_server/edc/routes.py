@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from typing import Any
-from urllib.parse import urlencode
 
 import tenacity
 from flask import Response, current_app, request, stream_with_context
@@ -28,7 +27,6 @@ from pro_server.edc.schemas import (
     EdcOdmClinicalArgsSchema,
     EdcPageArgsSchema,
     EdcRevokeSchema,
-    EdcSinceArgsSchema,
 )
 from pro_server.errors import DomainError, Forbidden, NotFound, Unauthorized
 from pro_server.schedule.assessments import grace
@@ -239,32 +237,6 @@ def adherence_csv(study_code: str) -> Response:
     _audit(client, "adherence")
     chunks = _export(client, study).adherence_csv(grace(context(services.edc_actor(client))))
     return _streamed(chunks, CSV, f"{study.code}-adherence.csv")
-
-
-@blp.route("/<study_code>/fhir/Questionnaire")
-@blp.doc(security=BEARER)
-def fhir_questionnaires(study_code: str) -> Response:
-    """FHIR R4 Bundle of one Questionnaire per instrument."""
-    client, study = _pull(study_code, *ANY)
-    _audit(client, "fhir/Questionnaire")
-    body = _export(client, study).fhir_questionnaires(_fhir_base(study))
-    return Response(body, mimetype="application/fhir+json")
-
-
-@blp.route("/<study_code>/fhir/QuestionnaireResponse")
-@blp.arguments(EdcSinceArgsSchema, location="query")
-@blp.doc(security=BEARER)
-def fhir_responses(args: dict[str, Any], study_code: str) -> Response:
-    """FHIR R4 Bundle: QuestionnaireResponses since a cursor, with an Observation per score."""
-    client, study = _pull(study_code, *DATA)
-    after = _after(study, args["since"])
-    upto = high_water(db_session(), study.id)
-    _audit(client, "fhir/QuestionnaireResponse", since_seq=after, until_seq=upto)
-    cursor = _codec().encode(study.id, upto)
-    base = _fhir_base(study)
-    next_url = f"{base}/QuestionnaireResponse?{urlencode({'since': cursor})}"
-    chunks = _export(client, study).fhir_responses(base, after, upto, next_url)
-    return _streamed(chunks, "application/fhir+json", headers={"X-Next-Cursor": cursor})
 
 
 # --- client administration (staff session, CSRF) ---------------------------------------------

@@ -18,7 +18,8 @@ EXPORTS = (
     "/records?limit=1000", "/odm/metadata", "/odm/clinical", "/odm/clinical?snapshot=1",
     "/redcap/records.csv", "/redcap/data-dictionary.csv", "/redcap/events.csv",
     "/redcap/instrument-event-mapping.csv", "/sdtm/qs.csv", "/sdtm/qs.xpt",
-    "/fhir/Questionnaire", "/fhir/QuestionnaireResponse", "/adherence.csv",
+    "/fhir/Questionnaire", "/fhir/QuestionnaireResponse", "/fhir/_history", "/fhir/metadata",
+    "/adherence.csv",
 )
 # Whole words (after lower-casing and folding accents) that could carry allocation.
 BLIND_WORDS = re.compile(r"^(?:"
