@@ -88,6 +88,23 @@ def audit_verify_command() -> None:
         raise SystemExit(1)
 
 
+@pro_cli.command("rekey")
+@click.option("--batch-size", type=click.IntRange(1, 10000), default=200, show_default=True)
+def rekey_command(batch_size: int) -> None:
+    """Re-encrypt contact data with the newest PRO_DATA_KEYS key and rebuild the phone
+    lookups with PHONE_LOOKUP_KEY; safe to interrupt and run again (audited)."""
+    from pro_server.rekey import rekey
+
+    def progress(report) -> None:  # type: ignore[no-untyped-def]
+        click.echo(f"  batch {report.batches}: {report.rows_examined} rows examined")
+
+    report = rekey(lambda: cli_context(Actor.system("cli:rekey")), batch_size=batch_size,
+                   after_batch=progress)
+    click.echo(f"rekey done: {report.rows_examined} rows examined, "
+               f"{report.values_reencrypted} values re-encrypted, "
+               f"{report.lookups_rebuilt} lookups rebuilt ({', '.join(report.tables)})")
+
+
 jobs_cli = AppGroup("jobs", help="The periodic jobs (normally run by the scheduler process).")
 pro_cli.add_command(jobs_cli)
 

@@ -98,6 +98,7 @@ def context(actor: Actor) -> ServiceContext:
         actor=actor,
         settings=settings(),
         request_id=request_id(),
+        client_address=request.remote_addr,
     )
 
 
