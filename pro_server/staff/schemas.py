@@ -46,6 +46,7 @@ class TotpSetupSchema(Schema):
     secret = fields.String(metadata={"description": "For typing into the app by hand"})
     otpauth_uri = fields.String()
     qr_svg = fields.String(metadata={"description": "The QR code of otpauth_uri, as SVG"})
+    qr_data_uri = fields.String(metadata={"description": "The same SVG as a data: URI"})
 
 
 class TotpCodeSchema(Schema):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import hmac
+import io
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -119,9 +120,13 @@ def start_totp(ctx: ServiceContext, user: StaffUser) -> dict[str, str]:
     user.totp_last_step = None
     uri = pyotp.TOTP(user.totp_secret, interval=TOTP_STEP_SECONDS).provisioning_uri(
         name=user.email, issuer_name=ISSUER)
-    svg = segno.make(uri, error="m").svg_inline(scale=4, title="Scan with an authenticator app")
+    qr = segno.make(uri, error="m")
+    out = io.BytesIO()
+    qr.save(out, kind="svg", scale=4, xmldecl=False, svgns=True,
+            title="Scan with an authenticator app")
     record(ctx, "staff.totp_start", "staff_user", user.id)
-    return {"secret": user.totp_secret, "otpauth_uri": uri, "qr_svg": svg}
+    return {"secret": user.totp_secret, "otpauth_uri": uri, "qr_svg": out.getvalue().decode(),
+            "qr_data_uri": qr.svg_data_uri(scale=4)}
 
 
 def confirm_totp(ctx: ServiceContext, user: StaffUser, code: str) -> None:

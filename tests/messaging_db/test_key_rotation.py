@@ -131,3 +131,36 @@ def test_two_apps_with_different_keys_do_not_see_each_others_keys(
         assert first.lookup_hash(PHONE) != second.lookup_hash(PHONE)
     finally:
         other_engine.dispose()
+
+
+def test_a_reply_from_an_unknown_number_is_listed_for_an_admin_to_act_on(
+        world, staff_client, gnv):
+    assert world.reply("+13525550188", "This is Pat, new phone, please use this one"
+                       ).status_code == 200
+    admin = staff_client("admin@example.org")
+
+    listed = admin.get("/api/v1/inbound-messages/unmatched?needs_review=true")
+
+    assert listed.status_code == 200, listed.json
+    (item,) = listed.json
+    assert item["body"] == "This is Pat, new phone, please use this one"
+    assert item["from_masked"].endswith("0188")
+    assert "+13525550188" not in str(listed.json)
+    assert gnv.get("/api/v1/inbound-messages/unmatched").status_code == 403
+    resolved = admin.post(f"/api/v1/inbound-messages/unmatched/{item['id']}/resolve",
+                          json={"reason": "Site GNV told; they update Pat's number",
+                                "apply_opt_out": False})
+    assert resolved.status_code == 200, resolved.json
+    assert admin.get("/api/v1/inbound-messages/unmatched?needs_review=true").json == []
+
+
+def test_pro_rekey_from_the_command_line(world, settings, clock, engine):
+    world.enrol("GNV-331", PHONE)
+    rotated = _app_with(settings, clock, engine, data_keys=(NEW_KEY, *settings.data_keys))
+
+    result = rotated.test_cli_runner().invoke(args=["pro", "rekey", "--batch-size", "50"])
+
+    assert result.exit_code == 0, result.output
+    assert "rekey done" in result.output
+    again = rotated.test_cli_runner().invoke(args=["pro", "rekey"])
+    assert "0 values re-encrypted, 0 lookups rebuilt" in again.output  # nothing left to do
