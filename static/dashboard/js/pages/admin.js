@@ -8,6 +8,7 @@ const ROLES = [["coordinator", "Coordinator (own sites)"], ["investigator", "Inv
   ["monitor", "Monitor (whole study, read-only)"], ["admin", "Administrator (no participant data)"]];
 
 let sites = [];
+let me = null;
 
 function siteBoxes(selected = []) {
   return h("fieldset", {}, h("legend", {}, "Sites"),
@@ -124,7 +125,7 @@ function usersTable(users) {
           onclick: () => edit(userDialog(u), `${u.email} updated.`) }, "Change"),
         u.locked_at ? h("button", { type: "button", class: "link", "aria-label": `Unlock ${u.email}`,
           onclick: () => edit(unlockDialog(u), `${u.email} unlocked.`) }, "Unlock") : null,
-        h("button", { type: "button", class: "link", "aria-label": `Reset the password of ${u.email}`,
+        u.id === me.id ? null : h("button", { type: "button", class: "link", "aria-label": `Reset the password of ${u.email}`,
           onclick: () => resetPassword(u) }, "Reset password"))))))));
 }
 
@@ -159,5 +160,5 @@ async function load() {
   }
 }
 
-await startPage("admin");
+me = await startPage("admin");
 await load();
