@@ -93,13 +93,16 @@ def audit_verify_command() -> None:
 def rekey_command(batch_size: int) -> None:
     """Re-encrypt contact data with the newest PRO_DATA_KEYS key and rebuild the phone
     lookups with PHONE_LOOKUP_KEY; safe to interrupt and run again (audited)."""
-    from pro_server.rekey import rekey
+    from pro_server.rekey import UnreadableValue, rekey
 
     def progress(report) -> None:  # type: ignore[no-untyped-def]
         click.echo(f"  batch {report.batches}: {report.rows_examined} rows examined")
 
-    report = rekey(lambda: cli_context(Actor.system("cli:rekey")), batch_size=batch_size,
-                   after_batch=progress)
+    try:
+        report = rekey(lambda: cli_context(Actor.system("cli:rekey")), batch_size=batch_size,
+                       after_batch=progress)
+    except UnreadableValue as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"rekey done: {report.rows_examined} rows examined, "
                f"{report.values_reencrypted} values re-encrypted, "
                f"{report.lookups_rebuilt} lookups rebuilt ({', '.join(report.tables)})")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from cryptography.fernet import InvalidToken
 from sqlalchemy import Column, Table, Text, select, type_coerce, update
 
 from pro_server.audit.services import record
@@ -22,6 +23,10 @@ from pro_server.models import Base
 
 # Lookup columns derived from the clear value of an encrypted column: table -> (source, lookup).
 LOOKUPS: dict[str, tuple[str, str]] = {"participant": ("phone", "phone_lookup")}
+
+
+class UnreadableValue(RuntimeError):
+    """A stored value is encrypted with a key that PRO_DATA_KEYS no longer holds."""
 
 
 @dataclass
@@ -91,8 +96,14 @@ def rekey(new_context: Callable[[], ServiceContext], *, batch_size: int = 200,
                     break
                 batch_reencrypted = batch_rebuilt = 0
                 for row in rows:
-                    values, reencrypted, rebuilt = _row_changes(
-                        ctx.settings.keyring, table, columns, row)
+                    try:
+                        values, reencrypted, rebuilt = _row_changes(
+                            ctx.settings.keyring, table, columns, row)
+                    except InvalidToken:
+                        raise UnreadableValue(
+                            f"{table.name} {row[pk.name]}: a value is encrypted with a key not "
+                            "in PRO_DATA_KEYS; put the old key back (after the new one) and "
+                            "run pro rekey again") from None
                     if values:
                         ctx.session.execute(
                             update(table).where(pk == row[pk.name]).values(values))

@@ -164,3 +164,14 @@ def test_pro_rekey_from_the_command_line(world, settings, clock, engine):
     assert "rekey done" in result.output
     again = rotated.test_cli_runner().invoke(args=["pro", "rekey"])
     assert "0 values re-encrypted, 0 lookups rebuilt" in again.output  # nothing left to do
+
+
+def test_pro_rekey_names_a_value_whose_key_was_dropped_too_early(world, settings, clock,
+                                                                  engine):
+    world.enrol("GNV-341", PHONE)
+    dropped = _app_with(settings, clock, engine, data_keys=(NEW_KEY,))
+
+    result = dropped.test_cli_runner().invoke(args=["pro", "rekey"])
+
+    assert result.exit_code == 1
+    assert "encrypted with a key not in PRO_DATA_KEYS; put the old key back" in result.output
