@@ -16,6 +16,7 @@ from pro_server.staff.schemas import (
     StaffSecuritySchema,
     StudySecuritySchema,
     TotpCodeSchema,
+    TotpDisableSchema,
     TotpSetupSchema,
 )
 from pro_server.studies.services import get_study
@@ -76,11 +77,17 @@ class Totp(MethodView):
         with unit_of_work(staff_actor(user)) as ctx:
             return security.start_totp(ctx, user)
 
-    @blp.arguments(AdminReasonSchema)
+    @blp.arguments(TotpDisableSchema)
     @blp.response(204)
     def delete(self, body):
-        """Turn your second factor off (not when your studies require one)."""
+        """Turn your second factor off, with your password and a code (not when your
+        studies require one)."""
         user = current_staff()
+        with unit_of_work(staff_actor(user)) as ctx:
+            ok = security.reauthenticate(ctx, user, body["password"], body.get("code"),
+                                         "turn off the second factor")
+        if not ok:
+            raise Unauthorized("The password (or code) is wrong")
         with unit_of_work(staff_actor(user)) as ctx:
             security.disable_totp(ctx, user, body["reason"])
 

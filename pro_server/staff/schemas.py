@@ -54,6 +54,12 @@ class TotpCodeSchema(Schema):
                                                                  error="Six digits"))
 
 
+class TotpDisableSchema(Schema):
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    code = fields.String(allow_none=True, validate=validate.Length(max=10))
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
+
+
 class AdminReasonSchema(Schema):
     reason = fields.String(required=True, validate=REASON)
 

@@ -235,10 +235,10 @@ def reset_password(ctx: ServiceContext, user: StaffUser, reason: str) -> str:
 
 # -- electronic signatures -----------------------------------------------------------------
 
-def sign(ctx: ServiceContext, user: StaffUser, password: str, code: str | None,
-         meaning: Meaning) -> dict[str, str] | None:
-    """Re-authenticate for one signed act; the signature to keep with the record, or None
-    (a counted, audited failure). Checks the code too when the signer has a second factor."""
+def reauthenticate(ctx: ServiceContext, user: StaffUser, password: str, code: str | None,
+                   purpose: str) -> bool:
+    """The signed-in user proves it is still them: the password, and the code when they
+    have a second factor. A failure is counted and audited."""
     problem = None
     if user.locked_at is not None:
         problem = "account locked"
@@ -246,12 +246,21 @@ def sign(ctx: ServiceContext, user: StaffUser, password: str, code: str | None,
         problem = "wrong password"
     elif user.totp_enabled_at is not None and not _use_code(ctx, user, code):
         problem = "wrong or missing code"
-    if problem is not None:
-        if user.locked_at is None:
-            _failed(ctx, user, "esignature.failed", {"meaning": meaning.value,
-                                                     "problem": problem})
+    if problem is None:
+        user.failed_logins = 0
+        return True
+    if user.locked_at is None:
+        _failed(ctx, user, "esignature.failed" if purpose in set(Meaning) else
+                "staff.reauthentication_failed", {"meaning": purpose, "problem": problem})
+    return False
+
+
+def sign(ctx: ServiceContext, user: StaffUser, password: str, code: str | None,
+         meaning: Meaning) -> dict[str, str] | None:
+    """Re-authenticate for one signed act; the signature to keep with the record, or None
+    (a counted, audited failure)."""
+    if not reauthenticate(ctx, user, password, code, meaning.value):
         return None
-    user.failed_logins = 0
     return {"name": user.name, "email": user.email, "signed_at": ctx.now().isoformat(),
             "meaning": meaning.value,
             "method": "password+totp" if user.totp_enabled_at else "password"}

@@ -174,3 +174,18 @@ def test_totp_sign_in_and_a_study_that_requires_it(app, demo, clock, ctx_factory
             "SELECT totp_secret FROM staff_user WHERE id = ?" if session.bind.dialect.name
             == "sqlite" else "SELECT totp_secret FROM staff_user WHERE id = %s",
             (user.id,)).scalar())  # encrypted at rest
+
+
+def test_turning_the_second_factor_off_needs_the_password_and_code(app, demo, clock):
+    client = StaffClient.login(app.test_client(), MONITOR, demo[MONITOR])
+    totp = pyotp.TOTP(client.post("/api/v1/auth/totp").json["secret"])
+    assert client.post("/api/v1/auth/totp/confirm",
+                       json={"code": totp.at(clock.now())}).status_code == 204
+    off = {"reason": "New phone", "password": demo[MONITOR]}
+
+    assert client.delete("/api/v1/auth/totp", json=off).status_code == 401  # no code
+    assert client.delete("/api/v1/auth/totp", json={
+        **off, "code": totp.at(clock.now(), counter_offset=1)}).status_code == 204
+    assert client.get("/api/v1/auth/me").json["second_factor"] is False
+    assert len(_events(app, "staff.reauthentication_failed")) == 1
+    assert len(_events(app, "staff.totp_disable")) == 1
