@@ -8,7 +8,6 @@ from flask_smorest import Blueprint
 from sqlalchemy import and_, or_, select
 
 from pro_server.access import policy
-from pro_server.audit.services import record
 from pro_server.errors import NotFound
 from pro_server.participants.models import Participant
 from pro_server.participants.routes import load_participant
@@ -169,9 +168,6 @@ class StudyProtocol(MethodView):
         study = get_study(db_session(), study_code)
         signed = require_signature(user, body["signature"], Meaning.apply_amendment)
         with unit_of_work(staff_actor(user)) as ctx:
-            result = amendments.amend_study(ctx, study, body["version"], body["reason"],
-                                            body.get("subject_keys"))
-            record(ctx, "study.amendment_signed", "study", study.id, after={
-                "version": body["version"], "subject_keys": body.get("subject_keys"),
-                "signature": signed}, reason=body["reason"], study_id=study.id)
+            result = amendments.apply_signed_amendment(
+                ctx, study, body["version"], body["reason"], body.get("subject_keys"), signed)
         return {"version": body["version"], "participants": result}

@@ -141,3 +141,23 @@ def test_amendment_is_admin_only(gnv):
     response = gnv.post("/api/v1/studies/RES001-DMPM-02/protocol",
                         json={"version": 1, "reason": "not allowed"})
     assert response.status_code == 403
+
+
+def test_the_amend_command_asks_the_signer_for_the_password(app, demo):
+    command = ["pro", "protocol", "amend", "--study", "RES001-DMPM-02", "--version", "2",
+               "--reason", "Amendment 1 approved by the IRB", "--signer", "admin@example.org"]
+    runner = app.test_cli_runner()
+
+    refused = runner.invoke(args=command, input="not-the-password\n")
+    assert refused.exit_code == 1
+    assert "signature refused" in refused.output
+    signed = runner.invoke(args=command, input=f"{demo['admin@example.org']}\n")
+
+    assert signed.exit_code == 0, signed.output
+    assert 'Electronic signature: "I approve applying this protocol amendment"' in signed.output
+    with app.extensions["pro"]["engine"].connect() as conn:
+        (after,) = conn.execute(text(
+            "SELECT after FROM audit_event WHERE action = 'study.amendment_signed'")).one()
+    assert json.loads(after)["signature"]["name"] == "Ada Admin"
+    assert runner.invoke(args=[*command[:-1], "coordinator.gnv@example.org"],
+                         input="x\n").exit_code == 1  # not an admin
