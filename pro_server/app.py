@@ -12,6 +12,7 @@ from flask import Flask, Response, jsonify, request, send_from_directory
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pro_server import crypto
 from pro_server.clock import Clock, FixedClock, OffsetClock, SystemClock
@@ -33,11 +34,16 @@ def create_app(
 ) -> Flask:
     settings = settings or load_settings()
     _configure_logging(settings)
-    crypto.configure(settings.data_keys)
     engine = engine or make_engine(settings.database_url)
+    crypto.bind(engine, settings.keyring)
 
     app = Flask(__name__, static_folder=None, instance_path=str(settings.instance_path))
     app.config.update(_flask_config(settings))
+    if settings.trusted_proxies:
+        # The client's address, scheme and host as the proxies in front report them, so
+        # rate limits, audit events and logs see the client, not the proxy.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.extensions["pro"] = {
         "settings": settings,
         "clock": clock or default_clock(settings),

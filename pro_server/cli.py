@@ -88,6 +88,26 @@ def audit_verify_command() -> None:
         raise SystemExit(1)
 
 
+@pro_cli.command("rekey")
+@click.option("--batch-size", type=click.IntRange(1, 10000), default=200, show_default=True)
+def rekey_command(batch_size: int) -> None:
+    """Re-encrypt contact data with the newest PRO_DATA_KEYS key and rebuild the phone
+    lookups with PHONE_LOOKUP_KEY; safe to interrupt and run again (audited)."""
+    from pro_server.rekey import UnreadableValue, rekey
+
+    def progress(report) -> None:  # type: ignore[no-untyped-def]
+        click.echo(f"  batch {report.batches}: {report.rows_examined} rows examined")
+
+    try:
+        report = rekey(lambda: cli_context(Actor.system("cli:rekey")), batch_size=batch_size,
+                       after_batch=progress)
+    except UnreadableValue as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"rekey done: {report.rows_examined} rows examined, "
+               f"{report.values_reencrypted} values re-encrypted, "
+               f"{report.lookups_rebuilt} lookups rebuilt ({', '.join(report.tables)})")
+
+
 jobs_cli = AppGroup("jobs", help="The periodic jobs (normally run by the scheduler process).")
 pro_cli.add_command(jobs_cli)
 
@@ -139,18 +159,35 @@ pro_cli.add_command(protocol_cli)
 @click.option("--version", type=int, required=True)
 @click.option("--reason", required=True)
 @click.option("--subject", "subjects", multiple=True, help="Only these subject keys.")
+@click.option("--signer", required=True, help="Email of the admin who signs the amendment; "
+              "the password (and code) are asked for, or read from stdin.")
 def protocol_amend_command(study_code: str, version: int, reason: str,
-                           subjects: tuple[str, ...]) -> None:
-    """Move a study (or some participants) to another protocol version, with a reason."""
+                           subjects: tuple[str, ...], signer: str) -> None:
+    """Move a study (or some participants) to another protocol version, with a reason,
+    under the signer's electronic signature."""
+    from pro_server.access import policy
     from pro_server.errors import DomainError
-    from pro_server.schedule.amendments import amend_study
+    from pro_server.schedule.amendments import apply_signed_amendment
+    from pro_server.staff.security import Meaning, sign
+    from pro_server.staff.services import find_by_email
     from pro_server.studies.services import get_study
 
     ctx = cli_context(Actor(type="staff", label="cli:protocol amend"))
     with ctx.session:
+        user = find_by_email(ctx, signer)
+        if user is None or not user.active or not policy.has(user, policy.Capability.administer):
+            raise click.ClickException(f"{signer} is not an active admin")
+        ctx.actor = Actor(type="staff", id=str(user.id), label=f"{user.email} (admin, cli)")
+        click.echo(f'Electronic signature: "{Meaning.apply_amendment.value}"')
+        password = click.prompt("Password", hide_input=True)
+        code = click.prompt("Authenticator code") if user.totp_enabled_at else None
+        signature = sign(ctx, user, password, code, Meaning.apply_amendment)
+        if signature is None:
+            ctx.session.commit()  # the failed attempt is counted and audited
+            raise click.ClickException("signature refused: the password (or code) is wrong")
         try:
-            result = amend_study(ctx, get_study(ctx.session, study_code), version, reason,
-                                 list(subjects) or None)
+            result = apply_signed_amendment(ctx, get_study(ctx.session, study_code), version,
+                                            reason, list(subjects) or None, signature)
         except DomainError as exc:
             raise click.ClickException(f"{exc.message}: {exc.errors or ''}") from exc
         ctx.session.commit()

@@ -13,9 +13,12 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+
+from pro_server.crypto import MIN_LOOKUP_KEY_LENGTH, Keyring
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,9 @@ class Settings:
     database_url: str = ""
     secret_key: str = ""
     data_keys: tuple[str, ...] = ()
+    phone_lookup_key: str = ""
+    trusted_proxies: int = 0
+    login_lockout_failures: int = 10
     public_base_url: str = "http://127.0.0.1:5000"
     instance_path: Path = REPO_ROOT / "instance"
     sms_backend: str = "console"
@@ -60,6 +66,14 @@ class Settings:
     @property
     def secure_cookies(self) -> bool:
         return self.public_base_url.startswith("https://")
+
+    @cached_property
+    def keyring(self) -> Keyring:
+        """This configuration's encryption and lookup keys (each app holds its own)."""
+        try:
+            return Keyring(self.data_keys, self.phone_lookup_key)
+        except ValueError as exc:
+            raise ConfigError(f"PRO_DATA_KEYS / PHONE_LOOKUP_KEY: {exc}") from exc
 
 
 def _int(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -98,6 +112,9 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         database_url=env_vars.get("DATABASE_URL", f"sqlite:///{instance_path / 'pro.db'}"),
         secret_key=env_vars.get("SECRET_KEY", ""),
         data_keys=keys,
+        phone_lookup_key=env_vars.get("PHONE_LOOKUP_KEY", ""),
+        trusted_proxies=_int(env_vars, "TRUSTED_PROXIES", 0),
+        login_lockout_failures=_int(env_vars, "LOGIN_LOCKOUT_FAILURES", 10),
         public_base_url=env_vars.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         instance_path=instance_path,
         sms_backend=sms_backend,
@@ -127,6 +144,7 @@ def _complete_secrets(settings: Settings) -> Settings:
         for name, value in (
             ("SECRET_KEY", settings.secret_key),
             ("PRO_DATA_KEYS", settings.data_keys),
+            ("PHONE_LOOKUP_KEY", settings.phone_lookup_key),
         )
         if not value
     ]
@@ -147,6 +165,11 @@ def _complete_secrets(settings: Settings) -> Settings:
         except ValueError as exc:
             message = "PRO_DATA_KEYS must be Fernet keys (urlsafe base64, 32 bytes)"
             raise ConfigError(message) from exc
+    if settings.phone_lookup_key and len(settings.phone_lookup_key) < MIN_LOOKUP_KEY_LENGTH:
+        raise ConfigError(f"PHONE_LOOKUP_KEY needs at least {MIN_LOOKUP_KEY_LENGTH} characters "
+                          "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+    if settings.trusted_proxies < 0:
+        raise ConfigError("TRUSTED_PROXIES must be 0 or more (the number of proxies in front)")
     if not missing:
         return settings
     stored = _dev_secrets(settings.instance_path)
@@ -159,18 +182,25 @@ def _complete_secrets(settings: Settings) -> Settings:
         settings,
         secret_key=settings.secret_key or stored["SECRET_KEY"],
         data_keys=settings.data_keys or (stored["PRO_DATA_KEYS"],),
+        phone_lookup_key=settings.phone_lookup_key or stored["PHONE_LOOKUP_KEY"],
     )
 
 
 def _dev_secrets(instance_path: Path) -> dict[str, str]:
     path = instance_path / "dev-secrets.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    instance_path.mkdir(parents=True, exist_ok=True)
-    stored = {
+    generated = {
         "SECRET_KEY": secrets.token_urlsafe(48),
         "PRO_DATA_KEYS": Fernet.generate_key().decode(),
+        "PHONE_LOOKUP_KEY": secrets.token_urlsafe(48),
     }
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    if stored and all(name in stored for name in generated):
+        return stored
+    if "PRO_DATA_KEYS" in stored:
+        # A file from before PHONE_LOOKUP_KEY: its lookups were derived from the data key.
+        stored.setdefault("PHONE_LOOKUP_KEY", stored["PRO_DATA_KEYS"])
+    stored = {**generated, **stored}
+    instance_path.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(stored))
     path.chmod(0o600)
     return stored

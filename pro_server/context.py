@@ -31,6 +31,7 @@ class ServiceContext:
     actor: Actor
     settings: Settings
     request_id: str | None = None
+    client_address: str | None = None  # the client's IP (through TRUSTED_PROXIES proxies)
 
     def now(self) -> datetime:
         return self.clock.now()

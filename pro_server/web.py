@@ -50,7 +50,7 @@ def close_db_session(_exc: BaseException | None = None) -> None:
 
 def current_staff(optional: bool = False) -> StaffUser | None:
     """The signed-in staff user, or 401 (a stale session after logout elsewhere counts as none)."""
-    if "staff_user" in g:
+    if "staff_user" in g and (g.staff_user is not None or optional):
         return g.staff_user
     data = session.get("staff")
     user = None
@@ -98,6 +98,7 @@ def context(actor: Actor) -> ServiceContext:
         actor=actor,
         settings=settings(),
         request_id=request_id(),
+        client_address=request.remote_addr,
     )
 
 

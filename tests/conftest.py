@@ -26,6 +26,7 @@ from tests.helpers import StaffClient
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 TEST_DATA_KEY = "p3bPZ3rM2Dcv6nW8gYhRk5rj2oGkzV9i-kYx7x4sN0E="
+TEST_LOOKUP_KEY = "test-phone-lookup-key-not-for-production-use"
 START = datetime(2026, 3, 1, 15, 0, tzinfo=UTC)
 
 passwords.use_fast_test_profile()
@@ -96,6 +97,7 @@ def settings(tmp_path: Path, database: TestDatabase) -> Settings:
         database_url=database.url,
         secret_key="test-secret-key-not-for-production",
         data_keys=(TEST_DATA_KEY,),
+        phone_lookup_key=TEST_LOOKUP_KEY,
         instance_path=tmp_path / "instance",
         public_base_url="http://127.0.0.1:5000",
         login_rate_limit="5 per minute",

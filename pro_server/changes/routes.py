@@ -1,7 +1,6 @@
 """Data-change requests: coordinators ask, investigators of the site approve or reject."""
 
 from collections.abc import Callable
-from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -18,10 +17,11 @@ from pro_server.changes.schemas import (
     RejectSchema,
 )
 from pro_server.changes.views import change_view
-from pro_server.context import ServiceContext
 from pro_server.errors import NotFound
 from pro_server.responses.models import Response
+from pro_server.staff.account_routes import require_signature
 from pro_server.staff.models import StaffUser
+from pro_server.staff.security import Meaning
 from pro_server.studies.models import Site
 from pro_server.web import current_staff, db_session, staff_actor, unit_of_work
 
@@ -90,8 +90,10 @@ class Approve(MethodView):
     @blp.arguments(DecisionSchema)
     @blp.response(200, ChangeRequestSchema)
     def post(self, body, change_id):
-        """Investigator of the site: apply the change as a new response version."""
-        return _decide(change_id, services.approve, body.get("reason"))
+        """Investigator of the site: apply the change as a new response version, signed
+        ("I approve this data change": password, and code when set up)."""
+        return _decide(change_id, services.approve, body.get("reason"), body["signature"],
+                       Meaning.approve_change)
 
 
 @blp.route("/<int:change_id>/reject")
@@ -99,18 +101,22 @@ class Reject(MethodView):
     @blp.arguments(RejectSchema)
     @blp.response(200, ChangeRequestSchema)
     def post(self, body, change_id):
-        """Investigator of the site: refuse the change (reason required)."""
-        return _decide(change_id, services.reject, body["reason"])
+        """Investigator of the site: refuse the change (reason required), signed
+        ("I reject this data change")."""
+        return _decide(change_id, services.reject, body["reason"], body["signature"],
+                       Meaning.reject_change)
 
 
-Decision = Callable[[ServiceContext, StaffUser, ChangeRequest, Any], object]
+Decision = Callable[..., object]
 
 
-def _decide(change_id: int, decide: Decision, reason: str | None) -> dict:
-    """An investigator of the change's site approves or rejects it."""
+def _decide(change_id: int, decide: Decision, reason: str | None, signature: dict | None,
+            meaning: Meaning) -> dict:
+    """An investigator of the change's site approves or rejects it, signing electronically."""
     user = current_staff()
     change = _load(user, change_id)
     policy.check_approver(user, change.site_id)
+    signed = require_signature(user, signature, meaning)
     with unit_of_work(staff_actor(user)) as ctx:
-        decide(ctx, user, change, reason)
+        decide(ctx, user, change, reason, signature=signed)
     return _dump(user, change)

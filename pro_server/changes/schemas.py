@@ -1,6 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from pro_server.changes.models import STATUSES
+from pro_server.staff.schemas import SignatureSchema
 
 REASON = validate.Length(min=3, max=500)
 
@@ -17,12 +18,18 @@ class ChangeRequestCreateSchema(Schema):
                        "participant 2026-03-02, documented in source notes'"})
 
 
+SIGNATURE = {"description": "The decider's electronic signature: password (and code) "
+                            "re-entered, with the meaning shown"}
+
+
 class DecisionSchema(Schema):
     reason = fields.String(validate=REASON, allow_none=True)
+    signature = fields.Nested(SignatureSchema, load_default=None, metadata=SIGNATURE)
 
 
 class RejectSchema(Schema):
     reason = fields.String(required=True, validate=REASON)
+    signature = fields.Nested(SignatureSchema, load_default=None, metadata=SIGNATURE)
 
 
 class ChangeListArgsSchema(Schema):

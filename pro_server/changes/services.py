@@ -100,7 +100,7 @@ def _check_decidable(change: ChangeRequest, decider: StaffUser) -> None:
 
 
 def approve(ctx: ServiceContext, decider: StaffUser, change: ChangeRequest,
-            reason: str | None = None) -> Response:
+            reason: str | None = None, *, signature: dict[str, str] | None = None) -> Response:
     """Apply the change: a new response version with recomputed scores; the old one stays."""
     _check_decidable(change, decider)
     current = _current_version(ctx, change)
@@ -113,12 +113,14 @@ def approve(ctx: ServiceContext, decider: StaffUser, change: ChangeRequest,
     change.decision_reason = reason
     change.new_response_id = new.id
     record(ctx, "change_request.approve", "change_request", change.id, after={
-        "response_id": current.id, "new_response_id": new.id, "new_version": new.version},
+        "response_id": current.id, "new_response_id": new.id, "new_version": new.version,
+        "signature": signature},
         reason=reason, study_id=change.study_id, site_id=change.site_id)
     return new
 
 
-def reject(ctx: ServiceContext, decider: StaffUser, change: ChangeRequest, reason: str) -> None:
+def reject(ctx: ServiceContext, decider: StaffUser, change: ChangeRequest, reason: str, *,
+           signature: dict[str, str] | None = None) -> None:
     _check_decidable(change, decider)
     if not reason.strip():
         raise InvalidInput.field("reason", "Say why the change is rejected")
@@ -127,5 +129,5 @@ def reject(ctx: ServiceContext, decider: StaffUser, change: ChangeRequest, reaso
     change.decided_at = ctx.now()
     change.decision_reason = reason
     record(ctx, "change_request.reject", "change_request", change.id,
-           after={"response_id": change.response_id}, reason=reason,
+           after={"response_id": change.response_id, "signature": signature}, reason=reason,
            study_id=change.study_id, site_id=change.site_id)

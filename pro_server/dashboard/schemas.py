@@ -231,6 +231,9 @@ class AdminUserSchema(Schema):
     sites = fields.List(fields.Nested(SiteRefSchema))
     created_at = fields.DateTime()
     last_login_at = fields.DateTime(allow_none=True)
+    locked_at = fields.DateTime(allow_none=True)
+    must_change_password = fields.Boolean()
+    second_factor_enabled_at = fields.DateTime(attribute="totp_enabled_at", allow_none=True)
 
 
 class AdminUserCreateSchema(Schema):

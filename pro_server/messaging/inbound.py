@@ -8,7 +8,6 @@ from collections.abc import Mapping
 
 from sqlalchemy import case, select
 
-from pro_server import crypto
 from pro_server.context import Actor, ServiceContext
 from pro_server.messaging import outbox, outcomes, sms_state
 from pro_server.messaging.keywords import InboundKind, classify_inbound, is_twilio_default_keyword
@@ -21,6 +20,7 @@ from pro_server.messaging.purposes import (
     outbox_status_from_provider,
 )
 from pro_server.participants.models import Participant, ParticipantStatus
+from pro_server.validation import mask_phone
 
 REVIEW_KINDS = frozenset({InboundKind.POSSIBLE_OPT_OUT, InboundKind.OTHER})
 _FAILED = frozenset({MessageStatus.UNDELIVERED.value, MessageStatus.FAILED.value})
@@ -95,13 +95,15 @@ def receive(ctx: ServiceContext, form: Mapping[str, str]) -> InboundMessage | No
             select(InboundMessage.id).where(InboundMessage.provider_message_id == sid)):
         return None
     body = form.get("Body") or ""
-    lookup = crypto.lookup_hash((form.get("From") or "").strip())
+    sender = (form.get("From") or "").strip()
+    lookup = ctx.settings.keyring.lookup_hash(sender)
     people = _senders(ctx, lookup)
     first = people[0] if people else None
     kind = classify_inbound(body)
     message = InboundMessage(
         participant_id=first.id if first else None, study_id=first.study_id if first else None,
-        site_id=first.site_id if first else None, from_lookup=lookup, body=body,
+        site_id=first.site_id if first else None, from_lookup=lookup,
+        from_masked=(mask_phone(sender) or "")[:32] or None, body=body,
         kind=kind.value, provider_message_id=sid, received_at=ctx.now(),
         needs_review=kind in REVIEW_KINDS or first is None,
     )

@@ -77,6 +77,7 @@ class InboundMessage(Base):
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), index=True)
     # crypto.lookup_hash of the sender's E.164 number (= Participant.phone_lookup).
     from_lookup: Mapped[str] = mapped_column(String(64), index=True)
+    from_masked: Mapped[str | None] = mapped_column(String(32))  # validation.mask_phone
     body: Mapped[str] = mapped_column(EncryptedText())
     kind: Mapped[str] = mapped_column(String(20))  # stop | start | help | possible_opt_out | other
     provider_message_id: Mapped[str] = mapped_column(String(64), unique=True)

@@ -106,6 +106,43 @@ class ResolveInbound(MethodView):
         return message
 
 
+def _unmatched(inbound_id: int) -> InboundMessage:
+    policy.require(current_staff(), policy.Capability.administer)
+    item = db_session().get(InboundMessage, inbound_id)
+    if item is None or item.participant_id is not None:
+        raise NotFound("Unmatched reply not found")
+    return item
+
+
+@blp.route("/inbound-messages/unmatched")
+class UnmatchedInbound(MethodView):
+    @blp.arguments(InboundListArgsSchema, location="query")
+    @blp.response(200, InboundSchema(many=True))
+    @blp.paginate()
+    def get(self, args, pagination_parameters):
+        """Admin: replies from numbers that match no participant (wrong or changed number,
+        a participant enrolled under another number); `needs_review=true` gives the queue."""
+        policy.require(current_staff(), policy.Capability.administer)
+        query = select(InboundMessage).where(InboundMessage.participant_id.is_(None))
+        for name in ("kind", "needs_review"):
+            if name in args:
+                query = query.where(getattr(InboundMessage, name) == args[name])
+        return _page(query, (InboundMessage.received_at.desc(), InboundMessage.id.desc()),
+                     pagination_parameters)
+
+
+@blp.route("/inbound-messages/unmatched/<int:inbound_id>/resolve")
+class ResolveUnmatched(MethodView):
+    @blp.arguments(ResolveInboundSchema)
+    @blp.response(200, InboundSchema)
+    def post(self, body, inbound_id):
+        """Admin: mark an unmatched reply handled, saying what was done (audited)."""
+        message = _unmatched(inbound_id)
+        with unit_of_work(staff_actor(current_staff())) as ctx:
+            services.resolve_inbound(ctx, message, body["reason"], body["apply_opt_out"])
+        return message
+
+
 @blp.route("/participants/<int:participant_id>/remind-now")
 class RemindNow(MethodView):
     @blp.arguments(RemindNowSchema)

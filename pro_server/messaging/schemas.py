@@ -62,6 +62,8 @@ class InboundSchema(Schema):
     participant_id = fields.Integer(allow_none=True)
     subject_key = fields.String(attribute="participant.subject_key", allow_none=True)
     site_code = fields.String(attribute="participant.site.code", allow_none=True)
+    from_masked = fields.String(allow_none=True, metadata={
+        "description": "The sender's number with all but the last 4 digits hidden"})
     kind = fields.String()
     body = fields.String()
     received_at = fields.DateTime()

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from pro_server import crypto
 from pro_server.audit.services import changes, record
 from pro_server.context import ServiceContext
 from pro_server.errors import Conflict, InvalidInput
@@ -33,7 +32,7 @@ ENROLMENT_HOOKS: list[Callable[[ServiceContext, Participant], None]] = []
 UPDATE_HOOKS: list[Callable[[ServiceContext, Participant, set[str]], None]] = []
 
 
-def audit_view(p: Participant) -> dict[str, Any]:
+def audit_view(ctx: ServiceContext, p: Participant) -> dict[str, Any]:
     """What the audit trail may hold about a participant: no contact data in clear."""
     return {
         "subject_key": p.subject_key,
@@ -42,9 +41,9 @@ def audit_view(p: Participant) -> dict[str, Any]:
         "language": p.language,
         "timezone": p.timezone,
         "phone": "set" if p.phone else None,
-        "phone_ref": crypto.lookup_hash(p.phone)[:12] if p.phone else None,
+        "phone_ref": ctx.settings.keyring.lookup_hash(p.phone)[:12] if p.phone else None,
         "email": "set" if p.email else None,
-        "email_ref": crypto.lookup_hash(p.email.lower())[:12] if p.email else None,
+        "email_ref": ctx.settings.keyring.lookup_hash(p.email.lower())[:12] if p.email else None,
         "sms_consent": p.sms_consent,
         "sms_consent_source": p.sms_consent_source,
         "reminder_time": p.reminder_time,
@@ -67,9 +66,9 @@ def public_view(p: Participant, *, show_contact: bool) -> dict[str, Any]:
     return data
 
 
-def _set_phone(p: Participant, phone: str | None) -> None:
+def _set_phone(ctx: ServiceContext, p: Participant, phone: str | None) -> None:
     p.phone = phone
-    p.phone_lookup = crypto.lookup_hash(phone) if phone else None
+    p.phone_lookup = ctx.settings.keyring.lookup_hash(phone) if phone else None
     p.phone_flag = None
 
 
@@ -114,14 +113,14 @@ def enrol(ctx: ServiceContext, study: Study, site: Site, data: dict[str, Any]) -
         created_at=now,
         updated_at=now,
     )
-    _set_phone(p, data.get("phone"))
+    _set_phone(ctx, p, data.get("phone"))
     _set_consent(ctx, p, data.get("sms_consent"))
     ctx.session.add(p)
     try:
         ctx.session.flush()
     except IntegrityError as exc:  # a concurrent enrolment took the key first
         raise Conflict(f"Subject key {data['subject_key']} is already used") from exc
-    record(ctx, "participant.enrol", "participant", p.id, after=audit_view(p),
+    record(ctx, "participant.enrol", "participant", p.id, after=audit_view(ctx, p),
            study_id=study.id, site_id=site.id)
     log.info("enrolled participant id=%s subject=%s site=%s language=%s sms_consent=%s",
              p.id, p.subject_key, site.code, p.language, p.sms_consent)
@@ -133,11 +132,11 @@ def enrol(ctx: ServiceContext, study: Study, site: Site, data: dict[str, Any]) -
 def update(ctx: ServiceContext, p: Participant, data: dict[str, Any]) -> Participant:
     if p.status is ParticipantStatus.withdrawn:
         raise Conflict("A withdrawn participant cannot be changed")
-    before = audit_view(p)
+    before = audit_view(ctx, p)
     reason = data.pop("reason", None)
     changed: set[str] = set()
     if "phone" in data and data["phone"] != p.phone:
-        _set_phone(p, data["phone"])
+        _set_phone(ctx, p, data["phone"])
         changed.add("phone")
     if "sms_consent" in data:
         _set_consent(ctx, p, data["sms_consent"])
@@ -158,7 +157,7 @@ def update(ctx: ServiceContext, p: Participant, data: dict[str, Any]) -> Partici
     if not changed:
         return p
     p.updated_at = ctx.now()
-    old, new = changes(before, audit_view(p))
+    old, new = changes(before, audit_view(ctx, p))
     record(ctx, "participant.update", "participant", p.id, before=old, after=new, reason=reason,
            study_id=p.study_id, site_id=p.site_id)
     log.info("updated participant id=%s fields=%s", p.id, ",".join(sorted(changed)))
@@ -170,13 +169,13 @@ def update(ctx: ServiceContext, p: Participant, data: dict[str, Any]) -> Partici
 def withdraw(ctx: ServiceContext, p: Participant, reason: str) -> Participant:
     if p.status is ParticipantStatus.withdrawn:
         raise Conflict("The participant is already withdrawn")
-    before = audit_view(p)
+    before = audit_view(ctx, p)
     p.status = ParticipantStatus.withdrawn
     p.withdrawn_at = ctx.now()
     p.withdrawal_reason = reason
     p.updated_at = ctx.now()
-    record(ctx, "participant.withdraw", "participant", p.id, before=before, after=audit_view(p),
-           reason=reason, study_id=p.study_id, site_id=p.site_id)
+    record(ctx, "participant.withdraw", "participant", p.id, before=before,
+           after=audit_view(ctx, p), reason=reason, study_id=p.study_id, site_id=p.site_id)
     for hook in WITHDRAWAL_HOOKS:
         hook(ctx, p)
     return p

@@ -73,3 +73,15 @@ def amend_study(ctx: ServiceContext, study: Study, version: int, reason: str,
         if participant.protocol_version != str(version):
             results[participant.subject_key] = change_protocol(ctx, participant, version, reason)
     return results
+
+
+def apply_signed_amendment(ctx: ServiceContext, study: Study, version: int, reason: str,
+                           subject_keys: list[str] | None, signature: dict[str, str]
+                           ) -> dict[str, list[tuple[str, str]]]:
+    """An amendment applied under its signer's electronic signature (21 CFR 11.50), which
+    the audit trail keeps beside the change."""
+    result = amend_study(ctx, study, version, reason, subject_keys)
+    record(ctx, "study.amendment_signed", "study", study.id, after={
+        "version": version, "subject_keys": subject_keys, "signature": signature},
+        reason=reason, study_id=study.id)
+    return result

@@ -28,6 +28,8 @@ from pro_server.schedule.schemas import (
     VisitRescheduleSchema,
 )
 from pro_server.schedule.views import schedule_view, visit_view
+from pro_server.staff.account_routes import require_signature
+from pro_server.staff.security import Meaning
 from pro_server.studies.models import Site
 from pro_server.studies.services import get_study
 from pro_server.web import context, current_staff, db_session, staff_actor, unit_of_work
@@ -159,11 +161,13 @@ class StudyProtocol(MethodView):
     @blp.arguments(AmendmentSchema)
     @blp.response(200, AmendmentResultSchema)
     def post(self, body, study_code):
-        """Admin: move the study (or the listed participants) to another protocol version."""
+        """Admin: move the study (or the listed participants) to another protocol version,
+        signed electronically (password, and code when set up)."""
         user = current_staff()
         policy.require(user, policy.Capability.administer)
         study = get_study(db_session(), study_code)
+        signed = require_signature(user, body["signature"], Meaning.apply_amendment)
         with unit_of_work(staff_actor(user)) as ctx:
-            result = amendments.amend_study(ctx, study, body["version"], body["reason"],
-                                            body.get("subject_keys"))
+            result = amendments.apply_signed_amendment(
+                ctx, study, body["version"], body["reason"], body.get("subject_keys"), signed)
         return {"version": body["version"], "participants": result}

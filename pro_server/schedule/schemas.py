@@ -1,6 +1,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from pro_server.schedule.visits import MODES
+from pro_server.staff.schemas import SignatureSchema
 
 REASON = validate.Length(min=3, max=500)
 
@@ -50,6 +51,9 @@ class AmendmentSchema(Schema):
     version = fields.Integer(required=True, validate=validate.Range(min=1))
     reason = fields.String(required=True, validate=REASON)
     subject_keys = fields.List(fields.String(), validate=validate.Length(min=1))
+    signature = fields.Nested(SignatureSchema, load_default=None, metadata={
+        "description": "The admin's electronic signature: password (and code) re-entered, "
+                       "meaning 'I approve applying this protocol amendment'"})
 
 
 class CalendarArgsSchema(Schema):

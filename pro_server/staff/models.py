@@ -5,9 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Column, Enum, ForeignKey, String, Table
+from sqlalchemy import BigInteger, Column, Enum, ForeignKey, String, Table, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from pro_server.crypto import EncryptedText
 from pro_server.db import Base
 from pro_server.studies.models import Site
 
@@ -41,6 +42,17 @@ class StaffUser(Base):
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
+    # Set by an admin's reset (or at creation): only the password change is allowed until then.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    password_changed_at: Mapped[datetime | None]
+    # Failed sign-ins (and signatures) in a row; at LOGIN_LOCKOUT_FAILURES the account locks
+    # until an admin unlocks it.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_at: Mapped[datetime | None]
+    # TOTP second factor: the secret is encrypted like contact data; enabled once confirmed.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText())
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # no code used twice
 
     sites: Mapped[list[Site]] = relationship(secondary=staff_site, order_by="Site.code")
 

@@ -6,9 +6,9 @@ from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
 from pro_server.context import Actor
-from pro_server.errors import Unauthorized
+from pro_server.errors import Forbidden, Unauthorized
 from pro_server.extensions import limiter
-from pro_server.staff import services
+from pro_server.staff import security, services
 from pro_server.staff.schemas import CsrfSchema, LoginSchema, StaffUserSchema
 from pro_server.web import current_staff, settings, staff_actor, unit_of_work
 
@@ -16,8 +16,11 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Staff 
 
 
 def _me(user) -> dict:
+    with unit_of_work(staff_actor(user)) as ctx:
+        must = security.restriction(ctx, user)
     return {"id": user.id, "email": user.email, "name": user.name, "role": user.role,
-            "sites": user.sites, "csrf_token": generate_csrf()}
+            "sites": user.sites, "csrf_token": generate_csrf(), "must": must,
+            "second_factor": user.totp_enabled_at is not None}
 
 
 def _login_limit() -> str:
@@ -39,11 +42,19 @@ class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, StaffUserSchema)
     def post(self, body):
-        """Sign in with email and password; sets the HttpOnly session cookie."""
+        """Sign in with email, password and (when set up) the authenticator code; sets the
+        HttpOnly session cookie. `must` in the answer names a step required first."""
         with unit_of_work(Actor(type="anonymous", label=body["email"].lower())) as ctx:
-            user = services.authenticate(ctx, body["email"], body["password"])
+            outcome = security.sign_in(ctx, body["email"], body["password"], body.get("code"))
+        user = outcome.user
+        if outcome.problem is security.Problem.locked:
+            raise Forbidden("This account is locked after repeated failed attempts; ask an "
+                            "admin to unlock it")
+        if outcome.problem is security.Problem.code_required:
+            raise Unauthorized("Enter the code from your authenticator app",
+                               {"json": {"code": ["Required for this account"]}})
         if user is None:
-            raise Unauthorized("Email or password is wrong")
+            raise Unauthorized("Email, password or code is wrong")
         session.clear()
         session["staff"] = {"id": user.id, "v": user.session_version}
         session.permanent = True

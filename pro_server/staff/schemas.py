@@ -6,6 +6,8 @@ from pro_server.staff.models import Role
 class LoginSchema(Schema):
     email = fields.Email(required=True)
     password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    code = fields.String(validate=validate.Length(max=10), allow_none=True, metadata={
+        "description": "The authenticator app's code, for an account with a second factor"})
 
 
 class CsrfSchema(Schema):
@@ -26,3 +28,65 @@ class StaffUserSchema(Schema):
     role = fields.Enum(Role, by_value=True)
     sites = fields.List(fields.Nested(SiteRefSchema))
     csrf_token = fields.String(dump_only=True)
+    must = fields.String(allow_none=True, dump_only=True, metadata={
+        "description": "change_password or set_up_second_factor: nothing else is allowed "
+                       "until it is done"})
+    second_factor = fields.Boolean(dump_only=True)
+
+
+REASON = validate.Length(min=3, max=500)
+
+
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    new_password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class TotpSetupSchema(Schema):
+    secret = fields.String(metadata={"description": "For typing into the app by hand"})
+    otpauth_uri = fields.String()
+    qr_svg = fields.String(metadata={"description": "The QR code of otpauth_uri, as SVG"})
+    qr_data_uri = fields.String(metadata={"description": "The same SVG as a data: URI"})
+
+
+class TotpCodeSchema(Schema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^\s*\d{6}\s*$",
+                                                                 error="Six digits"))
+
+
+class TotpDisableSchema(Schema):
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    code = fields.String(allow_none=True, validate=validate.Length(max=10))
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
+
+
+class AdminReasonSchema(Schema):
+    reason = fields.String(required=True, validate=REASON)
+
+
+class PasswordResetResultSchema(Schema):
+    temporary_password = fields.String(metadata={
+        "description": "Shown once; the user must change it at the next sign-in"})
+
+
+class StaffSecuritySchema(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    locked_at = fields.DateTime(allow_none=True)
+    failed_logins = fields.Integer()
+    must_change_password = fields.Boolean()
+    second_factor_enabled_at = fields.DateTime(attribute="totp_enabled_at", allow_none=True)
+
+
+class StudySecuritySchema(Schema):
+    second_factor_required = fields.Boolean(required=True)
+    reason = fields.String(required=True, validate=REASON)
+
+
+class SignatureSchema(Schema):
+    """Re-authentication for a signed act (21 CFR 11.200): password, and the code when the
+    signer has a second factor; `meaning` must be the meaning the signer was shown."""
+
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    code = fields.String(allow_none=True, validate=validate.Length(max=10))
+    meaning = fields.String(required=True, validate=validate.Length(min=1, max=100))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pro_server.db import Base
@@ -23,6 +23,9 @@ class Study(Base):
     protocol_version: Mapped[str] = mapped_column(String(20))
     program_name: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime]
+    # Admins and this study's investigators must sign in with a TOTP second factor.
+    staff_second_factor_required: Mapped[bool] = mapped_column(default=False,
+                                                               server_default=false())
 
     sites: Mapped[list[Site]] = relationship(back_populates="study", order_by="Site.code")
 

@@ -22,6 +22,15 @@ def current(ctx_factory, story, subject="GNV-004", code="BASELINE", instrument="
         Response.instrument_code == instrument, Response.is_current.is_(True)))
 
 
+def signed(story, email, body=None, meaning="I approve this data change"):
+    """A decision's body with the decider's electronic signature (password re-entered)."""
+    return {**(body or {}), "signature": {"password": story.passwords[email],
+                                          "meaning": meaning}}
+
+
+REJECT = "I reject this data change"
+
+
 def ask(client, response, item="pain_nrs", value=None, **extra):
     body = {"response_id": response.id, "item_id": item,
             "new_value": (response.answers[item]["value"] + 3) % 11 if value is None else value,
@@ -43,7 +52,8 @@ def test_approval_makes_a_new_version_recomputes_scores_and_keeps_the_old(story,
     assert [(c["id"], c["can_decide"]) for c in listed] == [(asked.json["id"], True)]
 
     approved = investigator.post(f"/api/v1/change-requests/{asked.json['id']}/approve",
-                                 json={"reason": "Source notes checked"})
+                                 json=signed(story, INVESTIGATOR,
+                                             {"reason": "Source notes checked"}))
     assert approved.status_code == 200, approved.json
     assert approved.json["status"] == "approved"
     assert approved.json["decided_by"] == "Ines Investigator"
@@ -84,7 +94,7 @@ def test_the_edc_receives_the_approved_change_as_an_update(story, ctx_factory, a
     cursor = edc.get(url, headers=headers).json["next_cursor"]
     asked = ask(story.client(GNV), current(ctx_factory, story))
     story.client(INVESTIGATOR).post(f"/api/v1/change-requests/{asked.json['id']}/approve",
-                                    json={})
+                                    json=signed(story, INVESTIGATOR))
     update = edc.get(f"{url}&since={cursor}", headers=headers).json["records"]
     assert len(update) == 1
     assert update[0]["version"] == 2
@@ -97,13 +107,17 @@ def test_a_rejection_needs_a_reason_and_changes_nothing(story, ctx_factory):
     before = current(ctx_factory, story)
     asked = ask(story.client(GNV), before).json
     investigator = story.client(INVESTIGATOR)
-    no_reason = investigator.post(f"/api/v1/change-requests/{asked['id']}/reject", json={})
+    no_reason = investigator.post(f"/api/v1/change-requests/{asked['id']}/reject",
+                                  json=signed(story, INVESTIGATOR, meaning=REJECT))
     assert no_reason.status_code == 422
     rejected = investigator.post(f"/api/v1/change-requests/{asked['id']}/reject",
-                                 json={"reason": "The answer matches the source"})
+                                 json=signed(story, INVESTIGATOR,
+                                             {"reason": "The answer matches the source"},
+                                             meaning=REJECT))
     assert rejected.json["status"] == "rejected"
     assert current(ctx_factory, story).id == before.id
-    again = investigator.post(f"/api/v1/change-requests/{asked['id']}/approve", json={})
+    again = investigator.post(f"/api/v1/change-requests/{asked['id']}/approve",
+                              json=signed(story, INVESTIGATOR))
     assert again.status_code == 409
 
 
@@ -112,19 +126,21 @@ def test_only_an_investigator_of_the_site_other_than_the_requester_decides(story
     own = ask(investigator, current(ctx_factory, story)).json
     assert own["can_decide"] is False
     assert investigator.post(f"/api/v1/change-requests/{own['id']}/approve",
-                             json={}).status_code == 403
+                             json=signed(story, INVESTIGATOR)).status_code == 403
     asked = ask(story.client(GNV), current(ctx_factory, story, instrument="ptga_vas"),
                 item="ptga_vas").json
     gnv = story.client(GNV)
-    assert gnv.post(f"/api/v1/change-requests/{asked['id']}/approve", json={}).status_code == 403
+    assert gnv.post(f"/api/v1/change-requests/{asked['id']}/approve",
+                    json=signed(story, GNV)).status_code == 403
     mia = story.client("coordinator.mia@example.org")
-    assert mia.post(f"/api/v1/change-requests/{asked['id']}/approve", json={}).status_code == 404
+    assert mia.post(f"/api/v1/change-requests/{asked['id']}/approve",
+                    json=signed(story, "coordinator.mia@example.org")).status_code == 404
     assert mia.get(f"/api/v1/change-requests/{asked['id']}").status_code == 404
     assert mia.get("/api/v1/change-requests").json == []
     monitor = story.client("monitor@example.org")
     assert monitor.get(f"/api/v1/change-requests/{asked['id']}").status_code == 200
     assert monitor.post(f"/api/v1/change-requests/{asked['id']}/approve",
-                        json={}).status_code == 403
+                        json=signed(story, "monitor@example.org")).status_code == 403
 
 
 def test_who_may_ask(story, ctx_factory):
@@ -166,7 +182,8 @@ def test_changes_to_two_answers_apply_one_after_the_other(story, ctx_factory):
                      for item in ("dress", "walk_outdoors"))
     investigator = story.client(INVESTIGATOR)
     for change in (first, second):
-        decided = investigator.post(f"/api/v1/change-requests/{change['id']}/approve", json={})
+        decided = investigator.post(f"/api/v1/change-requests/{change['id']}/approve",
+                                    json=signed(story, INVESTIGATOR))
         assert decided.status_code == 200, decided.json
     latest = current(ctx_factory, story, instrument="haq_di")
     assert latest.version == 3
@@ -183,7 +200,7 @@ def test_an_answer_changed_since_the_request_cannot_be_approved(story, ctx_facto
                    reason="Corrected elsewhere", source="Paper form", approved_by="test")
     ctx.session.commit()
     late = story.client(INVESTIGATOR).post(f"/api/v1/change-requests/{asked['id']}/approve",
-                                           json={})
+                                           json=signed(story, INVESTIGATOR))
     assert late.status_code == 409
     assert ask(story.client(GNV), response).status_code == 409  # no longer the current version
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pro_server import crypto
 from pro_server.context import Actor, ServiceContext
 from pro_server.db import make_engine
 from pro_server.edc.records import CursorCodec
@@ -104,6 +105,7 @@ def _writer(app, subject: str, rounds: int, errors: list[BaseException]) -> None
     SQLite, so a writer never fails to upgrade a read transaction)."""
     pro = app.extensions["pro"]
     engine = make_engine(pro["engine"].url.render_as_string(hide_password=False))
+    crypto.bind(engine, pro["settings"].keyring)
     try:
         for n in range(rounds):
             with engine.connect() as conn:
@@ -180,6 +182,7 @@ def test_a_page_read_while_two_transactions_are_uncommitted_skips_neither(
         cursor, more = page["next_cursor"], page["has_more"]
     pro = app.extensions["pro"]
     engine = make_engine(pro["engine"].url.render_as_string(hide_password=False))
+    crypto.bind(engine, pro["settings"].keyring)
     results: dict[str, object] = {}
     errors: list[BaseException] = []
 

@@ -18,8 +18,16 @@ def test_production_refuses_to_start_without_real_secrets(tmp_path):
 def test_production_refuses_the_fake_twilio(tmp_path):
     env = {"PRO_ENV": "production", "SECRET_KEY": "s" * 40,
            "PRO_DATA_KEYS": "p3bPZ3rM2Dcv6nW8gYhRk5rj2oGkzV9i-kYx7x4sN0E=",
+           "PHONE_LOOKUP_KEY": "l" * 40,
            "TWILIO_API_BASE_URL": "http://127.0.0.1:8765"}
     with pytest.raises(ConfigError, match="fake Twilio"):
+        load_settings(env)
+
+
+def test_production_needs_its_own_phone_lookup_key(tmp_path):
+    env = {"PRO_ENV": "production", "SECRET_KEY": "s" * 40,
+           "PRO_DATA_KEYS": "p3bPZ3rM2Dcv6nW8gYhRk5rj2oGkzV9i-kYx7x4sN0E="}
+    with pytest.raises(ConfigError, match="PHONE_LOOKUP_KEY"):
         load_settings(env)
 
 
@@ -38,6 +46,8 @@ def test_development_generates_secrets_once_and_warns(tmp_path, caplog):
     ("SMS_BACKEND", "carrier-pigeon", "SMS_BACKEND must be one of"),
     ("PRO_DATA_KEYS", "not-a-key", "Fernet keys"),
     ("MAX_BODY_BYTES", "lots", "MAX_BODY_BYTES must be a whole number"),
+    ("PHONE_LOOKUP_KEY", "short", "PHONE_LOOKUP_KEY needs at least 32 characters"),
+    ("TRUSTED_PROXIES", "-1", "TRUSTED_PROXIES must be 0 or more"),
 ])
 def test_bad_settings_are_named(tmp_path, name, value, message):
     with pytest.raises(ConfigError, match=message):
@@ -131,10 +141,11 @@ def test_the_entry_point_refuses_a_bad_production_config_in_one_line(tmp_path):
     import sys
     from pathlib import Path
 
-    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "PRO_DATA_KEYS")}
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "PRO_DATA_KEYS",
+                                                          "PHONE_LOOKUP_KEY")}
     env.update(PRO_ENV="production", PRO_INSTANCE_PATH=str(tmp_path))
     done = subprocess.run([sys.executable, "-c", "import wsgi"], env=env, capture_output=True,
                           text=True, cwd=Path(__file__).resolve().parents[2], check=False)
     assert done.returncode == 1
     assert done.stderr.strip() == ("pro-server refuses to start: production needs SECRET_KEY, "
-                                   "PRO_DATA_KEYS set in the environment")
+                                   "PRO_DATA_KEYS, PHONE_LOOKUP_KEY set in the environment")

@@ -85,12 +85,18 @@ def test_infusion_not_given_cancels_its_assessments_with_the_reason(gnv, clock):
     assert rows["INF1_D7"]["cancel_reason"] == "Infusion reaction before start; not administered"
 
 
-def test_moving_a_participant_from_v1_to_v2_midway(app, staff_client, gnv, clock, ctx_factory):
+def test_moving_a_participant_from_v1_to_v2_midway(app, staff_client, gnv, clock, ctx_factory,
+                                                   demo):
     admin = staff_client("admin@example.org")
+    signature = {"password": demo["admin@example.org"],
+                 "meaning": "I approve applying this protocol amendment"}
     clock.set(datetime(2026, 1, 10, 15, 0, tzinfo=UTC))
     assert admin.post("/api/v1/studies/RES001-DMPM-02/protocol", json={
         "version": 1, "reason": "Study started under the abstract's design (v1)"}
-    ).status_code == 200
+    ).status_code == 401  # unsigned
+    assert admin.post("/api/v1/studies/RES001-DMPM-02/protocol", json={
+        "version": 1, "reason": "Study started under the abstract's design (v1)",
+        "signature": signature}).status_code == 200
     pid = enrol(gnv, "GNV-304", enrolled_on="2026-01-05")
     schedule = give(gnv, pid, 1, "2026-01-10T10:00")
     assert schedule["protocol_version"] == "1"
@@ -100,7 +106,8 @@ def test_moving_a_participant_from_v1_to_v2_midway(app, staff_client, gnv, clock
     complete(ctx_factory, by_code(schedule)["INF1_D7"]["id"])
     clock.set(datetime(2026, 2, 5, 15, 0, tzinfo=UTC))  # INF1_D30 open (02-05..02-13)
     moved = admin.post("/api/v1/studies/RES001-DMPM-02/protocol", json={
-        "version": 2, "reason": "Amendment 1: registration design, 6 infusions"})
+        "version": 2, "reason": "Amendment 1: registration design, 6 infusions",
+        "signature": signature})
     assert moved.status_code == 200, moved.json
     after = gnv.get(f"/api/v1/participants/{pid}/schedule").json
     rows = by_code(after)
@@ -122,9 +129,35 @@ def test_moving_a_participant_from_v1_to_v2_midway(app, staff_client, gnv, clock
             "SELECT action FROM audit_event WHERE action LIKE '%protocol_change' ORDER BY seq"))]
     assert actions.count("study.protocol_change") == 2
     assert "participant.protocol_change" in actions
+    with app.extensions["pro"]["engine"].connect() as conn:
+        signed = [json.loads(r[0]) for r in conn.execute(text(
+            "SELECT after FROM audit_event WHERE action = 'study.amendment_signed' ORDER BY seq"))]
+    assert [(s["version"], s["signature"]["meaning"]) for s in signed] == [
+        (1, "I approve applying this protocol amendment"),
+        (2, "I approve applying this protocol amendment")]
 
 
 def test_amendment_is_admin_only(gnv):
     response = gnv.post("/api/v1/studies/RES001-DMPM-02/protocol",
                         json={"version": 1, "reason": "not allowed"})
     assert response.status_code == 403
+
+
+def test_the_amend_command_asks_the_signer_for_the_password(app, demo):
+    command = ["pro", "protocol", "amend", "--study", "RES001-DMPM-02", "--version", "2",
+               "--reason", "Amendment 1 approved by the IRB", "--signer", "admin@example.org"]
+    runner = app.test_cli_runner()
+
+    refused = runner.invoke(args=command, input="not-the-password\n")
+    assert refused.exit_code == 1
+    assert "signature refused" in refused.output
+    signed = runner.invoke(args=command, input=f"{demo['admin@example.org']}\n")
+
+    assert signed.exit_code == 0, signed.output
+    assert 'Electronic signature: "I approve applying this protocol amendment"' in signed.output
+    with app.extensions["pro"]["engine"].connect() as conn:
+        (after,) = conn.execute(text(
+            "SELECT after FROM audit_event WHERE action = 'study.amendment_signed'")).one()
+    assert json.loads(after)["signature"]["name"] == "Ada Admin"
+    assert runner.invoke(args=[*command[:-1], "coordinator.gnv@example.org"],
+                         input="x\n").exit_code == 1  # not an admin

@@ -18,7 +18,12 @@ export async function startPage(active) {
   setCsrfToken(me.csrf_token);
   setDefaultZone(me.sites[0]?.timezone);
   const isAdmin = me.role === "admin";
-  if (isAdmin !== (active === "admin")) {
+  if (me.must && active !== "account") {
+    // A reset password must be changed, or a required second factor set up, first.
+    location.replace("/dashboard/account.html");
+    return new Promise(() => {});
+  }
+  if (active !== "account" && isAdmin !== (active === "admin")) {
     // Admins handle no participant data; everyone else has nothing to administer.
     location.replace(isAdmin ? "/dashboard/admin.html" : "/dashboard/");
     return new Promise(() => {});
@@ -32,6 +37,7 @@ export async function startPage(active) {
         h("a", { href: item.href, "aria-current": item.key === active ? "page" : null }, item.label))))),
     h("div", { class: "who" },
       h("span", {}, `${me.name} · ${me.role}${sites ? ` · ${sites}` : ""}`),
+      h("a", { href: "/dashboard/account.html", "aria-current": active === "account" ? "page" : null }, "My account"),
       h("button", { type: "button", class: "link", onclick: signOut }, "Sign out")),
     h("div", { id: "notice", role: "status", "aria-live": "polite" }));
   return me;

@@ -144,8 +144,13 @@ def test_an_approved_change_changes_the_score_and_keeps_the_old_version(signed_i
     expect(row).to_contain_text(f"{old}")
     check(investigator, "changes")
     row.get_by_role("button", name="Approve…").click()
-    investigator.get_by_role("dialog", name="Approve the change").get_by_role(
-        "button", name="Approve").click()
+    dialog = investigator.get_by_role("dialog", name="Approve the change")
+    expect(dialog).to_contain_text("Electronic signature: “I approve this data change”")
+    dialog.get_by_label("Your password").fill("not-my-password")
+    dialog.get_by_role("button", name="Sign and approve").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("Signature refused")
+    dialog.get_by_label("Your password").fill(story.passwords["investigator@example.org"])
+    dialog.get_by_role("button", name="Sign and approve").click()
     expect(investigator.get_by_role("status")).to_contain_text("Change approved")
 
     investigator.goto(f"{base}/dashboard/participant.html?id={story.ids['GNV-004']}")

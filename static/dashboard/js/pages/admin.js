@@ -8,6 +8,7 @@ const ROLES = [["coordinator", "Coordinator (own sites)"], ["investigator", "Inv
   ["monitor", "Monitor (whole study, read-only)"], ["admin", "Administrator (no participant data)"]];
 
 let sites = [];
+let me = null;
 
 function siteBoxes(selected = []) {
   return h("fieldset", {}, h("legend", {}, "Sites"),
@@ -64,6 +65,49 @@ function siteDialog(site) {
   });
 }
 
+function reasonDialog(title, submitLabel, intro, send) {
+  return dialogForm({
+    title, intro, submitLabel,
+    fields: [field("Reason", textarea("reason", { required: true, minlength: 3, maxlength: 500 }), "Kept in the audit trail")],
+    submit: (form) => send(values(form).reason),
+  });
+}
+
+function unlockDialog(u) {
+  return reasonDialog(`Unlock ${u.email}`, "Unlock", "The account was locked after repeated failed sign-ins or signatures.",
+    (reason) => post(`/api/v1/admin/users/${u.id}/unlock`, { reason }));
+}
+
+async function resetPassword(u) {
+  const done = await reasonDialog(`Reset the password of ${u.email}`, "Reset password",
+    "They get a one-time password, must choose their own at the next sign-in, and are signed out now.",
+    (reason) => post(`/api/v1/admin/users/${u.id}/reset-password`, { reason }));
+  if (!done) return;
+  await load();
+  notify(`One-time password for ${u.email} (shown once; give it over a separate channel): ${done.temporary_password}`);
+}
+
+function accountState(u) {
+  if (!u.active) return h("span", { class: "flag" }, "deactivated");
+  const notes = [u.locked_at ? "locked" : null, u.must_change_password ? "must change password" : null,
+    u.second_factor_enabled_at ? "2FA" : null].filter(Boolean);
+  return notes.length ? `active · ${notes.join(" · ")}` : "active";
+}
+
+function unmatchedTable(replies) {
+  if (!replies.length) return h("p", {}, "No unmatched replies waiting.");
+  return h("div", { class: "table-wrap" }, h("table", { id: "unmatched" },
+    h("thead", {}, h("tr", {}, ["Received", "From", "Kind", "Text", "Action"].map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, replies.map((m) => h("tr", { "data-inbound": m.id },
+      h("td", {}, dateTime(m.received_at)), h("td", {}, m.from_masked || "—"), h("td", {}, m.kind),
+      h("td", {}, m.body),
+      h("td", {}, h("button", { type: "button", class: "link", "aria-label": `Mark reply ${m.id} handled`,
+        onclick: () => edit(reasonDialog("Mark the reply handled", "Mark handled",
+          "Say what was done, e.g. the site was told to update the participant's number.",
+          (reason) => post(`/api/v1/inbound-messages/unmatched/${m.id}/resolve`, { reason })), "Reply marked handled.") },
+      "Mark handled")))))));
+}
+
 async function edit(dialog, message) {
   if (await dialog) { notify(message); await load(); }
 }
@@ -74,10 +118,15 @@ function usersTable(users) {
     h("tbody", {}, users.map((u) => h("tr", { "data-email": u.email },
       h("th", { scope: "row" }, u.email), h("td", {}, u.name), h("td", {}, u.role),
       h("td", {}, u.sites.map((s) => s.code).join(", ") || "—"),
-      h("td", {}, u.active ? "active" : h("span", { class: "flag" }, "deactivated")),
+      h("td", {}, accountState(u)),
       h("td", {}, u.last_login_at ? dateTime(u.last_login_at) : "never"),
-      h("td", {}, h("button", { type: "button", class: "link", "aria-label": `Change ${u.email}`,
-        onclick: () => edit(userDialog(u), `${u.email} updated.`) }, "Change")))))));
+      h("td", {}, h("span", { class: "actions" },
+        h("button", { type: "button", class: "link", "aria-label": `Change ${u.email}`,
+          onclick: () => edit(userDialog(u), `${u.email} updated.`) }, "Change"),
+        u.locked_at ? h("button", { type: "button", class: "link", "aria-label": `Unlock ${u.email}`,
+          onclick: () => edit(unlockDialog(u), `${u.email} unlocked.`) }, "Unlock") : null,
+        u.id === me.id ? null : h("button", { type: "button", class: "link", "aria-label": `Reset the password of ${u.email}`,
+          onclick: () => resetPassword(u) }, "Reset password"))))))));
 }
 
 function sitesTable() {
@@ -93,7 +142,8 @@ function sitesTable() {
 async function load() {
   const content = $("#content");
   try {
-    const [users, siteRows] = await Promise.all([get("/api/v1/admin/users"), get("/api/v1/admin/sites")]);
+    const [users, siteRows, unmatched] = await Promise.all([get("/api/v1/admin/users"), get("/api/v1/admin/sites"),
+      get("/api/v1/inbound-messages/unmatched?needs_review=true")]);
     sites = siteRows;
     replace(content,
       h("h2", {}, "Staff users"),
@@ -101,11 +151,14 @@ async function load() {
       usersTable(users),
       h("h2", {}, "Sites"),
       h("div", { class: "actions" }, h("button", { type: "button", onclick: () => edit(siteDialog(null), "Site added.") }, "Add a site")),
-      sitesTable());
+      sitesTable(),
+      h("h2", {}, "Replies from unknown numbers"),
+      h("p", { class: "hint" }, "Texts that match no participant's number: a changed number, or a wrong one. Tell the site; then mark them handled."),
+      unmatchedTable(unmatched));
   } catch (error) {
     showError(content, error);
   }
 }
 
-await startPage("admin");
+me = await startPage("admin");
 await load();

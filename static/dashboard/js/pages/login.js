@@ -14,14 +14,22 @@ $("#login").addEventListener("submit", async (event) => {
   button.disabled = true;
   try {
     const me = await post("/api/v1/auth/login", {
-      email: form.email.value.trim(), password: form.password.value,
+      email: form.email.value.trim(), password: form.password.value, code: form.code.value.trim() || null,
     }, { redirectOn401: false });
-    location.assign(me.role === "admin" ? "/dashboard/admin.html" : nextPage());
+    if (me.must) location.assign("/dashboard/account.html");
+    else location.assign(me.role === "admin" ? "/dashboard/admin.html" : nextPage());
   } catch (error) {
-    const message = error instanceof ApiError && error.status === 401
-      ? "Email or password is wrong." : error.message;
+    const needsCode = error instanceof ApiError && error.status === 401 && error.body?.errors?.json?.code;
+    let message = error.message;
+    if (needsCode) message = "Enter the code from your authenticator app.";
+    else if (error instanceof ApiError && error.status === 401) message = "Email or password is wrong.";
     replace($("#login-error"), h("p", { class: "error" }, message));
     button.disabled = false;
-    form.password.focus();
+    if (needsCode) {
+      $("#code-field").hidden = false;
+      form.code.focus();
+    } else {
+      form.password.focus();
+    }
   }
 });

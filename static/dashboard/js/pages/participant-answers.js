@@ -91,16 +91,36 @@ export function answersSection(data, canWrite, onChanged) {
       responseBlock(versions[0], versions.slice(1), data.instruments, canWrite, onChanged))]));
 }
 
+// Deciding is an electronic signature (21 CFR 11.200): the password (and the authenticator
+// code, when set up) entered again, with the meaning shown; the server records both.
+const MEANINGS = { approve: "I approve this data change", reject: "I reject this data change" };
+
+function signatureFields() {
+  return [
+    field("Your password", input("signature_password", { type: "password", required: true, autocomplete: "current-password" })),
+    field("Authenticator code", input("signature_code", { inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6 }),
+      "Only if you set up a second factor"),
+  ];
+}
+
+function signature(form, meaning) {
+  const v = values(form);
+  return { password: form.elements.signature_password.value, code: v.signature_code, meaning };
+}
+
 async function decide(change, approve, onChanged) {
+  const meaning = approve ? MEANINGS.approve : MEANINGS.reject;
   const done = await dialogForm({
     title: approve ? "Approve the change" : "Reject the change",
     intro: `${change.subject_key} · ${change.assessment_code} · "${change.item_text}": ${change.old_label} → ${change.new_label}. `
       + `Asked by ${change.requested_by}: ${change.reason} (source: ${change.source}).`,
-    submitLabel: approve ? "Approve" : "Reject",
+    submitLabel: approve ? "Sign and approve" : "Sign and reject",
     danger: !approve,
-    fields: [approve ? field("Note (optional)", input("reason", { maxlength: 500 })) : reasonField("Why it is rejected")],
+    fields: [approve ? field("Note (optional)", input("reason", { maxlength: 500 })) : reasonField("Why it is rejected"),
+      h("p", { class: "meaning", "data-meaning": meaning }, h("strong", {}, "Electronic signature: "), `“${meaning}”`),
+      signatureFields()],
     submit: (form) => post(`/api/v1/change-requests/${change.id}/${approve ? "approve" : "reject"}`,
-      approve ? { reason: values(form).reason } : values(form)),
+      { reason: values(form).reason, signature: signature(form, meaning) }, { redirectOn401: false }),
   });
   if (done) onChanged(approve ? "Change approved: a new version was recorded and scores recomputed." : "Change rejected.");
 }
