@@ -6,16 +6,16 @@ an optional TOTP second factor (secret encrypted like contact data). study: whet
 admins and investigators must use a second factor. inbound_message: the sender's number
 masked, so whoever reviews an unmatched reply can recognise it without the number in clear.
 
-Revision ID: 0010_sec13
-Revises: 0009_merge_features
+Revision ID: 0011_sec13
+Revises: 0010_studies13
 Create Date: 2026-12-04 22:20:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0010_sec13'
-down_revision = '0009_merge_features'
+revision = '0011_sec13'
+down_revision = '0010_studies13'
 branch_labels = None
 depends_on = None
 
