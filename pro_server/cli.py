@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -11,6 +13,9 @@ from pro_server.audit.chain import verify_chain
 from pro_server.audit.models import AuditEvent
 from pro_server.context import Actor, ServiceContext
 from pro_server.migrate import upgrade
+
+if TYPE_CHECKING:
+    from pro_server.staff.security import Meaning
 
 pro_cli = AppGroup("pro", help="ePRO platform operations.")
 audit_cli = AppGroup("audit", help="The tamper-evident audit trail.")
@@ -154,6 +159,27 @@ protocol_cli = AppGroup("protocol", help="Protocol versions and amendments.")
 pro_cli.add_command(protocol_cli)
 
 
+def cli_signature(ctx: ServiceContext, signer: str, meaning: Meaning) -> dict[str, str]:
+    """An admin's electronic signature asked for at the terminal (password, and the code when
+    enrolled); the actor becomes that admin. A refusal is counted and audited, then exits."""
+    from pro_server.access import policy
+    from pro_server.staff.security import sign
+    from pro_server.staff.services import find_by_email
+
+    user = find_by_email(ctx, signer)
+    if user is None or not user.active or not policy.has(user, policy.Capability.administer):
+        raise click.ClickException(f"{signer} is not an active admin")
+    ctx.actor = Actor(type="staff", id=str(user.id), label=f"{user.email} (admin, cli)")
+    click.echo(f'Electronic signature: "{meaning.value}"')
+    password = click.prompt("Password", hide_input=True)
+    code = click.prompt("Authenticator code") if user.totp_enabled_at else None
+    signature = sign(ctx, user, password, code, meaning)
+    if signature is None:
+        ctx.session.commit()  # the failed attempt is counted and audited
+        raise click.ClickException("signature refused: the password (or code) is wrong")
+    return signature
+
+
 @protocol_cli.command("amend")
 @click.option("--study", "study_code", required=True)
 @click.option("--version", type=int, required=True)
@@ -165,26 +191,14 @@ def protocol_amend_command(study_code: str, version: int, reason: str,
                            subjects: tuple[str, ...], signer: str) -> None:
     """Move a study (or some participants) to another protocol version, with a reason,
     under the signer's electronic signature."""
-    from pro_server.access import policy
     from pro_server.errors import DomainError
     from pro_server.schedule.amendments import apply_signed_amendment
-    from pro_server.staff.security import Meaning, sign
-    from pro_server.staff.services import find_by_email
+    from pro_server.staff.security import Meaning
     from pro_server.studies.services import get_study
 
     ctx = cli_context(Actor(type="staff", label="cli:protocol amend"))
     with ctx.session:
-        user = find_by_email(ctx, signer)
-        if user is None or not user.active or not policy.has(user, policy.Capability.administer):
-            raise click.ClickException(f"{signer} is not an active admin")
-        ctx.actor = Actor(type="staff", id=str(user.id), label=f"{user.email} (admin, cli)")
-        click.echo(f'Electronic signature: "{Meaning.apply_amendment.value}"')
-        password = click.prompt("Password", hide_input=True)
-        code = click.prompt("Authenticator code") if user.totp_enabled_at else None
-        signature = sign(ctx, user, password, code, Meaning.apply_amendment)
-        if signature is None:
-            ctx.session.commit()  # the failed attempt is counted and audited
-            raise click.ClickException("signature refused: the password (or code) is wrong")
+        signature = cli_signature(ctx, signer, Meaning.apply_amendment)
         try:
             result = apply_signed_amendment(ctx, get_study(ctx.session, study_code), version,
                                             reason, list(subjects) or None, signature)

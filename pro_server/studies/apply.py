@@ -1,9 +1,9 @@
 """Putting a study folder live: create the study, or bring it in line with the folder.
 
 Everything goes through the services that already own each rule (studies, sites, language
-approvals, and protocol amendments through ``amend_study``: started and completed
-assessments keep their version), so every change is audited with the given reason. Applying
-an unchanged folder changes nothing and writes nothing.
+approvals, and protocol amendments, signed by an admin, through ``apply_signed_amendment``:
+started and completed assessments keep their version), so every change is audited with the
+given reason. Applying an unchanged folder changes nothing and writes nothing.
 
 Refused, before anything is written:
 - a folder the server would not run (its protocols are not the ones on PRO_STUDIES_PATH);
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from pro_server.audit.services import record
 from pro_server.context import ServiceContext
-from pro_server.errors import Conflict, InvalidInput
+from pro_server.errors import Conflict, InvalidInput, Unauthorized
 from pro_server.instruments.definitions import UnknownInstrumentError
 from pro_server.instruments.definitions import default_registry as instruments
 from pro_server.instruments.languages import approval, approve_language, unvalidated
@@ -30,7 +30,7 @@ from pro_server.participants.models import Participant
 from pro_server.protocol.definitions import UnknownProtocolError
 from pro_server.protocol.definitions import default_registry as protocols
 from pro_server.responses.models import Response
-from pro_server.schedule.amendments import amend_study
+from pro_server.schedule.amendments import apply_signed_amendment
 from pro_server.schedule.models import Assessment
 from pro_server.studies.folders import (
     StudyFolder,
@@ -57,8 +57,12 @@ class ApplyResult:
         return bool(self.changes)
 
 
-def apply_study_folder(ctx: ServiceContext, folder: StudyFolder, reason: str) -> ApplyResult:
-    """Create the study from the folder, or apply what changed in it (see module doc)."""
+def apply_study_folder(ctx: ServiceContext, folder: StudyFolder, reason: str,
+                       signature: dict[str, str] | None = None) -> ApplyResult:
+    """Create the study from the folder, or apply what changed in it (see module doc).
+
+    A new current protocol version is an amendment: it needs an admin's electronic
+    signature (21 CFR 11.50), as the API and ``pro protocol amend`` do."""
     if not reason.strip():
         raise InvalidInput.field("reason", "Applying a study needs a reason")
     _require_served(folder)
@@ -77,7 +81,11 @@ def apply_study_folder(ctx: ServiceContext, folder: StudyFolder, reason: str) ->
     _approve_languages(ctx, study, folder, reason, result)
     _record_definitions(ctx, study, folder, stale, reason, result)
     if current != int(study.protocol_version):
-        moved = amend_study(ctx, study, current, reason)
+        if signature is None:
+            raise Unauthorized(
+                f"Applying protocol v{current} of {study.code} is an amendment: it needs an"
+                " admin's electronic signature (pro study apply --signer ADMIN_EMAIL)")
+        moved = apply_signed_amendment(ctx, study, current, reason, None, signature)
         result.changes.append(f"protocol amended to v{current}; {len(moved)} participants moved")
         result.changes += [f"  {key}: " + (", ".join(f"{a} {c}" for a, c in actions) or
                                           "no change") for key, actions in moved.items()]

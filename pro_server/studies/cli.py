@@ -80,16 +80,20 @@ def preview_command(folder: Path, day0: date, tz: str | None, version: int | Non
 @study_cli.command("apply")
 @click.argument("folder", type=FOLDER)
 @click.option("--reason", required=True, help="Why (kept in the audit trail).")
-def apply_command(folder: Path, reason: str) -> None:
+@click.option("--signer", help="Email of the admin who signs an amendment (a new current "
+              "protocol version); the password (and code) are asked for, or read from stdin.")
+def apply_command(folder: Path, reason: str, signer: str | None) -> None:
     """Create the study, or apply what changed (a new protocol version is an amendment)."""
-    from pro_server.cli import cli_context
+    from pro_server.cli import cli_context, cli_signature
+    from pro_server.staff.security import Meaning
     from pro_server.studies.apply import apply_study_folder
 
     study = _load(folder)
     ctx = cli_context(CLI_ACTOR)
     with ctx.session:
+        signature = cli_signature(ctx, signer, Meaning.apply_amendment) if signer else None
         try:
-            result = apply_study_folder(ctx, study, reason)
+            result = apply_study_folder(ctx, study, reason, signature)
         except DomainError as exc:
             raise click.ClickException(f"{exc.message} {exc.errors or ''}".strip()) from exc
         ctx.session.commit()

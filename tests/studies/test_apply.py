@@ -20,13 +20,17 @@ from pro_server.participants.models import ParticipantStatus
 from pro_server.responses.services import submit
 from pro_server.schedule.infusions import record_infusion
 from pro_server.schedule.models import Assessment
+from pro_server.staff.models import Role
+from pro_server.staff.services import create_staff_user
 from pro_server.studies.models import Study
 from tests.studies.conftest import EXAMPLES, RES001, edit, reload_registries
 
 
-def apply(app, folder: Path, reason: str):  # type: ignore[no-untyped-def]
+def apply(app, folder: Path, reason: str, *signer: str, password: str = ""):  # type: ignore[no-untyped-def]
+    signed = ["--signer", *signer] if signer else []
     result = app.test_cli_runner().invoke(
-        args=["pro", "study", "apply", str(folder), "--reason", reason])
+        args=["pro", "study", "apply", str(folder), "--reason", reason, *signed],
+        input=f"{password}\n" if signer else None)
     print(f"$ pro study apply {folder.name} --reason {reason!r}\n{result.output}")
     return result
 
@@ -73,9 +77,17 @@ def test_a_new_protocol_version_is_an_amendment_and_completed_data_keeps_its_ver
          "  - protocol/res001-dmpm-02.v1.yaml\n  - protocol/res001-dmpm-02.v2.yaml\n")
     edit(v1, "current: true", "current: false")
     reload_registries()
-    amended = apply(app, folder, "Amendment 1: the registration's 6 infusions")
+    unsigned = apply(app, folder, "Amendment 1: the registration's 6 infusions")
+    assert unsigned.exit_code == 1
+    assert "needs an admin's electronic signature" in unsigned.output
+    _create_admin(ctx_factory)
+    amended = apply(app, folder, "Amendment 1: the registration's 6 infusions",
+                    "signer@example.org", password=SIGNER_PASSWORD)
     assert amended.exit_code == 0, amended.output
     assert "protocol amended to v2; 1 participants moved" in amended.output
+    signature = json.loads(audit(app, "SELECT after FROM audit_event"
+                                      " WHERE action = 'study.amendment_signed'")[0][0])
+    assert signature["signature"]["meaning"] == "I approve applying this protocol amendment"
     rows = _assessments(app, key)
     assert rows["INF1_D7"] == ("1", True)  # completed under v1, stays v1
     assert rows["INF1_D30"] == ("2", False)  # not started: follows v2
@@ -152,6 +164,16 @@ def test_a_broken_folder_is_never_applied(app, copy_study) -> None:
     assert result.exit_code == 1
     assert "unknown time zone 'Nowhere/Land'" in result.output
     assert audit(app) == []
+
+
+SIGNER_PASSWORD = "amend-with-a-long-passphrase-42"
+
+
+def _create_admin(ctx_factory) -> None:  # type: ignore[no-untyped-def]
+    ctx = ctx_factory()
+    create_staff_user(ctx, email="signer@example.org", name="Sam Signer",
+                      password=SIGNER_PASSWORD, role=Role.admin, sites=[])
+    ctx.session.commit()
 
 
 def _enrol_and_complete_inf1_d7(ctx_factory) -> str:  # type: ignore[no-untyped-def]
