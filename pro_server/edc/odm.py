@@ -22,7 +22,7 @@ from lxml import etree
 
 from pro_server.edc import catalogue as cat
 from pro_server.edc.catalogue import ODM_NS, StudyCatalogue
-from pro_server.edc.records import Row, timing
+from pro_server.edc.records import Row, requester, timing
 from pro_server.instruments.definitions import InstrumentDefinition, Item
 from pro_server.protocol.windows import utc_to_local
 
@@ -67,11 +67,16 @@ def location_oid(site_code: str) -> str:
     return f"LOC.{site_code}"
 
 
-def _root_attrib(file_oid: str, file_type: str, created: datetime, granularity: str
-                 ) -> dict[str, str]:
-    return {"FileOID": file_oid, "FileType": file_type, "Granularity": granularity,
-            "CreationDateTime": _iso(created), "ODMVersion": "1.3.2",
-            "Originator": "pro-server", "SourceSystem": "pro-server"}
+def _root_attrib(file_oid: str, file_type: str, created: datetime, granularity: str,
+                 prior_file_oid: str | None = None) -> dict[str, str]:
+    attrib = {"FileOID": file_oid, "FileType": file_type, "Granularity": granularity,
+              "CreationDateTime": _iso(created), "ODMVersion": "1.3.2",
+              "Originator": "pro-server", "SourceSystem": "pro-server"}
+    if file_type == "Snapshot" and granularity != "Metadata":
+        attrib["AsOfDateTime"] = _iso(created)  # the data as committed when it was read
+    if prior_file_oid:
+        attrib["PriorFileOID"] = prior_file_oid
+    return attrib
 
 
 # --- metadata --------------------------------------------------------------------------------
@@ -301,6 +306,18 @@ def admin_values(d: InstrumentDefinition, row: Row) -> dict[str, str]:
     return {cat.admin_oid(d.code, k): v for k, v in values.items()}
 
 
+def change_annotation(row: Row) -> etree._Element:
+    """Who asked for a correction and who approved it: the AuditRecord's one UserRef is the
+    approver (the change took effect by their decision); the requester is named here."""
+    approver = row["recorded_by"]
+    asked = requester(row)
+    people = ([f"requested by {asked} ({user_oid(asked)})"] if asked else []) + [
+        f"approved by {approver} ({user_oid(approver)})"]
+    return el("Annotation", {"SeqNum": 1, "TransactionType": "Insert"},
+              el("Comment", {"SponsorOrSite": "Site"},
+                 text=f"Correction {'; '.join(people)}; source: {row['change_source']}"))
+
+
 _ITEM_DATA = _tag("ItemData")
 
 
@@ -342,6 +359,7 @@ def form_data(d: InstrumentDefinition, row: Row, *, transactional: bool, items: 
                            "TransactionType": ("Update" if row["version"] > 1 else "Insert")
                            if transactional else None},
               audit,
+              change_annotation(row) if transactional and row["version"] > 1 else None,
               _group(cat.item_group_oid(d.code), answers, removed_items),
               _group(cat.item_group_oid(d.code, "SCORES"), score_values, removed_scores),
               _group(cat.item_group_oid(d.code, "ADMIN"), admin_values(d, row)))
@@ -369,11 +387,12 @@ def subject_data(catalogue: StudyCatalogue, rows: Sequence[Row], definitions: An
 def clinical_stream(catalogue: StudyCatalogue, rows: Iterable[Row], definitions: Any, *,
                     transactional: bool, created: datetime, file_oid: str,
                     sites: Sequence[tuple[str, str]], recorders: Iterable[str],
-                    items: bool = True, scores: bool = True) -> Iterator[bytes]:
+                    items: bool = True, scores: bool = True,
+                    prior_file_oid: str | None = None) -> Iterator[bytes]:
     """The ClinicalData file, yielded in chunks; `definitions(code, version)` finds a form."""
     buf = io.BytesIO()
     attrib = _root_attrib(file_oid, "Transactional" if transactional else "Snapshot", created,
-                          "AllClinicalData")
+                          "AllClinicalData", prior_file_oid)
     with etree.xmlfile(buf, encoding="UTF-8") as xf:
         xf.write_declaration()
         with xf.element(_tag("ODM"), attrib, nsmap={None: ODM_NS}):

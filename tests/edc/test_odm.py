@@ -216,7 +216,7 @@ def test_a_snapshot_holds_the_data_as_of_its_next_cursor(edc, client, app, clock
     assert values["I.PAIN_NRS.PAIN_NRS"] == str(old)
     assert values["I.PAIN_NRS.ADMIN.RESPONSE_VERSION"] == "1"
     assert len(forms) == len(_db_rows(ctx_factory, edc.study_id, current_only=True))
-    qs = csv.DictReader(io.StringIO(b"".join(export.qs_csv()).decode()))
+    qs = csv.DictReader(io.StringIO(b"".join(export.sdtm_csv("qs")).decode()))
     assert [r["QSSTRESC"] for r in qs if r["USUBJID"] == "RES001-DMPM-02-EDC-G02"
             and r["QSTESTCD"] == "PAINNRS" and r["VISIT"] == "INFUSION 1 DAY 7"] == [str(old)]
 
