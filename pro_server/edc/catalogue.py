@@ -252,6 +252,7 @@ class StudyCatalogue:
     events: tuple[Event, ...]
     definitions: tuple[InstrumentDefinition, ...]
     site_codes: tuple[str, ...]
+    infusion_count: int = 0  # the most infusions any protocol version plans
 
     @property
     def study_oid(self) -> str:
@@ -283,7 +284,9 @@ def _cached(study_code: str, protocol_code: str, registry_id: str | None,
     definitions = latest_definitions(instruments, instrument_order(events))
     for definition in definitions:
         qs_tests(definition)
-    return StudyCatalogue(study_code, registry_id, tuple(events), tuple(definitions), site_codes)
+    infusions = max((p.infusion_count for p in protocols.versions(protocol_code)), default=0)
+    return StudyCatalogue(study_code, registry_id, tuple(events), tuple(definitions), site_codes,
+                          infusions)
 
 
 def study_catalogue(study_code: str, protocol_code: str, registry_id: str | None,

@@ -109,7 +109,12 @@ class Export:
     # --- REDCap
     def redcap_records(self) -> Iterator[bytes]:
         return csv_stream(redcap.record_rows(self.catalogue, self._current(), definition,
-                                             items=self.items, scores=self.scores))
+                                             items=self.items, scores=self.scores,
+                                             not_done=self._not_done(),
+                                             participants=self._participants()))
+
+    def redcap_dags(self) -> Iterator[bytes]:
+        return csv_stream(redcap.dag_rows(self.catalogue))
 
     def redcap_dictionary(self) -> Iterator[bytes]:
         return csv_stream(redcap.dictionary_rows(self.catalogue))
@@ -121,13 +126,16 @@ class Export:
         return csv_stream(redcap.mapping_rows(self.catalogue))
 
     # --- SDTM
-    def _qs(self) -> Iterator[dict[str, Any]]:
-        session = self.session
-        missed = participation.not_done(
-            stream(session, participation.not_done_query(self.study.id, self.now)),
+    def _not_done(self) -> Iterator[dict[str, Any]]:
+        """Missed and cancelled assessments at `now`, by subject rank and sequence."""
+        return participation.not_done(
+            stream(self.session, participation.not_done_query(self.study.id, self.now)),
             self.now, self.grace)
+
+    def _qs(self) -> Iterator[dict[str, Any]]:
         return sdtm.qs_records(self.catalogue, self._current(), definition, items=self.items,
-                               scores=self.scores, not_done=missed, sdtmig=self.sdtmig)
+                               scores=self.scores, not_done=self._not_done(),
+                               sdtmig=self.sdtmig)
 
     def _participants(self) -> Iterator[tuple[dict[str, Any], Any]]:
         return participation.with_infusions(self.session, protocol_registry(), self.study.id)

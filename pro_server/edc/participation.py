@@ -70,8 +70,9 @@ def not_done_query(study_id: int, now: datetime) -> Select:
     return (select(Assessment.id, Assessment.code, Assessment.sequence, Assessment.instruments,
                    Assessment.window_start, Assessment.window_end, Assessment.started_at,
                    Assessment.completed_at, Assessment.cancelled_at, Assessment.cancel_reason,
-                   Participant.subject_key, rank.c.subject_rank)
+                   Participant.subject_key, rank.c.subject_rank, Site.code.label("site_code"))
             .join(Participant, Participant.id == Assessment.participant_id)
+            .join(Site, Site.id == Assessment.site_id)
             .join(rank, rank.c.participant_id == Participant.id)
             .where(Assessment.study_id == study_id, Assessment.completed_at.is_(None),
                    (Assessment.cancelled_at.is_not(None)) | (Assessment.window_end <= now))
@@ -97,7 +98,7 @@ def participant_query(study_id: int) -> Select:
     return (select(Participant.id, Participant.subject_key, Participant.status,
                    Participant.timezone, Participant.enrolled_on, Participant.withdrawn_at,
                    Participant.withdrawal_reason, Participant.protocol_version,
-                   Site.code.label("site_code"), Study.protocol_code)
+                   Site.code.label("site_code"), Study.protocol_code, rank.c.subject_rank)
             .join(rank, rank.c.participant_id == Participant.id)
             .join(Site, Site.id == Participant.site_id)
             .join(Study, Study.id == Participant.study_id)

@@ -217,6 +217,13 @@ def redcap_dictionary(study_code: str) -> Response:
                      "redcap_dictionary")
 
 
+@blp.route("/<study_code>/redcap/dags.csv")
+@blp.doc(security=BEARER)
+def redcap_dags(study_code: str) -> Response:
+    """REDCap data access groups: one per site (import before records.csv)."""
+    return _csv_view(study_code, ANY, "redcap/dags", "redcap-dags.csv", "redcap_dags")
+
+
 @blp.route("/<study_code>/redcap/events.csv")
 @blp.doc(security=BEARER)
 def redcap_events(study_code: str) -> Response:

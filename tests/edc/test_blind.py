@@ -20,6 +20,7 @@ EXPORTS = (
     "/redcap/instrument-event-mapping.csv", "/sdtm/qs.csv", "/sdtm/qs.xpt",
     "/fhir/Questionnaire", "/fhir/QuestionnaireResponse", "/adherence.csv",
     "/sdtm/ex.csv", "/sdtm/ex.xpt", "/sdtm/ds.csv", "/sdtm/ds.xpt", "/participation",
+    "/redcap/dags.csv",
 )
 # Whole words (after lower-casing and folding accents) that could carry allocation.
 BLIND_WORDS = re.compile(r"^(?:"
