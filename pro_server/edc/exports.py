@@ -6,6 +6,7 @@ web response (or the bench script) streams them with flat memory.
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +16,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from pro_server.edc import adherence, fhir, odm, participation, redcap, sdtm, xpt
+from pro_server.edc import (
+    adherence,
+    fhir,
+    odm,
+    odm_participation,
+    participation,
+    redcap,
+    sdtm,
+    xpt,
+)
 from pro_server.edc.catalogue import StudyCatalogue, study_catalogue
 from pro_server.edc.csvout import csv_stream
 from pro_server.edc.records import (
@@ -94,8 +104,9 @@ class Export:
         """A Snapshot (as of `upto`) or the Transactional file of (after, upto]; a
         Transactional file names the file that ended at `after` as its PriorFileOID."""
         sites = [(s.code, s.name) for s in self.study.sites]
+        extras: Iterator[tuple[int, str, str, Any]] = iter(())
         if snapshot:
-            rows, users = self._current(upto), []
+            rows, users, extras = self._current(upto), [], self._odm_extras()
         else:
             rows = self._versions(after, upto)
             users = recorders(self.session, self.study.id, after, upto)
@@ -104,7 +115,26 @@ class Export:
                                    file_oid=self.odm_file_oid(after, upto, snapshot=snapshot),
                                    sites=sites, recorders=users, items=self.items,
                                    scores=self.scores,
-                                   prior_file_oid=None if snapshot else prior_file_oid)
+                                   prior_file_oid=None if snapshot else prior_file_oid,
+                                   extras=extras)
+
+    def _odm_extras(self) -> Iterator[tuple[int, str, str, Any]]:
+        """Snapshot events that are not responses: missed/cancelled assessments, infusions."""
+        el, catalogue = odm.el, self.catalogue
+        not_done, participants = self._not_done(), self._participants()
+
+        def missed() -> Iterator[tuple[int, str, str, Any]]:
+            for row in not_done:
+                yield (row["subject_rank"], row["subject_key"], row["site_code"],
+                       odm_participation.not_done_event(el, catalogue, row))
+
+        def infusions() -> Iterator[tuple[int, str, str, Any]]:
+            for p, schedule in participants:
+                for i in schedule:
+                    yield (p["subject_rank"], p["subject_key"], p["site_code"],
+                           odm_participation.infusion_event(el, i, p["timezone"]))
+
+        return heapq.merge(missed(), infusions(), key=lambda t: t[0])
 
     # --- REDCap
     def redcap_records(self) -> Iterator[bytes]:
