@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from pro_server.edc import (
     adherence,
+    define,
     fhir,
     odm,
     odm_participation,
@@ -188,6 +189,20 @@ class Export:
         return {"qs": (sdtm.qs_dataset(self.sdtmig), self._qs),
                 "ex": (participation.EX, self._ex),
                 "ds": (participation.DS, self._ds)}[domain]
+
+    def _define_input(self) -> define.DefineInput:
+        """Widths measured on the data, one streamed pass per dataset, as in the XPT files."""
+        widths = {}
+        for domain in ("qs", "ex", "ds"):
+            dataset, records = self._sdtm(domain)
+            widths[dataset.name] = xpt.measure(dataset, records()).widths
+        return define.DefineInput(self.catalogue, self.sdtmig, widths)
+
+    def define_xml(self) -> bytes:
+        return define.document(self._define_input(), self.now)
+
+    def define_html(self) -> bytes:
+        return define.html(self._define_input(), self.now)
 
     def participation_json(self) -> Iterator[bytes]:
         yield b'{"study": ' + json.dumps(self.study.code).encode() + b', "participants": ['

@@ -251,6 +251,19 @@ def sdtm_dataset(study_code: str, domain: str, fmt: str) -> Response:
                      f"{domain}.{fmt}", f"sdtm_{fmt}", domain)
 
 
+@blp.route("/<study_code>/sdtm/define.<any(xml, html):fmt>")
+@blp.doc(security=BEARER)
+def sdtm_define(study_code: str, fmt: str) -> Response:
+    """Define-XML 2.1 of the SDTM datasets (QS, EX, DS), or its readable HTML view."""
+    client, study = _pull(study_code, *DATA)
+    as_of = high_water(db_session(), study.id)
+    _audit(client, f"sdtm/define.{fmt}", as_of_seq=as_of)
+    export = _export(client, study, as_of)
+    if fmt == "xml":
+        return Response(export.define_xml(), mimetype="application/xml")
+    return Response(export.define_html(), mimetype="text/html")
+
+
 @blp.route("/<study_code>/participation")
 @blp.doc(security=BEARER)
 def participation(study_code: str) -> Response:

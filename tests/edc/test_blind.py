@@ -20,7 +20,7 @@ EXPORTS = (
     "/redcap/instrument-event-mapping.csv", "/sdtm/qs.csv", "/sdtm/qs.xpt",
     "/fhir/Questionnaire", "/fhir/QuestionnaireResponse", "/adherence.csv",
     "/sdtm/ex.csv", "/sdtm/ex.xpt", "/sdtm/ds.csv", "/sdtm/ds.xpt", "/participation",
-    "/redcap/dags.csv",
+    "/redcap/dags.csv", "/sdtm/define.xml", "/sdtm/define.html",
 )
 # Whole words (after lower-casing and folding accents) that could carry allocation.
 BLIND_WORDS = re.compile(r"^(?:"
