@@ -4,6 +4,7 @@
 def register(app, api) -> None:
     from pro_server.cli import pro_cli
     from pro_server.edc.cli import edc_client_cli
+    from pro_server.edc.ddp_routes import ddp_blp
     from pro_server.edc.routes import admin_blp, bearer_actor, blp
     from pro_server.extensions import csrf
     from pro_server.web import BEARER_AUTHENTICATORS
@@ -11,6 +12,7 @@ def register(app, api) -> None:
     csrf.exempt(blp)
     api.register_blueprint(blp)
     api.register_blueprint(admin_blp)
+    api.register_blueprint(ddp_blp)
     if bearer_actor not in BEARER_AUTHENTICATORS:  # one module-level list; apps are many in tests
         BEARER_AUTHENTICATORS.append(bearer_actor)
     if edc_client_cli.name not in pro_cli.commands:
