@@ -171,8 +171,11 @@ RUNS: dict[str, Callable[[Export], Iterable[bytes]]] = {
     "ODM clinical (snapshot)": lambda e: e.odm_clinical(0, 10**12, snapshot=True),
     "REDCap records CSV": lambda e: e.redcap_records(),
     "REDCap data dictionary": lambda e: e.redcap_dictionary(),
-    "SDTM QS CSV": lambda e: e.qs_csv(),
-    "SDTM QS XPT": lambda e: e.qs_xpt(),
+    "SDTM QS CSV": lambda e: e.sdtm_csv("qs"),
+    "SDTM QS XPT": lambda e: e.sdtm_xpt("qs"),
+    "SDTM EX XPT": lambda e: e.sdtm_xpt("ex"),
+    "SDTM DS XPT": lambda e: e.sdtm_xpt("ds"),
+    "participation JSON": lambda e: e.participation_json(),
     "FHIR _history bundle": lambda e: e.fhir_history(
         "https://pro.example.org/fhir", 0, 10**12, None),
     "adherence CSV": lambda e: e.adherence_csv(timedelta(hours=12)),

@@ -55,6 +55,7 @@ class Settings:
     max_body_bytes: int = 256 * 1024
     participant_link_ttl_days: int = 60
     submit_grace_hours: int = 12
+    sdtmig_version: str = "3.3"  # SDTM QS baseline flag: QSBLFL (3.3) or QSLOBXFL (3.4)
     log_level: str = "INFO"
     fake_now: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -96,6 +97,13 @@ def _float(environ: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
 
 
+def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    raw = environ.get(name) or choices[0]
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     """Read the settings from `environ` (default: the process environment)."""
     env_vars = os.environ if environ is None else environ
@@ -130,6 +138,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         max_body_bytes=_int(env_vars, "MAX_BODY_BYTES", 256 * 1024),
         participant_link_ttl_days=_int(env_vars, "PARTICIPANT_LINK_TTL_DAYS", 60),
         submit_grace_hours=_int(env_vars, "SUBMIT_GRACE_HOURS", 12),
+        sdtmig_version=_choice(env_vars, "SDTMIG_VERSION", ("3.3", "3.4")),
         log_level=env_vars.get("LOG_LEVEL", "INFO"),
         fake_now=env_vars.get("PRO_FAKE_NOW", ""),
     )

@@ -59,7 +59,7 @@ def reminder_counts(session: Session, assessment_ids: Iterable[int]) -> dict[int
     return {int(target): (int(s or 0), int(d or 0)) for target, s, d in rows}
 
 
-def _batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+def batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
     batch: list[dict[str, Any]] = []
     for row in rows:
         batch.append(row)
@@ -73,7 +73,7 @@ def _batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[st
 def with_counts(session: Session, rows: Iterable[dict[str, Any]], size: int = COUNT_BATCH
                 ) -> Iterator[tuple[dict[str, Any], tuple[int, int]]]:
     """Each assessment row with its reminder counts, asked per batch so memory stays flat."""
-    for batch in _batches(rows, size):
+    for batch in batches(rows, size):
         found = reminder_counts(session, [r["id"] for r in batch])
         for row in batch:
             yield row, found.get(row["id"], (0, 0))

@@ -64,6 +64,7 @@ class Event:
     visit: str
     description: str
     instruments: tuple[str, ...]
+    visitdy: int | None = None  # planned study day (day 1 = first infusion); None: baseline
 
     @property
     def oid(self) -> str:
@@ -87,7 +88,10 @@ def study_events(protocols: ProtocolRegistry, study_code: str) -> list[Event]:
     """Every assessment any protocol version of the study defines, in calendar order."""
     windows: dict[str, str] = {}
     instruments: dict[str, list[str]] = {}
-    for protocol in protocols.versions(study_code):
+    visitdy: dict[str, int] = {}
+    for protocol in protocols.versions(study_code):  # oldest first: the newest plan wins
+        for a in protocol.assessments:
+            visitdy[a.code] = protocol.infusion(a.infusion).planned_day + a.day + 1
         specs = [(protocol.baseline.code, protocol.baseline.instruments, "before infusion 1")]
         specs += [(a.code, a.instruments,
                    f"days {a.window_start_day}-{a.window_end_day} after infusion {a.infusion}")
@@ -101,7 +105,7 @@ def study_events(protocols: ProtocolRegistry, study_code: str) -> list[Event]:
     for order, code in enumerate(ordered, start=1):
         visitnum, visit = event_numbers(code)
         events.append(Event(code, order, visitnum, visit, f"{visit.title()} ({windows[code]})",
-                            tuple(instruments[code])))
+                            tuple(instruments[code]), visitdy.get(code)))
     return events
 
 
@@ -248,6 +252,7 @@ class StudyCatalogue:
     events: tuple[Event, ...]
     definitions: tuple[InstrumentDefinition, ...]
     site_codes: tuple[str, ...]
+    infusion_count: int = 0  # the most infusions any protocol version plans
 
     @property
     def study_oid(self) -> str:
@@ -279,7 +284,9 @@ def _cached(study_code: str, protocol_code: str, registry_id: str | None,
     definitions = latest_definitions(instruments, instrument_order(events))
     for definition in definitions:
         qs_tests(definition)
-    return StudyCatalogue(study_code, registry_id, tuple(events), tuple(definitions), site_codes)
+    infusions = max((p.infusion_count for p in protocols.versions(protocol_code)), default=0)
+    return StudyCatalogue(study_code, registry_id, tuple(events), tuple(definitions), site_codes,
+                          infusions)
 
 
 def study_catalogue(study_code: str, protocol_code: str, registry_id: str | None,

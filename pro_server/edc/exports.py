@@ -6,16 +6,28 @@ web response (or the bench script) streams them with flat memory.
 
 from __future__ import annotations
 
+import heapq
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pro_server.edc import adherence, fhir, fhir_store, odm, redcap, sdtm
+from pro_server.edc import (
+    adherence,
+    define,
+    fhir,
+    fhir_store,
+    odm,
+    odm_participation,
+    participation,
+    redcap,
+    sdtm,
+    xpt,
+)
 from pro_server.edc.catalogue import StudyCatalogue, study_catalogue
 from pro_server.edc.csvout import csv_stream
 from pro_server.edc.fhir_store import FhirStudy
@@ -30,7 +42,6 @@ from pro_server.edc.records import (
 )
 from pro_server.instruments import default_registry as instrument_registry
 from pro_server.instruments.definitions import InstrumentDefinition
-from pro_server.participants.models import Participant
 from pro_server.protocol.definitions import default_registry as protocol_registry
 from pro_server.studies.models import Study
 
@@ -54,6 +65,8 @@ class Export:
     items: bool = True
     scores: bool = True
     as_of: int | None = None  # seq bound of the current-data exports (default: the latest)
+    grace: timedelta = timedelta(0)  # finishing a started assessment after its window closed
+    sdtmig: str = "3.3"  # SDTMIG version of QS: QSBLFL (3.3) or QSLOBXFL (3.4)
 
     @property
     def catalogue(self) -> StudyCatalogue:
@@ -77,29 +90,64 @@ class Export:
         more = len(rows) > limit
         rows = rows[:limit]
         last = rows[-1]["audit_seq"] if rows else after
-        return [to_record(r, items=self.items, scores=self.scores) for r in rows], last, more
+        return [to_record(r, definition(r["instrument_code"], r["instrument_version"]),
+                          items=self.items, scores=self.scores) for r in rows], last, more
 
     # --- ODM
     def odm_metadata(self) -> bytes:
         return odm.metadata_document(self.catalogue, self.now)
 
-    def odm_clinical(self, after: int, upto: int, *, snapshot: bool) -> Iterator[bytes]:
-        sites = [(s.code, s.name) for s in self.study.sites]
-        stamp = f"{self.now:%Y%m%dT%H%M%S}"
+    def odm_file_oid(self, after: int, upto: int, *, snapshot: bool) -> str:
         if snapshot:
-            rows, users, file_oid = self._current(upto), [], f"{self.study.code}.snapshot.{stamp}"
+            return f"{self.study.code}.snapshot.{upto}.{self.now:%Y%m%dT%H%M%S}"
+        return f"{self.study.code}.tx.{after}-{upto}"
+
+    def odm_clinical(self, after: int, upto: int, *, snapshot: bool,
+                     prior_file_oid: str | None = None) -> Iterator[bytes]:
+        """A Snapshot (as of `upto`) or the Transactional file of (after, upto]; a
+        Transactional file names the file that ended at `after` as its PriorFileOID."""
+        sites = [(s.code, s.name) for s in self.study.sites]
+        extras: Iterator[tuple[int, str, str, Any]] = iter(())
+        if snapshot:
+            rows, users, extras = self._current(upto), [], self._odm_extras()
         else:
             rows = self._versions(after, upto)
             users = recorders(self.session, self.study.id, after, upto)
-            file_oid = f"{self.study.code}.tx.{after}-{upto}"
         return odm.clinical_stream(self.catalogue, rows, definition, transactional=not snapshot,
-                                   created=self.now, file_oid=file_oid, sites=sites,
-                                   recorders=users, items=self.items, scores=self.scores)
+                                   created=self.now,
+                                   file_oid=self.odm_file_oid(after, upto, snapshot=snapshot),
+                                   sites=sites, recorders=users, items=self.items,
+                                   scores=self.scores,
+                                   prior_file_oid=None if snapshot else prior_file_oid,
+                                   extras=extras)
+
+    def _odm_extras(self) -> Iterator[tuple[int, str, str, Any]]:
+        """Snapshot events that are not responses: missed/cancelled assessments, infusions."""
+        el, catalogue = odm.el, self.catalogue
+        not_done, participants = self._not_done(), self._participants()
+
+        def missed() -> Iterator[tuple[int, str, str, Any]]:
+            for row in not_done:
+                yield (row["subject_rank"], row["subject_key"], row["site_code"],
+                       odm_participation.not_done_event(el, catalogue, row))
+
+        def infusions() -> Iterator[tuple[int, str, str, Any]]:
+            for p, schedule in participants:
+                for i in schedule:
+                    yield (p["subject_rank"], p["subject_key"], p["site_code"],
+                           odm_participation.infusion_event(el, i, p["timezone"]))
+
+        return heapq.merge(missed(), infusions(), key=lambda t: t[0])
 
     # --- REDCap
     def redcap_records(self) -> Iterator[bytes]:
         return csv_stream(redcap.record_rows(self.catalogue, self._current(), definition,
-                                             items=self.items, scores=self.scores))
+                                             items=self.items, scores=self.scores,
+                                             not_done=self._not_done(),
+                                             participants=self._participants()))
+
+    def redcap_dags(self) -> Iterator[bytes]:
+        return csv_stream(redcap.dag_rows(self.catalogue))
 
     def redcap_dictionary(self) -> Iterator[bytes]:
         return csv_stream(redcap.dictionary_rows(self.catalogue))
@@ -111,17 +159,59 @@ class Export:
         return csv_stream(redcap.mapping_rows(self.catalogue))
 
     # --- SDTM
+    def _not_done(self) -> Iterator[dict[str, Any]]:
+        """Missed and cancelled assessments at `now`, by subject rank and sequence."""
+        return participation.not_done(
+            stream(self.session, participation.not_done_query(self.study.id, self.now)),
+            self.now, self.grace)
+
     def _qs(self) -> Iterator[dict[str, Any]]:
         return sdtm.qs_records(self.catalogue, self._current(), definition, items=self.items,
-                               scores=self.scores)
+                               scores=self.scores, not_done=self._not_done(),
+                               sdtmig=self.sdtmig)
 
-    def qs_csv(self) -> Iterator[bytes]:
-        return csv_stream(sdtm.csv_rows(self._qs()))
+    def _participants(self) -> Iterator[tuple[dict[str, Any], Any]]:
+        return participation.with_infusions(self.session, protocol_registry(), self.study.id)
 
-    def qs_xpt(self) -> Iterator[bytes]:
-        longest = self.session.scalar(select(func.max(func.length(Participant.subject_key)))
-                                      .where(Participant.study_id == self.study.id)) or 1
-        return sdtm.xpt_stream(self._qs(), sdtm.xpt_layout(self.catalogue, longest))
+    def _ex(self) -> Iterator[dict[str, Any]]:
+        return participation.ex_records(self.catalogue, self._participants())
+
+    def _ds(self) -> Iterator[dict[str, Any]]:
+        return participation.ds_records(self.catalogue, self._participants())
+
+    def sdtm_csv(self, domain: str) -> Iterator[bytes]:
+        dataset, records = self._sdtm(domain)
+        return csv_stream(xpt.csv_rows(dataset, records()))
+
+    def sdtm_xpt(self, domain: str) -> Iterator[bytes]:
+        dataset, records = self._sdtm(domain)
+        return xpt.xpt_two_pass(dataset, records)
+
+    def _sdtm(self, domain: str) -> tuple[xpt.Dataset, Any]:
+        return {"qs": (sdtm.qs_dataset(self.sdtmig), self._qs),
+                "ex": (participation.EX, self._ex),
+                "ds": (participation.DS, self._ds)}[domain]
+
+    def _define_input(self) -> define.DefineInput:
+        """Widths measured on the data, one streamed pass per dataset, as in the XPT files."""
+        widths = {}
+        for domain in ("qs", "ex", "ds"):
+            dataset, records = self._sdtm(domain)
+            widths[dataset.name] = xpt.measure(dataset, records()).widths
+        return define.DefineInput(self.catalogue, self.sdtmig, widths)
+
+    def define_xml(self) -> bytes:
+        return define.document(self._define_input(), self.now)
+
+    def define_html(self) -> bytes:
+        return define.html(self._define_input(), self.now)
+
+    def participation_json(self) -> Iterator[bytes]:
+        yield b'{"study": ' + json.dumps(self.study.code).encode() + b', "participants": ['
+        for n, (p, schedule) in enumerate(self._participants()):
+            record = participation.participation_record(p, schedule)
+            yield (b"," if n else b"") + json.dumps(record, ensure_ascii=False).encode()
+        yield b"]}"
 
     # --- FHIR
     def fhir(self, base_url: str) -> FhirStudy:

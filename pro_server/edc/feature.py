@@ -4,6 +4,7 @@
 def register(app, api) -> None:
     from pro_server.cli import pro_cli
     from pro_server.edc.cli import edc_client_cli
+    from pro_server.edc.ddp_routes import ddp_blp
     from pro_server.edc.fhir_routes import fhir_blp
     from pro_server.edc.routes import admin_blp, bearer_actor, blp
     from pro_server.extensions import csrf
@@ -13,6 +14,7 @@ def register(app, api) -> None:
     api.register_blueprint(blp)
     api.register_blueprint(fhir_blp)
     api.register_blueprint(admin_blp)
+    api.register_blueprint(ddp_blp)
     if bearer_actor not in BEARER_AUTHENTICATORS:  # one module-level list; apps are many in tests
         BEARER_AUTHENTICATORS.append(bearer_actor)
     if edc_client_cli.name not in pro_cli.commands:

@@ -15,7 +15,10 @@ HEADER = ("| instrument | what | ODM ItemOID | REDCap column | QSTESTCD | QSTEST
 
 def table_rows(definitions: Iterable[InstrumentDefinition]) -> Iterator[str]:
     for d in definitions:
-        tests = {(t.item.id if t.item else t.score.key, t.option): t for t in cat.qs_tests(d)}
+        # Keyed apart: a score may share its key with an item (pain_nrs), and must not
+        # overwrite the item's row.
+        tests = {("score", t.score.key) if t.score else (t.item.id, t.option): t
+                 for t in cat.qs_tests(d)}
         for item in d.items:
             base = cat.redcap_field(d.code, item.sdtm_testcd)
             if item.type == cat.MULTI:
@@ -29,7 +32,7 @@ def table_rows(definitions: Iterable[InstrumentDefinition]) -> Iterator[str]:
                 yield (f"| {d.code} {d.version} | {item.id} ({item.type}) | "
                        f"{cat.item_oid(d.code, item.id)} | {base} | {t.testcd} | {t.test} |")
         for score in d.scores:
-            t = tests[(score.key, None)]
+            t = tests[("score", score.key)]
             yield (f"| {d.code} {d.version} | score {score.key} | "
                    f"{cat.score_oid(d.code, score.key)} | "
                    f"{cat.redcap_field(d.code, score.sdtm_testcd)} | {t.testcd} | {t.test} |")

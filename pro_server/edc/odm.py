@@ -11,6 +11,7 @@ item that a correction empties, or a score that can no longer be computed, is se
 
 from __future__ import annotations
 
+import heapq
 import io
 import itertools
 import re
@@ -21,8 +22,9 @@ from typing import Any
 from lxml import etree
 
 from pro_server.edc import catalogue as cat
+from pro_server.edc import odm_participation
 from pro_server.edc.catalogue import ODM_NS, StudyCatalogue
-from pro_server.edc.records import Row, timing
+from pro_server.edc.records import Row, requester, timing
 from pro_server.instruments.definitions import InstrumentDefinition, Item
 from pro_server.protocol.windows import utc_to_local
 
@@ -67,11 +69,16 @@ def location_oid(site_code: str) -> str:
     return f"LOC.{site_code}"
 
 
-def _root_attrib(file_oid: str, file_type: str, created: datetime, granularity: str
-                 ) -> dict[str, str]:
-    return {"FileOID": file_oid, "FileType": file_type, "Granularity": granularity,
-            "CreationDateTime": _iso(created), "ODMVersion": "1.3.2",
-            "Originator": "pro-server", "SourceSystem": "pro-server"}
+def _root_attrib(file_oid: str, file_type: str, created: datetime, granularity: str,
+                 prior_file_oid: str | None = None) -> dict[str, str]:
+    attrib = {"FileOID": file_oid, "FileType": file_type, "Granularity": granularity,
+              "CreationDateTime": _iso(created), "ODMVersion": "1.3.2",
+              "Originator": "pro-server", "SourceSystem": "pro-server"}
+    if file_type == "Snapshot" and granularity != "Metadata":
+        attrib["AsOfDateTime"] = _iso(created)  # the data as committed when it was read
+    if prior_file_oid:
+        attrib["PriorFileOID"] = prior_file_oid
+    return attrib
 
 
 # --- metadata --------------------------------------------------------------------------------
@@ -210,18 +217,28 @@ def metadata_element(catalogue: StudyCatalogue) -> etree._Element:
                          el("CodeListItem", {"CodedValue": cat.NOT_CHECKED},
                             translated("Decode", {"en": "Not checked", "es": "No marcado"}))))
     events = catalogue.events
+    extra = odm_participation.metadata(catalogue, el, translated)
+    form_defs += extra["forms"]
+    group_defs += extra["groups"]
+    item_defs += extra["items"]
+    code_lists += extra["code_lists"]
     protocol = el("Protocol", None, *[
         el("StudyEventRef", {"StudyEventOID": e.oid, "OrderNumber": e.order, "Mandatory": "No"})
-        for e in events])
+        for e in events], *[
+        el("StudyEventRef", {"StudyEventOID": e.get("OID"), "OrderNumber": len(events) + n,
+                             "Mandatory": "No"})
+        for n, e in enumerate(extra["events"], start=1)])
     event_defs = [el("StudyEventDef", {"OID": e.oid, "Name": e.code, "Repeating": "No",
                                        "Type": "Scheduled"},
                      translated("Description", {"en": e.description}),
                      *[el("FormRef", {"FormOID": cat.form_oid(code), "Mandatory": "No",
                                       "OrderNumber": n})
                        for n, code in enumerate(e.instruments, start=1)],
+                     el("FormRef", {"FormOID": odm_participation.STATUS_FORM,
+                                    "Mandatory": "No", "OrderNumber": len(e.instruments) + 1}),
                      el("Alias", {"Context": "REDCap", "Name": e.redcap_name}),
                      el("Alias", {"Context": "SDTM.VISITNUM", "Name": str(e.visitnum)}))
-                  for e in events]
+                  for e in events] + extra["events"]
     registry = f" ({catalogue.registry_id})" if catalogue.registry_id else ""
     return el(
         "Study", {"OID": catalogue.study_oid},
@@ -301,6 +318,18 @@ def admin_values(d: InstrumentDefinition, row: Row) -> dict[str, str]:
     return {cat.admin_oid(d.code, k): v for k, v in values.items()}
 
 
+def change_annotation(row: Row) -> etree._Element:
+    """Who asked for a correction and who approved it: the AuditRecord's one UserRef is the
+    approver (the change took effect by their decision); the requester is named here."""
+    approver = row["recorded_by"]
+    asked = requester(row)
+    people = ([f"requested by {asked} ({user_oid(asked)})"] if asked else []) + [
+        f"approved by {approver} ({user_oid(approver)})"]
+    return el("Annotation", {"SeqNum": 1, "TransactionType": "Insert"},
+              el("Comment", {"SponsorOrSite": "Site"},
+                 text=f"Correction {'; '.join(people)}; source: {row['change_source']}"))
+
+
 _ITEM_DATA = _tag("ItemData")
 
 
@@ -342,48 +371,86 @@ def form_data(d: InstrumentDefinition, row: Row, *, transactional: bool, items: 
                            "TransactionType": ("Update" if row["version"] > 1 else "Insert")
                            if transactional else None},
               audit,
+              change_annotation(row) if transactional and row["version"] > 1 else None,
               _group(cat.item_group_oid(d.code), answers, removed_items),
               _group(cat.item_group_oid(d.code, "SCORES"), score_values, removed_scores),
               _group(cat.item_group_oid(d.code, "ADMIN"), admin_values(d, row)))
 
 
 def subject_data(catalogue: StudyCatalogue, rows: Sequence[Row], definitions: Any, *,
-                 transactional: bool, items: bool, scores: bool) -> etree._Element:
-    """One SubjectData for consecutive rows of one subject (grouped by assessment)."""
+                 transactional: bool, items: bool, scores: bool,
+                 subject: tuple[str, str] | None = None,
+                 extra_events: Sequence[etree._Element] = ()) -> etree._Element:
+    """One SubjectData for consecutive rows of one subject (grouped by assessment), and in a
+    Snapshot the subject's other events (`subject`: key and site when there are no rows)."""
     context = "Context" if transactional else None
-    first = rows[0]
-    subject = el("SubjectData", {"SubjectKey": first["subject_key"],
-                                 "TransactionType": context},
-                 el("SiteRef", {"LocationOID": location_oid(first["site_code"])}))
+    key, site = subject or (rows[0]["subject_key"], rows[0]["site_code"])
+    node = el("SubjectData", {"SubjectKey": key, "TransactionType": context},
+              el("SiteRef", {"LocationOID": location_oid(site)}))
     for code, group in itertools.groupby(rows, key=lambda r: r["assessment_code"]):
         event = el("StudyEventData", {"StudyEventOID": catalogue.event(code).oid,
                                       "TransactionType": context})
+        if not transactional:
+            event.append(odm_participation.status_form(el, "COMPLETED"))
         for row in group:
             d = definitions(row["instrument_code"], row["instrument_version"])
             event.append(form_data(d, row, transactional=transactional, items=items,
                                    scores=scores))
-        subject.append(event)
-    return subject
+        node.append(event)
+    node.extend(extra_events)
+    return node
+
+
+def _subjects(rows: Iterable[Row], extras: Iterable[tuple[int, str, str, etree._Element]],
+              transactional: bool) -> Iterator[tuple[list[Row], tuple[str, str],
+                                                     list[etree._Element]]]:
+    """Per subject: its rows, (key, site) and its other events, merged by subject rank."""
+    if transactional:
+        for _, group in itertools.groupby(rows, key=lambda r: r["subject_key"]):
+            found = list(group)
+            yield found, (found[0]["subject_key"], found[0]["site_code"]), []
+        return
+    tagged = heapq.merge(((r["subject_rank"], 0, r) for r in rows),
+                         ((rank, 1, (key, site, event)) for rank, key, site, event in extras),
+                         key=lambda t: (t[0], t[1]))
+    for _, group in itertools.groupby(tagged, key=lambda t: t[0]):
+        found, events, subject = [], [], None
+        for _, kind, item in group:
+            if kind == 0:
+                found.append(item)
+                subject = subject or (item["subject_key"], item["site_code"])
+            else:
+                subject = subject or (item[0], item[1])
+                events.append(item[2])
+        assert subject is not None
+        yield found, subject, events
 
 
 def clinical_stream(catalogue: StudyCatalogue, rows: Iterable[Row], definitions: Any, *,
                     transactional: bool, created: datetime, file_oid: str,
                     sites: Sequence[tuple[str, str]], recorders: Iterable[str],
-                    items: bool = True, scores: bool = True) -> Iterator[bytes]:
-    """The ClinicalData file, yielded in chunks; `definitions(code, version)` finds a form."""
+                    items: bool = True, scores: bool = True,
+                    prior_file_oid: str | None = None,
+                    extras: Iterable[tuple[int, str, str, etree._Element]] = ()
+                    ) -> Iterator[bytes]:
+    """The ClinicalData file, yielded in chunks; `definitions(code, version)` finds a form.
+
+    `extras` (Snapshots): (subject rank, subject key, site code, StudyEventData) of the
+    missed or cancelled assessments and the infusions, ordered by rank like `rows`."""
     buf = io.BytesIO()
     attrib = _root_attrib(file_oid, "Transactional" if transactional else "Snapshot", created,
-                          "AllClinicalData")
+                          "AllClinicalData", prior_file_oid)
     with etree.xmlfile(buf, encoding="UTF-8") as xf:
         xf.write_declaration()
         with xf.element(_tag("ODM"), attrib, nsmap={None: ODM_NS}):
             xf.write(admin_data(catalogue, sites, recorders, created))
             with xf.element(_tag("ClinicalData"), {"StudyOID": catalogue.study_oid,
                                                    "MetaDataVersionOID": catalogue.mdv_oid}):
-                for _, group in itertools.groupby(rows, key=lambda r: r["subject_key"]):
-                    xf.write(subject_data(catalogue, list(group), definitions,
+                for subject_rows, subject, events in _subjects(rows, extras, transactional):
+                    xf.write(subject_data(catalogue, subject_rows, definitions,
                                           transactional=transactional, items=items,
-                                          scores=scores))
+                                          scores=scores, subject=subject,
+                                          extra_events=events))
                     xf.flush()
                     if buf.tell() >= FLUSH_BYTES:
                         yield buf.getvalue()

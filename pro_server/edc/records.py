@@ -20,16 +20,21 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
+from pro_server.changes.models import ChangeRequest
+from pro_server.instruments.answers import item_applies
+from pro_server.instruments.definitions import InstrumentDefinition
 from pro_server.participants.models import Participant
 from pro_server.protocol.windows import utc_to_local
 from pro_server.responses.models import Response
-from pro_server.schedule.models import Assessment
+from pro_server.schedule.models import Assessment, Infusion
+from pro_server.staff.models import StaffUser
 from pro_server.studies.models import Site
 
 Row = dict[str, Any]
 BATCH = 1000
 _Previous = aliased(Response)
 _Next = aliased(Response)
+FirstDose = aliased(Infusion)
 
 _COLUMNS = (
     Response.id, Response.audit_seq, Response.version, Response.replaces_id,
@@ -41,7 +46,9 @@ _COLUMNS = (
     Participant.subject_key, Site.code.label("site_code"),
     Assessment.code.label("assessment_code"), Assessment.window_start, Assessment.window_end,
     Assessment.timezone, _Previous.answers.label("prev_answers"),
-    _Previous.scores.label("prev_scores"),
+    _Previous.scores.label("prev_scores"), Assessment.sequence.label("assessment_sequence"),
+    FirstDose.given_at_local.label("first_dose_local"),
+    StaffUser.email.label("requester_email"), StaffUser.role.label("requester_role"),
 )
 
 
@@ -55,12 +62,14 @@ class CursorCodec:
     def __init__(self, secret_key: str) -> None:
         self._serializer = URLSafeSerializer(secret_key, salt="pro-edc-cursor")
 
-    def encode(self, study_id: int, seq: int) -> str:
-        return self._serializer.dumps({"v": 1, "s": study_id, "q": seq})
+    def encode(self, study_id: int, seq: int, file_oid: str | None = None) -> str:
+        """`file_oid`: the ODM file that ends at `seq`, the next file's PriorFileOID."""
+        data: dict[str, Any] = {"v": 1, "s": study_id, "q": seq}
+        if file_oid:
+            data["f"] = file_oid
+        return self._serializer.dumps(data)
 
-    def decode(self, token: str | None, study_id: int) -> int:
-        if not token:
-            return 0
+    def _load(self, token: str, study_id: int) -> dict[str, Any]:
         try:
             data = self._serializer.loads(token)
         except BadSignature as exc:
@@ -70,7 +79,23 @@ class CursorCodec:
         seq = data.get("q")
         if not isinstance(seq, int) or seq < 0:
             raise InvalidCursor("cursor is not valid")
+        return data
+
+    def decode(self, token: str | None, study_id: int, high_water: int | None = None) -> int:
+        """The seq of a cursor; one beyond `high_water` (the study's latest) is refused."""
+        if not token:
+            return 0
+        seq = int(self._load(token, study_id)["q"])
+        if high_water is not None and seq > high_water:
+            raise InvalidCursor("cursor is ahead of the study's data (not issued here)")
         return seq
+
+    def prior_file(self, token: str | None, study_id: int) -> str | None:
+        """The FileOID of the ODM file that issued the cursor, if a file did."""
+        if not token:
+            return None
+        prior = self._load(token, study_id).get("f")
+        return prior if isinstance(prior, str) else None
 
 
 def _base(study_id: int, *, seq_walk: bool = False) -> Select:
@@ -82,7 +107,16 @@ def _base(study_id: int, *, seq_walk: bool = False) -> Select:
             .join(Site, Site.id == Response.site_id)
             .join(Assessment, Assessment.id == Response.assessment_id)
             .outerjoin(_Previous, _Previous.id == Response.replaces_id)
+            .outerjoin(FirstDose, first_dose_join(Participant.id))
+            .outerjoin(ChangeRequest, ChangeRequest.new_response_id == Response.id)
+            .outerjoin(StaffUser, StaffUser.id == ChangeRequest.requested_by_id)
             .where(study == study_id))
+
+
+def first_dose_join(participant_id: Any) -> Any:
+    """ON clause of the participant's first infusion as given (the SDTM reference start)."""
+    return ((FirstDose.participant_id == participant_id) & (FirstDose.number == 1)
+            & (FirstDose.status == "given"))
 
 
 def versions_query(study_id: int, after: int, upto: int | None = None,
@@ -107,8 +141,20 @@ def current_query(study_id: int, upto: int) -> Select:
         _Next.assessment_id == Response.assessment_id,
         _Next.instrument_code == Response.instrument_code,
         _Next.version == Response.version + 1, _Next.audit_seq <= upto)
-    return (_base(study_id).where(Response.audit_seq <= upto, ~superseded.exists())
-            .order_by(Participant.subject_key, Assessment.sequence, Response.id))
+    rank = subject_rank(study_id)
+    return (_base(study_id).add_columns(rank.c.subject_rank)
+            .join(rank, rank.c.participant_id == Participant.id)
+            .where(Response.audit_seq <= upto, ~superseded.exists())
+            .order_by(rank.c.subject_rank, Assessment.sequence, Response.id))
+
+
+def subject_rank(study_id: int) -> Any:
+    """Each participant's place in subject-key order, as the database collates it: streams
+    of different tables ordered by it can be merged in Python without comparing strings."""
+    return (select(Participant.id.label("participant_id"),
+                   func.row_number().over(order_by=(Participant.subject_key, Participant.id))
+                   .label("subject_rank"))
+            .where(Participant.study_id == study_id).subquery())
 
 
 def high_water(session: Session, study_id: int) -> int:
@@ -123,12 +169,27 @@ def stream(session: Session, query: Select, batch: int = BATCH) -> Iterator[Row]
         yield dict(row._mapping)
 
 
+def requester(row: Mapping[str, Any]) -> str | None:
+    """Who asked for a correction (its change request), as staff actors are labelled."""
+    if row.get("requester_email") is None:
+        return None
+    role = row["requester_role"]
+    return f"{row['requester_email']} ({getattr(role, 'value', role)})"
+
+
 def recorders(session: Session, study_id: int, after: int, upto: int) -> list[str]:
-    """Who recorded the versions in a range (ODM AdminData needs every User up front)."""
-    return sorted(session.scalars(
-        select(Response.recorded_by).distinct().where(
-            Response.study_id == study_id, Response.audit_seq > after,
-            Response.audit_seq <= upto)))
+    """Who recorded, or asked for, the versions in a range (ODM AdminData needs every User
+    up front)."""
+    in_range = (Response.study_id == study_id, Response.audit_seq > after,
+                Response.audit_seq <= upto)
+    users = set(session.scalars(select(Response.recorded_by).distinct().where(*in_range)))
+    asked = session.execute(
+        select(StaffUser.email.label("requester_email"),
+               StaffUser.role.label("requester_role")).distinct()
+        .join(ChangeRequest, ChangeRequest.requested_by_id == StaffUser.id)
+        .join(Response, Response.id == ChangeRequest.new_response_id).where(*in_range))
+    users.update(filter(None, (requester(r._mapping) for r in asked)))
+    return sorted(users)
 
 
 # --- the pull API's record -----------------------------------------------------------------
@@ -157,7 +218,16 @@ def score_values(row: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
             for key, s in row["scores"]["scores"].items()}
 
 
-def to_record(row: Mapping[str, Any], *, items: bool, scores: bool) -> dict[str, Any]:
+def unanswered(definition: InstrumentDefinition, row: Mapping[str, Any]) -> dict[str, str]:
+    """Why each item without an answer has none: `not_applicable` when its condition
+    (enable_when) was not met, else `not_answered` (the QSREASND of QS, in lower case)."""
+    answers = item_values(row)
+    return {item.id: "not_answered" if item_applies(item, answers) else "not_applicable"
+            for item in definition.items if answers.get(item.id) is None}
+
+
+def to_record(row: Mapping[str, Any], definition: InstrumentDefinition, *, items: bool,
+              scores: bool) -> dict[str, Any]:
     """The JSON record of one response version (items/scores left out without the scope)."""
     tz = row["timezone"]
     record: dict[str, Any] = {
@@ -181,12 +251,13 @@ def to_record(row: Mapping[str, Any], *, items: bool, scores: bool) -> dict[str,
         "timing": timing(row),
         "change": None if row["replaces_id"] is None else {
             "reason": row["change_reason"], "source": row["change_source"],
-            "by": row["recorded_by"]},
+            "by": row["recorded_by"], "requested_by": requester(row)},
         "scoring": {"algorithm": row["algorithm"],
                     "algorithm_version": row["algorithm_version"]},
     }
     if items:
         record["items"] = item_values(row)
+        record["unanswered"] = unanswered(definition, row)
     if scores:
         record["scores"] = score_values(row)
     return record

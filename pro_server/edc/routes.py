@@ -70,8 +70,9 @@ def _pull(study_code: str, *scopes: str) -> tuple[EdcClient, Study]:
 
 
 def _after(study: Study, since: str | None) -> int:
+    """The cursor's seq; 400 for a cursor not issued here, or ahead of the study's data."""
     try:
-        return _codec().decode(since, study.id)
+        return _codec().decode(since, study.id, high_water(db_session(), study.id))
     except InvalidCursor as exc:
         raise DomainError(f"Invalid cursor: {exc}") from exc
 
@@ -97,8 +98,11 @@ def _audit(client: EdcClient, what: str, **scope: Any) -> None:
 
 
 def _export(client: EdcClient, study: Study, as_of: int | None = None) -> Export:
+    settings = current_app.extensions["pro"]["settings"]
     return Export(db_session(), study, clock().now(), items=client.has("responses"),
-                  scores=client.has("scores"), as_of=as_of)
+                  scores=client.has("scores"), as_of=as_of,
+                  grace=grace(context(services.edc_actor(client))),
+                  sdtmig=settings.sdtmig_version)
 
 
 def _streamed(chunks: Iterable[bytes], mimetype: str, filename: str | None = None,
@@ -163,12 +167,23 @@ def odm_metadata(study_code: str) -> Response:
 def odm_clinical(args: dict[str, Any], study_code: str) -> Response:
     """ODM ClinicalData: Transactional since a cursor (X-Next-Cursor), or `snapshot=1`."""
     client, study = _pull(study_code, "scores", "responses")
-    after = 0 if args["snapshot"] else _after(study, args["since"])
+    snapshot = args["snapshot"]
+    after = 0 if snapshot else _after(study, args["since"])
     upto = high_water(db_session(), study.id)
-    _audit(client, "odm/clinical", snapshot=args["snapshot"], since_seq=after, until_seq=upto)
-    chunks = _export(client, study).odm_clinical(after, upto, snapshot=args["snapshot"])
+    _audit(client, "odm/clinical", snapshot=snapshot, since_seq=after, until_seq=upto)
+    export = _export(client, study)
+    prior = None if snapshot else _prior_file(study, args["since"])
+    chunks = export.odm_clinical(after, upto, snapshot=snapshot, prior_file_oid=prior)
+    cursor = _codec().encode(study.id, upto, export.odm_file_oid(after, upto, snapshot=snapshot))
     return _streamed(chunks, "application/xml", f"{study.code}-clinical.xml",
-                     {"X-Next-Cursor": _codec().encode(study.id, upto)})
+                     {"X-Next-Cursor": cursor})
+
+
+def _prior_file(study: Study, since: str | None) -> str | None:
+    try:
+        return _codec().prior_file(since, study.id)
+    except InvalidCursor as exc:
+        raise DomainError(f"Invalid cursor: {exc}") from exc
 
 
 def _csv_view(study_code: str, scope: tuple[str, ...], what: str, filename: str,
@@ -200,6 +215,13 @@ def redcap_dictionary(study_code: str) -> Response:
                      "redcap_dictionary")
 
 
+@blp.route("/<study_code>/redcap/dags.csv")
+@blp.doc(security=BEARER)
+def redcap_dags(study_code: str) -> Response:
+    """REDCap data access groups: one per site (import before records.csv)."""
+    return _csv_view(study_code, ANY, "redcap/dags", "redcap-dags.csv", "redcap_dags")
+
+
 @blp.route("/<study_code>/redcap/events.csv")
 @blp.doc(security=BEARER)
 def redcap_events(study_code: str) -> Response:
@@ -215,18 +237,39 @@ def redcap_mapping(study_code: str) -> Response:
                      "redcap-instrument-event-mapping.csv", "redcap_mapping")
 
 
-@blp.route("/<study_code>/sdtm/qs.csv")
-@blp.doc(security=BEARER)
-def qs_csv(study_code: str) -> Response:
-    """SDTM QS dataset (current data) as CSV."""
-    return _csv_view(study_code, DATA, "sdtm/qs.csv", "qs.csv", "qs_csv")
+SDTM_SCOPES = {"qs": DATA, "ex": ANY, "ds": ANY}
 
 
-@blp.route("/<study_code>/sdtm/qs.xpt")
+@blp.route("/<study_code>/sdtm/<any(qs, ex, ds):domain>.<any(csv, xpt):fmt>")
 @blp.doc(security=BEARER)
-def qs_xpt(study_code: str) -> Response:
-    """SDTM QS dataset (current data) as SAS XPORT version 5."""
-    return _csv_view(study_code, DATA, "sdtm/qs.xpt", "qs.xpt", "qs_xpt")
+def sdtm_dataset(study_code: str, domain: str, fmt: str) -> Response:
+    """SDTM QS (current data, missed and cancelled assessments NOT DONE), EX (infusions,
+    masked) or DS (enrolment, withdrawal), as CSV or SAS XPORT version 5."""
+    return _csv_view(study_code, SDTM_SCOPES[domain], f"sdtm/{domain}.{fmt}",
+                     f"{domain}.{fmt}", f"sdtm_{fmt}", domain)
+
+
+@blp.route("/<study_code>/sdtm/define.<any(xml, html):fmt>")
+@blp.doc(security=BEARER)
+def sdtm_define(study_code: str, fmt: str) -> Response:
+    """Define-XML 2.1 of the SDTM datasets (QS, EX, DS), or its readable HTML view."""
+    client, study = _pull(study_code, *DATA)
+    as_of = high_water(db_session(), study.id)
+    _audit(client, f"sdtm/define.{fmt}", as_of_seq=as_of)
+    export = _export(client, study, as_of)
+    if fmt == "xml":
+        return Response(export.define_xml(), mimetype="application/xml")
+    return Response(export.define_html(), mimetype="text/html")
+
+
+@blp.route("/<study_code>/participation")
+@blp.doc(security=BEARER)
+def participation(study_code: str) -> Response:
+    """Every participant: enrolment, withdrawal, and each infusion (planned date, given
+    date and time, not-given reason); never the product or sequence."""
+    client, study = _pull(study_code, *ANY)
+    _audit(client, "participation")
+    return _streamed(_export(client, study).participation_json(), "application/json")
 
 
 @blp.route("/<study_code>/adherence.csv")

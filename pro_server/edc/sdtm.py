@@ -6,29 +6,27 @@ system with the algorithm named in its ODM MethodDef, so they carry QSDRVFL = "Y
 value in QSORRES/QSSTRESC/QSSTRESN. A test with no result has QSSTAT = "NOT DONE" and the
 reason in QSREASND. The mapping is documented in docs/edc-mapping.md.
 
-XPORT: pyreadstat writes each chunk of rows; every character value is padded to its
-column's fixed width (SAS drops trailing blanks on reading), so all chunks share one layout
-and their observation bytes can be concatenated behind the header of the first. Memory
-stays bounded by the chunk size, however large the study.
+A missed or cancelled assessment is one QSTESTCD = "QSALL" record per instrument, NOT DONE
+with the reason. QSBLFL (SDTMIG 3.3) or QSLOBXFL (3.4) flags the baseline results; QSDY and
+VISITDY count from the first infusion (day 1). The XPT writer is in `xpt.py`.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
-import unicodedata
+import heapq
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from pro_server.edc import catalogue as cat
 from pro_server.edc.catalogue import StudyCatalogue
 from pro_server.edc.records import Row
+from pro_server.edc.xpt import Dataset
 from pro_server.instruments.answers import item_applies
 from pro_server.instruments.definitions import InstrumentDefinition
 from pro_server.protocol.windows import utc_to_local
 
-COLUMNS: tuple[tuple[str, str], ...] = (
+_COLUMNS: tuple[tuple[str, str], ...] = (
     ("STUDYID", "Study Identifier"),
     ("DOMAIN", "Domain Abbreviation"),
     ("USUBJID", "Unique Subject Identifier"),
@@ -38,21 +36,50 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("QSCAT", "Category of Question"),
     ("QSSCAT", "Subcategory for Question"),
     ("QSORRES", "Finding in Original Units"),
+    ("QSORRESU", "Original Units"),
     ("QSSTRESC", "Character Result/Finding in Std Format"),
     ("QSSTRESN", "Numeric Finding in Standard Units"),
+    ("QSSTRESU", "Standard Units"),
     ("QSSTAT", "Completion Status"),
     ("QSREASND", "Reason Not Performed"),
+    ("BASELINE", ""),  # QSBLFL (SDTMIG 3.3) or QSLOBXFL (3.4), see qs_dataset
     ("QSDRVFL", "Derived Flag"),
     ("VISITNUM", "Visit Number"),
     ("VISIT", "Visit Name"),
+    ("VISITDY", "Planned Study Day of Visit"),
     ("QSDTC", "Date/Time of Finding"),
+    ("QSDY", "Study Day of Finding"),
     ("QSEVLINT", "Evaluation Interval"),
 )
-NAMES = tuple(name for name, _ in COLUMNS)
-NUMERIC = frozenset({"QSSEQ", "QSSTRESN", "VISITNUM"})
+BASELINE_FLAG = {"3.3": ("QSBLFL", "Baseline Flag"),
+                 "3.4": ("QSLOBXFL", "Last Observation Before Exposure Flag")}
+NUMERIC = frozenset({"QSSEQ", "QSSTRESN", "VISITNUM", "VISITDY", "QSDY"})
 NOT_DONE = "NOT DONE"
-RESULT_WIDTH = 20  # scores and integers as text ("100.00", "-12.5")
-XPT_CHUNK = 20_000
+QSALL = ("QSALL", "Questionnaire")  # a whole questionnaire not done (SDTMIG QS)
+MISSED_REASON = "NOT COMPLETED WITHIN THE ASSESSMENT WINDOW"
+REASND_MAX = 200
+
+
+def qs_dataset(sdtmig: str = "3.3") -> Dataset:
+    """QS with the baseline flag of the SDTMIG version: QSBLFL (3.3) or QSLOBXFL (3.4)."""
+    if sdtmig not in BASELINE_FLAG:
+        raise ValueError(f"SDTMIG version must be one of {', '.join(BASELINE_FLAG)}")
+    columns = tuple(BASELINE_FLAG[sdtmig] if name == "BASELINE" else (name, label)
+                    for name, label in _COLUMNS)
+    return Dataset("QS", "Questionnaires", columns, NUMERIC)
+
+
+def study_day(on: date | None, reference: date | None) -> int | None:
+    """SDTM study day: day 1 is the reference date (the first infusion), no day 0."""
+    if on is None or reference is None:
+        return None
+    delta = (on - reference).days
+    return delta + 1 if delta >= 0 else delta
+
+
+def _reference(row: Mapping[str, Any]) -> date | None:
+    first = row.get("first_dose_local")
+    return None if first is None else first.date()
 
 
 def _result(value: Any) -> tuple[str, str, float | None]:
@@ -60,24 +87,31 @@ def _result(value: Any) -> tuple[str, str, float | None]:
     return text, text, float(value)
 
 
-def _local_dtc(at: Any, tz: str) -> str:
-    return utc_to_local(at, tz).replace(tzinfo=None, microsecond=0).isoformat()
+def _local(at: Any, tz: str) -> datetime:
+    return utc_to_local(at, tz).replace(tzinfo=None, microsecond=0)
 
 
 def response_records(catalogue: StudyCatalogue, d: InstrumentDefinition, row: Row, *,
-                     items: bool = True, scores: bool = True) -> Iterator[dict[str, Any]]:
+                     items: bool = True, scores: bool = True,
+                     baseline_flag: str = "QSBLFL") -> Iterator[dict[str, Any]]:
     """QS records (without QSSEQ) of one response version."""
     event = catalogue.event(row["assessment_code"])
+    submitted = _local(row["submitted_at"], row["timezone"])
+    reference = _reference(row)
+    baseline = event.code == "BASELINE" and (
+        row.get("first_dose_local") is None or submitted < row["first_dose_local"])
     common = {"STUDYID": catalogue.study_code, "DOMAIN": "QS",
               "USUBJID": f"{catalogue.study_code}-{row['subject_key']}",
               "QSCAT": d.sdtm_qscat, "VISITNUM": float(event.visitnum), "VISIT": event.visit,
-              "QSDTC": _local_dtc(row["submitted_at"], row["timezone"]),
+              "VISITDY": event.visitdy, "QSDTC": submitted.isoformat(),
+              "QSDY": study_day(submitted.date(), reference),
               "QSEVLINT": d.recall_period.iso8601 or "", "QSDRVFL": ""}
     answers: Mapping[str, Any] = {k: v["value"] for k, v in (row["answers"] or {}).items()}
     for test in cat.qs_tests(d):
         record = {**common, "QSTESTCD": test.testcd, "QSTEST": test.test,
                   "QSSCAT": test.section or "", "QSORRES": "", "QSSTRESC": "",
                   "QSSTRESN": None, "QSSTAT": "", "QSREASND": ""}
+        unit = None
         if test.score is not None:
             if not scores:
                 continue
@@ -89,149 +123,81 @@ def response_records(catalogue: StudyCatalogue, d: InstrumentDefinition, row: Ro
             else:
                 orres, stresc, stresn = _result(result["value_text"])
                 record.update(QSORRES=orres, QSSTRESC=stresc, QSSTRESN=stresn)
-            yield record
-            continue
-        if not items:
-            continue
-        item = test.item
-        assert item is not None
-        value = answers.get(item.id)
-        if value is None:
-            reason = "NOT APPLICABLE" if not item_applies(item, answers) else "NOT ANSWERED"
-            record.update(QSSTAT=NOT_DONE, QSREASND=reason)
-        elif test.option is not None:
-            checked = cat.CHECKED if test.option in value else cat.NOT_CHECKED
-            record.update(QSORRES=checked, QSSTRESC=checked)
-        elif item.type == "single_choice":
-            label = next(o.label["en"] for o in item.options if o.code == value)
-            record.update(QSORRES=" ".join(label.split()), QSSTRESC=str(value),
-                          QSSTRESN=float(value))
+                unit = test.score.unit
         else:
-            orres, stresc, stresn = _result(value)
-            record.update(QSORRES=orres, QSSTRESC=stresc, QSSTRESN=stresn)
+            if not items:
+                continue
+            item = test.item
+            assert item is not None
+            value = answers.get(item.id)
+            if value is None:
+                reason = "NOT APPLICABLE" if not item_applies(item, answers) else "NOT ANSWERED"
+                record.update(QSSTAT=NOT_DONE, QSREASND=reason)
+            elif test.option is not None:
+                checked = cat.CHECKED if test.option in value else cat.NOT_CHECKED
+                record.update(QSORRES=checked, QSSTRESC=checked)
+            elif item.type == "single_choice":
+                label = next(o.label["en"] for o in item.options if o.code == value)
+                record.update(QSORRES=" ".join(label.split()), QSSTRESC=str(value),
+                              QSSTRESN=float(value))
+            else:
+                orres, stresc, stresn = _result(value)
+                record.update(QSORRES=orres, QSSTRESC=stresc, QSSTRESN=stresn)
+                unit = item.unit
+        record["QSORRESU"] = record["QSSTRESU"] = unit or ""
+        record[baseline_flag] = "Y" if baseline and not record["QSSTAT"] else ""
         yield record
 
 
+def not_done_records(catalogue: StudyCatalogue, row: Mapping[str, Any],
+                     baseline_flag: str = "QSBLFL") -> Iterator[dict[str, Any]]:
+    """One QSALL record per instrument of a missed or cancelled assessment."""
+    event = catalogue.event(row["code"])
+    if row["status"] == "cancelled":
+        reason = " ".join(f"CANCELLED: {row['cancel_reason'] or ''}".split()).rstrip(":")
+    else:
+        reason = MISSED_REASON
+    for code in row["instruments"]:
+        yield {"STUDYID": catalogue.study_code, "DOMAIN": "QS",
+               "USUBJID": f"{catalogue.study_code}-{row['subject_key']}",
+               "QSTESTCD": QSALL[0], "QSTEST": QSALL[1],
+               "QSCAT": catalogue.definition(code).sdtm_qscat, "QSSCAT": "",
+               "QSORRES": "", "QSORRESU": "", "QSSTRESC": "", "QSSTRESN": None,
+               "QSSTRESU": "", "QSSTAT": NOT_DONE, "QSREASND": reason[:REASND_MAX],
+               baseline_flag: "", "QSDRVFL": "", "VISITNUM": float(event.visitnum),
+               "VISIT": event.visit, "VISITDY": event.visitdy, "QSDTC": "", "QSDY": None,
+               "QSEVLINT": ""}
+
+
 def qs_records(catalogue: StudyCatalogue, rows: Iterable[Row], definitions: Any, *,
-               items: bool = True, scores: bool = True) -> Iterator[dict[str, Any]]:
-    """Every QS record, QSSEQ numbered per subject (rows come ordered by subject)."""
+               items: bool = True, scores: bool = True,
+               not_done: Iterable[Mapping[str, Any]] = (),
+               sdtmig: str = "3.3") -> Iterator[dict[str, Any]]:
+    """Every QS record, QSSEQ numbered per subject.
+
+    `rows` (current response versions) and `not_done` (missed or cancelled assessments) both
+    come ordered by `subject_rank` (subject key order) and assessment sequence; they are
+    merged in that order.
+    """
+    flag = BASELINE_FLAG[sdtmig][0]
+
+    def answered() -> Iterator[tuple[tuple[int, int, int], Iterator[dict[str, Any]]]]:
+        for row in rows:
+            d = definitions(row["instrument_code"], row["instrument_version"])
+            yield ((row["subject_rank"], row["assessment_sequence"], 0),
+                   response_records(catalogue, d, row, items=items, scores=scores,
+                                    baseline_flag=flag))
+
+    def missed() -> Iterator[tuple[tuple[int, int, int], Iterator[dict[str, Any]]]]:
+        for row in not_done:
+            yield ((row["subject_rank"], row["sequence"], 1),
+                   not_done_records(catalogue, row, flag))
+
     subject, seq = None, 0
-    for row in rows:
-        if row["subject_key"] != subject:
-            subject, seq = row["subject_key"], 0
-        d = definitions(row["instrument_code"], row["instrument_version"])
-        for record in response_records(catalogue, d, row, items=items, scores=scores):
+    for (key, _, _), records in heapq.merge(answered(), missed(), key=lambda pair: pair[0]):
+        if key != subject:
+            subject, seq = key, 0
+        for record in records:
             seq += 1
             record["QSSEQ"] = float(seq)
             yield record
-
-
-def csv_rows(records: Iterable[Mapping[str, Any]]) -> Iterator[list[Any]]:
-    """Numbers as SAS would print them (1, 9.7), missing as empty."""
-    yield list(NAMES)
-    numeric = [n for n, name in enumerate(NAMES) if name in NUMERIC]
-    for r in records:
-        row = [r[name] for name in NAMES]
-        for n in numeric:
-            if row[n] is not None:
-                row[n] = f"{row[n]:g}"
-        yield row
-
-
-# --- SAS XPORT v5 ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class XptLayout:
-    """Fixed widths of the character columns, known before the first row is read."""
-
-    widths: Mapping[str, int]
-
-    def pad(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        padded: dict[str, Any] = {}
-        for name in NAMES:
-            value = record[name]
-            if name in NUMERIC:
-                padded[name] = float("nan") if value is None else float(value)
-                continue
-            text = _ascii("" if value is None else str(value))
-            width = self.widths[name]
-            if len(text) > width:
-                raise ValueError(f"{name} value {text!r} is longer than its width {width}")
-            padded[name] = text.ljust(width)
-        return padded
-
-
-def _ascii(text: str) -> str:
-    """XPORT v5 is ASCII: fold accents, drop anything else."""
-    if text.isascii():
-        return text
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-
-
-def xpt_layout(catalogue: StudyCatalogue, max_subject_key: int) -> XptLayout:
-    """Widths from the metadata: the longest value each column can take (FDA asks for this)."""
-    tests = [t for d in catalogue.definitions for t in cat.qs_tests(d)]
-    labels = [" ".join(o.label["en"].split()) for d in catalogue.definitions
-              for i in d.items for o in i.options]
-    widths = {
-        "STUDYID": len(catalogue.study_code), "DOMAIN": 2,
-        "USUBJID": len(catalogue.study_code) + 1 + max(max_subject_key, 1),
-        "QSTESTCD": max(len(t.testcd) for t in tests),
-        "QSTEST": max(len(t.test) for t in tests),
-        "QSCAT": max(len(d.sdtm_qscat) for d in catalogue.definitions),
-        "QSSCAT": max(len(t.section or "") for t in tests),
-        "QSORRES": max([RESULT_WIDTH, *map(len, labels)]),
-        "QSSTRESC": RESULT_WIDTH, "QSSTAT": len(NOT_DONE), "QSREASND": 40, "QSDRVFL": 1,
-        "VISIT": max([len(e.visit) for e in catalogue.events] + [8]),
-        "QSDTC": 19,
-        "QSEVLINT": max([len(d.recall_period.iso8601 or "") for d in catalogue.definitions]
-                        + [1]),
-    }
-    return XptLayout({k: min(max(v, 1), 200) for k, v in widths.items()})
-
-
-_OBS_HEADER = b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!"
-
-
-def _write_chunk(frame_rows: list[dict[str, Any]], path: str) -> bytes:
-    import pandas as pd
-    import pyreadstat
-
-    frame = pd.DataFrame(frame_rows, columns=list(NAMES))
-    pyreadstat.write_xport(frame, path, file_format_version=5, table_name="QS",
-                           file_label="Questionnaires",
-                           column_labels=dict(COLUMNS))
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def _split(raw: bytes) -> tuple[bytes, bytes]:
-    at = raw.index(_OBS_HEADER) + 80
-    return raw[:at], raw[at:]
-
-
-def xpt_stream(records: Iterable[Mapping[str, Any]], layout: XptLayout,
-               chunk_rows: int | None = None) -> Iterator[bytes]:
-    """The XPT file, in chunks; the header comes from a one-row template of the layout."""
-    chunk_rows = chunk_rows or XPT_CHUNK
-    row_length = sum(8 if n in NUMERIC else layout.widths[n] for n in NAMES)
-    written = 0
-    with tempfile.TemporaryDirectory(prefix="qs-xpt-") as tmp:
-        path = os.path.join(tmp, "chunk.xpt")
-        template = layout.pad({n: None if n in NUMERIC else "" for n in NAMES})
-        header, _ = _split(_write_chunk([template], path))
-        yield header
-        chunk: list[dict[str, Any]] = []
-        for record in records:
-            chunk.append(layout.pad(record))
-            if len(chunk) >= chunk_rows:
-                data = _split(_write_chunk(chunk, path))[1][: len(chunk) * row_length]
-                written += len(data)
-                yield data
-                chunk = []
-        if chunk:
-            data = _split(_write_chunk(chunk, path))[1][: len(chunk) * row_length]
-            written += len(data)
-            yield data
-    yield b" " * (-written % 80)

@@ -20,6 +20,8 @@ EXPORTS = (
     "/redcap/instrument-event-mapping.csv", "/sdtm/qs.csv", "/sdtm/qs.xpt",
     "/fhir/Questionnaire", "/fhir/QuestionnaireResponse", "/fhir/_history", "/fhir/metadata",
     "/adherence.csv",
+    "/sdtm/ex.csv", "/sdtm/ex.xpt", "/sdtm/ds.csv", "/sdtm/ds.xpt", "/participation",
+    "/redcap/dags.csv", "/sdtm/define.xml", "/sdtm/define.html",
 )
 # Whole words (after lower-casing and folding accents) that could carry allocation.
 BLIND_WORDS = re.compile(r"^(?:"
@@ -36,6 +38,11 @@ ALLOWED = (
     (re.compile(r"_arm_1\b"), "REDCap unique event name suffix of the single arm"),
     # The SDTM-standard label of QSSEQ (a record counter) in the XPORT header.
     (re.compile(r"Sequence Number"), "SDTM label of --SEQ"),
+    # SDTM-standard labels of EXTRT, EXSTDTC, EXSTDY in the EX XPORT header; EXTRT's value is
+    # always "STUDY INFUSION".
+    (re.compile(r"Name of Treatment"), "SDTM label of EXTRT"),
+    (re.compile(r"Start Date/Time of Treatment"), "SDTM label of EXSTDTC"),
+    (re.compile(r"Study Day of Start of Treatment"), "SDTM label of EXSTDY"),
 )
 
 

@@ -63,7 +63,7 @@ def test_a_correction_arrives_as_a_new_version_replacing_the_old(edc, client):
     assert last["replaces"] == {"id": edc.corrected.replaces_id, "version": 1}
     assert last["change"] == {"reason": "Participant reported tapping the wrong answer",
                               "source": "phone call with the participant",
-                              "by": "investigator@example.org"}
+                              "by": "investigator@example.org", "requested_by": None}
     old = next(r for r in records if r["id"] == edc.corrected.replaces_id)
     assert old["items"]["dress"] != last["items"]["dress"]
 

@@ -8,7 +8,9 @@ import io
 
 import pyreadstat
 
-from pro_server.edc import sdtm
+from pro_server.edc import sdtm, xpt
+
+QS_NAMES = sdtm.qs_dataset().names
 
 QS = "/api/v1/edc/studies/RES001-DMPM-02/sdtm/qs"
 
@@ -21,7 +23,7 @@ def _csv(client, edc) -> list[dict[str, str]]:
 
 def test_qs_has_the_sdtm_variables_and_legal_test_codes(edc, client):
     rows = _csv(client, edc)
-    assert list(rows[0]) == list(sdtm.NAMES)
+    assert list(rows[0]) == list(QS_NAMES)
     assert {r["DOMAIN"] for r in rows} == {"QS"}
     assert all(len(r["QSTESTCD"]) <= 8 and len(r["QSTEST"]) <= 40 for r in rows)
     assert all(r["QSTESTCD"][0].isalpha() for r in rows)
@@ -60,11 +62,11 @@ def test_the_xpt_file_reads_back_equal_to_the_csv(edc, client, tmp_path):
     frame, meta = pyreadstat.read_xport(str(path))
     rows = _csv(client, edc)
     assert meta.table_name == "QS"
-    assert list(frame.columns) == list(sdtm.NAMES)
+    assert list(frame.columns) == list(QS_NAMES)
     assert len(frame) == len(rows)
     assert meta.column_names_to_labels["QSTESTCD"] == "Question Short Name"
     for n, row in enumerate(rows):
-        for name in sdtm.NAMES:
+        for name in QS_NAMES:
             value = frame.iloc[n][name]
             if name in sdtm.NUMERIC:
                 got = "" if value != value else f"{value:g}"  # NaN is missing
@@ -74,7 +76,7 @@ def test_the_xpt_file_reads_back_equal_to_the_csv(edc, client, tmp_path):
 
 
 def test_xpt_chunks_are_spliced_into_one_valid_file(edc, client, tmp_path, monkeypatch):
-    monkeypatch.setattr(sdtm, "XPT_CHUNK", 7)
+    monkeypatch.setattr(xpt, "XPT_CHUNK", 7)
     whole = client.get(QS + ".xpt", headers=edc.headers()).data
     monkeypatch.undo()
     path = tmp_path / "chunked.xpt"
