@@ -19,12 +19,7 @@ from pro_server.context import ServiceContext
 from pro_server.errors import Conflict, DomainError, Forbidden, InvalidInput
 from pro_server.instruments import default_registry
 from pro_server.responses.models import Response
-from pro_server.responses.services import (
-    change_messages,
-    correct_answer,
-    response_errors,
-    with_change,
-)
+from pro_server.responses.services import check_change, correct_answer
 from pro_server.staff.models import StaffUser
 
 
@@ -51,9 +46,7 @@ def _check_new_value(response: Response, item_id: str, new_value: Any) -> None:
     if new_value == current_value(response, item_id):
         raise InvalidInput.field("new_value", "The new value is the same as the current one")
     # The whole new version must pass the participant path's check, not just this answer.
-    errors = response_errors(definition, with_change(response, item_id, new_value))
-    if errors:
-        raise InvalidInput.field("new_value", *change_messages(errors, item_id))
+    check_change(definition, response, item_id, new_value)
 
 
 def request_change(ctx: ServiceContext, requester: StaffUser, response: Response, *,

@@ -86,6 +86,15 @@ def change_messages(errors: Mapping[str, list[str]], item_id: str) -> list[str]:
     return messages
 
 
+def check_change(definition: InstrumentDefinition, current: Response, item_id: str,
+                 new_value: Any) -> None:
+    """Refuse a one-answer change whose whole new version the participant path would refuse
+    (so a required answer is never removed, and nothing stays that no longer applies)."""
+    errors = response_errors(definition, with_change(current, item_id, new_value))
+    if errors:
+        raise InvalidInput.field("new_value", *change_messages(errors, item_id))
+
+
 def save_draft(ctx: ServiceContext, a: Assessment, instrument: str, answers: Mapping[str, Any],
                language: str, position: Any = None) -> Draft:
     """Save answers so far (partial answers are fine); starts the assessment."""
@@ -220,9 +229,7 @@ def correct_answer(ctx: ServiceContext, current: Response, item_id: str, new_val
     if not current.is_current:
         raise Conflict("Only the current version of a response can be changed")
     definition = default_registry().get(current.instrument_code, current.instrument_version)
-    errors = response_errors(definition, with_change(current, item_id, new_value))
-    if errors:
-        raise InvalidInput.field("new_value", *change_messages(errors, item_id))
+    check_change(definition, current, item_id, new_value)
     stamped = dict(current.answers)
     if new_value is None:
         stamped.pop(item_id, None)

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from pro_server.edc import redcap
+from pro_server.instruments import default_registry
 from pro_server.participants.models import Participant
 from pro_server.schedule.infusions import record_infusion
 from tests.edc import support
@@ -53,16 +54,26 @@ def test_two_exports_around_a_correction_that_clears_an_answer(edc, client, ctx_
                                                                  clock):
     behavior = documented_behavior()
     assert behavior == redcap.IMPORT_OVERWRITE_BEHAVIOR
+    ctx = ctx_factory()
+    p = ctx.session.scalar(select(Participant).where(Participant.subject_key == "EDC-G01"))
+    # An "other" aid used for dressing: an optional answer, which a correction may clear
+    # (a required one never can be removed).
+    haq = support.current(ctx, p, "BASELINE", "haq_di")
+    haq = support.correct(ctx, haq, "aids_p1", ["other"])
+    haq = support.correct(ctx, haq, "aids_other_p1", ["dressing"])
+    ctx.session.commit()
+    definition = default_registry().get("haq_di", haq.instrument_version)
+    item = next(i for i in definition.items if i.id == "aids_other_p1")
+    n = 1 + [o.code for o in item.options].index("dressing")
+    column = f"{redcap.field_name(definition, item)}___{n}"
+    clock.advance(timedelta(minutes=1))
     project: dict[Key, dict[str, str]] = {}
     first = _get(client, edc, "records.csv")
     import_records(project, first, behavior)
-    ctx = ctx_factory()
-    p = ctx.session.scalar(select(Participant).where(Participant.subject_key == "EDC-G01"))
-    response = support.current(ctx, p, "BASELINE", "pain_nrs")
-    old = str(response.answers["pain_nrs"]["value"])
     key = ("EDC-G01", "baseline_arm_1")
-    assert project[key]["pain_nrs_painnrs"] == str(response.answers["pain_nrs"]["value"])
-    support.correct(ctx, response, "pain_nrs", None, reason="Answer given for another day")
+    assert project[key][column] == "1"
+
+    haq = support.correct(ctx, haq, "aids_other_p1", None, reason="Answer given for another day")
     ctx.session.commit()
     clock.advance(timedelta(minutes=1))
     second = _get(client, edc, "records.csv")
@@ -70,13 +81,12 @@ def test_two_exports_around_a_correction_that_clears_an_answer(edc, client, ctx_
     expected: dict[Key, dict[str, str]] = {}
     import_records(expected, second, "overwrite")  # a fresh project holds just the new file
     assert project == expected
-    assert "pain_nrs_painnrs" not in project[key]
-    assert "pain_nrs_painscr" not in project[key]  # the score could no longer be computed
-    assert project[key]["pain_nrs_rv"] == "2"
+    assert column not in project[key]
+    assert project[key]["haq_di_rv"] == str(haq.version)
     stale: dict[Key, dict[str, str]] = {}
     import_records(stale, first, "normal")  # the import main documented
     import_records(stale, second, "normal")
-    assert stale[key]["pain_nrs_painnrs"] == old  # what REDCap kept with `normal`
+    assert stale[key][column] == "1"  # what REDCap kept with `normal`
 
 
 def test_sites_are_data_access_groups_and_times_carry_their_zone(edc, client):
