@@ -239,7 +239,7 @@ def test_a_change_request_is_checked_as_a_whole_response_like_a_submission(story
             "new_value": value, "reason": "Participant has no other aid", "source": "Phone call"})
         assert asked.status_code == 201, asked.json
         approved = investigator.post(f"/api/v1/change-requests/{asked.json['id']}/approve",
-                                     json={})
+                                     json=signed(story, INVESTIGATOR))
         assert approved.status_code == 200, approved.json
     latest = current(ctx_factory, story, instrument="haq_di")
     assert (latest.answers["aids_p2"]["value"], "aids_other_p2" in latest.answers) == ([], False)

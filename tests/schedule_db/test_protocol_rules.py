@@ -204,7 +204,7 @@ def test_not_given_infusion_surveys_show_cancelled_with_the_reason_on_both_paths
 
 
 def test_amending_to_a_version_lacking_a_recorded_infusion_is_refused_and_changes_nothing(
-        staff_client, gnv, clock, ctx_factory):
+        staff_client, gnv, clock, ctx_factory, demo):
     admin = staff_client("admin@example.org")
     clock.set(datetime(2026, 2, 20, 15, 0, tzinfo=UTC))
     pid = enrol(gnv, "GNV-410", enrolled_on="2026-01-05")
@@ -213,7 +213,9 @@ def test_amending_to_a_version_lacking_a_recorded_infusion_is_refused_and_change
         give(gnv, pid, number, f"{day}T10:00")
     before = gnv.get(f"/api/v1/participants/{pid}/schedule").json
     response = admin.post(f"/api/v1/studies/{STUDY}/protocol", json={
-        "version": 1, "reason": "Back to the abstract's design"})
+        "version": 1, "reason": "Back to the abstract's design",
+        "signature": {"password": demo["admin@example.org"],
+                      "meaning": "I approve applying this protocol amendment"}})
     assert response.status_code == 422, response.json
     messages = response.json["errors"]["json"]["version"]
     assert messages[1:] == ["GNV-410: infusion 5 recorded as given"]
