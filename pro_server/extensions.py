@@ -11,6 +11,9 @@ class ProApi(Api):
 
     def handle_http_exception(self, error):  # type: ignore[no-untyped-def]
         payload, code, headers = super().handle_http_exception(error)
+        # werkzeug's own headers for the error, e.g. Allow on a 405 (RFC 9110 15.5.6)
+        extra = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        headers = {**extra, **(headers or {})}
         if "message" not in payload:
             errors = payload.get("errors") or {}
             fields = sorted({name for located in errors.values() if isinstance(located, dict)

@@ -4,10 +4,10 @@ from collections.abc import Callable
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from pro_server.access import policy
+from pro_server.api_blueprint import STAFF, ApiBlueprint
 from pro_server.changes import services
 from pro_server.changes.models import ChangeRequest
 from pro_server.changes.schemas import (
@@ -25,8 +25,9 @@ from pro_server.staff.models import StaffUser
 from pro_server.studies.models import Site
 from pro_server.web import current_staff, db_session, staff_actor, unit_of_work
 
-blp = Blueprint("changes", __name__, url_prefix="/api/v1/change-requests",
-                description="Requests to change a participant's answer, and their decisions")
+blp = ApiBlueprint("changes", __name__, url_prefix="/api/v1/change-requests",
+                   description="Requests to change a participant's answer, and their decisions",
+                   access=STAFF)
 
 
 def _dump(user: StaffUser, change: ChangeRequest) -> dict:

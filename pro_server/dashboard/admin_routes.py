@@ -1,10 +1,10 @@
 """Users and sites, for admins (who see no participant data)."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from pro_server.access import policy
+from pro_server.api_blueprint import STAFF, ApiBlueprint
 from pro_server.dashboard import admin
 from pro_server.dashboard.schemas import (
     AdminSiteCreateSchema,
@@ -21,8 +21,8 @@ from pro_server.studies.models import Site
 from pro_server.studies.services import get_study, site_by_code
 from pro_server.web import current_staff, db_session, staff_actor, unit_of_work
 
-blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin",
-                description="Staff accounts and sites (admins)")
+blp = ApiBlueprint("admin", __name__, url_prefix="/api/v1/admin",
+                   description="Staff accounts and sites (admins)", access=STAFF)
 
 
 def _admin() -> StaffUser:

@@ -7,15 +7,14 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
-import tenacity
 from flask import Response, current_app, request, stream_with_context
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 
 from pro_server.access import policy
+from pro_server.api_blueprint import EDC_CLIENT, STAFF, ApiBlueprint
 from pro_server.context import Actor
+from pro_server.db import retry_when_sqlite_locked
 from pro_server.edc import services
 from pro_server.edc.auth import authenticate
 from pro_server.edc.exports import Export
@@ -36,12 +35,12 @@ from pro_server.studies.models import Study
 from pro_server.studies.services import get_study
 from pro_server.web import clock, context, current_staff, db_session, staff_actor, unit_of_work
 
-blp = Blueprint("edc", __name__, url_prefix="/api/v1/edc/studies",
-                description="Scored PRO data for EDC clients (Authorization: Bearer)")
-admin_blp = Blueprint("edc_clients", __name__, url_prefix="/api/v1/edc/clients",
-                      description="EDC clients (admin staff)")
+blp = ApiBlueprint("edc", __name__, url_prefix="/api/v1/edc/studies",
+                   description="Scored PRO data for EDC clients (Authorization: Bearer)",
+                   access=EDC_CLIENT)
+admin_blp = ApiBlueprint("edc_clients", __name__, url_prefix="/api/v1/edc/clients",
+                         description="EDC clients (admin staff)", access=STAFF)
 BEARER = [{"edcBearer": []}]
-AUDIT_ATTEMPTS = 8
 CSV = "text/csv"  # Flask adds "; charset=utf-8" to text types
 
 
@@ -85,14 +84,7 @@ def _audit(client: EdcClient, what: str, **scope: Any) -> None:
     upgraded to a write once another connection has committed ("database is locked" at
     once, without waiting), so the write is retried in a fresh transaction.
     """
-    on_sqlite = db_session().get_bind().dialect.name == "sqlite"
-    retrying = tenacity.Retrying(
-        retry=tenacity.retry_if_exception(
-            lambda exc: on_sqlite and isinstance(exc, OperationalError)),
-        stop=tenacity.stop_after_attempt(AUDIT_ATTEMPTS),
-        wait=tenacity.wait_incrementing(start=0.02, increment=0.02),
-        reraise=True)
-    for attempt in retrying:
+    for attempt in retry_when_sqlite_locked(db_session()):
         with attempt, unit_of_work(services.edc_actor(client)) as ctx:
             client.last_used_at = ctx.now()
             services.audit_pull(ctx, client, what, **scope)

@@ -1,9 +1,9 @@
 """Instrument definitions, stateless scoring, and a study's language approvals."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from pro_server.access import policy
+from pro_server.api_blueprint import STAFF_OR_CLIENT, ApiBlueprint
 from pro_server.errors import InvalidInput, NotFound
 from pro_server.instruments import languages
 from pro_server.instruments.answers import validate_answers
@@ -32,8 +32,8 @@ from pro_server.web import (
     unit_of_work,
 )
 
-blp = Blueprint("instruments", __name__, url_prefix="/api/v1",
-                description="Instruments as data and their scoring")
+blp = ApiBlueprint("instruments", __name__, url_prefix="/api/v1",
+                   description="Instruments as data and their scoring", access=STAFF_OR_CLIENT)
 
 
 def _definition(code: str, version: str | None = None):  # type: ignore[no-untyped-def]

@@ -1,10 +1,10 @@
 """Messages for staff: the site-scoped message log, flagged replies, review, remind now."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import Select, func, select
 
 from pro_server.access import policy
+from pro_server.api_blueprint import STAFF, ApiBlueprint
 from pro_server.errors import NotFound
 from pro_server.messaging import services
 from pro_server.messaging.models import InboundMessage, OutboxMessage
@@ -22,8 +22,8 @@ from pro_server.participants.routes import load_participant
 from pro_server.studies.models import Site
 from pro_server.web import current_staff, db_session, staff_actor, unit_of_work
 
-blp = Blueprint("messages", __name__, url_prefix="/api/v1",
-                description="SMS and web messages, replies, and their review")
+blp = ApiBlueprint("messages", __name__, url_prefix="/api/v1",
+                   description="SMS and web messages, replies, and their review", access=STAFF)
 
 
 def _page(query: Select, order, pagination_parameters) -> list:  # type: ignore[no-untyped-def]

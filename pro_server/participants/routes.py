@@ -1,10 +1,10 @@
 """Participant management for staff: enrol, list, read, update, withdraw."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
 from pro_server.access import policy
+from pro_server.api_blueprint import STAFF, ApiBlueprint
 from pro_server.errors import InvalidInput, NotFound
 from pro_server.participants import services
 from pro_server.participants.models import Participant
@@ -20,10 +20,9 @@ from pro_server.studies.models import Site
 from pro_server.studies.services import get_study, site_by_code
 from pro_server.web import current_staff, db_session, staff_actor, unit_of_work
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "participants", __name__, url_prefix="/api/v1/participants",
-    description="Participants, scoped to the caller's sites",
-)
+    description="Participants, scoped to the caller's sites", access=STAFF)
 
 
 def load_participant(user: StaffUser, participant_id: int, *, write: bool = False) -> Participant:

@@ -4,10 +4,10 @@ and protocol amendments."""
 from datetime import UTC, datetime, time, timedelta
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import and_, or_, select
 
 from pro_server.access import policy
+from pro_server.api_blueprint import STAFF, ApiBlueprint
 from pro_server.errors import NotFound
 from pro_server.participants.models import Participant
 from pro_server.participants.routes import load_participant
@@ -32,8 +32,8 @@ from pro_server.studies.models import Site
 from pro_server.studies.services import get_study
 from pro_server.web import context, current_staff, db_session, staff_actor, unit_of_work
 
-blp = Blueprint("schedule", __name__, url_prefix="/api/v1",
-                description="Protocol schedules, infusions, visits, amendments")
+blp = ApiBlueprint("schedule", __name__, url_prefix="/api/v1",
+                   description="Protocol schedules, infusions, visits, amendments", access=STAFF)
 
 
 def _visits(p: Participant) -> list[Visit]:
