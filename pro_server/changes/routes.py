@@ -63,6 +63,10 @@ class ChangeRequests(MethodView):
         rows = db_session().scalars(query.order_by(ChangeRequest.id.desc()).limit(500))
         return [_dump(user, c) for c in rows]
 
+    @blp.alt_response(409, description="The response has a newer version, or a request for this "
+                      "answer is pending")
+    @blp.alt_response(404, description="No such participant or response, or not of the caller's "
+                      "sites")
     @blp.arguments(ChangeRequestCreateSchema)
     @blp.response(201, ChangeRequestSchema)
     def post(self, body):
@@ -88,6 +92,8 @@ class ChangeRequestById(MethodView):
 
 @blp.route("/<int:change_id>/approve")
 class Approve(MethodView):
+    @blp.alt_response(409, description="The answer changed since the request, or it is already "
+                      "decided")
     @blp.arguments(DecisionSchema)
     @blp.response(200, ChangeRequestSchema)
     def post(self, body, change_id):
@@ -97,6 +103,7 @@ class Approve(MethodView):
 
 @blp.route("/<int:change_id>/reject")
 class Reject(MethodView):
+    @blp.alt_response(409, description="The request is already decided")
     @blp.arguments(RejectSchema)
     @blp.response(200, ChangeRequestSchema)
     def post(self, body, change_id):

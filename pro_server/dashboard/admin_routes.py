@@ -45,6 +45,7 @@ class Users(MethodView):
         _admin()
         return db_session().scalars(select(StaffUser).order_by(StaffUser.email)).all()
 
+    @blp.alt_response(409, description="A staff user with this email exists")
     @blp.arguments(AdminUserCreateSchema)
     @blp.response(201, AdminUserSchema)
     def post(self, body):
@@ -58,6 +59,7 @@ class Users(MethodView):
 
 @blp.route("/users/<int:user_id>")
 class UserById(MethodView):
+    @blp.alt_response(409, description="An admin cannot deactivate or demote their own account")
     @blp.arguments(AdminUserUpdateSchema)
     @blp.response(200, AdminUserSchema)
     def patch(self, body, user_id):
@@ -80,6 +82,8 @@ class Sites(MethodView):
         _admin()
         return db_session().scalars(select(Site).order_by(Site.study_id, Site.code)).all()
 
+    @blp.alt_response(409, description="The study already has a site with this code")
+    @blp.alt_response(404, description="No such study")
     @blp.arguments(AdminSiteCreateSchema)
     @blp.response(201, AdminSiteSchema)
     def post(self, body):

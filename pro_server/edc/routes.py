@@ -40,7 +40,6 @@ blp = ApiBlueprint("edc", __name__, url_prefix="/api/v1/edc/studies",
                    access=EDC_CLIENT)
 admin_blp = ApiBlueprint("edc_clients", __name__, url_prefix="/api/v1/edc/clients",
                          description="EDC clients (admin staff)", access=STAFF)
-BEARER = [{"edcBearer": []}]
 CSV = "text/csv"  # Flask adds "; charset=utf-8" to text types
 
 
@@ -122,7 +121,9 @@ def _fhir_base(study: Study) -> str:
 
 @blp.route("/<study_code>/records")
 @blp.arguments(EdcPageArgsSchema, location="query")
-@blp.doc(security=BEARER)
+@blp.alt_response(200, content_type="application/json",
+                  description="A page of response versions and next_cursor")
+@blp.alt_response(400, description="The cursor (since) is not one this API gave")
 def records(args: dict[str, Any], study_code: str) -> Response:
     """Response versions in commit order, a page at a time; follow `next_cursor`."""
     client, study = _pull(study_code, "scores", "responses")
@@ -143,7 +144,7 @@ def records(args: dict[str, Any], study_code: str) -> Response:
 
 
 @blp.route("/<study_code>/odm/metadata")
-@blp.doc(security=BEARER)
+@blp.alt_response(200, content_type="application/xml", description="CDISC ODM 1.3.2 metadata")
 def odm_metadata(study_code: str) -> Response:
     """CDISC ODM 1.3.2 Study/MetaDataVersion: events, forms, items, code lists, methods."""
     client, study = _pull(study_code, "scores", "responses", "adherence")
@@ -153,7 +154,8 @@ def odm_metadata(study_code: str) -> Response:
 
 @blp.route("/<study_code>/odm/clinical")
 @blp.arguments(EdcOdmClinicalArgsSchema, location="query")
-@blp.doc(security=BEARER)
+@blp.alt_response(200, content_type="application/xml", description="CDISC ODM 1.3.2 clinical data")
+@blp.alt_response(400, description="The cursor (since) is not one this API gave")
 def odm_clinical(args: dict[str, Any], study_code: str) -> Response:
     """ODM ClinicalData: Transactional since a cursor (X-Next-Cursor), or `snapshot=1`."""
     client, study = _pull(study_code, "scores", "responses")
@@ -180,14 +182,14 @@ ANY = ("scores", "responses", "adherence")
 
 
 @blp.route("/<study_code>/redcap/records.csv")
-@blp.doc(security=BEARER)
+@blp.alt_response(200, content_type="text/csv", description="REDCap records")
 def redcap_records(study_code: str) -> Response:
     """REDCap flat import file (record_id, redcap_event_name, one column per field)."""
     return _csv_view(study_code, DATA, "redcap/records", "redcap-records.csv", "redcap_records")
 
 
 @blp.route("/<study_code>/redcap/data-dictionary.csv")
-@blp.doc(security=BEARER)
+@blp.alt_response(200, content_type="text/csv", description="REDCap data dictionary")
 def redcap_dictionary(study_code: str) -> Response:
     """REDCap data dictionary matching records.csv."""
     return _csv_view(study_code, ANY, "redcap/data-dictionary", "redcap-data-dictionary.csv",
@@ -195,14 +197,14 @@ def redcap_dictionary(study_code: str) -> Response:
 
 
 @blp.route("/<study_code>/redcap/events.csv")
-@blp.doc(security=BEARER)
+@blp.alt_response(200, content_type="text/csv", description="REDCap events")
 def redcap_events(study_code: str) -> Response:
     """REDCap events (one per assessment)."""
     return _csv_view(study_code, ANY, "redcap/events", "redcap-events.csv", "redcap_events")
 
 
 @blp.route("/<study_code>/redcap/instrument-event-mapping.csv")
-@blp.doc(security=BEARER)
+@blp.alt_response(200, content_type="text/csv", description="REDCap instrument-event mapping")
 def redcap_mapping(study_code: str) -> Response:
     """REDCap instrument-event mapping."""
     return _csv_view(study_code, ANY, "redcap/instrument-event-mapping",
@@ -210,21 +212,23 @@ def redcap_mapping(study_code: str) -> Response:
 
 
 @blp.route("/<study_code>/sdtm/qs.csv")
-@blp.doc(security=BEARER)
+@blp.alt_response(200, content_type="text/csv", description="SDTM QS")
 def qs_csv(study_code: str) -> Response:
     """SDTM QS dataset (current data) as CSV."""
     return _csv_view(study_code, DATA, "sdtm/qs.csv", "qs.csv", "qs_csv")
 
 
 @blp.route("/<study_code>/sdtm/qs.xpt")
-@blp.doc(security=BEARER)
+@blp.alt_response(200, content_type="application/octet-stream",
+                  description="SDTM QS as SAS transport (XPORT v5)")
 def qs_xpt(study_code: str) -> Response:
     """SDTM QS dataset (current data) as SAS XPORT version 5."""
     return _csv_view(study_code, DATA, "sdtm/qs.xpt", "qs.xpt", "qs_xpt")
 
 
 @blp.route("/<study_code>/adherence.csv")
-@blp.doc(security=BEARER)
+@blp.alt_response(200, content_type="text/csv",
+                  description="Adherence per participant and assessment")
 def adherence_csv(study_code: str) -> Response:
     """One row per assessment window: status, lateness, reminders sent and delivered."""
     client, study = _pull(study_code, "adherence")
@@ -234,7 +238,8 @@ def adherence_csv(study_code: str) -> Response:
 
 
 @blp.route("/<study_code>/fhir/Questionnaire")
-@blp.doc(security=BEARER)
+@blp.alt_response(200, content_type="application/fhir+json",
+                  description="FHIR Bundle of Questionnaires")
 def fhir_questionnaires(study_code: str) -> Response:
     """FHIR R4 Bundle of one Questionnaire per instrument."""
     client, study = _pull(study_code, *ANY)
@@ -245,7 +250,9 @@ def fhir_questionnaires(study_code: str) -> Response:
 
 @blp.route("/<study_code>/fhir/QuestionnaireResponse")
 @blp.arguments(EdcSinceArgsSchema, location="query")
-@blp.doc(security=BEARER)
+@blp.alt_response(200, content_type="application/fhir+json",
+                  description="FHIR Bundle of QuestionnaireResponses")
+@blp.alt_response(400, description="The cursor (since) is not one this API gave")
 def fhir_responses(args: dict[str, Any], study_code: str) -> Response:
     """FHIR R4 Bundle: QuestionnaireResponses since a cursor, with an Observation per score."""
     client, study = _pull(study_code, *DATA)
@@ -277,6 +284,7 @@ class Clients(MethodView):
         return [services.client_view(c) for c in services.list_clients(
             context(staff_actor(user)))]
 
+    @admin_blp.alt_response(404, description="No such study")
     @admin_blp.arguments(EdcClientCreateSchema)
     @admin_blp.response(201, EdcClientWithTokenSchema)
     def post(self, body):
@@ -290,6 +298,7 @@ class Clients(MethodView):
 
 @admin_blp.route("/<int:client_id>/rotate")
 class Rotate(MethodView):
+    @admin_blp.alt_response(409, description="A revoked client cannot be rotated")
     @admin_blp.response(200, EdcClientWithTokenSchema)
     def post(self, client_id):
         """A new token for the client; the old one stops working at once."""

@@ -106,6 +106,7 @@ class StudyLanguages(MethodView):
             })
         return rows
 
+    @blp.alt_response(409, description="The language is already approved for the study")
     @blp.arguments(LanguageApprovalSchema)
     @blp.response(201, LanguageStatusSchema)
     def post(self, body, study_code):

@@ -69,6 +69,7 @@ def _load(model, item_id: int, what: str):  # type: ignore[no-untyped-def]
 
 @blp.route("/messages/<int:message_id>/resolve")
 class ResolveMessage(MethodView):
+    @blp.alt_response(409, description="The message is not waiting for review")
     @blp.arguments(ResolveMessageSchema)
     @blp.response(200, MessageSchema)
     def post(self, body, message_id):
@@ -95,6 +96,7 @@ class InboundMessages(MethodView):
 
 @blp.route("/inbound-messages/<int:inbound_id>/resolve")
 class ResolveInbound(MethodView):
+    @blp.alt_response(409, description="The reply is not waiting for review")
     @blp.arguments(ResolveInboundSchema)
     @blp.response(200, InboundSchema)
     def post(self, body, inbound_id):
@@ -108,6 +110,7 @@ class ResolveInbound(MethodView):
 
 @blp.route("/participants/<int:participant_id>/remind-now")
 class RemindNow(MethodView):
+    @blp.alt_response(409, description="The participant is not enrolled or has no survey open now")
     @blp.arguments(RemindNowSchema)
     @blp.response(202, RemindNowResultSchema)
     def post(self, body, participant_id):

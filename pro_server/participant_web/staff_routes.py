@@ -31,6 +31,7 @@ blp = ApiBlueprint("participant_links", __name__, url_prefix="/api/v1",
 
 @blp.route("/participants/<int:participant_id>/link")
 class Link(MethodView):
+    @blp.alt_response(409, description="Links are for enrolled participants only")
     @blp.arguments(LinkIssueSchema)
     @blp.response(201, LinkOutSchema)
     def post(self, body, participant_id):

@@ -65,6 +65,7 @@ class Participants(MethodView):
         )
         return [dump(user, p) for p in rows]
 
+    @blp.alt_response(409, description="The subject key is already used in the study")
     @blp.arguments(EnrolSchema)
     @blp.response(201, ParticipantSchema)
     def post(self, body):
@@ -89,6 +90,7 @@ class ParticipantById(MethodView):
         user = current_staff()
         return dump(user, load_participant(user, participant_id))
 
+    @blp.alt_response(409, description="A withdrawn participant cannot be changed")
     @blp.arguments(UpdateSchema)
     @blp.response(200, ParticipantSchema)
     def patch(self, body, participant_id):
@@ -102,6 +104,7 @@ class ParticipantById(MethodView):
 
 @blp.route("/<int:participant_id>/withdraw")
 class Withdraw(MethodView):
+    @blp.alt_response(409, description="The participant is already withdrawn")
     @blp.arguments(WithdrawSchema)
     @blp.response(200, ParticipantSchema)
     def post(self, body, participant_id):

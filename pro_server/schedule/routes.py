@@ -63,6 +63,8 @@ class ParticipantSchedule(MethodView):
 
 @blp.route("/participants/<int:participant_id>/infusions/<int:number>")
 class InfusionByNumber(MethodView):
+    @blp.alt_response(409, description="The infusion cannot be recorded so in the participant's "
+                      "state")
     @blp.arguments(InfusionSchema)
     @blp.response(200, ScheduleSchema)
     def put(self, body, participant_id, number):
@@ -76,6 +78,7 @@ class InfusionByNumber(MethodView):
 
 @blp.route("/participants/<int:participant_id>/visits")
 class Visits(MethodView):
+    @blp.alt_response(409, description="Visits are scheduled for enrolled participants only")
     @blp.arguments(VisitCreateSchema)
     @blp.response(201, VisitOutSchema)
     def post(self, body, participant_id):
@@ -89,6 +92,7 @@ class Visits(MethodView):
 
 @blp.route("/participants/<int:participant_id>/visits/<int:visit_id>")
 class VisitById(MethodView):
+    @blp.alt_response(409, description="A completed or cancelled visit cannot be rescheduled")
     @blp.arguments(VisitRescheduleSchema)
     @blp.response(200, VisitOutSchema)
     def patch(self, body, participant_id, visit_id):
@@ -103,6 +107,7 @@ class VisitById(MethodView):
 
 @blp.route("/participants/<int:participant_id>/visits/<int:visit_id>/cancel")
 class VisitCancel(MethodView):
+    @blp.alt_response(409, description="The visit is already completed or cancelled")
     @blp.arguments(ReasonSchema)
     @blp.response(200, VisitOutSchema)
     def post(self, body, participant_id, visit_id):

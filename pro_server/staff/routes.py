@@ -37,6 +37,8 @@ class Csrf(MethodView):
 class Login(MethodView):
     decorators = (limiter.limit(_login_limit, deduct_when=lambda r: r.status_code == 401),)
 
+    @blp.alt_response(429, description="Too many failed sign-ins from this address")
+    @blp.alt_response(401, description="Email or password is wrong")
     @blp.arguments(LoginSchema)
     @blp.response(200, StaffUserSchema)
     def post(self, body):
