@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 FUZZ_SEED = 20261204
-FUZZ_EXAMPLES = 6  # per operation, per generation mode, per caller
+FUZZ_EXAMPLES = 4  # per operation, per generation mode, per caller
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
