@@ -49,8 +49,9 @@ data for EDC systems (`/edc`, bearer tokens).
 **Signing in.** Staff: `POST /api/v1/auth/login` sets an HttpOnly session cookie and returns a
 `csrf_token`; send it as the `X-CSRFToken` header on every POST, PUT, PATCH and DELETE. In this
 page, sign in through *Try it out* on `/auth/login`, then paste the token under *Authorize* as
-csrfToken. EDC clients send `Authorization: Bearer <token>`; a bearer header that is not a valid
-token counts for nothing. Participants open a session from their link with `POST /api/v1/p/session`.
+csrfToken. EDC clients send `Authorization: Bearer <token>`; a bearer header that is not a
+valid token is refused (401), whatever cookie comes with it. Participants open a session from
+their link with `POST /api/v1/p/session`.
 
 **Errors.** Every error is JSON with `code`, `status` and `message`; a refused value also has
 `errors`, mapping where it came from (`json`, `query`, `form`) to each field's messages. An

@@ -3,7 +3,7 @@
 from flask.views import MethodView
 
 from pro_server.access import policy
-from pro_server.api_blueprint import STAFF_OR_CLIENT, ApiBlueprint
+from pro_server.api_blueprint import STAFF, STAFF_OR_CLIENT, ApiBlueprint
 from pro_server.errors import InvalidInput, NotFound
 from pro_server.instruments import languages
 from pro_server.instruments.answers import validate_answers
@@ -87,6 +87,7 @@ class InstrumentScore(MethodView):
 
 @blp.route("/studies/<study_code>/languages")
 class StudyLanguages(MethodView):
+    @blp.doc(security=STAFF.security("get"))  # staff only: no EDC client
     @blp.response(200, LanguageStatusSchema(many=True))
     def get(self, study_code):
         """Each language: instruments not validated in it, and the study's approval if any."""
@@ -106,6 +107,7 @@ class StudyLanguages(MethodView):
             })
         return rows
 
+    @blp.doc(security=STAFF.security("post"))
     @blp.alt_response(409, description="The language is already approved for the study")
     @blp.arguments(LanguageApprovalSchema)
     @blp.response(201, LanguageStatusSchema)
