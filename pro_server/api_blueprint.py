@@ -141,13 +141,24 @@ class ApiBlueprint(Blueprint):
                 responses.setdefault(status, _ref(status))
         else:
             doc["security"] = []
-        if where.get("path_params"):
-            responses.setdefault(404, _ref(404))
+        if where.get("path_params") or _filters_by_study(doc):
+            responses.setdefault(404, _ref(404))  # an unknown id, or an unknown ?study=
         if method in UNSAFE:
             # malformed or ambiguous JSON, or (with a cookie) a missing CSRF token
             responses.setdefault(400, _ref(400))
             responses.setdefault(422, _ref(422))
         return doc
+
+
+def _filters_by_study(doc: dict) -> bool:
+    """Whether the operation's query names a study by code (an unknown one is 404)."""
+    for param in doc.get("parameters", []):
+        schema = param.get("schema") if isinstance(param, dict) else None
+        if param.get("in") == "query" and schema is not None:
+            instance = schema() if isinstance(schema, type) else schema
+            if "study" in getattr(instance, "fields", {}):
+                return True
+    return False
 
 
 def _ref(status: int) -> str:

@@ -1,4 +1,4 @@
-"""One app for the fuzzing gate, on one backend, with the demo study and a signed-in admin."""
+"""One app for the fuzzing gate, on one backend, with the demo study and its staff."""
 
 from __future__ import annotations
 
@@ -62,13 +62,14 @@ def fuzz_app(fuzz_database_url: str, tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="module")
-def fuzz_admin(fuzz_app) -> Callable[[], tuple[dict[str, str], dict[str, str]]]:
-    """Signs the admin in afresh (a fuzzed logout ends every session of the user): the CSRF
-    header and the session cookie for the generated requests."""
+def fuzz_sign_in(fuzz_app) -> Callable[[str], tuple[dict[str, str], dict[str, str]]]:
+    """Signs a demo staff user in afresh (a fuzzed logout ends every session of the user):
+    the CSRF header and the session cookie for the generated requests."""
+    emails = {"admin": "admin@example.org", "coordinator": "coordinator.gnv@example.org"}
 
-    def sign_in() -> tuple[dict[str, str], dict[str, str]]:
+    def sign_in(who: str) -> tuple[dict[str, str], dict[str, str]]:
         client = fuzz_app.test_client()
-        email = "admin@example.org"
+        email = emails[who]
         staff = StaffClient.login(client, email, fuzz_app.extensions["fuzz_credentials"][email])
         return {"X-CSRFToken": staff.csrf_token}, {"pro_session": client.get_cookie(
             "pro_session").value}
