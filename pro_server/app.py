@@ -15,13 +15,15 @@ from sqlalchemy import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pro_server import crypto
+from pro_server.api_blueprint import API_DESCRIPTION, document_security_schemes
 from pro_server.clock import Clock, FixedClock, OffsetClock, SystemClock
 from pro_server.config import Settings, load_settings
 from pro_server.db import make_engine, make_session_factory
-from pro_server.errors import DomainError
+from pro_server.errors import DomainError, Unauthorized
 from pro_server.extensions import ProApi, csrf, limiter
 from pro_server.features import feature_modules
-from pro_server.web import bearer_token, close_db_session, request_id
+from pro_server.request_input import install as install_request_input
+from pro_server.web import bearer_actor, bearer_token, close_db_session, request_id
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +53,12 @@ def create_app(
         "session_factory": make_session_factory(engine),
     }
     api = ProApi(app)
+    document_security_schemes(api)
     app.extensions["pro"]["api"] = api
     csrf.init_app(app)
     limiter.init_app(app)
     limiter.reset()
+    install_request_input(app)
     _register_blueprints(app, api)
     _register_error_handlers(app)
     _register_request_hooks(app)
@@ -103,14 +107,7 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "docs",
         "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
-        "API_SPEC_OPTIONS": {
-            "components": {
-                "securitySchemes": {
-                    "staffSession": {"type": "apiKey", "in": "cookie", "name": "pro_session"},
-                    "edcBearer": {"type": "http", "scheme": "bearer"},
-                }
-            }
-        },
+        "API_SPEC_OPTIONS": {"info": {"description": API_DESCRIPTION}},
     }
 
 
@@ -158,11 +155,17 @@ def _register_request_hooks(app: Flask) -> None:
     def _csrf_for_cookie_requests() -> None:
         """Every state-changing request made with the session cookie needs the CSRF token.
 
-        Bearer-token API calls (the EDC) and signed webhooks carry no cookie to ride on.
+        Calls authenticated by a valid bearer token (the EDC) and signed webhooks carry no
+        cookie to ride on, so they skip it. A bearer token that is not valid skips nothing:
+        the call is refused (401) whatever cookie it also carries.
         """
         if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
             return
-        if bearer_token() or request.path.startswith("/webhooks/"):
+        if request.path.startswith("/webhooks/"):
+            return
+        if bearer_token():
+            if bearer_actor() is None:
+                raise Unauthorized("Unknown or revoked API credentials")
             return
         csrf.protect()
 

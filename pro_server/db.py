@@ -6,8 +6,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import tenacity
 from sqlalchemy import DateTime, Engine, MetaData, Text, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -92,3 +94,23 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 def make_session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+SQLITE_LOCK_ATTEMPTS = 8
+
+
+def retry_when_sqlite_locked(session: Session) -> tenacity.Retrying:
+    """Attempts for a short write transaction that may meet "database is locked" on SQLite.
+
+    A read transaction cannot be upgraded to a write once another connection has committed
+    (SQLite says so at once, without waiting), so the whole transaction is tried again in a
+    fresh one. On PostgreSQL nothing is retried. Use as
+    ``for attempt in retry_when_sqlite_locked(s): with attempt, unit_of_work(...): ...``.
+    """
+    on_sqlite = session.get_bind().dialect.name == "sqlite"
+    return tenacity.Retrying(
+        retry=tenacity.retry_if_exception(
+            lambda exc: on_sqlite and isinstance(exc, OperationalError)),
+        stop=tenacity.stop_after_attempt(SQLITE_LOCK_ATTEMPTS),
+        wait=tenacity.wait_incrementing(start=0.02, increment=0.02),
+        reraise=True)

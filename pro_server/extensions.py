@@ -7,10 +7,20 @@ from flask_wtf.csrf import CSRFProtect
 
 
 class ProApi(Api):
-    """flask-smorest's Api with one error shape: every error has code, status and message."""
+    """flask-smorest's Api with one error shape: every error has code, status and message.
+
+    No catch-all "default" response in the document: each operation lists the statuses it
+    really answers (ApiBlueprint adds the ones every operation of its kind shares), so a
+    client, and the fuzzing gate, can tell an undocumented status from a documented one.
+    """
+
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def handle_http_exception(self, error):  # type: ignore[no-untyped-def]
         payload, code, headers = super().handle_http_exception(error)
+        # werkzeug's own headers for the error, e.g. Allow on a 405 (RFC 9110 15.5.6)
+        extra = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        headers = {**extra, **(headers or {})}
         if "message" not in payload:
             errors = payload.get("errors") or {}
             fields = sorted({name for located in errors.values() if isinstance(located, dict)

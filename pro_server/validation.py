@@ -44,6 +44,14 @@ def mask_phone(e164: str | None) -> str | None:
     return None if not e164 else f"{'*' * (len(e164) - 4)}{e164[-4:]}"
 
 
+_NO_EXAMPLE = object()
+
+
+def about(description: str, example: object = _NO_EXAMPLE) -> dict[str, object]:
+    """A field's `metadata` for the OpenAPI document: what it means, and an example value."""
+    return {"description": description} | ({} if example is _NO_EXAMPLE else {"example": example})
+
+
 class TimeZone(fields.String):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(validate=validate_timezone, **kwargs)  # type: ignore[arg-type]

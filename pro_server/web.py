@@ -75,15 +75,24 @@ def bearer_token() -> str | None:
     return header[7:].strip() or None if header.startswith("Bearer ") else None
 
 
+def bearer_actor() -> Actor | None:
+    """The Actor of the request's bearer token when a registered authenticator accepts it."""
+    token = bearer_token()
+    if not token:
+        return None
+    if "bearer_actor" not in g:
+        g.bearer_actor = next((actor for actor in (a(token) for a in BEARER_AUTHENTICATORS)
+                               if actor is not None), None)
+    return g.bearer_actor
+
+
 def current_actor() -> Actor:
     """A signed-in staff user or a bearer-authenticated client; 401 otherwise."""
-    token = bearer_token()
-    if token:
-        for authenticate in BEARER_AUTHENTICATORS:
-            actor = authenticate(token)
-            if actor is not None:
-                return actor
-        raise Unauthorized("Unknown or revoked API credentials")
+    if bearer_token():
+        actor = bearer_actor()
+        if actor is None:
+            raise Unauthorized("Unknown or revoked API credentials")
+        return actor
     return staff_actor(current_staff())
 
 

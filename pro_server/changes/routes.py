@@ -3,10 +3,10 @@
 from collections.abc import Callable
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from pro_server.access import policy
+from pro_server.api_blueprint import STAFF, ApiBlueprint
 from pro_server.changes import services
 from pro_server.changes.models import ChangeRequest
 from pro_server.changes.schemas import (
@@ -25,8 +25,9 @@ from pro_server.staff.security import Meaning
 from pro_server.studies.models import Site
 from pro_server.web import current_staff, db_session, staff_actor, unit_of_work
 
-blp = Blueprint("changes", __name__, url_prefix="/api/v1/change-requests",
-                description="Requests to change a participant's answer, and their decisions")
+blp = ApiBlueprint("changes", __name__, url_prefix="/api/v1/change-requests",
+                   description="Requests to change a participant's answer, and their decisions",
+                   access=STAFF)
 
 
 def _dump(user: StaffUser, change: ChangeRequest) -> dict:
@@ -62,6 +63,10 @@ class ChangeRequests(MethodView):
         rows = db_session().scalars(query.order_by(ChangeRequest.id.desc()).limit(500))
         return [_dump(user, c) for c in rows]
 
+    @blp.alt_response(409, description="The response has a newer version, or a request for this "
+                      "answer is pending")
+    @blp.alt_response(404, description="No such participant or response, or not of the caller's "
+                      "sites")
     @blp.arguments(ChangeRequestCreateSchema)
     @blp.response(201, ChangeRequestSchema)
     def post(self, body):
@@ -87,6 +92,8 @@ class ChangeRequestById(MethodView):
 
 @blp.route("/<int:change_id>/approve")
 class Approve(MethodView):
+    @blp.alt_response(409, description="The answer changed since the request, or it is already "
+                      "decided")
     @blp.arguments(DecisionSchema)
     @blp.response(200, ChangeRequestSchema)
     def post(self, body, change_id):
@@ -98,6 +105,7 @@ class Approve(MethodView):
 
 @blp.route("/<int:change_id>/reject")
 class Reject(MethodView):
+    @blp.alt_response(409, description="The request is already decided")
     @blp.arguments(RejectSchema)
     @blp.response(200, ChangeRequestSchema)
     def post(self, body, change_id):

@@ -1,10 +1,10 @@
 """Users and sites, for admins (who see no participant data)."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from pro_server.access import policy
+from pro_server.api_blueprint import STAFF, ApiBlueprint
 from pro_server.dashboard import admin
 from pro_server.dashboard.schemas import (
     AdminSiteCreateSchema,
@@ -21,8 +21,8 @@ from pro_server.studies.models import Site
 from pro_server.studies.services import get_study, site_by_code
 from pro_server.web import current_staff, db_session, staff_actor, unit_of_work
 
-blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin",
-                description="Staff accounts and sites (admins)")
+blp = ApiBlueprint("admin", __name__, url_prefix="/api/v1/admin",
+                   description="Staff accounts and sites (admins)", access=STAFF)
 
 
 def _admin() -> StaffUser:
@@ -45,6 +45,7 @@ class Users(MethodView):
         _admin()
         return db_session().scalars(select(StaffUser).order_by(StaffUser.email)).all()
 
+    @blp.alt_response(409, description="A staff user with this email exists")
     @blp.arguments(AdminUserCreateSchema)
     @blp.response(201, AdminUserSchema)
     def post(self, body):
@@ -58,6 +59,7 @@ class Users(MethodView):
 
 @blp.route("/users/<int:user_id>")
 class UserById(MethodView):
+    @blp.alt_response(409, description="An admin cannot deactivate or demote their own account")
     @blp.arguments(AdminUserUpdateSchema)
     @blp.response(200, AdminUserSchema)
     def patch(self, body, user_id):
@@ -80,6 +82,8 @@ class Sites(MethodView):
         _admin()
         return db_session().scalars(select(Site).order_by(Site.study_id, Site.code)).all()
 
+    @blp.alt_response(409, description="The study already has a site with this code")
+    @blp.alt_response(404, description="No such study")
     @blp.arguments(AdminSiteCreateSchema)
     @blp.response(201, AdminSiteSchema)
     def post(self, body):

@@ -1,9 +1,9 @@
 """One participant on the dashboard: timeline, score trends, answers with their history."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from pro_server.access import policy
+from pro_server.api_blueprint import STAFF, ApiBlueprint
 from pro_server.changes.services import may_decide
 from pro_server.dashboard.answers import response_versions
 from pro_server.dashboard.schemas import ResponsesSchema, TimelineSchema, TrendsSchema
@@ -12,8 +12,9 @@ from pro_server.dashboard.trends import trends
 from pro_server.participants.routes import load_participant
 from pro_server.web import context, current_staff, db_session, staff_actor
 
-blp = Blueprint("dashboard_participant", __name__, url_prefix="/api/v1/participants",
-                description="A participant's timeline, score trends and answers (read-only)")
+blp = ApiBlueprint("dashboard_participant", __name__, url_prefix="/api/v1/participants",
+                   description="A participant's timeline, score trends and answers (read-only)",
+                   access=STAFF)
 
 
 @blp.route("/<int:participant_id>/timeline")

@@ -11,9 +11,9 @@ from datetime import date
 
 from flask import Response, jsonify
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from pro_server.access import policy
+from pro_server.api_blueprint import STAFF, ApiBlueprint
 from pro_server.context import ServiceContext
 from pro_server.dashboard import downloads
 from pro_server.dashboard.attention import KINDS, Item, attention_items
@@ -33,8 +33,9 @@ from pro_server.studies.models import Site
 from pro_server.studies.services import get_study
 from pro_server.web import context, current_staff, db_session, staff_actor
 
-blp = Blueprint("dashboard", __name__, url_prefix="/api/v1/dashboard",
-                description="Coordinator dashboard: completion, grid, attention list, CSV")
+blp = ApiBlueprint("dashboard", __name__, url_prefix="/api/v1/dashboard",
+                   description="Coordinator dashboard: completion, grid, attention list, CSV",
+                   access=STAFF)
 
 
 @dataclass(frozen=True)

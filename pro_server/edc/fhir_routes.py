@@ -12,9 +12,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Response, request
-from flask_smorest import Blueprint
 from werkzeug.exceptions import HTTPException
 
+from pro_server.api_blueprint import EDC_CLIENT, ApiBlueprint
 from pro_server.edc import fhir
 from pro_server.edc.fhir_api import (
     FHIR_JSON,
@@ -44,7 +44,7 @@ from pro_server.errors import DomainError, Forbidden, NotFound
 from pro_server.web import clock, db_session, request_id, settings
 
 log = logging.getLogger(__name__)
-fhir_blp = Blueprint("edc_fhir", __name__, url_prefix="/api/v1/edc/studies",
+fhir_blp = ApiBlueprint("edc_fhir", __name__, access=EDC_CLIENT, url_prefix="/api/v1/edc/studies",
                      description="FHIR R4 read API of one study (Authorization: Bearer)")
 PREFIX = "/<study_code>/fhir"
 _KIND = "<any(QuestionnaireResponse, Observation):kind>"

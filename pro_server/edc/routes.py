@@ -6,15 +6,14 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import tenacity
 from flask import Response, current_app, request, stream_with_context
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 
 from pro_server.access import policy
+from pro_server.api_blueprint import EDC_CLIENT, STAFF, ApiBlueprint
 from pro_server.context import Actor
+from pro_server.db import retry_when_sqlite_locked
 from pro_server.edc import services
 from pro_server.edc.auth import authenticate
 from pro_server.edc.exports import Export
@@ -34,12 +33,11 @@ from pro_server.studies.models import Study
 from pro_server.studies.services import get_study
 from pro_server.web import clock, context, current_staff, db_session, staff_actor, unit_of_work
 
-blp = Blueprint("edc", __name__, url_prefix="/api/v1/edc/studies",
-                description="Scored PRO data for EDC clients (Authorization: Bearer)")
-admin_blp = Blueprint("edc_clients", __name__, url_prefix="/api/v1/edc/clients",
-                      description="EDC clients (admin staff)")
-BEARER = [{"edcBearer": []}]
-AUDIT_ATTEMPTS = 8
+blp = ApiBlueprint("edc", __name__, url_prefix="/api/v1/edc/studies",
+                   description="Scored PRO data for EDC clients (Authorization: Bearer)",
+                   access=EDC_CLIENT)
+admin_blp = ApiBlueprint("edc_clients", __name__, url_prefix="/api/v1/edc/clients",
+                         description="EDC clients (admin staff)", access=STAFF)
 CSV = "text/csv"  # Flask adds "; charset=utf-8" to text types
 
 
@@ -84,14 +82,7 @@ def _audit(client: EdcClient, what: str, **scope: Any) -> None:
     upgraded to a write once another connection has committed ("database is locked" at
     once, without waiting), so the write is retried in a fresh transaction.
     """
-    on_sqlite = db_session().get_bind().dialect.name == "sqlite"
-    retrying = tenacity.Retrying(
-        retry=tenacity.retry_if_exception(
-            lambda exc: on_sqlite and isinstance(exc, OperationalError)),
-        stop=tenacity.stop_after_attempt(AUDIT_ATTEMPTS),
-        wait=tenacity.wait_incrementing(start=0.02, increment=0.02),
-        reraise=True)
-    for attempt in retrying:
+    for attempt in retry_when_sqlite_locked(db_session()):
         with attempt, unit_of_work(services.edc_actor(client)) as ctx:
             client.last_used_at = ctx.now()
             services.audit_pull(ctx, client, what, **scope)
@@ -132,7 +123,9 @@ def _fhir_base(study: Study) -> str:
 
 @blp.route("/<study_code>/records")
 @blp.arguments(EdcPageArgsSchema, location="query")
-@blp.doc(security=BEARER)
+@blp.alt_response(200, content_type="application/json",
+                  description="A page of response versions and next_cursor")
+@blp.alt_response(400, description="The cursor (since) is not one this API gave")
 def records(args: dict[str, Any], study_code: str) -> Response:
     """Response versions in commit order, a page at a time; follow `next_cursor`."""
     client, study = _pull(study_code, "scores", "responses")
@@ -153,7 +146,7 @@ def records(args: dict[str, Any], study_code: str) -> Response:
 
 
 @blp.route("/<study_code>/odm/metadata")
-@blp.doc(security=BEARER)
+@blp.alt_response(200, content_type="application/xml", description="CDISC ODM 1.3.2 metadata")
 def odm_metadata(study_code: str) -> Response:
     """CDISC ODM 1.3.2 Study/MetaDataVersion: events, forms, items, code lists, methods."""
     client, study = _pull(study_code, "scores", "responses", "adherence")
@@ -163,7 +156,8 @@ def odm_metadata(study_code: str) -> Response:
 
 @blp.route("/<study_code>/odm/clinical")
 @blp.arguments(EdcOdmClinicalArgsSchema, location="query")
-@blp.doc(security=BEARER)
+@blp.alt_response(200, content_type="application/xml", description="CDISC ODM 1.3.2 clinical data")
+@blp.alt_response(400, description="The cursor (since) is not one this API gave")
 def odm_clinical(args: dict[str, Any], study_code: str) -> Response:
     """ODM ClinicalData: Transactional since a cursor (X-Next-Cursor), or `snapshot=1`."""
     client, study = _pull(study_code, "scores", "responses")
@@ -201,14 +195,14 @@ ANY = ("scores", "responses", "adherence")
 
 
 @blp.route("/<study_code>/redcap/records.csv")
-@blp.doc(security=BEARER)
+@blp.alt_response(200, content_type="text/csv", description="REDCap records")
 def redcap_records(study_code: str) -> Response:
     """REDCap flat import file (record_id, redcap_event_name, one column per field)."""
     return _csv_view(study_code, DATA, "redcap/records", "redcap-records.csv", "redcap_records")
 
 
 @blp.route("/<study_code>/redcap/data-dictionary.csv")
-@blp.doc(security=BEARER)
+@blp.alt_response(200, content_type="text/csv", description="REDCap data dictionary")
 def redcap_dictionary(study_code: str) -> Response:
     """REDCap data dictionary matching records.csv."""
     return _csv_view(study_code, ANY, "redcap/data-dictionary", "redcap-data-dictionary.csv",
@@ -216,21 +210,21 @@ def redcap_dictionary(study_code: str) -> Response:
 
 
 @blp.route("/<study_code>/redcap/dags.csv")
-@blp.doc(security=BEARER)
+@blp.alt_response(200, content_type="text/csv", description="REDCap data access groups")
 def redcap_dags(study_code: str) -> Response:
     """REDCap data access groups: one per site (import before records.csv)."""
     return _csv_view(study_code, ANY, "redcap/dags", "redcap-dags.csv", "redcap_dags")
 
 
 @blp.route("/<study_code>/redcap/events.csv")
-@blp.doc(security=BEARER)
+@blp.alt_response(200, content_type="text/csv", description="REDCap events")
 def redcap_events(study_code: str) -> Response:
     """REDCap events (one per assessment)."""
     return _csv_view(study_code, ANY, "redcap/events", "redcap-events.csv", "redcap_events")
 
 
 @blp.route("/<study_code>/redcap/instrument-event-mapping.csv")
-@blp.doc(security=BEARER)
+@blp.alt_response(200, content_type="text/csv", description="REDCap instrument-event mapping")
 def redcap_mapping(study_code: str) -> Response:
     """REDCap instrument-event mapping."""
     return _csv_view(study_code, ANY, "redcap/instrument-event-mapping",
@@ -241,7 +235,8 @@ SDTM_SCOPES = {"qs": DATA, "ex": ANY, "ds": ANY}
 
 
 @blp.route("/<study_code>/sdtm/<any(qs, ex, ds):domain>.<any(csv, xpt):fmt>")
-@blp.doc(security=BEARER)
+@blp.alt_response(200, content_type="application/octet-stream",
+                  description="SDTM QS, EX or DS as CSV (text/csv) or SAS XPORT v5")
 def sdtm_dataset(study_code: str, domain: str, fmt: str) -> Response:
     """SDTM QS (current data, missed and cancelled assessments NOT DONE), EX (infusions,
     masked) or DS (enrolment, withdrawal), as CSV or SAS XPORT version 5."""
@@ -250,7 +245,8 @@ def sdtm_dataset(study_code: str, domain: str, fmt: str) -> Response:
 
 
 @blp.route("/<study_code>/sdtm/define.<any(xml, html):fmt>")
-@blp.doc(security=BEARER)
+@blp.alt_response(200, content_type="application/xml",
+                  description="Define-XML 2.1 (define.xml) or its HTML view (define.html)")
 def sdtm_define(study_code: str, fmt: str) -> Response:
     """Define-XML 2.1 of the SDTM datasets (QS, EX, DS), or its readable HTML view."""
     client, study = _pull(study_code, *DATA)
@@ -263,7 +259,8 @@ def sdtm_define(study_code: str, fmt: str) -> Response:
 
 
 @blp.route("/<study_code>/participation")
-@blp.doc(security=BEARER)
+@blp.alt_response(200, content_type="application/json",
+                  description="Participation: enrolment, withdrawal, infusions")
 def participation(study_code: str) -> Response:
     """Every participant: enrolment, withdrawal, and each infusion (planned date, given
     date and time, not-given reason); never the product or sequence."""
@@ -273,7 +270,8 @@ def participation(study_code: str) -> Response:
 
 
 @blp.route("/<study_code>/adherence.csv")
-@blp.doc(security=BEARER)
+@blp.alt_response(200, content_type="text/csv",
+                  description="Adherence per participant and assessment")
 def adherence_csv(study_code: str) -> Response:
     """One row per assessment window: status, lateness, reminders sent and delivered."""
     client, study = _pull(study_code, "adherence")
@@ -300,6 +298,7 @@ class Clients(MethodView):
         return [services.client_view(c) for c in services.list_clients(
             context(staff_actor(user)))]
 
+    @admin_blp.alt_response(404, description="No such study")
     @admin_blp.arguments(EdcClientCreateSchema)
     @admin_blp.response(201, EdcClientWithTokenSchema)
     def post(self, body):
@@ -313,6 +312,7 @@ class Clients(MethodView):
 
 @admin_blp.route("/<int:client_id>/rotate")
 class Rotate(MethodView):
+    @admin_blp.alt_response(409, description="A revoked client cannot be rotated")
     @admin_blp.response(200, EdcClientWithTokenSchema)
     def post(self, client_id):
         """A new token for the client; the old one stops working at once."""

@@ -1,9 +1,9 @@
 """Instrument definitions, stateless scoring, and a study's language approvals."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from pro_server.access import policy
+from pro_server.api_blueprint import STAFF, STAFF_OR_CLIENT, ApiBlueprint
 from pro_server.errors import InvalidInput, NotFound
 from pro_server.instruments import languages
 from pro_server.instruments.answers import validate_answers
@@ -32,8 +32,8 @@ from pro_server.web import (
     unit_of_work,
 )
 
-blp = Blueprint("instruments", __name__, url_prefix="/api/v1",
-                description="Instruments as data and their scoring")
+blp = ApiBlueprint("instruments", __name__, url_prefix="/api/v1",
+                   description="Instruments as data and their scoring", access=STAFF_OR_CLIENT)
 
 
 def _definition(code: str, version: str | None = None):  # type: ignore[no-untyped-def]
@@ -87,6 +87,7 @@ class InstrumentScore(MethodView):
 
 @blp.route("/studies/<study_code>/languages")
 class StudyLanguages(MethodView):
+    @blp.doc(security=STAFF.security("get"))  # staff only: no EDC client
     @blp.response(200, LanguageStatusSchema(many=True))
     def get(self, study_code):
         """Each language: instruments not validated in it, and the study's approval if any."""
@@ -106,6 +107,8 @@ class StudyLanguages(MethodView):
             })
         return rows
 
+    @blp.doc(security=STAFF.security("post"))
+    @blp.alt_response(409, description="The language is already approved for the study")
     @blp.arguments(LanguageApprovalSchema)
     @blp.response(201, LanguageStatusSchema)
     def post(self, body, study_code):

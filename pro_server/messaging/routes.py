@@ -1,10 +1,10 @@
 """Messages for staff: the site-scoped message log, flagged replies, review, remind now."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import Select, func, select
 
 from pro_server.access import policy
+from pro_server.api_blueprint import STAFF, ApiBlueprint
 from pro_server.errors import NotFound
 from pro_server.messaging import services
 from pro_server.messaging.models import InboundMessage, OutboxMessage
@@ -22,8 +22,8 @@ from pro_server.participants.routes import load_participant
 from pro_server.studies.models import Site
 from pro_server.web import current_staff, db_session, staff_actor, unit_of_work
 
-blp = Blueprint("messages", __name__, url_prefix="/api/v1",
-                description="SMS and web messages, replies, and their review")
+blp = ApiBlueprint("messages", __name__, url_prefix="/api/v1",
+                   description="SMS and web messages, replies, and their review", access=STAFF)
 
 
 def _page(query: Select, order, pagination_parameters) -> list:  # type: ignore[no-untyped-def]
@@ -69,6 +69,7 @@ def _load(model, item_id: int, what: str):  # type: ignore[no-untyped-def]
 
 @blp.route("/messages/<int:message_id>/resolve")
 class ResolveMessage(MethodView):
+    @blp.alt_response(409, description="The message is not waiting for review")
     @blp.arguments(ResolveMessageSchema)
     @blp.response(200, MessageSchema)
     def post(self, body, message_id):
@@ -95,6 +96,7 @@ class InboundMessages(MethodView):
 
 @blp.route("/inbound-messages/<int:inbound_id>/resolve")
 class ResolveInbound(MethodView):
+    @blp.alt_response(409, description="The reply is not waiting for review")
     @blp.arguments(ResolveInboundSchema)
     @blp.response(200, InboundSchema)
     def post(self, body, inbound_id):
@@ -145,6 +147,7 @@ class ResolveUnmatched(MethodView):
 
 @blp.route("/participants/<int:participant_id>/remind-now")
 class RemindNow(MethodView):
+    @blp.alt_response(409, description="The participant is not enrolled or has no survey open now")
     @blp.arguments(RemindNowSchema)
     @blp.response(202, RemindNowResultSchema)
     def post(self, body, participant_id):

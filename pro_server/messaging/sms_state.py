@@ -3,8 +3,13 @@ flagged. Each change is audited; none carries the number itself."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
+
 from pro_server.audit.services import record
 from pro_server.context import ServiceContext
+from pro_server.messaging.keywords import InboundKind
+from pro_server.messaging.models import InboundMessage
 from pro_server.messaging.purposes import SENT_DESPITE_OPT_OUT, Purpose
 from pro_server.participants.models import Participant
 
@@ -60,4 +65,23 @@ def sms_block_reason(p: Participant, purpose: Purpose | str) -> str | None:
         return f"participant opted out of SMS (STOP) at {when}"
     if not p.sms_consent:
         return "no SMS consent on record"
+    if possible_opt_out_waiting(p):
+        return ("paused: a reply that may ask us to stop texting waits for staff review "
+                "(resolve it in the message review)")
     return None
+
+
+def possible_opt_out_waiting(p: Participant) -> bool:
+    """A reply from the participant's number that may revoke consent in their own words
+    ("please don't text me anymore") and that staff have not resolved yet.
+
+    Under the TCPA a revocation "by any reasonable means" counts, so until a coordinator
+    decides, texting on is the risk and waiting is the safe side.
+    """
+    session = object_session(p)
+    if session is None or not p.phone_lookup:
+        return False
+    return session.scalar(select(InboundMessage.id).where(
+        InboundMessage.from_lookup == p.phone_lookup,
+        InboundMessage.kind == InboundKind.POSSIBLE_OPT_OUT.value,
+        InboundMessage.needs_review.is_(True)).limit(1)) is not None

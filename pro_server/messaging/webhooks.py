@@ -2,8 +2,9 @@
 
 Both check `X-Twilio-Signature` with the twilio library's validator against the URL Twilio
 was given, PUBLIC_BASE_URL + path (+ query), never `request.url`: behind a TLS-terminating
-proxy the URL Flask sees differs. A missing or wrong signature gets 403 before anything
-is read or written.
+proxy the URL Flask sees differs. A missing or wrong signature, or an `AccountSid` that is
+not this service's account (a callback signed for another account on a shared auth token, or
+replayed from one), gets 403 before anything is read or written.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from twilio.request_validator import RequestValidator
 
 from pro_server.context import Actor
+from pro_server.db import retry_when_sqlite_locked
 from pro_server.extensions import csrf
 from pro_server.messaging import inbound
 from pro_server.messaging.inbound import parse_int
-from pro_server.web import settings, unit_of_work
+from pro_server.web import db_session, settings, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +44,22 @@ def require_twilio_signature() -> None:
             signed_url(), request.form, signature)):
         log.warning("twilio webhook %s refused: missing or wrong signature", request.path)
         abort(403, "Invalid Twilio signature")
+    if request.form.get("AccountSid") != settings().twilio_account_sid:
+        log.warning("twilio webhook %s refused: AccountSid is not this service's account",
+                    request.path)
+        abort(403, "This callback is for another Twilio account")
 
 
 @blp.post(STATUS_PATH)
 def status_callback() -> tuple[str, int]:
     require_twilio_signature()
     policy = current_app.extensions["pro"]["sms_error_policy"]
-    with unit_of_work(Actor.system("twilio:status")) as ctx:
-        outcome = inbound.record_status(ctx, request.form, policy=policy,
-                                        message_id=parse_int(request.args.get("m")),
-                                        attempt=parse_int(request.args.get("a")))
+    # On SQLite a report meeting another writer's commit is tried again, never lost to a 500.
+    for attempt in retry_when_sqlite_locked(db_session()):
+        with attempt, unit_of_work(Actor.system("twilio:status")) as ctx:
+            outcome = inbound.record_status(ctx, request.form, policy=policy,
+                                            message_id=parse_int(request.args.get("m")),
+                                            attempt=parse_int(request.args.get("a")))
     log.info("twilio status %s %s: %s", request.form.get("MessageSid"),
              request.form.get("MessageStatus"), outcome)
     return "", 204

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from flask import Response, g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
+from pro_server.api_blueprint import Access, ApiBlueprint
 from pro_server.context import Actor
 from pro_server.errors import Conflict, TooManyRequests, Unauthorized
 from pro_server.extensions import limiter
@@ -31,8 +31,11 @@ from pro_server.participants.models import Participant
 from pro_server.responses.services import submit
 from pro_server.web import context, settings, unit_of_work
 
-blp = Blueprint("participant", __name__, url_prefix="/api/v1/p",
-                description="The participant's own surveys and visits (participant session)")
+PARTICIPANT = Access("participant", web_session.current_participant, (("participantSession",),),
+                     cookie=True).with_open("ParticipantSession")
+blp = ApiBlueprint("participant", __name__, url_prefix="/api/v1/p",
+                   description="The participant's own surveys and visits (participant session)",
+                   access=PARTICIPANT)
 
 MESSAGES = {
     "link_expired": "This link has expired or is no longer valid",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from pro_server.access import policy
+from pro_server.api_blueprint import STAFF, ApiBlueprint
 from pro_server.errors import Conflict, InvalidInput
 from pro_server.participant_web import second_factor
 from pro_server.participant_web.links import issue_link, revoke_links
@@ -25,12 +25,13 @@ from pro_server.participants.routes import load_participant
 from pro_server.studies.services import get_study
 from pro_server.web import context, current_staff, db_session, staff_actor, unit_of_work
 
-blp = Blueprint("participant_links", __name__, url_prefix="/api/v1",
-                description="Participants' links and second factor (staff)")
+blp = ApiBlueprint("participant_links", __name__, url_prefix="/api/v1",
+                   description="Participants' links and second factor (staff)", access=STAFF)
 
 
 @blp.route("/participants/<int:participant_id>/link")
 class Link(MethodView):
+    @blp.alt_response(409, description="Links are for enrolled participants only")
     @blp.arguments(LinkIssueSchema)
     @blp.response(201, LinkOutSchema)
     def post(self, body, participant_id):

@@ -1,10 +1,10 @@
 """Participant management for staff: enrol, list, read, update, withdraw."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
 from pro_server.access import policy
+from pro_server.api_blueprint import STAFF, ApiBlueprint
 from pro_server.errors import InvalidInput, NotFound
 from pro_server.participants import services
 from pro_server.participants.models import Participant
@@ -20,10 +20,9 @@ from pro_server.studies.models import Site
 from pro_server.studies.services import get_study, site_by_code
 from pro_server.web import current_staff, db_session, staff_actor, unit_of_work
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "participants", __name__, url_prefix="/api/v1/participants",
-    description="Participants, scoped to the caller's sites",
-)
+    description="Participants, scoped to the caller's sites", access=STAFF)
 
 
 def load_participant(user: StaffUser, participant_id: int, *, write: bool = False) -> Participant:
@@ -66,6 +65,7 @@ class Participants(MethodView):
         )
         return [dump(user, p) for p in rows]
 
+    @blp.alt_response(409, description="The subject key is already used in the study")
     @blp.arguments(EnrolSchema)
     @blp.response(201, ParticipantSchema)
     def post(self, body):
@@ -90,6 +90,7 @@ class ParticipantById(MethodView):
         user = current_staff()
         return dump(user, load_participant(user, participant_id))
 
+    @blp.alt_response(409, description="A withdrawn participant cannot be changed")
     @blp.arguments(UpdateSchema)
     @blp.response(200, ParticipantSchema)
     def patch(self, body, participant_id):
@@ -103,6 +104,7 @@ class ParticipantById(MethodView):
 
 @blp.route("/<int:participant_id>/withdraw")
 class Withdraw(MethodView):
+    @blp.alt_response(409, description="The participant is already withdrawn")
     @blp.arguments(WithdrawSchema)
     @blp.response(200, ParticipantSchema)
     def post(self, body, participant_id):

@@ -1,7 +1,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from pro_server.participants.models import ParticipantStatus
-from pro_server.validation import LANGUAGES, LocalTime, Phone, TimeZone
+from pro_server.validation import LANGUAGES, LocalTime, Phone, TimeZone, about
 
 SUBJECT_KEY = validate.Regexp(
     r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$", error="Letters, digits and '-' only, at most 40 characters"
@@ -9,8 +9,10 @@ SUBJECT_KEY = validate.Regexp(
 
 
 class ConsentSchema(Schema):
-    given = fields.Boolean(required=True)
-    source = fields.String(validate=validate.Length(min=1, max=200))
+    given = fields.Boolean(required=True, metadata=about(
+        "Whether the participant agreed to SMS reminders", True))
+    source = fields.String(validate=validate.Length(min=1, max=200), metadata=about(
+        "Where the consent is recorded", "ICF v3 signed at screening visit"))
 
     @validates_schema
     def _source_when_given(self, data, **kwargs):
@@ -20,18 +22,29 @@ class ConsentSchema(Schema):
 
 
 class EnrolSchema(Schema):
-    subject_key = fields.String(required=True, validate=SUBJECT_KEY)
-    site_code = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    study_code = fields.String(validate=validate.Length(min=1, max=40))
-    status = fields.Enum(ParticipantStatus, by_value=True, load_default=ParticipantStatus.enrolled)
-    language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
-    timezone = TimeZone(required=True)
-    phone = Phone(allow_none=True)
-    email = fields.Email(allow_none=True)
-    sms_consent = fields.Nested(ConsentSchema, load_default=None)
-    reminder_time = LocalTime(metadata={
-        "description": "Daily reminder time (local); default: the protocol's daily reminder time"})
-    enrolled_on = fields.Date(allow_none=True)
+    subject_key = fields.String(required=True, validate=SUBJECT_KEY, metadata=about(
+        "The study's subject identifier, unique in the study", "GNV-101"))
+    site_code = fields.String(required=True, validate=validate.Length(min=1, max=40),
+                              metadata=about("Code of one of the caller's sites", "GNV"))
+    study_code = fields.String(validate=validate.Length(min=1, max=40), metadata=about(
+        "The study; default: the only study", "RES001-DMPM-02"))
+    status = fields.Enum(ParticipantStatus, by_value=True, load_default=ParticipantStatus.enrolled,
+                         metadata=about("screening or enrolled", "enrolled"))
+    language = fields.String(required=True, validate=validate.OneOf(LANGUAGES),
+                             metadata=about("Language of surveys and messages", "en"))
+    timezone = TimeZone(required=True, metadata=about(
+        "IANA time zone the schedule is computed in", "America/New_York"))
+    phone = Phone(allow_none=True, metadata=about(
+        "Mobile number in E.164 for SMS (stored encrypted)", "+13525550123"))
+    email = fields.Email(allow_none=True, metadata=about(
+        "Email address (stored encrypted)", "pat.doe@example.com"))
+    sms_consent = fields.Nested(ConsentSchema, load_default=None, metadata=about(
+        "SMS consent as recorded on the consent form; null: none"))
+    reminder_time = LocalTime(metadata=about(
+        "Local time of day for reminders (HH:MM); default: the protocol's daily reminder time",
+        "10:00"))
+    enrolled_on = fields.Date(allow_none=True, metadata=about(
+        "Date of enrolment; default: today", "2026-03-01"))
 
     @validates_schema
     def _status_on_enrol(self, data, **kwargs):
@@ -71,26 +84,32 @@ class ListArgsSchema(Schema):
 
 
 class ParticipantSchema(Schema):
-    id = fields.Integer()
-    subject_key = fields.String()
-    study_code = fields.String(attribute="study.code")
-    site_code = fields.String(attribute="site.code")
-    status = fields.Enum(ParticipantStatus, by_value=True)
-    language = fields.String()
-    timezone = fields.String()
-    phone = fields.String(allow_none=True)
-    phone_masked = fields.String(allow_none=True)
+    id = fields.Integer(metadata=about("The participant's id in this service", 1))
+    subject_key = fields.String(metadata=about("The study's subject identifier", "GNV-101"))
+    study_code = fields.String(attribute="study.code", metadata=about("Study", "RES001-DMPM-02"))
+    site_code = fields.String(attribute="site.code", metadata=about("Site", "GNV"))
+    status = fields.Enum(ParticipantStatus, by_value=True,
+                         metadata=about("screening, enrolled, completed or withdrawn", "enrolled"))
+    language = fields.String(metadata=about("Language of surveys and messages", "en"))
+    timezone = fields.String(metadata=about("IANA time zone of the schedule", "America/New_York"))
+    phone = fields.String(allow_none=True, metadata=about(
+        "Full number; only for staff who may change the participant, else null", "+13525550123"))
+    phone_masked = fields.String(allow_none=True, metadata=about(
+        "The number with all but its last 4 digits hidden", "********0123"))
     has_email = fields.Boolean()
     email = fields.String(allow_none=True)
     sms_consent = fields.Boolean()
     sms_consent_at = fields.DateTime(allow_none=True)
     sms_consent_source = fields.String(allow_none=True)
-    sms_opted_out_at = fields.DateTime(allow_none=True)
-    phone_flag = fields.String(allow_none=True)
+    sms_opted_out_at = fields.DateTime(allow_none=True, metadata=about(
+        "When the participant opted out of SMS (STOP); null: not opted out"))
+    phone_flag = fields.String(allow_none=True, metadata=about(
+        "Why the number cannot receive SMS, for staff to fix; null: none"))
     reminder_time = fields.String()
     enrolled_on = fields.Date(allow_none=True)
     withdrawn_at = fields.DateTime(allow_none=True)
     withdrawal_reason = fields.String(allow_none=True)
-    protocol_version = fields.String(allow_none=True)
+    protocol_version = fields.String(allow_none=True, metadata=about(
+        "Version of the protocol the schedule follows", "2.0"))
     created_at = fields.DateTime()
     updated_at = fields.DateTime()

@@ -4,10 +4,10 @@ and protocol amendments."""
 from datetime import UTC, datetime, time, timedelta
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import and_, or_, select
 
 from pro_server.access import policy
+from pro_server.api_blueprint import STAFF, ApiBlueprint
 from pro_server.errors import NotFound
 from pro_server.participants.models import Participant
 from pro_server.participants.routes import load_participant
@@ -34,8 +34,8 @@ from pro_server.studies.models import Site
 from pro_server.studies.services import get_study
 from pro_server.web import context, current_staff, db_session, staff_actor, unit_of_work
 
-blp = Blueprint("schedule", __name__, url_prefix="/api/v1",
-                description="Protocol schedules, infusions, visits, amendments")
+blp = ApiBlueprint("schedule", __name__, url_prefix="/api/v1",
+                   description="Protocol schedules, infusions, visits, amendments", access=STAFF)
 
 
 def _visits(p: Participant) -> list[Visit]:
@@ -65,6 +65,8 @@ class ParticipantSchedule(MethodView):
 
 @blp.route("/participants/<int:participant_id>/infusions/<int:number>")
 class InfusionByNumber(MethodView):
+    @blp.alt_response(409, description="The infusion cannot be recorded so in the participant's "
+                      "state")
     @blp.arguments(InfusionSchema)
     @blp.response(200, ScheduleSchema)
     def put(self, body, participant_id, number):
@@ -78,6 +80,7 @@ class InfusionByNumber(MethodView):
 
 @blp.route("/participants/<int:participant_id>/visits")
 class Visits(MethodView):
+    @blp.alt_response(409, description="Visits are scheduled for enrolled participants only")
     @blp.arguments(VisitCreateSchema)
     @blp.response(201, VisitOutSchema)
     def post(self, body, participant_id):
@@ -91,6 +94,7 @@ class Visits(MethodView):
 
 @blp.route("/participants/<int:participant_id>/visits/<int:visit_id>")
 class VisitById(MethodView):
+    @blp.alt_response(409, description="A completed or cancelled visit cannot be rescheduled")
     @blp.arguments(VisitRescheduleSchema)
     @blp.response(200, VisitOutSchema)
     def patch(self, body, participant_id, visit_id):
@@ -105,6 +109,7 @@ class VisitById(MethodView):
 
 @blp.route("/participants/<int:participant_id>/visits/<int:visit_id>/cancel")
 class VisitCancel(MethodView):
+    @blp.alt_response(409, description="The visit is already completed or cancelled")
     @blp.arguments(ReasonSchema)
     @blp.response(200, VisitOutSchema)
     def post(self, body, participant_id, visit_id):

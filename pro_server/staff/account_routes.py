@@ -3,9 +3,9 @@
 
 from flask import request, session
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from pro_server.access import policy
+from pro_server.api_blueprint import STAFF, ApiBlueprint
 from pro_server.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from pro_server.staff import security
 from pro_server.staff.models import StaffUser
@@ -22,9 +22,9 @@ from pro_server.staff.schemas import (
 from pro_server.studies.services import get_study
 from pro_server.web import current_staff, db_session, staff_actor, unit_of_work
 
-blp = Blueprint("account", __name__, url_prefix="/api/v1/auth",
+blp = ApiBlueprint("account", __name__, access=STAFF, url_prefix="/api/v1/auth",
                 description="Your staff account: password and second factor")
-admin_blp = Blueprint("account_admin", __name__, url_prefix="/api/v1/admin",
+admin_blp = ApiBlueprint("account_admin", __name__, access=STAFF, url_prefix="/api/v1/admin",
                       description="Staff account security (admins)")
 
 # What a user who `must` do something first may still call.

@@ -2,9 +2,9 @@
 
 from flask import session
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
+from pro_server.api_blueprint import STAFF, ApiBlueprint
 from pro_server.context import Actor
 from pro_server.errors import Forbidden, Unauthorized
 from pro_server.extensions import limiter
@@ -12,7 +12,8 @@ from pro_server.staff import security, services
 from pro_server.staff.schemas import CsrfSchema, LoginSchema, StaffUserSchema
 from pro_server.web import current_staff, settings, staff_actor, unit_of_work
 
-blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Staff sign-in")
+blp = ApiBlueprint("auth", __name__, url_prefix="/api/v1/auth", description="Staff sign-in",
+                   access=STAFF.with_open("Csrf", "Login"))
 
 
 def _me(user) -> dict:
@@ -39,6 +40,8 @@ class Csrf(MethodView):
 class Login(MethodView):
     decorators = (limiter.limit(_login_limit, deduct_when=lambda r: r.status_code == 401),)
 
+    @blp.alt_response(429, description="Too many failed sign-ins from this address")
+    @blp.alt_response(401, description="Email or password is wrong")
     @blp.arguments(LoginSchema)
     @blp.response(200, StaffUserSchema)
     def post(self, body):

@@ -1,17 +1,21 @@
 from marshmallow import Schema, fields, validate
 
 from pro_server.staff.models import Role
+from pro_server.validation import about
 
 
 class LoginSchema(Schema):
-    email = fields.Email(required=True)
-    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    code = fields.String(validate=validate.Length(max=10), allow_none=True, metadata={
-        "description": "The authenticator app's code, for an account with a second factor"})
+    email = fields.Email(required=True, metadata=about(
+        "Staff email", "coordinator.gnv@example.org"))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                             metadata=about("Password (failed sign-ins are rate-limited)"))
+    code = fields.String(validate=validate.Length(max=10), allow_none=True, metadata=about(
+        "The authenticator app's code, for an account with a second factor", "123456"))
 
 
 class CsrfSchema(Schema):
-    csrf_token = fields.String(required=True)
+    csrf_token = fields.String(required=True, metadata=about(
+        "Send as the X-CSRFToken header on every POST, PUT, PATCH and DELETE"))
 
 
 class SiteRefSchema(Schema):
@@ -22,12 +26,15 @@ class SiteRefSchema(Schema):
 
 
 class StaffUserSchema(Schema):
-    id = fields.Integer()
-    email = fields.String()
-    name = fields.String()
-    role = fields.Enum(Role, by_value=True)
-    sites = fields.List(fields.Nested(SiteRefSchema))
-    csrf_token = fields.String(dump_only=True)
+    id = fields.Integer(metadata=about("The staff user's id", 2))
+    email = fields.String(metadata=about("Sign-in email", "coordinator.gnv@example.org"))
+    name = fields.String(metadata=about("Name shown in the audit trail", "Gina Coordinator"))
+    role = fields.Enum(Role, by_value=True, metadata=about(
+        "admin, coordinator, investigator or monitor; decides what the user may do",
+        "coordinator"))
+    sites = fields.List(fields.Nested(SiteRefSchema), metadata=about("The sites the user sees"))
+    csrf_token = fields.String(dump_only=True, metadata=about(
+        "This session's CSRF token, for the X-CSRFToken header"))
     must = fields.String(allow_none=True, dump_only=True, metadata={
         "description": "change_password or set_up_second_factor: nothing else is allowed "
                        "until it is done"})

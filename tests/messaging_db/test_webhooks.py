@@ -152,7 +152,8 @@ def test_status_callbacks_out_of_order_leave_the_latest_state(world, clock):
     assert (row.status, row.delivered_at, row.sent_at) == (
         "delivered", delivered_at, local(2026, 3, 4, 9, 0))
     unknown = world.fake.sign(world.fake.get(message.sid).status_callback.split("?")[0],
-                              {"MessageSid": "SM" + "0" * 32, "MessageStatus": "delivered"})
+                              {"MessageSid": "SM" + "0" * 32, "MessageStatus": "delivered",
+                               "AccountSid": world.fake.account_sid})
     assert world.post(unknown).status_code == 204  # a message the service never sent: ignored
 
 

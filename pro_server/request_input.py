@@ -1,0 +1,149 @@
+"""What every request must look like before any route reads it: one check for all features.
+
+Runs before the routes' own parsers (webargs, Flask forms), so a body they would read
+ambiguously, or choke on, never reaches them:
+
+- JSON bodies: duplicate keys in an object are refused (``{"dress": 0, "dress": 3}`` would
+  otherwise be scored with whichever came last); nesting deeper than MAX_JSON_DEPTH,
+  integers outside the 64-bit range, NaN/Infinity and invalid UTF-8 are refused (400).
+- Text in JSON bodies and query strings: control characters (other than tab, CR and LF),
+  unpaired surrogates and bidirectional embedding/override/isolate characters are refused
+  (422, naming the field). Names, site names and messages are shown to participants and staff;
+  a right-to-left override can make "GNV-001" display as another subject, and PostgreSQL
+  cannot store NUL at all. Marks that only hint direction (U+200E, U+200F) are allowed.
+- Form bodies (Twilio's webhooks) and the URL path: NUL is refused; nothing else is judged,
+  because an SMS is the participant's own words.
+- Ids in URL paths: the `int` converter accepts only what an id column can hold (IdConverter);
+  a larger number is a 404 like any other unknown id, not an overflow in the database driver.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Flask, request
+from werkzeug.routing import IntegerConverter
+
+from pro_server.errors import DomainError, InvalidInput
+
+MAX_JSON_DEPTH = 32
+INT64_MAX = 2**63 - 1
+ID_MAX = 2**31 - 1  # ids are INTEGER columns on PostgreSQL
+_FORBIDDEN_TEXT = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_JSON_TYPES = ("application/json",)
+
+
+class BadJson(DomainError):
+    status = 400
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every route: a positive id that fits an id column, else no route (404)."""
+
+    def __init__(self, map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", ID_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
+def install(app: Flask) -> None:
+    """Register the id converter and the input check; call before blueprints are registered."""
+    app.url_map.converters["int"] = IdConverter
+    app.before_request(check_request_input)
+
+
+def text_problem(value: str) -> str | None:
+    """Why a piece of text is refused, or None when it is acceptable."""
+    found = _FORBIDDEN_TEXT.search(value)
+    if found is None:
+        return None
+    return (f"Contains a control or text-direction character (U+{ord(found.group()):04X}); "
+            "remove it")
+
+
+def check_request_input() -> None:
+    if "\x00" in request.path:
+        raise BadJson("The URL contains a NUL character")
+    _check_query()
+    if request.mimetype in _JSON_TYPES or request.mimetype.endswith("+json"):
+        _check_json(request.get_data(cache=True))
+    elif request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        for name, value in request.form.items(multi=True):
+            if "\x00" in name or "\x00" in value:
+                raise InvalidInput(f"Invalid value for {name!r}",
+                                   {"form": {name: ["Contains a NUL character"]}})
+
+
+def _check_query() -> None:
+    problems: dict[str, list[str]] = {}
+    for name, value in request.args.items(multi=True):
+        problem = text_problem(name) or text_problem(value)
+        if problem:
+            problems.setdefault(name, []).append(problem)
+    if problems:
+        raise InvalidInput(f"Invalid value for {', '.join(sorted(problems))}",
+                           {"query": problems})
+
+
+def _check_json(body: bytes) -> None:
+    if not body.strip():
+        return
+    try:
+        document = json.loads(body, object_pairs_hook=_no_duplicate_keys,
+                              parse_int=_int64, parse_constant=_no_constant)
+    except RecursionError:
+        raise BadJson(f"Invalid JSON: nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        # json.JSONDecodeError, and the hooks' own ValueErrors, name what is wrong.
+        raise BadJson(f"Invalid JSON: {exc}") from None
+    problems: dict[str, list[str]] = {}
+    for path, depth, text in _walk(document):
+        if depth > MAX_JSON_DEPTH:
+            raise BadJson(f"Invalid JSON: nested deeper than {MAX_JSON_DEPTH} levels")
+        problem = text is not None and text_problem(text)
+        if problem:
+            problems.setdefault(path or "(body)", []).append(problem)
+    if problems:
+        raise InvalidInput(f"Invalid value for {', '.join(sorted(problems))}",
+                           {"json": problems})
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {key!r} in one object")
+        seen[key] = value
+    return seen
+
+
+def _int64(digits: str) -> int:
+    if len(digits.lstrip("-")) > 19 or abs(value := int(digits)) > INT64_MAX:
+        raise ValueError(f"integer {digits[:24]}{'...' if len(digits) > 24 else ''} "
+                         "is out of range")
+    return value
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _walk(document: Any) -> Iterator[tuple[str, int, str | None]]:
+    """(dotted path, depth, text or None) of every value and key, without recursion."""
+    stack: list[tuple[str, int, Any]] = [("", 0, document)]
+    while stack:
+        path, depth, value = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                child = f"{path}.{key}" if path else key
+                yield child, depth + 1, key
+                stack.append((child, depth + 1, item))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                stack.append((f"{path}.{index}" if path else str(index), depth + 1, item))
+        else:
+            yield path, depth, value if isinstance(value, str) else None
