@@ -12,9 +12,12 @@ def register(app, api) -> None:
 
     csrf.exempt(blp)
     api.register_blueprint(blp)
-    api.register_blueprint(fhir_blp)
     api.register_blueprint(admin_blp)
-    api.register_blueprint(ddp_blp)
+    # FHIR describes itself (CapabilityStatement at fhir/metadata, OperationOutcome errors)
+    # and REDCap's DDP calls follow REDCap's own specification, like Twilio's webhooks:
+    # neither belongs in the OpenAPI document, whose error shape they do not use.
+    app.register_blueprint(fhir_blp)
+    app.register_blueprint(ddp_blp)
     if bearer_actor not in BEARER_AUTHENTICATORS:  # one module-level list; apps are many in tests
         BEARER_AUTHENTICATORS.append(bearer_actor)
     if edc_client_cli.name not in pro_cli.commands:

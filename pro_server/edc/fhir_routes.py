@@ -30,7 +30,6 @@ from pro_server.edc.models import EdcClient
 from pro_server.edc.records import high_water
 from pro_server.edc.routes import (
     ANY,
-    BEARER,
     DATA,
     _after,
     _audit,
@@ -109,7 +108,6 @@ def _resource(resource: dict[str, Any]) -> Response:
 
 
 @fhir_blp.route(f"{PREFIX}/metadata")
-@fhir_blp.doc(security=BEARER)
 def metadata(study_code: str) -> Response:
     """CapabilityStatement: exactly the interactions and search parameters served."""
     _args()
@@ -123,7 +121,6 @@ def metadata(study_code: str) -> Response:
 
 
 @fhir_blp.route(f"{PREFIX}/Questionnaire")
-@fhir_blp.doc(security=BEARER)
 def questionnaire_search(study_code: str) -> Response:
     """searchset Bundle of one Questionnaire per instrument of the study."""
     store = _open(study_code, ANY, "fhir/Questionnaire")
@@ -132,7 +129,6 @@ def questionnaire_search(study_code: str) -> Response:
 
 
 @fhir_blp.route(f"{PREFIX}/Questionnaire/<rid>")
-@fhir_blp.doc(security=BEARER)
 def questionnaire_read(study_code: str, rid: str) -> Response:
     """One Questionnaire (an instrument, its current version)."""
     store = _open(study_code, ANY, "fhir/Questionnaire/read", id=rid)
@@ -145,7 +141,7 @@ def _query(name: str, description: str) -> dict[str, Any]:
 
 
 @fhir_blp.route(f"{PREFIX}/QuestionnaireResponse")
-@fhir_blp.doc(security=BEARER, parameters=[
+@fhir_blp.doc(parameters=[
     _query("subject", "Patient/<subject key>"),
     _query("_lastUpdated", "gt|ge|lt|le|eq + date or dateTime; repeat for a range"),
     _query("_count", "1-1000, default 50"),
@@ -182,7 +178,6 @@ def _page(token: str | None) -> list[tuple[str, str]]:
 
 
 @fhir_blp.route(f"{PREFIX}/{_KIND}/<rid>")
-@fhir_blp.doc(security=BEARER)
 def read(study_code: str, kind: str, rid: str) -> Response:
     """The current version of a QuestionnaireResponse or Observation."""
     store = _open(study_code, DATA, f"fhir/{kind}/read", kind, id=rid)
@@ -190,7 +185,6 @@ def read(study_code: str, kind: str, rid: str) -> Response:
 
 
 @fhir_blp.route(f"{PREFIX}/{_KIND}/<rid>/_history")
-@fhir_blp.doc(security=BEARER)
 def history(study_code: str, kind: str, rid: str) -> Response:
     """history Bundle of every version, newest first (FHIR's order)."""
     store = _open(study_code, DATA, f"fhir/{kind}/history", kind, id=rid)
@@ -199,7 +193,6 @@ def history(study_code: str, kind: str, rid: str) -> Response:
 
 
 @fhir_blp.route(f"{PREFIX}/{_KIND}/<rid>/_history/<vid>")
-@fhir_blp.doc(security=BEARER)
 def vread(study_code: str, kind: str, rid: str, vid: str) -> Response:
     """One version of a QuestionnaireResponse or Observation."""
     store = _open(study_code, DATA, f"fhir/{kind}/vread", kind, id=rid, version=vid)
@@ -207,7 +200,6 @@ def vread(study_code: str, kind: str, rid: str, vid: str) -> Response:
 
 
 @fhir_blp.route(f"{PREFIX}/Patient/<rid>")
-@fhir_blp.doc(security=BEARER)
 def patient(study_code: str, rid: str) -> Response:
     """A subject, pseudonymous: its subject key and nothing else."""
     store = _open(study_code, DATA, "fhir/Patient/read", id=rid)
@@ -215,7 +207,7 @@ def patient(study_code: str, rid: str) -> Response:
 
 
 @fhir_blp.route(f"{PREFIX}/_history")
-@fhir_blp.doc(security=BEARER, parameters=[_query("since", "opaque cursor (X-Next-Cursor)")])
+@fhir_blp.doc(parameters=[_query("since", "opaque cursor (X-Next-Cursor)")])
 def export(study_code: str) -> Response:
     """Incremental export: every QuestionnaireResponse and Observation version committed
     since the opaque `since` cursor, in commit order (oldest first, so applying the entries
@@ -234,7 +226,6 @@ def export(study_code: str) -> Response:
 
 
 @fhir_blp.route(f"{PREFIX}/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-@fhir_blp.doc(security=BEARER)
 def unsupported(study_code: str, rest: str) -> Response:
     """Anything else under fhir/: an OperationOutcome saying what is served (405 for writes:
     this server is read-only)."""

@@ -35,10 +35,11 @@ class StaffUserSchema(Schema):
     sites = fields.List(fields.Nested(SiteRefSchema), metadata=about("The sites the user sees"))
     csrf_token = fields.String(dump_only=True, metadata=about(
         "This session's CSRF token, for the X-CSRFToken header"))
-    must = fields.String(allow_none=True, dump_only=True, metadata={
-        "description": "change_password or set_up_second_factor: nothing else is allowed "
-                       "until it is done"})
-    second_factor = fields.Boolean(dump_only=True)
+    must = fields.String(allow_none=True, dump_only=True, metadata=about(
+        "change_password or set_up_second_factor: nothing else is allowed until it is done",
+        "change_password"))
+    second_factor = fields.Boolean(dump_only=True, metadata=about(
+        "Whether the account signs in with an authenticator app's code too", False))
 
 
 REASON = validate.Length(min=3, max=500)

@@ -15,7 +15,7 @@ from pro_server.config import Settings
 from pro_server.context import Actor, ServiceContext
 from pro_server.db import make_engine
 from pro_server.migrate import upgrade
-from tests.conftest import POSTGRES_URL, START, TEST_DATA_KEY
+from tests.conftest import POSTGRES_URL, START, TEST_DATA_KEY, TEST_LOOKUP_KEY
 from tests.helpers import StaffClient
 
 
@@ -44,6 +44,7 @@ def fuzz_app(fuzz_database_url: str, tmp_path_factory: pytest.TempPathFactory):
     settings = Settings(
         env="test", database_url=fuzz_database_url,
         secret_key="test-secret-key-not-for-production", data_keys=(TEST_DATA_KEY,),
+        phone_lookup_key=TEST_LOOKUP_KEY,
         instance_path=tmp_path_factory.mktemp("fuzz-instance"),
         public_base_url="http://127.0.0.1:5000", login_rate_limit="1000 per minute",
     )
