@@ -27,7 +27,11 @@ from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
-from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.base.exceptions import (
+    TwilioException,
+    TwilioRestException,
+    TwilioServiceException,
+)
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
@@ -306,6 +310,18 @@ class TwilioSender:
             if _connection_never_opened(exc):
                 raise ProviderError(None, None, RetryableKind.NETWORK, "connection failed") from exc
             raise ProviderTimeout("connection dropped, outcome unknown") from exc
+        except TwilioException as exc:
+            # A failed list page ("Unable to fetch page", HTTP 500) and other library errors
+            # carry the response, not a code: the request was answered, nothing accepted.
+            response = exc.args[1] if len(exc.args) > 1 else None
+            status = getattr(response, "status_code", None)
+            raise ProviderError(
+                None, status, _kind_for_status(status) or RetryableKind.SERVER, str(exc.args[0])
+            ) from exc
+        except (requests.exceptions.RequestException, OSError, ValueError) as exc:
+            # Anything else from the transport or an unreadable answer: the call may have
+            # reached the provider, so its outcome is unknown.
+            raise ProviderTimeout(f"no usable answer from the provider ({exc!r})") from exc
 
 
 def _kind_for_status(status: int | None) -> RetryableKind | None:

@@ -152,3 +152,43 @@ class World:
     def report(self, sid: str, status: str, error_code: int | None = None):  # type: ignore[no-untyped-def]
         """Twilio reports a delivery status for one message."""
         return self.post(self.fake.build_status_callback(sid, status, error_code))
+
+
+class ProcessDeath(BaseException):
+    """Stands for kill -9 inside one process: nothing in the service catches it."""
+
+
+class DyingSender:
+    """The configured sender, except that the process "dies" during the provider call
+    that matches: before the request went out, or after the provider accepted it."""
+
+    def __init__(self, real, *, to: str | None = None, call: int | None = None,  # type: ignore[no-untyped-def]
+                 after_accept: bool = False) -> None:
+        self.real, self.to, self.call, self.after_accept = real, to, call, after_accept
+        self.calls = 0
+        self.accepted: str | None = None
+
+    def send(self, to: str, body: str, *, status_callback: str | None):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        if (self.to is None or to == self.to) and (self.call is None or self.calls == self.call):
+            if self.after_accept:
+                self.accepted = self.real.send(to, body, status_callback=status_callback
+                                               ).provider_id
+            raise ProcessDeath(f"died during the provider call to {to}")
+        return self.real.send(to, body, status_callback=status_callback)
+
+    def find_sent(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return self.real.find_sent(*args, **kwargs)
+
+    def die_in(self, world) -> None:  # type: ignore[no-untyped-def]
+        """Run the dispatcher with this sender until it dies; the real one is back after."""
+        pro = world.app.extensions["pro"]
+        pro["sms_sender"] = self
+        try:
+            world.dispatch()
+        except ProcessDeath:
+            pass
+        else:
+            raise AssertionError("the dispatcher never reached the fatal call")
+        finally:
+            pro["sms_sender"] = self.real
