@@ -100,6 +100,8 @@ class Outgoing:
     status_callback: str | None
     # An earlier attempt's outcome is unknown: ask the provider for messages since then.
     verify_since: datetime | None
+    # Provider ids of the participant's other messages: never taken for this one.
+    others: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -312,7 +314,19 @@ class Dispatcher:
         row.language = templates.normalize_language(p.language)
         callback = (f"{self.status_callback_url}?m={row.id}&a={row.attempts + 1}"
                     if self.status_callback_url else None)
-        return Outgoing(row.id, p.phone or "", body, redacted, now, callback, verify_since)
+        others = self._recorded_ids(ctx, row) if verify_since else frozenset()
+        return Outgoing(row.id, p.phone or "", body, redacted, now, callback, verify_since,
+                        others)
+
+    @staticmethod
+    def _recorded_ids(ctx: ServiceContext, row: OutboxMessage) -> frozenset[str]:
+        """Provider ids already recorded for the participant's other rows since this one was
+        due: texts that differ only by their link look alike once it is redacted."""
+        return frozenset(ctx.session.scalars(
+            select(OutboxMessage.provider_message_id).where(
+                OutboxMessage.participant_id == row.participant_id, OutboxMessage.id != row.id,
+                OutboxMessage.provider_message_id.is_not(None),
+                OutboxMessage.updated_at >= row.due_at)))
 
     @staticmethod
     def _stop_reason(row: OutboxMessage, target: Assessment | Visit | None, p: Participant,
@@ -389,7 +403,7 @@ class Dispatcher:
     def _deliver(self, out: Outgoing) -> Outcome:
         if out.verify_since is not None:
             found, failed = self._lookup(out.to, out.verify_since, out.redacted,
-                                         normalize=self._redact)
+                                         normalize=self._redact, exclude=out.others)
             if failed:
                 return Outcome("timeout", note=f"an earlier attempt timed out; the check "
                                                f"failed too ({failed})")
@@ -415,11 +429,13 @@ class Dispatcher:
         return Outcome("timeout", note="no answer in time; the provider had not recorded it")
 
     def _lookup(self, to: str, since: datetime, body: str,
-                normalize: Callable[[str], str] | None = None) -> tuple[str | None, str | None]:
+                normalize: Callable[[str], str] | None = None,
+                exclude: frozenset[str] = frozenset()) -> tuple[str | None, str | None]:
         """(provider id or None, None), or (None, why the provider could not be asked):
         a failed lookup leaves the outcome unknown, it never aborts the job."""
         try:
-            return self.sender.find_sent(to, since, body, normalize=normalize), None
+            return self.sender.find_sent(to, since, body, normalize=normalize,
+                                         exclude=exclude), None
         except SmsError as exc:
             return None, str(exc) or type(exc).__name__
         except Exception as exc:
@@ -509,7 +525,8 @@ class Dispatcher:
         attempted = row.attempted_at or row.last_attempt_at or now
         known = f"attempt {row.attempts} started {attempted:%Y-%m-%d %H:%M UTC} and never finished"
         found, failed = self._lookup(row.participant.phone or "", row.due_at,
-                                     row.body_redacted or "", normalize=self._redact)
+                                     row.body_redacted or "", normalize=self._redact,
+                                     exclude=self._recorded_ids(ctx, row))
         row.claimed_by = None
         if found:
             outcomes.mark_sent(ctx, row, found, f"{known}; found at the provider")
