@@ -71,7 +71,10 @@ def drop_database(base_url: str, url: str) -> None:
 
 
 def environment(database_url: str, fake: FakeTwilio, instance: str) -> dict[str, str]:
-    policy = {"retry_max_attempts": 40,
+    # Enough attempts that a 30 % fault rate never exhausts them (0.3 ** 40); Twilio's
+    # 20429 / 20500 have rules of their own, which keep the default limit unless named.
+    retry = {"action": "retry", "max_attempts": 40}
+    policy = {"retry_max_attempts": 40, "codes": {"20429": retry, "20500": retry},
               "retry_backoff": {"multiplier_seconds": 0.2, "max_seconds": 2,
                                 "jitter_seconds": 0.2}}
     return {**os.environ, "DATABASE_URL": database_url, "PRO_INSTANCE_PATH": instance,
