@@ -7,7 +7,10 @@ jobs in its `feature.py`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -78,16 +81,48 @@ def simulate(app: Flask, days: int, step_hours: int = 1) -> dict[str, int]:
     return totals
 
 
-def run_scheduler(app: Flask) -> None:
-    """A blocking APScheduler running every job at its interval (its own process)."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
+def run_job_logged(app: Flask, job: Job) -> None:
+    """A scheduler round of one job: a failure (database blip, provider outage) is logged
+    with its error, and the job runs again at its next interval."""
+    with contextlib.suppress(Exception):  # run_job has logged it with its traceback
+        run_job(app, job)
 
-    scheduler = BlockingScheduler(timezone="UTC")
+
+def run_scheduler(app: Flask, stop_signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT),
+                  grace_seconds: float = 60.0) -> None:
+    """APScheduler running every job at its interval (its own process), each job once at
+    the start. SIGTERM or SIGINT stops it: no new claims, the row in flight is finished,
+    the rest of a batch goes back to the queue, and it returns (exit 0)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    stopping = threading.Event()
+    app.extensions["pro"]["stopping"] = stopping
+
+    def stop(signum: int, _frame: object) -> None:
+        log.info("scheduler: %s received, stopping", signal.Signals(signum).name)
+        stopping.set()
+
+    for signum in stop_signals:
+        signal.signal(signum, stop)
     jobs = all_jobs()
+    log.info("scheduler starting with jobs: %s", ", ".join(j.id for j in jobs))
+    for job in jobs:  # the first round, as tolerant of failures as the later ones
+        if not stopping.is_set():
+            run_job_logged(app, job)
+    scheduler = BackgroundScheduler(timezone="UTC")
     for job in jobs:
-        scheduler.add_job(run_job, "interval", seconds=job.seconds, args=(app, job), id=job.id,
-                          max_instances=1, coalesce=True, replace_existing=True,
+        scheduler.add_job(run_job_logged, "interval", seconds=job.seconds, args=(app, job),
+                          id=job.id, max_instances=1, coalesce=True, replace_existing=True,
                           misfire_grace_time=job.seconds)
-    log.info("scheduler started with jobs: %s", ", ".join(j.id for j in jobs))
-    run_all_once(app)
-    scheduler.start()
+    if not stopping.is_set():
+        scheduler.start()
+        while not stopping.wait(1.0):
+            pass
+        # Running jobs see `stopping` and end their round; wait for them (bounded).
+        waiter = threading.Thread(target=scheduler.shutdown, kwargs={"wait": True},
+                                  daemon=True)
+        waiter.start()
+        waiter.join(grace_seconds)
+        if waiter.is_alive():
+            log.warning("scheduler: jobs still running after %.0f s; exiting", grace_seconds)
+    log.info("scheduler stopped")

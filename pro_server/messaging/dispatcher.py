@@ -3,25 +3,36 @@
 1. Claim (one short transaction per batch): due `pending` rows, locked with FOR UPDATE
    SKIP LOCKED on PostgreSQL so two dispatchers never hold the same row. Each is checked
    again (withdrawn, opted out, survey done, visit moved, past its event, quiet hours); an
-   SMS that may go is rendered with a fresh link and marked `sending`. Commit.
-2. Send (no transaction open): one provider call per message.
+   SMS that may go is rendered with a fresh link and marked `sending`, held by this
+   process (`claimed_by`) for a lease. Commit.
+2. Send, one message at a time: `attempted_at` is committed just before the row's own
+   provider call (no transaction open during the call), renewing the lease on the rest.
 3. Record (one transaction per message): sent, retry later, or stopped with a reason.
 
-A timed-out call is never simply repeated: the provider is asked (`find_sent`) first, now
-and before any later attempt. A row still `sending` long after its attempt means a
-dispatcher died mid-send: the provider is asked, and if it cannot confirm the message the
-row is put in front of staff, never resent automatically.
+Only the row in flight can be ambiguous. A stop (SIGTERM) or an error releases the rest of
+the batch at once; a process that died leaves its rows to its lease: claimed rows never
+attempted go back to the queue (at once when the holder is known dead on this host), an
+attempted row is settled by the provider's list (`find_sent`): found, recorded sent; not
+found, sent again once the provider is asked once more; the list unavailable, asked again
+later, and shown to staff only when it stays unavailable past `review_after`.
+
+A timed-out call is never simply repeated: the provider is asked first, now and before any
+later attempt.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
+import secrets
+import socket
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 
 from pro_server.context import ServiceContext
 from pro_server.messaging import outcomes, templates
@@ -49,6 +60,32 @@ LINK_PLACEHOLDER = "[link]"
 SENT_OR_SENDING = (MessageStatus.SENDING.value, MessageStatus.SENT.value,
                    MessageStatus.DELIVERED.value, MessageStatus.UNDELIVERED.value)
 _TIMEOUT_RULE = ErrorRule(ErrorAction.RETRY)
+_PROCESS_NONCE = secrets.token_hex(4)
+_RELEASED = "claimed by a dispatcher that stopped before sending it; back in the queue"
+
+
+def process_owner() -> str:
+    """This process as a row holder: host:pid:nonce (the nonce tells a restarted process
+    that reuses a pid, as in a container, from its predecessor)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{_PROCESS_NONCE}"
+
+
+def owner_is_gone(owner: str) -> bool:
+    """True only when `owner` is known dead: a process of this host that no longer runs."""
+    host, _, rest = owner.partition(":")
+    pid_text, _, nonce = rest.partition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return nonce != _PROCESS_NONCE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 @dataclass(frozen=True)
@@ -63,6 +100,8 @@ class Outgoing:
     status_callback: str | None
     # An earlier attempt's outcome is unknown: ask the provider for messages since then.
     verify_since: datetime | None
+    # Provider ids of the participant's other messages: never taken for this one.
+    others: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -99,30 +138,97 @@ def link_redactor(ctx: ServiceContext) -> Callable[[str], str]:
 class Dispatcher:
     def __init__(self, sender: SmsSender, *, status_callback_url: str | None,
                  error_policy: ErrorPolicy | None = None, batch_size: int = 100,
-                 stale_after: timedelta = timedelta(minutes=15)) -> None:
+                 lease: timedelta = timedelta(seconds=60),
+                 recheck_after: timedelta = timedelta(minutes=1),
+                 review_after: timedelta = timedelta(minutes=15),
+                 stopping: threading.Event | None = None, owner: str | None = None) -> None:
         self.sender = sender
         self.status_callback_url = status_callback_url
         self.error_policy = error_policy or ErrorPolicy()
         self.batch_size = batch_size
-        self.stale_after = stale_after
+        # Longer than one provider call (its timeout): a held row whose lease ran out
+        # belongs to a process that is gone.
+        self.lease = lease
+        self.recheck_after = recheck_after
+        self.review_after = review_after
+        self.stopping = stopping or threading.Event()
+        self.owner = owner or process_owner()
         self._redact: Callable[[str], str] = lambda text: text
 
     def run(self, new_context: Callable[[], ServiceContext]) -> int:
-        """Everything due now; returns how many rows it dealt with (sent, stopped, deferred)."""
+        """Everything due now; returns how many rows it dealt with (sent, stopped, deferred).
+        Returns early, its batch released, once `stopping` is set."""
         ctx = new_context()  # no connection is opened: the settings are all it is used for
         self._redact = link_redactor(ctx)
         ctx.session.close()
-        done = self.review_interrupted(new_context)
-        while True:
+        done = self.recover(new_context)
+        while not self.stopping.is_set():
             claimed, handled, outgoing = self._claim(new_context)
             done += handled
             if outgoing:
-                ctx = new_context()
-                with ctx.session:
-                    for out in outgoing:
-                        done += self._record(ctx, out, self._deliver(out))
+                done += self._send_batch(new_context, outgoing)
             if claimed < self.batch_size:
-                return done
+                break
+        return done
+
+    def _send_batch(self, new_context: Callable[[], ServiceContext],
+                    outgoing: list[Outgoing]) -> int:
+        done = 0
+        waiting = list(reversed(outgoing))
+        try:
+            ctx = new_context()
+            with ctx.session:
+                while waiting and not self.stopping.is_set():
+                    out = waiting.pop()
+                    if self._begin_attempt(ctx, out):
+                        done += self._record(ctx, out, self._deliver(out))
+        finally:
+            # A stop or an error: the rows not attempted go back to the queue now.
+            if waiting:
+                self._release(new_context, [out.row_id for out in waiting])
+        return done
+
+    def _begin_attempt(self, ctx: ServiceContext, out: Outgoing) -> bool:
+        """Record that this row's provider call starts (committed before the call) and
+        renew the lease on the rest of the batch. False: the row is no longer ours."""
+        now = ctx.now()
+        mine = (OutboxMessage.status == MessageStatus.SENDING.value,
+                OutboxMessage.claimed_by == self.owner, OutboxMessage.attempted_at.is_(None))
+        started = ctx.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == out.row_id, *mine).values(
+                attempted_at=now, last_attempt_at=now, attempts=OutboxMessage.attempts + 1,
+                lease_until=now + self.lease, updated_at=now,
+            ).execution_options(synchronize_session=False)).rowcount
+        ctx.session.execute(
+            update(OutboxMessage).where(*mine).values(lease_until=now + self.lease)
+            .execution_options(synchronize_session=False))
+        ctx.session.commit()
+        return started == 1
+
+    def _release(self, new_context: Callable[[], ServiceContext], row_ids: list[int]) -> None:
+        """Back to the queue: rows this process claimed and never attempted."""
+        try:
+            ctx = new_context()
+            with ctx.session:
+                ctx.session.execute(
+                    update(OutboxMessage).where(
+                        OutboxMessage.id.in_(row_ids),
+                        OutboxMessage.status == MessageStatus.SENDING.value,
+                        OutboxMessage.claimed_by == self.owner,
+                        OutboxMessage.attempted_at.is_(None),
+                    ).values(**self._released_values(ctx))
+                    .execution_options(synchronize_session=False))
+                ctx.session.commit()
+        except Exception:  # the database is away: the lease releases them instead
+            log.exception("could not release %d claimed outbox messages", len(row_ids))
+            return
+        log.info("released %d claimed outbox messages back to the queue", len(row_ids))
+
+    @staticmethod
+    def _released_values(ctx: ServiceContext) -> dict[str, object]:
+        now = ctx.now()
+        return {"status": MessageStatus.PENDING.value, "claimed_by": None, "lease_until": None,
+                "status_reason": _RELEASED, "status_updated_at": now, "updated_at": now}
 
     # -- 1. claim ----------------------------------------------------------------------------
 
@@ -197,16 +303,30 @@ class Dispatcher:
         verify_since = row.due_at if row.outcome_unknown else None
         row.status = MessageStatus.SENDING.value
         row.status_reason = None
-        row.attempts += 1
+        row.claimed_by = self.owner
+        row.lease_until = now + self.lease
+        row.attempted_at = None  # set when its own provider call starts
         row.last_attempt_at = now
         row.status_updated_at = now
         row.updated_at = now
         row.body_redacted = redacted
         row.included_opt_out = include_opt_out
         row.language = templates.normalize_language(p.language)
-        callback = (f"{self.status_callback_url}?m={row.id}&a={row.attempts}"
+        callback = (f"{self.status_callback_url}?m={row.id}&a={row.attempts + 1}"
                     if self.status_callback_url else None)
-        return Outgoing(row.id, p.phone or "", body, redacted, now, callback, verify_since)
+        others = self._recorded_ids(ctx, row) if verify_since else frozenset()
+        return Outgoing(row.id, p.phone or "", body, redacted, now, callback, verify_since,
+                        others)
+
+    @staticmethod
+    def _recorded_ids(ctx: ServiceContext, row: OutboxMessage) -> frozenset[str]:
+        """Provider ids already recorded for the participant's other rows since this one was
+        due: texts that differ only by their link look alike once it is redacted."""
+        return frozenset(ctx.session.scalars(
+            select(OutboxMessage.provider_message_id).where(
+                OutboxMessage.participant_id == row.participant_id, OutboxMessage.id != row.id,
+                OutboxMessage.provider_message_id.is_not(None),
+                OutboxMessage.updated_at >= row.due_at)))
 
     @staticmethod
     def _stop_reason(row: OutboxMessage, target: Assessment | Visit | None, p: Participant,
@@ -282,12 +402,11 @@ class Dispatcher:
 
     def _deliver(self, out: Outgoing) -> Outcome:
         if out.verify_since is not None:
-            try:
-                found = self.sender.find_sent(out.to, out.verify_since, out.redacted,
-                                              normalize=self._redact)
-            except SmsError as exc:
+            found, failed = self._lookup(out.to, out.verify_since, out.redacted,
+                                         normalize=self._redact, exclude=out.others)
+            if failed:
                 return Outcome("timeout", note=f"an earlier attempt timed out; the check "
-                                               f"failed too ({exc})")
+                                               f"failed too ({failed})")
             if found:
                 return Outcome("sent", found, note="found at the provider after a timeout")
         try:
@@ -302,13 +421,26 @@ class Dispatcher:
 
     def _after_timeout(self, out: Outgoing) -> Outcome:
         """The provider may have the message: ask before anything is sent again."""
-        try:
-            found = self.sender.find_sent(out.to, out.started_at, out.body)
-        except SmsError as exc:
-            return Outcome("timeout", note=f"no answer in time; the check failed too ({exc})")
+        found, failed = self._lookup(out.to, out.started_at, out.body)
+        if failed:
+            return Outcome("timeout", note=f"no answer in time; the check failed too ({failed})")
         if found:
             return Outcome("sent", found, note="no answer in time, found at the provider")
         return Outcome("timeout", note="no answer in time; the provider had not recorded it")
+
+    def _lookup(self, to: str, since: datetime, body: str,
+                normalize: Callable[[str], str] | None = None,
+                exclude: frozenset[str] = frozenset()) -> tuple[str | None, str | None]:
+        """(provider id or None, None), or (None, why the provider could not be asked):
+        a failed lookup leaves the outcome unknown, it never aborts the job."""
+        try:
+            return self.sender.find_sent(to, since, body, normalize=normalize,
+                                         exclude=exclude), None
+        except SmsError as exc:
+            return None, str(exc) or type(exc).__name__
+        except Exception as exc:
+            log.exception("provider lookup failed unexpectedly")
+            return None, repr(exc)
 
     # -- 3. record ---------------------------------------------------------------------------
 
@@ -338,32 +470,86 @@ class Dispatcher:
 
     # -- interrupted sends -------------------------------------------------------------------
 
-    def review_interrupted(self, new_context: Callable[[], ServiceContext]) -> int:
-        """Rows left `sending` by a dispatcher that stopped mid-send: confirmed with the
-        provider, or put in front of staff (never resent blindly)."""
+    def recover(self, new_context: Callable[[], ServiceContext]) -> int:
+        """Rows left `sending` by a dispatcher that is gone: the ones it never attempted back
+        to the queue, the one it was sending settled with the provider."""
+        return self._release_abandoned(new_context) + self._settle_interrupted(new_context)
+
+    def _release_abandoned(self, new_context: Callable[[], ServiceContext]) -> int:
+        ctx = new_context()
+        with ctx.session:
+            now = ctx.now()
+            held = (OutboxMessage.status == MessageStatus.SENDING.value,
+                    OutboxMessage.attempted_at.is_(None))
+            owners = ctx.session.scalars(
+                select(OutboxMessage.claimed_by).where(
+                    *held, OutboxMessage.lease_until >= now,
+                    OutboxMessage.claimed_by.like(f"{socket.gethostname()}:%"))
+                .distinct()).all()
+            gone = [owner for owner in owners if owner and owner_is_gone(owner)]
+            released = ctx.session.execute(
+                update(OutboxMessage).where(
+                    *held, or_(OutboxMessage.lease_until.is_(None),
+                               OutboxMessage.lease_until < now,
+                               OutboxMessage.claimed_by.in_(gone)))
+                .values(**self._released_values(ctx))
+                .execution_options(synchronize_session=False)).rowcount
+            ctx.session.commit()
+        if released:
+            log.warning("%d outbox messages claimed by a stopped dispatcher are back in the "
+                        "queue", released)
+        return released
+
+    def _settle_interrupted(self, new_context: Callable[[], ServiceContext]) -> int:
+        """An attempt whose dispatcher died during the provider call: the provider's list
+        says whether it has the message. Found: sent. Not found: another attempt (which asks
+        once more first). List unavailable: ask again later; staff see the row only when
+        it stays unavailable past `review_after`."""
         ctx = new_context()
         with ctx.session:
             now = ctx.now()
             stale = (select(OutboxMessage)
                      .where(OutboxMessage.status == MessageStatus.SENDING.value,
                             OutboxMessage.needs_review.is_(False),
-                            OutboxMessage.last_attempt_at < now - self.stale_after)
+                            OutboxMessage.attempted_at.is_not(None),
+                            or_(OutboxMessage.lease_until.is_(None),
+                                OutboxMessage.lease_until < now))
                      .order_by(OutboxMessage.id).limit(self.batch_size))
             rows = list(ctx.session.scalars(claim(stale, ctx)))
             for row in rows:
-                known = (f"attempt {row.attempts} started "
-                         f"{row.last_attempt_at:%Y-%m-%d %H:%M UTC} and never finished")
-                try:
-                    found = self.sender.find_sent(row.participant.phone or "", row.due_at,
-                                                  row.body_redacted or "", normalize=self._redact)
-                except SmsError as exc:
-                    found, known = None, f"{known}; the provider could not be asked ({exc})"
-                if found:
-                    outcomes.mark_sent(ctx, row, found, f"{known}; found at the provider")
-                    continue
-                row.needs_review = True
-                row.review_reason = (f"Interrupted while sending: {known}; the provider has no "
-                                     "record of it. Check before sending it again.")[:500]
-                row.updated_at = now
+                self._settle(ctx, row, now)
             ctx.session.commit()
         return len(rows)
+
+    def _settle(self, ctx: ServiceContext, row: OutboxMessage, now: datetime) -> None:
+        attempted = row.attempted_at or row.last_attempt_at or now
+        known = f"attempt {row.attempts} started {attempted:%Y-%m-%d %H:%M UTC} and never finished"
+        found, failed = self._lookup(row.participant.phone or "", row.due_at,
+                                     row.body_redacted or "", normalize=self._redact,
+                                     exclude=self._recorded_ids(ctx, row))
+        row.claimed_by = None
+        if found:
+            outcomes.mark_sent(ctx, row, found, f"{known}; found at the provider")
+            row.lease_until = None
+            return
+        if failed is None:
+            row.lease_until = None
+            row.outcome_unknown = True  # the next attempt asks the provider once more first
+            row.last_error_code = outcomes.TIMEOUT_CODE
+            row.last_error_message = f"{known}; the provider has no record of it"[:500]
+            outcomes.retry_or_give_up(ctx, row, _TIMEOUT_RULE, self.error_policy,
+                                      "interrupted while sending; not at the provider")
+            if row.status == MessageStatus.PENDING.value:
+                row.next_attempt_at = outcomes.later_allowed(row, now)  # still useful: now
+            return
+        if attempted < now - self.review_after:
+            row.needs_review = True
+            row.lease_until = None
+            row.review_reason = (f"Interrupted while sending: {known}; the provider could "
+                                 f"not be asked since ({failed}). Check before sending it "
+                                 "again.")[:500]
+        else:
+            row.lease_until = now + self.recheck_after
+            row.status_reason = (f"interrupted while sending; the provider could not be "
+                                 f"asked ({failed}); asking again later")[:300]
+        row.updated_at = now

@@ -59,9 +59,10 @@ _MESSAGE_PATH = re.compile(
     r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages/(?P<sid>SM[0-9a-f]{32})\.json$"
 )
 
-# 429 / 500 (HTTP status), 21610 (Twilio code), "timeout", "accept_then_timeout", "reset"
+# 429 / 500 (HTTP status), 21610 (Twilio code), "timeout", "accept_then_timeout", "reset",
+# "slow" (answers, but only after hold_seconds: after the client has given up)
 FailureKind = int | str
-_NAMED_FAILURES = frozenset({"timeout", "accept_then_timeout", "reset"})
+_NAMED_FAILURES = frozenset({"timeout", "accept_then_timeout", "reset", "slow"})
 _RANDOM_FAILURES: tuple[FailureKind, ...] = (429, 500, "reset")
 
 _ERROR_MESSAGES = {
@@ -162,6 +163,7 @@ class FakeTwilio:
         self.request_count = 0
         self._messages: list[FakeMessage] = []
         self._failures: deque[FailureKind] = deque()
+        self._list_failures: deque[FailureKind] = deque()
         self._failure_rate = 0.0
         self._rng = random.Random(0)  # noqa: S311 - failure injection, not security
         self._lock = threading.Condition()
@@ -224,13 +226,27 @@ class FakeTwilio:
         503), a Twilio error code (21610, 21211: HTTP 400; 30xxx: accepted, and a later
         undelivered callback reports the code), "timeout" (holds the request
         ``hold_seconds`` without recording it), "accept_then_timeout" (records the message,
-        then holds), or "reset" (drops the connection without answering)."""
+        then holds and drops the connection), "slow" (records the message and answers
+        after ``hold_seconds``), or "reset" (drops the connection without answering)."""
         is_http_status = isinstance(kind, int) and 400 <= kind <= 599
         is_error_code = isinstance(kind, int) and kind >= 10000
         if not (is_http_status or is_error_code or kind in _NAMED_FAILURES):
             raise ValueError(f"unknown failure kind {kind!r}")
         with self._lock:
             self._failures.extend([kind] * n)
+
+    def fail_list_next(self, n: int, kind: FailureKind = 500) -> None:
+        """Make the next ``n`` list calls (the lookups after a timeout) fail: an HTTP status
+        (the twilio library raises "Unable to fetch page"), "timeout", "slow" or "reset"."""
+        if not ((isinstance(kind, int) and 400 <= kind <= 599)
+                or kind in ("timeout", "slow", "reset")):
+            raise ValueError(f"unknown list failure kind {kind!r}")
+        with self._lock:
+            self._list_failures.extend([kind] * n)
+
+    def _next_list_failure(self) -> FailureKind | None:
+        with self._lock:
+            return self._list_failures.popleft() if self._list_failures else None
 
     def set_failure_rate(self, p: float, seed: int | None = None) -> None:
         """Fail each create call with probability ``p`` (429, 500 or a dropped connection)."""
@@ -582,6 +598,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.fake.hold()
             self._reset_connection()
             return
+        if failure == "slow":
+            self.fake.hold()
         self._send_json(201, message.to_json())
 
     def do_GET(self) -> None:
@@ -603,7 +621,16 @@ class _Handler(BaseHTTPRequestHandler):
         if not match:
             self._send_error(404, 20404, "The requested resource was not found")
             return
-        if self._authorized(match["account"]):
+        if not self._authorized(match["account"]):
+            return
+        failure = self.fake._next_list_failure()
+        if failure in ("timeout", "slow"):
+            self.fake.hold()
+        if failure in ("timeout", "reset"):
+            self._reset_connection()
+        elif isinstance(failure, int):
+            self._send_error(failure, 20429 if failure == 429 else 20500)
+        else:
             self._list_messages(parts.path, parse_qs(parts.query))
 
     def _list_messages(self, path: str, raw_query: dict[str, list[str]]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app
@@ -73,8 +74,12 @@ def dispatch_due(new_context: Callable[[], ServiceContext]) -> int:
     """The scheduler's job: send what is due (see messaging.dispatcher)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     pro = app.extensions["pro"]
-    dispatcher = Dispatcher(sms_sender(app), status_callback_url=status_callback_url(
-        pro["settings"]), error_policy=pro["sms_error_policy"])
+    settings: Settings = pro["settings"]
+    dispatcher = Dispatcher(
+        sms_sender(app), status_callback_url=status_callback_url(settings),
+        error_policy=pro["sms_error_policy"], stopping=pro.get("stopping"),
+        # A held row outlives any one provider call by a margin, or its holder is gone.
+        lease=timedelta(seconds=max(60.0, 3 * settings.twilio_timeout_seconds)))
     return dispatcher.run(new_context)
 
 

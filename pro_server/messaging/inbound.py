@@ -69,6 +69,10 @@ def record_status(ctx: ServiceContext, form: Mapping[str, str], *, message_id: i
     row.outcome_unknown = False
     if new in (MessageStatus.SENT.value, MessageStatus.DELIVERED.value):
         row.sent_at = row.sent_at or now
+        # A row rescued by its report (the send call had timed out): the failure is moot.
+        row.last_error_code = row.last_error_message = None
+        row.status_reason = None
+        row.claimed_by = row.lease_until = None
     if new == MessageStatus.DELIVERED.value:
         row.delivered_at = now
     if new in _FAILED:

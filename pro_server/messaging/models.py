@@ -23,6 +23,8 @@ class OutboxMessage(Base):
         # What the dispatcher asks for: pending rows whose attempt time has come.
         Index("ix_outbox_message_status_next_attempt", "status", "next_attempt_at"),
         Index("ix_outbox_message_target", "target_kind", "target_id"),
+        # What recovery asks for: `sending` rows whose holder's lease ran out.
+        Index("ix_outbox_message_status_lease", "status", "lease_until"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -46,6 +48,12 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     last_attempt_at: Mapped[datetime | None]
+    # When this row's provider call started (committed before the call). A `sending` row
+    # without it was claimed but never attempted: it goes back to the queue.
+    attempted_at: Mapped[datetime | None]
+    # The dispatcher process holding a `sending` row (host:pid:nonce) and until when.
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None]
     provider_message_id: Mapped[str | None] = mapped_column(String(64), index=True)
     last_error_code: Mapped[str | None] = mapped_column(String(40))
     last_error_message: Mapped[str | None] = mapped_column(String(500))

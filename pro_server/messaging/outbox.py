@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, and_, select, update
+from sqlalchemy import Select, and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from pro_server.context import ServiceContext
@@ -129,7 +129,9 @@ def sync_target(
     visit moved back to its first time). Pending rows no longer planned are cancelled,
     except rows already due (the planner does not re-plan the past; the dispatcher decides
     about them when it sends): all of them with `keep_due_any`, or those of the
-    occurrence `keep_due_occurrence`. Kept rows get `kept_expire_at` when given.
+    occurrence `keep_due_occurrence`. Kept rows get `kept_expire_at` when given; one whose
+    event is then already past is not kept: deleted when it was planned in this same
+    instant (a back-dated enrolment: nothing anyone saw), cancelled otherwise.
     """
     now = ctx.now()
     wanted = {key_of(p.id, channel, m): (channel, m)
@@ -137,12 +139,12 @@ def sync_target(
     rows = ctx.session.execute(
         select(OutboxMessage.id, OutboxMessage.dedup_key, OutboxMessage.status,
                OutboxMessage.purpose, OutboxMessage.occurrence, OutboxMessage.due_at,
-               OutboxMessage.expires_at)
+               OutboxMessage.expires_at, OutboxMessage.created_at)
         .where(OutboxMessage.participant_id == p.id, OutboxMessage.target_kind == kind.value,
                OutboxMessage.target_id == target_id)
     ).all()
     existing = {r.dedup_key: r for r in rows}
-    to_cancel = []
+    to_cancel, passed, unseen = [], [], []
     for r in rows:
         if r.dedup_key in wanted:
             m = wanted[r.dedup_key][1]
@@ -156,6 +158,9 @@ def sync_target(
             continue
         already_due = r.due_at <= now
         if already_due and (keep_due_any or r.occurrence == keep_due_occurrence):
+            if kept_expire_at is not None and kept_expire_at <= now:
+                (unseen if r.created_at >= now else passed).append(r.id)
+                continue
             if kept_expire_at is not None and r.expires_at != kept_expire_at:
                 _set_pending(ctx, [r.id], expires_at=kept_expire_at)
             continue
@@ -163,6 +168,15 @@ def sync_target(
     _set_pending(ctx, to_cancel, status=MessageStatus.CANCELLED.value,
                  status_reason="no longer planned (schedule changed)",
                  status_updated_at=now, next_attempt_at=None)
+    _set_pending(ctx, passed, status=MessageStatus.CANCELLED.value,
+                 status_reason="what it was about ended before it was sent",
+                 status_updated_at=now, next_attempt_at=None)
+    if unseen:
+        ctx.session.execute(
+            delete(OutboxMessage).where(OutboxMessage.id.in_(unseen),
+                                        OutboxMessage.status == PENDING,
+                                        OutboxMessage.attempts == 0)
+            .execution_options(synchronize_session="fetch"))
     _insert_ignoring_duplicates(ctx, [_new_row(ctx, p, channel, m)
                                       for key, (channel, m) in wanted.items()
                                       if key not in existing])

@@ -52,6 +52,7 @@ def mark_sent(ctx: ServiceContext, row: OutboxMessage, provider_id: str | None,
     row.next_attempt_at = None
     row.outcome_unknown = False
     row.status_reason = note
+    row.claimed_by = row.lease_until = None
     row.updated_at = now
 
 
@@ -68,6 +69,7 @@ def record_sent(ctx: ServiceContext, row_id: int, provider_id: str | None,
             status_updated_at=case((sending, now), else_=OutboxMessage.status_updated_at),
             sent_at=func.coalesce(OutboxMessage.sent_at, now),
             next_attempt_at=None, outcome_unknown=False, status_reason=note, updated_at=now,
+            claimed_by=None, lease_until=None,
         ).execution_options(synchronize_session=False)
     )
 

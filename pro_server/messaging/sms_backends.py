@@ -19,7 +19,7 @@ import logging
 import re
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -27,7 +27,11 @@ from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
-from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.base.exceptions import (
+    TwilioException,
+    TwilioRestException,
+    TwilioServiceException,
+)
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
@@ -93,12 +97,14 @@ class SmsSender(Protocol):
         ...
 
     def find_sent(
-        self, to: str, since_utc: datetime, body: str, *, normalize: BodyNormalizer | None = None
+        self, to: str, since_utc: datetime, body: str, *, normalize: BodyNormalizer | None = None,
+        exclude: Collection[str] = (),
     ) -> str | None:
         """Provider id of a message with this body to this number accepted since
         ``since_utc``, or None. Used after ProviderTimeout, before any resend. With
         ``normalize``, bodies are compared after it is applied to both (e.g. a body whose
-        one-time link was replaced by a placeholder, when the clear body is gone)."""
+        one-time link was replaced by a placeholder, when the clear body is gone); messages
+        in ``exclude`` (already recorded for other rows) never match."""
         ...
 
 
@@ -156,12 +162,14 @@ class ConsoleSender:
         return SendResult(provider_id=provider_id, provider_status="sent")
 
     def find_sent(
-        self, to: str, since_utc: datetime, body: str, *, normalize: BodyNormalizer | None = None
+        self, to: str, since_utc: datetime, body: str, *, normalize: BodyNormalizer | None = None,
+        exclude: Collection[str] = (),
     ) -> str | None:
         with self._lock:
             for message in reversed(self.sent):
                 if (message.to == to and _same_body(message.body, body, normalize)
-                        and message.sent_at >= since_utc):
+                        and message.sent_at >= since_utc
+                        and message.provider_id not in exclude):
                     return message.provider_id
         return None
 
@@ -262,7 +270,8 @@ class TwilioSender:
         return SendResult(provider_id=message.sid, provider_status=message.status or "queued")
 
     def find_sent(
-        self, to: str, since_utc: datetime, body: str, *, normalize: BodyNormalizer | None = None
+        self, to: str, since_utc: datetime, body: str, *, normalize: BodyNormalizer | None = None,
+        exclude: Collection[str] = (),
     ) -> str | None:
         """Search the recipient's recent messages. Twilio filters on DateSent only (by day),
         and a message still queued has no date sent, so the day-filtered list is followed by
@@ -283,6 +292,7 @@ class TwilioSender:
                     and isinstance(created, datetime)
                     and created >= earliest
                     and (message.direction or "").startswith("outbound")
+                    and message.sid not in exclude
                 ):
                     return str(message.sid)
         return None
@@ -306,6 +316,18 @@ class TwilioSender:
             if _connection_never_opened(exc):
                 raise ProviderError(None, None, RetryableKind.NETWORK, "connection failed") from exc
             raise ProviderTimeout("connection dropped, outcome unknown") from exc
+        except TwilioException as exc:
+            # A failed list page ("Unable to fetch page", HTTP 500) and other library errors
+            # carry the response, not a code: the request was answered, nothing accepted.
+            response = exc.args[1] if len(exc.args) > 1 else None
+            status = getattr(response, "status_code", None)
+            raise ProviderError(
+                None, status, _kind_for_status(status) or RetryableKind.SERVER, str(exc.args[0])
+            ) from exc
+        except (requests.exceptions.RequestException, OSError, ValueError) as exc:
+            # Anything else from the transport or an unreadable answer: the call may have
+            # reached the provider, so its outcome is unknown.
+            raise ProviderTimeout(f"no usable answer from the provider ({exc!r})") from exc
 
 
 def _kind_for_status(status: int | None) -> RetryableKind | None:

@@ -3,6 +3,7 @@ import sys
 
 import pytest
 import requests
+from twilio.base.exceptions import TwilioException
 from twilio.request_validator import RequestValidator
 
 from pro_server.messaging.fake_twilio import FakeTwilio, post_form
@@ -174,3 +175,13 @@ def test_standalone_server_prints_what_it_receives():
         process.terminate()
         process.wait(timeout=10)
         process.stdout.close()
+
+
+def test_fail_list_next_fails_lookups_then_heals(fake_twilio, twilio_sender):
+    twilio_sender.send("+13055550123", "hello", status_callback=None)
+    with pytest.raises(ValueError, match="unknown list failure kind"):
+        fake_twilio.fail_list_next(1, 21610)
+    fake_twilio.fail_list_next(1, 500)
+    with pytest.raises(TwilioException, match="Unable to fetch page"):
+        twilio_sender.client.messages.list(to="+13055550123", limit=5)
+    assert len(twilio_sender.client.messages.list(to="+13055550123", limit=5)) == 1

@@ -313,3 +313,28 @@ def test_message_list_pages_and_fetch_work_with_the_library(fake_twilio):
         assert fetched.date_created.tzinfo is not None
     finally:
         client.http_client.session.close()
+
+
+# -- lookups that fail (issue 19) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", [500, 503, "reset"])
+def test_a_failing_lookup_is_a_provider_error_not_a_library_one(fake_twilio, twilio_sender, kind):
+    since = before_send()
+    twilio_sender.send(PHONE, BODY, status_callback=None)
+    fake_twilio.fail_list_next(1, kind)
+    # Before: twilio's TwilioException("Unable to fetch page") escaped every caller.
+    with pytest.raises((ProviderError, ProviderTimeout)):
+        twilio_sender.find_sent(PHONE, since, BODY)
+    assert twilio_sender.find_sent(PHONE, since, BODY) is not None  # healed
+
+
+def test_a_slow_answer_after_the_client_gave_up_is_a_timeout(fake_twilio, twilio_sender):
+    fake_twilio.hold_seconds = CLIENT_TIMEOUT + 2
+    since = before_send()
+    fake_twilio.fail_next(1, "slow")
+    with pytest.raises(ProviderTimeout):
+        twilio_sender.send(PHONE, BODY, status_callback=None)
+    # The provider has it all the same: the lookup finds it, nothing is sent twice.
+    (message,) = fake_twilio.messages
+    assert twilio_sender.find_sent(PHONE, since, BODY) == message.sid

@@ -3,6 +3,7 @@ services, jobs and webhooks, with the fake Twilio counting what arrives."""
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -16,6 +17,7 @@ from pro_server.instruments.examples import example_answers
 from pro_server.jobs import all_jobs, run_job
 from pro_server.messaging.fake_twilio import FakeMessage, FakeTwilio, SignedRequest
 from pro_server.messaging.models import InboundMessage, OutboxMessage
+from pro_server.messaging.planning import dedup_key
 from pro_server.messaging.webhooks import INBOUND_PATH
 from pro_server.participants import services as participants
 from pro_server.participants.models import Participant, ParticipantStatus
@@ -23,6 +25,7 @@ from pro_server.responses.services import submit
 from pro_server.schedule.infusions import record_infusion
 from pro_server.schedule.models import Assessment
 from pro_server.studies.models import Site, Study
+from tests.conftest import TEST_DATA_KEY
 
 ACCOUNT_SID = "AC" + "c3" * 16
 AUTH_TOKEN = "messaging-db-test-token-0123456789"
@@ -152,3 +155,81 @@ class World:
     def report(self, sid: str, status: str, error_code: int | None = None):  # type: ignore[no-untyped-def]
         """Twilio reports a delivery status for one message."""
         return self.post(self.fake.build_status_callback(sid, status, error_code))
+
+
+class ProcessDeath(BaseException):
+    """Stands for kill -9 inside one process: nothing in the service catches it."""
+
+
+class DyingSender:
+    """The configured sender, except that the process "dies" during the provider call
+    that matches: before the request went out, or after the provider accepted it."""
+
+    def __init__(self, real, *, to: str | None = None, call: int | None = None,  # type: ignore[no-untyped-def]
+                 after_accept: bool = False) -> None:
+        self.real, self.to, self.call, self.after_accept = real, to, call, after_accept
+        self.calls = 0
+        self.accepted: str | None = None
+
+    def send(self, to: str, body: str, *, status_callback: str | None):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        if (self.to is None or to == self.to) and (self.call is None or self.calls == self.call):
+            if self.after_accept:
+                self.accepted = self.real.send(to, body, status_callback=status_callback
+                                               ).provider_id
+            raise ProcessDeath(f"died during the provider call to {to}")
+        return self.real.send(to, body, status_callback=status_callback)
+
+    def find_sent(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return self.real.find_sent(*args, **kwargs)
+
+    def die_in(self, world) -> None:  # type: ignore[no-untyped-def]
+        """Run the dispatcher with this sender until it dies; the real one is back after."""
+        pro = world.app.extensions["pro"]
+        pro["sms_sender"] = self
+        try:
+            world.dispatch()
+        except ProcessDeath:
+            pass
+        else:
+            raise AssertionError("the dispatcher never reached the fatal call")
+        finally:
+            pro["sms_sender"] = self.real
+
+
+def queue_bulk(ctx_factory, pids: list[int], per_participant: int) -> None:  # type: ignore[no-untyped-def]
+    """`per_participant` manual reminders for each participant's Day 7 survey, all due now
+    (distinct deduplication keys)."""
+    ctx = ctx_factory()
+    now = ctx.now()
+    for pid in pids:
+        p = ctx.session.get(Participant, pid)
+        a = ctx.session.scalar(select(Assessment).where(
+            Assessment.participant_id == pid, Assessment.code == "INF1_D7"))
+        for n in range(per_participant):
+            occurrence = 10_000 + n
+            ctx.session.add(OutboxMessage(
+                participant_id=pid, study_id=p.study_id, site_id=p.site_id, channel="sms",
+                purpose="survey_reminder", target_kind="assessment", target_id=a.id,
+                occurrence=occurrence, language="en", status="pending", due_at=now,
+                expires_at=a.window_end, next_attempt_at=now, status_updated_at=now,
+                created_at=now, updated_at=now,
+                dedup_key=dedup_key(pid, "survey_reminder", "assessment", a.id, occurrence,
+                                    channel="sms"),
+            ))
+    ctx.session.commit()
+
+
+def scheduler_env(database, now: datetime, tmp_path, fake: FakeTwilio, *,  # type: ignore[no-untyped-def]
+                  timeout_seconds: float = 5, log_level: str = "WARNING") -> dict[str, str]:
+    """The environment of a `flask --app wsgi pro ...` process on the test database, its
+    clock fixed at `now`, texting through the fake Twilio."""
+    return {
+        **os.environ, "DATABASE_URL": database.url, "PRO_FAKE_NOW": now.isoformat(),
+        "PRO_INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "s" * 40,
+        "PRO_DATA_KEYS": TEST_DATA_KEY, "SMS_BACKEND": "twilio",
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_MESSAGING_SERVICE_SID": MESSAGING_SERVICE_SID,
+        "TWILIO_API_BASE_URL": fake.base_url, "TWILIO_TIMEOUT_SECONDS": str(timeout_seconds),
+        "LOG_LEVEL": log_level,
+    }

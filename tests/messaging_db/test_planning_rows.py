@@ -161,3 +161,18 @@ def test_the_dispatcher_itself_never_reminds_of_a_survey_already_done(world, clo
     (row,) = world.rows(OutboxMessage.id == first.id)
     assert (row.status, row.status_reason) == ("cancelled", "survey completed")
     assert world.texts_to(PHONE) == []
+
+
+def test_a_back_dated_enrolment_plans_nothing_that_is_already_over(world, clock):
+    """Enrolled 40 days ago, first infusion recorded as given 30 days ago: the baseline
+    window closed long before today. Before: its window-opened notice (planned for now
+    while the enrolment alone left the window open) stayed, and the dispatcher suppressed
+    it as "would arrive after the event it is about"."""
+    clock.set(local(2026, 6, 1, 12, 0))
+    pid = world.enrol("GNV-170", PHONE, enrolled_on=datetime(2026, 4, 22).date(),
+                      infusion_local=datetime(2026, 5, 2, 10, 0))
+    world.run_jobs()
+    rows = world.rows(OutboxMessage.participant_id == pid)
+    assert [r.status_reason for r in rows if r.status == "suppressed"] == []
+    assert [r for r in rows if r.expires_at is not None and r.expires_at <= r.created_at] == []
+    assert {r.status for r in rows if r.purpose == "window_opened"} <= {"sent", "pending"}

@@ -1,19 +1,18 @@
 """A flaky provider: every due message is sent exactly once in the end; an ambiguous timeout
-is checked with the provider before any resend; an interrupted send goes to staff."""
+is checked with the provider before any resend; an interrupted send is settled with the
+provider's list."""
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
 
-from pro_server.jobs import context_factory
-from pro_server.messaging.dispatcher import Dispatcher
-from pro_server.messaging.feature import sms_sender, status_callback_url
+from pro_server.messaging.feature import sms_sender
 from pro_server.messaging.models import OutboxMessage
 from pro_server.messaging.provider_errors import ErrorPolicy
 from pro_server.participants import services
 from pro_server.participants.models import Participant
-from tests.messaging_db.support import local
+from tests.messaging_db.support import DyingSender, local
 
 PHONE = "+13525550151"
 
@@ -88,48 +87,37 @@ def test_a_timeout_before_the_provider_accepted_is_retried_after_a_check(world, 
     assert world.fake.request_count - lists_before >= 3  # asked (two list calls), then sent
 
 
-def _interrupt(world, app) -> OutboxMessage:
-    """A dispatcher that marks a row `sending` and dies before the provider call."""
-    dispatcher = Dispatcher(sms_sender(app), status_callback_url=status_callback_url(
-        world.settings))
-    with app.app_context():
-        _, _, outgoing = dispatcher._claim(context_factory(app, "test"))
-    (out,) = [o for o in outgoing if o.to == PHONE]
-    return out
+def _interrupt(world, app, *, after_accept: bool = False) -> DyingSender:
+    """The dispatcher dies during the provider call for PHONE."""
+    dying = DyingSender(sms_sender(app), to=PHONE, after_accept=after_accept)
+    dying.die_in(world)
+    return dying
 
 
-def test_an_interrupted_send_is_never_resent_blindly(world, clock, app, gnv):
-    pid = world.enrol("GNV-353", PHONE)
+def test_an_interrupted_send_the_provider_lacks_is_sent_once_after_a_check(world, clock, app):
+    world.enrol("GNV-353", PHONE)
     clock.set(local(2026, 3, 4, 10, 0))
-    out = _interrupt(world, app)
-    clock.advance(timedelta(minutes=20))
+    _interrupt(world, app)
+    (row,) = world.rows(OutboxMessage.channel == "sms", OutboxMessage.status == "sending")
+    lists_before = world.fake.request_count
+    clock.advance(timedelta(minutes=2))  # past the dead dispatcher's lease
     world.dispatch()
-    assert world.texts_to(PHONE) == []
-    (row,) = world.rows(OutboxMessage.id == out.row_id)
-    assert (row.status, row.needs_review) == ("sending", True)
-    assert row.review_reason.startswith("Interrupted while sending: attempt 1 started")
-    clock.advance(timedelta(hours=1))
-    world.dispatch()
-    assert world.texts_to(PHONE) == []
-    # Staff looked at the provider's log and ask for it to be sent again.
-    response = gnv.post(f"/api/v1/messages/{row.id}/resolve",
-                        json={"reason": "Not in the Twilio console", "outcome": "resend"})
-    assert response.status_code == 200, response.json
-    assert response.json["status"] == "pending"
-    world.dispatch()
-    assert len(world.texts_to(PHONE)) == 1
-    assert world.participant(pid).sms_opted_out_at is None
+    (message,) = world.texts_to(PHONE)
+    (row,) = world.rows(OutboxMessage.id == row.id)
+    # Before: put in front of staff after 15 minutes, never sent.
+    assert (row.status, row.provider_message_id, row.needs_review) == ("sent", message.sid,
+                                                                        False)
+    assert world.fake.request_count - lists_before >= 3  # asked (twice), then sent
 
 
 def test_an_interrupted_send_the_provider_has_is_recorded_as_sent(world, clock, app):
     world.enrol("GNV-354", PHONE)
     clock.set(local(2026, 3, 4, 10, 0))
-    out = _interrupt(world, app)
-    sid = sms_sender(app).send(out.to, out.body, status_callback=None).provider_id  # then died
-    clock.advance(timedelta(minutes=20))
+    sid = _interrupt(world, app, after_accept=True).accepted
+    clock.advance(timedelta(minutes=2))
     world.dispatch()
-    (row,) = world.rows(OutboxMessage.id == out.row_id)
-    assert (row.status, row.provider_message_id, row.needs_review) == ("sent", sid, False)
+    (row,) = world.rows(OutboxMessage.provider_message_id == sid)
+    assert (row.status, row.needs_review) == ("sent", False)
     assert len(world.texts_to(PHONE)) == 1
 
 
