@@ -5,8 +5,8 @@ it was claimed but never attempted and goes back to the queue. `claimed_by` / `l
 the dispatcher process holding the row and until when; an expired lease means that process
 is gone (a claimed row is released at once, an attempted one is checked at the provider).
 
-Revision ID: 0010_relia19
-Revises: 0009_merge_features
+Revision ID: 0012_relia19
+Revises: 0011_sec13
 Create Date: 2026-12-04 22:30:00
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 import pro_server.db
 
-revision = '0010_relia19'
-down_revision = '0009_merge_features'
+revision = '0012_relia19'
+down_revision = '0011_sec13'
 branch_labels = None
 depends_on = None
 
