@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from pro_server.clock import Clock
 from pro_server.config import Settings
 from pro_server.context import Actor, ServiceContext
-from pro_server.errors import Unauthorized
+from pro_server.errors import Forbidden, Unauthorized
 from pro_server.staff.models import StaffUser
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -60,8 +60,15 @@ def current_staff(optional: bool = False) -> StaffUser | None:
             user = None
     if user is None and not optional:
         raise Unauthorized("Sign in as staff first")
+    if user is not None and user.must_change_password and request.endpoint not in (
+            WHILE_PASSWORD_CHANGE_REQUIRED):
+        raise Forbidden("Change your password first: POST /api/v1/auth/password")
     g.staff_user = user
     return user
+
+
+# What a session may do while its account must change its password (`pro admin create`).
+WHILE_PASSWORD_CHANGE_REQUIRED = frozenset({"auth.Password", "auth.Me", "auth.Logout"})
 
 
 # Features that authenticate API clients by bearer token (the EDC) register a function here

@@ -21,8 +21,9 @@ import jsonschema
 import yaml
 
 from pro_server.instruments.scoring.engine import check_definition
+from pro_server.resources import questionnaires_dir
 
-QUESTIONNAIRES_DIR = Path(__file__).resolve().parents[2] / "questionnaires"
+QUESTIONNAIRES_DIR = questionnaires_dir()
 SCHEMA_PATH = QUESTIONNAIRES_DIR / "schema" / "instrument.schema.json"
 
 CHOICE_TYPES = frozenset({"single_choice", "multi_choice"})

@@ -1,4 +1,5 @@
-"""Staff sign-in: CSRF token, login (rate-limited on failures), logout, who am I."""
+"""Staff sign-in: CSRF token, login (rate-limited on failures), logout, who am I, and the
+account's own password change (the only thing a session may do while one is required)."""
 
 from flask import session
 from flask.views import MethodView
@@ -9,7 +10,12 @@ from pro_server.context import Actor
 from pro_server.errors import Unauthorized
 from pro_server.extensions import limiter
 from pro_server.staff import services
-from pro_server.staff.schemas import CsrfSchema, LoginSchema, StaffUserSchema
+from pro_server.staff.schemas import (
+    CsrfSchema,
+    LoginSchema,
+    PasswordChangeSchema,
+    StaffUserSchema,
+)
 from pro_server.web import current_staff, settings, staff_actor, unit_of_work
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Staff sign-in")
@@ -17,7 +23,8 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Staff 
 
 def _me(user) -> dict:
     return {"id": user.id, "email": user.email, "name": user.name, "role": user.role,
-            "sites": user.sites, "csrf_token": generate_csrf()}
+            "sites": user.sites, "must_change_password": user.must_change_password,
+            "csrf_token": generate_csrf()}
 
 
 def _login_limit() -> str:
@@ -44,9 +51,29 @@ class Login(MethodView):
             user = services.authenticate(ctx, body["email"], body["password"])
         if user is None:
             raise Unauthorized("Email or password is wrong")
-        session.clear()
-        session["staff"] = {"id": user.id, "v": user.session_version}
-        session.permanent = True
+        _start_session(user)
+        return _me(user)
+
+
+def _start_session(user) -> None:
+    session.clear()
+    session["staff"] = {"id": user.id, "v": user.session_version}
+    session.permanent = True
+
+
+@blp.route("/password")
+class Password(MethodView):
+    decorators = (limiter.limit(_login_limit, deduct_when=lambda r: r.status_code == 422),)
+
+    @blp.arguments(PasswordChangeSchema)
+    @blp.response(200, StaffUserSchema)
+    def post(self, body):
+        """Change your own password (at least 12 characters, not easy to guess); ends your
+        other sessions. Required first when `must_change_password` is true."""
+        user = current_staff()
+        with unit_of_work(staff_actor(user)) as ctx:
+            services.change_password(ctx, user, body["current_password"], body["new_password"])
+        _start_session(user)
         return _me(user)
 
 

@@ -8,6 +8,11 @@ class LoginSchema(Schema):
     password = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    new_password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
 class CsrfSchema(Schema):
     csrf_token = fields.String(required=True)
 
@@ -25,4 +30,5 @@ class StaffUserSchema(Schema):
     name = fields.String()
     role = fields.Enum(Role, by_value=True)
     sites = fields.List(fields.Nested(SiteRefSchema))
+    must_change_password = fields.Boolean()
     csrf_token = fields.String(dump_only=True)

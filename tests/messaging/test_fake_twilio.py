@@ -5,8 +5,8 @@ import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
-from pro_server.messaging.fake_twilio import FakeTwilio, post_form
 from pro_server.messaging.sms_backends import TwilioSender
+from tests.fakes.fake_twilio import FakeTwilio, post_form
 
 PHONE = "+13055550123"
 SERVICE_NUMBER = "+13055550100"
@@ -144,7 +144,7 @@ def test_standalone_server_prints_what_it_receives():
             sys.executable,
             "-u",
             "-m",
-            "pro_server.messaging.fake_twilio",
+            "tests.fakes.fake_twilio",
             "--port",
             "0",
             "--no-auto-status",
