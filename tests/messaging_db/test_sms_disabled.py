@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from pro_server.messaging.dispatcher import SMS_DISABLED
 from tests.messaging_db.support import local
 
 PHONE = "+13525550181"
+SMS_DISABLED = "not sent (SMS disabled)"  # what staff read in the message log
 
 
 @pytest.fixture
