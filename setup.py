@@ -4,6 +4,9 @@ data, so a wheel carries them and `pro_server.resources` finds them installed or
 - questionnaires/ -> pro_server.questionnaires (instrument definitions and their schema)
 - migrations/     -> pro_server.migrations     (Alembic env.py and versions/)
 - static/         -> pro_server.static         (the participant and dashboard pages)
+
+Each folder and its sub-folders are listed as packages (setuptools has no other notion of
+a data folder); their files are package data.
 """
 
 from setuptools import find_namespace_packages, setup
@@ -13,14 +16,22 @@ DATA_FOLDERS = {
     "pro_server.migrations": "migrations",
     "pro_server.static": "static",
 }
+NOT_DATA = ["__pycache__", "*.__pycache__"]
+
+
+def _folders(package: str, folder: str) -> dict[str, str]:
+    subfolders = find_namespace_packages(where=folder, exclude=NOT_DATA)
+    return {package: folder,
+            **{f"{package}.{sub}": f"{folder}/{sub.replace('.', '/')}" for sub in subfolders}}
+
+
+data = {name: path for package, folder in DATA_FOLDERS.items()
+        for name, path in _folders(package, folder).items()}
 
 setup(
-    packages=[*find_namespace_packages(include=["pro_server", "pro_server.*"],
-                                       exclude=["*.__pycache__"]), *DATA_FOLDERS],
-    package_dir=DATA_FOLDERS,
-    package_data={
-        "pro_server": ["**/*.yaml", "**/*.json"],
-        **{package: ["**/*"] for package in DATA_FOLDERS},
-    },
-    exclude_package_data={"": ["__pycache__/*", "*.pyc", "**/__pycache__/*"]},
+    packages=[*find_namespace_packages(include=["pro_server", "pro_server.*"], exclude=NOT_DATA),
+              *data],
+    package_dir=data,
+    package_data={"pro_server": ["**/*.yaml", "**/*.json"], **{name: ["*"] for name in data}},
+    exclude_package_data={"": ["*.pyc"]},
 )

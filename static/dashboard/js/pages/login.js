@@ -1,4 +1,4 @@
-import { ApiError, post, setCsrfToken } from "../api.js";
+import { ApiError, get, post, setCsrfToken } from "../api.js";
 import { $, h, replace } from "../dom.js";
 
 // Only a path inside the dashboard may be the target after signing in (no open redirect).
@@ -39,10 +39,10 @@ function askForNewPassword(current) {
     }
     button.disabled = true;
     try {
-      const me = await post("/api/v1/auth/password", {
+      const changed = await post("/api/v1/auth/password", {
         current_password: current, new_password: change.new_password.value,
       }, { redirectOn401: false });
-      location.assign(landing(me));
+      location.assign(landing(changed || await get("/api/v1/auth/me")));
     } catch (error) {
       const lines = error instanceof ApiError ? error.details() : [];
       replace($("#change-error"), h("p", { class: "error" }, lines.length ? lines.join(" ") : error.message));
