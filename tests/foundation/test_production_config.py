@@ -17,7 +17,7 @@ KEY = "p3bPZ3rM2Dcv6nW8gYhRk5rj2oGkzV9i-kYx7x4sN0E="
 
 def production(tmp_path: Path, **env: str) -> dict[str, str]:
     return {"PRO_ENV": "production", "SECRET_KEY": "s" * 40, "PRO_DATA_KEYS": KEY,
-            "PRO_INSTANCE_PATH": str(tmp_path), **env}
+            "PHONE_LOOKUP_KEY": "l" * 40, "PRO_INSTANCE_PATH": str(tmp_path), **env}
 
 
 @pytest.mark.parametrize("backend", [None, "console"])
