@@ -8,6 +8,7 @@ jobs in its `feature.py`.
 from __future__ import annotations
 
 import logging
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -89,5 +90,15 @@ def run_scheduler(app: Flask) -> None:
                           max_instances=1, coalesce=True, replace_existing=True,
                           misfire_grace_time=job.seconds)
     log.info("scheduler started with jobs: %s", ", ".join(j.id for j in jobs))
+
+    def stop(signum: int, _frame: object) -> None:
+        # systemd stops with SIGTERM: let the job in progress (a text being handed to the
+        # provider) finish, then leave; a send cut short would need a review.
+        log.info("scheduler stopping (signal %s) after the job in progress", signum)
+        if not scheduler.running:  # still in the first run, before the loop started
+            raise SystemExit(0)
+        scheduler.shutdown(wait=True)
+
+    signal.signal(signal.SIGTERM, stop)
     run_all_once(app)
     scheduler.start()

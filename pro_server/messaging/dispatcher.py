@@ -49,6 +49,8 @@ LINK_PLACEHOLDER = "[link]"
 SENT_OR_SENDING = (MessageStatus.SENDING.value, MessageStatus.SENT.value,
                    MessageStatus.DELIVERED.value, MessageStatus.UNDELIVERED.value)
 _TIMEOUT_RULE = ErrorRule(ErrorAction.RETRY)
+# What staff read on a text the service did not send because it runs without SMS.
+SMS_DISABLED = "not sent (SMS disabled)"
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ def link_redactor(ctx: ServiceContext) -> Callable[[str], str]:
 
 
 class Dispatcher:
-    def __init__(self, sender: SmsSender, *, status_callback_url: str | None,
+    def __init__(self, sender: SmsSender | None, *, status_callback_url: str | None,
                  error_policy: ErrorPolicy | None = None, batch_size: int = 100,
                  stale_after: timedelta = timedelta(minutes=15)) -> None:
         self.sender = sender
@@ -171,6 +173,9 @@ class Dispatcher:
             row.language = templates.normalize_language(p.language)
             outcomes.finish(ctx, row, MessageStatus.SENT, None)
             row.sent_at = now
+            return None
+        if self.sender is None:
+            outcomes.finish(ctx, row, MessageStatus.NOT_SENT, SMS_DISABLED)
             return None
         blocked = sms_block_reason(p, purpose)
         if blocked:
@@ -354,6 +359,8 @@ class Dispatcher:
                 known = (f"attempt {row.attempts} started "
                          f"{row.last_attempt_at:%Y-%m-%d %H:%M UTC} and never finished")
                 try:
+                    if self.sender is None:
+                        raise SmsError("SMS is disabled (SMS_BACKEND=none)")
                     found = self.sender.find_sent(row.participant.phone or "", row.due_at,
                                                   row.body_redacted or "", normalize=self._redact)
                 except SmsError as exc:

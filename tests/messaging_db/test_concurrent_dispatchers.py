@@ -7,11 +7,11 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from pro_server.config import REPO_ROOT
 from pro_server.messaging.models import OutboxMessage
 from pro_server.messaging.planning import dedup_key
 from pro_server.participants.models import Participant
@@ -19,6 +19,7 @@ from pro_server.schedule.models import Assessment
 from tests.conftest import TEST_DATA_KEY
 from tests.messaging_db.support import ACCOUNT_SID, AUTH_TOKEN, MESSAGING_SERVICE_SID, local
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 PARTICIPANTS, PER_PARTICIPANT = 20, 100
 
 
