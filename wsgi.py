@@ -1,9 +1,6 @@
-"""WSGI entry point: `gunicorn wsgi:app`, `flask --app wsgi ...`."""
+"""WSGI entry point in a checkout: `gunicorn wsgi:app`, `flask --app wsgi ...` (the
+installed package's is `pro_server.wsgi`)."""
 
-from pro_server import create_app
-from pro_server.config import ConfigError
+from pro_server.wsgi import app
 
-try:
-    app = create_app()
-except ConfigError as error:  # one clear line for the operator, not a traceback
-    raise SystemExit(f"pro-server refuses to start: {error}") from None
+__all__ = ["app"]

@@ -35,14 +35,16 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pro_server import create_app, crypto
-from pro_server.config import REPO_ROOT, load_settings
+from pro_server.config import load_settings
 from pro_server.context import Actor, ServiceContext
-from pro_server.messaging.fake_twilio import FakeTwilio
 from pro_server.messaging.models import OutboxMessage
 from pro_server.messaging.planning import dedup_key
 from pro_server.migrate import upgrade
 from pro_server.participants.models import Participant, ParticipantStatus
 from pro_server.studies.services import create_site, create_study
+from tests.fakes.fake_twilio import FakeTwilio
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 ACCOUNT_SID = "AC" + "5e" * 16
 AUTH_TOKEN = "soak-auth-token-0123456789abcdef"  # noqa: S105 - the fake's fake secret

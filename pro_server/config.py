@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 
@@ -22,9 +23,9 @@ from pro_server.crypto import MIN_LOOKUP_KEY_LENGTH, Keyring
 
 log = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "production", "test")
-SMS_BACKENDS = ("console", "twilio")
+SMS_BACKENDS = ("console", "twilio", "none")
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 class ConfigError(RuntimeError):
@@ -41,13 +42,16 @@ class Settings:
     trusted_proxies: int = 0
     login_lockout_failures: int = 10
     public_base_url: str = "http://127.0.0.1:5000"
-    instance_path: Path = REPO_ROOT / "instance"
+    instance_path: Path = Path("instance")  # load_settings makes it absolute
     sms_backend: str = "console"
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
     twilio_messaging_service_sid: str = ""
     twilio_from_number: str = ""
     twilio_api_base_url: str = ""
+    # Smoke tests of a production install only: let TWILIO_API_BASE_URL point production at
+    # the fake Twilio on this machine's loopback interface.
+    unsafe_loopback_twilio: bool = False
     twilio_timeout_seconds: float = 10.0
     twilio_error_policy: str = ""  # JSON, see messaging.provider_errors.ErrorPolicy.from_config
     ratelimit_storage_uri: str = "memory://"
@@ -110,7 +114,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
     env = env_vars.get("PRO_ENV", "development")
     if env not in ENVIRONMENTS:
         raise ConfigError(f"PRO_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
-    instance_path = Path(env_vars.get("PRO_INSTANCE_PATH", str(REPO_ROOT / "instance")))
+    instance_path = Path(env_vars.get("PRO_INSTANCE_PATH", "instance")).resolve()
     sms_backend = env_vars.get("SMS_BACKEND", "console")
     if sms_backend not in SMS_BACKENDS:
         raise ConfigError(f"SMS_BACKEND must be one of {', '.join(SMS_BACKENDS)}")
@@ -131,6 +135,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         twilio_messaging_service_sid=env_vars.get("TWILIO_MESSAGING_SERVICE_SID", ""),
         twilio_from_number=env_vars.get("TWILIO_FROM_NUMBER", ""),
         twilio_api_base_url=env_vars.get("TWILIO_API_BASE_URL", ""),
+        unsafe_loopback_twilio=env_vars.get("PRO_UNSAFE_LOOPBACK_TWILIO", "") == "1",
         twilio_timeout_seconds=_float(env_vars, "TWILIO_TIMEOUT_SECONDS", 10.0),
         twilio_error_policy=env_vars.get("TWILIO_ERROR_POLICY", ""),
         ratelimit_storage_uri=env_vars.get("RATELIMIT_STORAGE_URI", "memory://"),
@@ -164,8 +169,12 @@ def _complete_secrets(settings: Settings) -> Settings:
             raise ConfigError(
                 "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
             )
-        if settings.twilio_api_base_url:
-            raise ConfigError("TWILIO_API_BASE_URL (the fake Twilio) is refused in production")
+        if settings.sms_backend == "console":
+            raise ConfigError(
+                "production refuses SMS_BACKEND=console (it only logs texts): set "
+                "SMS_BACKEND=twilio, or SMS_BACKEND=none to run without SMS"
+            )
+        _check_production_twilio_base_url(settings)
         if settings.fake_now:
             raise ConfigError("PRO_FAKE_NOW (a frozen clock) is refused in production")
     for key in settings.data_keys:
@@ -193,6 +202,21 @@ def _complete_secrets(settings: Settings) -> Settings:
         data_keys=settings.data_keys or (stored["PRO_DATA_KEYS"],),
         phone_lookup_key=settings.phone_lookup_key or stored["PHONE_LOOKUP_KEY"],
     )
+
+
+def _check_production_twilio_base_url(settings: Settings) -> None:
+    """The base URL exists for the fake Twilio: production refuses it, except on loopback
+    when the smoke test's PRO_UNSAFE_LOOPBACK_TWILIO=1 says so explicitly."""
+    if not settings.twilio_api_base_url:
+        return
+    host = (urlsplit(settings.twilio_api_base_url).hostname or "").lower()
+    if not settings.unsafe_loopback_twilio:
+        raise ConfigError("TWILIO_API_BASE_URL (the fake Twilio) is refused in production")
+    if host not in LOOPBACK_HOSTS:
+        raise ConfigError("PRO_UNSAFE_LOOPBACK_TWILIO allows TWILIO_API_BASE_URL on a loopback "
+                          f"host only, not {host!r}")
+    log.warning("PRO_UNSAFE_LOOPBACK_TWILIO=1: production texts go to %s, not to Twilio",
+                settings.twilio_api_base_url)
 
 
 def _dev_secrets(instance_path: Path) -> dict[str, str]:

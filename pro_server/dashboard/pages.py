@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, redirect, send_from_directory
 
-from pro_server.config import REPO_ROOT
+from pro_server.resources import static_dir
 
-PAGES = REPO_ROOT / "static" / "dashboard"
+PAGES = static_dir("dashboard")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
        "form-action 'self'; frame-ancestors 'none'")

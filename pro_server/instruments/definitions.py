@@ -21,10 +21,11 @@ import jsonschema
 import yaml
 
 from pro_server.instruments.scoring.engine import check_definition
+from pro_server.resources import example_studies_dir, questionnaires_dir
 
-QUESTIONNAIRES_DIR = Path(__file__).resolve().parents[2] / "questionnaires"
+QUESTIONNAIRES_DIR = questionnaires_dir()
 # The example study folders shipped with the code: the default of PRO_STUDIES_PATH.
-EXAMPLE_STUDIES_DIR = Path(__file__).resolve().parents[2] / "studies"
+EXAMPLE_STUDIES_DIR = example_studies_dir()
 SCHEMA_PATH = QUESTIONNAIRES_DIR / "schema" / "instrument.schema.json"
 
 CHOICE_TYPES = frozenset({"single_choice", "multi_choice"})

@@ -86,6 +86,8 @@ def owner_is_gone(owner: str) -> bool:
     except PermissionError:
         return False
     return False
+# What staff read on a text the service did not send because it runs without SMS.
+SMS_DISABLED = "not sent (SMS disabled)"
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ def link_redactor(ctx: ServiceContext) -> Callable[[str], str]:
 
 
 class Dispatcher:
-    def __init__(self, sender: SmsSender, *, status_callback_url: str | None,
+    def __init__(self, sender: SmsSender | None, *, status_callback_url: str | None,
                  error_policy: ErrorPolicy | None = None, batch_size: int = 100,
                  lease: timedelta = timedelta(seconds=60),
                  recheck_after: timedelta = timedelta(minutes=1),
@@ -277,6 +279,9 @@ class Dispatcher:
             row.language = templates.normalize_language(p.language)
             outcomes.finish(ctx, row, MessageStatus.SENT, None)
             row.sent_at = now
+            return None
+        if self.sender is None:
+            outcomes.finish(ctx, row, MessageStatus.NOT_SENT, SMS_DISABLED)
             return None
         blocked = sms_block_reason(p, purpose)
         if blocked:

@@ -49,8 +49,11 @@ def error_policy(settings: Settings) -> ErrorPolicy:
         raise ConfigError(f"TWILIO_ERROR_POLICY: {exc}") from exc
 
 
-def build_sender(pro: dict[str, Any]) -> SmsSender:
+def build_sender(pro: dict[str, Any]) -> SmsSender | None:
+    """The configured sender; None with SMS_BACKEND=none (texts recorded as not sent)."""
     settings: Settings = pro["settings"]
+    if settings.sms_backend == "none":
+        return None
     if settings.sms_backend == "twilio":
         return TwilioSender(
             settings.twilio_account_sid, settings.twilio_auth_token,
@@ -63,7 +66,7 @@ def build_sender(pro: dict[str, Any]) -> SmsSender:
     return ConsoleSender(clock=clock.now)
 
 
-def sms_sender(app: Flask) -> SmsSender:
+def sms_sender(app: Flask) -> SmsSender | None:
     pro = app.extensions["pro"]
     if pro.get("sms_sender") is None:
         pro["sms_sender"] = build_sender(pro)

@@ -69,6 +69,7 @@ class MessageStatus(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"  # target completed/cancelled/rescheduled before sending
     SUPPRESSED = "suppressed"  # not sent on purpose: opted out, expired, invalid number
+    NOT_SENT = "not_sent"  # the service runs without SMS (SMS_BACKEND=none)
 
 
 # Rank in the forward order. Twilio's statuses and the outbox's share one scale so that a
@@ -90,6 +91,7 @@ TERMINAL_STATUSES = frozenset(
         "canceled",  # Twilio's spelling (scheduled message cancelled)
         "cancelled",
         "suppressed",
+        "not_sent",
     }
 )
 _TERMINAL_RANK = 4

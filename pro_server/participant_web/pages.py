@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, send_from_directory
 
-from pro_server.config import REPO_ROOT
+from pro_server.resources import static_dir
 
-STATIC_DIR = REPO_ROOT / "static" / "participant"
+STATIC_DIR = static_dir("participant")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; manifest-src 'self'; object-src 'none'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")

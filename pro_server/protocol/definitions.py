@@ -22,7 +22,9 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
-DEFINITIONS_DIR = Path(__file__).with_name("definitions")
+from pro_server.resources import protocol_definitions_dir
+
+DEFINITIONS_DIR = protocol_definitions_dir()
 SCHEMA_PATH = DEFINITIONS_DIR / "protocol.schema.json"
 Where = tuple[str | int, ...]  # a path into a protocol document, e.g. ("assessments", 3)
 

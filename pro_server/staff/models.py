@@ -42,7 +42,8 @@ class StaffUser(Base):
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
-    # Set by an admin's reset (or at creation): only the password change is allowed until then.
+    # Set by an admin's reset, at creation or by `pro admin create`: only the password
+    # change is allowed until then.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     password_changed_at: Mapped[datetime | None]
     # Failed sign-ins (and signatures) in a row; at LOGIN_LOCKOUT_FAILURES the account locks

@@ -25,7 +25,7 @@ from pro_server.context import ServiceContext
 from pro_server.errors import Conflict, InvalidInput
 from pro_server.staff.models import Role, StaffUser
 from pro_server.staff.passwords import hash_password, verify_password
-from pro_server.staff.services import find_by_email
+from pro_server.staff.services import check_new_password, find_by_email
 from pro_server.studies.models import Study
 
 ISSUER = "ePRO platform"
@@ -195,7 +195,12 @@ def restriction(ctx: ServiceContext, user: StaffUser) -> str | None:
 
 # -- passwords -----------------------------------------------------------------------------
 
-def _set_password(ctx: ServiceContext, user: StaffUser, password: str, field: str) -> None:
+def _set_password(ctx: ServiceContext, user: StaffUser, password: str, field: str, *,
+                  chosen: bool = True) -> None:
+    """A password the user chose meets the policy (length, zxcvbn); a generated one
+    (`chosen=False`, the admin's reset) is random and is changed at the next sign-in."""
+    if chosen:
+        check_new_password(user.email, user.name, password, field)
     try:
         user.password_hash = hash_password(password)
     except ValueError as exc:
@@ -223,7 +228,7 @@ def reset_password(ctx: ServiceContext, user: StaffUser, reason: str) -> str:
     """An admin's reset: a one-time password to hand over, changed at the next sign-in.
     Open sessions end and a lock is lifted."""
     temporary = secrets.token_urlsafe(12)
-    _set_password(ctx, user, temporary, "password")
+    _set_password(ctx, user, temporary, "password", chosen=False)
     user.must_change_password = True
     user.session_version += 1
     user.locked_at = None

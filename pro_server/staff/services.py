@@ -8,7 +8,7 @@ from pro_server.audit.services import record
 from pro_server.context import ServiceContext
 from pro_server.errors import Conflict, InvalidInput
 from pro_server.staff.models import Role, StaffUser
-from pro_server.staff.passwords import hash_password, verify_password
+from pro_server.staff.passwords import hash_password, password_problems, verify_password
 from pro_server.studies.models import Site
 
 
@@ -29,7 +29,8 @@ def authenticate(ctx: ServiceContext, email: str, password: str) -> StaffUser | 
 
 
 def create_staff_user(
-    ctx: ServiceContext, *, email: str, name: str, password: str, role: Role, sites: list[Site]
+    ctx: ServiceContext, *, email: str, name: str, password: str, role: Role, sites: list[Site],
+    must_change_password: bool = False,
 ) -> StaffUser:
     if find_by_email(ctx, email):
         raise Conflict(f"A staff user with email {email} exists")
@@ -41,13 +42,29 @@ def create_staff_user(
         raise InvalidInput.field("password", str(exc)) from exc
     user = StaffUser(
         email=email.lower(), name=name, password_hash=password_hash, role=role,
-        created_at=ctx.now(), sites=list(sites),
+        created_at=ctx.now(), sites=list(sites), must_change_password=must_change_password,
     )
     ctx.session.add(user)
     ctx.session.flush()
     record(ctx, "staff.create", "staff_user", user.id,
-           after={"email": user.email, "role": role.value, "sites": [s.code for s in sites]})
+           after={"email": user.email, "role": role.value, "sites": [s.code for s in sites],
+                  **({"must_change_password": True} if must_change_password else {})})
     return user
+
+
+def check_new_password(email: str, name: str, password: str, field: str = "new_password") -> None:
+    """The password policy (length, zxcvbn), as a 422 naming the field."""
+    problems = password_problems(password, user_inputs=[email, name])
+    if problems:
+        raise InvalidInput.field(field, f"Password {problems[0]}", *problems[1:])
+
+
+def create_admin(ctx: ServiceContext, *, email: str, name: str, password: str) -> StaffUser:
+    """An admin account from the command line (the first one, or another): the password
+    meets the policy and must be changed at first sign-in (it was typed at a terminal)."""
+    check_new_password(email, name, password, field="password")
+    return create_staff_user(ctx, email=email, name=name, password=password, role=Role.admin,
+                             sites=[], must_change_password=True)
 
 
 def logout_everywhere(ctx: ServiceContext, user: StaffUser) -> None:

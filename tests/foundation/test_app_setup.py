@@ -19,7 +19,7 @@ def test_production_refuses_the_fake_twilio(tmp_path):
     env = {"PRO_ENV": "production", "SECRET_KEY": "s" * 40,
            "PRO_DATA_KEYS": "p3bPZ3rM2Dcv6nW8gYhRk5rj2oGkzV9i-kYx7x4sN0E=",
            "PHONE_LOOKUP_KEY": "l" * 40,
-           "TWILIO_API_BASE_URL": "http://127.0.0.1:8765"}
+           "SMS_BACKEND": "none", "TWILIO_API_BASE_URL": "http://127.0.0.1:8765"}
     with pytest.raises(ConfigError, match="fake Twilio"):
         load_settings(env)
 

@@ -12,8 +12,8 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from pro_server.messaging.fake_twilio import FakeTwilio
 from pro_server.messaging.sms_backends import TwilioSender
+from tests.fakes.fake_twilio import FakeTwilio
 
 ACCOUNT_SID = "AC" + "a1" * 16
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"

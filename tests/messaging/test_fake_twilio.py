@@ -1,13 +1,14 @@
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import requests
 from twilio.base.exceptions import TwilioException
 from twilio.request_validator import RequestValidator
 
-from pro_server.messaging.fake_twilio import FakeTwilio, post_form
 from pro_server.messaging.sms_backends import TwilioSender
+from tests.fakes.fake_twilio import FakeTwilio, post_form
 
 PHONE = "+13055550123"
 SERVICE_NUMBER = "+13055550100"
@@ -145,7 +146,7 @@ def test_standalone_server_prints_what_it_receives():
             sys.executable,
             "-u",
             "-m",
-            "pro_server.messaging.fake_twilio",
+            "tests.fakes.fake_twilio",
             "--port",
             "0",
             "--no-auto-status",
@@ -153,6 +154,7 @@ def test_standalone_server_prints_what_it_receives():
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
+        cwd=Path(__file__).resolve().parents[2],  # `tests` is imported from the checkout
     )
     try:
         banner = process.stdout.readline()

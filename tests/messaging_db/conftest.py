@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from pro_server.messaging.fake_twilio import FakeTwilio
+from tests.fakes.fake_twilio import FakeTwilio
 from tests.messaging_db.support import ACCOUNT_SID, AUTH_TOKEN, MESSAGING_SERVICE_SID, World
 
 # Only an injected "timeout" may time out: a loaded CI machine can take well over half a

@@ -15,7 +15,6 @@ from sqlalchemy import select, update
 from pro_server.instruments import default_registry
 from pro_server.instruments.examples import example_answers
 from pro_server.jobs import all_jobs, run_job
-from pro_server.messaging.fake_twilio import FakeMessage, FakeTwilio, SignedRequest
 from pro_server.messaging.models import InboundMessage, OutboxMessage
 from pro_server.messaging.planning import dedup_key
 from pro_server.messaging.webhooks import INBOUND_PATH
@@ -26,6 +25,7 @@ from pro_server.schedule.infusions import record_infusion
 from pro_server.schedule.models import Assessment
 from pro_server.studies.models import Site, Study
 from tests.conftest import TEST_DATA_KEY
+from tests.fakes.fake_twilio import FakeMessage, FakeTwilio, SignedRequest
 
 ACCOUNT_SID = "AC" + "c3" * 16
 AUTH_TOKEN = "messaging-db-test-token-0123456789"

@@ -6,13 +6,14 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
-from pro_server.config import REPO_ROOT
 from pro_server.messaging.models import OutboxMessage
 from tests.messaging_db.support import local, queue_bulk, scheduler_env
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 PARTICIPANTS, PER_PARTICIPANT = 20, 100
 
 

@@ -12,15 +12,16 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
-from pro_server.config import REPO_ROOT
-from pro_server.messaging.fake_twilio import FakeMessage
 from pro_server.messaging.feature import sms_sender
 from pro_server.messaging.models import OutboxMessage
+from tests.fakes.fake_twilio import FakeMessage
 from tests.messaging_db.support import DyingSender, local, queue_bulk, scheduler_env
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 COMMAND = [sys.executable, "-m", "flask", "--app", "wsgi", "pro", "scheduler"]
 DEADLINE = 60.0  # seconds; each wait ends as soon as its condition holds
 

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from pro_server.audit.models import AuditEvent
-from pro_server.messaging.fake_twilio import SignedRequest
 from pro_server.messaging.models import OutboxMessage
 from pro_server.messaging.webhooks import INBOUND_PATH
+from tests.fakes.fake_twilio import SignedRequest
 from tests.messaging_db.support import SERVICE_NUMBER, SITE_PHONE, local
 
 EN, ES = "+13525550141", "+13525550142"

@@ -59,7 +59,7 @@ export const STATUS = {
 
 // A message's delivery status as a badge class: a text that did not arrive stands out.
 const MESSAGE_TONE = { failed: "missed", undelivered: "missed", delivered: "on_time",
-  cancelled: "cancelled", suppressed: "cancelled" };
+  cancelled: "cancelled", suppressed: "cancelled", not_sent: "missed" };
 
 export function messageTone(status) {
   return MESSAGE_TONE[status] || "upcoming";

@@ -6,7 +6,7 @@ import { field, input } from "../forms.js";
 import { errorText, notify, startPage } from "../layout.js";
 
 const MUST = {
-  change_password: "Your password was reset: choose your own before you continue.",
+  change_password: "Your password was reset or set for you: choose your own before you continue.",
   set_up_second_factor: "Your study requires a second factor: set up an authenticator app before you continue.",
 };
 

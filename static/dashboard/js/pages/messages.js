@@ -6,7 +6,7 @@ import { param, setParam, showError, startPage } from "../layout.js";
 
 const PAGE_SIZE = 50;
 const FILTERS = {
-  status: ["pending", "sending", "sent", "delivered", "undelivered", "failed", "cancelled", "suppressed"],
+  status: ["pending", "sending", "sent", "delivered", "undelivered", "failed", "cancelled", "suppressed", "not_sent"],
   purpose: ["window_opened", "survey_reminder", "last_day", "visit_reminder_24h", "visit_reminder_1h",
     "visit_changed", "visit_cancelled", "help_reply", "opt_out_confirmation", "opt_in_confirmation"],
   channel: ["sms", "web"],

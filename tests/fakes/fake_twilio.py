@@ -8,7 +8,7 @@ status callbacks and inbound messages to the service.
 
 Run standalone for local trials (prints what it receives)::
 
-    python -m pro_server.messaging.fake_twilio --port 8765
+    python -m tests.fakes.fake_twilio --port 8765
 
 then point the service's Twilio API base URL at http://127.0.0.1:8765. Control endpoints
 for people trying the service: ``GET /_fake/messages``, ``POST /_fake/inbound``
@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 API_VERSION = "2010-04-01"
 DEFAULT_ACCOUNT_SID = "AC" + "0" * 31 + "1"
-DEFAULT_AUTH_TOKEN = "fake-auth-token"  # noqa: S105 - a fake server's fake secret
+DEFAULT_AUTH_TOKEN = "fake-auth-token"
 
 # Twilio's built-in (English) keywords; the service matches a wider list itself.
 _TWILIO_STOP = frozenset(
@@ -165,7 +165,7 @@ class FakeTwilio:
         self._failures: deque[FailureKind] = deque()
         self._list_failures: deque[FailureKind] = deque()
         self._failure_rate = 0.0
-        self._rng = random.Random(0)  # noqa: S311 - failure injection, not security
+        self._rng = random.Random(0)
         self._lock = threading.Condition()
         self._stopping = threading.Event()
         self._server = _Server(("127.0.0.1", port), _Handler)
@@ -254,7 +254,7 @@ class FakeTwilio:
             raise ValueError("p must be within [0, 1]")
         with self._lock:
             self._failure_rate = p
-            self._rng = random.Random(seed)  # noqa: S311 - failure injection, not security
+            self._rng = random.Random(seed)
 
     def _next_failure(self) -> FailureKind | None:
         with self._lock:

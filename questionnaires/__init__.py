@@ -1,0 +1,1 @@
+"""Package data of pro-server, installed as `pro_server.questionnaires` (see setup.py); no code."""
