@@ -28,10 +28,10 @@ from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
 from pro_server.errors import DomainError, InvalidInput
+from pro_server.validation import ID_MAX
 
 MAX_JSON_DEPTH = 32
 INT64_MAX = 2**63 - 1
-ID_MAX = 2**31 - 1  # ids are INTEGER columns on PostgreSQL
 _FORBIDDEN_TEXT = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _JSON_TYPES = ("application/json",)

@@ -7,9 +7,10 @@ import zoneinfo
 from functools import cache
 
 import phonenumbers
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 
 LANGUAGES = ("en", "es")
+ID_MAX = 2**31 - 1  # ids are INTEGER columns on PostgreSQL
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -72,3 +73,11 @@ class LocalTime(fields.String):
         if not _HHMM.match(text):
             raise ValidationError("Use 24-hour HH:MM, e.g. 10:00")
         return text
+
+
+class Id(fields.Integer):
+    """An id a caller sends (body or query): a positive integer an id column can hold, so a
+    value beyond it is a 422 naming the field, never a database error."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(validate=validate.Range(min=1, max=ID_MAX), **kwargs)

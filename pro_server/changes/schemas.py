@@ -2,12 +2,13 @@ from marshmallow import Schema, fields, validate
 
 from pro_server.changes.models import STATUSES
 from pro_server.staff.schemas import SignatureSchema
+from pro_server.validation import Id
 
 REASON = validate.Length(min=3, max=500)
 
 
 class ChangeRequestCreateSchema(Schema):
-    response_id = fields.Integer(required=True)
+    response_id = Id(required=True)
     item_id = fields.String(required=True, validate=validate.Length(min=1, max=60))
     new_value = fields.Raw(required=True, allow_none=True, metadata={
         "description": "The value as the instrument stores it (option code, number, list of "
@@ -34,7 +35,7 @@ class RejectSchema(Schema):
 
 class ChangeListArgsSchema(Schema):
     status = fields.String(validate=validate.OneOf(STATUSES))
-    participant_id = fields.Integer()
+    participant_id = Id()
     site = fields.String(validate=validate.Length(min=1, max=40))
 
 

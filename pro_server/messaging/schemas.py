@@ -3,13 +3,14 @@ from marshmallow import Schema, fields, validate
 from pro_server.messaging.keywords import InboundKind
 from pro_server.messaging.purposes import Channel, MessageStatus, Purpose
 from pro_server.messaging.services import OUTCOMES
+from pro_server.validation import Id
 
 REASON = validate.Length(min=3, max=500)
 
 
 class MessageListArgsSchema(Schema):
     site = fields.String(validate=validate.Length(min=1, max=40))
-    participant_id = fields.Integer()
+    participant_id = Id()
     status = fields.String(validate=validate.OneOf([s.value for s in MessageStatus]))
     purpose = fields.String(validate=validate.OneOf([p.value for p in Purpose]))
     channel = fields.String(validate=validate.OneOf([c.value for c in Channel]))
@@ -52,7 +53,7 @@ class MessageSchema(Schema):
 
 class InboundListArgsSchema(Schema):
     site = fields.String(validate=validate.Length(min=1, max=40))
-    participant_id = fields.Integer()
+    participant_id = Id()
     kind = fields.String(validate=validate.OneOf([k.value for k in InboundKind]))
     needs_review = fields.Boolean(metadata={"description": "true: the review queue"})
 

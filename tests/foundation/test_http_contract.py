@@ -45,6 +45,19 @@ def test_ids_beyond_64_bits_are_a_4xx_for_staff_and_anonymous_never_500(app, sta
     assert failures == []
 
 
+@pytest.mark.parametrize("url", [
+    "/api/v1/change-requests?participant_id=-733196807486477172736",
+    "/api/v1/change-requests?participant_id=2147483648",
+    "/api/v1/messages?participant_id=0",
+    "/api/v1/inbound-messages?participant_id=9223372036854775807",
+])
+def test_an_id_in_a_query_that_no_id_column_holds_is_a_422_naming_it(staff_client, url):
+    # Found by the fuzz gate on PostgreSQL: "integer out of range" was a 500.
+    response = staff_client("coordinator.gnv@example.org").get(url)
+    assert response.status_code == 422, response.json
+    assert "participant_id" in response.json["errors"]["query"]
+
+
 def _enrol_raw(client, body: bytes | str):
     return client.post("/api/v1/participants", data=body, content_type="application/json")
 
