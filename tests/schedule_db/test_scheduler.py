@@ -135,10 +135,9 @@ def _wait_until_blocked(engine, barrier, n: int, procs) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.postgres_only(reason="row locks with SKIP LOCKED are the PostgreSQL path")
 def test_two_scheduler_processes_record_each_change_exactly_once(
         app, demo, database, ctx_factory, clock, tmp_path):
-    if database.backend != "postgresql":
-        pytest.skip("row locks with SKIP LOCKED are the PostgreSQL path")
     _enrol_many(ctx_factory, 500)  # each gets an open BASELINE
     with app.extensions["pro"]["session_factory"]() as session:
         to_change = session.scalar(select(func.count()).select_from(Assessment).where(
