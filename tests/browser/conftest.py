@@ -1,8 +1,9 @@
 """Browser tests: the real service on a local port, Debian's chromium driven by Playwright.
 
 `live_server` serves the test app (the FixedClock and the test database of the shared
-fixtures) from a thread; `page` is a fresh browser context per test. Screenshots go to
-docs/screenshots/ so the README shows what the tests saw.
+fixtures) from a thread; `page` is a fresh browser context per test. Screenshots go to the
+untracked test-artifacts/screenshots/, so a test run never rewrites tracked files;
+`make screenshots` copies them to docs/screenshots/, which the README shows.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 from werkzeug.serving import make_server
 
 BROWSER_TESTS = Path(__file__).resolve().parent
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -44,6 +45,7 @@ def browser():
         pytest.skip("chromium is not installed (make browser)")
     from playwright.sync_api import sync_playwright
 
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     playwright = sync_playwright().start()
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield browser
@@ -92,7 +94,6 @@ def new_page(browser):
 
 
 def screenshot(page, name: str, *, full_page: bool = True) -> Path:  # type: ignore[no-untyped-def]
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
