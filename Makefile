@@ -8,7 +8,7 @@ PYTEST_WORKERS ?= auto
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: help run test lint migrate demo scheduler clean browser
+.PHONY: help run test lint migrate demo scheduler clean browser screenshots
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -40,6 +40,12 @@ browser: ## install Debian's chromium for the browser tests (needs root and apt)
 
 test: $(STAMP_TEST) browser ## install test dependencies and run the whole suite
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+screenshots: ## copy the browser tests' screenshots (test-artifacts/) to docs/screenshots
+	@ls test-artifacts/screenshots/*.png >/dev/null 2>&1 || { \
+		echo "no screenshots in test-artifacts/screenshots: run the browser tests first" \
+		"(make test, or .venv/bin/pytest -m browser)"; exit 1; }
+	cp test-artifacts/screenshots/*.png docs/screenshots/
 
 lint: $(STAMP_TEST) ## ruff
 	$(BIN)/ruff check .

@@ -22,6 +22,7 @@ from pro_server.db import make_engine, make_session_factory
 from pro_server.errors import DomainError, Unauthorized
 from pro_server.extensions import ProApi, csrf, limiter
 from pro_server.features import feature_modules
+from pro_server.logs import configure_logging
 from pro_server.request_input import install as install_request_input
 from pro_server.web import bearer_actor, bearer_token, close_db_session, request_id
 
@@ -35,7 +36,7 @@ def create_app(
     engine: Engine | None = None,
 ) -> Flask:
     settings = settings or load_settings()
-    _configure_logging(settings)
+    configure_logging(settings.log_level)
     engine = engine or make_engine(settings.database_url)
     crypto.bind(engine, settings.keyring)
 
@@ -76,14 +77,6 @@ def default_clock(settings: Settings) -> Clock:
     if settings.fake_now:
         return FixedClock(datetime.fromisoformat(settings.fake_now))
     return OffsetClock(settings.instance_path / "clock_offset")
-
-
-def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("alembic.runtime.plugins", "flask-limiter"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _flask_config(settings: Settings) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import logging
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -62,7 +62,6 @@ class Settings:
     sdtmig_version: str = "3.3"  # SDTM QS baseline flag: QSBLFL (3.3) or QSLOBXFL (3.4)
     log_level: str = "INFO"
     fake_now: str = ""
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_production(self) -> bool:

@@ -153,6 +153,19 @@ def staff_client(app, demo):
     return make
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest's own hook deselects by `-m`
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test marked `postgres_only(reason=...)` is skipped on every other backend, with
+    that reason; `-m "not postgres_only"` leaves such tests out altogether."""
+    for item in items:
+        marker = item.get_closest_marker("postgres_only")
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("database") if callspec else None
+        if marker is not None and backend != "postgresql":
+            reason = marker.kwargs.get("reason", "needs PostgreSQL")
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """Say how many database tests ran on each backend, so CI output shows both ran."""
     counts: dict[str, int] = {}

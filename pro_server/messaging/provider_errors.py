@@ -3,20 +3,18 @@ statuses to an action, plus the delay before the next attempt.
 
 Twilio reorganised its error codes in July 2024 and advises against hard-coding them, so the
 defaults below can be overridden from configuration (``ErrorPolicy.from_config``).
-The backoff delay is computed with tenacity's ``wait_exponential_jitter`` and persisted by
-the dispatcher as ``next_attempt_at``; nothing here sleeps.
+The backoff delay (the formula of tenacity's ``wait_exponential_jitter``, computed here for
+one attempt count) is persisted by the dispatcher as ``next_attempt_at``; nothing here sleeps.
 """
 
 from __future__ import annotations
 
-import inspect
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
-
-import tenacity
 
 
 class ErrorAction(StrEnum):
@@ -59,24 +57,12 @@ class Backoff:
         """Delay after ``attempts_made`` failed attempts (1 after the first failure)."""
         if attempts_made < 1:
             raise ValueError("attempts_made starts at 1")
-        strategy = _wait_exponential_jitter(
-            self.multiplier_seconds, self.max_seconds, self.jitter_seconds, self.exp_base
-        )
-        state = tenacity.RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
-        state.attempt_number = attempts_made
-        return timedelta(seconds=strategy(state))
-
-
-def _wait_exponential_jitter(
-    multiplier: float, maximum: float, jitter: float, exp_base: float
-) -> tenacity.wait.wait_base:
-    # tenacity 9.1 renamed ``initial`` to ``multiplier`` (``initial`` now warns); 8.x only
-    # knows ``initial``. Both mean the same factor.
-    params = inspect.signature(tenacity.wait_exponential_jitter).parameters
-    factor = "multiplier" if "multiplier" in params else "initial"
-    return tenacity.wait_exponential_jitter(
-        **{factor: multiplier}, max=maximum, jitter=jitter, exp_base=exp_base
-    )
+        try:
+            exponential = self.multiplier_seconds * self.exp_base ** (attempts_made - 1)
+        except OverflowError:  # a huge attempt count: the cap applies anyway
+            exponential = self.max_seconds
+        jitter = random.uniform(0, self.jitter_seconds)  # noqa: S311 - spreads retries, not a secret
+        return timedelta(seconds=max(0.0, min(exponential + jitter, self.max_seconds)))
 
 
 DEFAULT_RETRY_MAX_ATTEMPTS = 6

@@ -37,7 +37,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 
 class RetryableKind(StrEnum):
@@ -158,7 +158,7 @@ class ConsoleSender:
             provider_id = f"CONSOLE{next(self._counter):08d}"
             self.sent.append(ConsoleMessage(provider_id, to, body, status_callback, self._clock()))
         shown = body if self._log_full_body else redact_links(body)
-        logger.info("SMS %s to %s: %s", provider_id, redact_phone(to), shown)
+        log.info("SMS %s to %s: %s", provider_id, redact_phone(to), shown)
         return SendResult(provider_id=provider_id, provider_status="sent")
 
     def find_sent(

@@ -1,8 +1,9 @@
 """Browser tests: the real service on a local port, Debian's chromium driven by Playwright.
 
 `live_server` serves the test app (the FixedClock and the test database of the shared
-fixtures) from a thread; `page` is a fresh browser context per test. Screenshots go to
-docs/screenshots/ so the README shows what the tests saw.
+fixtures) from a thread; `page` is a fresh browser context per test. Screenshots go to the
+untracked test-artifacts/screenshots/, so a test run never rewrites tracked files;
+`make screenshots` copies them to docs/screenshots/, which the README shows.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+BROWSER_TESTS = Path(__file__).resolve().parent
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -24,6 +26,15 @@ CHROMIUM_ARGS = [
 ]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own hook deselects by `-m`
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder drives chromium: mark it `browser` so that
+    `-m "not browser"` leaves out all of them, including tests added later."""
+    for item in items:
+        if item.path.is_relative_to(BROWSER_TESTS):
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +45,7 @@ def browser():
         pytest.skip("chromium is not installed (make browser)")
     from playwright.sync_api import sync_playwright
 
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     playwright = sync_playwright().start()
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield browser
@@ -82,7 +94,6 @@ def new_page(browser):
 
 
 def screenshot(page, name: str, *, full_page: bool = True) -> Path:  # type: ignore[no-untyped-def]
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path

@@ -12,16 +12,14 @@ from pro_server.context import ServiceContext
 from pro_server.instruments import default_registry
 from pro_server.instruments.answers import item_applies
 from pro_server.instruments.definitions import InstrumentDefinition
-from pro_server.participants import services as participants
-from pro_server.participants.models import Participant, ParticipantStatus
+from pro_server.participants.models import Participant
 from pro_server.protocol.windows import utc_to_local
 from pro_server.responses.models import Response
 from pro_server.responses.services import correct_answer, save_draft, submit
 from pro_server.schedule.infusions import record_infusion
 from pro_server.schedule.models import Assessment
-from pro_server.studies.models import Site, Study
-
-NEW_YORK = "America/New_York"
+from pro_server.studies.models import Study
+from tests.factories import enrol_participant
 
 
 def answers_for(d: InstrumentDefinition, rng: random.Random) -> dict[str, Any]:
@@ -42,12 +40,8 @@ def answers_for(d: InstrumentDefinition, rng: random.Random) -> dict[str, Any]:
 
 def enrol(ctx: ServiceContext, study: Study, site_code: str, key: str, *, language: str = "en",
           enrolled_on: date) -> Participant:
-    site = ctx.session.scalar(select(Site).where(Site.study_id == study.id,
-                                                 Site.code == site_code))
-    return participants.enrol(ctx, study, site, {
-        "subject_key": key, "status": ParticipantStatus.enrolled, "language": language,
-        "timezone": NEW_YORK, "phone": None, "email": None,
-        "sms_consent": {"given": False, "source": None}, "enrolled_on": enrolled_on})
+    return enrol_participant(ctx, key, study=study, site_code=site_code, language=language,
+                             enrolled_on=enrolled_on, sms_consent=False)
 
 
 def assessment(ctx: ServiceContext, p: Participant, code: str) -> Assessment:

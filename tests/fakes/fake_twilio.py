@@ -42,7 +42,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from twilio.request_validator import RequestValidator
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 API_VERSION = "2010-04-01"
 DEFAULT_ACCOUNT_SID = "AC" + "0" * 31 + "1"
@@ -299,7 +299,7 @@ class FakeTwilio:
             try:
                 self.post_status_callback(sid, status)
             except OSError as exc:
-                logger.warning("fake twilio: status callback for %s failed: %s", sid, exc)
+                log.warning("fake twilio: status callback for %s failed: %s", sid, exc)
                 return
 
     def list_messages(self, query: Mapping[str, str]) -> list[FakeMessage]:
@@ -458,7 +458,7 @@ class _Server(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients that timed out and went away are expected here.
-        logger.debug("fake twilio: connection error from %s", client_address, exc_info=True)
+        log.debug("fake twilio: connection error from %s", client_address, exc_info=True)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -474,7 +474,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self.server.fake
 
     def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("fake twilio: " + format, *args)
+        log.debug("fake twilio: " + format, *args)
 
     # -- plumbing --------------------------------------------------------------------------
 

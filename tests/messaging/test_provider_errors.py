@@ -110,7 +110,7 @@ def test_backoff_is_exponential_with_bounded_jitter():
         for _ in range(20):
             seconds = backoff.delay(attempts).total_seconds()
             assert base <= seconds <= min(base + 30, 1800)
-    # jitter actually varies the delay (tenacity's random.uniform)
+    # jitter actually varies the delay
     assert len({backoff.delay(1) for _ in range(20)}) > 1
 
 

@@ -18,13 +18,12 @@ from pro_server.jobs import all_jobs, run_job
 from pro_server.messaging.models import InboundMessage, OutboxMessage
 from pro_server.messaging.planning import dedup_key
 from pro_server.messaging.webhooks import INBOUND_PATH
-from pro_server.participants import services as participants
-from pro_server.participants.models import Participant, ParticipantStatus
+from pro_server.participants.models import Participant
 from pro_server.responses.services import submit
 from pro_server.schedule.infusions import record_infusion
 from pro_server.schedule.models import Assessment
-from pro_server.studies.models import Site, Study
 from tests.conftest import TEST_DATA_KEY
+from tests.factories import enrol_participant
 from tests.fakes.fake_twilio import FakeMessage, FakeTwilio, SignedRequest
 
 ACCOUNT_SID = "AC" + "c3" * 16
@@ -68,14 +67,9 @@ class World:
               infusion_local: datetime | None = datetime(2026, 2, 27, 10, 0),
               consent: bool = True, site_code: str = "GNV") -> int:
         ctx = self.ctx_factory()
-        study = ctx.session.scalar(select(Study))
-        site = ctx.session.scalar(select(Site).where(Site.code == site_code))
-        p = participants.enrol(ctx, study, site, {
-            "subject_key": key, "status": ParticipantStatus.enrolled, "language": language,
-            "timezone": "America/New_York", "phone": phone, "email": None,
-            "reminder_time": reminder_time, "enrolled_on": enrolled_on,
-            "sms_consent": {"given": consent, "source": "test ICF"} if phone else None,
-        })
+        p = enrol_participant(ctx, key, site_code=site_code, language=language, phone=phone,
+                              reminder_time=reminder_time, enrolled_on=enrolled_on,
+                              sms_consent=consent if phone else None, consent_source="test ICF")
         if infusion_local is not None:
             record_infusion(ctx, p, 1, status="given", given_at_local=infusion_local)
         ctx.session.commit()

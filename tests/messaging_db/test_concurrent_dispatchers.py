@@ -17,10 +17,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PARTICIPANTS, PER_PARTICIPANT = 20, 100
 
 
+@pytest.mark.postgres_only(reason="row locks with SKIP LOCKED are the PostgreSQL path")
 def test_two_dispatcher_processes_send_each_message_exactly_once(
         world, database, clock, ctx_factory, fake_twilio, tmp_path):
-    if database.backend != "postgresql":
-        pytest.skip("row locks with SKIP LOCKED are the PostgreSQL path")
     pids = [world.enrol(f"GNV-6{n:02d}", f"+135255506{n:02d}") for n in range(PARTICIPANTS)]
     clock.set(local(2026, 3, 4, 10, 0))  # the Day 7 windows are open; allowed hours
     queue_bulk(ctx_factory, pids, PER_PARTICIPANT)

@@ -25,6 +25,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 COMMAND = [sys.executable, "-m", "flask", "--app", "wsgi", "pro", "scheduler"]
 DEADLINE = 60.0  # seconds; each wait ends as soon as its condition holds
 
+pytestmark = pytest.mark.postgres_only(
+    reason="scheduler processes run on PostgreSQL (production; CI sets it)")
+
 
 class Gate:
     """Holds the fake's answer to the n-th message it accepts until opened."""
@@ -179,8 +182,6 @@ def test_the_scheduler_survives_a_first_round_that_fails(
 
 
 @pytest.fixture(autouse=True)
-def _postgresql_only(database, fake_twilio):
-    if database.backend != "postgresql":
-        pytest.skip("scheduler processes run on PostgreSQL (production; CI sets it)")
+def _forget_the_fake_hook(fake_twilio):
     yield
     fake_twilio.on_message = None

@@ -14,11 +14,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 from pro_server.jobs import run_all_once
-from pro_server.participants import services as participants
-from pro_server.participants.models import ParticipantStatus
 from pro_server.schedule.models import Assessment, AssessmentTransition
-from pro_server.studies.models import Site, Study
 from tests.conftest import TEST_DATA_KEY
+from tests.factories import enrol_participant
 from tests.schedule_db.conftest import by_code, enrol, give
 
 REPO = Path(__file__).resolve().parents[2]
@@ -88,13 +86,8 @@ def test_simulate_refuses_a_production_configuration(settings, clock, engine):
 
 def _enrol_many(ctx_factory, n: int) -> None:
     ctx = ctx_factory()
-    study = ctx.session.scalar(select(Study))
-    site = ctx.session.scalar(select(Site).where(Site.code == "GNV"))
     for i in range(n):
-        participants.enrol(ctx, study, site, {
-            "subject_key": f"LOAD-{i:04d}", "status": ParticipantStatus.enrolled,
-            "language": "en", "timezone": "America/New_York",
-            "enrolled_on": ctx.now().date() - timedelta(days=1)})
+        enrol_participant(ctx, f"LOAD-{i:04d}", enrolled_on=ctx.now().date() - timedelta(days=1))
     ctx.session.commit()
 
 
@@ -135,10 +128,9 @@ def _wait_until_blocked(engine, barrier, n: int, procs) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.postgres_only(reason="row locks with SKIP LOCKED are the PostgreSQL path")
 def test_two_scheduler_processes_record_each_change_exactly_once(
         app, demo, database, ctx_factory, clock, tmp_path):
-    if database.backend != "postgresql":
-        pytest.skip("row locks with SKIP LOCKED are the PostgreSQL path")
     _enrol_many(ctx_factory, 500)  # each gets an open BASELINE
     with app.extensions["pro"]["session_factory"]() as session:
         to_change = session.scalar(select(func.count()).select_from(Assessment).where(

@@ -15,14 +15,13 @@ from pro_server import create_app
 from pro_server.config import ConfigError
 from pro_server.instruments import default_registry as instruments
 from pro_server.instruments.examples import example_answers
-from pro_server.participants import services as participants
-from pro_server.participants.models import ParticipantStatus
 from pro_server.responses.services import submit
 from pro_server.schedule.infusions import record_infusion
 from pro_server.schedule.models import Assessment
 from pro_server.staff.models import Role
 from pro_server.staff.services import create_staff_user
 from pro_server.studies.models import Study
+from tests.factories import enrol_participant
 from tests.studies.conftest import EXAMPLES, RES001, edit, reload_registries
 
 
@@ -178,11 +177,7 @@ def _create_admin(ctx_factory) -> None:  # type: ignore[no-untyped-def]
 
 def _enrol_and_complete_inf1_d7(ctx_factory) -> str:  # type: ignore[no-untyped-def]
     ctx = ctx_factory()
-    study = ctx.session.scalar(select(Study))
-    p = participants.enrol(ctx, study, study.sites[0], {
-        "subject_key": "GNV-901", "status": ParticipantStatus.enrolled, "language": "en",
-        "timezone": "America/New_York", "phone": None, "email": None, "sms_consent": None,
-        "enrolled_on": date(2026, 2, 10)})
+    p = enrol_participant(ctx, "GNV-901", enrolled_on=date(2026, 2, 10))
     record_infusion(ctx, p, 1, status="given", given_at_local=datetime(2026, 2, 25, 10, 0))
     ctx.session.flush()
     a = ctx.session.scalar(select(Assessment).where(Assessment.participant_id == p.id,

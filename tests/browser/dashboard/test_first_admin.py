@@ -3,14 +3,11 @@ account page, like any account whose password someone else set)."""
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, axe_violations
 
 EMAIL, FIRST = "ida.admin@hospital.example.org", "kJ8#mQ2!vX9zL4pW"
-
-pytestmark = pytest.mark.browser
 
 
 def test_first_sign_in_asks_for_a_new_password(app, live_server, new_page):

@@ -1,0 +1,33 @@
+"""Test data arranged through the real services, one way each: enrol a participant."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from pro_server.context import ServiceContext
+from pro_server.participants import services as participants
+from pro_server.participants.models import Participant, ParticipantStatus
+from pro_server.studies.models import Site, Study
+
+NEW_YORK = "America/New_York"
+
+
+def enrol_participant(ctx: ServiceContext, key: str, *, study: Study | None = None,
+                      site_code: str = "GNV", enrolled_on: date | None = None,
+                      language: str = "en", timezone: str = NEW_YORK,
+                      phone: str | None = None, sms_consent: bool | None = None,
+                      consent_source: str | None = None,
+                      reminder_time: str | None = None) -> Participant:
+    """Enrols `key` at `site_code` of `study` (default: the first study) through
+    participants.enrol, as a coordinator would. Left as None, `enrolled_on` is today in the
+    participant's zone, `reminder_time` the protocol's, and SMS consent is not recorded."""
+    study = study or ctx.session.scalar(select(Study))
+    site = ctx.session.scalar(select(Site).where(Site.study_id == study.id,
+                                                 Site.code == site_code))
+    consent = None if sms_consent is None else {"given": sms_consent, "source": consent_source}
+    return participants.enrol(ctx, study, site, {
+        "subject_key": key, "status": ParticipantStatus.enrolled, "language": language,
+        "timezone": timezone, "phone": phone, "email": None, "sms_consent": consent,
+        "reminder_time": reminder_time, "enrolled_on": enrolled_on})
