@@ -80,7 +80,8 @@ def dispatch_due(new_context: Callable[[], ServiceContext]) -> int:
         sms_sender(app), status_callback_url=status_callback_url(settings),
         error_policy=pro["sms_error_policy"], stopping=pro.get("stopping"),
         # A held row outlives any one provider call by a margin, or its holder is gone.
-        lease=timedelta(seconds=max(60.0, 3 * settings.twilio_timeout_seconds)))
+        lease=timedelta(seconds=max(60.0, 3 * settings.twilio_timeout_seconds)),
+        call_timeout=timedelta(seconds=settings.twilio_timeout_seconds))
     return dispatcher.run(new_context)
 
 
