@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pro_server import create_app, crypto
+from pro_server import create_app
 from pro_server.config import load_settings
 from pro_server.context import Actor, ServiceContext
 from pro_server.messaging.models import OutboxMessage
@@ -107,7 +107,7 @@ def load(env: dict[str, str], messages: int) -> int:
             "study_id": study.id, "site_id": site.id, "subject_key": f"SOAK-{n:05d}",
             "status": ParticipantStatus.enrolled, "language": "en",
             "timezone": "America/New_York", "phone": phone,
-            "phone_lookup": crypto.lookup_hash(phone), "sms_consent": True,
+            "phone_lookup": ctx.settings.keyring.lookup_hash(phone), "sms_consent": True,
             "sms_consent_at": now, "sms_consent_source": "soak", "reminder_time": "10:00",
             "protocol_version": "2",
             "created_at": now, "updated_at": now} for n, phone in enumerate(phones)])

@@ -62,6 +62,9 @@ class Settings:
     sdtmig_version: str = "3.3"  # SDTM QS baseline flag: QSBLFL (3.3) or QSLOBXFL (3.4)
     log_level: str = "INFO"
     fake_now: str = ""
+    # Every scheduler job at most this many seconds apart (0: each job's own interval);
+    # for tests and local trials that cannot wait half a minute.
+    job_interval_seconds: int = 0
 
     @property
     def is_production(self) -> bool:
@@ -145,6 +148,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         sdtmig_version=_choice(env_vars, "SDTMIG_VERSION", ("3.3", "3.4")),
         log_level=env_vars.get("LOG_LEVEL", "INFO"),
         fake_now=env_vars.get("PRO_FAKE_NOW", ""),
+        job_interval_seconds=_int(env_vars, "PRO_JOB_INTERVAL_SECONDS", 0),
     )
     settings = replace(settings, **overrides)  # type: ignore[arg-type]
     return _complete_secrets(settings)

@@ -110,10 +110,12 @@ def run_scheduler(app: Flask, stop_signals: tuple[int, ...] = (signal.SIGTERM, s
         if not stopping.is_set():
             run_job_logged(app, job)
     scheduler = BackgroundScheduler(timezone="UTC")
+    cap = app.extensions["pro"]["settings"].job_interval_seconds
     for job in jobs:
-        scheduler.add_job(run_job_logged, "interval", seconds=job.seconds, args=(app, job),
+        seconds = min(job.seconds, cap) if cap > 0 else job.seconds
+        scheduler.add_job(run_job_logged, "interval", seconds=seconds, args=(app, job),
                           id=job.id, max_instances=1, coalesce=True, replace_existing=True,
-                          misfire_grace_time=job.seconds)
+                          misfire_grace_time=seconds)
     if not stopping.is_set():
         scheduler.start()
         while not stopping.wait(1.0):

@@ -12,7 +12,8 @@
 Only the row in flight can be ambiguous. A stop (SIGTERM) or an error releases the rest of
 the batch at once; a process that died leaves its rows to its lease: claimed rows never
 attempted go back to the queue (at once when the holder is known dead on this host), an
-attempted row is settled by the provider's list (`find_sent`): found, recorded sent; not
+attempted row is settled by the provider's list (`find_sent`) once the lease ends (or, its
+holder known dead, once its call would have timed out): found, recorded sent; not
 found, sent again once the provider is asked once more; the list unavailable, asked again
 later, and shown to staff only when it stays unavailable past `review_after`.
 
@@ -32,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from pro_server.context import ServiceContext
 from pro_server.messaging import outcomes, templates
@@ -143,6 +144,7 @@ class Dispatcher:
                  lease: timedelta = timedelta(seconds=60),
                  recheck_after: timedelta = timedelta(minutes=1),
                  review_after: timedelta = timedelta(minutes=15),
+                 call_timeout: timedelta = timedelta(seconds=10),
                  stopping: threading.Event | None = None, owner: str | None = None) -> None:
         self.sender = sender
         self.status_callback_url = status_callback_url
@@ -151,6 +153,8 @@ class Dispatcher:
         # Longer than one provider call (its timeout): a held row whose lease ran out
         # belongs to a process that is gone.
         self.lease = lease
+        # The provider call's own timeout: a dead holder's call cannot outlast it.
+        self.call_timeout = call_timeout
         self.recheck_after = recheck_after
         self.review_after = review_after
         self.stopping = stopping or threading.Event()
@@ -486,12 +490,7 @@ class Dispatcher:
             now = ctx.now()
             held = (OutboxMessage.status == MessageStatus.SENDING.value,
                     OutboxMessage.attempted_at.is_(None))
-            owners = ctx.session.scalars(
-                select(OutboxMessage.claimed_by).where(
-                    *held, OutboxMessage.lease_until >= now,
-                    OutboxMessage.claimed_by.like(f"{socket.gethostname()}:%"))
-                .distinct()).all()
-            gone = [owner for owner in owners if owner and owner_is_gone(owner)]
+            gone = self._gone_holders(ctx, now, *held)
             released = ctx.session.execute(
                 update(OutboxMessage).where(
                     *held, or_(OutboxMessage.lease_until.is_(None),
@@ -505,20 +504,37 @@ class Dispatcher:
                         "queue", released)
         return released
 
+    @staticmethod
+    def _gone_holders(ctx: ServiceContext, now: datetime, *held: ColumnElement[bool]
+                      ) -> list[str]:
+        """Holders of leased `held` rows known dead (processes of this host that ended)."""
+        owners = ctx.session.scalars(
+            select(OutboxMessage.claimed_by).where(
+                *held, OutboxMessage.lease_until >= now,
+                OutboxMessage.claimed_by.like(f"{socket.gethostname()}:%"))
+            .distinct()).all()
+        return [owner for owner in owners if owner and owner_is_gone(owner)]
+
     def _settle_interrupted(self, new_context: Callable[[], ServiceContext]) -> int:
         """An attempt whose dispatcher died during the provider call: the provider's list
         says whether it has the message. Found: sent. Not found: another attempt (which asks
         once more first). List unavailable: ask again later; staff see the row only when
-        it stays unavailable past `review_after`."""
+        it stays unavailable past `review_after`. Settled once the lease is over, or as
+        soon as the holder is known dead and its call would have timed out anyway."""
         ctx = new_context()
         with ctx.session:
             now = ctx.now()
+            attempted = (OutboxMessage.status == MessageStatus.SENDING.value,
+                         OutboxMessage.needs_review.is_(False),
+                         OutboxMessage.attempted_at.is_not(None))
+            gone = self._gone_holders(ctx, now, *attempted,
+                                      OutboxMessage.attempted_at < now - self.call_timeout)
             stale = (select(OutboxMessage)
-                     .where(OutboxMessage.status == MessageStatus.SENDING.value,
-                            OutboxMessage.needs_review.is_(False),
-                            OutboxMessage.attempted_at.is_not(None),
+                     .where(*attempted,
                             or_(OutboxMessage.lease_until.is_(None),
-                                OutboxMessage.lease_until < now))
+                                OutboxMessage.lease_until < now,
+                                and_(OutboxMessage.claimed_by.in_(gone),
+                                     OutboxMessage.attempted_at < now - self.call_timeout)))
                      .order_by(OutboxMessage.id).limit(self.batch_size))
             rows = list(ctx.session.scalars(claim(stale, ctx)))
             for row in rows:

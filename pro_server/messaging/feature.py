@@ -18,6 +18,7 @@ from pro_server.config import ConfigError, Settings
 from pro_server.context import ServiceContext
 from pro_server.messaging.dispatcher import Dispatcher
 from pro_server.messaging.provider_errors import ErrorPolicy
+from pro_server.messaging.reconcile import Reconciler
 from pro_server.messaging.sms_backends import ConsoleSender, SmsSender, TwilioSender
 from pro_server.messaging.webhooks import STATUS_PATH
 
@@ -82,11 +83,22 @@ def dispatch_due(new_context: Callable[[], ServiceContext]) -> int:
         sms_sender(app), status_callback_url=status_callback_url(settings),
         error_policy=pro["sms_error_policy"], stopping=pro.get("stopping"),
         # A held row outlives any one provider call by a margin, or its holder is gone.
-        lease=timedelta(seconds=max(60.0, 3 * settings.twilio_timeout_seconds)))
+        lease=timedelta(seconds=max(60.0, 3 * settings.twilio_timeout_seconds)),
+        call_timeout=timedelta(seconds=settings.twilio_timeout_seconds))
     return dispatcher.run(new_context)
 
 
-JOBS = (("dispatch-messages", dispatch_due, 30),)
+def reconcile_due(new_context: Callable[[], ServiceContext]) -> int:
+    """The scheduler's job: delivery reports that never came, asked of the provider (see
+    messaging.reconcile)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.extensions["pro"]["settings"].sms_backend != "twilio":
+        return 0  # the console reports no deliveries: nothing is missing
+    return Reconciler(sms_sender(app), app.extensions["pro"]["sms_error_policy"]).run(
+        new_context)
+
+
+JOBS = (("dispatch-messages", dispatch_due, 30), ("reconcile-delivery", reconcile_due, 300))
 
 
 def register(app: Flask, api: Any) -> None:

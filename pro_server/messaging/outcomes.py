@@ -51,6 +51,8 @@ def mark_sent(ctx: ServiceContext, row: OutboxMessage, provider_id: str | None,
     row.sent_at = row.sent_at or now
     row.next_attempt_at = None
     row.outcome_unknown = False
+    if row.last_error_code == TIMEOUT_CODE:  # the timed-out attempt's outcome is known now
+        row.last_error_code = row.last_error_message = None
     row.status_reason = note
     row.claimed_by = row.lease_until = None
     row.updated_at = now
@@ -62,6 +64,8 @@ def record_sent(ctx: ServiceContext, row_id: int, provider_id: str | None,
     come first: only a row still `sending` becomes `sent`, and its provider id stays."""
     now = ctx.now()
     sending = OutboxMessage.status == MessageStatus.SENDING.value
+    # Found at the provider after a timeout: the timed-out attempt's outcome is known now.
+    timed_out = OutboxMessage.last_error_code == TIMEOUT_CODE
     ctx.session.execute(
         update(OutboxMessage).where(OutboxMessage.id == row_id).values(
             provider_message_id=func.coalesce(OutboxMessage.provider_message_id, provider_id),
@@ -70,6 +74,8 @@ def record_sent(ctx: ServiceContext, row_id: int, provider_id: str | None,
             sent_at=func.coalesce(OutboxMessage.sent_at, now),
             next_attempt_at=None, outcome_unknown=False, status_reason=note, updated_at=now,
             claimed_by=None, lease_until=None,
+            last_error_code=case((timed_out, None), else_=OutboxMessage.last_error_code),
+            last_error_message=case((timed_out, None), else_=OutboxMessage.last_error_message),
         ).execution_options(synchronize_session=False)
     )
 

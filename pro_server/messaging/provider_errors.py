@@ -77,7 +77,8 @@ DEFAULT_CODE_RULES: dict[int, ErrorRule] = {
     30006: ErrorRule(ErrorAction.INVALID_NUMBER),  # landline / unreachable carrier
     30003: ErrorRule(ErrorAction.RETRY_LIMITED, DEFAULT_LIMITED_MAX_ATTEMPTS),  # unreachable
     30008: ErrorRule(ErrorAction.RETRY_LIMITED, DEFAULT_LIMITED_MAX_ATTEMPTS),  # unknown error
-    20429: ErrorRule(ErrorAction.RETRY, DEFAULT_RETRY_MAX_ATTEMPTS),  # too many requests
+    # No attempt limit of its own: the policy's retry_max_attempts (configurable) applies.
+    20429: ErrorRule(ErrorAction.RETRY),  # too many requests
 }
 
 
@@ -128,7 +129,10 @@ class ErrorPolicy:
         """Rule for an error: a configured Twilio code wins; then HTTP 429 / 5xx; then a
         network error (connection refused, reset, timeout); anything else fails."""
         if code is not None and code in self.codes:
-            return self.codes[code]
+            rule = self.codes[code]
+            if rule.action is ErrorAction.RETRY and rule.max_attempts is None:
+                return replace(rule, max_attempts=self.retry_max_attempts)
+            return rule
         if http_status == 429 or (http_status is not None and 500 <= http_status <= 599):
             return ErrorRule(ErrorAction.RETRY, self.retry_max_attempts)
         if network:

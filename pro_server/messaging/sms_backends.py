@@ -52,6 +52,14 @@ class SendResult:
     provider_status: str
 
 
+@dataclass(frozen=True)
+class ProviderStatus:
+    """What the provider says of one message now (its delivery report, asked for)."""
+
+    status: str  # Twilio's: queued, sent, delivered, undelivered, failed...
+    error_code: int | None = None
+
+
 class SmsError(Exception):
     """Base of the errors a sender raises."""
 
@@ -105,6 +113,11 @@ class SmsSender(Protocol):
         ``normalize``, bodies are compared after it is applied to both (e.g. a body whose
         one-time link was replaced by a placeholder, when the clear body is gone); messages
         in ``exclude`` (already recorded for other rows) never match."""
+        ...
+
+    def fetch_status(self, provider_id: str) -> ProviderStatus:
+        """The provider's current status of one message it accepted (a delivery report
+        that never arrived). Raises ProviderError or ProviderTimeout."""
         ...
 
 
@@ -172,6 +185,13 @@ class ConsoleSender:
                         and message.provider_id not in exclude):
                     return message.provider_id
         return None
+
+    def fetch_status(self, provider_id: str) -> ProviderStatus:
+        """Console messages are never delivered anywhere: `sent` is all there is to know."""
+        with self._lock:
+            if any(message.provider_id == provider_id for message in self.sent):
+                return ProviderStatus("sent")
+        raise ProviderError(20404, 404, None, f"{provider_id} is not a recent console message")
 
 
 class TimeoutTwilioHttpClient(TwilioHttpClient):
@@ -296,6 +316,11 @@ class TwilioSender:
                 ):
                     return str(message.sid)
         return None
+
+    def fetch_status(self, provider_id: str) -> ProviderStatus:
+        message = self._call(lambda: self.client.messages(provider_id).fetch())
+        code = message.error_code
+        return ProviderStatus(str(message.status or ""), int(code) if code else None)
 
     def _call(self, operation: Callable[[], Any]) -> Any:
         try:

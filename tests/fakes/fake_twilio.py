@@ -236,7 +236,8 @@ class FakeTwilio:
             self._failures.extend([kind] * n)
 
     def fail_list_next(self, n: int, kind: FailureKind = 500) -> None:
-        """Make the next ``n`` list calls (the lookups after a timeout) fail: an HTTP status
+        """Make the next ``n`` lookups (list calls after a timeout, fetches of one message
+        for a missing delivery report) fail: an HTTP status
         (the twilio library raises "Unable to fetch page"), "timeout", "slow" or "reset"."""
         if not ((isinstance(kind, int) and 400 <= kind <= 599)
                 or kind in ("timeout", "slow", "reset")):
@@ -610,26 +611,24 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, [m.to_json() for m in self.fake.messages])
             return
         single = _MESSAGE_PATH.match(parts.path)
-        if single:
-            if self._authorized(single["account"]):
-                try:
-                    self._send_json(200, self.fake.get(single["sid"]).to_json())
-                except KeyError:
-                    self._send_error(404, 20404, "The requested resource was not found")
-            return
-        match = _MESSAGES_PATH.match(parts.path)
+        match = single or _MESSAGES_PATH.match(parts.path)
         if not match:
             self._send_error(404, 20404, "The requested resource was not found")
             return
         if not self._authorized(match["account"]):
             return
-        failure = self.fake._next_list_failure()
+        failure = self.fake._next_list_failure()  # lookups: a list or one message
         if failure in ("timeout", "slow"):
             self.fake.hold()
         if failure in ("timeout", "reset"):
             self._reset_connection()
         elif isinstance(failure, int):
             self._send_error(failure, 20429 if failure == 429 else 20500)
+        elif single:
+            try:
+                self._send_json(200, self.fake.get(single["sid"]).to_json())
+            except KeyError:
+                self._send_error(404, 20404, "The requested resource was not found")
         else:
             self._list_messages(parts.path, parse_qs(parts.query))
 

@@ -142,3 +142,16 @@ def test_a_bad_twilio_error_policy_stops_the_service_with_its_name(tmp_path, raw
     settings = load_settings({"PRO_INSTANCE_PATH": str(tmp_path), "TWILIO_ERROR_POLICY": raw})
     with pytest.raises(ConfigError, match="TWILIO_ERROR_POLICY"):
         error_policy(settings)
+
+
+@pytest.mark.parametrize(("code", "http_status"), [(20429, 429), (20500, 500), (None, 503)])
+def test_configured_retry_limit_reaches_the_default_rules(code, http_status):
+    """An operator who lowers retry_max_attempts gets it for Twilio's own rate-limit and
+    server-error codes too, not the built-in 6."""
+    policy = ErrorPolicy.from_config({"retry_max_attempts": 2})
+    rule = policy.classify(code=code, http_status=http_status)
+    assert rule.max_attempts == 2
+    assert policy.retry_delay(rule, 1) is not None
+    assert policy.retry_delay(rule, 2) is None
+    raised = ErrorPolicy.from_config({"retry_max_attempts": 9})
+    assert raised.retry_delay(raised.classify(code=code, http_status=http_status), 8) is not None

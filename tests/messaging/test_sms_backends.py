@@ -338,3 +338,17 @@ def test_a_slow_answer_after_the_client_gave_up_is_a_timeout(fake_twilio, twilio
     # The provider has it all the same: the lookup finds it, nothing is sent twice.
     (message,) = fake_twilio.messages
     assert twilio_sender.find_sent(PHONE, since, BODY) == message.sid
+
+
+def test_fetch_status_reads_a_report_that_never_arrived(fake_twilio, twilio_sender):
+    sid = twilio_sender.send(PHONE, BODY, status_callback=CALLBACK).provider_id
+    fake_twilio.build_status_callback(sid, "undelivered", 30003)  # built, never posted
+    report = twilio_sender.fetch_status(sid)
+    assert (report.status, report.error_code) == ("undelivered", 30003)
+    fake_twilio.fail_list_next(1, 500)
+    with pytest.raises(ProviderError) as failed:
+        twilio_sender.fetch_status(sid)
+    assert failed.value.retryable_kind is RetryableKind.SERVER  # "ask again later"
+    with pytest.raises(ProviderError) as unknown:
+        twilio_sender.fetch_status("SM" + "0" * 32)
+    assert (unknown.value.http_status, unknown.value.retryable_kind) == (404, None)

@@ -112,22 +112,58 @@ def test_kill_9_mid_send_then_a_restart_sends_every_message_once(
         gate.opened.set()
         first.close()
     # Restarted 10 seconds later: what the dead process claimed but never attempted goes
-    # out at once (before: `sending` for 15 minutes, then staff review, never sent).
+    # out at once (before: `sending` for 15 minutes, then staff review, never sent), and
+    # the message it was sending (its 5 s call timeout over, its process gone) is settled
+    # with the provider's list: the provider has it, it is recorded, not sent again.
     second = Scheduler(scheduler_env(database, clock.now() + timedelta(seconds=10), tmp_path,
                                      fake_twilio))
     try:
-        wait_until(lambda: _count(world, pids)["sent"] == total - 1, "the rest sent", second)
+        wait_until(lambda: _count(world, pids)["sent"] == total, "all sent", second)
         assert second.stop() == 0
     finally:
         second.close()
-    assert _count(world, pids) == {"sent": total - 1, "sending": 1}
-    # Once the dead process's lease is over, the message it was sending is settled with the
-    # provider's list: the provider has it, it is recorded, not sent again.
-    clock.advance(timedelta(minutes=2))
-    world.dispatch()
     rows = _due_sms(world, pids)
     assert {(r.status, r.needs_review) for r in rows} == {("sent", False)}
     at_fake = Counter(m.sid for m in fake_twilio.messages)
+    assert sorted(at_fake) == sorted(r.provider_message_id for r in rows)
+    assert set(at_fake.values()) == {1}
+
+
+def test_two_schedulers_one_killed_mid_send_the_other_sends_every_message_once(
+        world, database, clock, ctx_factory, fake_twilio, tmp_path):
+    pids = _bulk(world, ctx_factory, clock)
+    total = len(_due_sms(world, pids))
+    gate = Gate(fake_twilio, 5)
+    every_second = {"PRO_JOB_INTERVAL_SECONDS": "1"}
+    first = Scheduler({**scheduler_env(database, clock.now(), tmp_path, fake_twilio),
+                       **every_second})
+    second = None
+    try:
+        assert gate.reached.wait(DEADLINE), first.lines[-20:]  # the first holds the batch
+        # The second runs beside it, its clock 20 s on (within the first's leases).
+        second = Scheduler({**scheduler_env(database, clock.now() + timedelta(seconds=20),
+                                            tmp_path, fake_twilio, log_level="INFO"),
+                            **every_second})
+        wait_until(lambda: sum("Running job" in line for line in second.lines) >= 3,
+                   "the second scheduler runs its jobs", second)
+        assert len(fake_twilio.messages) == 5  # it takes nothing the first one holds
+        first.proc.kill()  # kill -9 while the first's 5th message is in flight
+        assert first.proc.wait(timeout=20) == -signal.SIGKILL
+        gate.opened.set()
+        # Before: the second left the dead one's batch `sending` for the lease, and the
+        # message in flight waited for it too.
+        wait_until(lambda: _count(world, pids)["sent"] == total, "all sent by the second",
+                   second)
+        assert second.stop() == 0
+    finally:
+        gate.opened.set()
+        first.close()
+        if second is not None:
+            second.close()
+    rows = _due_sms(world, pids)
+    assert {(r.status, r.needs_review) for r in rows} == {("sent", False)}
+    at_fake = Counter(m.sid for m in fake_twilio.messages)
+    assert len(at_fake) == total
     assert sorted(at_fake) == sorted(r.provider_message_id for r in rows)
     assert set(at_fake.values()) == {1}
 
