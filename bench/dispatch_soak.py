@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pro_server import create_app
+from pro_server import create_app, crypto
 from pro_server.config import load_settings
 from pro_server.context import Actor, ServiceContext
 from pro_server.messaging.models import OutboxMessage
@@ -198,6 +198,7 @@ def main() -> int:
             loaded = time.monotonic()
             print(f"loaded {args.messages} due messages in {loaded - started:.1f} s")
             engine = create_engine(make_url(database_url))
+            crypto.bind(engine, load_settings(env).keyring)  # the phones are read back
             # Kills land at seeded moments while the scheduler is sending.
             for n in range(args.kills + 1):
                 log = open(Path(instance) / f"scheduler-{n}.log", "w")  # noqa: SIM115
