@@ -188,6 +188,9 @@ def bench(args: argparse.Namespace, workdir: Path) -> None:
     url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
     engine = make_engine(url)
     upgrade(engine)
+    with engine.connect() as conn:
+        if conn.scalar(select(Study.id).limit(1)) is not None:
+            sys.exit(f"{url} already holds a study: the bench needs an empty database")
     settings = Settings(env="test", database_url=url, secret_key="bench-" + "x" * 32,
                         data_keys=(Fernet.generate_key().decode(),),
                         phone_lookup_key=secrets.token_hex(32), instance_path=workdir,
