@@ -6,8 +6,10 @@ participants with realistic rows in bulk: enrolments spread over 14 months, infu
 on the protocol's dates (a few days late now and then), and every assessment the planner
 schedules, answered on time, late or never. Then it moves the clock on as `pro simulate`
 does (the same function: every job at each hour), so windows open and close and the
-scheduler records it. Then it signs in and calls the two endpoints through the app, as the
-pages do, and prints the timings. Nothing is asserted.
+scheduler records it. It runs ANALYZE (production has autovacuum), signs in and calls the two
+endpoints through the app, as the pages do, and prints the timings beside a floor timed in
+the same run: the bare SELECT of the participant and assessment rows those endpoints derive
+from, fetched through the driver. Nothing is asserted; the scratch folder is removed.
 
     .venv/bin/python bench/dashboard.py [--participants 500] [--repeat 7] [--simulate-days 2]
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import secrets
 import statistics
 import sys
 import tempfile
@@ -25,7 +28,7 @@ from datetime import time as clock_time
 from pathlib import Path
 
 from cryptography.fernet import Fernet
-from sqlalchemy import insert, select
+from sqlalchemy import Engine, insert, select, text
 
 # Run as a script from a checkout: the repository root holds the package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -150,6 +153,24 @@ def timed(client, url: str, repeat: int) -> tuple[float, list[float], int]:  # t
     return first, times, size
 
 
+def floor(engine: Engine, repeat: int) -> float:
+    """Median ms to fetch every participant and assessment row of the study, bare."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        with engine.connect() as conn:
+            for table in ("participant", "assessment"):
+                conn.exec_driver_sql(f"SELECT * FROM {table}").fetchall()  # noqa: S608
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def analyze(engine: Engine) -> None:
+    """Planner statistics, as autovacuum keeps them in production."""
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--participants", type=int, default=500)
@@ -159,13 +180,20 @@ def main() -> None:
     parser.add_argument("--database-url", default="",
                         help="an empty database to use instead of a temporary SQLite file")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as workdir:
+        bench(args, Path(workdir))
 
-    workdir = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
+
+def bench(args: argparse.Namespace, workdir: Path) -> None:
     url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
     engine = make_engine(url)
     upgrade(engine)
+    with engine.connect() as conn:
+        if conn.scalar(select(Study.id).limit(1)) is not None:
+            sys.exit(f"{url} already holds a study: the bench needs an empty database")
     settings = Settings(env="test", database_url=url, secret_key="bench-" + "x" * 32,
-                        data_keys=(Fernet.generate_key().decode(),), instance_path=workdir,
+                        data_keys=(Fernet.generate_key().decode(),),
+                        phone_lookup_key=secrets.token_hex(32), instance_path=workdir,
                         log_level="WARNING")
     app = create_app(settings, clock=FixedClock(NOW), engine=engine)
     pro = app.extensions["pro"]
@@ -191,6 +219,10 @@ def main() -> None:
               f"{pro['clock'].now().isoformat(timespec='minutes')}, jobs did "
               + ", ".join(f"{job} {n}" for job, n in done.items())
               + f" in {time.perf_counter() - started:.1f} s")
+    ctx.session.close()
+    analyze(engine)
+    bare = floor(engine, args.repeat)
+    print(f"floor: bare SELECT of every participant and assessment row, median {bare:.0f} ms")
 
     client = app.test_client()
     token = client.get("/api/v1/auth/csrf").json["csrf_token"]
@@ -201,9 +233,10 @@ def main() -> None:
                        ("grid", "/api/v1/dashboard/grid"),
                        ("grid (enrolled)", "/api/v1/dashboard/grid?status=enrolled")):
         first, times, size = timed(client, path, args.repeat)
-        print(f"{name:<16} first {first:5.0f} ms  then median {statistics.median(times):5.0f} ms"
-              f"  min {min(times):5.0f} ms  max {max(times):5.0f} ms  {size / 1024:5.0f} KiB")
-    ctx.session.close()
+        median = statistics.median(times)
+        print(f"{name:<16} first {first:5.0f} ms  then median {median:5.0f} ms"
+              f"  min {min(times):5.0f} ms  max {max(times):5.0f} ms  {size / 1024:5.0f} KiB"
+              f"  floor {bare:4.0f} ms  ratio floor/median {bare / median:.2f}")
     engine.dispose()
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
+from sqlalchemy.orm import Session
 
 from pro_server.audit.chain import GENESIS_HASH, event_hash, normalise_json
 from pro_server.audit.models import AuditEvent
@@ -12,6 +13,9 @@ from pro_server.context import ServiceContext
 
 # Any constant works; it names the one lock that serialises appends to the chain on PostgreSQL.
 _CHAIN_LOCK_KEY = 0x50524F_415544  # "PRO AUD"
+# session.info key: (transaction, the event it appended last) while that transaction holds
+# the chain, so its next append needs neither the lock again nor the tail read back.
+_HELD_TAIL = "pro_audit_held_tail"
 
 REASON_REQUIRED_PREFIXES = ("correct", "withdraw")
 
@@ -37,11 +41,14 @@ def record(
     if verb.startswith(REASON_REQUIRED_PREFIXES) and not (reason and reason.strip()):
         raise AuditReasonRequired(f"{action} needs a reason")
     session = ctx.session
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
-    last = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
+    last = _held_tail(session)
+    if last is None:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                            {"key": _CHAIN_LOCK_KEY})
+        last = session.execute(
+            select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+        ).first()
     content: dict[str, Any] = {
         "seq": (last.seq + 1) if last else 1,
         "occurred_at": ctx.now(),
@@ -62,6 +69,24 @@ def record(
     event = AuditEvent(**content, hash=event_hash(content))
     session.add(event)
     session.flush()
+    session.info[_HELD_TAIL] = (session.get_transaction(), event)
+    return event
+
+
+def _held_tail(session: Session) -> AuditEvent | None:
+    """The event this very transaction appended last, if it still stands.
+
+    Once a transaction has appended, nobody else can append until it ends: it holds the
+    chain's advisory lock on PostgreSQL, and SQLite's one write lock. So that event is still
+    the tail. Not after commit or rollback (another transaction), nor once a savepoint that
+    held the event rolled back (the event is no longer persistent): then the tail is read
+    again under the lock."""
+    held = session.info.get(_HELD_TAIL)
+    if held is None:
+        return None
+    transaction, event = held
+    if transaction is not session.get_transaction() or not inspect(event).persistent:
+        return None
     return event
 
 

@@ -84,9 +84,7 @@ class Export:
     # --- pull API
     def page(self, after: int, limit: int) -> tuple[list[dict[str, Any]], int, bool]:
         """(records, last seq, more?) of one page; bounded by `limit`."""
-        walk = self.session.get_bind().dialect.name == "sqlite"
-        rows = list(stream(self.session, versions_query(self.study.id, after, limit=limit + 1,
-                                                        seq_walk=walk)))
+        rows = list(stream(self.session, versions_query(self.study.id, after, limit=limit + 1)))
         more = len(rows) > limit
         rows = rows[:limit]
         last = rows[-1]["audit_seq"] if rows else after

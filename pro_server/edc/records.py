@@ -98,10 +98,9 @@ class CursorCodec:
         return prior if isinstance(prior, str) else None
 
 
-def _base(study_id: int, *, seq_walk: bool = False) -> Select:
-    # `study_id + 0` keeps SQLite off the study index, so a page walks the audit_seq index
-    # and stops after `limit` rows instead of sorting the whole study for every page.
-    study = (Response.study_id + 0) if seq_walk else Response.study_id
+def _base(study_id: int) -> Select:
+    # The (study_id, audit_seq) index gives a study's versions in commit order: a page reads
+    # `limit` rows and stops instead of sorting the whole study (both backends).
     return (select(*_COLUMNS)
             .join(Participant, Participant.id == Response.participant_id)
             .join(Site, Site.id == Response.site_id)
@@ -110,7 +109,7 @@ def _base(study_id: int, *, seq_walk: bool = False) -> Select:
             .outerjoin(FirstDose, first_dose_join(Participant.id))
             .outerjoin(ChangeRequest, ChangeRequest.new_response_id == Response.id)
             .outerjoin(StaffUser, StaffUser.id == ChangeRequest.requested_by_id)
-            .where(study == study_id))
+            .where(Response.study_id == study_id))
 
 
 def first_dose_join(participant_id: Any) -> Any:
@@ -120,9 +119,9 @@ def first_dose_join(participant_id: Any) -> Any:
 
 
 def versions_query(study_id: int, after: int, upto: int | None = None,
-                   limit: int | None = None, *, seq_walk: bool = False) -> Select:
+                   limit: int | None = None) -> Select:
     """Response versions committed after seq `after` (up to `upto`), in commit order."""
-    query = (_base(study_id, seq_walk=seq_walk).where(Response.audit_seq > after)
+    query = (_base(study_id).where(Response.audit_seq > after)
              .order_by(Response.audit_seq))
     if upto is not None:
         query = query.where(Response.audit_seq <= upto)

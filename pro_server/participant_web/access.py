@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from pro_server.audit.services import record
 from pro_server.context import Actor, ServiceContext
@@ -41,13 +45,24 @@ def participant_actor(p: Participant) -> Actor:
     return Actor(type="participant", id=str(p.id), label=p.subject_key)
 
 
-def link_stands(link: ParticipantLink | None, participant_id: int, now: datetime) -> bool:
-    return (link is not None and link.participant_id == participant_id
-            and link.revoked_at is None and link.expires_at > now)
-
-
 def participant_active(p: Participant | None) -> bool:
     return p is not None and p.status is ParticipantStatus.enrolled
+
+
+def standing_participant(session: Session, participant_id: Any, link_id: Any,
+                         now: datetime) -> Participant | None:
+    """The session's participant if still enrolled and its link still stands, else None.
+
+    One statement: every participant request asks this before anything else."""
+    if not isinstance(participant_id, int) or not isinstance(link_id, int):
+        return None
+    return session.scalar(
+        select(Participant)
+        .join(ParticipantLink, ParticipantLink.participant_id == Participant.id)
+        .where(Participant.id == participant_id,
+               Participant.status == ParticipantStatus.enrolled,
+               ParticipantLink.id == link_id, ParticipantLink.revoked_at.is_(None),
+               ParticipantLink.expires_at > now))
 
 
 def open_session(ctx: ServiceContext, token: str, answer: str | None) -> Outcome:

@@ -146,7 +146,7 @@ def save_answers(ctx: ServiceContext, a: Assessment, instrument: str,
     seqs = [d.position.get("seq", 0) for d in drafts.values() if isinstance(d.position, dict)]
     position = {"screen": screen, "seq": max(seqs, default=0) + 1} if screen else (
         drafts[instrument].position if instrument in drafts else None)
-    draft = save_draft(ctx, a, instrument, answers, language, position)
+    draft = save_draft(ctx, a, instrument, answers, language, position, drafts=drafts)
     return {"instrument": instrument, "saved_at": draft.updated_at.isoformat(),
             "answers": draft.answers}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import g, session
 
 from pro_server.errors import Unauthorized
-from pro_server.participant_web.access import link_stands, participant_active
+from pro_server.participant_web.access import standing_participant
 from pro_server.participant_web.models import ParticipantLink
 from pro_server.participants.models import Participant
 from pro_server.web import clock, db_session
@@ -34,9 +34,8 @@ def current_participant() -> Participant:
     data = session.get(KEY)
     if not isinstance(data, dict):
         raise Unauthorized("Open the link from your latest message", {"state": "no_session"})
-    p = db_session().get(Participant, data.get("id"))
-    link = db_session().get(ParticipantLink, data.get("link"))
-    if p is None or not participant_active(p) or not link_stands(link, p.id, clock().now()):
+    p = standing_participant(db_session(), data.get("id"), data.get("link"), clock().now())
+    if p is None:
         end()
         raise Unauthorized("This link has expired", {"state": "link_expired"})
     g.participant = p

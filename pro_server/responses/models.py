@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pro_server.db import Base, JSONText
@@ -20,12 +20,17 @@ from pro_server.schedule.models import Assessment
 
 class Response(Base):
     __tablename__ = "response"
-    __table_args__ = (UniqueConstraint("assessment_id", "instrument_code", "version"),)
+    __table_args__ = (
+        UniqueConstraint("assessment_id", "instrument_code", "version"),
+        # A study's versions in commit order: an export page reads `limit` rows of it and
+        # stops, instead of sorting the whole study (also serves every lookup by study).
+        Index("ix_response_study_id_audit_seq", "study_id", "audit_seq"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id"), index=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
-    study_id: Mapped[int] = mapped_column(ForeignKey("study.id"), index=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id"))
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     instrument_code: Mapped[str] = mapped_column(String(40))
     instrument_version: Mapped[str] = mapped_column(String(20))

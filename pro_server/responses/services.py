@@ -96,8 +96,10 @@ def check_change(definition: InstrumentDefinition, current: Response, item_id: s
 
 
 def save_draft(ctx: ServiceContext, a: Assessment, instrument: str, answers: Mapping[str, Any],
-               language: str, position: Any = None) -> Draft:
-    """Save answers so far (partial answers are fine); starts the assessment."""
+               language: str, position: Any = None, *,
+               drafts: Mapping[str, Draft] | None = None) -> Draft:
+    """Save answers so far (partial answers are fine); starts the assessment. `drafts`: the
+    assessment's drafts when the caller has read them already (`drafts_of`)."""
     _check_open(ctx, a, finishing=True)
     _validate(instrument, answers, complete=False, allowed=list(a.instruments))
     now = ctx.now()
@@ -106,8 +108,8 @@ def save_draft(ctx: ServiceContext, a: Assessment, instrument: str, answers: Map
         record_status(ctx, a, "in_progress", by="participant")
         record(ctx, "assessment.start", "assessment", a.id, after={"code": a.code},
                study_id=a.study_id, site_id=a.site_id)
-    draft = ctx.session.scalar(select(Draft).where(
-        Draft.assessment_id == a.id, Draft.instrument_code == instrument))
+    draft = drafts.get(instrument) if drafts is not None else ctx.session.scalar(select(
+        Draft).where(Draft.assessment_id == a.id, Draft.instrument_code == instrument))
     if draft is None:
         draft = Draft(assessment_id=a.id, instrument_code=instrument, answers={})
         ctx.session.add(draft)
@@ -170,11 +172,11 @@ def submit(ctx: ServiceContext, a: Assessment, idempotency_key: str,
         ctx.session.flush()
     except IntegrityError as exc:  # a concurrent replay of the same submission won the race
         raise Conflict("This survey was already submitted", {"state": "completed"}) from exc
-    for instrument, values in merged.items():
-        previous = drafts[instrument].answers if instrument in drafts else None
-        _store_version(ctx, a, instrument, _stamp(values, now, previous), language=language,
-                       started_at=started, submitted_at=now, replaces=None,
-                       recorded_by="participant")
+    _store_versions(ctx, a, [_new_version(
+        ctx, a, instrument, _stamp(values, now, drafts[instrument].answers
+                                   if instrument in drafts else None),
+        language=language, started_at=started, submitted_at=now, replaces=None,
+        recorded_by="participant") for instrument, values in merged.items()])
     a.completed_at = now
     record_status(ctx, a, "completed", by="participant")
     for draft in drafts.values():
@@ -184,10 +186,11 @@ def submit(ctx: ServiceContext, a: Assessment, idempotency_key: str,
     return submission, True
 
 
-def _store_version(ctx: ServiceContext, a: Assessment, instrument: str,
-                   stamped: dict[str, Any], *, language: str, started_at: datetime,
-                   submitted_at: datetime, replaces: Response | None, recorded_by: str,
-                   reason: str | None = None, source: str | None = None) -> Response:
+def _new_version(ctx: ServiceContext, a: Assessment, instrument: str,
+                 stamped: dict[str, Any], *, language: str, started_at: datetime,
+                 submitted_at: datetime, replaces: Response | None, recorded_by: str,
+                 reason: str | None = None, source: str | None = None) -> Response:
+    """A scored response version, not stored yet (`_store_versions` stores it)."""
     version = replaces.instrument_version if replaces else None
     definition = default_registry().get(instrument, version)
     try:
@@ -195,10 +198,7 @@ def _store_version(ctx: ServiceContext, a: Assessment, instrument: str,
     except InvalidAnswersError as exc:
         raise InvalidInput("Invalid answers", {"json": {"answers": {instrument: exc.errors}}}
                            ) from exc
-    if replaces is not None:
-        replaces.is_current = False
-        ctx.session.flush()
-    response = Response(
+    return Response(
         assessment_id=a.id, participant_id=a.participant_id, study_id=a.study_id,
         site_id=a.site_id, instrument_code=instrument, instrument_version=definition.version,
         language=language, version=replaces.version + 1 if replaces else 1,
@@ -208,19 +208,29 @@ def _store_version(ctx: ServiceContext, a: Assessment, instrument: str,
         submitted_at=submitted_at, recorded_at=ctx.now(), recorded_by=recorded_by,
         change_reason=reason, change_source=source, audit_seq=0,
     )
-    ctx.session.add(response)
+
+
+def _store_versions(ctx: ServiceContext, a: Assessment, versions: list[Response],
+                    replaces: Response | None = None) -> None:
+    """Insert new versions (one statement for all), one audit event each, then each
+    version's commit order (its event's seq; one statement for all). `replaces`: the version
+    a single correction supersedes."""
+    if replaces is not None:
+        replaces.is_current = False
+    ctx.session.add_all(versions)
     ctx.session.flush()
-    event = record(
+    events = [record(
         ctx, "response.correct" if replaces else "response.submit", "response", response.id,
         before={"version": replaces.version, "answers": replaces.answers,
                 "scores": replaces.scores["scores"]} if replaces else None,
-        after={"assessment": a.code, "instrument": instrument, "version": response.version,
-               "answers": stamped, "scores": response.scores["scores"]},
-        reason=reason, study_id=a.study_id, site_id=a.site_id,
-    )
-    response.audit_seq = event.seq
+        after={"assessment": a.code, "instrument": response.instrument_code,
+               "version": response.version, "answers": response.answers,
+               "scores": response.scores["scores"]},
+        reason=response.change_reason, study_id=a.study_id, site_id=a.site_id,
+    ) for response in versions]
+    for response, event in zip(versions, events, strict=True):
+        response.audit_seq = event.seq
     ctx.session.flush()
-    return response
 
 
 def correct_answer(ctx: ServiceContext, current: Response, item_id: str, new_value: Any, *,
@@ -237,10 +247,12 @@ def correct_answer(ctx: ServiceContext, current: Response, item_id: str, new_val
         stamped[item_id] = {"value": new_value, "answered_at": current.answers.get(
             item_id, {}).get("answered_at", current.submitted_at.isoformat()),
             "changed_at": ctx.now().isoformat()}
-    return _store_version(ctx, current.assessment, current.instrument_code, stamped,
-                          language=current.language, started_at=current.started_at,
-                          submitted_at=current.submitted_at, replaces=current,
-                          recorded_by=approved_by, reason=reason, source=source)
+    response = _new_version(ctx, current.assessment, current.instrument_code, stamped,
+                            language=current.language, started_at=current.started_at,
+                            submitted_at=current.submitted_at, replaces=current,
+                            recorded_by=approved_by, reason=reason, source=source)
+    _store_versions(ctx, current.assessment, [response], replaces=current)
+    return response
 
 
 def late_by(a: Assessment) -> timedelta | None:

@@ -1,0 +1,90 @@
+"""What each participant request costs the database, pinned so it cannot creep back (issue 20).
+
+Under load every statement is a round trip inside the request. Before: the session check read
+the participant and the link apart, a draft save read the same draft twice, and a submission
+took the audit chain's lock and read the chain's tail once per instrument, inserted each
+version apart and updated each version's seq apart (36 statements on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.participant_web.support import assessment, complete_answers
+from tests.statements import counted
+
+API = "/api/v1/p"
+KEY = "5d1c0a7e9b3f4e2d8c6a1b0f9e8d7c6b"
+
+# Statements per request on each backend (SQLite's BEGIN is not counted). SQLite takes no
+# advisory lock, and inserts the versions of a submission one by one.
+BUDGET = {
+    "sqlite": {"session": 3, "first_save": 8, "save": 4, "submission": 22},
+    "postgresql": {"session": 3, "first_save": 9, "save": 4, "submission": 19},
+}
+
+
+def _sent(statements: list[str]) -> list[str]:
+    return [s for s in statements if not s.startswith("BEGIN")]
+
+
+def _matching(statements: list[str], pattern: str) -> list[str]:
+    return [s for s in statements if re.match(pattern, s, re.IGNORECASE | re.DOTALL)]
+
+
+@pytest.fixture
+def survey(signed_in, ctx_factory):
+    ctx = ctx_factory()
+    a = assessment(ctx, "GNV-004", "BASELINE")
+    return signed_in("GNV-004"), a, complete_answers(a)
+
+
+def test_a_participant_request_checks_participant_and_link_in_one_statement(
+        survey, engine, database):
+    client, _a, _answers = survey
+    with counted(engine) as sent:
+        response = client.get(f"{API}/session")
+    assert response.status_code == 200
+    statements = _sent(sent)
+    assert len(_matching(statements, r"SELECT .*\sFROM\s+participant\b")) == 1, sent
+    assert _matching(statements, r"SELECT .*\sFROM\s+participant_link\b") == [], sent
+    assert len(statements) <= BUDGET[database.backend]["session"], sent
+
+
+def test_saving_a_draft_reads_the_drafts_once(survey, engine, database):
+    client, a, answers = survey
+    first = a.instruments[0]
+    budget = BUDGET[database.backend]
+    for n, key in enumerate(("first_save", "save", "save")):
+        with counted(engine) as sent:
+            response = client.patch(f"{API}/assessments/{a.id}/draft", json={
+                "instrument": first, "answers": answers[first], "language": "en",
+                "screen": f"screen-{n}"})
+        assert response.status_code == 200, response.json
+        statements = _sent(sent)
+        assert len(_matching(statements, r"SELECT .*\sFROM\s+draft\b")) == 1, sent
+        assert len(statements) <= budget[key], f"{key}: {len(statements)}\n{sent}"
+
+
+def test_a_submission_takes_the_chain_once_and_writes_its_versions_together(
+        survey, engine, database):
+    client, a, answers = survey
+    first = a.instruments[0]
+    client.patch(f"{API}/assessments/{a.id}/draft", json={
+        "instrument": first, "answers": answers[first], "language": "en"})
+    with counted(engine) as sent:
+        response = client.post(f"{API}/assessments/{a.id}/submission", json={
+            "idempotency_key": KEY, "answers": answers, "language": "en"})
+    assert response.status_code == 201, response.json
+    statements = _sent(sent)
+    assert len(a.instruments) == 5
+    assert len(_matching(statements, r"SELECT pg_advisory_xact_lock")) == (
+        1 if database.backend == "postgresql" else 0), sent
+    assert len(_matching(statements, r"SELECT .*\sFROM\s+audit_event\b")) == 1, sent
+    assert len(_matching(statements, r"INSERT INTO audit_event\b")) == 5, sent
+    assert len(_matching(statements, r"UPDATE response\b")) == 1, sent
+    assert len(_matching(statements, r"SELECT .*\sFROM\s+draft\b")) == 1, sent
+    assert len(statements) <= BUDGET[database.backend]["submission"], (
+        f"{len(statements)}\n{sent}")
