@@ -96,7 +96,7 @@ def make_session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
 
-SQLITE_LOCK_ATTEMPTS = 8
+SQLITE_LOCK_SECONDS = 5  # a busy machine can hold the write lock for seconds
 
 
 def retry_when_sqlite_locked(session: Session) -> tenacity.Retrying:
@@ -111,6 +111,6 @@ def retry_when_sqlite_locked(session: Session) -> tenacity.Retrying:
     return tenacity.Retrying(
         retry=tenacity.retry_if_exception(
             lambda exc: on_sqlite and isinstance(exc, OperationalError)),
-        stop=tenacity.stop_after_attempt(SQLITE_LOCK_ATTEMPTS),
-        wait=tenacity.wait_incrementing(start=0.02, increment=0.02),
+        stop=tenacity.stop_after_delay(SQLITE_LOCK_SECONDS),
+        wait=tenacity.wait_random_exponential(multiplier=0.02, max=0.5),
         reraise=True)
