@@ -93,7 +93,8 @@ def _row(row: Row) -> dict:
             "site_code": row.site_code, "status": row.status.value, "timezone": row.timezone,
             "cells": {code: {"status": c.status, "projected": c.projected,
                              "first_day": _iso(c.first_day), "last_day": _iso(c.last_day),
-                             "completed_at": _iso(c.completed_at)}
+                             "completed_at": _iso(c.completed_at),
+                             "missed_reason": c.missed_reason}
                       for code, c in row.cells.items()}}
 
 
