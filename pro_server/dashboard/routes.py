@@ -28,6 +28,7 @@ from pro_server.dashboard.schemas import (
 )
 from pro_server.errors import NotFound
 from pro_server.schedule.assessments import grace
+from pro_server.schedule.missed import REASONS
 from pro_server.staff.schemas import SiteRefSchema
 from pro_server.studies.models import Site
 from pro_server.studies.services import get_study
@@ -137,6 +138,7 @@ class Attention(MethodView):
         read, items = _attention(args)
         return {"as_of": read.ctx.now(), "site_choices": read.site_choices,
                 "kinds": [{"kind": k, "heading": h, "action": a} for k, (h, a) in KINDS.items()],
+                "missed_reasons": [{"code": c, "label": t} for c, t in REASONS.items()],
                 "items": [i.as_dict() for i in items]}
 
 

@@ -121,6 +121,8 @@ class AttentionSchema(Schema):
     site_choices = fields.List(fields.Nested(SiteRefSchema))
     kinds = fields.List(fields.Nested(AttentionKindSchema),
                         metadata={"description": "Every kind, most urgent first"})
+    missed_reasons = fields.List(fields.Dict(), metadata={
+        "description": "The reasons a missed survey may be given ({code, label}), in order"})
     items = fields.List(fields.Nested(AttentionItemSchema))
 
 
