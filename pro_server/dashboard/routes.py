@@ -69,7 +69,7 @@ def _grid(args: dict) -> tuple[Read, list[Row], list[str]]:
     return read, rows, columns(read.scope.study, rows)
 
 
-def _csv(text: str, name: str) -> Response:
+def csv_response(text: str, name: str) -> Response:
     return Response(text, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
@@ -120,7 +120,7 @@ class GridCsv(MethodView):
     def get(self, args):
         """The grid as CSV."""
         _read, rows, codes = _grid(args)
-        return _csv(downloads.grid_csv(rows, codes), "participant-grid.csv")
+        return csv_response(downloads.grid_csv(rows, codes), "participant-grid.csv")
 
 
 def _attention(args: dict) -> tuple[Read, list[Item]]:
@@ -149,4 +149,4 @@ class AttentionCsv(MethodView):
     def get(self, args):
         """The attention list as CSV."""
         _read, items = _attention(args)
-        return _csv(downloads.attention_csv(items), "attention-list.csv")
+        return csv_response(downloads.attention_csv(items), "attention-list.csv")
