@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 from pathlib import Path
 
 from pro_server import create_app
@@ -31,13 +32,19 @@ def test_the_dev_server_says_where_it_is_once_ready_and_links_follow_its_port(tm
     server = subprocess.Popen([BASH, ".ci/serve", str(PORT)], cwd=REPO_ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                               start_new_session=True)
-    try:
+    lines: list[str] = []
+
+    def read() -> None:  # ends at the third URL line, or when the server dies
         assert server.stdout is not None
-        lines = []
-        for line in server.stdout:  # ends if the server dies: the script stops waiting
+        for line in server.stdout:
             lines.append(line.rstrip())
             if "links in texts" in line:
-                break
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        reader.join(timeout=120)  # a bound, not a wait for timing: a hung server fails the test
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.communicate(timeout=30)
