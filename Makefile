@@ -31,8 +31,7 @@ migrate: $(STAMP_RUN) ## create or upgrade the database schema
 demo: migrate ## load the demo study if the database is empty
 	$(BIN)/flask --app wsgi pro demo --if-empty
 
-run: demo ## install, migrate, load the demo, serve on http://127.0.0.1:5000 (console SMS)
-	@echo "Serving on http://127.0.0.1:$(PORT)  (API docs: http://127.0.0.1:$(PORT)/api/docs)"
+run: demo ## install, migrate, load the demo, serve on http://127.0.0.1:$(PORT) (console SMS); prints the URLs once ready
 	SMS_BACKEND=$${SMS_BACKEND:-console} bash .ci/serve $(PORT)
 
 browser: ## install Debian's chromium for the browser tests (needs root and apt)

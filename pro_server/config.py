@@ -24,6 +24,10 @@ from pro_server.crypto import MIN_LOOKUP_KEY_LENGTH, Keyring
 log = logging.getLogger(__name__)
 
 ENVIRONMENTS = ("development", "production", "test")
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+# `make run PORT=...` (.ci/serve) writes the URL it serves here, so that in development the
+# links of every process (scheduler, `pro participant-link`) point to the port really served.
+SERVED_URL_FILE = "served-url"
 SMS_BACKENDS = ("console", "twilio", "none")
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
@@ -110,6 +114,14 @@ def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...]) -> 
     return raw
 
 
+def _served_url(env: str, instance_path: Path) -> str:
+    """Without PUBLIC_BASE_URL: in development the URL `make run` last served, else :5000."""
+    served = instance_path / SERVED_URL_FILE
+    if env == "development" and served.is_file():
+        return served.read_text(encoding="utf-8").strip() or DEFAULT_BASE_URL
+    return DEFAULT_BASE_URL
+
+
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     """Read the settings from `environ` (default: the process environment)."""
     env_vars = os.environ if environ is None else environ
@@ -129,7 +141,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         phone_lookup_key=env_vars.get("PHONE_LOOKUP_KEY", ""),
         trusted_proxies=_int(env_vars, "TRUSTED_PROXIES", 0),
         login_lockout_failures=_int(env_vars, "LOGIN_LOCKOUT_FAILURES", 10),
-        public_base_url=env_vars.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        public_base_url=(env_vars.get("PUBLIC_BASE_URL")
+                         or _served_url(env, instance_path)).rstrip("/"),
         instance_path=instance_path,
         sms_backend=sms_backend,
         twilio_account_sid=env_vars.get("TWILIO_ACCOUNT_SID", ""),

@@ -7,14 +7,14 @@ index returns the page in order and stops after n rows; it also serves every loo
 so the study-only index goes.
 
 Revision ID: 0014_perf20
-Revises: 0012_relia19
+Revises: 0013_coord16
 Create Date: 2026-12-04 23:50:00
 """
 
 from alembic import op
 
 revision = '0014_perf20'
-down_revision = '0012_relia19'
+down_revision = '0013_coord16'
 branch_labels = None
 depends_on = None
 

@@ -1,9 +1,10 @@
 """The attention list: what a coordinator should act on today, most urgent first.
 
 Each item names the participant, what happened, when, and the next step. Kinds:
-surveys closing within 48 hours and not done, surveys missed in the last 7 days, texts that
-failed or were not delivered, participants who opted out of texts or whose number is
-invalid, messages left for review after a crash, and replies that may mean "stop".
+surveys closing within 48 hours and not done, every missed or stalled survey whose reason is
+not recorded yet (however old, oldest first), texts that failed or were not delivered,
+participants who opted out of texts or whose number is invalid, messages left for review
+after a crash, and replies that may mean "stop".
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from pro_server.schedule.models import Assessment
 from pro_server.studies.models import Site
 
 CLOSING_WITHIN = timedelta(hours=48)
-MISSED_SINCE = timedelta(days=7)
 MESSAGES_SINCE = timedelta(days=7)
 
 # Kind, heading, next step; the order is the order of urgency.
@@ -40,8 +40,8 @@ KINDS: dict[str, tuple[str, str]] = {
                        "Correct the number on the participant page"),
     "opted_out": ("Opted out of texts",
                   "Reach them by phone; ask at the next visit whether texts may resume"),
-    "missed_recently": ("Survey missed in the last 7 days",
-                        "Note why with the participant; check their contact details"),
+    "missed": ("Survey missed, no reason recorded",
+               "Find out why with the participant, then record the reason"),
 }
 
 
@@ -82,8 +82,7 @@ def _survey_items(session: Session, scope: Scope, now: datetime, grace: timedelt
     ).join(Assessment, Assessment.participant_id == Participant.id).where(
         Participant.status == ParticipantStatus.enrolled,
         Assessment.cancelled_at.is_(None), Assessment.completed_at.is_(None),
-        Assessment.window_end > now - MISSED_SINCE - grace,
-        Assessment.window_end <= now + CLOSING_WITHIN)
+        Assessment.missed_reason.is_(None), Assessment.window_end <= now + CLOSING_WITHIN)
     items = []
     for a in session.execute(query):
         status = derive_status(a.window_start, a.window_end, now, started_at=a.started_at,
@@ -97,9 +96,9 @@ def _survey_items(session: Session, scope: Scope, now: datetime, grace: timedelt
                                f"{a.code}: {started}closes in {hours} h", assessment_code=a.code))
             continue
         missed_at = a.window_end + (grace if a.started_at else timedelta(0))
-        if status == "missed" and missed_at > now - MISSED_SINCE:
+        if status == "missed":
             how = "started but not finished" if a.started_at else "not answered"
-            items.append(_item("missed_recently", a, missed_at, f"{a.code}: {how}",
+            items.append(_item("missed", a, missed_at, f"{a.code}: {how}",
                                assessment_code=a.code))
     return items
 
@@ -160,6 +159,6 @@ def attention_items(session: Session, scope: Scope, now: datetime,
     order = list(KINDS)
     return sorted(items, key=lambda i: (
         order.index(i.kind),
-        # Closing soonest first; everything else newest first.
-        (i.at or now).timestamp() * (1 if i.kind == "closing_soon" else -1),
+        # Closing soonest first, the oldest gap first; everything else newest first.
+        (i.at or now).timestamp() * (1 if i.kind in ("closing_soon", "missed") else -1),
         i.subject_key))

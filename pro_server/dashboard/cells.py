@@ -48,6 +48,7 @@ class Cell:
     completed_at: datetime | None = None
     assessment_id: int | None = None
     projected: bool = False
+    missed_reason: str | None = None  # in words, as recorded by a coordinator
 
     @property
     def label(self) -> str:

@@ -21,6 +21,7 @@ from pro_server.participants.models import Participant, ParticipantStatus
 from pro_server.protocol.definitions import UnknownProtocolError, default_registry
 from pro_server.protocol.planner import InfusionRecord, project_calendar
 from pro_server.protocol.status import derive_status
+from pro_server.schedule.missed import reason_label
 from pro_server.schedule.models import Assessment, Infusion
 from pro_server.studies.models import Site, Study
 
@@ -91,7 +92,8 @@ def _add_assessments(session: Session, rows: dict[int, Row], ids: list[int], now
             select(Assessment.id, Assessment.participant_id, Assessment.code,
                    Assessment.window_start, Assessment.window_end, Assessment.first_day,
                    Assessment.last_day, Assessment.started_at, Assessment.completed_at,
-                   Assessment.cancelled_at)
+                   Assessment.cancelled_at, Assessment.missed_reason,
+                   Assessment.missed_reason_text)
             .where(Assessment.participant_id.in_(chunk))
         ):
             status = derive_status(a.window_start, a.window_end, now, started_at=a.started_at,
@@ -99,7 +101,8 @@ def _add_assessments(session: Session, rows: dict[int, Row], ids: list[int], now
                                    grace=grace)
             rows[a.participant_id].cells[a.code] = Cell(
                 a.code, cell_status(status, a.window_end, a.completed_at), a.window_start,
-                a.window_end, a.first_day, a.last_day, a.completed_at, a.id)
+                a.window_end, a.first_day, a.last_day, a.completed_at, a.id,
+                missed_reason=reason_label(a.missed_reason, a.missed_reason_text))
 
 
 def _infusion_records(session: Session, ids: list[int]) -> dict[int, list[InfusionRecord]]:

@@ -28,6 +28,7 @@ from pro_server.dashboard.schemas import (
 )
 from pro_server.errors import NotFound
 from pro_server.schedule.assessments import grace
+from pro_server.schedule.missed import REASONS
 from pro_server.staff.schemas import SiteRefSchema
 from pro_server.studies.models import Site
 from pro_server.studies.services import get_study
@@ -68,7 +69,7 @@ def _grid(args: dict) -> tuple[Read, list[Row], list[str]]:
     return read, rows, columns(read.scope.study, rows)
 
 
-def _csv(text: str, name: str) -> Response:
+def csv_response(text: str, name: str) -> Response:
     return Response(text, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
@@ -93,7 +94,8 @@ def _row(row: Row) -> dict:
             "site_code": row.site_code, "status": row.status.value, "timezone": row.timezone,
             "cells": {code: {"status": c.status, "projected": c.projected,
                              "first_day": _iso(c.first_day), "last_day": _iso(c.last_day),
-                             "completed_at": _iso(c.completed_at)}
+                             "completed_at": _iso(c.completed_at),
+                             "missed_reason": c.missed_reason}
                       for code, c in row.cells.items()}}
 
 
@@ -118,7 +120,7 @@ class GridCsv(MethodView):
     def get(self, args):
         """The grid as CSV."""
         _read, rows, codes = _grid(args)
-        return _csv(downloads.grid_csv(rows, codes), "participant-grid.csv")
+        return csv_response(downloads.grid_csv(rows, codes), "participant-grid.csv")
 
 
 def _attention(args: dict) -> tuple[Read, list[Item]]:
@@ -136,6 +138,7 @@ class Attention(MethodView):
         read, items = _attention(args)
         return {"as_of": read.ctx.now(), "site_choices": read.site_choices,
                 "kinds": [{"kind": k, "heading": h, "action": a} for k, (h, a) in KINDS.items()],
+                "missed_reasons": [{"code": c, "label": t} for c, t in REASONS.items()],
                 "items": [i.as_dict() for i in items]}
 
 
@@ -146,4 +149,4 @@ class AttentionCsv(MethodView):
     def get(self, args):
         """The attention list as CSV."""
         _read, items = _attention(args)
-        return _csv(downloads.attention_csv(items), "attention-list.csv")
+        return csv_response(downloads.attention_csv(items), "attention-list.csv")

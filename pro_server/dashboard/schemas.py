@@ -74,6 +74,8 @@ class CellSchema(Schema):
     first_day = fields.Date(metadata={"description": "First local day of the window"})
     last_day = fields.Date(metadata={"description": "Last local day of the window"})
     completed_at = fields.DateTime(allow_none=True)
+    missed_reason = fields.String(allow_none=True, metadata={
+        "description": "Why a missed survey was missed, as a coordinator recorded it"})
 
 
 class GridRowSchema(Schema):
@@ -119,6 +121,8 @@ class AttentionSchema(Schema):
     site_choices = fields.List(fields.Nested(SiteRefSchema))
     kinds = fields.List(fields.Nested(AttentionKindSchema),
                         metadata={"description": "Every kind, most urgent first"})
+    missed_reasons = fields.List(fields.Dict(), metadata={
+        "description": "The reasons a missed survey may be given ({code, label}), in order"})
     items = fields.List(fields.Nested(AttentionItemSchema))
 
 

@@ -52,10 +52,11 @@ def _assessments(ctx: ServiceContext, p: Participant) -> list[dict[str, Any]]:
     for cell in (rows[0].cells.values() if rows else ()):
         events.append(_event(
             cell.window_start, "assessment", f"Survey {cell.code}", cell.status,
-            "expected from the planned infusion date" if cell.projected else None,
+            "expected from the planned infusion date" if cell.projected else (
+                f"Missed: {cell.missed_reason}" if cell.missed_reason else None),
             all_day=True, code=cell.code, window_end=cell.window_end, first_day=cell.first_day,
             last_day=cell.last_day, completed_at=cell.completed_at, projected=cell.projected,
-            label=cell.label))
+            label=cell.label, missed_reason=cell.missed_reason))
     return events
 
 

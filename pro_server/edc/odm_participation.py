@@ -16,6 +16,7 @@ from lxml import etree
 from pro_server.edc.catalogue import StudyCatalogue
 from pro_server.protocol.planner import ScheduledInfusion
 from pro_server.protocol.windows import local_to_utc, utc_to_local
+from pro_server.schedule.missed import row_reason
 
 STATUS_FORM, INFUSION_FORM = "F.ASSESSMENT_STATUS", "F.INFUSION"
 STATUS_GROUP, INFUSION_GROUP = "IG.ASSESSMENT_STATUS", "IG.INFUSION"
@@ -98,7 +99,7 @@ def status_form(el: Any, status: str, reason: str | None = None) -> etree._Eleme
 def not_done_event(el: Any, catalogue: StudyCatalogue, row: Mapping[str, Any]
                    ) -> etree._Element:
     reason = (f"Cancelled: {row['cancel_reason'] or ''}".rstrip(": ")
-              if row["status"] == "cancelled" else MISSED_REASON)
+              if row["status"] == "cancelled" else row_reason(row) or MISSED_REASON)
     return el("StudyEventData", {"StudyEventOID": catalogue.event(row["code"]).oid},
               status_form(el, row["status"].upper(), reason[:500]))
 

@@ -70,6 +70,7 @@ def not_done_query(study_id: int, now: datetime) -> Select:
     return (select(Assessment.id, Assessment.code, Assessment.sequence, Assessment.instruments,
                    Assessment.window_start, Assessment.window_end, Assessment.started_at,
                    Assessment.completed_at, Assessment.cancelled_at, Assessment.cancel_reason,
+                   Assessment.missed_reason, Assessment.missed_reason_text,
                    Participant.subject_key, rank.c.subject_rank, Site.code.label("site_code"))
             .join(Participant, Participant.id == Assessment.participant_id)
             .join(Site, Site.id == Assessment.site_id)

@@ -29,6 +29,7 @@ from pro_server.edc.records import Row
 from pro_server.instruments.definitions import InstrumentDefinition, Item
 from pro_server.protocol.planner import ScheduledInfusion
 from pro_server.protocol.windows import utc_to_local
+from pro_server.schedule.missed import row_reason
 
 RECORD_ID = "record_id"
 DAG = "redcap_data_access_group"
@@ -253,7 +254,7 @@ def _status_values(status: str, reason: str | None = None) -> dict[str, Any]:
 def not_done_reason(row: Mapping[str, Any]) -> str:
     if row["status"] == "cancelled":
         return f"cancelled: {row['cancel_reason'] or ''}".rstrip(": ")
-    return MISSED_REASON
+    return row_reason(row) or MISSED_REASON
 
 
 def infusion_values(i: ScheduledInfusion) -> dict[str, Any]:

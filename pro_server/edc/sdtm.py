@@ -25,6 +25,7 @@ from pro_server.edc.xpt import Dataset
 from pro_server.instruments.answers import item_applies
 from pro_server.instruments.definitions import InstrumentDefinition
 from pro_server.protocol.windows import utc_to_local
+from pro_server.schedule.missed import row_reason
 
 _COLUMNS: tuple[tuple[str, str], ...] = (
     ("STUDYID", "Study Identifier"),
@@ -156,7 +157,7 @@ def not_done_records(catalogue: StudyCatalogue, row: Mapping[str, Any],
     if row["status"] == "cancelled":
         reason = " ".join(f"CANCELLED: {row['cancel_reason'] or ''}".split()).rstrip(":")
     else:
-        reason = MISSED_REASON
+        reason = " ".join((row_reason(row) or MISSED_REASON).upper().split())
     for code in row["instruments"]:
         yield {"STUDYID": catalogue.study_code, "DOMAIN": "QS",
                "USUBJID": f"{catalogue.study_code}-{row['subject_key']}",

@@ -5,8 +5,10 @@ from sqlalchemy import Select, func, select
 
 from pro_server.access import policy
 from pro_server.api_blueprint import STAFF, ApiBlueprint
+from pro_server.dashboard.routes import csv_response
 from pro_server.errors import NotFound
 from pro_server.messaging import services
+from pro_server.messaging.log import log_csv, log_query
 from pro_server.messaging.models import InboundMessage, OutboxMessage
 from pro_server.messaging.schemas import (
     InboundListArgsSchema,
@@ -52,11 +54,27 @@ class Messages(MethodView):
     @blp.response(200, MessageSchema(many=True))
     @blp.paginate()
     def get(self, args, pagination_parameters):
-        """The message log of the caller's sites, newest due first (filters: site, status,
-        purpose, channel, participant_id, needs_review)."""
-        return _page(_filtered(OutboxMessage, args),
-                     (OutboxMessage.due_at.desc(), OutboxMessage.id.desc()),
-                     pagination_parameters)
+        """The message log of the caller's sites: what happened, newest event first, or with
+        `upcoming=true` the texts still to go out (filters: site, status, purpose, channel,
+        participant_id, subject_key, since, until, needs_review)."""
+        query, order = _log(args)
+        return _page(query, order, pagination_parameters)
+
+
+def _log(args: dict) -> tuple[Select, tuple]:
+    return log_query(_filtered(OutboxMessage, args), args)
+
+
+@blp.route("/messages.csv")
+class MessagesCsv(MethodView):
+    @blp.arguments(MessageListArgsSchema, location="query")
+    @blp.response(200, content_type="text/csv")
+    def get(self, args):
+        """The message log with the same filters as CSV (every matching row; times in the
+        participant's zone; error codes with their meaning; texts without their link)."""
+        query, order = _log(args)
+        return csv_response(log_csv(db_session().scalars(query.order_by(*order))),
+                            "message-log.csv")
 
 
 def _load(model, item_id: int, what: str):  # type: ignore[no-untyped-def]

@@ -1,5 +1,6 @@
 from marshmallow import Schema, fields, validate
 
+from pro_server.messaging.error_meanings import error_meaning
 from pro_server.messaging.keywords import InboundKind
 from pro_server.messaging.purposes import Channel, MessageStatus, Purpose
 from pro_server.messaging.services import OUTCOMES
@@ -15,6 +16,13 @@ class MessageListArgsSchema(Schema):
     purpose = fields.String(validate=validate.OneOf([p.value for p in Purpose]))
     channel = fields.String(validate=validate.OneOf([c.value for c in Channel]))
     needs_review = fields.Boolean()
+    subject_key = fields.String(validate=validate.Length(min=1, max=40),
+                                metadata={"description": "One participant, by subject key"})
+    since = fields.AwareDateTime(metadata={"description": "Events at or after this instant"})
+    until = fields.AwareDateTime(metadata={"description": "Events before this instant"})
+    upcoming = fields.Boolean(load_default=False, metadata={
+        "description": "false (default): what happened, newest event first; true: what is "
+                       "still to go out (pending), soonest due first"})
 
 
 class MessageSchema(Schema):
@@ -39,6 +47,11 @@ class MessageSchema(Schema):
     provider_message_id = fields.String(allow_none=True)
     last_error_code = fields.String(allow_none=True)
     last_error_message = fields.String(allow_none=True)
+    error_meaning = fields.Function(
+        lambda m: error_meaning(m.last_error_code), allow_none=True,
+        metadata={"description": "The provider's error code in plain language"})
+    event_at = fields.DateTime(attribute="status_updated_at", metadata={
+        "description": "When the message reached its current status (the log's order)"})
     body_redacted = fields.String(
         allow_none=True, metadata={"description": "The text as sent, the link as [link]"})
     included_opt_out = fields.Boolean()

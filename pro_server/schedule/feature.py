@@ -4,8 +4,9 @@ JOBS = (("window-transitions", record_window_transitions, 60),)
 
 
 def register(app, api) -> None:
-    from pro_server.schedule import hooks
+    from pro_server.schedule import hooks, missed_routes
     from pro_server.schedule.routes import blp
 
     hooks.register()
     api.register_blueprint(blp)
+    api.register_blueprint(missed_routes.blp)

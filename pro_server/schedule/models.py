@@ -62,6 +62,10 @@ class Assessment(Base):
     completed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    # Why a missed survey was missed, as a coordinator recorded it (pro_server.schedule.missed).
+    missed_reason: Mapped[str | None] = mapped_column(String(30))
+    missed_reason_text: Mapped[str | None] = mapped_column(String(500))
+    missed_reason_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

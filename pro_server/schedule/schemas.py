@@ -150,3 +150,18 @@ class AmendmentResultSchema(Schema):
     participants = fields.Dict(
         keys=fields.String(), values=fields.List(fields.List(fields.String()))
     )
+
+
+class MissedReasonSchema(Schema):
+    reason = fields.String(required=True, metadata={
+        "description": "not_reached, declined, too_unwell, technical_problem, hospitalised, "
+                       "other"})
+    text = fields.String(allow_none=True, metadata={"description": "Required for 'other'"})
+
+
+class MissedReasonOutSchema(Schema):
+    code = fields.String()
+    missed_reason = fields.String(allow_none=True)
+    missed_reason_text = fields.String(allow_none=True)
+    missed_reason_label = fields.String(allow_none=True)
+    missed_reason_at = fields.DateTime(allow_none=True)

@@ -23,6 +23,8 @@ def test_every_kind_of_problem_in_order_of_urgency(story):
         ("message_failed", "GNV-002", None),
         ("invalid_number", "GNV-004", None),
         ("opted_out", "GNV-003", None),
+        ("missed", "GNV-001", "INF2_D7"),
+        ("missed", "GNV-002", "INF1_D7"),
     ]
 
 
@@ -40,15 +42,19 @@ def test_each_item_says_what_happened_and_what_to_do(story):
     assert failed["message_id"] is not None
 
 
-def test_missed_surveys_stay_on_the_list_for_seven_days(story, clock):
-    mia = story.client("coordinator.mia@example.org")
-    assert ("missed_recently", "MIA-002", "INF1_D7") in items(mia)
-    clock.advance(timedelta(days=2))
-    gnv = items(story.client(GNV))
-    assert ("missed_recently", "GNV-004", "INF1_D7") in gnv
-    assert ("closing_soon", "GNV-004", "INF1_D7") not in gnv
-    clock.advance(timedelta(days=5))
-    assert ("missed_recently", "MIA-002", "INF1_D7") not in items(mia)
+def test_every_missed_survey_stays_on_the_list_oldest_first_however_old(story, clock):
+    """Issue 16 item 1: the list looked back 7 days only, so GNV-002's INF1_D7 (missed 25 days
+    ago) was absent while the grid showed it missed."""
+    gnv = story.client(GNV)
+    missed = [i for i in gnv.get("/api/v1/dashboard/attention").json["items"]
+              if i["kind"] == "missed"]
+    assert [(i["subject_key"], i["assessment_code"]) for i in missed] == [
+        ("GNV-001", "INF2_D7"), ("GNV-002", "INF1_D7")]
+    assert missed[0]["at"] < missed[1]["at"]
+    assert missed[0]["heading"] == "Survey missed, no reason recorded"
+    clock.advance(timedelta(days=90))
+    assert ("missed", "MIA-002", "INF1_D7") in items(story.client("coordinator.mia@example.org"))
+    assert ("missed", "GNV-002", "INF1_D7") in items(gnv)
 
 
 def test_a_started_survey_is_chased_through_its_grace_period(story, clock, ctx_factory):

@@ -99,7 +99,7 @@ def test_a_gainesville_coordinator_cannot_reach_a_miami_participant(signed_in, s
     expect(page.locator("section[data-kind='closing_soon'] tbody tr")).to_have_count(1)
     expect(page.locator("section[data-kind='closing_soon']")).to_contain_text("GNV-004")
     assert not page.locator("tr[data-subject^='MIA']").count()
-    expect(page.locator("#checked")).to_contain_text("Survey missed in the last 7 days")
+    expect(page.locator("section[data-kind='missed'] tbody tr")).to_have_count(2)
     check(page, "attention")
     page.locator("section[data-kind='closing_soon']").get_by_role(
         "button", name="Send reminder now").click()
@@ -337,7 +337,7 @@ def test_a_monitor_reads_every_site_and_only_an_investigator_approves(signed_in,
     expect(monitor.locator("#changes tr[data-status='pending']")).to_have_count(1)
     expect(monitor.locator("main").get_by_role("button")).to_have_count(0)
     monitor.get_by_role("link", name="Needs attention").click()
-    expect(monitor.locator("section[data-kind='missed_recently']")).to_contain_text("MIA-002")
+    expect(monitor.locator("section[data-kind='missed']")).to_contain_text("MIA-002")
     expect(monitor.locator("main").get_by_role("button")).to_have_count(0)
 
     for email in ("monitor@example.org", GNV):

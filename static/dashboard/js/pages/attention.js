@@ -1,12 +1,13 @@
-import { get, post, query } from "../api.js";
+import { get, post, put, query } from "../api.js";
 import { $, h, replace } from "../dom.js";
-import { dialogForm, field, reasonField, select, values } from "../forms.js";
+import { dialogForm, field, input, reasonField, select, values } from "../forms.js";
 import { asOf, closes, dateTime, plural } from "../format.js";
 import { errorText, notify, param, setParam, showError, siteFilter, startPage } from "../layout.js";
 import { reminderQueued } from "./participant-actions.js";
 
 let me = null;
 let results = null;
+let reasons = [];
 
 function canWrite(item) {
   return (me.role === "coordinator" || me.role === "investigator")
@@ -58,8 +59,29 @@ async function resolveReply(item) {
   if (done) { notify(`Reply from ${item.subject_key} resolved.`); load(); }
 }
 
+async function recordReason(item) {
+  const done = await dialogForm({
+    title: `Why ${item.subject_key} missed ${item.assessment_code}`,
+    intro: `${item.detail}. Recording the reason takes it off this list; it shows on the grid and timeline and goes to the EDC.`,
+    submitLabel: "Record reason",
+    fields: [
+      field("Reason", select("reason", reasons.map((r) => [r.code, r.label]), reasons[0]?.code, { required: true })),
+      field("Other reason", input("text", { maxlength: 500, autocomplete: "off" }), "Only for “Other”"),
+    ],
+    submit: (form) => {
+      const v = values(form);
+      return put(`/api/v1/participants/${item.participant_id}/assessments/${item.assessment_code}/missed-reason`,
+        v.reason === "other" ? { reason: v.reason, text: v.text } : { reason: v.reason });
+    },
+  });
+  if (done) { notify(`${item.subject_key} ${item.assessment_code}: reason recorded.`); load(); }
+}
+
 function actionFor(item) {
   if (!canWrite(item)) return null;
+  if (item.kind === "missed") {
+    return h("button", { type: "button", class: "secondary", onclick: () => recordReason(item) }, "Record reason…");
+  }
   if (item.kind === "closing_soon") {
     return h("button", { type: "button", class: "secondary", onclick: (e) => remindNow(item, e.currentTarget) },
       "Send reminder now");
@@ -105,6 +127,7 @@ function render(data) {
 async function load() {
   try {
     const data = await get(`/api/v1/dashboard/attention${query({ site: param("site") })}`);
+    reasons = data.missed_reasons;
     if (!results) {
       results = h("div", { id: "results", class: "attention" });
       const csv = () => `/api/v1/dashboard/attention.csv${query({ site: param("site") })}`;

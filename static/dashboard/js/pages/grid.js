@@ -10,7 +10,8 @@ const PARTICIPANT_STATUSES = [["enrolled", "Enrolled"], ["all", "All"], ["screen
 function cellTitle(code, cell, tz) {
   const window = `window ${day(cell.first_day)} to ${day(cell.last_day)}`;
   const done = cell.completed_at ? `, answered ${dateTime(cell.completed_at, tz)}` : "";
-  return `${code}: ${STATUS[cellKey(cell)].long}${done} (${window})`;
+  const why = cell.missed_reason ? ` (reason: ${cell.missed_reason})` : "";
+  return `${code}: ${STATUS[cellKey(cell)].long}${why}${done} (${window})`;
 }
 
 function cellElement(row, code) {
@@ -20,7 +21,8 @@ function cellElement(row, code) {
   const { symbol, text } = STATUS[key];
   return h("td", { class: `st-${key}`, "data-code": code, "data-status": key },
     h("a", { href: `/dashboard/participant.html?id=${row.participant_id}#a-${code}`, title: cellTitle(code, cell, row.timezone) },
-      `${symbol} ${text}`));
+      `${symbol} ${text}`,
+      cell.missed_reason ? h("span", { class: "why" }, cell.missed_reason) : null));
 }
 
 function legend() {

@@ -1,6 +1,6 @@
 import { get, query } from "../api.js";
 import { $, h, replace } from "../dom.js";
-import { select } from "../forms.js";
+import { input, select } from "../forms.js";
 import { dateTime, messageTone, words } from "../format.js";
 import { param, setParam, showError, startPage } from "../layout.js";
 
@@ -13,6 +13,15 @@ const FILTERS = {
   needs_review: ["true", "false"],
 };
 const LABELS = { status: "Status", purpose: "Purpose", channel: "Channel", needs_review: "Needs review" };
+const SHOW = [["", "What happened (newest first)"], ["true", "Still to go out (soonest first)"]];
+
+// A day typed in the browser's date field, as the instant its local midnight starts.
+function dayStart(value, plusDays = 0) {
+  if (!value) return "";
+  const d = new Date(`${value}T00:00`);
+  d.setDate(d.getDate() + plusDays);
+  return d.toISOString();
+}
 
 let me = null;
 let results = null;
@@ -20,7 +29,9 @@ let results = null;
 function filters() {
   const out = {};
   for (const name of Object.keys(FILTERS)) if (param(name)) out[name] = param(name);
-  if (param("site")) out.site = param("site");
+  for (const name of ["site", "subject_key", "upcoming"]) if (param(name)) out[name] = param(name);
+  if (param("from")) out.since = dayStart(param("from"));
+  if (param("to")) out.until = dayStart(param("to"), 1);
   return out;
 }
 
@@ -33,26 +44,52 @@ function toolbar() {
   const sites = me.role === "monitor" ? [] : me.sites;
   const site = sites.length > 1 ? select("site", [["", "All my sites"], ...sites.map((s) => [s.code, s.code])], param("site"), {
     id: "f-site", onchange: () => { setParam("site", site.value); load(); } }) : null;
-  return h("div", { class: "toolbar" }, site ? h("p", { class: "filter" }, h("label", { for: "f-site" }, "Site "), site) : null, controls);
+  const changed = (name, control) => () => { setParam(name, control.value.trim()); setParam("page", ""); load(); };
+  const show = select("upcoming", SHOW, param("upcoming"), { id: "f-upcoming" });
+  show.onchange = changed("upcoming", show);
+  const subject = input("subject_key", { id: "f-subject", value: param("subject_key") || "", autocomplete: "off", size: 9 });
+  subject.onchange = changed("subject_key", subject);
+  const from = input("from", { id: "f-from", type: "date", value: param("from") || "" });
+  from.onchange = changed("from", from);
+  const to = input("to", { id: "f-to", type: "date", value: param("to") || "" });
+  to.onchange = changed("to", to);
+  const csv = () => `/api/v1/messages.csv${query(filters())}`;
+  const labelled = (id, text, control) => h("p", { class: "filter" }, h("label", { for: id }, `${text} `), control);
+  return h("div", { class: "toolbar" },
+    labelled("f-upcoming", "Show", show),
+    site ? labelled("f-site", "Site", site) : null, controls,
+    labelled("f-subject", "Participant", subject),
+    labelled("f-from", "From", from), labelled("f-to", "To", to),
+    h("a", { class: "button secondary", href: csv(), download: "message-log.csv",
+      onclick: (event) => { event.currentTarget.href = csv(); } }, "Download CSV"));
+}
+
+// Why a text failed, in words first ("phone unreachable or off (30003)"), else its text.
+function outcome(m) {
+  if (m.last_error_code) {
+    return m.error_meaning ? `${m.error_meaning} (${m.last_error_code})`
+      : `${m.last_error_code}: ${m.last_error_message || m.status_reason || ""}`;
+  }
+  return m.body_redacted || m.status_reason || "";
 }
 
 function messageTable(rows) {
   if (!rows.length) return h("p", {}, "No messages match.");
+  const upcoming = param("upcoming") === "true";
   return h("div", { class: "table-wrap" }, h("table", { id: "messages" },
-    h("thead", {}, h("tr", {}, ["Participant", "Site", "Due", "Sent", "Channel", "Purpose", "Status", "Attempts", "Text or reason"]
+    h("thead", {}, h("tr", {}, [upcoming ? "Due" : "When", "Participant", "Site", "Sent", "Channel", "Purpose", "Status", "Attempts", "What happened or text"]
       .map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, rows.map((m) => h("tr", { "data-status": m.status },
+      h("td", {}, dateTime(upcoming ? m.due_at : m.event_at)),
       h("th", { scope: "row" }, h("a", { href: `/dashboard/participant.html?id=${m.participant_id}` }, m.subject_key)),
       h("td", {}, m.site_code),
-      h("td", {}, dateTime(m.due_at)),
       h("td", {}, m.sent_at ? dateTime(m.sent_at) : "—"),
       h("td", {}, m.channel.toUpperCase()),
       h("td", {}, words(m.purpose)),
       h("td", {}, h("span", { class: `st st-${messageTone(m.status)}` },
         words(m.status)), m.needs_review ? h("span", { class: "flag" }, " review") : null),
       h("td", { class: "num" }, String(m.attempts)),
-      h("td", {}, m.last_error_code ? `${m.last_error_code}: ${m.last_error_message || m.status_reason || ""}`
-        : m.body_redacted || m.status_reason || ""))))));
+      h("td", {}, outcome(m)))))));
 }
 
 function replyTable(rows) {

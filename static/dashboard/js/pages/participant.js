@@ -136,6 +136,7 @@ function timelineItems(tl) {
     const extra = e.kind === "assessment"
       ? `Window ${day(e.ref.first_day)} to ${day(e.ref.last_day)}`
         + (e.ref.completed_at ? `; answered ${dateTime(e.ref.completed_at, tl.timezone)}` : "")
+        + (e.ref.missed_reason ? `; missed: ${e.ref.missed_reason}` : "")
       : e.kind === "message" ? messageDetail(e) : e.detail;
     items.push(h("li", { id: e.kind === "assessment" ? `a-${e.ref.code}` : null, class: `k-${e.kind}`, "data-kind": e.kind },
       h("time", { datetime: e.at }, when), h("span", { class: "kind" }, KINDS[e.kind] || e.kind),
