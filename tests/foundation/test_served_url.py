@@ -12,8 +12,10 @@ import threading
 from pathlib import Path
 
 from pro_server import create_app
-from pro_server.config import REPO_ROOT, load_settings
+from pro_server.config import load_settings
 from tests.conftest import TEST_DATA_KEY, TEST_LOOKUP_KEY
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 PORT = 5487  # this helper's range (5480-5499)
 BASH = shutil.which("bash") or "/bin/bash"
@@ -56,7 +58,8 @@ def test_the_dev_server_says_where_it_is_once_ready_and_links_follow_its_port(tm
     assert load_settings(_dev_env(instance, "sqlite://")).public_base_url == url
     assert load_settings({**_dev_env(instance, "sqlite://"), "PUBLIC_BASE_URL": "https://x.org/"}
                          ).public_base_url == "https://x.org"
-    production = {**_dev_env(instance, "sqlite://"), "PRO_ENV": "production"}
+    production = {**_dev_env(instance, "sqlite://"), "PRO_ENV": "production",
+                  "SMS_BACKEND": "none"}
     assert load_settings(production).public_base_url == "http://127.0.0.1:5000"
 
 
