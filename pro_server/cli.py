@@ -28,9 +28,7 @@ def _pro() -> dict:
 
 def cli_context(actor: Actor) -> ServiceContext:
     pro = _pro()
-    return ServiceContext(
-        session=pro["session_factory"](), clock=pro["clock"], actor=actor, settings=pro["settings"]
-    )
+    return ServiceContext.of_app(pro, actor)
 
 
 @pro_cli.command("migrate")
@@ -61,8 +59,7 @@ def demo_command(if_empty: bool) -> None:
             raise click.ClickException("the database already holds a study")
 
     def new_context(clock) -> ServiceContext:  # type: ignore[no-untyped-def]
-        return ServiceContext(session=pro["session_factory"](), clock=clock, actor=DEMO_ACTOR,
-                              settings=pro["settings"])
+        return ServiceContext.of_app(pro, DEMO_ACTOR, clock=clock)
 
     def run_jobs(factory) -> None:  # type: ignore[no-untyped-def]
         for job in all_jobs():
