@@ -1,9 +1,11 @@
 """EDC exports: the bearer-authenticated pull API, client admin, and `pro edc-client`."""
 
+from pro_server.edc.cli import edc_client_cli
+
+COMMANDS = (edc_client_cli,)
+
 
 def register(app, api) -> None:
-    from pro_server.cli import pro_cli
-    from pro_server.edc.cli import edc_client_cli
     from pro_server.edc.ddp_routes import ddp_blp
     from pro_server.edc.fhir_routes import fhir_blp
     from pro_server.edc.routes import admin_blp, bearer_actor, blp
@@ -19,5 +21,3 @@ def register(app, api) -> None:
     app.register_blueprint(fhir_blp)
     app.register_blueprint(ddp_blp)
     add_bearer_authenticator(app, bearer_actor)
-    if edc_client_cli.name not in pro_cli.commands:
-        pro_cli.add_command(edc_client_cli)
