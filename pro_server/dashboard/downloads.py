@@ -1,33 +1,11 @@
-"""CSV downloads of the grid and the attention list.
-
-Cells that a spreadsheet would run as a formula (starting with = + - @ or a control
-character) are prefixed with an apostrophe (OWASP "CSV injection").
-"""
+"""CSV downloads of the grid and the attention list (formula-safe: pro_server.spreadsheet_csv)."""
 
 from __future__ import annotations
-
-import csv
-import io
-from collections.abc import Iterable, Sequence
 
 from pro_server.dashboard.attention import KINDS, Item
 from pro_server.dashboard.grid import Row
 from pro_server.protocol.windows import utc_to_local
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([_safe(h) for h in header])
-    writer.writerows([_safe(v) for v in row] for row in rows)
-    return out.getvalue()
+from pro_server.spreadsheet_csv import to_csv
 
 
 def grid_csv(rows: list[Row], codes: list[str]) -> str:
