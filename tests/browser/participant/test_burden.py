@@ -3,7 +3,9 @@
 One phone browser answers the baseline, then (a week after the first infusion) the Day 7
 survey, along the shortest path: one tap per answer (none on a check-all-that-apply
 question), Next, and Send. Taps are the browser's own trusted pointer presses, counted in
-the page. Run with `-s` to see the counts (README.md "Participant burden" quotes them).
+the page. On a 390 x 844 phone at 100% zoom, Next is on the first screenful of every
+single-question screen, and Send on the review's. Run with `-s` to see the counts
+(README.md "Participant burden" quotes them).
 """
 
 from __future__ import annotations
@@ -13,7 +15,12 @@ from datetime import datetime, timedelta
 from playwright.sync_api import Page, expect
 
 from pro_server.schedule.infusions import record_infusion
-from tests.browser.participant.conftest import answer_screen, next_screen, screen_kind
+from tests.browser.participant.conftest import (
+    answer_screen,
+    assert_on_first_screenful,
+    next_screen,
+    screen_kind,
+)
 from tests.participant_web.support import participant
 
 COUNT_TAPS = """() => {
@@ -46,7 +53,9 @@ def answer_survey(page: Page, start: str) -> dict[str, object]:
         answer_screen(page)
         next_screen(page)
     review_height = page.evaluate("document.documentElement.scrollHeight")
-    page.get_by_role("button", name="Send my answers").first.click()
+    send = page.get_by_role("button", name="Send my answers")
+    assert_on_first_screenful(page, send)
+    send.click()
     expect(page.locator("main h1")).to_have_text("Thank you! Your answers were sent.")
     return {"screens": screens, "taps": page.evaluate("window.__taps"),
             "review_height": review_height, "next_below_the_fold": scrolled}
@@ -71,3 +80,4 @@ def test_screens_and_taps_per_survey(open_link, ctx_factory, clock, live_server)
               f"{counts['review_height']} px tall; single-question screens with Next below "
               f"the fold: {counts['next_below_the_fold'] or 'none'}")
     assert baseline["screens"] > day7["screens"] > 1  # the baseline adds the RAND-36
+    assert baseline["next_below_the_fold"] == day7["next_below_the_fold"] == []
