@@ -23,6 +23,11 @@ def is_timezone(name: str) -> bool:
     return name in _zones()
 
 
+def timezone_names() -> list[str]:
+    """Every IANA zone name this server's zoneinfo knows, sorted: what is_timezone accepts."""
+    return sorted(_zones())
+
+
 def validate_timezone(name: str) -> None:
     if not is_timezone(name):
         raise ValidationError(f"'{name}' is not an IANA time zone name (e.g. America/New_York)")

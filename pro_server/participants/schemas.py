@@ -115,3 +115,8 @@ class ParticipantSchema(Schema):
         "Version of the protocol the schedule follows", "2.0"))
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+
+
+class TimeZonesSchema(Schema):
+    timezones = fields.List(fields.String(), metadata=about(
+        "Every IANA time zone name accepted for a participant, sorted", ["America/New_York"]))
