@@ -47,6 +47,7 @@ def test_spanish_version(open_link):
     page = open_link("MIA-003")
     expect(page.locator("html")).to_have_attribute("lang", "es")
     expect(page.locator("main h1")).to_have_text("Sus encuestas")
+    expect(page.get_by_text("5 cuestionarios. Toma unos 12 minutos.")).to_be_visible()
     check_page(page, "es-home")
     page.get_by_role("link", name="Empezar la encuesta").click()
     expect(page.get_by_text("Página 1 de 39")).to_be_visible()
