@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -22,7 +23,7 @@ from pro_server.participants import events
 from pro_server.participants.models import Participant, ParticipantStatus
 from pro_server.protocol.definitions import default_registry as protocols
 from pro_server.studies.models import Site, Study
-from pro_server.validation import mask_phone
+from pro_server.validation import mask_phone, normalise_phone, phone_region
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,21 @@ def public_view(p: Participant, *, show_contact: bool) -> dict[str, Any]:
         data["phone"] = p.phone
         data["email"] = p.email
     return data
+
+
+def site_phone(site: Site, raw: str | None) -> str | None:
+    """A number as staff typed it, in E.164: a national one ("(352) 555-0177") is read in
+    the country of the site's contact phone."""
+    if raw is None:
+        return None
+    region = phone_region(site.contact_phone)
+    try:
+        return normalise_phone(raw, region)
+    except ValidationError as exc:
+        message = " ".join(exc.messages) if region else (
+            f"Use the E.164 form (e.g. +13525550123): site {site.code} has no contact phone "
+            "to take the country from")
+        raise InvalidInput.field("phone", message) from exc
 
 
 def _set_phone(ctx: ServiceContext, p: Participant, phone: str | None) -> None:
@@ -108,7 +124,7 @@ def enrol(ctx: ServiceContext, study: Study, site: Site, data: dict[str, Any]) -
         created_at=now,
         updated_at=now,
     )
-    _set_phone(ctx, p, data.get("phone"))
+    _set_phone(ctx, p, site_phone(site, data.get("phone")))
     _set_consent(ctx, p, data.get("sms_consent"))
     ctx.session.add(p)
     try:
@@ -129,6 +145,8 @@ def update(ctx: ServiceContext, p: Participant, data: dict[str, Any]) -> Partici
     before = audit_view(ctx, p)
     reason = data.pop("reason", None)
     changed: set[str] = set()
+    if "phone" in data:
+        data["phone"] = site_phone(p.site, data["phone"])
     if "phone" in data and data["phone"] != p.phone:
         _set_phone(ctx, p, data["phone"])
         changed.add("phone")
