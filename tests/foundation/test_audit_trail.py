@@ -67,7 +67,7 @@ def test_api_change_is_audited_with_actor_reason_before_after_and_request_id(app
     with app.extensions["pro"]["engine"].connect() as conn:
         row = conn.execute(text(
             "SELECT actor_type, actor_label, action, entity_type, entity_id, before, after, reason,"
-            " request_id FROM audit_event ORDER BY seq DESC LIMIT 1")).one()
+            " request_id FROM audit_event ORDER BY id DESC LIMIT 1")).one()
     assert row.actor_type == "staff"
     assert row.actor_label == "coordinator.gnv@example.org (coordinator)"
     assert (row.action, row.entity_type, row.entity_id) == (
