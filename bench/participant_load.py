@@ -44,7 +44,7 @@ from sqlalchemy import create_engine, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.dispatch_soak import drop_database, scratch_database
+from bench.dispatch_soak import DEFAULT_DATABASE_URL, drop_database, scratch_database
 from pro_server import create_app
 from pro_server.audit.sealing import seal, tail
 from pro_server.config import load_settings
@@ -137,7 +137,8 @@ def free_port() -> int:
 def serve(app: str, workers: int, env: dict[str, str], chdir: Path) -> tuple[subprocess.Popen,
                                                                           str]:
     port = free_port()
-    # gunicorn's errors go to a file in the scratch instance folder; its access log (stdout) is dropped.
+    # gunicorn's errors go to a file in the scratch instance folder; its access log (on
+    # stdout) is dropped.
     log = open(Path(env["PRO_INSTANCE_PATH"]) / f"gunicorn-{port}.log", "w")  # noqa: SIM115
     process = subprocess.Popen(  # noqa: S603 - our own command line
         [*GUNICORN, "--chdir", str(chdir), app],
@@ -320,8 +321,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--flows", type=int, default=3, help="flows per client per round")
-    parser.add_argument("--database-url", default=os.environ.get(
-        "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     args = parser.parse_args()
     url = scratch_database(args.database_url)
     try:
