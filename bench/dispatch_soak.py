@@ -45,6 +45,9 @@ from pro_server.studies.services import create_site, create_study
 from tests.fakes.fake_twilio import FakeTwilio
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# The server a scratch database is created on (and dropped from) unless --database-url.
+DEFAULT_DATABASE_URL = os.environ.get("TEST_POSTGRES_URL",
+                                      "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 ACCOUNT_SID = "AC" + "5e" * 16
 AUTH_TOKEN = "soak-auth-token-0123456789abcdef"  # noqa: S105 - the fake's fake secret
@@ -182,8 +185,7 @@ def main() -> int:
     parser.add_argument("--fault-rate", type=float, default=0.3)
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--port", type=int, default=0, help="fake Twilio port (0: any)")
-    parser.add_argument("--database-url", default=os.environ.get(
-        "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     args = parser.parse_args()
     rng = random.Random(args.seed)  # the moments of the kills
     fake = FakeTwilio(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, port=args.port,

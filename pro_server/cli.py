@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from pro_server.audit.chain import verify_chain
 from pro_server.audit.models import AuditEvent
+from pro_server.audit.sealing import seal_pending, tail
 from pro_server.commands import cli_context
 from pro_server.context import Actor, ServiceContext
 from pro_server.features import feature_modules
@@ -73,14 +74,23 @@ def demo_command(if_empty: bool) -> None:
 
 
 @audit_cli.command("verify")
-def audit_verify_command() -> None:
-    """Walk the hash chain; name the first broken event or report it intact."""
-    with _pro()["session_factory"]() as session:
-        rows = session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars()
+@click.option("--no-seal", is_flag=True,
+              help="Only read: check what is sealed, do not seal the committed tail first.")
+def audit_verify_command(no_seal: bool) -> None:
+    """Seal what is committed, walk the hash chain (name the first broken event or report it
+    intact), then report what is left unsealed and how old it is."""
+    pro = _pro()
+    if not no_seal:
+        seal_pending(pro["session_factory"])
+    with pro["session_factory"]() as session:
+        rows = session.execute(select(AuditEvent).where(AuditEvent.seq.is_not(None))
+                               .order_by(AuditEvent.seq)).scalars()
         report = verify_chain(
             {c.key: getattr(e, c.key) for c in AuditEvent.__table__.columns} for e in rows
         )
+        unsealed = tail(session)
     click.echo(report.describe())
+    click.echo(unsealed.describe(pro["clock"].now()))
     if not report.intact:
         raise SystemExit(1)
 

@@ -4,10 +4,11 @@ A row is one response version joined with its subject, site and assessment, as a
 so the format builders never touch the database. Rows are streamed (`yield_per`: a
 server-side cursor on PostgreSQL), so memory does not grow with the study.
 
-Commit order: `Response.audit_seq` is the sequence number of the audit event written in the
-same transaction, and audit appends are serialised until commit, so once a reader sees seq
-n every seq below n is already committed. Paging on `audit_seq > cursor` therefore never
-skips a row committed concurrently, and never repeats one.
+Commit order: `Response.audit_seq` is the chain position of the audit event written in the
+same transaction, given by the one sealer at a time after that transaction committed (0,
+UNSEALED, until then: never read here), so once a reader sees seq n every seq below n is
+already committed and sealed. Paging on `audit_seq > cursor` therefore never skips a row
+committed concurrently or late, and never repeats one (docs/audit-sealing.md).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pro_server.instruments.answers import item_applies
 from pro_server.instruments.definitions import InstrumentDefinition
 from pro_server.participants.models import Participant
 from pro_server.protocol.windows import utc_to_local
-from pro_server.responses.models import Response
+from pro_server.responses.models import UNSEALED, Response
 from pro_server.schedule.models import Assessment, Infusion
 from pro_server.staff.models import StaffUser
 from pro_server.studies.models import Site
@@ -139,11 +140,11 @@ def current_query(study_id: int, upto: int) -> Select:
     superseded = select(_Next.id).where(
         _Next.assessment_id == Response.assessment_id,
         _Next.instrument_code == Response.instrument_code,
-        _Next.version == Response.version + 1, _Next.audit_seq <= upto)
+        _Next.version == Response.version + 1, _Next.audit_seq.between(UNSEALED + 1, upto))
     rank = subject_rank(study_id)
     return (_base(study_id).add_columns(rank.c.subject_rank)
             .join(rank, rank.c.participant_id == Participant.id)
-            .where(Response.audit_seq <= upto, ~superseded.exists())
+            .where(Response.audit_seq.between(UNSEALED + 1, upto), ~superseded.exists())
             .order_by(rank.c.subject_rank, Assessment.sequence, Response.id))
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from pro_server.access import policy
 from pro_server.api_blueprint import EDC_CLIENT, STAFF, ApiBlueprint
+from pro_server.audit.sealing import seal_pending
 from pro_server.context import Actor
 from pro_server.db import retry_when_sqlite_locked
 from pro_server.edc import services
@@ -49,6 +50,12 @@ def bearer_actor(token: str) -> Actor | None:
     except Unauthorized:
         return None
     return services.edc_actor(client)
+
+
+def seal_before_read() -> None:
+    """Seal the audit trail before a pull reads, so it sees every response version committed
+    before it (a version is exported once its event is sealed: docs/audit-sealing.md)."""
+    seal_pending(current_app.extensions["pro"]["session_factory"])
 
 
 def _codec() -> CursorCodec:

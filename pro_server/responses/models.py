@@ -2,8 +2,10 @@
 
 Version 1 is what the participant submitted; a data-change approved by an investigator adds
 version 2, 3, ... that replaces the one before, never overwriting it. `audit_seq` is the
-sequence number of the audit event written in the same transaction; it orders records for
-the EDC cursor in commit order (audit appends are serialised until commit).
+chain position (`seq`) of the audit event written in the same transaction, given by the
+sealer once that event is sealed (UNSEALED, 0, until then); it orders records for the EDC
+cursor: a version gets its seq only once every smaller seq is committed
+(docs/audit-sealing.md).
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pro_server.db import Base, JSONText
 from pro_server.schedule.models import Assessment
+
+UNSEALED = 0  # audit_seq of a version whose audit event the sealer has not reached yet
+# The audit events that create a response version (entity_id: the version's id).
+VERSION_EVENT_ACTIONS = ("response.submit", "response.correct")
 
 
 class Response(Base):

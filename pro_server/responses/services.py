@@ -22,7 +22,12 @@ from pro_server.instruments import (
     validate_answers,
 )
 from pro_server.protocol.status import ACCEPTS_RESPONSES
-from pro_server.responses.models import Draft, Response, Submission
+from pro_server.responses.models import (
+    UNSEALED,
+    Draft,
+    Response,
+    Submission,
+)
 from pro_server.schedule import events
 from pro_server.schedule.assessments import grace, record_status
 from pro_server.schedule.models import Assessment
@@ -206,31 +211,28 @@ def _new_version(ctx: ServiceContext, a: Assessment, instrument: str,
         scores=result.as_dict(), algorithm=result.algorithm,
         algorithm_version=result.algorithm_version, started_at=started_at,
         submitted_at=submitted_at, recorded_at=ctx.now(), recorded_by=recorded_by,
-        change_reason=reason, change_source=source, audit_seq=0,
+        change_reason=reason, change_source=source, audit_seq=UNSEALED,
     )
 
 
 def _store_versions(ctx: ServiceContext, a: Assessment, versions: list[Response],
                     replaces: Response | None = None) -> None:
-    """Insert new versions (one statement for all), one audit event each, then each
-    version's commit order (its event's seq; one statement for all). `replaces`: the version
-    a single correction supersedes."""
+    """Insert new versions (one statement for all) and one audit event each (inserted
+    together at the next flush). Each version's `audit_seq` stays UNSEALED until the sealer
+    chains its event. `replaces`: the version a single correction supersedes."""
     if replaces is not None:
         replaces.is_current = False
     ctx.session.add_all(versions)
     ctx.session.flush()
-    events = [record(
-        ctx, "response.correct" if replaces else "response.submit", "response", response.id,
-        before={"version": replaces.version, "answers": replaces.answers,
-                "scores": replaces.scores["scores"]} if replaces else None,
-        after={"assessment": a.code, "instrument": response.instrument_code,
-               "version": response.version, "answers": response.answers,
-               "scores": response.scores["scores"]},
-        reason=response.change_reason, study_id=a.study_id, site_id=a.site_id,
-    ) for response in versions]
-    for response, event in zip(versions, events, strict=True):
-        response.audit_seq = event.seq
-    ctx.session.flush()
+    for response in versions:
+        action = "response.correct" if replaces else "response.submit"
+        record(ctx, action, "response", response.id,
+               before={"version": replaces.version, "answers": replaces.answers,
+                       "scores": replaces.scores["scores"]} if replaces else None,
+               after={"assessment": a.code, "instrument": response.instrument_code,
+                      "version": response.version, "answers": response.answers,
+                      "scores": response.scores["scores"]},
+               reason=response.change_reason, study_id=a.study_id, site_id=a.site_id)
 
 
 def correct_answer(ctx: ServiceContext, current: Response, item_id: str, new_value: Any, *,

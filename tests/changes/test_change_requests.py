@@ -71,7 +71,7 @@ def test_approval_makes_a_new_version_recomputes_scores_and_keeps_the_old(story,
 
     actions = session.scalars(select(AuditEvent.action).where(
         AuditEvent.entity_type.in_(("change_request", "response")))
-        .order_by(AuditEvent.seq.desc()).limit(3)).all()
+        .order_by(AuditEvent.id.desc()).limit(3)).all()
     assert actions == ["change_request.approve", "response.correct", "change_request.create"]
 
     pid = story.ids["GNV-004"]

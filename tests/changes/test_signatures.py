@@ -19,7 +19,7 @@ def _approve(client, change_id, **signature):
 
 def _events(ctx_factory, action):
     return ctx_factory().session.scalars(
-        select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)).all()
+        select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).all()
 
 
 def _status(ctx_factory, change_id):

@@ -56,7 +56,7 @@ def test_other_needs_its_text_and_a_changed_reason_keeps_the_first_in_the_audit(
     changed = client.put(url, json={"reason": "other", "text": "  Away at   her daughter's "})
     assert changed.json["missed_reason_label"] == "Other: Away at her daughter's"
     audit = ctx_factory().session.scalars(select(AuditEvent).where(
-        AuditEvent.action == "assessment.missed_reason").order_by(AuditEvent.seq)).all()
+        AuditEvent.action == "assessment.missed_reason").order_by(AuditEvent.id)).all()
     assert [(e.before["missed_reason"], e.after["missed_reason"]) for e in audit] == [
         (None, "not_reached"), ("not_reached", "other")]
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from pro_server.audit.sealing import seal
 from pro_server.edc.services import create_client
 from pro_server.instruments.languages import approval, approve_language
 from pro_server.responses.models import Response
@@ -83,6 +84,8 @@ def edc(app, demo, clock, ctx_factory) -> EdcData:
     create_site(ctx, other, code="X1", name="Elsewhere", timezone="America/New_York")
     _, other_token = create_client(ctx, other, "Other EDC", ["scores", "responses"])
     ctx.session.commit()
+    seal(ctx.session)  # as the scheduler's job does: the versions get their place (seq)
+    ctx.session.refresh(corrected)
     clock.advance(timedelta(minutes=1))
     return EdcData(study.id, token, [p.subject_key for p in people], corrected,
                    {"scores": scores_only, "adherence": adherence_only, "other": other_token})

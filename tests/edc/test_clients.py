@@ -103,7 +103,7 @@ def test_every_pull_is_audited_with_client_export_and_range(edc, client, ctx_fac
     _pull(client, edc.token, path="/records?limit=5")
     _pull(client, edc.token, path="/sdtm/qs.csv")
     events = list(ctx_factory().session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "edc.pull").order_by(AuditEvent.seq)))
+        select(AuditEvent).where(AuditEvent.action == "edc.pull").order_by(AuditEvent.id)))
     assert [e.after["export"] for e in events] == ["records", "sdtm/qs.csv"]
     assert events[0].actor_type == "edc_client"
     assert events[0].after["since_seq"] == 0

@@ -37,7 +37,7 @@ def _login(client, email, password, address=None, code=None):
 def _events(app, action):
     with app.extensions["pro"]["session_factory"]() as session:
         return session.scalars(select(AuditEvent).where(AuditEvent.action == action)
-                               .order_by(AuditEvent.seq)).all()
+                               .order_by(AuditEvent.id)).all()
 
 
 def test_behind_a_proxy_failed_sign_ins_lock_the_client_address_only(proxied, demo):

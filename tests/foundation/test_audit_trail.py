@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from pro_server.audit.sealing import seal
 from pro_server.audit.services import AuditReasonRequired, record
 
 
@@ -29,9 +30,25 @@ def tamper(app, database):
             conn.execute(text("ALTER TABLE audit_event ENABLE TRIGGER audit_event_no_change"))
 
 
-def verify(app):
-    result = app.test_cli_runner().invoke(args=["pro", "audit", "verify"])
-    return result.exit_code, result.output.strip()
+def verify(app, *args: str):
+    """(exit code, the chain's line): `pro audit verify` seals first, so no tail is left."""
+    code, chain, tail = verify_lines(app, *args)
+    assert tail == "unsealed tail: none"
+    return code, chain
+
+
+def verify_lines(app, *args: str) -> tuple[int, str, str]:
+    result = app.test_cli_runner().invoke(args=["pro", "audit", "verify", *args])
+    chain, tail = result.output.strip().split("\n")
+    return result.exit_code, chain, tail
+
+
+@pytest.fixture
+def sealed_demo(app, demo):
+    """The demo with its events sealed, as the scheduler leaves it."""
+    with app.extensions["pro"]["session_factory"]() as session:
+        seal(session)
+    return demo
 
 
 def test_chain_is_intact_after_the_demo_and_counts_its_events(app, demo):
@@ -50,7 +67,7 @@ def test_api_change_is_audited_with_actor_reason_before_after_and_request_id(app
     with app.extensions["pro"]["engine"].connect() as conn:
         row = conn.execute(text(
             "SELECT actor_type, actor_label, action, entity_type, entity_id, before, after, reason,"
-            " request_id FROM audit_event ORDER BY seq DESC LIMIT 1")).one()
+            " request_id FROM audit_event ORDER BY id DESC LIMIT 1")).one()
     assert row.actor_type == "staff"
     assert row.actor_label == "coordinator.gnv@example.org (coordinator)"
     assert (row.action, row.entity_type, row.entity_id) == (
@@ -70,7 +87,7 @@ def test_corrections_and_withdrawals_need_a_reason(ctx_factory):
         record(ctx, "participant.withdraw", "participant", 1, reason="  ")
 
 
-def test_altering_a_row_directly_is_reported_by_verify(app, demo, tamper):
+def test_altering_a_row_directly_is_reported_by_verify(app, sealed_demo, tamper):
     with tamper("update") as conn:
         target = conn.execute(text("SELECT id FROM audit_event WHERE seq = 7")).scalar()
         conn.execute(text("UPDATE audit_event SET reason = 'nothing to see' WHERE seq = 7"))
@@ -80,7 +97,7 @@ def test_altering_a_row_directly_is_reported_by_verify(app, demo, tamper):
                       "its hash (the row was altered) (6 events checked before it)")
 
 
-def test_deleting_a_row_directly_is_reported_by_verify(app, demo, tamper):
+def test_deleting_a_row_directly_is_reported_by_verify(app, sealed_demo, tamper):
     with tamper("delete") as conn:
         conn.execute(text("DELETE FROM audit_event WHERE seq = 3"))
     code, output = verify(app)
@@ -92,7 +109,8 @@ def test_deleting_a_row_directly_is_reported_by_verify(app, demo, tamper):
     "UPDATE audit_event SET reason = 'x' WHERE seq = 1",
     "DELETE FROM audit_event WHERE seq = 1",
 ])
-def test_the_database_refuses_update_and_delete_on_the_audit_table(app, demo, statement):
+def test_the_database_refuses_update_and_delete_on_the_audit_table(app, sealed_demo,
+                                                                  statement):
     engine = app.extensions["pro"]["engine"]
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
         conn.execute(text(statement))

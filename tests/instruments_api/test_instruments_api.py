@@ -158,7 +158,7 @@ def test_unvalidated_language_needs_an_audited_admin_override(app, staff_client,
     assert coordinator.post("/api/v1/participants", json=body).status_code == 201
     with app.extensions["pro"]["engine"].connect() as conn:
         row = conn.execute(text("SELECT actor_label, reason FROM audit_event "
-                                "WHERE action = 'study.language_approve' ORDER BY seq DESC")
+                                "WHERE action = 'study.language_approve' ORDER BY id DESC")
                            ).first()
     assert row.actor_label == "admin@example.org (admin)"
     assert row.reason == "Sponsor accepts our translation until validated"

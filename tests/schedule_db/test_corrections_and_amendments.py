@@ -44,13 +44,13 @@ def test_correcting_infusion_2_moves_its_windows_and_leaves_completed_ones(
     with app.extensions["pro"]["engine"].connect() as conn:
         audit = conn.execute(text(
             "SELECT action, entity_id FROM audit_event WHERE reason = "
-            "'Site entered the wrong date; infusion chart says June 8' ORDER BY seq")).all()
+            "'Site entered the wrong date; infusion chart says June 8' ORDER BY id")).all()
         inf1_d30 = conn.execute(text(
             "SELECT action FROM audit_event WHERE entity_type = 'assessment' AND entity_id = :id "
-            "ORDER BY seq"), {"id": str(after["INF1_D30"]["id"])}).scalars().all()
+            "ORDER BY id"), {"id": str(after["INF1_D30"]["id"])}).scalars().all()
         trail = conn.execute(text(
             "SELECT action, entity_id, before, after FROM audit_event "
-            "WHERE action IN ('assessment.regenerate', 'infusion.correct') ORDER BY seq")).all()
+            "WHERE action IN ('assessment.regenerate', 'infusion.correct') ORDER BY id")).all()
     print("\naudit trail of the correction:")
     for action, entity, old, new in trail[-3:]:
         old, new = json.loads(old), json.loads(new)
@@ -126,12 +126,12 @@ def test_moving_a_participant_from_v1_to_v2_midway(app, staff_client, gnv, clock
     assert [a["code"] for a in after["projected"]][-2:] == ["INF6_D7", "INF6_D30"]
     with app.extensions["pro"]["engine"].connect() as conn:
         actions = [r[0] for r in conn.execute(text(
-            "SELECT action FROM audit_event WHERE action LIKE '%protocol_change' ORDER BY seq"))]
+            "SELECT action FROM audit_event WHERE action LIKE '%protocol_change' ORDER BY id"))]
     assert actions.count("study.protocol_change") == 2
     assert "participant.protocol_change" in actions
     with app.extensions["pro"]["engine"].connect() as conn:
         signed = [json.loads(r[0]) for r in conn.execute(text(
-            "SELECT after FROM audit_event WHERE action = 'study.amendment_signed' ORDER BY seq"))]
+            "SELECT after FROM audit_event WHERE action = 'study.amendment_signed' ORDER BY id"))]
     assert [(s["version"], s["signature"]["meaning"]) for s in signed] == [
         (1, "I approve applying this protocol amendment"),
         (2, "I approve applying this protocol amendment")]

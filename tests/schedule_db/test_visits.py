@@ -48,7 +48,7 @@ def test_a_visit_is_scheduled_rescheduled_and_cancelled_with_reasons(app, gnv, c
     with app.extensions["pro"]["engine"].connect() as conn:
         trail = conn.execute(text(
             "SELECT action, reason FROM audit_event WHERE entity_type = 'visit' "
-            "AND entity_id = :id ORDER BY seq"), {"id": str(visit["id"])}).all()
+            "AND entity_id = :id ORDER BY id"), {"id": str(visit["id"])}).all()
     assert trail == [("visit.schedule", None),
                      ("visit.reschedule", "Participant asked for a morning call"),
                      ("visit.cancel", "Participant in hospital; site will rebook")]

@@ -34,7 +34,7 @@ def apply(app, folder: Path, reason: str, *signer: str, password: str = ""):  # 
     return result
 
 
-def audit(app, sql: str = "SELECT action, reason FROM audit_event ORDER BY seq"):  # type: ignore[no-untyped-def]
+def audit(app, sql: str = "SELECT action, reason FROM audit_event ORDER BY id"):  # type: ignore[no-untyped-def]
     with app.extensions["pro"]["engine"].connect() as conn:
         return conn.execute(text(sql)).all()
 
