@@ -17,6 +17,7 @@ from pro_server.changes.models import ChangeRequest
 from pro_server.context import ServiceContext
 from pro_server.dashboard.cells import Cell
 from pro_server.dashboard.grid import Scope, load_rows
+from pro_server.messaging.error_meanings import error_meaning
 from pro_server.messaging.models import InboundMessage, OutboxMessage
 from pro_server.participant_web.engagement import Fact, facts
 from pro_server.participants.models import Participant
@@ -73,15 +74,22 @@ def _assessments(cells: list[Cell], activity: dict[int, list[dict[str, Any]]]
     return events
 
 
-# What a text's delivery status says happened, and when (as the provider reported it).
-TEXT_OUTCOMES = ("sent", "delivered", "undelivered", "failed")
-
-
 def _text_fact(m: OutboxMessage) -> dict[str, Any] | None:
-    if m.channel != "sms" or m.status not in TEXT_OUTCOMES:
+    """What became of a text, as the provider reported it: delivered (when), sent with no
+    report (yet), sent but not delivered (a retry may be pending or have expired since), or
+    refused before it was sent. Texts never attempted are not facts about the participant."""
+    if m.channel != "sms":
         return None
-    at = {"delivered": m.delivered_at, "sent": m.sent_at}.get(m.status) or m.status_updated_at
-    return {"what": f"text_{m.status}", "at": at.isoformat(), "error_code": m.last_error_code}
+    why = {"error_code": m.last_error_code, "error_meaning": error_meaning(m.last_error_code)}
+    if m.status == "delivered" and m.delivered_at is not None:
+        return {"what": "text_delivered", "at": m.delivered_at.isoformat()}
+    if m.status == "sent" and m.sent_at is not None:
+        return {"what": "text_sent", "at": m.sent_at.isoformat()}
+    if m.sent_at is not None and m.last_error_code:
+        return {"what": "text_not_delivered", "at": m.sent_at.isoformat(), **why}
+    if m.status == "failed":
+        return {"what": "text_failed", "at": m.status_updated_at.isoformat(), **why}
+    return None
 
 
 def _fact(f: Fact) -> dict[str, Any]:
@@ -146,7 +154,8 @@ def _messages(ctx: ServiceContext, p: Participant,
         _event(m.sent_at or m.due_at, "message",
                f"{m.channel.upper()} {m.purpose.replace('_', ' ')}", m.status,
                m.body_redacted or m.status_reason, message_id=m.id, attempts=m.attempts,
-               error_code=m.last_error_code, status_reason=m.status_reason,
+               error_code=m.last_error_code, error_meaning=error_meaning(m.last_error_code),
+               status_reason=m.status_reason,
                needs_review=m.needs_review,
                delivered_at=m.delivered_at, status_at=m.status_updated_at)
         for m in sent

@@ -113,19 +113,25 @@ function eventStatus(e) {
   return e.status ? h("span", { class: "st st-upcoming" }, words(e.status)) : null;
 }
 
-// When a text arrived or failed, then why it did not arrive as the provider said ("error
-// 30003: unreachable handset"), else its redacted text or why it was not sent.
+// When a text arrived or failed, then why it did not arrive as the provider said ("phone
+// unreachable or off (30003)"), else its redacted text or why it was not sent.
 function messageDetail(e, timeZone) {
   const when = e.status === "delivered" && e.ref.delivered_at ? `Delivered ${dateTime(e.ref.delivered_at, timeZone)}`
     : ["failed", "undelivered"].includes(e.status) ? `${e.status === "failed" ? "Failed" : "Not delivered"} ${dateTime(e.ref.status_at, timeZone)}`
       : null;
-  const why = e.ref.error_code ? `error ${e.ref.error_code}${e.ref.status_reason ? `: ${e.ref.status_reason}` : ""}` : e.detail;
+  const why = !e.ref.error_code ? e.detail : e.ref.error_meaning ? providerSaid(e.ref)
+    : `error ${e.ref.error_code}${e.ref.status_reason ? `: ${e.ref.status_reason}` : ""}`;
   return [when, why].filter(Boolean).join(" · ");
+}
+
+// "phone unreachable or off (30003)", else "error 30003".
+function providerSaid(f) {
+  return f.error_meaning ? `${f.error_meaning} (${f.error_code})` : `error ${f.error_code}`;
 }
 
 const DID = {
   text_sent: () => "Text sent", text_delivered: () => "Text delivered",
-  text_undelivered: () => "Text not delivered", text_failed: () => "Text failed",
+  text_not_delivered: () => "Text sent", text_failed: () => "Text failed",
   link_opened: (f) => `Link opened${f.count > 1 ? ` (${f.count} times)` : ""}`,
   started: () => "Started",
   stopped: (f) => (f.review ? "Stopped on the review page, not sent"
@@ -141,7 +147,9 @@ function activityLine(facts, timeZone) {
     const today = date(f.at, timeZone);
     const at = today === lastDay ? time(f.at, timeZone) : dateTime(f.at, timeZone);
     lastDay = today;
-    return f.what === "stopped" ? `${DID.stopped(f)} (${at})` : `${DID[f.what](f)} ${at}`;
+    if (f.what === "stopped") return `${DID.stopped(f)} (${at})`;
+    const why = f.error_code ? `${f.what === "text_not_delivered" ? ", not delivered" : ""}: ${providerSaid(f)}` : "";
+    return `${DID[f.what](f)} ${at}${why}`;
   }).join(" · ");
 }
 
