@@ -11,10 +11,12 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import DESKTOP, axe_violations, screenshot
 from tests.browser.participant.conftest import answer_screen, next_screen, page_number
-from tests.messaging_db.conftest import fake_twilio, settings, world  # noqa: F401
+from tests.messaging_db import conftest as texting
 from tests.messaging_db.support import local
 
 GNV = "coordinator.gnv@example.org"
+# The app texts through the real twilio library to the fake Twilio (messaging_db fixtures).
+fake_twilio, settings, world = texting.fake_twilio, texting.settings, texting.world
 MOBILE = "+13525550161"
 
 
@@ -84,7 +86,8 @@ def test_the_timeline_tells_whether_the_participant_saw_the_survey(
         re.compile(rf"Mar 4, 2026, 9:47 AM.*Survey INF1_D7 stopped at page {stopped_at} "
                    rf"of {total}\s*$"),
     ])
-    message = page.locator("#timeline li[data-kind='message']", has_text="SMS window opened delivered")
+    message = page.locator("#timeline li[data-kind='message']",
+                           has_text="SMS window opened delivered")
     expect(message).to_contain_text("Delivered Mar 4, 2026, 9:02 AM")
     assert axe_violations(page) == []
     screenshot(page, "dashboard-timeline-activity", full_page=False)
