@@ -70,7 +70,7 @@ def test_the_timeline_tells_whether_the_participant_saw_the_survey(
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{live_server.url}/dashboard/**")
     page.locator("#top nav").wait_for()
-    page.goto(f"{live_server.url}/dashboard/participant.html?id={pid}#a-INF1_D7")
+    page.goto(f"{live_server.url}/dashboard/participant.html?id={pid}#history")
 
     survey = page.locator("#timeline li#a-INF1_D7")
     expect(survey).to_contain_text("Survey INF1_D7 ✗ missed")
@@ -90,4 +90,5 @@ def test_the_timeline_tells_whether_the_participant_saw_the_survey(
                            has_text="SMS window opened delivered")
     expect(message).to_contain_text("Delivered Mar 4, 2026, 9:02 AM")
     assert axe_violations(page) == []
+    survey.evaluate("li => { li.closest('.timeline-box').scrollTop = li.offsetTop - 8; }")
     screenshot(page, "dashboard-timeline-activity", full_page=False)
