@@ -7,7 +7,6 @@ phone or email was set, changed or removed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,17 +18,13 @@ from pro_server.audit.services import changes, record
 from pro_server.context import ServiceContext
 from pro_server.errors import Conflict, InvalidInput
 from pro_server.instruments.languages import check_language
+from pro_server.participants import events
 from pro_server.participants.models import Participant, ParticipantStatus
 from pro_server.protocol.definitions import default_registry as protocols
 from pro_server.studies.models import Site, Study
 from pro_server.validation import mask_phone
 
 log = logging.getLogger(__name__)
-
-# Features that must react to a withdrawal (cancel assessments, messages) register here.
-WITHDRAWAL_HOOKS: list[Callable[[ServiceContext, Participant], None]] = []
-ENROLMENT_HOOKS: list[Callable[[ServiceContext, Participant], None]] = []
-UPDATE_HOOKS: list[Callable[[ServiceContext, Participant, set[str]], None]] = []
 
 
 def audit_view(ctx: ServiceContext, p: Participant) -> dict[str, Any]:
@@ -124,8 +119,7 @@ def enrol(ctx: ServiceContext, study: Study, site: Site, data: dict[str, Any]) -
            study_id=study.id, site_id=site.id)
     log.info("enrolled participant id=%s subject=%s site=%s language=%s sms_consent=%s",
              p.id, p.subject_key, site.code, p.language, p.sms_consent)
-    for hook in ENROLMENT_HOOKS:
-        hook(ctx, p)
+    ctx.events.publish(events.ENROLLED, ctx, p)
     return p
 
 
@@ -161,8 +155,7 @@ def update(ctx: ServiceContext, p: Participant, data: dict[str, Any]) -> Partici
     record(ctx, "participant.update", "participant", p.id, before=old, after=new, reason=reason,
            study_id=p.study_id, site_id=p.site_id)
     log.info("updated participant id=%s fields=%s", p.id, ",".join(sorted(changed)))
-    for hook in UPDATE_HOOKS:
-        hook(ctx, p, changed)
+    ctx.events.publish(events.UPDATED, ctx, p, changed)
     return p
 
 
@@ -176,8 +169,7 @@ def withdraw(ctx: ServiceContext, p: Participant, reason: str) -> Participant:
     p.updated_at = ctx.now()
     record(ctx, "participant.withdraw", "participant", p.id, before=before,
            after=audit_view(ctx, p), reason=reason, study_id=p.study_id, site_id=p.site_id)
-    for hook in WITHDRAWAL_HOOKS:
-        hook(ctx, p)
+    ctx.events.publish(events.WITHDRAWN, ctx, p)
     return p
 
 

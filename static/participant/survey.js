@@ -1,7 +1,7 @@
 // One survey: screens, answers saved as they are given (server first, this phone as the
 // fallback), review, and submit through the outbox.
 import { api, ApiError, NetworkError } from "./api.js";
-import { h, show, uid } from "./dom.js";
+import { h, uid } from "./dom.js";
 import { assessmentName, language, t } from "./i18n.js";
 import {
   answered, applies, buildScreens, findScreen, firstMissing, missingOn, submission,
