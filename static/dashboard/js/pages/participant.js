@@ -1,7 +1,8 @@
 import { get } from "../api.js";
 import { trendChart } from "../charts.js";
 import { $, h, replace } from "../dom.js";
-import { STATUS, closes, date, dateTime, day, messageTone, time, words } from "../format.js";
+import { activityLine, providerSaid } from "../activity.js";
+import { STATUS, closes, date, dateTime, day, messageTone, words } from "../format.js";
 import { notify, param, showError, startPage } from "../layout.js";
 import * as act from "./participant-actions.js";
 import { answersSection, changesTable } from "./participant-answers.js";
@@ -122,35 +123,6 @@ function messageDetail(e, timeZone) {
   const why = !e.ref.error_code ? e.detail : e.ref.error_meaning ? providerSaid(e.ref)
     : `error ${e.ref.error_code}${e.ref.status_reason ? `: ${e.ref.status_reason}` : ""}`;
   return [when, why].filter(Boolean).join(" · ");
-}
-
-// "phone unreachable or off (30003)", else "error 30003".
-function providerSaid(f) {
-  return f.error_meaning ? `${f.error_meaning} (${f.error_code})` : `error ${f.error_code}`;
-}
-
-const DID = {
-  text_sent: () => "Text sent", text_delivered: () => "Text delivered",
-  text_not_delivered: () => "Text sent", text_failed: () => "Text failed",
-  link_opened: (f) => `Link opened${f.count > 1 ? ` (${f.count} times)` : ""}`,
-  started: () => "Started",
-  stopped: (f) => (f.review ? "Stopped on the review page, not sent"
-    : f.page ? `Stopped at page ${f.page} of ${f.pages}` : "Stopped"),
-  submitted: () => "Sent",
-};
-
-// A survey's facts in order: "Text delivered Mar 5, 9:02 AM · Link opened 9:40 AM · Started
-// 9:41 AM · Stopped at page 12 of 40 (9:55 AM)"; the date only when it changes.
-function activityLine(facts, timeZone) {
-  let lastDay = null;
-  return facts.map((f) => {
-    const today = date(f.at, timeZone);
-    const at = today === lastDay ? time(f.at, timeZone) : dateTime(f.at, timeZone);
-    lastDay = today;
-    if (f.what === "stopped") return `${DID.stopped(f)} (${at})`;
-    const why = f.error_code ? `${f.what === "text_not_delivered" ? ", not delivered" : ""}: ${providerSaid(f)}` : "";
-    return `${DID[f.what](f)} ${at}${why}`;
-  }).join(" · ");
 }
 
 const KINDS = { assessment: "Surveys", infusion: "Infusions", visit: "Visits", message: "Messages",
