@@ -41,11 +41,11 @@ def position(screen: str, seq: int, page: int | None, pages: int | None) -> dict
     return kept
 
 
-def latest_position(drafts: Iterable[Draft]) -> dict[str, Any] | None:
+def latest_position(positions: Iterable[Any]) -> dict[str, Any] | None:
     """The position saved last across one survey's drafts (the highest sequence number)."""
     best: dict[str, Any] | None = None
-    for draft in drafts:
-        kept = draft.position if isinstance(draft.position, dict) else {}
+    for position in positions:
+        kept = position if isinstance(position, dict) else {}
         seq, screen = kept.get("seq"), kept.get("screen")
         if isinstance(seq, int) and isinstance(screen, str) and (
                 best is None or seq > best["seq"]):
@@ -69,29 +69,32 @@ class Fact:
 
 
 def facts(ctx: ServiceContext, p: Participant) -> list[Fact]:
-    """Everything the participant did, in time order (three statements)."""
+    """Everything the participant did, in time order (three statements; drafts are read for
+    their position and time only, never their answers)."""
     found = [Fact(at, "link_opened") for at in ctx.session.scalars(
         select(LinkOpen.opened_at).where(LinkOpen.participant_id == p.id))]
-    started = {a.id: a for a in ctx.session.scalars(select(Assessment).where(
-        Assessment.participant_id == p.id, Assessment.started_at.is_not(None)))}
-    drafts: dict[int, list[Draft]] = {}
-    for draft in ctx.session.scalars(select(Draft).join(
-            Assessment, Assessment.id == Draft.assessment_id).where(
-            Assessment.participant_id == p.id)):
-        drafts.setdefault(draft.assessment_id, []).append(draft)
-    for a in started.values():
-        found.append(Fact(a.started_at, "started", a.id, a.code))  # type: ignore[arg-type]
-        if a.completed_at is not None:
-            found.append(Fact(a.completed_at, "submitted", a.id, a.code))
-        elif a.id in drafts:
-            found.append(_stopped(a, drafts[a.id]))
+    started = ctx.session.execute(select(
+        Assessment.id, Assessment.code, Assessment.started_at, Assessment.completed_at).where(
+        Assessment.participant_id == p.id, Assessment.started_at.is_not(None))).all()
+    saves: dict[int, list[tuple[Any, datetime]]] = {}
+    for assessment_id, kept, saved_at in ctx.session.execute(
+            select(Draft.assessment_id, Draft.position, Draft.updated_at)
+            .join(Assessment, Assessment.id == Draft.assessment_id)
+            .where(Assessment.participant_id == p.id)):
+        saves.setdefault(assessment_id, []).append((kept, saved_at))
+    for a_id, code, started_at, completed_at in started:
+        found.append(Fact(started_at, "started", a_id, code))
+        if completed_at is not None:
+            found.append(Fact(completed_at, "submitted", a_id, code))
+        elif a_id in saves:
+            found.append(_stopped(a_id, code, saves[a_id]))
     return sorted(found, key=lambda f: f.at)
 
 
-def _stopped(a: Assessment, drafts: list[Draft]) -> Fact:
-    kept: Mapping[str, Any] = latest_position(drafts) or {}
+def _stopped(assessment_id: int, code: str, saves: list[tuple[Any, datetime]]) -> Fact:
+    kept: Mapping[str, Any] = latest_position(position for position, _ in saves) or {}
     page, pages = kept.get("page"), kept.get("pages")
-    return Fact(max(d.updated_at for d in drafts), "stopped", a.id, a.code,
+    return Fact(max(saved_at for _, saved_at in saves), "stopped", assessment_id, code,
                 page if isinstance(page, int) else None,
                 pages if isinstance(pages, int) else None,
                 review=kept.get("screen") == REVIEW_SCREEN)

@@ -117,7 +117,7 @@ def _public_definition(code: str, lang: str) -> dict[str, Any]:
 
 def _position(drafts: Mapping[str, Draft]) -> str | None:
     """The screen saved last, to resume there."""
-    kept = latest_position(drafts.values())
+    kept = latest_position(d.position for d in drafts.values())
     return kept["screen"] if kept else None
 
 

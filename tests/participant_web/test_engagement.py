@@ -3,6 +3,7 @@ they stopped at, sent), recorded without a statement per answer and shown to the
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -19,6 +20,7 @@ from tests.participant_web.support import (
     stored_counts,
     token_for,
 )
+from tests.statements import counted
 
 API = "/api/v1/p"
 GNV = "coordinator.gnv@example.org"
@@ -128,7 +130,7 @@ def test_a_page_number_that_makes_no_sense_is_refused_and_nothing_is_saved(
 
 
 def test_the_coordinator_timeline_shows_what_the_participant_did(
-        signed_in, staff_client, ctx_factory, clock):
+        signed_in, staff_client, ctx_factory, clock, engine):
     client = signed_in("GNV-004")
     opened = clock.now()
     ctx = ctx_factory()
@@ -138,7 +140,11 @@ def test_the_coordinator_timeline_shows_what_the_participant_did(
     _save(client, a, first, complete_answers(a)[first], screen=f"{first}:1", page=3, pages=40)
     pid = participant(ctx, "GNV-004").id
 
-    data = staff_client(GNV).get(f"/api/v1/participants/{pid}/timeline").json
+    coordinator = staff_client(GNV)
+    with counted(engine) as sent:
+        data = coordinator.get(f"/api/v1/participants/{pid}/timeline").json
+    # The participant's doings are read without their answers.
+    assert [s for s in sent if re.search(r"\bdraft\.answers\b", s)] == [], sent
     did = [(e["title"], e["detail"]) for e in data["events"] if e["kind"] == "activity"]
     assert did == [("Link opened", None), ("Survey BASELINE started", None),
                    ("Survey BASELINE stopped at page 3 of 40", "still open")]
