@@ -141,7 +141,10 @@ class TimelineEventSchema(Schema):
     at = fields.DateTime()
     all_day = fields.Boolean()
     kind = fields.String(metadata={"description": "enrolment, infusion, assessment, visit, "
-                                                  "message, reply, change, withdrawal"})
+                                                  "message, activity (what the participant "
+                                                  "did: link opened, survey started, stopped "
+                                                  "at page N of M, sent), reply, change, "
+                                                  "withdrawal"})
     title = fields.String()
     status = fields.String(allow_none=True)
     detail = fields.String(allow_none=True)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from pro_server.audit.services import record
 from pro_server.context import Actor, ServiceContext
-from pro_server.participant_web import second_factor
+from pro_server.participant_web import engagement, second_factor
 from pro_server.participant_web.links import find_link
 from pro_server.participant_web.models import ParticipantLink
 from pro_server.participants.models import Participant, ParticipantStatus
@@ -84,6 +84,7 @@ def open_session(ctx: ServiceContext, token: str, answer: str | None) -> Outcome
             state = "second_factor_locked" if result == "locked" else "second_factor_wrong"
             return Outcome(state, kind=kind, language=lang)
     link.last_used_at = ctx.now()
+    engagement.record_link_open(ctx, participant, link)
     session_ctx = ctx if ctx.actor.type == "participant" else _as(ctx, participant)
     record(session_ctx, "participant.session_open", "participant", participant.id,
            after={"link": link.id}, study_id=participant.study_id, site_id=participant.site_id)

@@ -23,6 +23,18 @@ class ParticipantLink(Base):
     created_by: Mapped[str] = mapped_column(String(254))
 
 
+class LinkOpen(Base):
+    """A participant session opened from a link: when, and which link. Time only: no address,
+    no browser, nothing answered (issue 16: "did the participant see it?")."""
+
+    __tablename__ = "participant_link_open"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("participant_link.id"))
+    opened_at: Mapped[datetime]
+
+
 class ParticipantSecret(Base):
     """The participant's second factor (birth year or PIN), set at enrolment, kept as Argon2.
 

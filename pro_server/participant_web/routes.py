@@ -137,7 +137,8 @@ class DraftView(MethodView):
         with unit_of_work(_actor(p)) as ctx:
             a = services.own_assessment(ctx, p, assessment_id)
             return services.save_answers(ctx, a, body["instrument"], body.get("answers") or {},
-                                         body["language"], body.get("screen"))
+                                         body["language"], body.get("screen"),
+                                         body.get("page"), body.get("pages"))
 
 
 @blp.route("/assessments/<int:assessment_id>/submission")

@@ -1,6 +1,6 @@
 """Request and response shapes of the participant API and the staff link endpoints."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from pro_server.participant_web.second_factor import KINDS, STUDY_CHOICES
 from pro_server.validation import LANGUAGES
@@ -8,6 +8,7 @@ from pro_server.validation import LANGUAGES
 REASON = validate.Length(min=3, max=500)
 KEY = validate.Regexp(r"^[A-Za-z0-9_-]{16,80}$",
                       error="16 to 80 letters, digits, '-' or '_' (e.g. a UUID)")
+MAX_PAGES = 1000  # screens in one survey; the longest today has about 40
 ANSWERS = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=60)),
                       values=fields.Raw(allow_none=True),
                       metadata={"description": "item id -> value (null = not answered)"})
@@ -108,6 +109,22 @@ class DraftSchema(Schema):
     language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
     screen = fields.String(validate=validate.Length(min=1, max=120), allow_none=True,
                            metadata={"description": "The screen reached, to resume there"})
+    page = fields.Integer(validate=validate.Range(min=1, max=MAX_PAGES), metadata={
+        "description": "That screen's number as the participant sees it (page N of M); with "
+                       "`pages` and `screen`. Shown to the study team, never the answers"})
+    pages = fields.Integer(validate=validate.Range(min=1, max=MAX_PAGES), metadata={
+        "description": "How many screens the survey has now (M)"})
+
+    @validates_schema
+    def _page_of_pages(self, data, **_kwargs):  # type: ignore[no-untyped-def]
+        page, pages = data.get("page"), data.get("pages")
+        if (page is None) != (pages is None):
+            missing = "pages" if pages is None else "page"
+            raise ValidationError("Send page and pages together", missing)
+        if page is not None and not data.get("screen"):
+            raise ValidationError("A page number needs the screen it is", "screen")
+        if page is not None and page > pages:
+            raise ValidationError(f"Page {page} is beyond the {pages} pages", "page")
 
 
 class DraftOutSchema(Schema):

@@ -16,6 +16,7 @@ from pro_server.context import ServiceContext
 from pro_server.errors import NotFound
 from pro_server.instruments import default_registry
 from pro_server.participant_web.burden import expected_minutes, percent_done
+from pro_server.participant_web.engagement import latest_position, position
 from pro_server.participants.models import Participant
 from pro_server.protocol.status import ACCEPTS_RESPONSES, AssessmentStatus
 from pro_server.protocol.windows import utc_to_local
@@ -121,14 +122,9 @@ def _public_definition(code: str, lang: str) -> dict[str, Any]:
 
 
 def _position(drafts: Mapping[str, Draft]) -> str | None:
-    """The screen saved last (the highest sequence number across the instruments' drafts)."""
-    best: tuple[int, str] | None = None
-    for draft in drafts.values():
-        position = draft.position if isinstance(draft.position, dict) else {}
-        seq, screen = position.get("seq"), position.get("screen")
-        if isinstance(seq, int) and isinstance(screen, str) and (best is None or seq > best[0]):
-            best = (seq, screen)
-    return best[1] if best else None
+    """The screen saved last, to resume there."""
+    kept = latest_position(d.position for d in drafts.values())
+    return kept["screen"] if kept else None
 
 
 def assessment_view(ctx: ServiceContext, p: Participant, a: Assessment,
@@ -146,13 +142,15 @@ def assessment_view(ctx: ServiceContext, p: Participant, a: Assessment,
 
 
 def save_answers(ctx: ServiceContext, a: Assessment, instrument: str,
-                 answers: Mapping[str, Any], language: str, screen: str | None) -> dict[str, Any]:
-    """Save answers as they are given; the screen reached is kept to resume there."""
+                 answers: Mapping[str, Any], language: str, screen: str | None,
+                 page: int | None = None, pages: int | None = None) -> dict[str, Any]:
+    """Save answers as they are given; the screen reached (and its page number, for the
+    coordinator's "stopped at page N of M") is kept to resume there."""
     drafts = drafts_of(ctx, a)
     seqs = [d.position.get("seq", 0) for d in drafts.values() if isinstance(d.position, dict)]
-    position = {"screen": screen, "seq": max(seqs, default=0) + 1} if screen else (
+    kept = position(screen, max(seqs, default=0) + 1, page, pages) if screen else (
         drafts[instrument].position if instrument in drafts else None)
-    draft = save_draft(ctx, a, instrument, answers, language, position, drafts=drafts)
+    draft = save_draft(ctx, a, instrument, answers, language, kept, drafts=drafts)
     return {"instrument": instrument, "saved_at": draft.updated_at.isoformat(),
             "answers": draft.answers}
 

@@ -36,6 +36,12 @@ export class Survey {
     return this.screens[this.index];
   }
 
+  // "Page 12 of 40" as the participant sees it, for the study team's timeline (no answers).
+  pageOf(screenId) {
+    const index = this.screens.findIndex((s) => s.id === screenId);
+    return index >= 0 ? { page: index + 1, pages: this.screens.length } : {};
+  }
+
   persist() {
     this.app.store.saveDraft(this.id, {
       answers: this.answers, dirty: [...this.dirty], position: this.position,
@@ -73,7 +79,7 @@ export class Survey {
         try {
           await api.saveDraft(this.id, {
             instrument: code, answers: this.answers[code] || {}, language: language(),
-            screen: this.position,
+            screen: this.position, ...this.pageOf(this.position),
           });
         } catch (error) {
           if (!(error instanceof ApiError && error.status === 422)) this.dirty.add(code);

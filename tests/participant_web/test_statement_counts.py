@@ -15,7 +15,12 @@ import re
 
 import pytest
 
-from tests.participant_web.support import assessment, complete_answers
+from tests.participant_web.support import (
+    ParticipantClient,
+    assessment,
+    complete_answers,
+    token_for,
+)
 from tests.statements import counted
 
 API = "/api/v1/p"
@@ -23,9 +28,15 @@ KEY = "5d1c0a7e9b3f4e2d8c6a1b0f9e8d7c6b"
 
 # Statements per request on each backend (SQLite's BEGIN is not counted). SQLite inserts
 # the versions of a submission, and their audit events, one by one.
+# Opening a session from a link ("open") is once per tap on a link, not per answer: it reads
+# the link, participant and study settings, updates the link, writes the audit event (no
+# lock, no chain tail: the sealer chains it later), reads study and site for the contact
+# line, and (issue 16 item 2, "did the participant see it?") inserts one
+# participant_link_open row. Saving a draft with its page number costs nothing more: the
+# page rides on the draft row the save writes.
 BUDGET = {
-    "sqlite": {"session": 3, "first_save": 7, "save": 4, "submission": 20},
-    "postgresql": {"session": 3, "first_save": 7, "save": 4, "submission": 12},
+    "sqlite": {"open": 8, "session": 3, "first_save": 7, "save": 4, "submission": 20},
+    "postgresql": {"open": 8, "session": 3, "first_save": 7, "save": 4, "submission": 12},
 }
 
 
@@ -56,6 +67,18 @@ def test_a_participant_request_checks_participant_and_link_in_one_statement(
     assert len(statements) <= BUDGET[database.backend]["session"], sent
 
 
+def test_opening_a_session_from_a_link_records_the_open_in_one_insert(
+        app, demo, ctx_factory, engine, database):
+    client = ParticipantClient(app.test_client())
+    token = token_for(ctx_factory(), "GNV-004")
+    with counted(engine) as sent:
+        response = client.open_session(token)
+    assert response.status_code == 200, response.json
+    statements = _sent(sent)
+    assert len(_matching(statements, r"INSERT INTO participant_link_open\b")) == 1, sent
+    assert len(statements) <= BUDGET[database.backend]["open"], f"{len(statements)}\n{sent}"
+
+
 def test_saving_a_draft_reads_the_drafts_once(survey, engine, database):
     client, a, answers = survey
     first = a.instruments[0]
@@ -64,7 +87,7 @@ def test_saving_a_draft_reads_the_drafts_once(survey, engine, database):
         with counted(engine) as sent:
             response = client.patch(f"{API}/assessments/{a.id}/draft", json={
                 "instrument": first, "answers": answers[first], "language": "en",
-                "screen": f"screen-{n}"})
+                "screen": f"screen-{n}", "page": n + 1, "pages": 40})
         assert response.status_code == 200, response.json
         statements = _sent(sent)
         assert len(_matching(statements, r"SELECT .*\sFROM\s+draft\b")) == 1, sent

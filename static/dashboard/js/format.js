@@ -21,6 +21,12 @@ export function dateTime(iso, timeZone = defaultZone) {
     .format(new Date(iso));
 }
 
+// "9:40 AM": the time alone, beside a date already shown.
+export function time(iso, timeZone = defaultZone) {
+  if (!iso) return "";
+  return formatter(timeZone, { hour: "numeric", minute: "2-digit" }).format(new Date(iso));
+}
+
 // "Mar 1, 2026, 10:00 AM EST": a moment with its zone named, for "as of" lines.
 export function asOf(iso, timeZone = defaultZone) {
   return formatter(timeZone, { month: "short", day: "numeric", year: "numeric", hour: "numeric",

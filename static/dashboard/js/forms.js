@@ -52,7 +52,7 @@ export function reasonField(label = "Reason", hint = "Kept in the audit trail") 
 }
 
 // Opens a modal form. `submit(form)` returns a promise; a rejection shows its message inside
-// the dialog and keeps it open. Resolves with submit's result, or null when cancelled.
+// the dialog and keeps it open until a field changes. Resolves with submit's result, or null when cancelled.
 // `wide`: fields in two columns, for a long form to fit a laptop screen (1366 x 768).
 export function dialogForm({ title, intro, fields, submitLabel = "Save", danger = false, wide = false, submit }) {
   return new Promise((resolve) => {
@@ -74,6 +74,9 @@ export function dialogForm({ title, intro, fields, submitLabel = "Save", danger 
       resolve(result);
     }
     dialog.addEventListener("cancel", (event) => { event.preventDefault(); close(null); });
+    // The error was about the values sent; once one is edited it no longer applies (cleared
+    // as the user types, not on blur: on blur the buttons would move under the pointer).
+    form.addEventListener("input", () => replace(errorBox));
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const button = form.querySelector("button[type=submit]");

@@ -209,7 +209,8 @@ def test_the_participant_page_says_what_is_open_and_which_text_failed(signed_in,
     failed = page.locator("#timeline li[data-kind='message']", has=page.locator(".st-missed"))
     expect(failed).to_have_count(1)
     expect(failed).to_contain_text("failed")
-    expect(failed).to_contain_text("error 30003: Twilio 30003: unreachable handset")
+    expect(failed).to_contain_text(
+        "Failed Feb 28, 2026, 9:00 AM · phone unreachable or off (30003)")
     assert axe_violations(page) == []
 
 

@@ -44,3 +44,27 @@ def test_record_why_a_survey_was_missed_and_see_it_on_grid_and_timeline(signed_i
     cell.get_by_role("link").click()
     survey = page.locator("#timeline li[data-kind='assessment']", has_text="Survey INF1_D7")
     expect(survey).to_contain_text("missed: Other: Phone stolen; new number pending")
+
+
+def test_the_reason_dialog_forgets_an_error_once_it_no_longer_applies(signed_in, story):
+    page = signed_in(GNV)
+    page.get_by_role("link", name="Needs attention").click()
+    row = page.locator("section[data-kind='missed'] tr[data-subject='GNV-002']")
+    row.get_by_role("button", name="Record reason…").click()
+    dialog = page.get_by_role("dialog", name="Why GNV-002 missed INF1_D7")
+    dialog.get_by_label("Reason", exact=True).select_option("other")
+    dialog.get_by_role("button", name="Record reason").click()
+    error = dialog.get_by_role("alert")
+    expect(error).to_contain_text("Say what the reason was")
+    dialog.get_by_label("Reason", exact=True).select_option("not_reached")
+    expect(error).to_have_text("")  # about "other", which is no longer chosen
+    dialog.get_by_label("Reason", exact=True).select_option("other")
+    dialog.get_by_role("button", name="Record reason").click()
+    expect(error).to_contain_text("Say what the reason was")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_have_count(0)
+
+    row.get_by_role("button", name="Record reason…").click()
+    expect(dialog.get_by_label("Reason", exact=True)).to_have_value("not_reached")
+    expect(dialog.get_by_role("alert")).to_have_text("")
+    assert axe_violations(page) == []

@@ -1,6 +1,7 @@
 import { get } from "../api.js";
 import { trendChart } from "../charts.js";
 import { $, h, replace } from "../dom.js";
+import { activityLine, providerSaid } from "../activity.js";
 import { STATUS, closes, date, dateTime, day, messageTone, words } from "../format.js";
 import { notify, param, showError, startPage } from "../layout.js";
 import * as act from "./participant-actions.js";
@@ -124,15 +125,19 @@ function eventStatus(e) {
   return e.status ? h("span", { class: "st st-upcoming" }, words(e.status)) : null;
 }
 
-// Why a text did not arrive, as the provider said ("error 30003: unreachable handset"),
-// else its redacted text or why it was not sent.
-function messageDetail(e) {
-  if (!e.ref.error_code) return e.detail;
-  return `error ${e.ref.error_code}${e.ref.status_reason ? `: ${e.ref.status_reason}` : ""}`;
+// When a text arrived or failed, then why it did not arrive as the provider said ("phone
+// unreachable or off (30003)"), else its redacted text or why it was not sent.
+function messageDetail(e, timeZone) {
+  const when = e.status === "delivered" && e.ref.delivered_at ? `Delivered ${dateTime(e.ref.delivered_at, timeZone)}`
+    : ["failed", "undelivered"].includes(e.status) ? `${e.status === "failed" ? "Failed" : "Not delivered"} ${dateTime(e.ref.status_at, timeZone)}`
+      : null;
+  const why = !e.ref.error_code ? e.detail : e.ref.error_meaning ? providerSaid(e.ref)
+    : `error ${e.ref.error_code}${e.ref.status_reason ? `: ${e.ref.status_reason}` : ""}`;
+  return [when, why].filter(Boolean).join(" · ");
 }
 
 const KINDS = { assessment: "Surveys", infusion: "Infusions", visit: "Visits", message: "Messages",
-  reply: "Replies", change: "Data changes", enrolment: "Enrolment", withdrawal: "Withdrawal" };
+  activity: "Activity", reply: "Replies", change: "Data changes", enrolment: "Enrolment", withdrawal: "Withdrawal" };
 const hiddenKinds = new Set();
 
 function timelineItems(tl) {
@@ -148,10 +153,12 @@ function timelineItems(tl) {
       ? `Window ${day(e.ref.first_day)} to ${day(e.ref.last_day)}`
         + (e.ref.completed_at ? `; answered ${dateTime(e.ref.completed_at, tl.timezone)}` : "")
         + (e.ref.missed_reason ? `; missed: ${e.ref.missed_reason}` : "")
-      : e.kind === "message" ? messageDetail(e) : e.detail;
+      : e.kind === "message" ? messageDetail(e, tl.timezone) : e.detail;
+    const did = e.kind === "assessment" && e.ref.activity?.length
+      ? h("span", { class: "detail activity" }, activityLine(e.ref.activity, tl.timezone)) : null;
     items.push(h("li", { id: e.kind === "assessment" ? `a-${e.ref.code}` : null, class: `k-${e.kind}`, "data-kind": e.kind },
       h("time", { datetime: e.at }, when), h("span", { class: "kind" }, KINDS[e.kind] || e.kind),
-      h("span", {}, `${e.title} `, eventStatus(e), extra ? h("span", { class: "detail" }, extra) : null)));
+      h("span", {}, `${e.title} `, eventStatus(e), extra ? h("span", { class: "detail" }, extra) : null, did)));
   }
   if (!nowShown) items.push(now());
   return items;
