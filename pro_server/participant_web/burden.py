@@ -12,12 +12,14 @@ from pro_server.instruments import InstrumentDefinition
 SECONDS_PER_ITEM = 10
 """Ten seconds per question, the one figure every estimate here is made from.
 
-Published completion times put these instruments at roughly 5 to 15 seconds a question: the
-HAQ-DI (about 30 questions) "takes 5 minutes to complete" (Bruce & Fries, Health Qual Life
-Outcomes 2003;1:20), and the SF-36, whose 36 questions the RAND-36 shares, 5 to 10 minutes
-(Ware, Spine 2000;25:3130-9). Our participants are older and have weak muscles, and answer
-on a phone, so we take a figure in the upper half of that range rather than the fastest; an
-estimate that is too short breaks the participant's trust more than one that is too long.
+A working figure of ours, not a manual's: the instrument notes we score from (the shared
+reference's instruments.md) give no completion time for these instruments. The one published
+figure we could check is longer: NIDA Data Share's page on the SF-36, whose 36 questions the
+RAND-36 shares, says "Administration time is about 10-12 minutes"
+(https://datashare.nida.nih.gov/instrument/sf-36-health-status-questionnaire), some 17-20 s a
+question, in no particular mode. One tap a question on a phone may be quicker, but our
+participants are older and have weak muscles: check this figure against the study's own
+start and send times before relying on it.
 """
 
 

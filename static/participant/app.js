@@ -4,7 +4,7 @@ import { api, ApiError, NetworkError, setCsrfToken } from "./api.js";
 import { h, show } from "./dom.js";
 import {
   STRINGS, assessmentName, formatClosing, formatDateTime, formatDay, formatOpening, language,
-  setLanguage, t,
+  setLanguage, t, tn,
 } from "./i18n.js";
 import { createOutbox } from "./outbox.js";
 import { makeStore, saveLanguage, savedLanguage } from "./store.js";
@@ -132,7 +132,7 @@ function dueCard(a, tz, now) {
   return h("li", { class: "card due" },
     h("h3", {}, assessmentName(a.code)),
     h("p", { class: "deadline" }, deadline),
-    h("p", {}, t("home.size", { count: a.instrument_count, minutes: a.expected_minutes })),
+    h("p", {}, `${tn("home.questionnaires", a.instrument_count)} ${tn("home.duration", a.expected_minutes)}`),
     started && a.percent_done !== null
       ? h("p", { class: "done-so-far" }, t("home.percent_done", { percent: a.percent_done })) : null,
     link(t(started ? "home.continue" : "home.start"), `/p/a/${a.id}`));

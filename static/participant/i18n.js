@@ -16,7 +16,10 @@ export const STRINGS = {
     "home.due_until_end": "Please answer by the end of {date}.",
     "home.due_until": "Please answer by {datetime}.",
     "home.finish_by": "You have started this survey. You can finish it until {datetime}.",
-    "home.size": "{count} questionnaires. It takes about {minutes} minutes.",
+    "home.questionnaires": "{count} questionnaires.",
+    "home.questionnaires_one": "1 questionnaire.",
+    "home.duration": "It takes about {count} minutes.",
+    "home.duration_one": "It takes about 1 minute.",
     "home.percent_done": "You have answered {percent}% of the questions.",
     "home.start": "Start the survey",
     "home.continue": "Continue the survey",
@@ -67,7 +70,7 @@ export const STRINGS = {
     "review.title": "Check your answers",
     "review.intro": "You can open each questionnaire to check or change an answer before you send them.",
     "review.intro_missing": "Open a questionnaire to check or change an answer.",
-    "review.group_one": "1 answer",
+    "review.group_count_one": "1 answer",
     "review.group_count": "{count} answers",
     "review.group_missing": "{count} not answered",
     "review.change": "Change",
@@ -139,7 +142,10 @@ export const STRINGS = {
     "home.due_until_end": "Por favor, responda antes de que termine el {date}.",
     "home.due_until": "Por favor, responda antes del {datetime}.",
     "home.finish_by": "Ya empezó esta encuesta. Puede terminarla hasta el {datetime}.",
-    "home.size": "{count} cuestionarios. Toma unos {minutes} minutos.",
+    "home.questionnaires": "{count} cuestionarios.",
+    "home.questionnaires_one": "1 cuestionario.",
+    "home.duration": "Toma unos {count} minutos.",
+    "home.duration_one": "Toma alrededor de 1 minuto.",
     "home.percent_done": "Ya respondió el {percent} % de las preguntas.",
     "home.start": "Empezar la encuesta",
     "home.continue": "Continuar la encuesta",
@@ -190,7 +196,7 @@ export const STRINGS = {
     "review.title": "Revise sus respuestas",
     "review.intro": "Puede abrir cada cuestionario para revisar o cambiar una respuesta antes de enviarlas.",
     "review.intro_missing": "Abra un cuestionario para revisar o cambiar una respuesta.",
-    "review.group_one": "1 respuesta",
+    "review.group_count_one": "1 respuesta",
     "review.group_count": "{count} respuestas",
     "review.group_missing": "{count} sin responder",
     "review.change": "Cambiar",
@@ -271,6 +277,14 @@ export function t(key, vars = {}) {
     const value = name in vars ? String(vars[name]) : `{${name}}`;
     return stop && value.endsWith(".") ? value : value + stop;
   });
+}
+
+// A count in words: `key` holds the plural sentence, `${key}_one` the singular one, chosen by
+// the language's own plural rule ("1 minute", "1 minuto"; never "about 1 minutes").
+export function tn(key, count, vars = {}) {
+  const one = `${key}_one`;
+  const singular = new Intl.PluralRules(LOCALES[current]).select(count) === "one";
+  return t(singular && one in STRINGS[current] ? one : key, { count, ...vars });
 }
 
 function format(date, options) {

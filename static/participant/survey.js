@@ -2,7 +2,7 @@
 // fallback), review, and submit through the outbox.
 import { api, ApiError, NetworkError } from "./api.js";
 import { h, uid } from "./dom.js";
-import { assessmentName, language, t } from "./i18n.js";
+import { assessmentName, language, t, tn } from "./i18n.js";
 import {
   answered, applies, buildScreens, findScreen, firstMissing, missingOn, submission,
 } from "./screens.js";
@@ -260,8 +260,7 @@ export class Survey {
         h("summary", {}, h("span", { class: "review-title" }, instrument.title), " ",
           h("span", { class: missing ? "review-count unanswered" : "review-count" },
             missing ? t("review.group_missing", { count: missing })
-              : t(rows.length === 1 ? "review.group_one" : "review.group_count",
-                { count: rows.length }))),
+              : tn("review.group_count", rows.length))),
         h("dl", {}, rows));
     });
     const action = h("div", { class: "review-action" }, complete
