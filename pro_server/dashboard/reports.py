@@ -15,9 +15,9 @@ brought to Python, independent of the number of participants.
 Scores: each score the trend charts use (`trends.SERIES`), from current response versions
 only, per assessment code: n, median, quartiles (``statistics.quantiles``, method
 "inclusive", i.e. linear interpolation between order statistics as in Excel's
-QUARTILE.INC and R's type 7), min and max. SQLite has no percentile function, so the score
-values are read, O(R) for R current responses of the reported instruments, and sorted in
-Python, O(R log R).
+QUARTILE.INC and R's type 7), min and max. The values are extracted from the stored JSON in
+the database (only numbers travel), O(R) for R current responses of the reported
+instruments; SQLite has no percentile function, so they are sorted in Python, O(R log R).
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, not_, or_, select
+from sqlalchemy import JSON, and_, case, cast, func, not_, or_, select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from pro_server.dashboard.grid import Scope
@@ -177,24 +178,38 @@ def distribution(values_: list[float], not_scored: int = 0) -> Distribution:
     return Distribution(len(data), not_scored, median, q1, q3, data[0], data[-1])
 
 
+def _scores_document(dialect: str) -> Any:
+    """The stored scores (JSON kept as text) as a JSON document the database can index into."""
+    if dialect == "postgresql":
+        return cast(Response.scores, JSONB)
+    return type_coerce(Response.scores, JSON)
+
+
 def score_distributions(session: Session, scope: Scope, now: datetime) -> dict[str, Any]:
-    instruments = sorted({instrument for instrument, *_ in SERIES})
+    """Each score's values are read out of the stored JSON inside the database (SQLite
+    json_extract, PostgreSQL jsonb #>>), one query per instrument, so only numbers travel."""
+    doc = _scores_document(session.get_bind().dialect.name)
+    keys: dict[str, list[str]] = defaultdict(list)
+    for instrument, key, *_ in SERIES:
+        keys[instrument].append(key)
     found: dict[tuple[str, str, str], list[float]] = defaultdict(list)
     unscored: dict[tuple[str, str, str], int] = defaultdict(int)
     codes_found: set[str] = set()
-    for code, instrument, scores in session.execute(
-        select(Assessment.code, Response.instrument_code, Response.scores)
-        .join(Assessment, Assessment.id == Response.assessment_id)
-        .where(Response.study_id == scope.study.id, Response.site_id.in_(scope.site_ids),
-               Response.is_current.is_(True), Response.instrument_code.in_(instruments),
-               Response.submitted_at <= now)
-    ):
-        codes_found.add(code)
-        for key, score in scores["scores"].items():
-            if score["value"] is None:
-                unscored[(instrument, key, code)] += 1
-            else:
-                found[(instrument, key, code)].append(float(score["value"]))
+    for instrument, names in keys.items():
+        for code, *numbers in session.execute(
+            select(Assessment.code,
+                   *(doc[("scores", name, "value")].as_float() for name in names))
+            .join(Assessment, Assessment.id == Response.assessment_id)
+            .where(Response.study_id == scope.study.id, Response.site_id.in_(scope.site_ids),
+                   Response.is_current.is_(True), Response.instrument_code == instrument,
+                   Response.submitted_at <= now)
+        ):
+            codes_found.add(code)
+            for name, value in zip(names, numbers, strict=True):
+                if value is None:
+                    unscored[(instrument, name, code)] += 1
+                else:
+                    found[(instrument, name, code)].append(float(value))
     codes = assessment_codes(scope, codes_found)
     series = []
     for instrument, key, low, high, higher_is_better in SERIES:
