@@ -15,7 +15,9 @@ from pro_server.dashboard.reports import distribution
 from pro_server.demo import load_demo
 from pro_server.instruments import default_registry
 from pro_server.instruments.examples import example_answers
-from pro_server.responses.services import submit
+from pro_server.participants.models import Participant
+from pro_server.responses.models import Response
+from pro_server.responses.services import correct_answer, submit
 from pro_server.schedule.models import Assessment
 from tests.factories import enrol_participant
 from tests.helpers import StaffClient
@@ -171,3 +173,15 @@ def test_scores_csv_lists_each_score_per_assessment(scored):
                         "not_scored": "0", "median": "4", "q1": "2", "q3": "9", "min": "0",
                         "max": "10"}
     assert {r["score"] for r in table} >= {"pain_nrs", "ptga_mm", "haq_di", "gph_t", "gmh_t"}
+
+
+def test_a_corrected_score_replaces_the_one_it_corrects(scored, ctx_factory):
+    ctx = ctx_factory()
+    old = ctx.session.scalar(select(Response).join(Assessment).join(Participant).where(
+        Participant.subject_key == "GNV-104", Response.instrument_code == "pain_nrs"))
+    correct_answer(ctx, old, "pain_nrs", 6, reason="Misread the scale",
+                   source="Phone call, notes", approved_by="test")
+    ctx.session.commit()
+    pain = series(scored(GNV).get(SCORES).get_json(), "pain_nrs")["assessments"][0]
+    assert (pain["n"], pain["q1"], pain["median"], pain["q3"], pain["high"]) == (
+        4, 1.5, 3.0, 4.5, 6.0)
