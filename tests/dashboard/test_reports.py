@@ -19,6 +19,7 @@ from pro_server.participants.models import Participant
 from pro_server.responses.models import Response
 from pro_server.responses.services import correct_answer, submit
 from pro_server.schedule.models import Assessment
+from tests.dashboard.story import local
 from tests.factories import enrol_participant
 from tests.helpers import StaffClient
 from tests.helpers import csv_download as csv_rows
@@ -75,6 +76,18 @@ def test_completion_agrees_with_the_overview_on_settled_surveys(story):
                   and r["assessment_code"] is None]
     assert (sum(r["completed"] for r in everything), sum(r["missed"] for r in everything)) == (
         11, 3)
+
+
+def test_a_survey_being_finished_in_the_grace_period_is_not_counted_yet(story, clock):
+    # GNV-001 started INF1_D30 at 23:00 on its last day and sent it at 02:00: replayed at
+    # 01:00, its window is over but it is neither completed nor missed.
+    clock.set(local(-155, 1))
+    report = story.client(MONITOR).get(COMPLETION).get_json()
+    assert not [r for r in report["rows"] if r["assessment_code"] == "INF1_D30"]
+    assert row(report, "2025-W36", "GNV", "INF1_D7")["completed"] == 1
+    clock.set(local(-155, 3))
+    report = story.client(MONITOR).get(COMPLETION).get_json()
+    assert row(report, "2025-W39", "GNV", "INF1_D30")["completed"] == 1
 
 
 def test_a_coordinator_sees_only_their_site_in_the_reports(story):
