@@ -196,13 +196,16 @@ def score_distributions(session: Session, scope: Scope, now: datetime) -> dict[s
     unscored: dict[tuple[str, str, str], int] = defaultdict(int)
     codes_found: set[str] = set()
     for instrument, names in keys.items():
-        for code, *numbers in session.execute(
-            select(Assessment.code,
-                   *(doc[("scores", name, "value")].as_float() for name in names))
-            .join(Assessment, Assessment.id == Response.assessment_id)
-            .where(Response.study_id == scope.study.id, Response.site_id.in_(scope.site_ids),
-                   Response.is_current.is_(True), Response.instrument_code == instrument,
-                   Response.submitted_at <= now)
+        # The document is made once per response (OFFSET 0 keeps the database from folding
+        # the subquery into the outer one and parsing it again for every score).
+        docs = (select(Assessment.code.label("code"), doc.label("doc"))
+                .join(Assessment, Assessment.id == Response.assessment_id)
+                .where(Response.study_id == scope.study.id,
+                       Response.site_id.in_(scope.site_ids), Response.is_current.is_(True),
+                       Response.instrument_code == instrument, Response.submitted_at <= now)
+                .offset(0).subquery())
+        for code, *numbers in session.execute(select(
+            docs.c.code, *(docs.c.doc[("scores", name, "value")].as_float() for name in names))
         ):
             codes_found.add(code)
             for name, value in zip(names, numbers, strict=True):
