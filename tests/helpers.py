@@ -1,7 +1,10 @@
-"""Test helpers: a signed-in staff client that sends the CSRF token on state-changing calls."""
+"""Test helpers: a signed-in staff client that sends the CSRF token on state-changing calls,
+and the rows of a CSV download."""
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -42,3 +45,11 @@ class StaffClient(CsrfClient):
                                headers={"X-CSRFToken": token})
         assert response.status_code == 200, response.json
         return cls(client, response.json["csrf_token"])
+
+
+def csv_download(response: Any) -> list[dict[str, str]]:
+    """The rows of a CSV download, after checking it is one (200, text/csv, attachment)."""
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))

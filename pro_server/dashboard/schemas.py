@@ -295,3 +295,74 @@ class AdminSiteUpdateSchema(Schema):
     timezone = TimeZone()
     contact_phone = Phone(allow_none=True)
     reason = fields.String(validate=validate.Length(min=3, max=500))
+
+
+# --- study-wide reports -----------------------------------------------------------------------
+
+class WeekSchema(Schema):
+    week = fields.String(metadata={"description": "ISO week, e.g. 2026-W09"})
+    starts = fields.Date(metadata={"description": "Its Monday, in the study's time zone"})
+
+
+class WeekCountSchema(Schema):
+    week = fields.String(metadata={"description": "ISO week the windows closed in"})
+    week_starts = fields.Date()
+    site_code = fields.String(allow_none=True, metadata={"description": "null: every site "
+                                                                        "in the report"})
+    assessment_code = fields.String(allow_none=True, metadata={"description": "null: every "
+                                                                              "assessment"})
+    due = fields.Integer(metadata={"description": "Settled surveys: completed + missed"})
+    completed = fields.Integer()
+    missed = fields.Integer()
+    rate_percent = fields.Float(allow_none=True, metadata={
+        "description": "completed / due x 100, one decimal; null when nothing was due"})
+
+
+class CompletionReportSchema(Schema):
+    study = fields.Nested(StudyRefSchema)
+    as_of = fields.DateTime()
+    timezone = fields.String(metadata={"description": "The study's time zone the weeks are in"})
+    rule = fields.String(metadata={"description": "What is counted, in words"})
+    site_choices = fields.List(fields.Nested(SiteRefSchema))
+    sites = fields.List(fields.Nested(SiteRefSchema), metadata={
+        "description": "The sites this report covers"})
+    codes = fields.List(fields.String(), metadata={"description": "Assessments in order"})
+    weeks = fields.List(fields.Nested(WeekSchema), metadata={
+        "description": "Every week from the first settled survey to the current one"})
+    rows = fields.List(fields.Nested(WeekCountSchema), metadata={
+        "description": "Per week: per site and assessment, and totals (null site or "
+                       "assessment); weeks or combinations with nothing due are left out"})
+
+
+class ScoreDistributionSchema(Schema):
+    assessment_code = fields.String()
+    n = fields.Integer(metadata={"description": "Participants with a score"})
+    not_scored = fields.Integer(metadata={"description": "Answered, but unscored per the "
+                                                         "manual (e.g. too many items missing)"})
+    median = fields.Float(allow_none=True)
+    q1 = fields.Float(allow_none=True, metadata={"description": "First quartile"})
+    q3 = fields.Float(allow_none=True, metadata={"description": "Third quartile"})
+    low = fields.Float(allow_none=True, metadata={"description": "Lowest score"})
+    high = fields.Float(allow_none=True, metadata={"description": "Highest score"})
+
+
+class ScoreSeriesSchema(Schema):
+    instrument = fields.String()
+    key = fields.String()
+    label = fields.String()
+    unit = fields.String(allow_none=True)
+    scale_min = fields.Float()
+    scale_max = fields.Float()
+    higher_is_better = fields.Boolean()
+    assessments = fields.List(fields.Nested(ScoreDistributionSchema))
+
+
+class ScoreReportSchema(Schema):
+    study = fields.Nested(StudyRefSchema)
+    as_of = fields.DateTime()
+    rule = fields.String(metadata={"description": "How the quartiles are computed"})
+    quantile_method = fields.String(metadata={"description": "statistics.quantiles method"})
+    site_choices = fields.List(fields.Nested(SiteRefSchema))
+    sites = fields.List(fields.Nested(SiteRefSchema))
+    codes = fields.List(fields.String())
+    series = fields.List(fields.Nested(ScoreSeriesSchema))

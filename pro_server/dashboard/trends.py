@@ -30,7 +30,7 @@ SERIES: tuple[tuple[str, str, float, float, bool], ...] = (
 )
 
 
-def _label(instrument: str, key: str) -> tuple[str, str | None]:
+def score_label(instrument: str, key: str) -> tuple[str, str | None]:
     definition = default_registry().get(instrument)
     spec = next(s for s in definition.scores if s.key == key)
     prefix = "RAND-36: " if instrument == "rand36" else ""
@@ -47,7 +47,7 @@ def trends(session: Session, participant: Participant) -> dict[str, Any]:
     ).all()
     series = []
     for instrument, key, low, high, higher_is_better in SERIES:
-        label, unit = _label(instrument, key)
+        label, unit = score_label(instrument, key)
         points = []
         for r in responses:
             if r.instrument_code != instrument or key not in r.scores["scores"]:

@@ -1,18 +1,9 @@
 """CSV downloads of the grid and the attention list."""
 
-import csv
-import io
-
 from pro_server.spreadsheet_csv import to_csv
+from tests.helpers import csv_download as rows
 
 GNV = "coordinator.gnv@example.org"
-
-
-def rows(response) -> list[dict[str, str]]:
-    assert response.status_code == 200
-    assert response.mimetype == "text/csv"
-    assert "attachment" in response.headers["Content-Disposition"]
-    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
 
 
 def test_grid_csv_has_a_row_per_participant_and_a_column_per_assessment(story):

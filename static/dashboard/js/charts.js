@@ -1,8 +1,9 @@
-// Charts drawn as inline SVG by our own code: stacked bars (overview) and score trends.
+// Charts drawn as inline SVG by our own code: stacked bars (overview), score trends, and the
+// reports' weekly columns and box plots.
 // Each chart has a title and a text summary for screen readers, and its numbers in a table.
 
 import { h, s } from "./dom.js";
-import { BUCKET_LABELS, date, shortDate } from "./format.js";
+import { BUCKET_LABELS, date, day, shortDate } from "./format.js";
 
 let uid = 0;
 const nextId = (prefix) => `${prefix}-${++uid}`;
@@ -53,11 +54,12 @@ export function stackedBars({ rows, buckets, title, description }) {
   return svg;
 }
 
-const BAR_FILL = { on_time: "#2f855a", late: "#d69e2e", missed: "#c53030", open: "#2b6cb0", upcoming: "#cbd2d9" };
+const BAR_FILL = { on_time: "#2f855a", late: "#d69e2e", missed: "#c53030", open: "#2b6cb0", upcoming: "#cbd2d9",
+  completed: "#2f855a" };
 
-export function barKey(buckets) {
+export function barKey(buckets, labels = BUCKET_LABELS) {
   return h("ul", { class: "key", "aria-hidden": "true" }, buckets.map((b) =>
-    h("li", {}, h("span", { class: `swatch sw-${b}` }), BUCKET_LABELS[b])));
+    h("li", {}, h("span", { class: `swatch sw-${b}` }), labels[b])));
 }
 
 function timeTicks(t0, t1, count = 5) {
@@ -138,4 +140,88 @@ export function trendChart(series, infusions, timeZone, range = null) {
       series.unit ? h("span", { class: "hint" }, ` · ${series.unit}`) : null),
     svg,
     h("details", {}, h("summary", {}, "Values"), table));
+}
+
+function svgFrame(kind, width, height, title, description) {
+  const titleId = nextId(`${kind}-title`);
+  const descId = nextId(`${kind}-desc`);
+  return s("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-labelledby": `${titleId} ${descId}` },
+    s("title", { id: titleId }, title),
+    s("desc", { id: descId }, description));
+}
+
+function yAxis(svg, ticks, y, left, right, format = String) {
+  for (const v of ticks) {
+    svg.append(s("line", { class: "gridline", x1: left, x2: right, y1: y(v), y2: y(v) }),
+      s("text", { x: left - 6, y: y(v) + 4, "text-anchor": "end" }, format(v)));
+  }
+}
+
+// Settled surveys per week as stacked columns (completed below, missed above), a column per
+// week. `weeks`: [{week, starts}]; `rows`: week -> {completed, missed, due, rate_percent}.
+export function weeklyColumns({ weeks, rows, title, description, width = 760, height = 230 }) {
+  const m = { left: 40, right: 12, top: 14, bottom: 34 };
+  const max = Math.max(1, ...weeks.map((w) => rows.get(w.week)?.due || 0));
+  const ticks = niceTicks(0, max, Math.min(max, 5)).filter((v) => Number.isInteger(v));
+  const top = Math.max(max, ticks.at(-1));
+  const band = (width - m.left - m.right) / Math.max(1, weeks.length);
+  const y = (v) => height - m.bottom - (v / top) * (height - m.top - m.bottom);
+  const svg = svgFrame("weekly", width, height, title, description);
+  yAxis(svg, ticks, y, m.left, width - m.right);
+  svg.append(s("line", { class: "axis", x1: m.left, x2: width - m.right, y1: y(0), y2: y(0) }));
+  const every = Math.ceil(weeks.length / Math.floor((width - m.left - m.right) / 56));
+  weeks.forEach((w, i) => {
+    const x = m.left + i * band;
+    const r = rows.get(w.week);
+    if (i % every === 0) {
+      svg.append(s("text", { x: x + band / 2, y: height - m.bottom + 14, "text-anchor": "middle" }, day(w.starts).replace(/, \d{4}$/, "")),
+        s("line", { class: "axis", x1: x + band / 2, x2: x + band / 2, y1: y(0), y2: y(0) + 4 }));
+    }
+    if (!r) return;
+    const w0 = Math.max(2, band * 0.7);
+    const x0 = x + (band - w0) / 2;
+    const tip = `Week of ${day(w.starts)} (${w.week}): ${r.completed} completed, ${r.missed} missed of ${r.due} due`
+      + (r.rate_percent === null ? "" : ` (${r.rate_percent}%)`);
+    for (const [part, from, n] of [["completed", 0, r.completed], ["missed", r.completed, r.missed]]) {
+      if (!n) continue;
+      svg.append(s("rect", { x: x0, y: y(from + n), width: w0, height: y(from) - y(from + n), fill: BAR_FILL[part],
+        class: `sw-${part}`, stroke: "#ffffff", "stroke-width": 1 }, s("title", {}, tip)));
+    }
+  });
+  svg.append(s("text", { x: m.left, y: height - 4 }, "Week starting (Monday)"));
+  return svg;
+}
+
+// One score's distribution per assessment: a box from Q1 to Q3, the median as a thick line,
+// whiskers to the lowest and highest score, n under each assessment.
+export function boxPlot(series, { width = 440, height = 230 } = {}) {
+  const m = { left: 40, right: 12, top: 14, bottom: 44 };
+  const items = series.assessments.filter((a) => a.n > 0);
+  const band = (width - m.left - m.right) / Math.max(1, items.length);
+  const y = (v) => height - m.bottom - ((v - series.scale_min) / (series.scale_max - series.scale_min)) * (height - m.top - m.bottom);
+  const summary = items.length
+    ? items.map((a) => `${a.assessment_code}: median ${format(a.median)}, quartiles ${format(a.q1)} to ${format(a.q3)}, `
+      + `range ${format(a.low)} to ${format(a.high)}, n ${a.n}`).join(". ") + `. ${series.higher_is_better ? "Higher" : "Lower"} is better.`
+    : "No scores yet.";
+  const svg = svgFrame("box", width, height, series.label, summary);
+  yAxis(svg, niceTicks(series.scale_min, series.scale_max, 5), y, m.left, width - m.right);
+  svg.append(s("line", { class: "axis", x1: m.left, x2: width - m.right, y1: height - m.bottom, y2: height - m.bottom }));
+  if (!items.length) svg.append(s("text", { x: width / 2, y: height / 2, "text-anchor": "middle" }, "No scores yet"));
+  items.forEach((a, i) => {
+    const cx = m.left + (i + 0.5) * band;
+    const half = Math.min(18, band * 0.32);
+    const tip = `${a.assessment_code}: median ${format(a.median)}, Q1 ${format(a.q1)}, Q3 ${format(a.q3)}, `
+      + `min ${format(a.low)}, max ${format(a.high)}, n ${a.n}`;
+    svg.append(s("g", { class: "box", "data-code": a.assessment_code },
+      s("title", {}, tip),
+      s("line", { class: "whisker", x1: cx, x2: cx, y1: y(a.high), y2: y(a.q3) }),
+      s("line", { class: "whisker", x1: cx, x2: cx, y1: y(a.q1), y2: y(a.low) }),
+      s("line", { class: "whisker", x1: cx - half / 2, x2: cx + half / 2, y1: y(a.high), y2: y(a.high) }),
+      s("line", { class: "whisker", x1: cx - half / 2, x2: cx + half / 2, y1: y(a.low), y2: y(a.low) }),
+      s("rect", { class: "iqr", x: cx - half, y: y(a.q3), width: 2 * half, height: Math.max(1, y(a.q1) - y(a.q3)) }),
+      s("line", { class: "median", x1: cx - half, x2: cx + half, y1: y(a.median), y2: y(a.median) })),
+    s("text", { x: cx, y: height - m.bottom + 14, "text-anchor": "middle" }, a.assessment_code.replace("_", " ")),
+    s("text", { class: "n", x: cx, y: height - m.bottom + 27, "text-anchor": "middle" }, `n ${a.n}`));
+  });
+  return svg;
 }

@@ -10,6 +10,7 @@ const NAV = [
   { href: "/dashboard/attention.html", label: "Needs attention", key: "attention", staff: true },
   { href: "/dashboard/messages.html", label: "Messages", key: "messages", staff: true },
   { href: "/dashboard/changes.html", label: "Data changes", key: "changes", staff: true },
+  { href: "/dashboard/reports.html", label: "Reports", key: "reports", staff: true },
   { href: "/dashboard/admin.html", label: "Users and sites", key: "admin", admin: true },
 ];
 
