@@ -9,8 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from pro_server.audit.chain import verify_chain
-from pro_server.audit.models import AuditEvent
+from pro_server.audit.verify import verify_stored_chain
 from pro_server.context import Actor, ServiceContext
 from pro_server.migrate import upgrade
 
@@ -84,10 +83,7 @@ def demo_command(if_empty: bool) -> None:
 def audit_verify_command() -> None:
     """Walk the hash chain; name the first broken event or report it intact."""
     with _pro()["session_factory"]() as session:
-        rows = session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars()
-        report = verify_chain(
-            {c.key: getattr(e, c.key) for c in AuditEvent.__table__.columns} for e in rows
-        )
+        report = verify_stored_chain(session)
     click.echo(report.describe())
     if not report.intact:
         raise SystemExit(1)
