@@ -23,6 +23,7 @@ from pro_server.audit.schemas import (
 )
 from pro_server.audit.verify import verify_stored_chain
 from pro_server.dashboard.downloads import csv_chunks
+from pro_server.dashboard.schemas import StudyArgsSchema
 from pro_server.errors import InvalidInput, NotFound
 from pro_server.staff.models import StaffUser
 from pro_server.studies.models import Site, Study
@@ -97,12 +98,12 @@ class Chain(MethodView):
 
 @blp.route("/filters")
 class Filters(MethodView):
-    @blp.arguments(TrailArgsSchema, location="query")
+    @blp.arguments(StudyArgsSchema, location="query")
     @blp.response(200, TrailFiltersSchema)
     def get(self, args):
         """The choices for the viewer's filters: sites, the staff and the actions that
         appear in the trail the caller may read, and the time zone days are read in."""
-        read = _read({k: v for k, v in args.items() if k in ("study", "site")})
+        read = _read(args)
         session = db_session()
         scoped = trail.trail_query(read.sight, read.filter).subquery()
         actions = session.scalars(select(distinct(scoped.c.action)).order_by(scoped.c.action))
