@@ -45,7 +45,7 @@ PARTICIPANT_ENTITIES: dict[str, Any] = {
 ACTION_PATTERN = r"^[a-z][a-z_]*(\.[a-z][a-z_]*)?$"
 REDACTED = "[redacted]"
 BATCH = 500
-_CONTACT = re.compile(r"(^|_)(email|phone)$")
+_CONTACT = re.compile(r"(^|[._])(email|phone)$")
 _LABEL_ROLE = re.compile(r"^(?P<who>.*) \((?P<role>[^()]+)\)$")
 
 
@@ -177,18 +177,19 @@ def _flatten(value: Mapping[str, Any] | None, prefix: str = "") -> dict[str, Any
         if isinstance(item, Mapping) and item:
             out.update(_flatten(item, f"{path}."))
         else:
-            out[path] = redact(str(key), item)
+            out[path] = item
     return out
 
 
 def field_changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
                   ) -> list[dict[str, Any]]:
     """Field by field (nested fields as "a.b"), what changed: every field of a new record,
-    only the differing fields of a change. The e-signature is described on its own."""
+    only the differing fields of a change (compared before redaction, so a changed email
+    shows as changed). The e-signature is described on its own."""
     old = _flatten({k: v for k, v in (before or {}).items() if k != "signature"})
     new = _flatten({k: v for k, v in (after or {}).items() if k != "signature"})
     fields = list(new) + [k for k in old if k not in new]
-    return [{"field": k, "before": old.get(k), "after": new.get(k)}
+    return [{"field": k, "before": redact(k, old.get(k)), "after": redact(k, new.get(k))}
             for k in fields if k not in old or k not in new or old[k] != new[k]]
 
 

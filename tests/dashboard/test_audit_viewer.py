@@ -9,10 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select, text
 
+from pro_server.audit.trail import day_range, field_changes
 from pro_server.audit.verify import verify_stored_chain
 from pro_server.responses.models import Response
 from pro_server.schedule.models import Assessment
@@ -250,3 +252,25 @@ def test_the_chain_status_is_pro_audit_verify_s_result(week, app, tamper):  # no
     assert broken["details"]["broken_seq"] == 5
     assert "BROKEN" in broken["summary"]
     assert week["client"](GNV).get("/api/v1/audit/chain").status_code == 403
+
+
+def test_days_are_whole_local_days_across_a_dst_change():
+    since, until = day_range(date(2026, 3, 8), date(2026, 3, 8), "America/New_York")
+    assert since == datetime(2026, 3, 8, 5, 0, tzinfo=UTC)  # midnight EST
+    assert until == datetime(2026, 3, 9, 4, 0, tzinfo=UTC)  # midnight EDT: a 23-hour day
+    assert day_range(None, None, "America/New_York") == (None, None)
+
+
+def test_changes_are_field_by_field_and_contact_values_are_redacted():
+    before = {"status": "screening", "phone": "set", "contact": {"email": "a@b.org"},
+              "gone": 1, "same": True}
+    after = {"status": "enrolled", "phone": "set", "contact": {"email": "c@d.org"},
+             "same": True, "signature": {"name": "Ines", "email": "ines@x.org"}}
+    assert field_changes(before, after) == [
+        {"field": "status", "before": "screening", "after": "enrolled"},
+        {"field": "contact.email", "before": "[redacted]", "after": "[redacted]"},
+        {"field": "gone", "before": 1, "after": None},
+    ]  # the email changed: that shows, neither address does
+    assert field_changes(None, {"staff_email": "x@y.org", "sms_consent": True}) == [
+        {"field": "staff_email", "before": None, "after": "[redacted]"},
+        {"field": "sms_consent", "before": None, "after": True}]
