@@ -7,6 +7,8 @@ PORT ?= 5000
 PYTEST_WORKERS ?= auto
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
+# eslint and node's test runner for the build-free front-end in static/ (npm, no bundler).
+STAMP_NODE := node_modules/.installed
 
 .PHONY: help run test lint migrate demo scheduler clean browser screenshots
 
@@ -25,6 +27,10 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(STAMP_RUN)
 
+$(STAMP_NODE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 migrate: $(STAMP_RUN) ## create or upgrade the database schema
 	$(BIN)/flask --app wsgi pro migrate
 
@@ -37,7 +43,8 @@ run: demo ## install, migrate, load the demo, serve on http://127.0.0.1:$(PORT) 
 browser: ## install Debian's chromium for the browser tests (needs root and apt)
 	bash .ci/install-browser
 
-test: $(STAMP_TEST) browser ## install test dependencies and run the whole suite
+test: $(STAMP_TEST) $(STAMP_NODE) browser ## install test dependencies and run the whole suite (JS unit tests, then pytest)
+	node --test tests/js/
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 screenshots: ## copy the browser tests' screenshots (test-artifacts/) to docs/screenshots
@@ -46,8 +53,10 @@ screenshots: ## copy the browser tests' screenshots (test-artifacts/) to docs/sc
 		"(make test, or .venv/bin/pytest -m browser)"; exit 1; }
 	cp test-artifacts/screenshots/*.png docs/screenshots/
 
-lint: $(STAMP_TEST) ## ruff
+lint: $(STAMP_TEST) $(STAMP_NODE) ## ruff and the import layers (import-linter) for Python, eslint for static/ and tests/js
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	npx --no-install eslint static tests/js eslint.config.js
 
 clean: ## remove the virtual environment and local data
-	rm -rf $(VENV) instance
+	rm -rf $(VENV) instance node_modules

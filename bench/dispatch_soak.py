@@ -94,7 +94,7 @@ def load(env: dict[str, str], messages: int) -> int:
     upgrade(pro["engine"])
     now = datetime.now(UTC)
     with pro["session_factory"]() as session:
-        ctx = ServiceContext(session, pro["clock"], Actor.system("soak"), pro["settings"])
+        ctx = ServiceContext.of_app(pro, Actor.system("soak"), session=session)
         study = create_study(ctx, code="SOAK", name="Soak", registry_id=None,
                              default_timezone="America/New_York", program_name="Check-in",
                              protocol_code="RES001-DMPM-02")

@@ -40,6 +40,7 @@ from pro_server.context import Actor, ServiceContext
 from pro_server.db import make_engine, make_session_factory
 from pro_server.edc.catalogue import study_events
 from pro_server.edc.exports import Export
+from pro_server.events import EventBus
 from pro_server.instruments import default_registry, score
 from pro_server.migrate import upgrade
 from pro_server.participants.models import Participant, ParticipantStatus
@@ -80,7 +81,8 @@ def load_study(factory: Callable[[], Any], clock: FixedClock, settings: Settings
                participants: int, rng: random.Random, pool: dict, seq: list[int]) -> int:
     """One study, bulk-inserted; returns how many response versions it holds."""
     with factory() as session:
-        ctx = ServiceContext(session, clock, Actor.system("bench"), settings)
+        # Bulk-loaded below, past the features: no app, so a bus nobody subscribes to.
+        ctx = ServiceContext(session, clock, Actor.system("bench"), settings, EventBus())
         study = create_study(ctx, code=code, name="Benchmark study", registry_id=None,
                              default_timezone="America/New_York", program_name="Check-in",
                              protocol_code=PROTOCOL)

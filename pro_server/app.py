@@ -20,6 +20,7 @@ from pro_server.clock import Clock, FixedClock, OffsetClock, SystemClock
 from pro_server.config import Settings, load_settings
 from pro_server.db import make_engine, make_session_factory
 from pro_server.errors import DomainError, Unauthorized
+from pro_server.events import EventBus
 from pro_server.extensions import ProApi, csrf, limiter
 from pro_server.features import feature_modules
 from pro_server.logs import configure_logging
@@ -52,6 +53,9 @@ def create_app(
         "clock": clock or default_clock(settings),
         "engine": engine,
         "session_factory": make_session_factory(engine),
+        # Per app, filled by the features' register(): see pro_server.events and web.bearer_actor.
+        "events": EventBus(),
+        "bearer_authenticators": [],
     }
     api = ProApi(app)
     document_security_schemes(api)

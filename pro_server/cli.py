@@ -2,34 +2,27 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from pro_server.audit.verify import verify_stored_chain
+from pro_server.commands import cli_context
 from pro_server.context import Actor, ServiceContext
+from pro_server.features import feature_modules
 from pro_server.migrate import upgrade
-
-if TYPE_CHECKING:
-    from pro_server.staff.security import Meaning
 
 pro_cli = AppGroup("pro", help="ePRO platform operations.")
 audit_cli = AppGroup("audit", help="The tamper-evident audit trail.")
 pro_cli.add_command(audit_cli)
+for _feature in feature_modules():
+    for _command in getattr(_feature, "COMMANDS", ()):
+        pro_cli.add_command(_command)
 
 
 def _pro() -> dict:
     return current_app.extensions["pro"]
-
-
-def cli_context(actor: Actor) -> ServiceContext:
-    pro = _pro()
-    return ServiceContext(
-        session=pro["session_factory"](), clock=pro["clock"], actor=actor, settings=pro["settings"]
-    )
 
 
 @pro_cli.command("migrate")
@@ -60,8 +53,7 @@ def demo_command(if_empty: bool) -> None:
             raise click.ClickException("the database already holds a study")
 
     def new_context(clock) -> ServiceContext:  # type: ignore[no-untyped-def]
-        return ServiceContext(session=pro["session_factory"](), clock=clock, actor=DEMO_ACTOR,
-                              settings=pro["settings"])
+        return ServiceContext.of_app(pro, DEMO_ACTOR, clock=clock)
 
     def run_jobs(factory) -> None:  # type: ignore[no-untyped-def]
         for job in all_jobs():
@@ -155,27 +147,6 @@ protocol_cli = AppGroup("protocol", help="Protocol versions and amendments.")
 pro_cli.add_command(protocol_cli)
 
 
-def cli_signature(ctx: ServiceContext, signer: str, meaning: Meaning) -> dict[str, str]:
-    """An admin's electronic signature asked for at the terminal (password, and the code when
-    enrolled); the actor becomes that admin. A refusal is counted and audited, then exits."""
-    from pro_server.access import policy
-    from pro_server.staff.security import sign
-    from pro_server.staff.services import find_by_email
-
-    user = find_by_email(ctx, signer)
-    if user is None or not user.active or not policy.has(user, policy.Capability.administer):
-        raise click.ClickException(f"{signer} is not an active admin")
-    ctx.actor = Actor(type="staff", id=str(user.id), label=f"{user.email} (admin, cli)")
-    click.echo(f'Electronic signature: "{meaning.value}"')
-    password = click.prompt("Password", hide_input=True)
-    code = click.prompt("Authenticator code") if user.totp_enabled_at else None
-    signature = sign(ctx, user, password, code, meaning)
-    if signature is None:
-        ctx.session.commit()  # the failed attempt is counted and audited
-        raise click.ClickException("signature refused: the password (or code) is wrong")
-    return signature
-
-
 @protocol_cli.command("amend")
 @click.option("--study", "study_code", required=True)
 @click.option("--version", type=int, required=True)
@@ -189,6 +160,7 @@ def protocol_amend_command(study_code: str, version: int, reason: str,
     under the signer's electronic signature."""
     from pro_server.errors import DomainError
     from pro_server.schedule.amendments import apply_signed_amendment
+    from pro_server.staff.cli import cli_signature
     from pro_server.staff.security import Meaning
     from pro_server.studies.services import get_study
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from pro_server.clock import Clock
 from pro_server.config import Settings
+from pro_server.events import EventBus
 
 
 @dataclass(frozen=True)
@@ -30,8 +33,18 @@ class ServiceContext:
     clock: Clock
     actor: Actor
     settings: Settings
+    events: EventBus  # the app's bus: what this change tells the other features
     request_id: str | None = None
     client_address: str | None = None  # the client's IP (through TRUSTED_PROXIES proxies)
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    @classmethod
+    def of_app(cls, pro: Mapping[str, Any], actor: Actor, *, session: Session | None = None,
+               clock: Clock | None = None) -> ServiceContext:
+        """A context outside a request (jobs, the CLI, tests, benches) from the app's parts,
+        ``app.extensions["pro"]``: its settings and event bus, a new session unless one is
+        given, and the app's clock unless another is given."""
+        return cls(session=session or pro["session_factory"](), clock=clock or pro["clock"],
+                   actor=actor, settings=pro["settings"], events=pro["events"])

@@ -2,6 +2,7 @@
 
 - `register(app, api)`: blueprints and hooks;
 - `JOBS`: periodic jobs (see pro_server.jobs);
+- `COMMANDS`: click commands or groups for the `pro` command group (see pro_server.cli);
 and a `models.py` whose tables Alembic and the tests must know.
 """
 

@@ -41,8 +41,7 @@ def context_factory(app: Flask, job_id: str) -> Callable[[], ServiceContext]:
     pro = app.extensions["pro"]
 
     def new_context() -> ServiceContext:
-        return ServiceContext(session=pro["session_factory"](), clock=pro["clock"],
-                              actor=Actor.system(f"scheduler:{job_id}"), settings=pro["settings"])
+        return ServiceContext.of_app(pro, Actor.system(f"scheduler:{job_id}"))
 
     return new_context
 

@@ -23,22 +23,40 @@ def is_timezone(name: str) -> bool:
     return name in _zones()
 
 
+def timezone_names() -> list[str]:
+    """Every IANA zone name this server's zoneinfo knows, sorted: what is_timezone accepts."""
+    return sorted(_zones())
+
+
 def validate_timezone(name: str) -> None:
     if not is_timezone(name):
         raise ValidationError(f"'{name}' is not an IANA time zone name (e.g. America/New_York)")
 
 
-def normalise_phone(raw: str) -> str:
-    """The E.164 form of a valid phone number, or ValidationError with the reason."""
-    if not raw.startswith("+"):
+def normalise_phone(raw: str, region: str | None = None) -> str:
+    """The E.164 form of a valid phone number, or ValidationError with the reason. A number
+    without "+" is read in the national format of `region` (ISO 3166, e.g. "US": so
+    "(352) 555-0177"); without a region it must be in E.164."""
+    international = raw.lstrip().startswith("+")
+    if not international and region is None:
         raise ValidationError("Phone numbers must be in E.164 form, e.g. +13525550123")
     try:
-        number = phonenumbers.parse(raw, None)
+        number = phonenumbers.parse(raw, None if international else region)
     except phonenumbers.NumberParseException as exc:
         raise ValidationError(f"Not a phone number: {exc}") from exc
     if not phonenumbers.is_valid_number(number):
         raise ValidationError("Not a valid phone number for its country")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_region(e164: str | None) -> str | None:
+    """The region (ISO 3166 code) a number in E.164 belongs to, e.g. a site's contact phone."""
+    if not e164:
+        return None
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        return None
 
 
 def mask_phone(e164: str | None) -> str | None:
@@ -58,11 +76,27 @@ class TimeZone(fields.String):
         super().__init__(validate=validate_timezone, **kwargs)  # type: ignore[arg-type]
 
 
+_NATIONAL = re.compile(r"^[0-9 ()./-]{4,30}$")
+
+
 class Phone(fields.String):
-    """A phone number given in E.164; loads to its normalised E.164 form."""
+    """A phone number given in E.164; loads to its normalised E.164 form.
+
+    `national=True` also takes a number in a national format ("(352) 555-0177"), loaded as
+    given: the service reads it in the region of the participant's site (normalise_phone)."""
+
+    def __init__(self, *, national: bool = False, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.national = national
 
     def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]
-        return normalise_phone(super()._deserialize(value, attr, data, **kwargs))
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if self.national and not text.startswith("+"):
+            if not _NATIONAL.match(text):
+                raise ValidationError("Not a phone number: use digits, e.g. (352) 555-0177 "
+                                      "or +13525550177")
+            return text
+        return normalise_phone(text)
 
 
 class LocalTime(fields.String):

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
-from flask import Response, current_app, g, request, session, stream_with_context
+from flask import Flask, Response, current_app, g, request, session, stream_with_context
 from sqlalchemy.orm import Session
 
 from pro_server.clock import Clock
@@ -64,10 +64,14 @@ def current_staff(optional: bool = False) -> StaffUser | None:
     return user
 
 
-# Features that authenticate API clients by bearer token (the EDC) register a function here
-# returning the Actor of a valid token, or None. Bearer requests carry no cookie, so they
-# need no CSRF token.
-BEARER_AUTHENTICATORS: list[Callable[[str], Actor | None]] = []
+BearerAuthenticator = Callable[[str], Actor | None]
+
+
+def add_bearer_authenticator(app: Flask, authenticator: BearerAuthenticator) -> None:
+    """A feature that authenticates API clients by bearer token (the EDC) adds a function
+    returning the Actor of a valid token, or None. Bearer requests carry no cookie, so they
+    need no CSRF token."""
+    app.extensions["pro"]["bearer_authenticators"].append(authenticator)
 
 
 def bearer_token() -> str | None:
@@ -81,9 +85,13 @@ def bearer_actor() -> Actor | None:
     if not token:
         return None
     if "bearer_actor" not in g:
-        g.bearer_actor = next((actor for actor in (a(token) for a in BEARER_AUTHENTICATORS)
+        g.bearer_actor = next((actor for actor in (a(token) for a in _authenticators())
                                if actor is not None), None)
     return g.bearer_actor
+
+
+def _authenticators() -> list[BearerAuthenticator]:
+    return current_app.extensions["pro"]["bearer_authenticators"]
 
 
 def current_actor() -> Actor:
@@ -106,6 +114,7 @@ def context(actor: Actor) -> ServiceContext:
         clock=clock(),
         actor=actor,
         settings=settings(),
+        events=current_app.extensions["pro"]["events"],
         request_id=request_id(),
         client_address=request.remote_addr,
     )

@@ -124,8 +124,7 @@ def ctx_factory(app):
     def make(actor: Actor | None = None) -> ServiceContext:
         session = pro["session_factory"]()
         sessions.append(session)
-        return ServiceContext(session=session, clock=pro["clock"],
-                              actor=actor or Actor.system("test"), settings=pro["settings"])
+        return ServiceContext.of_app(pro, actor or Actor.system("test"), session=session)
 
     yield make
     for session in sessions:

@@ -1,6 +1,6 @@
 """A participant's answers as staff read them: every response version, newest first per
-instrument, with item texts, value labels and scores. Read-only: a change goes through a
-change request (pro_server.changes)."""
+instrument, in the order they were asked, with item texts, value labels and scores.
+Read-only: a change goes through a change request (pro_server.changes)."""
 
 from __future__ import annotations
 
@@ -31,17 +31,25 @@ def _answers(definition: InstrumentDefinition, answers: dict[str, Any]) -> list[
             for item in definition.items]
 
 
+def _asked_position(instrument_code: str, asked: list[str]) -> int:
+    return asked.index(instrument_code) if instrument_code in asked else len(asked)
+
+
 def response_versions(session: Session, participant: Participant) -> dict[str, Any]:
+    """Surveys in schedule order; in each, the instruments in the order the participant was
+    asked them (the assessment's own list), and each instrument's newest version first."""
     rows = session.execute(
-        select(Response, Assessment.code, Assessment.sequence)
+        select(Response, Assessment.code, Assessment.sequence, Assessment.instruments)
         .join(Assessment, Assessment.id == Response.assessment_id)
         .where(Response.participant_id == participant.id)
         .order_by(Assessment.sequence, Response.instrument_code, Response.version.desc())
     ).all()
+    rows.sort(key=lambda row: (row.sequence, _asked_position(row[0].instrument_code,
+                                                             list(row.instruments or []))))
     registry = default_registry()
     versions = []
     instruments: dict[str, Any] = {}
-    for r, code, _sequence in rows:
+    for r, code, _sequence, _asked in rows:
         definition = registry.get(r.instrument_code, r.instrument_version)
         key = f"{definition.code}@{definition.version}"
         if key not in instruments:

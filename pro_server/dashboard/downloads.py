@@ -1,34 +1,11 @@
-"""CSV downloads of the grid and the attention list (and the helpers every staff CSV uses).
-
-Cells that a spreadsheet would run as a formula (starting with = + - @ or a control
-character) are prefixed with an apostrophe (OWASP "CSV injection").
-"""
+"""CSV downloads of the grid and the attention list (formula-safe: pro_server.spreadsheet_csv)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from itertools import chain
-
 from pro_server.dashboard.attention import KINDS, Item
 from pro_server.dashboard.grid import Row
-from pro_server.edc.csvout import csv_stream
 from pro_server.protocol.windows import utc_to_local
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[bytes]:
-    """The CSV a chunk at a time (a streamed download), every cell formula-safe."""
-    return csv_stream([_safe(v) for v in row] for row in chain([header], rows))
-
-
-def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    return b"".join(csv_chunks(header, rows)).decode("utf-8")
+from pro_server.spreadsheet_csv import to_csv
 
 
 def grid_csv(rows: list[Row], codes: list[str]) -> str:

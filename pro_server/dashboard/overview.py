@@ -22,21 +22,31 @@ def summarise(rows: list[Row], codes: list[str], sites: list[Site]) -> dict[str,
     """Counts per assessment code (all sites), and per site per code with site totals.
 
     `completion_percent` is done / (done + missed): of the surveys whose window is over,
-    how many were answered.
+    how many were answered. A site's `participants` are those with a survey in the counts
+    (the headline says as much); `left_out` names the others (screening, or withdrawn with
+    every survey cancelled), so the headline and the bars count the same people.
     """
     by_code: dict[str, Counter[str]] = {code: Counter() for code in codes}
     by_site: dict[int, dict[str, Counter[str]]] = {
         s.id: {code: Counter() for code in codes} for s in sites}
     participants: Counter[int] = Counter()
+    left_out: list[dict[str, str]] = []
     for row in rows:
-        participants[row.site_id] += 1
+        counted = False
         for code, cell in row.cells.items():
             bucket = BUCKET_OF[cell.status]
             if bucket is None:
                 continue
+            counted = True
             by_code[code][bucket] += 1
             by_site[row.site_id][code][bucket] += 1
+        if counted:
+            participants[row.site_id] += 1
+        else:
+            left_out.append({"subject_key": row.subject_key, "site_code": row.site_code,
+                             "status": row.status.value})
     return {
+        "left_out": left_out,
         "buckets": list(BUCKETS),
         "assessments": [{"code": code, "counts": _counts(by_code[code])} for code in codes],
         "sites": [

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import Response, jsonify
+from flask import jsonify
 from flask.views import MethodView
 
 from pro_server.access import policy
@@ -29,6 +29,7 @@ from pro_server.dashboard.schemas import (
 from pro_server.errors import NotFound
 from pro_server.schedule.assessments import grace
 from pro_server.schedule.missed import REASONS
+from pro_server.spreadsheet_csv import csv_response
 from pro_server.staff.schemas import SiteRefSchema
 from pro_server.studies.models import Site
 from pro_server.studies.services import get_study
@@ -67,11 +68,6 @@ def _grid(args: dict) -> tuple[Read, list[Row], list[str]]:
     read = read_scope(args)
     rows = load_rows(read.ctx.session, read.scope, read.ctx.now(), grace(read.ctx))
     return read, rows, columns(read.scope.study, rows)
-
-
-def csv_response(text: str, name: str) -> Response:
-    return Response(text, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
 @blp.route("/overview")

@@ -44,9 +44,16 @@ class SiteCountsSchema(Schema):
     id = fields.Integer()
     code = fields.String()
     name = fields.String()
-    participants = fields.Integer()
+    participants = fields.Integer(metadata={
+        "description": "Participants with at least one survey in the counts"})
     counts = fields.Nested(CountsSchema)
     assessments = fields.List(fields.Nested(CodeCountsSchema))
+
+
+class LeftOutSchema(Schema):
+    subject_key = fields.String()
+    site_code = fields.String()
+    status = fields.String(metadata={"description": "The participant's status"})
 
 
 class StudyRefSchema(Schema):
@@ -63,6 +70,8 @@ class OverviewSchema(Schema):
     assessments = fields.List(fields.Nested(CodeCountsSchema))
     sites = fields.List(fields.Nested(SiteCountsSchema))
     totals = fields.Nested(CountsSchema)
+    left_out = fields.List(fields.Nested(LeftOutSchema), metadata={
+        "description": "Participants with no survey in the counts (e.g. screening)"})
 
 
 # --- grid -------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from pro_server.cli import cli_context
+from pro_server.commands import cli_context
 from pro_server.context import Actor
 from pro_server.edc import services
 from pro_server.edc.models import SCOPES

@@ -1,14 +1,16 @@
 """EDC exports: the bearer-authenticated pull API, client admin, and `pro edc-client`."""
 
+from pro_server.edc.cli import edc_client_cli
+
+COMMANDS = (edc_client_cli,)
+
 
 def register(app, api) -> None:
-    from pro_server.cli import pro_cli
-    from pro_server.edc.cli import edc_client_cli
     from pro_server.edc.ddp_routes import ddp_blp
     from pro_server.edc.fhir_routes import fhir_blp
     from pro_server.edc.routes import admin_blp, bearer_actor, blp
     from pro_server.extensions import csrf
-    from pro_server.web import BEARER_AUTHENTICATORS
+    from pro_server.web import add_bearer_authenticator
 
     csrf.exempt(blp)
     api.register_blueprint(blp)
@@ -18,7 +20,4 @@ def register(app, api) -> None:
     # neither belongs in the OpenAPI document, whose error shape they do not use.
     app.register_blueprint(fhir_blp)
     app.register_blueprint(ddp_blp)
-    if bearer_actor not in BEARER_AUTHENTICATORS:  # one module-level list; apps are many in tests
-        BEARER_AUTHENTICATORS.append(bearer_actor)
-    if edc_client_cli.name not in pro_cli.commands:
-        pro_cli.add_command(edc_client_cli)
+    add_bearer_authenticator(app, bearer_actor)

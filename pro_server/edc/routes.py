@@ -51,7 +51,7 @@ CSV = "text/csv"  # Flask adds "; charset=utf-8" to text types
 
 def bearer_actor(token: str) -> Actor | None:
     """The Actor of an active EDC client's token, for endpoints open to any API client (the
-    instruments API); None for anything else. Registered in ``web.BEARER_AUTHENTICATORS``."""
+    instruments API); None for anything else. Added with ``web.add_bearer_authenticator``."""
     try:
         client = authenticate(db_session(), f"Bearer {token}")
     except Unauthorized:

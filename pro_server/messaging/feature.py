@@ -110,6 +110,6 @@ def register(app: Flask, api: Any) -> None:
     app.extensions["pro"].setdefault("sms_sender", None)
     app.extensions["pro"].setdefault(
         "sms_error_policy", error_policy(app.extensions["pro"]["settings"]))
-    hooks.register()
+    hooks.subscribe(app.extensions["pro"]["events"])
     api.register_blueprint(blp)
     app.register_blueprint(webhooks)

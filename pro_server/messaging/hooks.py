@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pro_server.context import ServiceContext
+from pro_server.events import EventBus
 from pro_server.messaging import outbox
-from pro_server.participants import services as participants
+from pro_server.participants import events as participant_events
 from pro_server.participants.models import Participant, ParticipantStatus
 from pro_server.schedule import events
 from pro_server.schedule.models import Assessment, Visit
@@ -31,11 +32,8 @@ def _on_withdraw(ctx: ServiceContext, p: Participant) -> None:
     outbox.cancel_for_participant(ctx, p, "participant withdrawn")
 
 
-def register() -> None:
-    """Idempotent: create_app may run many times in one process (tests)."""
-    for hooks, handler in ((events.ASSESSMENT_CHANGED, _on_assessment),
-                           (events.VISIT_CHANGED, _on_visit),
-                           (participants.UPDATE_HOOKS, _on_update),
-                           (participants.WITHDRAWAL_HOOKS, _on_withdraw)):
-        if handler not in hooks:
-            hooks.append(handler)  # type: ignore[arg-type]
+def subscribe(bus: EventBus) -> None:
+    bus.subscribe(events.ASSESSMENT_CHANGED, "messaging", _on_assessment)
+    bus.subscribe(events.VISIT_CHANGED, "messaging", _on_visit)
+    bus.subscribe(participant_events.UPDATED, "messaging", _on_update)
+    bus.subscribe(participant_events.WITHDRAWN, "messaging", _on_withdraw)

@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
-from pro_server.dashboard.downloads import to_csv
 from pro_server.messaging.error_meanings import error_meaning
 from pro_server.messaging.models import OutboxMessage
 from pro_server.messaging.purposes import MessageStatus
 from pro_server.participants.models import Participant
 from pro_server.protocol.windows import utc_to_local
+from pro_server.spreadsheet_csv import to_csv
 
 
 def log_query(query: Select, args: Mapping[str, Any]) -> tuple[Select, tuple[Any, ...]]:

@@ -5,7 +5,6 @@ from sqlalchemy import Select, func, select
 
 from pro_server.access import policy
 from pro_server.api_blueprint import STAFF, ApiBlueprint
-from pro_server.dashboard.routes import csv_response
 from pro_server.errors import NotFound
 from pro_server.messaging import services
 from pro_server.messaging.log import log_csv, log_query
@@ -21,6 +20,7 @@ from pro_server.messaging.schemas import (
     ResolveMessageSchema,
 )
 from pro_server.participants.routes import load_participant
+from pro_server.spreadsheet_csv import csv_response
 from pro_server.studies.models import Site
 from pro_server.web import current_staff, db_session, staff_actor, unit_of_work
 

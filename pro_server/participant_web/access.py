@@ -93,4 +93,4 @@ def open_session(ctx: ServiceContext, token: str, answer: str | None) -> Outcome
 def _as(ctx: ServiceContext, participant: Participant) -> ServiceContext:
     return ServiceContext(session=ctx.session, clock=ctx.clock,
                           actor=participant_actor(participant), settings=ctx.settings,
-                          request_id=ctx.request_id)
+                          events=ctx.events, request_id=ctx.request_id)

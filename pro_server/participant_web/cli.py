@@ -16,7 +16,7 @@ from pro_server.participants.models import Participant, ParticipantStatus
 @with_appcontext
 def participant_link_command(subject_key: str) -> None:
     """Issue a new link for an enrolled participant and print it (audited)."""
-    from pro_server.cli import cli_context
+    from pro_server.commands import cli_context
 
     ctx = cli_context(Actor.system("cli participant-link"))
     with ctx.session:

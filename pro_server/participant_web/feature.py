@@ -1,5 +1,9 @@
 """Participant pages and their API; staff endpoints for links and second factors."""
 
+from pro_server.participant_web.cli import participant_link_command
+
+COMMANDS = (participant_link_command,)
+
 
 def register(app, api) -> None:  # type: ignore[no-untyped-def]
     from pro_server.participant_web.pages import bp as pages
@@ -9,11 +13,3 @@ def register(app, api) -> None:  # type: ignore[no-untyped-def]
     api.register_blueprint(participant_api)
     api.register_blueprint(staff_api)
     app.register_blueprint(pages)
-    _register_cli()
-
-
-def _register_cli() -> None:
-    from pro_server.cli import pro_cli
-    from pro_server.participant_web.cli import participant_link_command
-
-    pro_cli.add_command(participant_link_command)

@@ -58,6 +58,10 @@ class AssessmentSummarySchema(Schema):
     finish_by = fields.Nested(InstantSchema, allow_none=True, metadata={
         "description": "Started surveys can be finished until the window end plus the grace"})
     instrument_count = fields.Integer()
+    expected_minutes = fields.Integer(metadata={
+        "description": "About how long the survey takes, from its instruments' item counts"})
+    percent_done = fields.Integer(allow_none=True, metadata={
+        "description": "A started survey: the share of its questions answered so far (0-100)"})
     completed_on = fields.String(allow_none=True)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from pro_server.context import ServiceContext
 from pro_server.errors import NotFound
 from pro_server.instruments import default_registry
+from pro_server.participant_web.burden import expected_minutes, percent_done
 from pro_server.participants.models import Participant
 from pro_server.protocol.status import ACCEPTS_RESPONSES, AssessmentStatus
 from pro_server.protocol.windows import utc_to_local
@@ -65,11 +66,16 @@ def _local_date(at: datetime | None, tz: str) -> str | None:
 
 def _summary(ctx: ServiceContext, a: Assessment, status: AssessmentStatus,
              tz: str) -> dict[str, Any]:
+    definitions = [default_registry().get(code) for code in a.instruments]
+    started = status == "in_progress"
     return {
         "id": a.id, "code": a.code, "status": status, "state": STATES[status],
         "opens": instant(a.window_start, tz), "closes": instant(a.window_end, tz),
         "finish_by": instant(a.window_end + grace(ctx), tz) if a.started_at else None,
         "instrument_count": len(a.instruments),
+        "expected_minutes": expected_minutes(definitions),
+        "percent_done": percent_done(definitions, {
+            code: d.answers for code, d in drafts_of(ctx, a).items()}) if started else None,
         "completed_on": _local_date(a.completed_at, tz),
     }
 

@@ -12,12 +12,14 @@ from pro_server.participants.schemas import (
     EnrolSchema,
     ListArgsSchema,
     ParticipantSchema,
+    TimeZonesSchema,
     UpdateSchema,
     WithdrawSchema,
 )
 from pro_server.staff.models import StaffUser
 from pro_server.studies.models import Site
 from pro_server.studies.services import get_study, site_by_code
+from pro_server.validation import timezone_names
 from pro_server.web import current_staff, db_session, staff_actor, unit_of_work
 
 blp = ApiBlueprint(
@@ -80,6 +82,15 @@ class Participants(MethodView):
         with unit_of_work(staff_actor(user)) as ctx:
             p = services.enrol(ctx, study, site, body)
         return dump(user, p)
+
+
+@blp.route("/timezones")
+class TimeZones(MethodView):
+    @blp.response(200, TimeZonesSchema)
+    def get(self):
+        """The time zones a participant may have (this server's IANA zoneinfo), for pickers."""
+        current_staff()
+        return {"timezones": timezone_names()}
 
 
 @blp.route("/<int:participant_id>")

@@ -34,8 +34,9 @@ class EnrolSchema(Schema):
                              metadata=about("Language of surveys and messages", "en"))
     timezone = TimeZone(required=True, metadata=about(
         "IANA time zone the schedule is computed in", "America/New_York"))
-    phone = Phone(allow_none=True, metadata=about(
-        "Mobile number in E.164 for SMS (stored encrypted)", "+13525550123"))
+    phone = Phone(national=True, allow_none=True, metadata=about(
+        "Mobile number for SMS (stored encrypted, in E.164): E.164, or the national format of "
+        "the site's country (the country of the site's contact phone)", "(352) 555-0123"))
     email = fields.Email(allow_none=True, metadata=about(
         "Email address (stored encrypted)", "pat.doe@example.com"))
     sms_consent = fields.Nested(ConsentSchema, load_default=None, metadata=about(
@@ -58,7 +59,8 @@ class EnrolSchema(Schema):
 class UpdateSchema(Schema):
     language = fields.String(validate=validate.OneOf(LANGUAGES))
     timezone = TimeZone()
-    phone = Phone(allow_none=True)
+    phone = Phone(national=True, allow_none=True, metadata=about(
+        "As on enrolment: E.164 or the site's national format", "+13525550123"))
     email = fields.Email(allow_none=True)
     sms_consent = fields.Nested(ConsentSchema)
     reminder_time = LocalTime()
@@ -113,3 +115,8 @@ class ParticipantSchema(Schema):
         "Version of the protocol the schedule follows", "2.0"))
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+
+
+class TimeZonesSchema(Schema):
+    timezones = fields.List(fields.String(), metadata=about(
+        "Every IANA time zone name accepted for a participant, sorted", ["America/New_York"]))

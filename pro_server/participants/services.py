@@ -7,11 +7,11 @@ phone or email was set, changed or removed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -19,17 +19,13 @@ from pro_server.audit.services import changes, record
 from pro_server.context import ServiceContext
 from pro_server.errors import Conflict, InvalidInput
 from pro_server.instruments.languages import check_language
+from pro_server.participants import events
 from pro_server.participants.models import Participant, ParticipantStatus
 from pro_server.protocol.definitions import default_registry as protocols
 from pro_server.studies.models import Site, Study
-from pro_server.validation import mask_phone
+from pro_server.validation import mask_phone, normalise_phone, phone_region
 
 log = logging.getLogger(__name__)
-
-# Features that must react to a withdrawal (cancel assessments, messages) register here.
-WITHDRAWAL_HOOKS: list[Callable[[ServiceContext, Participant], None]] = []
-ENROLMENT_HOOKS: list[Callable[[ServiceContext, Participant], None]] = []
-UPDATE_HOOKS: list[Callable[[ServiceContext, Participant, set[str]], None]] = []
 
 
 def audit_view(ctx: ServiceContext, p: Participant) -> dict[str, Any]:
@@ -64,6 +60,21 @@ def public_view(p: Participant, *, show_contact: bool) -> dict[str, Any]:
         data["phone"] = p.phone
         data["email"] = p.email
     return data
+
+
+def site_phone(site: Site, raw: str | None) -> str | None:
+    """A number as staff typed it, in E.164: a national one ("(352) 555-0177") is read in
+    the country of the site's contact phone."""
+    if raw is None:
+        return None
+    region = phone_region(site.contact_phone)
+    try:
+        return normalise_phone(raw, region)
+    except ValidationError as exc:
+        message = " ".join(exc.messages) if region else (
+            f"Use the E.164 form (e.g. +13525550123): site {site.code} has no contact phone "
+            "to take the country from")
+        raise InvalidInput.field("phone", message) from exc
 
 
 def _set_phone(ctx: ServiceContext, p: Participant, phone: str | None) -> None:
@@ -113,7 +124,7 @@ def enrol(ctx: ServiceContext, study: Study, site: Site, data: dict[str, Any]) -
         created_at=now,
         updated_at=now,
     )
-    _set_phone(ctx, p, data.get("phone"))
+    _set_phone(ctx, p, site_phone(site, data.get("phone")))
     _set_consent(ctx, p, data.get("sms_consent"))
     ctx.session.add(p)
     try:
@@ -124,8 +135,7 @@ def enrol(ctx: ServiceContext, study: Study, site: Site, data: dict[str, Any]) -
            study_id=study.id, site_id=site.id)
     log.info("enrolled participant id=%s subject=%s site=%s language=%s sms_consent=%s",
              p.id, p.subject_key, site.code, p.language, p.sms_consent)
-    for hook in ENROLMENT_HOOKS:
-        hook(ctx, p)
+    ctx.events.publish(events.ENROLLED, ctx, p)
     return p
 
 
@@ -135,6 +145,8 @@ def update(ctx: ServiceContext, p: Participant, data: dict[str, Any]) -> Partici
     before = audit_view(ctx, p)
     reason = data.pop("reason", None)
     changed: set[str] = set()
+    if "phone" in data:
+        data["phone"] = site_phone(p.site, data["phone"])
     if "phone" in data and data["phone"] != p.phone:
         _set_phone(ctx, p, data["phone"])
         changed.add("phone")
@@ -161,8 +173,7 @@ def update(ctx: ServiceContext, p: Participant, data: dict[str, Any]) -> Partici
     record(ctx, "participant.update", "participant", p.id, before=old, after=new, reason=reason,
            study_id=p.study_id, site_id=p.site_id)
     log.info("updated participant id=%s fields=%s", p.id, ",".join(sorted(changed)))
-    for hook in UPDATE_HOOKS:
-        hook(ctx, p, changed)
+    ctx.events.publish(events.UPDATED, ctx, p, changed)
     return p
 
 
@@ -176,8 +187,7 @@ def withdraw(ctx: ServiceContext, p: Participant, reason: str) -> Participant:
     p.updated_at = ctx.now()
     record(ctx, "participant.withdraw", "participant", p.id, before=before,
            after=audit_view(ctx, p), reason=reason, study_id=p.study_id, site_id=p.site_id)
-    for hook in WITHDRAWAL_HOOKS:
-        hook(ctx, p)
+    ctx.events.publish(events.WITHDRAWN, ctx, p)
     return p
 
 

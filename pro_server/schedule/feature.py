@@ -7,6 +7,6 @@ def register(app, api) -> None:
     from pro_server.schedule import hooks, missed_routes
     from pro_server.schedule.routes import blp
 
-    hooks.register()
+    hooks.subscribe(app.extensions["pro"]["events"])
     api.register_blueprint(blp)
     api.register_blueprint(missed_routes.blp)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from pro_server.context import ServiceContext
-from pro_server.participants import services as participants
+from pro_server.events import EventBus
+from pro_server.participants import events as participant_events
 from pro_server.participants.models import Participant
 from pro_server.schedule.assessments import cancel_open_work, sync_assessments
 
@@ -22,10 +23,7 @@ def _on_withdraw(ctx: ServiceContext, p: Participant) -> None:
     cancel_open_work(ctx, p)
 
 
-def register() -> None:
-    """Idempotent: create_app may run many times in one process (tests)."""
-    for hooks, handler in ((participants.ENROLMENT_HOOKS, _on_enrol),
-                           (participants.UPDATE_HOOKS, _on_update),
-                           (participants.WITHDRAWAL_HOOKS, _on_withdraw)):
-        if handler not in hooks:
-            hooks.append(handler)
+def subscribe(bus: EventBus) -> None:
+    bus.subscribe(participant_events.ENROLLED, "schedule", _on_enrol)
+    bus.subscribe(participant_events.UPDATED, "schedule", _on_update)
+    bus.subscribe(participant_events.WITHDRAWN, "schedule", _on_withdraw)

@@ -84,7 +84,8 @@ def preview_command(folder: Path, day0: date, tz: str | None, version: int | Non
               "protocol version); the password (and code) are asked for, or read from stdin.")
 def apply_command(folder: Path, reason: str, signer: str | None) -> None:
     """Create the study, or apply what changed (a new protocol version is an amendment)."""
-    from pro_server.cli import cli_context, cli_signature
+    from pro_server.commands import cli_context
+    from pro_server.staff.cli import cli_signature
     from pro_server.staff.security import Meaning
     from pro_server.studies.apply import apply_study_folder
 

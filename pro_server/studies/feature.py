@@ -3,13 +3,12 @@ production a refusal to start on a study definition changed under collected data
 
 from __future__ import annotations
 
+from pro_server.studies.cli import study_cli
+
+COMMANDS = (study_cli,)
+
 
 def register(app, api) -> None:  # type: ignore[no-untyped-def]
-    from pro_server.cli import pro_cli
-    from pro_server.studies.cli import study_cli
-
-    if study_cli.name not in pro_cli.commands:
-        pro_cli.add_command(study_cli)
     if app.extensions["pro"]["settings"].is_production:
         refuse_unloadable_studies()
         refuse_changed_definitions(app.extensions["pro"]["engine"])

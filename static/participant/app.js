@@ -132,7 +132,9 @@ function dueCard(a, tz, now) {
   return h("li", { class: "card due" },
     h("h3", {}, assessmentName(a.code)),
     h("p", { class: "deadline" }, deadline),
-    h("p", {}, t("home.size", { count: a.instrument_count })),
+    h("p", {}, t("home.size", { count: a.instrument_count, minutes: a.expected_minutes })),
+    started && a.percent_done !== null
+      ? h("p", { class: "done-so-far" }, t("home.percent_done", { percent: a.percent_done })) : null,
     link(t(started ? "home.continue" : "home.start"), `/p/a/${a.id}`));
 }
 

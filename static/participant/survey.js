@@ -1,7 +1,7 @@
 // One survey: screens, answers saved as they are given (server first, this phone as the
 // fallback), review, and submit through the outbox.
 import { api, ApiError, NetworkError } from "./api.js";
-import { h, show, uid } from "./dom.js";
+import { h, uid } from "./dom.js";
 import { assessmentName, language, t } from "./i18n.js";
 import {
   answered, applies, buildScreens, findScreen, firstMissing, missingOn, submission,
@@ -248,21 +248,28 @@ export class Survey {
               }, t("review.change")))));
         }
       });
-      return h("section", { class: "review-block" },
-        h("h2", {}, instrument.title), h("dl", {}, rows));
+      // One collapsed group per questionnaire: the page stays short and Send near the top.
+      const missing = rows.filter((row) => row.querySelector(".unanswered")).length;
+      return h("details", { class: "review-block" },
+        h("summary", {}, h("span", { class: "review-title" }, instrument.title), " ",
+          h("span", { class: missing ? "review-count unanswered" : "review-count" },
+            missing ? t("review.group_missing", { count: missing })
+              : t(rows.length === 1 ? "review.group_one" : "review.group_count",
+                { count: rows.length }))),
+        h("dl", {}, rows));
     });
-    const action = complete
+    const action = h("div", { class: "review-action" }, complete
       ? h("button", { type: "button", class: "button primary wide", id: "send",
         onclick: () => this.submit() }, t("review.send"))
       : h("div", {},
         h("p", { class: "form-error" }, t("review.missing")),
         h("button", { type: "button", class: "button primary wide",
           onclick: () => { this.toReview = true; this.move(missingAt); } },
-        t("review.go_missing")));
+        t("review.go_missing"))));
     this.app.show(h("div", { class: "screen review" },
       this.progress(assessmentName(this.data.code)),
       h("h1", {}, t("review.title")),
-      h("p", {}, t("review.intro")),
+      h("p", {}, t(complete ? "review.intro" : "review.intro_missing")),
       blocks,
       action,
       this.navigation(null)));

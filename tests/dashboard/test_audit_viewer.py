@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select, text
 
-from pro_server.audit.trail import day_range, field_changes
 from pro_server.audit.verify import verify_stored_chain
+from pro_server.dashboard.audit_trail import day_range, field_changes
 from pro_server.responses.models import Response
 from pro_server.schedule.models import Assessment
 from pro_server.staff.models import Role

@@ -3,7 +3,7 @@
 import csv
 import io
 
-from pro_server.dashboard.downloads import to_csv
+from pro_server.spreadsheet_csv import to_csv
 
 GNV = "coordinator.gnv@example.org"
 

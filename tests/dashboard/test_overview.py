@@ -27,8 +27,13 @@ def test_counts_per_site_for_the_monitor(story):
     data = story.client("monitor@example.org").get("/api/v1/dashboard/overview").json
     sites = {s["code"]: s for s in data["sites"]}
     assert set(sites) == {"GNV", "MIA"}
-    assert sites["GNV"]["participants"] == 6
+    # The headline counts whom the bars count: GNV-005 (screening) has no survey and
+    # GNV-006 (withdrawn) only a cancelled one; the page names them instead.
+    assert sites["GNV"]["participants"] == 4
     assert sites["MIA"]["participants"] == 3
+    assert data["left_out"] == [
+        {"subject_key": "GNV-005", "site_code": "GNV", "status": "screening"},
+        {"subject_key": "GNV-006", "site_code": "GNV", "status": "withdrawn"}]
     mia = by_code(sites["MIA"]["assessments"])
     assert mia["BASELINE"]["on_time"] == 2
     assert mia["BASELINE"]["open"] == 1

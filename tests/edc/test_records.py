@@ -111,8 +111,7 @@ def _writer(app, subject: str, rounds: int, errors: list[BaseException]) -> None
             with engine.connect() as conn:
                 conn.info["immediate"] = True
                 with Session(bind=conn, expire_on_commit=False) as session:
-                    ctx = ServiceContext(session, pro["clock"], Actor.system("writer"),
-                                         pro["settings"])
+                    ctx = ServiceContext.of_app(pro, Actor.system("writer"), session=session)
                     p = session.scalar(select(support.Participant).where(
                         support.Participant.subject_key == subject))
                     support.correct(ctx, support.current(ctx, p, "INF1_D7", "pain_nrs"),
@@ -197,8 +196,7 @@ def test_a_page_read_while_two_transactions_are_uncommitted_skips_neither(
 
     try:
         with engine.connect() as conn, Session(bind=conn, expire_on_commit=False) as session:
-            ctx = ServiceContext(session, pro["clock"], Actor.system("writer A"),
-                                 pro["settings"])
+            ctx = ServiceContext.of_app(pro, Actor.system("writer A"), session=session)
             p = session.scalar(select(support.Participant).where(
                 support.Participant.subject_key == "EDC-G01"))
             a = support.correct(ctx, support.current(ctx, p, "INF1_D7", "pain_nrs"),

@@ -20,6 +20,20 @@ def test_coordinator_enrols_a_participant_and_sees_their_contact_data(staff_clie
     assert body["protocol_version"] == "2"
 
 
+def test_a_us_number_as_people_write_it_is_read_in_the_sites_country(staff_client, ids):
+    """"(352) 555-0177" at a Florida site is +13525550177 (phonenumbers, with the region of
+    the site's contact phone); the same goes for a change of number."""
+    client = staff_client("coordinator.gnv@example.org")
+    response = client.post("/api/v1/participants",
+                           json=new_participant(phone="(352) 555-0177"))
+    assert response.status_code == 201, response.json
+    assert response.json["phone"] == "+13525550177"
+    url = f"/api/v1/participants/{ids['GNV-001']}"
+    response = client.patch(url, json={"phone": "352.555.0188"})
+    assert response.status_code == 200, response.json
+    assert client.get(url).json["phone"] == "+13525550188"
+
+
 def test_monitor_reads_every_site_but_never_sees_full_contact_data(staff_client):
     client = staff_client("monitor@example.org")
     response = client.get("/api/v1/participants?page_size=100")

@@ -53,8 +53,7 @@ def fuzz_app(fuzz_database_url: str, tmp_path_factory: pytest.TempPathFactory):
     app.config["TESTING"] = True
     pro = app.extensions["pro"]
     with pro["session_factory"]() as session:
-        ctx = ServiceContext(session=session, clock=clock, actor=Actor.system("fuzz"),
-                             settings=settings)
+        ctx = ServiceContext.of_app(pro, Actor.system("fuzz"), session=session)
         credentials = {c.email: c.password for c in load_demo(ctx)}
         session.commit()
     app.extensions["fuzz_credentials"] = credentials

@@ -45,8 +45,7 @@ def _participant(app, pid: int) -> Participant:
 
 def _contexts(app):
     pro = app.extensions["pro"]
-    return lambda: ServiceContext(session=pro["session_factory"](), clock=pro["clock"],
-                                  actor=Actor.system("test:rekey"), settings=pro["settings"])
+    return lambda: ServiceContext.of_app(pro, Actor.system("test:rekey"))
 
 
 def test_after_key_rotation_stop_from_an_earlier_participant_still_opts_out(

@@ -1,5 +1,6 @@
 // Forms in modal dialogs: labelled fields, the API's errors shown in the dialog, focus returned.
 
+import { get } from "./api.js";
 import { h, replace } from "./dom.js";
 import { errorText } from "./layout.js";
 
@@ -7,6 +8,8 @@ let uid = 0;
 
 // A labelled control. `control` is an <input>/<select>/<textarea> element; its id is set here.
 export function field(label, control, hint) {
+  const extra = Array.isArray(control) ? control.slice(1) : [];
+  if (Array.isArray(control)) [control] = control;
   const id = control.id || `f-${++uid}`;
   control.id = id;
   const hintId = hint ? `${id}-hint` : null;
@@ -14,7 +17,7 @@ export function field(label, control, hint) {
   return h("div", { class: "field" },
     h("label", { for: id }, label),
     hint ? h("span", { class: "hint", id: hintId }, hint) : null,
-    control);
+    control, ...extra);
 }
 
 export function input(name, attrs = {}) {
@@ -24,6 +27,20 @@ export function input(name, attrs = {}) {
 export function select(name, options, selected, attrs = {}) {
   return h("select", { name, ...attrs }, options.map(([value, label]) =>
     h("option", { value, selected: String(value) === String(selected ?? "") }, label)));
+}
+
+let zones = null;
+
+// A time zone field: typing filters the server's IANA zone names (a datalist), so a name
+// the server would refuse is easy to avoid; the server still checks it.
+export function timezoneInput(value, attrs = {}) {
+  const list = h("datalist", { id: `tz-${++uid}` });
+  const control = input("timezone", { value, required: true, autocomplete: "off", spellcheck: "false",
+    list: list.id, ...attrs });
+  zones ||= get("/api/v1/participants/timezones").then((body) => body.timezones);
+  zones.then((names) => list.replaceChildren(...names.map((name) => h("option", { value: name }))))
+    .catch(() => {}); // without the list the field still takes a typed name
+  return [control, list];
 }
 
 export function textarea(name, attrs = {}) {
@@ -36,19 +53,20 @@ export function reasonField(label = "Reason", hint = "Kept in the audit trail") 
 
 // Opens a modal form. `submit(form)` returns a promise; a rejection shows its message inside
 // the dialog and keeps it open. Resolves with submit's result, or null when cancelled.
-export function dialogForm({ title, intro, fields, submitLabel = "Save", danger = false, submit }) {
+// `wide`: fields in two columns, for a long form to fit a laptop screen (1366 x 768).
+export function dialogForm({ title, intro, fields, submitLabel = "Save", danger = false, wide = false, submit }) {
   return new Promise((resolve) => {
     const opener = document.activeElement;
     const titleId = `dlg-${++uid}`;
     const errorBox = h("div", { role: "alert" });
-    const form = h("form", { class: "stack", method: "dialog", novalidate: true },
+    const form = h("form", { class: wide ? "stack columns" : "stack", method: "dialog", novalidate: true },
       intro ? h("p", {}, intro) : null,
       fields,
       errorBox,
       h("div", { class: "actions" },
         h("button", { type: "submit", class: danger ? "danger" : null }, submitLabel),
         h("button", { type: "button", class: "secondary", onclick: () => close(null) }, "Cancel")));
-    const dialog = h("dialog", { "aria-labelledby": titleId }, h("h2", { id: titleId }, title), form);
+    const dialog = h("dialog", { "aria-labelledby": titleId, class: wide ? "wide" : null }, h("h2", { id: titleId }, title), form);
     function close(result) {
       dialog.close();
       dialog.remove();

@@ -260,7 +260,7 @@ def test_every_action_on_the_participant_page(live_server, signed_in, story, clo
     fix.get_by_role("button", name="Save").click()
     expect(fix.get_by_role("alert")).to_contain_text("reason")  # a correction needs one
     fill(fix, {"Reason": "Infusion log says 11:00, not 09:30"})
-    expect(notice).to_contain_text("Infusion recorded")
+    expect(notice).to_contain_text("Infusion corrected")  # a correction says so
     expect(first).to_contain_text(f"{given_on} 11:00")
     expect(first).to_contain_text("Infusion log says")
 

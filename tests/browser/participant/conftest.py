@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import PHONE, axe_violations, screenshot
 from tests.participant_web.support import token_for
@@ -38,6 +38,15 @@ def check_page(page: Page, name: str, *, full_page: bool = True) -> None:
     assert axe_violations(page) == [], name
     assert getattr(page, "errors", []) == [], name
     screenshot(page, f"participant-{name}", full_page=full_page)
+
+
+def assert_on_first_screenful(page: Page, target: Locator) -> None:
+    """The target is wholly on screen with the page scrolled to its top: no scrolling to it."""
+    page.evaluate("window.scrollTo(0, 0)")
+    box = target.bounding_box()
+    assert box is not None
+    assert box["y"] >= 0, box
+    assert box["y"] + box["height"] <= page.viewport_size["height"], box
 
 
 def page_number(page: Page) -> int:

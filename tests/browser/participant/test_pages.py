@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 from playwright.sync_api import Page, expect
 
@@ -27,9 +28,12 @@ TARGETS = "button, .button, .option, .nrs-number, input[type=range]"
 
 
 def assert_targets_at_least_44px(page: Page) -> None:
+    """Every target 44 x 44 CSS px or more, but for the 0-10 scale's numbers: eleven on one
+    line take 24 px of width or more (WCAG 2.2 2.5.8; test below), and the full 44 px height."""
     small = page.evaluate(f"""() => [...document.querySelectorAll("{TARGETS}")]
-        .map(el => [el.textContent.trim() || el.className, el.getBoundingClientRect()])
-        .filter(([, box]) => box.width && (box.width < 44 || box.height < 44))
+        .map(el => [el.textContent.trim() || el.className, el.getBoundingClientRect(),
+                    el.matches(".nrs-number") ? 24 : 44])
+        .filter(([, box, least]) => box.width && (box.width < least || box.height < 44))
         .map(([name, box]) => `${{name}}: ${{box.width}}x${{box.height}}`)""")
     assert small == []
 
@@ -43,6 +47,7 @@ def test_spanish_version(open_link):
     page = open_link("MIA-003")
     expect(page.locator("html")).to_have_attribute("lang", "es")
     expect(page.locator("main h1")).to_have_text("Sus encuestas")
+    expect(page.get_by_text("5 cuestionarios. Toma unos 12 minutos.")).to_be_visible()
     check_page(page, "es-home")
     page.get_by_role("link", name="Empezar la encuesta").click()
     expect(page.get_by_text("Página 1 de 39")).to_be_visible()
@@ -241,3 +246,21 @@ def test_state_pages_in_spanish(open_link, ctx_factory, live_server):
                             "6 de marzo")).to_be_visible()
     assert english_left(page, set()) == []
     check_page(page, "es-home-nothing-due")
+
+
+def test_the_0_to_10_scale_is_one_line_from_320_to_390_px(open_link):
+    """Eleven numbers in one row (a scale broken over two lines reads as another instrument),
+    each at least WCAG 2.2's 24 x 24 CSS px (2.5.8); the project's 44 px height is kept."""
+    page = open_link("GNV-004", viewport={"width": 390, "height": 844})
+    page.get_by_role("link", name="Start the survey").click()
+    numbers = page.locator(".nrs-option")
+    expect(numbers).to_have_count(11)
+    for width in (390, 360, 320):
+        page.set_viewport_size({"width": width, "height": 844})
+        boxes = [numbers.nth(i).bounding_box() for i in range(11)]
+        assert {round(b["y"]) for b in boxes} == {round(boxes[0]["y"])}, width  # one row
+        assert all(b["width"] >= 24 and b["height"] >= 44 for b in boxes), (width, boxes)
+        assert all(a["x"] + a["width"] <= b["x"] for a, b in pairwise(boxes)), width
+        assert_no_sideways_scrolling(page)
+        if width == 320:
+            check_page(page, "item-nrs-320px", full_page=False)

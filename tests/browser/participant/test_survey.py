@@ -10,6 +10,7 @@ from pro_server.responses.models import Response, Submission
 from tests.browser.conftest import screenshot
 from tests.browser.participant.conftest import (
     answer_screen,
+    assert_on_first_screenful,
     check_page,
     next_screen,
     page_number,
@@ -22,6 +23,8 @@ def test_participant_completes_the_whole_baseline_on_a_phone(open_link, ctx_fact
     page = open_link("GNV-004")
     expect(page.locator("main h1")).to_have_text("Your surveys")
     expect(page.get_by_text("Please answer by the end of Thursday, April 2.")).to_be_visible()
+    # 72 questions everyone is asked, at SECONDS_PER_ITEM (burden.py) each
+    expect(page.get_by_text("5 questionnaires. It takes about 12 minutes.")).to_be_visible()
     check_page(page, "home")
     page.get_by_role("link", name="Start the survey").click()
     seen: list[str] = []
@@ -48,8 +51,16 @@ def test_participant_completes_the_whole_baseline_on_a_phone(open_link, ctx_fact
 
     walk_to_review(page, on_screen=on_screen)
     assert sorted(seen) == ["grid", "multi", "nrs", "single", "vas"]
-    expect(page.get_by_text("Marked at 30 out of 100")).to_be_visible()
+    # One collapsed group per questionnaire, Send on the first screenful.
+    groups = page.locator("details.review-block")
+    expect(groups).to_have_count(5)
+    expect(page.get_by_text("Marked at 30 out of 100")).to_be_hidden()
+    assert_on_first_screenful(page, page.get_by_role("button", name="Send my answers"))
     check_page(page, "review", full_page=False)
+    page.get_by_text("Patient global assessment of disease activity").click()
+    expect(page.get_by_text("Marked at 30 out of 100")).to_be_visible()
+    expect(groups.nth(1).locator(".review-count")).to_have_text("1 answer")
+    check_page(page, "review-open", full_page=False)
     page.get_by_role("button", name="Send my answers").scroll_into_view_if_needed()
     screenshot(page, "participant-review-send", full_page=False)
     page.get_by_role("button", name="Send my answers").click()
@@ -89,6 +100,9 @@ def test_closing_mid_survey_and_coming_back_resumes_where_they_were(open_link, c
 
     page = open_link("MIA-004")  # the link of the next reminder, in a new browser
     expect(page.get_by_text("You have started this survey", exact=False)).to_have_count(0)
+    # pain, the VAS, the HAQ's dressing (2) and one arising item: 5 of 72 questions
+    expect(page.get_by_text("You have answered 6% of the questions.")).to_be_visible()
+    check_page(page, "home-resume")
     page.get_by_role("link", name="Continue the survey").click()
     expect(page.locator("main h1")).to_have_text("Arising")
     assert page_number(page) == 4

@@ -1,6 +1,6 @@
 import { get, post, query } from "../api.js";
 import { $, h, replace } from "../dom.js";
-import { dialogForm, dropEmpty, field, input, select, values } from "../forms.js";
+import { dialogForm, dropEmpty, field, input, select, timezoneInput, values } from "../forms.js";
 import { STATUS, asOf, cellKey, dateTime, day, plural } from "../format.js";
 import { param, setParam, showError, siteFilter, startPage } from "../layout.js";
 
@@ -52,15 +52,21 @@ function table(data, filterText) {
 
 function enrolDialog(me) {
   const sites = me.sites;
+  const zone = timezoneInput(sites[0]?.timezone || "America/New_York");
+  let zoneTouched = false;
+  zone[0].addEventListener("input", () => { zoneTouched = true; });
+  const site = select("site_code", sites.map((s) => [s.code, `${s.code} · ${s.name}`]), sites[0]?.code, {
+    onchange: () => { if (!zoneTouched) zone[0].value = sites.find((s) => s.code === site.value)?.timezone || zone[0].value; } });
   return dialogForm({
     title: "Enrol a participant",
     submitLabel: "Enrol",
+    wide: true,
     fields: [
       field("Subject key", input("subject_key", { required: true, autocomplete: "off" }), "As on the site's screening log, e.g. GNV-007"),
-      field("Site", select("site_code", sites.map((s) => [s.code, `${s.code} · ${s.name}`]), sites[0]?.code)),
+      field("Site", site),
       field("Language", select("language", [["en", "English"], ["es", "Spanish"]], "en")),
-      field("Time zone", input("timezone", { value: sites[0]?.timezone || "America/New_York", required: true })),
-      field("Mobile phone", input("phone", { type: "tel", autocomplete: "off" }), "E.164 or US format; needed for texts"),
+      field("Time zone", zone, "The site's zone unless the participant lives elsewhere; type to search"),
+      field("Mobile phone", input("phone", { type: "tel", autocomplete: "off" }), "e.g. (352) 555-0177 or +13525550177; needed for texts"),
       field("Email", input("email", { type: "email", autocomplete: "off" })),
       field("SMS consent", h("input", { type: "checkbox", name: "consent" }), "Consent to survey texts is recorded"),
       field("Where consent was recorded", input("consent_source"), "e.g. ICF v3 signed at screening visit"),

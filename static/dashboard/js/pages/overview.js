@@ -26,9 +26,11 @@ function render(data) {
   const siteNames = data.sites.map((site) => site.code).join(" and ");
   const people = data.sites.reduce((n, site) => n + site.participants, 0);
   const byCode = data.assessments.map((a) => ({ label: a.code, counts: a.counts }));
+  const leftOut = data.left_out.map((p) => `${p.subject_key} (${p.status})`).join(", ");
   return [
-    h("p", { class: "lead" }, `${data.study.code}: ${plural(people, "participant")} at ${siteNames}. `
+    h("p", { class: "lead" }, `${data.study.code}: ${plural(people, "participant")} with surveys at ${siteNames}. `
       + `As of ${asOf(data.as_of)}.`),
+    leftOut ? h("p", { class: "hint", id: "left-out" }, `Not in the counts (no survey counted): ${leftOut}.`) : null,
     h("ul", { class: "cards", "aria-label": "Totals" },
       buckets.map((b) => h("li", { "data-bucket": b }, h("span", { class: "n" }, String(totals[b])), BUCKET_LABELS[b])),
       h("li", {}, h("span", { class: "n" }, percent(totals)), "Completion (done of due)")),

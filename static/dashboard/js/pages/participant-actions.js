@@ -2,7 +2,9 @@
 
 import { patch, post, put } from "../api.js";
 import { h } from "../dom.js";
-import { dialogForm, dropEmpty, field, input, reasonField, select, textarea, values } from "../forms.js";
+import {
+  dialogForm, dropEmpty, field, input, reasonField, select, textarea, timezoneInput, values,
+} from "../forms.js";
 import { localInput, plural } from "../format.js";
 import { notify } from "../layout.js";
 
@@ -12,10 +14,10 @@ export function editContact(p) {
   return dialogForm({
     title: `Contact and preferences of ${p.subject_key}`,
     fields: [
-      field("Mobile phone", input("phone", { type: "tel", value: p.phone || "", autocomplete: "off" }), "Empty removes the number"),
+      field("Mobile phone", input("phone", { type: "tel", value: p.phone || "", autocomplete: "off" }), "e.g. (352) 555-0177 or +13525550177; empty removes the number"),
       field("Email", input("email", { type: "email", value: p.email || "", autocomplete: "off" })),
       field("Language", select("language", [["en", "English"], ["es", "Spanish"]], p.language)),
-      field("Time zone", input("timezone", { value: p.timezone, required: true }), "IANA name, e.g. America/New_York"),
+      field("Time zone", timezoneInput(p.timezone), "IANA name, e.g. America/New_York; type to search"),
       field("Daily reminder time", input("reminder_time", { type: "time", value: p.reminder_time })),
       reasonField("Reason for the change"),
     ],
@@ -30,10 +32,14 @@ export function editContact(p) {
   });
 }
 
-export function recordInfusion(p, schedule, number) {
+const isRecorded = (infusion) => infusion.status === "given" || infusion.status === "not_given";
+
+// Resolves with what the notice says: "Infusion corrected" when one already recorded changed.
+export async function recordInfusion(p, schedule, number) {
   const infusion = schedule.infusions.find((i) => i.number === number) || schedule.infusions[0];
-  const recorded = infusion.status === "given" || infusion.status === "not_given";
-  return dialogForm({
+  const recorded = isRecorded(infusion);
+  let corrected = false;
+  const result = await dialogForm({
     title: recorded ? `Correct infusion ${infusion.number}` : "Record an infusion",
     intro: "Survey windows follow the infusion date recorded here. The product given is never recorded.",
     fields: [
@@ -50,9 +56,13 @@ export function recordInfusion(p, schedule, number) {
         given_at_local: v.status === "given" ? v.given_at_local : null,
         planned_date: v.status === "planned" ? v.planned_date : null,
       });
+      corrected = isRecorded(schedule.infusions.find((i) => i.number === Number(v.number)) || {});
       return put(`${base(p)}/infusions/${v.number}`, body);
     },
   });
+  if (!result) return null;
+  return corrected ? "Infusion corrected; the survey schedule follows it."
+    : "Infusion recorded; the survey schedule follows it.";
 }
 
 export function scheduleVisit(p) {

@@ -20,7 +20,7 @@ function smsState(p) {
 
 // The surveys open now and when each closes: what to chase today.
 function surveysNow(tl) {
-  const open = tl.events.filter((e) => e.kind === "assessment" && ["open", "in_progress"].includes(e.status));
+  const open = openSurveys(tl);
   if (!open.length) return "none open";
   return open.map((e) => h("span", { class: `st st-${e.status} block` },
     `${STATUS[e.status].symbol} ${e.ref.code} ${STATUS[e.status].text}, closes ${closes(e.ref.window_end, tl.timezone)}`));
@@ -44,26 +44,37 @@ function button(label, onclick, cls = "secondary") {
   return h("button", { type: "button", class: cls, onclick }, label);
 }
 
-// Runs a dialog; when it returns something, says so and reloads the page's data.
+// Runs a dialog; when it returns something, says so and reloads the page's data. Without a
+// message of its own, a text the dialog returns is the message.
 function then(action, message) {
   return async () => {
     const result = await action();
     if (result) {
-      if (message) notify(message);
+      if (message || typeof result === "string") notify(message || result);
       await load();
     }
   };
 }
 
+const openSurveys = (tl) => tl.events.filter((e) => e.kind === "assessment" && ["open", "in_progress"].includes(e.status));
+
+// "Send reminder now" with nothing open is shown disabled, with the reason beside it.
+function remindButton(p, tl) {
+  if (openSurveys(tl).length) return button("Send reminder now", then(() => act.remindNow(p)));
+  return h("span", { class: "disabled-action" },
+    h("button", { type: "button", class: "secondary", disabled: true, "aria-describedby": "remind-why" }, "Send reminder now"),
+    h("span", { class: "hint", id: "remind-why" }, " No survey is open, so there is nothing to remind about."));
+}
+
 function actions(ctx) {
-  const { p, schedule } = ctx;
+  const { p, schedule, tl } = ctx;
   if (p.status === "withdrawn") return null;
   const enrolled = p.status === "enrolled";
   return h("div", { class: "actions", role: "group", "aria-label": "Actions" },
     button("Edit contact, language, time zone", then(() => act.editContact(p), "Participant updated.")),
-    enrolled ? button("Record or correct an infusion", then(() => act.recordInfusion(p, schedule), "Infusion recorded; the survey schedule follows it.")) : null,
+    enrolled ? button("Record or correct an infusion", then(() => act.recordInfusion(p, schedule))) : null,
     enrolled ? button("Schedule a visit", then(() => act.scheduleVisit(p), "Visit scheduled.")) : null,
-    enrolled ? button("Send reminder now", then(() => act.remindNow(p))) : null,
+    enrolled ? remindButton(p, tl) : null,
     enrolled ? button("Issue a new link", then(() => act.issueLink(p))) : null,
     button("Revoke links", then(() => act.revokeLinks(p))),
     button("Withdraw…", then(() => act.withdraw(p), "Participant withdrawn."), "danger"));
@@ -84,7 +95,7 @@ function scheduleSection(ctx) {
         h("td", {}, i.given_at_local ? i.given_at_local.replace("T", " ").slice(0, 16) : "—"),
         h("td", {}, i.reason || ""),
         open ? h("td", {}, button(i.status === "planned" ? "Record" : "Correct",
-          then(() => act.recordInfusion(p, schedule, i.number), "Infusion recorded; the survey schedule follows it."), "link")) : null))))),
+          then(() => act.recordInfusion(p, schedule, i.number)), "link")) : null))))),
     h("h3", {}, "Virtual visits"),
     schedule.visits.length ? h("div", { class: "table-wrap" }, h("table", { id: "visits" },
       h("thead", {}, h("tr", {}, ["When (local)", "By", "Status", "Note", ...(open ? ["Action"] : [])].map((t) => h("th", { scope: "col" }, t)))),
@@ -192,7 +203,7 @@ async function load() {
       get(base), get(`${base}/schedule`), get(`${base}/timeline`), get(`${base}/trends`),
       get(`${base}/responses`), get(`/api/v1/change-requests?participant_id=${id}`)]);
     const canWrite = tl.access.write;
-    const ctx = { p, schedule, canWrite };
+    const ctx = { p, schedule, tl, canWrite };
     document.title = `${p.subject_key} · Study dashboard`;
     replace($("#title"), `Participant ${p.subject_key}`);
     const onChanged = async (message) => { notify(message); await load(); };

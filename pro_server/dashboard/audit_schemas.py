@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from pro_server.audit.trail import ACTION_PATTERN
+from pro_server.dashboard.audit_trail import ACTION_PATTERN
 from pro_server.dashboard.schemas import StudyArgsSchema, StudyRefSchema
 from pro_server.staff.schemas import SiteRefSchema
 from pro_server.validation import Id, about

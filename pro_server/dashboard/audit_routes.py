@@ -14,17 +14,17 @@ from sqlalchemy import String, cast, distinct, func, select
 from pro_server.access import policy
 from pro_server.access.policy import AuditSight
 from pro_server.api_blueprint import STAFF, ApiBlueprint
-from pro_server.audit import trail
-from pro_server.audit.schemas import (
+from pro_server.audit.verify import verify_stored_chain
+from pro_server.dashboard import audit_trail as trail
+from pro_server.dashboard.audit_schemas import (
     AuditEventViewSchema,
     ChainStatusSchema,
     TrailArgsSchema,
     TrailFiltersSchema,
 )
-from pro_server.audit.verify import verify_stored_chain
-from pro_server.dashboard.downloads import csv_chunks
 from pro_server.dashboard.schemas import StudyArgsSchema
 from pro_server.errors import InvalidInput, NotFound
+from pro_server.spreadsheet_csv import csv_chunks
 from pro_server.staff.models import StaffUser
 from pro_server.studies.models import Site, Study
 from pro_server.studies.services import get_study

@@ -1,4 +1,0 @@
-def register(app, api) -> None:
-    from pro_server.audit import routes
-
-    api.register_blueprint(routes.blp)
