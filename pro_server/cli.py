@@ -7,9 +7,8 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from pro_server.audit.chain import verify_chain
-from pro_server.audit.models import AuditEvent
 from pro_server.audit.sealing import seal_pending, tail
+from pro_server.audit.verify import verify_stored_chain
 from pro_server.commands import cli_context
 from pro_server.context import Actor, ServiceContext
 from pro_server.features import feature_modules
@@ -83,11 +82,7 @@ def audit_verify_command(no_seal: bool) -> None:
     if not no_seal:
         seal_pending(pro["session_factory"])
     with pro["session_factory"]() as session:
-        rows = session.execute(select(AuditEvent).where(AuditEvent.seq.is_not(None))
-                               .order_by(AuditEvent.seq)).scalars()
-        report = verify_chain(
-            {c.key: getattr(e, c.key) for c in AuditEvent.__table__.columns} for e in rows
-        )
+        report = verify_stored_chain(session)
         unsealed = tail(session)
     click.echo(report.describe())
     click.echo(unsealed.describe(pro["clock"].now()))

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain, islice
 
 from flask import Response
 
@@ -22,12 +23,23 @@ def _safe(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+def _lines(rows: Iterable[Sequence[object]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([_safe(h) for h in header])
     writer.writerows([_safe(v) for v in row] for row in rows)
     return out.getvalue()
+
+
+def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    return _lines(chain([header], rows))
+
+
+def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[object]],
+               chunk_rows: int = 500) -> Iterator[bytes]:
+    """The same CSV a chunk of rows at a time, for a streamed download."""
+    lines = chain([header], rows)
+    while batch := list(islice(lines, chunk_rows)):
+        yield _lines(batch).encode("utf-8")
 
 
 def csv_response(text: str, name: str) -> Response:

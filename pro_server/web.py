@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, Response, current_app, g, request, session, stream_with_context
 from sqlalchemy.orm import Session
 
 from pro_server.clock import Clock
@@ -130,3 +130,23 @@ def unit_of_work(actor: Actor) -> Iterator[ServiceContext]:
     except BaseException:
         ctx.session.rollback()
         raise
+
+
+def streamed_response(chunks: Iterable[bytes], mimetype: str, filename: str | None = None,
+                      headers: dict[str, str] | None = None) -> Response:
+    """A streamed body that ends its read transaction when the last chunk is sent (or the
+    client goes away): with a server-side cursor it must not outlive the response."""
+    db = db_session()
+
+    def body() -> Iterator[bytes]:
+        try:
+            yield from chunks
+        finally:
+            db.rollback()
+            db.close()
+
+    response = Response(stream_with_context(body()), mimetype=mimetype)
+    if filename:
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers.update(headers or {})
+    return response

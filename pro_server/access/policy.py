@@ -3,12 +3,14 @@
 Scope rules: coordinators and investigators act on participants of their own sites;
 monitors read every site of the study and change nothing; admins manage studies, sites
 and users and do not handle participant data. A participant the caller may not see gets
-the same 404 as one that does not exist.
+the same 404 as one that does not exist. The audit trail is read by monitors,
+investigators and admins, each within the same sight (audit_sight).
 """
 
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
 from pro_server.errors import Forbidden, NotFound
 from pro_server.staff.models import Role, StaffUser
@@ -20,15 +22,19 @@ class Capability(enum.StrEnum):
     approve_changes = "approve_changes"
     administer = "administer"
     export_data = "export_data"
+    read_audit = "read_audit"
 
 
 _ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
-    Role.admin: frozenset({Capability.administer}),
+    Role.admin: frozenset({Capability.administer, Capability.read_audit}),
     Role.coordinator: frozenset({Capability.read_participants, Capability.write_participants}),
     Role.investigator: frozenset(
-        {Capability.read_participants, Capability.write_participants, Capability.approve_changes}
+        {Capability.read_participants, Capability.write_participants, Capability.approve_changes,
+         Capability.read_audit}
     ),
-    Role.monitor: frozenset({Capability.read_participants, Capability.export_data}),
+    Role.monitor: frozenset(
+        {Capability.read_participants, Capability.export_data, Capability.read_audit}
+    ),
 }
 
 def has(user: StaffUser, capability: Capability) -> bool:
@@ -73,3 +79,31 @@ def check_approver(user: StaffUser, site_id: int) -> None:
     check_site(user, site_id, what="Change request")
     if not (has(user, Capability.approve_changes) and site_id in user.site_ids):
         raise Forbidden("Only an investigator of this site may approve or reject changes")
+
+
+@dataclass(frozen=True)
+class AuditSight:
+    """Which audit events a user may read, by what the event is about.
+
+    participant_sites: events with a site (participants, their surveys, visits, messages).
+    studies: study-level events (a study, no site); None means every study.
+    staff_of_sites: events about staff accounts (no study, no site: sign-ins, passwords),
+    of staff members of these sites; None means every account and system event.
+    """
+
+    participant_sites: frozenset[int]
+    studies: frozenset[int] | None
+    staff_of_sites: frozenset[int] | None
+
+
+def audit_sight(user: StaffUser) -> AuditSight:
+    """Monitors: their studies, every site. Investigators: their own sites' participants and
+    their own sites' staff, no other site's events. Admins: studies, sites, accounts and the
+    system, never participant data (as everywhere else)."""
+    require(user, Capability.read_audit)
+    if user.role is Role.admin:
+        return AuditSight(frozenset(), None, None)
+    sites = frozenset(readable_site_ids(user))
+    studies = frozenset(s.study_id for s in user.sites) if user.role is Role.monitor else (
+        frozenset())
+    return AuditSight(sites, studies, sites)

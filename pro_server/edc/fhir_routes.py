@@ -37,10 +37,9 @@ from pro_server.edc.routes import (
     _export,
     _fhir_base,
     _pull,
-    _streamed,
 )
 from pro_server.errors import DomainError, Forbidden, NotFound
-from pro_server.web import clock, db_session, request_id, settings
+from pro_server.web import clock, db_session, request_id, settings, streamed_response
 
 log = logging.getLogger(__name__)
 fhir_blp = ApiBlueprint("edc_fhir", __name__, access=EDC_CLIENT, url_prefix="/api/v1/edc/studies",
@@ -222,7 +221,7 @@ def export(study_code: str) -> Response:
     base = _fhir_base(study)
     next_url = f"{base}/_history?{urlencode({'since': cursor})}"
     chunks = _export(client, study).fhir_history(base, after, upto, next_url)
-    return _streamed(chunks, FHIR_JSON, headers={"X-Next-Cursor": cursor})
+    return streamed_response(chunks, FHIR_JSON, headers={"X-Next-Cursor": cursor})
 
 
 @fhir_blp.route(f"{PREFIX}/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

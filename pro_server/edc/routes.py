@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
-from flask import Response, current_app, request, stream_with_context
+from flask import Response, current_app, request
 from flask.views import MethodView
 from sqlalchemy import select
 
@@ -32,7 +32,15 @@ from pro_server.errors import DomainError, Forbidden, NotFound, Unauthorized
 from pro_server.schedule.assessments import grace
 from pro_server.studies.models import Study
 from pro_server.studies.services import get_study
-from pro_server.web import clock, context, current_staff, db_session, staff_actor, unit_of_work
+from pro_server.web import (
+    clock,
+    context,
+    current_staff,
+    db_session,
+    staff_actor,
+    streamed_response,
+    unit_of_work,
+)
 
 blp = ApiBlueprint("edc", __name__, url_prefix="/api/v1/edc/studies",
                    description="Scored PRO data for EDC clients (Authorization: Bearer)",
@@ -103,26 +111,6 @@ def _export(client: EdcClient, study: Study, as_of: int | None = None) -> Export
                   sdtmig=settings.sdtmig_version)
 
 
-def _streamed(chunks: Iterable[bytes], mimetype: str, filename: str | None = None,
-              headers: dict[str, str] | None = None) -> Response:
-    """A streamed body that ends its read transaction when the last chunk is sent (or the
-    client goes away): with a server-side cursor it must not outlive the response."""
-    session = db_session()
-
-    def body() -> Iterator[bytes]:
-        try:
-            yield from chunks
-        finally:
-            session.rollback()
-            session.close()
-
-    response = Response(stream_with_context(body()), mimetype=mimetype)
-    if filename:
-        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers.update(headers or {})
-    return response
-
-
 def _fhir_base(study: Study) -> str:
     base = current_app.extensions["pro"]["settings"].public_base_url.rstrip("/")
     return f"{base}/api/v1/edc/studies/{study.code}/fhir"
@@ -149,7 +137,7 @@ def records(args: dict[str, Any], study_code: str) -> Response:
             yield (b"," if n else b"") + json.dumps(record, ensure_ascii=False).encode()
         yield b"]}"
 
-    return _streamed(body(), "application/json")
+    return streamed_response(body(), "application/json")
 
 
 @blp.route("/<study_code>/odm/metadata")
@@ -176,7 +164,7 @@ def odm_clinical(args: dict[str, Any], study_code: str) -> Response:
     prior = None if snapshot else _prior_file(study, args["since"])
     chunks = export.odm_clinical(after, upto, snapshot=snapshot, prior_file_oid=prior)
     cursor = _codec().encode(study.id, upto, export.odm_file_oid(after, upto, snapshot=snapshot))
-    return _streamed(chunks, "application/xml", f"{study.code}-clinical.xml",
+    return streamed_response(chunks, "application/xml", f"{study.code}-clinical.xml",
                      {"X-Next-Cursor": cursor})
 
 
@@ -194,7 +182,7 @@ def _csv_view(study_code: str, scope: tuple[str, ...], what: str, filename: str,
     _audit(client, what, as_of_seq=as_of)
     chunks = getattr(_export(client, study, as_of), build)(*args)
     mimetype = "application/octet-stream" if filename.endswith(".xpt") else CSV
-    return _streamed(chunks, mimetype, f"{study.code}-{filename}")
+    return streamed_response(chunks, mimetype, f"{study.code}-{filename}")
 
 
 DATA = ("scores", "responses")
@@ -273,7 +261,7 @@ def participation(study_code: str) -> Response:
     date and time, not-given reason); never the product or sequence."""
     client, study = _pull(study_code, *ANY)
     _audit(client, "participation")
-    return _streamed(_export(client, study).participation_json(), "application/json")
+    return streamed_response(_export(client, study).participation_json(), "application/json")
 
 
 @blp.route("/<study_code>/adherence.csv")
@@ -284,7 +272,7 @@ def adherence_csv(study_code: str) -> Response:
     client, study = _pull(study_code, "adherence")
     _audit(client, "adherence")
     chunks = _export(client, study).adherence_csv(grace(context(services.edc_actor(client))))
-    return _streamed(chunks, CSV, f"{study.code}-adherence.csv")
+    return streamed_response(chunks, CSV, f"{study.code}-adherence.csv")
 
 
 # --- client administration (staff session, CSRF) ---------------------------------------------

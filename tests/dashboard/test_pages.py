@@ -3,7 +3,7 @@
 import pytest
 
 PAGES = ["", "grid.html", "attention.html", "participant.html", "messages.html",
-         "changes.html", "admin.html", "login.html"]
+         "changes.html", "admin.html", "login.html", "audit.html"]
 
 
 def test_the_root_leads_to_the_dashboard(app):
@@ -46,5 +46,6 @@ def test_the_dashboard_api_is_in_the_openapi_spec(app):
                  "/api/v1/participants/{participant_id}/responses", "/api/v1/admin/users",
                  "/api/v1/admin/users/{user_id}", "/api/v1/admin/sites",
                  "/api/v1/admin/sites/{site_id}", "/api/v1/change-requests",
-                 "/api/v1/change-requests/{change_id}/approve"):
+                 "/api/v1/change-requests/{change_id}/approve", "/api/v1/audit/events",
+                 "/api/v1/audit/events.csv", "/api/v1/audit/chain", "/api/v1/audit/filters"):
         assert path in paths, path

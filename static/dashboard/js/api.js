@@ -57,6 +57,14 @@ export async function get(url, options) {
   return handle(res, options);
 }
 
+// A paginated list: its items, and how many there are in all (flask-smorest's X-Pagination).
+export async function getPage(url, options) {
+  const res = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  const items = await handle(res, options);
+  const pagination = JSON.parse(res.headers.get("X-Pagination") || "null");
+  return { items, total: pagination ? pagination.total : items.length };
+}
+
 export async function send(method, url, body, options) {
   const res = await fetch(url, {
     method,

@@ -12,24 +12,32 @@ const NAV = [
   { href: "/dashboard/changes.html", label: "Data changes", key: "changes", staff: true },
   { href: "/dashboard/reports.html", label: "Reports", key: "reports", staff: true },
   { href: "/dashboard/admin.html", label: "Users and sites", key: "admin", admin: true },
+  // Read-only, for those who review the record (each within their own sites or study).
+  { href: "/dashboard/audit.html", label: "Audit trail", key: "audit", roles: ["investigator", "monitor", "admin"] },
 ];
+
+function shown(item, role) {
+  if (item.roles) return item.roles.includes(role);
+  return role === "admin" ? item.admin : item.staff;
+}
 
 export async function startPage(active) {
   const me = await get("/api/v1/auth/me");
   setCsrfToken(me.csrf_token);
   setDefaultZone(me.sites[0]?.timezone);
-  const isAdmin = me.role === "admin";
   if (me.must && active !== "account") {
     // A reset password must be changed, or a required second factor set up, first.
     location.replace("/dashboard/account.html");
     return new Promise(() => {});
   }
-  if (active !== "account" && isAdmin !== (active === "admin")) {
-    // Admins handle no participant data; everyone else has nothing to administer.
-    location.replace(isAdmin ? "/dashboard/admin.html" : "/dashboard/");
+  const links = NAV.filter((item) => shown(item, me.role));
+  const page = NAV.find((item) => item.key === active);
+  if (active !== "account" && !(page ? shown(page, me.role) : me.role !== "admin")) {
+    // Admins handle no participant data; everyone else has nothing to administer; only
+    // investigators, monitors and admins review the audit trail.
+    location.replace(links[0].href);
     return new Promise(() => {});
   }
-  const links = NAV.filter((item) => (isAdmin ? item.admin : item.staff));
   const sites = me.sites.map((site) => site.code).join(", ");
   replace($("#top"),
     h("div", { class: "brand" }, h("a", { href: links[0].href }, "Study dashboard")),
