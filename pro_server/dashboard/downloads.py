@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from pro_server.dashboard.attention import KINDS, Item
 from pro_server.dashboard.grid import Row
@@ -22,15 +22,27 @@ def _safe(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+def csv_chunks(header: Sequence[str],
+               chunks: Iterable[Iterable[Sequence[object]]]) -> Iterator[str]:
+    """The header, then each chunk of rows as one piece of text (for a streamed body)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([_safe(h) for h in header])
-    writer.writerows([_safe(v) for v in row] for row in rows)
-    return out.getvalue()
+    for rows in chunks:
+        writer.writerows([_safe(v) for v in row] for row in rows)
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+    if out.tell():
+        yield out.getvalue()
 
 
-def grid_csv(rows: list[Row], codes: list[str]) -> str:
+def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    return "".join(csv_chunks(header, [rows]))
+
+
+def grid_csv(pages: Iterable[list[Row]], codes: list[str]) -> Iterator[str]:
+    """The grid a page at a time (pro_server.dashboard.grid.pages)."""
     def cell(row: Row, code: str) -> str:
         c = row.cells.get(code)
         if c is None:
@@ -39,9 +51,10 @@ def grid_csv(rows: list[Row], codes: list[str]) -> str:
             return f"{c.label} {utc_to_local(c.completed_at, row.timezone).date().isoformat()}"
         return f"{c.label} (window {c.first_day} to {c.last_day})"
 
-    return to_csv(["subject_key", "site", "participant_status", *codes],
-                  ([r.subject_key, r.site_code, r.status.value, *(cell(r, c) for c in codes)]
-                   for r in rows))
+    return csv_chunks(
+        ["subject_key", "site", "participant_status", *codes],
+        (([r.subject_key, r.site_code, r.status.value, *(cell(r, c) for c in codes)]
+          for r in rows) for rows in pages))
 
 
 def attention_csv(items: list[Item]) -> str:
