@@ -1,4 +1,4 @@
-"""How long the dashboard's overview and grid take for a study of 500 participants.
+"""How long the dashboard's first screens take for a study of 500 (or more) participants.
 
 Builds a scratch database (a temporary SQLite file, or the empty database at --database-url),
 loads the demo study (sites, staff, its participants) through the real services, then adds
@@ -6,10 +6,13 @@ participants with realistic rows in bulk: enrolments spread over 14 months, infu
 on the protocol's dates (a few days late now and then), and every assessment the planner
 schedules, answered on time, late or never. Then it moves the clock on as `pro simulate`
 does (the same function: every job at each hour), so windows open and close and the
-scheduler records it. It runs ANALYZE (production has autovacuum), signs in and calls the two
-endpoints through the app, as the pages do, and prints the timings beside a floor timed in
-the same run: the bare SELECT of the participant and assessment rows those endpoints derive
-from, fetched through the driver. Nothing is asserted; the scratch folder is removed.
+scheduler records it. It runs ANALYZE (production has autovacuum), signs in and calls the
+endpoints through the app, as the pages do: the overview (the landing page's one call), the
+grid's first screen (the first page of enrolled participants, what the Participants page asks
+for first), the next page, a search, and the whole grid as CSV. It prints time and bytes
+beside floors timed in the same run: the bare SELECT of the first page's participant and
+assessment rows, and of every participant and assessment row, fetched through the driver.
+Nothing is asserted; the scratch folder is removed (the run says so).
 
     .venv/bin/python bench/dashboard.py [--participants 500] [--repeat 7] [--simulate-days 2]
 """
@@ -37,6 +40,7 @@ from pro_server import create_app
 from pro_server.clock import FixedClock
 from pro_server.config import Settings
 from pro_server.context import Actor, ServiceContext
+from pro_server.dashboard.schemas import GRID_PAGE
 from pro_server.db import make_engine
 from pro_server.demo import load_demo
 from pro_server.jobs import simulate
@@ -165,6 +169,22 @@ def floor(engine: Engine, repeat: int) -> float:
     return statistics.median(times)
 
 
+def page_floor(engine: Engine, repeat: int, size: int = GRID_PAGE) -> float:
+    """Median ms to fetch one page of participants and their assessment rows, bare."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        with engine.connect() as conn:
+            ids = [r[0] for r in conn.exec_driver_sql(
+                "SELECT id FROM participant WHERE status = 'enrolled' ORDER BY subject_key "  # noqa: S608
+                f"LIMIT {size}").fetchall()]
+            marks = ", ".join(str(i) for i in ids)
+            conn.exec_driver_sql(
+                f"SELECT * FROM assessment WHERE participant_id IN ({marks})").fetchall()  # noqa: S608
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
 def analyze(engine: Engine) -> None:
     """Planner statistics, as autovacuum keeps them in production."""
     with engine.begin() as conn:
@@ -182,6 +202,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as workdir:
         bench(args, Path(workdir))
+    print(f"scratch folder {workdir} removed: {not Path(workdir).exists()}")
 
 
 def bench(args: argparse.Namespace, workdir: Path) -> None:
@@ -221,21 +242,30 @@ def bench(args: argparse.Namespace, workdir: Path) -> None:
     ctx.session.close()
     analyze(engine)
     bare = floor(engine, args.repeat)
-    print(f"floor: bare SELECT of every participant and assessment row, median {bare:.0f} ms")
+    page = page_floor(engine, args.repeat)
+    print(f"floors: bare SELECT of a page ({GRID_PAGE}) of participants and their assessment "
+          f"rows, median {page:.1f} ms; of every participant and assessment row, "
+          f"median {bare:.0f} ms")
 
     client = app.test_client()
     token = client.get("/api/v1/auth/csrf").json["csrf_token"]
     signed = client.post("/api/v1/auth/login", headers={"X-CSRFToken": token},
                          json={"email": email, "password": passwords[email]})
     assert signed.status_code == 200, signed.json
-    for name, path in (("overview", "/api/v1/dashboard/overview"),
-                       ("grid", "/api/v1/dashboard/grid"),
-                       ("grid (enrolled)", "/api/v1/dashboard/grid?status=enrolled")):
+    grid = f"/api/v1/dashboard/grid?status=enrolled&limit={GRID_PAGE}"
+    for name, path, base in (
+            ("overview", "/api/v1/dashboard/overview", bare),
+            ("grid 1st screen", grid, page),
+            ("grid next page", f"{grid}&after=", page),  # the cursor, once the first is timed
+            ("grid search", f"/api/v1/dashboard/grid?q=GNV-B00&limit={GRID_PAGE}", page),
+            ("grid.csv (all)", "/api/v1/dashboard/grid.csv", bare)):
+        if path.endswith("after="):
+            path += client.get(grid).json["next"]
         first, times, size = timed(client, path, args.repeat)
         median = statistics.median(times)
         print(f"{name:<16} first {first:5.0f} ms  then median {median:5.0f} ms"
-              f"  min {min(times):5.0f} ms  max {max(times):5.0f} ms  {size / 1024:5.0f} KiB"
-              f"  floor {bare:4.0f} ms  ratio floor/median {bare / median:.2f}")
+              f"  min {min(times):5.0f} ms  max {max(times):5.0f} ms  {size / 1024:6.1f} KiB"
+              f"  floor {base:5.1f} ms  ratio floor/median {base / median:.2f}")
     engine.dispose()
 
 

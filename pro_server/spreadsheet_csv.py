@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain, islice
 
-from flask import Response
+from flask import Response, stream_with_context
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -42,7 +42,10 @@ def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[object]],
         yield _lines(batch).encode("utf-8")
 
 
-def csv_response(text: str, name: str) -> Response:
-    """An attachment named ``name``, never cached (it holds participant data)."""
-    return Response(text, mimetype="text/csv", headers={
+def csv_response(body: str | Iterable[str] | Iterable[bytes], name: str) -> Response:
+    """An attachment named ``name``, never cached (it holds participant data); an iterable
+    body is streamed, inside the request's context."""
+    if not isinstance(body, str):
+        body = stream_with_context(body)
+    return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})

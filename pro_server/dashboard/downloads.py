@@ -3,28 +3,33 @@ pro_server.spreadsheet_csv)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import Any
 
 from pro_server.dashboard.attention import KINDS, Item
 from pro_server.dashboard.grid import Row
 from pro_server.dashboard.reports import WeekCount
 from pro_server.protocol.windows import utc_to_local
-from pro_server.spreadsheet_csv import to_csv
+from pro_server.spreadsheet_csv import csv_chunks, to_csv
 
 
-def grid_csv(rows: list[Row], codes: list[str]) -> str:
+def grid_csv(pages: Iterable[list[Row]], codes: list[str]) -> Iterator[bytes]:
+    """The grid a page at a time (pro_server.dashboard.grid.pages); a missed survey carries
+    the reason a coordinator recorded, as on the grid."""
     def cell(row: Row, code: str) -> str:
         c = row.cells.get(code)
         if c is None:
             return ""
         if c.completed_at is not None:
             return f"{c.label} {utc_to_local(c.completed_at, row.timezone).date().isoformat()}"
-        return f"{c.label} (window {c.first_day} to {c.last_day})"
+        reason = f": {c.missed_reason}" if c.missed_reason else ""
+        return f"{c.label}{reason} (window {c.first_day} to {c.last_day})"
 
-    return to_csv(["subject_key", "site", "participant_status", *codes],
-                  ([r.subject_key, r.site_code, r.status.value, *(cell(r, c) for c in codes)]
-                   for r in rows))
+    return csv_chunks(
+        ["subject_key", "site", "participant_status", *codes],
+        ([r.subject_key, r.site_code, r.status.value, *(cell(r, c) for c in codes)]
+         for r in chain.from_iterable(pages)))
 
 
 def attention_csv(items: list[Item]) -> str:

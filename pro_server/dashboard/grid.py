@@ -1,19 +1,24 @@
 """The participant grid: a row per participant, a cell per assessment, derived on read.
 
-Three column-only queries (participants, assessments, infusions) feed it. Assessments not
-created yet (their infusion is still to come) are projected with the planner, as the
-schedule view does; projections depend only on the recorded facts, so they are cached.
-`bench/dashboard.py` times the whole read for 500 participants.
+The grid is read a page at a time, in subject key order (the key is unique in a study, so
+"after this key" is a stable cursor); filters (site, participant status, part of the
+subject key) are applied in SQL. Only the page's participants are derived: three
+column-only queries (participants, their assessments, their infusions) feed a page,
+whatever its size. Assessments not created yet (their infusion is still to come) are
+projected with the planner, as the schedule view does; projections depend only on the
+recorded facts, so they are cached. `bench/dashboard.py` times the first page.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from pro_server.dashboard.cells import Cell, cell_status
@@ -45,29 +50,95 @@ class Scope:
     site_ids: frozenset[int]
     statuses: tuple[ParticipantStatus, ...] = ()
     participant_id: int | None = None
+    search: str = ""  # part of the subject key, any case
 
 
-def columns(study: Study, rows: list[Row]) -> list[str]:
-    """The current protocol's assessments in calendar order, then any other code in use."""
-    codes = list(default_registry().current(study.code).assessment_codes)
-    extra = sorted({code for row in rows for code in row.cells} - set(codes))
-    return codes + extra
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    total: int  # participants matching the scope, on every page
+    next: str | None  # the cursor of the next page (its last subject key), None at the end
 
 
-def load_rows(session: Session, scope: Scope, now: datetime, grace: timedelta) -> list[Row]:
+def columns(session: Session, scope: Scope) -> list[str]:
+    """The current protocol's assessments in calendar order, then other codes in use.
+
+    Other codes come from the study's earlier protocol versions; they are shown only when
+    a participant in the scope's sites has such an assessment.
+    """
+    registry = default_registry()
+    codes = list(registry.current(scope.study.code).assessment_codes)
+    older = {c for p in registry.versions(scope.study.code) for c in p.assessment_codes}
+    older -= set(codes)
+    if older:
+        codes += sorted(session.scalars(
+            select(Assessment.code).distinct()
+            .join(Participant, Participant.id == Assessment.participant_id)
+            .where(Assessment.study_id == scope.study.id, Assessment.code.in_(older),
+                   Participant.site_id.in_(scope.site_ids))))
+    return codes
+
+
+def participants(scope: Scope) -> Select:
+    """The participants a read covers (participant and site columns), unordered."""
     query = (
         select(Participant.id, Participant.subject_key, Participant.site_id, Site.code,
                Participant.status, Participant.timezone, Participant.enrolled_on,
                Participant.protocol_version)
         .join(Site, Site.id == Participant.site_id)
         .where(Participant.study_id == scope.study.id, Participant.site_id.in_(scope.site_ids))
-        .order_by(Participant.subject_key)
     )
     if scope.statuses:
         query = query.where(Participant.status.in_(scope.statuses))
     if scope.participant_id is not None:
         query = query.where(Participant.id == scope.participant_id)
-    people = session.execute(query).all()
+    if scope.search:
+        pattern = scope.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Participant.subject_key.ilike(f"%{pattern}%", escape="\\"))
+    return query
+
+
+def load_rows(session: Session, scope: Scope, now: datetime, grace: timedelta) -> list[Row]:
+    """Every participant of the scope, derived (one participant's timeline, the CSV)."""
+    people = session.execute(participants(scope).order_by(Participant.subject_key)).all()
+    return _derive(session, scope, people, now, grace)
+
+
+def _after(session: Session, scope: Scope, after: str | None, limit: int) -> Sequence[Any]:
+    """Up to `limit` participants (their columns) following the subject key `after`."""
+    query = participants(scope).order_by(Participant.subject_key).limit(limit)
+    if after is not None:
+        query = query.where(Participant.subject_key > after)
+    return session.execute(query).all()
+
+
+def load_page(session: Session, scope: Scope, now: datetime, grace: timedelta, *,
+              limit: int, after: str | None = None) -> Page:
+    """Up to `limit` participants after the cursor, derived; the scope's total count."""
+    people = _after(session, scope, after, limit + 1)
+    more = len(people) > limit
+    people = people[:limit]
+    total = session.scalar(select(func.count()).select_from(participants(scope).subquery()))
+    return Page(_derive(session, scope, people, now, grace), total or 0,
+                people[-1].subject_key if more else None)
+
+
+def pages(session: Session, scope: Scope, now: datetime, grace: timedelta,
+          size: int = 500) -> Iterator[list[Row]]:
+    """The whole scope a page at a time (a download streams it without holding it all)."""
+    after = None
+    while True:
+        people = _after(session, scope, after, size)
+        if not people:
+            return
+        yield _derive(session, scope, people, now, grace)
+        if len(people) < size:
+            return
+        after = people[-1].subject_key
+
+
+def _derive(session: Session, scope: Scope, people: Sequence[Any], now: datetime,
+            grace: timedelta) -> list[Row]:
     rows = {p.id: Row(p.id, p.subject_key, p.site_id, p.code, p.status, p.timezone)
             for p in people}
     ids = list(rows)

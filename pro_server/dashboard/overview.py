@@ -1,13 +1,158 @@
-"""Study overview: completion per assessment and per site, counted from the grid's cells."""
+"""Study overview: completion per assessment and per site, counted in SQL.
+
+The counts are the grid's cells counted by bucket, without deriving any participant:
+- an assessment row's status is `derive_status` written as a SQL CASE over its window, its
+  facts and the clock (pro_server.protocol.status; cells.cell_status splits completed
+  into on time and late);
+- the assessments the grid projects from planned infusion dates are counted with the
+  planner's projection rule (pro_server.protocol.planner.project_calendar) written as a
+  join of each enrolled participant with the assessments of their protocol version.
+tests/dashboard/test_overview_sql.py checks both against the per-participant derivation.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime, timedelta
 from typing import Any
 
-from pro_server.dashboard.cells import BUCKET_OF, BUCKETS
-from pro_server.dashboard.grid import Row
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session, aliased
+
+from pro_server.dashboard.cells import BUCKETS
+from pro_server.dashboard.grid import Scope, participants
+from pro_server.participants.models import Participant, ParticipantStatus
+from pro_server.protocol.definitions import default_registry
+from pro_server.schedule.models import Assessment, Infusion
 from pro_server.studies.models import Site
+
+# (site id, assessment code, bucket or "cancelled") -> surveys
+Tally = Counter[tuple[int, str, str]]
+
+
+def bucket(now: datetime, grace: timedelta) -> ColumnElement[str]:
+    """An assessment row's overview bucket at `now` ("cancelled" is not counted)."""
+    a = Assessment
+    happened = lambda at: and_(at.is_not(None), at <= now)  # noqa: E731
+    return case(
+        (happened(a.completed_at),
+         case((a.completed_at > a.window_end, "late"), else_="on_time")),
+        (happened(a.cancelled_at), "cancelled"),
+        (a.window_start > now, "upcoming"),
+        # Started inside the window: it may be finished within the grace period.
+        (and_(happened(a.started_at), a.started_at < a.window_end),
+         case((a.window_end > now - grace, "open"), else_="missed")),
+        (a.window_end > now, "open"),
+        else_="missed",
+    )
+
+
+def _recorded(session: Session, scope: Scope, now: datetime, grace: timedelta) -> Tally:
+    people = participants(scope).subquery()
+    status = bucket(now, grace).label("bucket")
+    query = (select(people.c.site_id, Assessment.code, status, func.count())
+             .join(Assessment, Assessment.participant_id == people.c.id)
+             .group_by(people.c.site_id, Assessment.code, status))
+    return Counter({(site, code, b): n for site, code, b, n in session.execute(query)})
+
+
+def _projected_cells(scope: Scope) -> Select:
+    """Assessments of infusions still to come, as `project_calendar` projects them (one
+    row per participant and code).
+
+    For an enrolled participant, an assessment of infusion n of their protocol version is
+    projected when n comes after the last given infusion, infusion n is not recorded as
+    given or not given, its date is known (Day 0 is known, or the site planned infusion n)
+    and no assessment row has its code. Records the planner refuses (an infusion given,
+    or infusion 1 planned, before enrolment) project nothing, as on the grid.
+    """
+    registry = default_registry()
+    # The protocol versions' post-infusion assessments as a table (SQLite has no VALUES
+    # with column names).
+    specs = union_all(*(
+        select(literal(str(p.version), String).label("version"),
+               literal(a.code, String).label("code"),
+               literal(a.infusion, Integer).label("infusion"))
+        for p in registry.versions(scope.study.code) for a in p.assessments)).subquery("spec")
+    people = (participants(scope)
+              .where(Participant.status == ParticipantStatus.enrolled)
+              .subquery())
+    i = Infusion
+    facts = (select(
+        i.participant_id,
+        func.max(case((i.status == "given", i.number))).label("last_given"),
+        # Day 0: the date infusion 1 was given, else the date it is planned on.
+        func.max(case((and_(i.number == 1, or_(i.given_at_local.is_not(None),
+                                                 i.planned_date.is_not(None))), 1))
+                 ).label("day0"),
+        func.min(i.given_at_local).label("first_given"),
+        func.max(case((and_(i.number == 1, i.given_at_local.is_(None)), i.planned_date))
+                 ).label("day0_planned"),
+    ).group_by(i.participant_id).subquery())
+    this = aliased(Infusion)
+    return (
+        select(people.c.site_id, people.c.id, specs.c.code)
+        .select_from(people)
+        .join(specs, specs.c.version == people.c.protocol_version)
+        .join(facts, facts.c.participant_id == people.c.id)
+        .outerjoin(this, and_(this.participant_id == people.c.id,
+                              this.number == specs.c.infusion))
+        .outerjoin(Assessment, and_(Assessment.participant_id == people.c.id,
+                                    Assessment.code == specs.c.code))
+        .where(people.c.enrolled_on.is_not(None),
+               specs.c.infusion > func.coalesce(facts.c.last_given, 0),
+               or_(this.id.is_(None), this.status == "planned"),
+               or_(facts.c.day0.is_not(None), this.planned_date.is_not(None)),
+               Assessment.id.is_(None),
+               or_(facts.c.first_given.is_(None), facts.c.first_given >= people.c.enrolled_on),
+               or_(facts.c.day0_planned.is_(None),
+                   facts.c.day0_planned >= people.c.enrolled_on)))
+
+
+def _projected(session: Session, scope: Scope) -> Tally:
+    cells = _projected_cells(scope).subquery()
+    query = select(cells.c.site_id, cells.c.code, func.count()).group_by(cells.c.site_id,
+                                                                         cells.c.code)
+    return Counter({(site, code, "upcoming"): n for site, code, n in session.execute(query)})
+
+
+def tally(session: Session, scope: Scope, now: datetime, grace: timedelta) -> Tally:
+    """Every cell of the scope's grid by site, code and bucket, counted in the database."""
+    return _recorded(session, scope, now, grace) + _projected(session, scope)
+
+
+def counted_participants(session: Session, scope: Scope, now: datetime,
+                         grace: timedelta) -> tuple[Counter[int], list[dict[str, str]]]:
+    """Per site, the participants with at least one survey in the counts, so the headline
+    counts the same people as the bars; and the others by name (screening, withdrawn before
+    any survey), so nobody is left out silently."""
+    people = participants(scope).subquery()
+    counted = union_all(
+        select(Assessment.participant_id.label("id"))
+        .where(Assessment.participant_id.in_(select(people.c.id)),
+               bucket(now, grace) != "cancelled"),
+        select(_projected_cells(scope).subquery().c.id)).subquery()
+    has_survey = people.c.id.in_(select(counted.c.id))
+    per_site = Counter(dict(session.execute(
+        select(people.c.site_id, func.count()).where(has_survey)
+        .group_by(people.c.site_id)).all()))
+    left_out = [{"subject_key": key, "site_code": site, "status": status.value}
+                for key, site, status in session.execute(
+                    select(people.c.subject_key, people.c.code, people.c.status)
+                    .where(~has_survey).order_by(people.c.subject_key))]
+    return per_site, left_out
 
 
 def _counts(counter: Counter[str]) -> dict[str, Any]:
@@ -18,7 +163,8 @@ def _counts(counter: Counter[str]) -> dict[str, Any]:
             "completion_percent": round(100 * done / due) if due else None}
 
 
-def summarise(rows: list[Row], codes: list[str], sites: list[Site]) -> dict[str, Any]:
+def summarise(tallied: Tally, people: Counter[int], codes: list[str], sites: list[Site],
+              left_out: list[dict[str, str]]) -> dict[str, Any]:
     """Counts per assessment code (all sites), and per site per code with site totals.
 
     `completion_percent` is done / (done + missed): of the surveys whose window is over,
@@ -29,28 +175,17 @@ def summarise(rows: list[Row], codes: list[str], sites: list[Site]) -> dict[str,
     by_code: dict[str, Counter[str]] = {code: Counter() for code in codes}
     by_site: dict[int, dict[str, Counter[str]]] = {
         s.id: {code: Counter() for code in codes} for s in sites}
-    participants: Counter[int] = Counter()
-    left_out: list[dict[str, str]] = []
-    for row in rows:
-        counted = False
-        for code, cell in row.cells.items():
-            bucket = BUCKET_OF[cell.status]
-            if bucket is None:
-                continue
-            counted = True
-            by_code[code][bucket] += 1
-            by_site[row.site_id][code][bucket] += 1
-        if counted:
-            participants[row.site_id] += 1
-        else:
-            left_out.append({"subject_key": row.subject_key, "site_code": row.site_code,
-                             "status": row.status.value})
+    for (site, code, bucket_), n in tallied.items():
+        if bucket_ not in BUCKETS or site not in by_site:
+            continue
+        by_code[code][bucket_] += n
+        by_site[site][code][bucket_] += n
     return {
         "left_out": left_out,
         "buckets": list(BUCKETS),
         "assessments": [{"code": code, "counts": _counts(by_code[code])} for code in codes],
         "sites": [
-            {"id": s.id, "code": s.code, "name": s.name, "participants": participants[s.id],
+            {"id": s.id, "code": s.code, "name": s.name, "participants": people[s.id],
              "counts": _counts(sum(by_site[s.id].values(), Counter())),
              "assessments": [{"code": code, "counts": _counts(by_site[s.id][code])}
                              for code in codes]}

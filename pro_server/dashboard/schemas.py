@@ -16,9 +16,24 @@ class StudyArgsSchema(Schema):
     site = fields.String(validate=CODE, metadata={"description": "Only this site"})
 
 
-class GridArgsSchema(StudyArgsSchema):
+class GridFilterSchema(StudyArgsSchema):
     status = fields.Enum(ParticipantStatus, by_value=True,
                          metadata={"description": "Only participants with this status"})
+    q = fields.String(validate=validate.Length(max=40), load_default="",
+                      metadata={"description": "Only subject keys containing this text "
+                                               "(any case)"})
+
+
+GRID_PAGE = 100
+GRID_PAGE_MAX = 500
+
+
+class GridArgsSchema(GridFilterSchema):
+    limit = fields.Integer(load_default=GRID_PAGE,
+                           validate=validate.Range(min=1, max=GRID_PAGE_MAX),
+                           metadata={"description": "Participants per page"})
+    after = fields.String(validate=validate.Length(min=1, max=40), metadata={
+        "description": "The `next` cursor of the previous page: rows after this subject key"})
 
 
 # --- overview ---------------------------------------------------------------------------------
@@ -100,7 +115,12 @@ class GridSchema(Schema):
     as_of = fields.DateTime()
     codes = fields.List(fields.String())
     site_choices = fields.List(fields.Nested(SiteRefSchema))
-    rows = fields.List(fields.Nested(GridRowSchema))
+    total = fields.Integer(metadata={"description": "Participants matching the filters, on "
+                                                    "every page"})
+    next = fields.String(allow_none=True, metadata={
+        "description": "Pass as `after` for the next page; null on the last page"})
+    rows = fields.List(fields.Nested(GridRowSchema),
+                       metadata={"description": "One page, in subject key order"})
 
 
 # --- attention --------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pro_server.db import Base, JSONText
@@ -40,7 +40,12 @@ class Assessment(Base):
     """
 
     __tablename__ = "assessment"
-    __table_args__ = (UniqueConstraint("participant_id", "code"),)
+    __table_args__ = (
+        UniqueConstraint("participant_id", "code"),
+        # Every column the dashboard overview counts by (migration 0015_h20dash).
+        Index("ix_assessment_overview", "participant_id", "code", "window_start", "window_end",
+              "started_at", "completed_at", "cancelled_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)

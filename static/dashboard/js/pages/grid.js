@@ -2,7 +2,7 @@ import { get, post, query } from "../api.js";
 import { $, h, replace } from "../dom.js";
 import { dialogForm, dropEmpty, field, input, select, timezoneInput, values } from "../forms.js";
 import { STATUS, asOf, cellKey, dateTime, day, plural } from "../format.js";
-import { param, setParam, showError, siteFilter, startPage } from "../layout.js";
+import { errorText, notify, param, setParam, showError, siteFilter, startPage } from "../layout.js";
 
 const PARTICIPANT_STATUSES = [["enrolled", "Enrolled"], ["all", "All"], ["screening", "Screening"],
   ["completed", "Completed"], ["withdrawn", "Withdrawn"]];
@@ -31,22 +31,51 @@ function legend() {
   h("li", {}, h("span", { class: "st" }, "—"), " Not planned yet (no infusion date)"));
 }
 
-function table(data, filterText) {
+function rowElement(row, codes, multiSite) {
+  return h("tr", { "data-subject": row.subject_key },
+    h("th", { scope: "row" }, h("a", { href: `/dashboard/participant.html?id=${row.participant_id}` }, row.subject_key),
+      row.status !== "enrolled" ? h("span", { class: "hint" }, ` (${row.status})`) : null),
+    multiSite ? h("td", {}, row.site_code) : null,
+    codes.map((code) => cellElement(row, code)));
+}
+
+// The first page, then a page more at each "Load more" (the server filters and pages).
+function table(data) {
   const multiSite = data.site_choices.length > 1;
-  const rows = data.rows.filter((r) => r.subject_key.toLowerCase().includes(filterText.toLowerCase()));
+  const body = h("tbody", {});
+  const count = h("p", { id: "grid-count", "aria-live": "polite" });
+  const more = h("button", { type: "button", class: "secondary", id: "load-more" });
+  let shown = 0;
+  let next = null;
+  const add = (page) => {
+    body.append(...page.rows.map((row) => rowElement(row, data.codes, multiSite)));
+    shown += page.rows.length;
+    next = page.next;
+    replace(count, `${shown === page.total ? plural(page.total, "participant") : `${shown} of ${plural(page.total, "participant")} shown`}. As of ${asOf(data.as_of)}.`);
+    replace(more, `Load ${Math.min(PAGE, page.total - shown)} more`);
+    more.hidden = !next;
+  };
+  more.addEventListener("click", async () => {
+    more.disabled = true;
+    try {
+      add(await get(gridUrl({ after: next })));
+    } catch (error) {
+      notify(errorText(error), "error");
+    } finally {
+      more.disabled = false;
+    }
+  });
+  add(data);
   return [
-    h("p", {}, `${plural(rows.length, "participant")}. As of ${asOf(data.as_of)}.`),
+    count,
     h("div", { class: "table-wrap" }, h("table", { class: "grid", id: "grid" },
       h("caption", { class: "visually-hidden" }, "Survey status by participant and assessment"),
       h("thead", {}, h("tr", {},
         h("th", { scope: "col" }, "Participant"),
         multiSite ? h("th", { scope: "col" }, "Site") : null,
         data.codes.map((code) => h("th", { scope: "col" }, code)))),
-      h("tbody", {}, rows.map((row) => h("tr", { "data-subject": row.subject_key },
-        h("th", { scope: "row" }, h("a", { href: `/dashboard/participant.html?id=${row.participant_id}` }, row.subject_key),
-          row.status !== "enrolled" ? h("span", { class: "hint" }, ` (${row.status})`) : null),
-        multiSite ? h("td", {}, row.site_code) : null,
-        data.codes.map((code) => cellElement(row, code))))))),
+      body)),
+    h("p", { class: "more" }, more),
   ];
 }
 
@@ -84,18 +113,24 @@ function enrolDialog(me) {
   });
 }
 
+// Rows per page: 100, or the page's ?per= (1 to 500).
+const PAGE = Math.min(Math.max(Number.parseInt(param("per"), 10) || 100, 1), 500);
 const statusParam = () => (param("status") === "all" ? "" : param("status") || "enrolled");
-let data = null;
+const filters = () => ({ site: param("site"), status: statusParam(), q: param("q") });
+const gridUrl = (extra = {}) => `/api/v1/dashboard/grid${query({ ...filters(), limit: PAGE, ...extra })}`;
 let results = null;
+let loading = 0;
 
 async function load() {
+  const mine = ++loading;
   try {
-    data = await get(`/api/v1/dashboard/grid${query({ site: param("site"), status: statusParam() })}`);
+    const data = await get(gridUrl());
+    if (mine !== loading) return; // the filters changed while this page was on its way
     if (!results) {
       results = h("div", { id: "results" });
       replace($("#content"), toolbar(me, data.site_choices), legend(), results);
     }
-    replace(results, table(data, $("#search").value));
+    replace(results, table(data));
   } catch (error) {
     showError(results || $("#content"), error);
   }
@@ -104,8 +139,12 @@ async function load() {
 function toolbar(me, choices) {
   const status = select("status", PARTICIPANT_STATUSES, param("status") || "enrolled", { id: "status-filter",
     onchange: () => { setParam("status", status.value); load(); } });
-  const search = input("search", { id: "search", type: "search", oninput: () => replace(results, table(data, search.value)) });
-  const csv = () => `/api/v1/dashboard/grid.csv${query({ site: param("site"), status: statusParam() })}`;
+  let typing = null;
+  const search = input("search", { id: "search", type: "search", value: param("q"), oninput: () => {
+    clearTimeout(typing);
+    typing = setTimeout(() => { setParam("q", search.value.trim()); load(); }, 250);
+  } });
+  const csv = () => `/api/v1/dashboard/grid.csv${query(filters())}`;
   const canEnrol = me.role === "coordinator" || me.role === "investigator";
   return h("div", { class: "toolbar" },
     siteFilter(choices, param("site"), (code) => { setParam("site", code); load(); }),
