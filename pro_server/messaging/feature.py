@@ -16,8 +16,10 @@ from flask import Flask, current_app
 
 from pro_server.config import ConfigError, Settings
 from pro_server.context import ServiceContext
+from pro_server.messaging import push
 from pro_server.messaging.dispatcher import Dispatcher
 from pro_server.messaging.provider_errors import ErrorPolicy
+from pro_server.messaging.push import PushSender
 from pro_server.messaging.reconcile import Reconciler
 from pro_server.messaging.sms_backends import ConsoleSender, SmsSender, TwilioSender
 from pro_server.messaging.webhooks import STATUS_PATH
@@ -67,6 +69,15 @@ def build_sender(pro: dict[str, Any]) -> SmsSender | None:
     return ConsoleSender(clock=clock.now)
 
 
+def push_sender(app: Flask) -> PushSender | None:
+    """The Web Push sender; None without VAPID keys (push rows fall back to the next
+    channel). Built on first use; tests may put their own in `extensions["pro"]`."""
+    pro = app.extensions["pro"]
+    if pro.get("push_sender") is None and push.enabled(pro["settings"]):
+        pro["push_sender"] = PushSender(pro["settings"])
+    return pro.get("push_sender")
+
+
 def sms_sender(app: Flask) -> SmsSender | None:
     pro = app.extensions["pro"]
     if pro.get("sms_sender") is None:
@@ -82,6 +93,7 @@ def dispatch_due(new_context: Callable[[], ServiceContext]) -> int:
     dispatcher = Dispatcher(
         sms_sender(app), status_callback_url=status_callback_url(settings),
         error_policy=pro["sms_error_policy"], stopping=pro.get("stopping"),
+        push_sender=push_sender(app),
         # A held row outlives any one provider call by a margin, or its holder is gone.
         lease=timedelta(seconds=max(60.0, 3 * settings.twilio_timeout_seconds)),
         call_timeout=timedelta(seconds=settings.twilio_timeout_seconds))
@@ -107,6 +119,8 @@ def register(app: Flask, api: Any) -> None:
     from pro_server.messaging.webhooks import blp as webhooks
 
     check_settings(app.extensions["pro"]["settings"])
+    if push.enabled(app.extensions["pro"]["settings"]):
+        push.load_vapid(app.extensions["pro"]["settings"])  # a bad key stops the start
     app.extensions["pro"].setdefault("sms_sender", None)
     app.extensions["pro"].setdefault(
         "sms_error_policy", error_policy(app.extensions["pro"]["settings"]))
