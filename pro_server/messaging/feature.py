@@ -114,10 +114,14 @@ JOBS = (("dispatch-messages", dispatch_due, 30), ("reconcile-delivery", reconcil
 
 
 def register(app: Flask, api: Any) -> None:
+    from pro_server.cli import pro_cli
     from pro_server.messaging import hooks
+    from pro_server.messaging.cli import vapid_cli
     from pro_server.messaging.routes import blp
     from pro_server.messaging.webhooks import blp as webhooks
 
+    if vapid_cli.name not in pro_cli.commands:
+        pro_cli.add_command(vapid_cli)
     check_settings(app.extensions["pro"]["settings"])
     if push.enabled(app.extensions["pro"]["settings"]):
         push.load_vapid(app.extensions["pro"]["settings"])  # a bad key stops the start

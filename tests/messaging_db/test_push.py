@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select, text
 
 from pro_server.audit.models import AuditEvent
+from pro_server.config import ConfigError, load_settings
 from pro_server.messaging import outbox, push
 from pro_server.messaging.models import OutboxMessage, PushSubscription
 from pro_server.participants.models import Participant
@@ -178,3 +179,18 @@ def test_an_interrupted_push_is_sent_again_under_its_topic_and_shows_once(
     mine = [n for n in fake_push.delivered(device) if n["tag"] == f"pro-{row.id}"]
     assert len(mine) == 1  # the device shows it once...
     assert device.posts_by_topic[f"pro-{row.id}"] == 2  # ...the transport saw it twice
+
+
+def test_staff_see_and_remove_a_device_and_a_half_vapid_config_is_refused(
+        world, gnv, fake_push):
+    pid = _enrol(world, "GNV-707", None, "push")
+    _device(world, fake_push, pid)
+    (device,) = gnv.get(f"/api/v1/participants/{pid}/push-devices").json
+    assert device["device_label"] == "Phone"
+    assert "endpoint" not in device
+    gone = gnv.delete(f"/api/v1/participants/{pid}/push-devices/{device['id']}",
+                      json={"reason": "phone lost, per participant call"})
+    assert gone.status_code == 204
+    assert gnv.get(f"/api/v1/participants/{pid}/push-devices").json == []
+    with pytest.raises(ConfigError, match="both VAPID_PRIVATE_KEY and VAPID_PUBLIC_KEY"):
+        load_settings({"VAPID_PUBLIC_KEY": PUBLIC, "PRO_INSTANCE_PATH": "/nonexistent"})
