@@ -90,13 +90,17 @@ def dispatch_due(new_context: Callable[[], ServiceContext]) -> int:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     pro = app.extensions["pro"]
     settings: Settings = pro["settings"]
+    pusher = push_sender(app)
+    call_timeout = max(settings.twilio_timeout_seconds,
+                       settings.push_timeout_seconds if pusher else 0.0)
     dispatcher = Dispatcher(
         sms_sender(app), status_callback_url=status_callback_url(settings),
         error_policy=pro["sms_error_policy"], stopping=pro.get("stopping"),
-        push_sender=push_sender(app),
-        # A held row outlives any one provider call by a margin, or its holder is gone.
-        lease=timedelta(seconds=max(60.0, 3 * settings.twilio_timeout_seconds)),
-        call_timeout=timedelta(seconds=settings.twilio_timeout_seconds))
+        push_sender=pusher,
+        # A held row outlives any one provider call (SMS or push) by a margin, or its
+        # holder is gone.
+        lease=timedelta(seconds=max(60.0, 3 * call_timeout)),
+        call_timeout=timedelta(seconds=call_timeout))
     return dispatcher.run(new_context)
 
 

@@ -4,8 +4,6 @@ would; a participant's channel order with its fallback to SMS."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -16,27 +14,10 @@ from pro_server.config import ConfigError, load_settings
 from pro_server.messaging import outbox, push
 from pro_server.messaging.models import OutboxMessage, PushSubscription
 from pro_server.participants.models import Participant
-from tests.fakes.fake_push import FakePushService, FakeSubscription
+from tests.fakes.fake_push import FakeSubscription
+from tests.messaging_db.push.support import PUBLIC
 from tests.messaging_db.support import local
 from tests.participant_web.support import ParticipantClient, token_for
-
-PRIVATE, PUBLIC = push.generate_keys()
-
-
-@pytest.fixture
-def fake_push() -> Iterator[FakePushService]:
-    fake = FakePushService(PUBLIC)
-    try:
-        yield fake
-    finally:
-        fake.stop()
-
-
-@pytest.fixture
-def settings(settings, fake_push):
-    return replace(settings, vapid_private_key=PRIVATE, vapid_public_key=PUBLIC,
-                   vapid_subject="mailto:study-team@example.org",
-                   push_endpoint_hosts=("127.0.0.1",), push_timeout_seconds=3.0)
 
 
 def _enrol(world, key: str, phone: str | None, channels: str, *,
