@@ -5,7 +5,6 @@ device shows (RFC 8030 Topic replacement, the way a push service keeps one copy)
 from __future__ import annotations
 
 import signal
-import threading
 from datetime import timedelta
 
 import pytest
@@ -18,25 +17,10 @@ from pro_server.participants.models import Participant
 from pro_server.schedule.models import Assessment
 from tests.messaging_db.push.support import push_env
 from tests.messaging_db.support import local, scheduler_env
-from tests.messaging_db.test_scheduler_process import DEADLINE, Scheduler, wait_until
+from tests.messaging_db.test_scheduler_process import DEADLINE, Gate, Scheduler, wait_until
 
 pytestmark = pytest.mark.postgres_only(
     reason="scheduler processes run on PostgreSQL (production; CI sets it)")
-
-
-class Gate:
-    """Holds the fake push service's answer to the n-th notification until opened."""
-
-    def __init__(self, fake, n: int) -> None:  # type: ignore[no-untyped-def]
-        self.n, self.count = n, 0
-        self.reached, self.opened = threading.Event(), threading.Event()
-        fake.on_message = self
-
-    def __call__(self, sub, payload) -> None:  # type: ignore[no-untyped-def]
-        self.count += 1
-        if self.count == self.n:
-            self.reached.set()
-            self.opened.wait(DEADLINE)
 
 
 def _push_rows(world, ctx_factory, fake_push, per_participant: int):  # type: ignore[no-untyped-def]
