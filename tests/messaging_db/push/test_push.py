@@ -148,8 +148,7 @@ def test_an_interrupted_push_is_sent_again_under_its_topic_and_shows_once(
     clock.set(local(2026, 3, 4, 10, 0))
     world.run_jobs()  # the window opened at midnight; at 10:00 the notification goes
     with world.session() as session:  # as if the process died before recording it
-        row = session.scalar(select(OutboxMessage).where(
-            OutboxMessage.participant_id == pid, OutboxMessage.channel == "push"))
+        row = session.get(OutboxMessage, _opened(world, pid)[0].id)
         row.status, row.claimed_by = "sending", "elsewhere:1:dead"
         row.attempted_at = row.lease_until = clock.now()
         session.commit()
