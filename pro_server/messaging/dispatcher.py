@@ -37,7 +37,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from pro_server.context import ServiceContext
 from pro_server.messaging import channels, outbox, outcomes, push, templates
-from pro_server.messaging.models import OutboxMessage
+from pro_server.messaging.models import OutboxMessage, PushSubscription
 from pro_server.messaging.planning import visit_occurrence
 from pro_server.messaging.policy import opt_out_every
 from pro_server.messaging.provider_errors import ErrorAction, ErrorPolicy, ErrorRule
@@ -119,8 +119,9 @@ class Outcome:
     provider_id: str | None = None
     error: ProviderError | None = None
     note: str | None = None
-    # Push subscriptions the push service says are gone (404/410).
+    # Push subscriptions the push service says are gone (404/410), and those that took it.
     gone: tuple[int, ...] = ()
+    accepted: tuple[int, ...] = ()
 
 
 @dataclass
@@ -493,7 +494,7 @@ class Dispatcher:
     def _deliver_push(self, out: Outgoing) -> Outcome:
         """To every device; sent when one push service took it. No push service lists what
         it accepted: an unknown outcome is sent again later under the same Topic."""
-        accepted, gone, refused, retry = 0, [], [], None
+        accepted, gone, refused, retry = [], [], [], None
         for target in out.push_targets:
             try:
                 self.push_sender.send(target, out.body, topic=out.topic)
@@ -510,9 +511,10 @@ class Dispatcher:
                     log.exception("outbox message %s: unexpected error from push", out.row_id)
                 retry = retry or Outcome("timeout", note=f"push service: no answer ({exc})")
             else:
-                accepted += 1
+                accepted.append(target.subscription_id)
         if accepted:
-            return Outcome("sent", note=f"accepted for {accepted} device(s)", gone=tuple(gone))
+            return Outcome("sent", note=f"accepted for {len(accepted)} device(s)",
+                           gone=tuple(gone), accepted=tuple(accepted))
         if retry is not None:
             return Outcome(retry.kind, error=retry.error, note=retry.note, gone=tuple(gone))
         return Outcome("refused", note="push service refused: " + ", ".join(refused),
@@ -550,6 +552,10 @@ class Dispatcher:
             if row is not None:
                 push.forget_gone(ctx, row.participant, list(outcome.gone),
                                  "the push service no longer knows it (404/410)")
+        if outcome.accepted:
+            ctx.session.execute(
+                update(PushSubscription).where(PushSubscription.id.in_(outcome.accepted))
+                .values(last_sent_at=ctx.now()).execution_options(synchronize_session=False))
         if outcome.kind == "sent":
             outcomes.record_sent(ctx, out.row_id, outcome.provider_id, outcome.note)
             ctx.session.commit()

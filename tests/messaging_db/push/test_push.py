@@ -60,6 +60,8 @@ def test_push_first_reaches_the_device_once_with_no_health_information(
     assert "score" not in str(shown).lower()
     assert fake_push.rejected == []
     assert world.texts_to("+13525550701") == []  # push took it: no SMS
+    with world.session() as session:
+        assert session.scalar(select(PushSubscription.last_sent_at)) == row.sent_at
 
 
 def test_a_subscription_gone_410_is_deleted_and_the_reminder_goes_by_sms(
