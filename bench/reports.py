@@ -132,8 +132,7 @@ def bench(args: argparse.Namespace, workdir: Path) -> None:
                         log_level="WARNING")
     app = create_app(settings, clock=FixedClock(NOW), engine=engine)
     pro = app.extensions["pro"]
-    ctx = ServiceContext(session=pro["session_factory"](), clock=pro["clock"],
-                         actor=Actor.system("bench"), settings=settings)
+    ctx = ServiceContext.of_app(pro, Actor.system("bench"))
     email = "investigator@example.org"  # both sites: the whole study
     started = time.perf_counter()
     passwords = {c.email: c.password for c in load_demo(ctx)}

@@ -58,6 +58,16 @@ class Settings:
     unsafe_loopback_twilio: bool = False
     twilio_timeout_seconds: float = 10.0
     twilio_error_policy: str = ""  # JSON, see messaging.provider_errors.ErrorPolicy.from_config
+    # Web Push (messaging.push): VAPID keys (`pro vapid generate`), base64url; without
+    # them push is off and no participant can choose it.
+    vapid_private_key: str = ""
+    vapid_public_key: str = ""
+    vapid_subject: str = ""  # mailto: or https: contact the push services may use
+    # Hosts a push subscription's endpoint may name (suffixes; the browsers' push services).
+    push_endpoint_hosts: tuple[str, ...] = (
+        "fcm.googleapis.com", "push.services.mozilla.com", "push.apple.com",
+        "notify.windows.com")
+    push_timeout_seconds: float = 10.0
     ratelimit_storage_uri: str = "memory://"
     login_rate_limit: str = "5 per minute"
     max_body_bytes: int = 256 * 1024
@@ -114,6 +124,12 @@ def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...]) -> 
     return raw
 
 
+def _push_hosts(environ: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    raw = environ.get("PUSH_ENDPOINT_HOSTS", "")
+    hosts = tuple(h.strip().lower() for h in raw.split(",") if h.strip())
+    return {"push_endpoint_hosts": hosts} if hosts else {}
+
+
 def _served_url(env: str, instance_path: Path) -> str:
     """Without PUBLIC_BASE_URL: in development the URL `make run` last served, else :5000."""
     served = instance_path / SERVED_URL_FILE
@@ -153,6 +169,11 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         unsafe_loopback_twilio=env_vars.get("PRO_UNSAFE_LOOPBACK_TWILIO", "") == "1",
         twilio_timeout_seconds=_float(env_vars, "TWILIO_TIMEOUT_SECONDS", 10.0),
         twilio_error_policy=env_vars.get("TWILIO_ERROR_POLICY", ""),
+        vapid_private_key=env_vars.get("VAPID_PRIVATE_KEY", "").strip(),
+        vapid_public_key=env_vars.get("VAPID_PUBLIC_KEY", "").strip(),
+        vapid_subject=env_vars.get("VAPID_SUBJECT", "").strip(),
+        push_timeout_seconds=_float(env_vars, "PUSH_TIMEOUT_SECONDS", 10.0),
+        **_push_hosts(env_vars),
         ratelimit_storage_uri=env_vars.get("RATELIMIT_STORAGE_URI", "memory://"),
         login_rate_limit=env_vars.get("LOGIN_RATE_LIMIT", "5 per minute"),
         max_body_bytes=_int(env_vars, "MAX_BODY_BYTES", 256 * 1024),
@@ -202,6 +223,7 @@ def _complete_secrets(settings: Settings) -> Settings:
     if settings.phone_lookup_key and len(settings.phone_lookup_key) < MIN_LOOKUP_KEY_LENGTH:
         raise ConfigError(f"PHONE_LOOKUP_KEY needs at least {MIN_LOOKUP_KEY_LENGTH} characters "
                           "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+    _check_push(settings)
     if settings.trusted_proxies < 0:
         raise ConfigError("TRUSTED_PROXIES must be 0 or more (the number of proxies in front)")
     if not missing:
@@ -233,6 +255,20 @@ def _check_production_twilio_base_url(settings: Settings) -> None:
                           f"host only, not {host!r}")
     log.warning("PRO_UNSAFE_LOOPBACK_TWILIO=1: production texts go to %s, not to Twilio",
                 settings.twilio_api_base_url)
+
+
+def _check_push(settings: Settings) -> None:
+    """Push runs with both VAPID keys and a contact, or not at all (never half-configured)."""
+    given = [bool(settings.vapid_private_key), bool(settings.vapid_public_key)]
+    if any(given) and not all(given):
+        raise ConfigError("Web Push needs both VAPID_PRIVATE_KEY and VAPID_PUBLIC_KEY "
+                          "(`pro vapid generate` prints a pair)")
+    if all(given) and not settings.vapid_subject.startswith(("mailto:", "https://")):
+        raise ConfigError("VAPID_SUBJECT must be a mailto: or https: contact for the push "
+                          "services")
+    if settings.is_production and any(
+            h in LOOPBACK_HOSTS for h in settings.push_endpoint_hosts):
+        raise ConfigError("PUSH_ENDPOINT_HOSTS may not name a loopback host in production")
 
 
 def _dev_secrets(instance_path: Path) -> dict[str, str]:

@@ -36,12 +36,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from pro_server.context import ServiceContext
-from pro_server.messaging import outcomes, templates
-from pro_server.messaging.models import OutboxMessage
+from pro_server.messaging import channels, outbox, outcomes, push, templates
+from pro_server.messaging.models import OutboxMessage, PushSubscription
 from pro_server.messaging.planning import visit_occurrence
 from pro_server.messaging.policy import opt_out_every
 from pro_server.messaging.provider_errors import ErrorAction, ErrorPolicy, ErrorRule
 from pro_server.messaging.purposes import REPLY_PURPOSES, Channel, MessageStatus, Purpose
+from pro_server.messaging.push import PushGone, PushSender, PushTarget
 from pro_server.messaging.sms_backends import (
     ProviderError,
     ProviderTimeout,
@@ -89,6 +90,7 @@ def owner_is_gone(owner: str) -> bool:
     return False
 # What staff read on a text the service did not send because it runs without SMS.
 SMS_DISABLED = "not sent (SMS disabled)"
+PUSH_DISABLED = "not sent (push notifications are not configured)"
 
 
 @dataclass(frozen=True)
@@ -105,14 +107,21 @@ class Outgoing:
     verify_since: datetime | None
     # Provider ids of the participant's other messages: never taken for this one.
     others: frozenset[str] = frozenset()
+    channel: str = Channel.SMS.value
+    # Push: the participant's devices, and the Topic that makes a resend replace a copy.
+    push_targets: tuple[PushTarget, ...] = ()
+    topic: str = ""
 
 
 @dataclass(frozen=True)
 class Outcome:
-    kind: str  # sent | error | timeout
+    kind: str  # sent | error | timeout | refused (push: no device took it)
     provider_id: str | None = None
     error: ProviderError | None = None
     note: str | None = None
+    # Push subscriptions the push service says are gone (404/410), and those that took it.
+    gone: tuple[int, ...] = ()
+    accepted: tuple[int, ...] = ()
 
 
 @dataclass
@@ -145,8 +154,12 @@ class Dispatcher:
                  recheck_after: timedelta = timedelta(minutes=1),
                  review_after: timedelta = timedelta(minutes=15),
                  call_timeout: timedelta = timedelta(seconds=10),
-                 stopping: threading.Event | None = None, owner: str | None = None) -> None:
+                 stopping: threading.Event | None = None, owner: str | None = None,
+                 push_sender: PushSender | None = None) -> None:
         self.sender = sender
+        self.push_sender = push_sender
+        # Rows queued on a participant's next channel in this run: sent in this run too.
+        self._fell_back = 0
         self.status_callback_url = status_callback_url
         self.error_policy = error_policy or ErrorPolicy()
         self.batch_size = batch_size
@@ -169,11 +182,12 @@ class Dispatcher:
         ctx.session.close()
         done = self.recover(new_context)
         while not self.stopping.is_set():
+            self._fell_back = 0
             claimed, handled, outgoing = self._claim(new_context)
             done += handled
             if outgoing:
                 done += self._send_batch(new_context, outgoing)
-            if claimed < self.batch_size:
+            if claimed < self.batch_size and not self._fell_back:
                 break
         return done
 
@@ -187,7 +201,9 @@ class Dispatcher:
                 while waiting and not self.stopping.is_set():
                     out = waiting.pop()
                     if self._begin_attempt(ctx, out):
-                        done += self._record(ctx, out, self._deliver(out))
+                        deliver = (self._deliver_push if out.channel == Channel.PUSH.value
+                                   else self._deliver)
+                        done += self._record(ctx, out, deliver(out))
         finally:
             # A stop or an error: the rows not attempted go back to the queue now.
             if waiting:
@@ -284,22 +300,16 @@ class Dispatcher:
             outcomes.finish(ctx, row, MessageStatus.SENT, None)
             row.sent_at = now
             return None
+        if row.channel == Channel.PUSH.value:
+            return self._prepare_push(ctx, row, p, now)
         if self.sender is None:
-            outcomes.finish(ctx, row, MessageStatus.NOT_SENT, SMS_DISABLED)
+            self._fall_back(ctx, row, MessageStatus.NOT_SENT, SMS_DISABLED)
             return None
         blocked = sms_block_reason(p, purpose)
         if blocked:
-            outcomes.finish(ctx, row, MessageStatus.SUPPRESSED, blocked)
+            self._fall_back(ctx, row, MessageStatus.SUPPRESSED, blocked)
             return None
-        allowed_at = outcomes.later_allowed(row, now)
-        if allowed_at > now:
-            if row.expires_at is not None and allowed_at >= row.expires_at:
-                outcomes.finish(ctx, row, MessageStatus.SUPPRESSED,
-                                "quiet hours last until after the event it is about")
-            else:
-                row.next_attempt_at = allowed_at
-                row.status_reason = "waiting for the end of quiet hours"
-                row.updated_at = now
+        if self._defer_for_quiet_hours(ctx, row, now):
             return None
         if not (p.site.contact_phone or "").strip():
             outcomes.finish(ctx, row, MessageStatus.FAILED, "the site has no contact phone",
@@ -310,6 +320,32 @@ class Dispatcher:
         body = self._render(row, target, p, link, include_opt_out=include_opt_out)
         redacted = body.replace(link, LINK_PLACEHOLDER) if link else body
         verify_since = row.due_at if row.outcome_unknown else None
+        self._mark_sending(row, now)
+        row.body_redacted = redacted
+        row.included_opt_out = include_opt_out
+        callback = (f"{self.status_callback_url}?m={row.id}&a={row.attempts + 1}"
+                    if self.status_callback_url else None)
+        others = self._recorded_ids(ctx, row) if verify_since else frozenset()
+        return Outgoing(row.id, p.phone or "", body, redacted, now, callback, verify_since,
+                        others)
+
+    def _defer_for_quiet_hours(self, ctx: ServiceContext, row: OutboxMessage,
+                               now: datetime) -> bool:
+        """True when the row waits for the end of the participant's quiet hours (or is
+        suppressed because they last past its event)."""
+        allowed_at = outcomes.later_allowed(row, now)
+        if allowed_at <= now:
+            return False
+        if row.expires_at is not None and allowed_at >= row.expires_at:
+            outcomes.finish(ctx, row, MessageStatus.SUPPRESSED,
+                            "quiet hours last until after the event it is about")
+        else:
+            row.next_attempt_at = allowed_at
+            row.status_reason = "waiting for the end of quiet hours"
+            row.updated_at = now
+        return True
+
+    def _mark_sending(self, row: OutboxMessage, now: datetime) -> None:
         row.status = MessageStatus.SENDING.value
         row.status_reason = None
         row.claimed_by = self.owner
@@ -318,14 +354,41 @@ class Dispatcher:
         row.last_attempt_at = now
         row.status_updated_at = now
         row.updated_at = now
-        row.body_redacted = redacted
-        row.included_opt_out = include_opt_out
-        row.language = templates.normalize_language(p.language)
-        callback = (f"{self.status_callback_url}?m={row.id}&a={row.attempts + 1}"
-                    if self.status_callback_url else None)
-        others = self._recorded_ids(ctx, row) if verify_since else frozenset()
-        return Outgoing(row.id, p.phone or "", body, redacted, now, callback, verify_since,
-                        others)
+        row.language = templates.normalize_language(row.participant.language)
+
+    def _prepare_push(self, ctx: ServiceContext, row: OutboxMessage, p: Participant,
+                      now: datetime) -> Outgoing | None:
+        """A push notification to each of the participant's devices, or the next channel
+        when push cannot deliver (not configured, no device subscribed)."""
+        if self.push_sender is None:
+            self._fall_back(ctx, row, MessageStatus.NOT_SENT, PUSH_DISABLED)
+            return None
+        devices = push.targets(ctx, p)
+        if not devices:
+            self._fall_back(ctx, row, MessageStatus.SUPPRESSED,
+                            "no device subscribed to notifications")
+            return None
+        if self._defer_for_quiet_hours(ctx, row, now):
+            return None
+        topic = f"pro-{row.id}"
+        body = push.notification(row.purpose, p.language, topic)
+        self._mark_sending(row, now)
+        row.body_redacted = body
+        row.included_opt_out = False
+        return Outgoing(row.id, "", body, body, now, None, None, channel=Channel.PUSH.value,
+                        push_targets=devices, topic=topic)
+
+    def _fall_back(self, ctx: ServiceContext, row: OutboxMessage, status: MessageStatus,
+                   reason: str, *, review: str | None = None) -> None:
+        """Settle the row, and queue its message on the participant's next channel if
+        there is one (replies to texts have none)."""
+        nxt = (None if Purpose(row.purpose) in REPLY_PURPOSES
+               else channels.after(row.participant.reminder_channels, row.channel))
+        if nxt is not None:
+            outbox.queue_fallback(ctx, row, nxt)
+            self._fell_back += 1
+            reason, review = f"{reason}; sent by {nxt.value} instead", None
+        outcomes.finish(ctx, row, status, reason, review=review)
 
     @staticmethod
     def _recorded_ids(ctx: ServiceContext, row: OutboxMessage) -> frozenset[str]:
@@ -428,6 +491,35 @@ class Dispatcher:
             return self._after_timeout(out)
         return Outcome("sent", result.provider_id)
 
+    def _deliver_push(self, out: Outgoing) -> Outcome:
+        """To every device; sent when one push service took it. No push service lists what
+        it accepted: an unknown outcome is sent again later under the same Topic."""
+        accepted, gone, refused, retry = [], [], [], None
+        for target in out.push_targets:
+            try:
+                self.push_sender.send(target, out.body, topic=out.topic)
+            except PushGone as exc:
+                gone.append(target.subscription_id)
+                refused.append(str(exc))
+            except ProviderError as exc:
+                if exc.retryable_kind is None:
+                    refused.append(exc.message)
+                else:
+                    retry = retry or Outcome("error", error=exc)
+            except Exception as exc:
+                if not isinstance(exc, ProviderTimeout):
+                    log.exception("outbox message %s: unexpected error from push", out.row_id)
+                retry = retry or Outcome("timeout", note=f"push service: no answer ({exc})")
+            else:
+                accepted.append(target.subscription_id)
+        if accepted:
+            return Outcome("sent", note=f"accepted for {len(accepted)} device(s)",
+                           gone=tuple(gone), accepted=tuple(accepted))
+        if retry is not None:
+            return Outcome(retry.kind, error=retry.error, note=retry.note, gone=tuple(gone))
+        return Outcome("refused", note="push service refused: " + ", ".join(refused),
+                       gone=tuple(gone))
+
     def _after_timeout(self, out: Outgoing) -> Outcome:
         """The provider may have the message: ask before anything is sent again."""
         found, failed = self._lookup(out.to, out.started_at, out.body)
@@ -455,6 +547,15 @@ class Dispatcher:
 
     def _record(self, ctx: ServiceContext, out: Outgoing, outcome: Outcome) -> int:
         """One transaction per message, committed at once (a crash loses at most one)."""
+        if outcome.gone:
+            row = ctx.session.get(OutboxMessage, out.row_id)
+            if row is not None:
+                push.forget_gone(ctx, row.participant, list(outcome.gone),
+                                 "the push service no longer knows it (404/410)")
+        if outcome.accepted:
+            ctx.session.execute(
+                update(PushSubscription).where(PushSubscription.id.in_(outcome.accepted))
+                .values(last_sent_at=ctx.now()).execution_options(synchronize_session=False))
         if outcome.kind == "sent":
             outcomes.record_sent(ctx, out.row_id, outcome.provider_id, outcome.note)
             ctx.session.commit()
@@ -463,6 +564,17 @@ class Dispatcher:
         if row is not None:
             if row.status != MessageStatus.SENDING.value:
                 pass  # a status callback already told what became of this attempt
+            elif outcome.kind == "refused":
+                row.claimed_by = row.lease_until = None
+                row.last_error_message = (outcome.note or "")[:500]
+                self._fall_back(ctx, row, MessageStatus.FAILED, outcome.note or "refused")
+            elif out.channel == Channel.PUSH.value:
+                row.claimed_by = row.lease_until = None
+                label = (f"HTTP {outcome.error.http_status}" if outcome.error
+                         else "no answer in time")
+                row.last_error_message = (outcome.note or label)[:500]
+                outcomes.retry_or_give_up(ctx, row, _TIMEOUT_RULE, self.error_policy,
+                                          f"push service: {label}")
             elif outcome.kind == "error" and outcome.error is not None:
                 exc = outcome.error
                 outcomes.apply_provider_error(
@@ -545,6 +657,17 @@ class Dispatcher:
     def _settle(self, ctx: ServiceContext, row: OutboxMessage, now: datetime) -> None:
         attempted = row.attempted_at or row.last_attempt_at or now
         known = f"attempt {row.attempts} started {attempted:%Y-%m-%d %H:%M UTC} and never finished"
+        if row.channel == Channel.PUSH.value:
+            # No push service can be asked what it took; the next attempt goes under the
+            # same Topic (and notification tag), replacing a copy rather than adding one.
+            row.claimed_by = row.lease_until = None
+            outcomes.retry_or_give_up(ctx, row, _TIMEOUT_RULE, self.error_policy,
+                                      "interrupted while sending")
+            if row.status == MessageStatus.PENDING.value:
+                row.next_attempt_at = outcomes.later_allowed(row, now)
+                row.status_reason = (f"{known}; sent again under the same Topic, which "
+                                     "replaces an undelivered copy")[:300]
+            return
         found, failed = self._lookup(row.participant.phone or "", row.due_at,
                                      row.body_redacted or "", normalize=self._redact,
                                      exclude=self._recorded_ids(ctx, row))

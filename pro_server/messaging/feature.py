@@ -16,8 +16,11 @@ from flask import Flask, current_app
 
 from pro_server.config import ConfigError, Settings
 from pro_server.context import ServiceContext
+from pro_server.messaging import push
+from pro_server.messaging.cli import vapid_cli
 from pro_server.messaging.dispatcher import Dispatcher
 from pro_server.messaging.provider_errors import ErrorPolicy
+from pro_server.messaging.push import PushSender
 from pro_server.messaging.reconcile import Reconciler
 from pro_server.messaging.sms_backends import ConsoleSender, SmsSender, TwilioSender
 from pro_server.messaging.webhooks import STATUS_PATH
@@ -67,6 +70,15 @@ def build_sender(pro: dict[str, Any]) -> SmsSender | None:
     return ConsoleSender(clock=clock.now)
 
 
+def push_sender(app: Flask) -> PushSender | None:
+    """The Web Push sender; None without VAPID keys (push rows fall back to the next
+    channel). Built on first use; tests may put their own in `extensions["pro"]`."""
+    pro = app.extensions["pro"]
+    if pro.get("push_sender") is None and push.enabled(pro["settings"]):
+        pro["push_sender"] = PushSender(pro["settings"])
+    return pro.get("push_sender")
+
+
 def sms_sender(app: Flask) -> SmsSender | None:
     pro = app.extensions["pro"]
     if pro.get("sms_sender") is None:
@@ -79,12 +91,17 @@ def dispatch_due(new_context: Callable[[], ServiceContext]) -> int:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     pro = app.extensions["pro"]
     settings: Settings = pro["settings"]
+    pusher = push_sender(app)
+    call_timeout = max(settings.twilio_timeout_seconds,
+                       settings.push_timeout_seconds if pusher else 0.0)
     dispatcher = Dispatcher(
         sms_sender(app), status_callback_url=status_callback_url(settings),
         error_policy=pro["sms_error_policy"], stopping=pro.get("stopping"),
-        # A held row outlives any one provider call by a margin, or its holder is gone.
-        lease=timedelta(seconds=max(60.0, 3 * settings.twilio_timeout_seconds)),
-        call_timeout=timedelta(seconds=settings.twilio_timeout_seconds))
+        push_sender=pusher,
+        # A held row outlives any one provider call (SMS or push) by a margin, or its
+        # holder is gone.
+        lease=timedelta(seconds=max(60.0, 3 * call_timeout)),
+        call_timeout=timedelta(seconds=call_timeout))
     return dispatcher.run(new_context)
 
 
@@ -99,6 +116,7 @@ def reconcile_due(new_context: Callable[[], ServiceContext]) -> int:
 
 
 JOBS = (("dispatch-messages", dispatch_due, 30), ("reconcile-delivery", reconcile_due, 300))
+COMMANDS = (vapid_cli,)
 
 
 def register(app: Flask, api: Any) -> None:
@@ -107,6 +125,8 @@ def register(app: Flask, api: Any) -> None:
     from pro_server.messaging.webhooks import blp as webhooks
 
     check_settings(app.extensions["pro"]["settings"])
+    if push.enabled(app.extensions["pro"]["settings"]):
+        push.load_vapid(app.extensions["pro"]["settings"])  # a bad key stops the start
     app.extensions["pro"].setdefault("sms_sender", None)
     app.extensions["pro"].setdefault(
         "sms_error_policy", error_policy(app.extensions["pro"]["settings"]))

@@ -10,7 +10,7 @@ from pro_server.participants.models import Participant, ParticipantStatus
 from pro_server.schedule import events
 from pro_server.schedule.models import Assessment, Visit
 
-REPLAN_FIELDS = frozenset({"timezone", "reminder_time", "language"})
+REPLAN_FIELDS = frozenset({"timezone", "reminder_time", "language", "reminder_channels"})
 
 
 def _on_assessment(ctx: ServiceContext, a: Assessment) -> None:

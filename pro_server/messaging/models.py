@@ -31,7 +31,7 @@ class OutboxMessage(Base):
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("study.id"), index=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
-    channel: Mapped[str] = mapped_column(String(8))  # sms | web
+    channel: Mapped[str] = mapped_column(String(8))  # sms | push | web (purposes.Channel)
     purpose: Mapped[str] = mapped_column(String(40))
     target_kind: Mapped[str] = mapped_column(String(16))  # assessment | visit | participant
     target_id: Mapped[int]
@@ -70,6 +70,33 @@ class OutboxMessage(Base):
     reviewed_by: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Sent on this channel because the row it points at (the participant's earlier choice)
+    # could not deliver: no active push subscription, the push service refused...
+    fallback_of_id: Mapped[int | None]
+
+    participant: Mapped[Participant] = relationship()
+
+
+class PushSubscription(Base):
+    """One browser (device) of a participant that accepts Web Push notifications.
+
+    The endpoint (a capability URL at the push service) and the browser's keys are contact
+    data: encrypted at rest. `endpoint_lookup` (a keyed hash) finds a device subscribing
+    again. Deleted when the participant or staff remove it or the push service says it is
+    gone (404/410)."""
+
+    __tablename__ = "push_subscription"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    endpoint: Mapped[str] = mapped_column(EncryptedText())
+    endpoint_lookup: Mapped[str] = mapped_column(String(64), unique=True)
+    p256dh: Mapped[str] = mapped_column(EncryptedText())
+    auth: Mapped[str] = mapped_column(EncryptedText())
+    # "Android, Chrome": what the participant and staff tell devices apart by.
+    device_label: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+    last_sent_at: Mapped[datetime | None]
 
     participant: Mapped[Participant] = relationship()
 

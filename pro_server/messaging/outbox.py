@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from pro_server.context import ServiceContext
 from pro_server.errors import Conflict
-from pro_server.messaging import planning
+from pro_server.messaging import channels, planning
 from pro_server.messaging.models import OutboxMessage
 from pro_server.messaging.policy import policy_for
 from pro_server.messaging.purposes import (
@@ -38,9 +38,12 @@ PENDING = MessageStatus.PENDING.value
 VISIT_REMINDERS = frozenset({Purpose.VISIT_REMINDER_24H, Purpose.VISIT_REMINDER_1H})
 
 
-def channels_for(purpose: Purpose | str) -> tuple[Channel, ...]:
-    """Replies are SMS only; everything else also appears on the participant's page."""
-    return (Channel.SMS,) if Purpose(purpose) in REPLY_PURPOSES else (Channel.SMS, Channel.WEB)
+def channels_for(purpose: Purpose | str, p: Participant) -> tuple[Channel, ...]:
+    """Replies are SMS only; everything else goes on the participant's first chosen channel
+    (the dispatcher falls back to the next) and appears on the participant's page."""
+    if Purpose(purpose) in REPLY_PURPOSES:
+        return (Channel.SMS,)
+    return (channels.first(p.reminder_channels), Channel.WEB)
 
 
 def key_of(participant_id: int, channel: Channel | str, m: planning.PlannedMessage) -> str:
@@ -73,7 +76,7 @@ def _new_row(ctx: ServiceContext, p: Participant, channel: Channel | str,
         "dedup_key": key_of(p.id, channel, m), "language": p.language, "status": PENDING,
         "due_at": m.due_utc, "expires_at": m.expires_utc, "next_attempt_at": m.due_utc,
         "attempts": 0, "included_opt_out": False, "outcome_unknown": False,
-        "needs_review": False,
+        "needs_review": False, "fallback_of_id": None,
         "status_updated_at": now, "created_at": now, "updated_at": now,
     }
 
@@ -135,7 +138,7 @@ def sync_target(
     """
     now = ctx.now()
     wanted = {key_of(p.id, channel, m): (channel, m)
-              for m in planned for channel in channels_for(m.purpose)}
+              for m in planned for channel in channels_for(m.purpose, p)}
     rows = ctx.session.execute(
         select(OutboxMessage.id, OutboxMessage.dedup_key, OutboxMessage.status,
                OutboxMessage.purpose, OutboxMessage.occurrence, OutboxMessage.due_at,
@@ -241,7 +244,7 @@ def plan_visit(ctx: ServiceContext, visit: Visit, change: str) -> None:
             notice = planning.plan_visit_cancellation(visit.id, visit.starts_at, p.timezone,
                                                       rules, now)
             _insert_ignoring_duplicates(ctx, [_new_row(ctx, p, channel, m) for m in notice
-                                              for channel in channels_for(m.purpose)])
+                                              for channel in channels_for(m.purpose, p)])
         return
     if change == "rescheduled":
         planned = planning.plan_visit_change(visit.id, visit.starts_at, p.timezone, rules, now)
@@ -270,6 +273,25 @@ def replan_participant(ctx: ServiceContext, p: Participant) -> None:
 
 
 # -- messages not planned from the schedule ------------------------------------------------
+
+
+def queue_fallback(ctx: ServiceContext, row: OutboxMessage, channel: Channel) -> None:
+    """The same message on `channel`, due now, because `row`'s channel could not deliver.
+    Under its own deduplication key: queued once, however often this runs."""
+    m = planning.PlannedMessage(Purpose(row.purpose), TargetKind(row.target_kind),
+                                row.target_id, row.occurrence, row.due_at, row.expires_at)
+    new = _new_row(ctx, row.participant, channel, m)
+    new.update(next_attempt_at=ctx.now(), fallback_of_id=row.id)
+    _insert_ignoring_duplicates(ctx, [new])
+    # The key may exist, cancelled when the participant chose another channel: reopened.
+    now = ctx.now()
+    ctx.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.dedup_key == new["dedup_key"],
+               OutboxMessage.status == MessageStatus.CANCELLED.value)
+        .values(status=PENDING, status_reason=None, next_attempt_at=now,
+                fallback_of_id=row.id, status_updated_at=now, updated_at=now)
+        .execution_options(synchronize_session="fetch"))
 
 
 def queue_reply(ctx: ServiceContext, p: Participant, purpose: Purpose, inbound_id: int) -> None:
@@ -301,8 +323,8 @@ def queue_remind_now(ctx: ServiceContext, p: Participant) -> list[OutboxMessage]
     m = planning.PlannedMessage(Purpose.SURVEY_REMINDER, TargetKind.ASSESSMENT, a.id,
                                 occurrence, now, expires)
     _insert_ignoring_duplicates(ctx, [_new_row(ctx, p, channel, m)
-                                      for channel in channels_for(m.purpose)])
-    keys = [key_of(p.id, channel, m) for channel in channels_for(m.purpose)]
+                                      for channel in channels_for(m.purpose, p)])
+    keys = [key_of(p.id, channel, m) for channel in channels_for(m.purpose, p)]
     return list(ctx.session.scalars(
         select(OutboxMessage).where(OutboxMessage.dedup_key.in_(keys)).order_by(OutboxMessage.id)))
 

@@ -81,8 +81,9 @@ def record_sent(ctx: ServiceContext, row_id: int, provider_id: str | None,
 
 
 def later_allowed(row: OutboxMessage, at: datetime) -> datetime:
-    """`at`, moved out of the participant's quiet hours for an SMS that is not a reply."""
-    if row.channel != Channel.SMS.value or Purpose(row.purpose) in REPLY_PURPOSES:
+    """`at`, moved out of the participant's quiet hours for a message that reaches their
+    phone (SMS, push) and is not a reply."""
+    if row.channel == Channel.WEB.value or Purpose(row.purpose) in REPLY_PURPOSES:
         return at
     p = row.participant
     return quiet_hours(policy_for(p)).next_allowed(at, p.timezone)

@@ -8,7 +8,8 @@ from enum import StrEnum
 
 class Channel(StrEnum):
     SMS = "sms"
-    WEB = "web"
+    PUSH = "push"  # Web Push to the participant's installed page (messaging.push)
+    WEB = "web"  # a notice on the participant's page
 
 
 class TargetKind(StrEnum):

@@ -6,7 +6,7 @@ from sqlalchemy import Select, func, select
 from pro_server.access import policy
 from pro_server.api_blueprint import STAFF, ApiBlueprint
 from pro_server.errors import NotFound
-from pro_server.messaging import services
+from pro_server.messaging import push, services
 from pro_server.messaging.log import log_csv, log_query
 from pro_server.messaging.models import InboundMessage, OutboxMessage
 from pro_server.messaging.schemas import (
@@ -14,8 +14,10 @@ from pro_server.messaging.schemas import (
     InboundSchema,
     MessageListArgsSchema,
     MessageSchema,
+    PushDeviceSchema,
     RemindNowResultSchema,
     RemindNowSchema,
+    RemoveDeviceSchema,
     ResolveInboundSchema,
     ResolveMessageSchema,
 )
@@ -176,3 +178,27 @@ class RemindNow(MethodView):
         with unit_of_work(staff_actor(user)) as ctx:
             rows, blocked = services.remind_now(ctx, p, body.get("reason"))
         return {"messages": rows, "sms_blocked_reason": blocked}
+
+
+@blp.route("/participants/<int:participant_id>/push-devices")
+class PushDevices(MethodView):
+    @blp.response(200, PushDeviceSchema(many=True))
+    def get(self, participant_id):
+        """The participant's devices with push notifications on (no endpoint or keys)."""
+        user = current_staff()
+        p = load_participant(user, participant_id)
+        with unit_of_work(staff_actor(user)) as ctx:
+            return push.subscriptions(ctx, p)
+
+
+@blp.route("/participants/<int:participant_id>/push-devices/<int:device_id>")
+class PushDevice(MethodView):
+    @blp.arguments(RemoveDeviceSchema)
+    @blp.response(204)
+    def delete(self, body, participant_id, device_id):
+        """Stop push notifications to one of the participant's devices (a lost phone);
+        audited with the reason."""
+        user = current_staff()
+        p = load_participant(user, participant_id, write=True)
+        with unit_of_work(staff_actor(user)) as ctx:
+            push.remove(ctx, p, device_id, f"removed by staff: {body['reason']}")

@@ -39,6 +39,9 @@ class MessageSchema(Schema):
     language = fields.String()
     status = fields.String()
     status_reason = fields.String(allow_none=True)
+    fallback_of_id = fields.Integer(allow_none=True, metadata={
+        "description": "Sent on this channel because this earlier message (the "
+                       "participant's preferred channel) could not deliver"})
     due_at = fields.DateTime()
     expires_at = fields.DateTime(allow_none=True)
     next_attempt_at = fields.DateTime(allow_none=True)
@@ -107,3 +110,14 @@ class RemindNowSchema(Schema):
 class RemindNowResultSchema(Schema):
     messages = fields.List(fields.Nested(MessageSchema))
     sms_blocked_reason = fields.String(allow_none=True)
+
+
+class PushDeviceSchema(Schema):
+    id = fields.Integer()
+    device_label = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    last_sent_at = fields.DateTime(allow_none=True)
+
+
+class RemoveDeviceSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=500))

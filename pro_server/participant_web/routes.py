@@ -14,19 +14,25 @@ from pro_server.api_blueprint import Access, ApiBlueprint
 from pro_server.context import Actor
 from pro_server.errors import Conflict, TooManyRequests, Unauthorized
 from pro_server.extensions import limiter
+from pro_server.messaging import channels, push
 from pro_server.participant_web import access, ics, services
 from pro_server.participant_web import session as web_session
 from pro_server.participant_web.schemas import (
     AssessmentSchema,
+    ChannelsSchema,
     DraftOutSchema,
     DraftSchema,
     HomeSchema,
     LangArgsSchema,
+    NotificationsSchema,
+    PushSubscribeSchema,
+    PushUnsubscribeSchema,
     SessionOpenSchema,
     SessionSchema,
     SubmissionOutSchema,
     SubmissionSchema,
 )
+from pro_server.participants import services as participants
 from pro_server.participants.models import Participant
 from pro_server.responses.services import submit
 from pro_server.web import context, settings, unit_of_work
@@ -185,3 +191,55 @@ class VisitCalendar(MethodView):
         return Response(body, mimetype="text/calendar", headers={
             "Content-Disposition": f'attachment; filename="study-visit-{day}.ics"',
             "Cache-Control": "no-store"})
+
+
+def _notifications_view(ctx, p: Participant) -> dict:  # type: ignore[no-untyped-def]
+    on = push.enabled(ctx.settings)
+    return {"available": on, "public_key": ctx.settings.vapid_public_key if on else None,
+            "reminder_channels": [c.value for c in channels.parse(p.reminder_channels)],
+            "devices": len(push.subscriptions(ctx, p))}
+
+
+@blp.route("/notifications")
+class Notifications(MethodView):
+    @blp.response(200, NotificationsSchema)
+    def get(self):
+        """Whether push notifications can be turned on, the key the browser subscribes
+        with, the participant's reminder channels and how many devices have them on."""
+        p = web_session.current_participant()
+        return _notifications_view(context(_actor(p)), p)
+
+
+@blp.route("/notifications/subscription")
+class PushSubscriptionView(MethodView):
+    @blp.arguments(PushSubscribeSchema)
+    @blp.response(200, NotificationsSchema)
+    def put(self, body):
+        """Turn notifications on for this device (the browser's push subscription, stored
+        encrypted); the same device again replaces its earlier subscription."""
+        p = web_session.current_participant()
+        with unit_of_work(_actor(p)) as ctx:
+            push.subscribe(ctx, p, body)
+            return _notifications_view(ctx, p)
+
+    @blp.arguments(PushUnsubscribeSchema)
+    @blp.response(200, NotificationsSchema)
+    def delete(self, body):
+        """Turn notifications off for this device."""
+        p = web_session.current_participant()
+        with unit_of_work(_actor(p)) as ctx:
+            push.remove_by_endpoint(ctx, p, body["endpoint"])
+            return _notifications_view(ctx, p)
+
+
+@blp.route("/notifications/channels")
+class ChannelsView(MethodView):
+    @blp.arguments(ChannelsSchema)
+    @blp.response(200, NotificationsSchema)
+    def put(self, body):
+        """Choose how reminders come, in order (e.g. push, then SMS); audited."""
+        p = web_session.current_participant()
+        with unit_of_work(_actor(p)) as ctx:
+            p = ctx.session.merge(p)
+            participants.update(ctx, p, {"reminder_channels": body["reminder_channels"]})
+            return _notifications_view(ctx, p)

@@ -182,3 +182,33 @@ class SecondFactorOutSchema(Schema):
 
 class StudyWebSettingsSchema(Schema):
     second_factor = fields.String(required=True, validate=validate.OneOf(STUDY_CHOICES))
+
+
+class PushKeysSchema(Schema):
+    p256dh = fields.String(required=True, validate=validate.Length(min=20, max=200))
+    auth = fields.String(required=True, validate=validate.Length(min=8, max=100))
+
+
+class PushSubscribeSchema(Schema):
+    """What the browser's PushSubscription.toJSON() gives, and a name for the device."""
+
+    endpoint = fields.String(required=True, validate=validate.Length(min=10, max=2000))
+    keys = fields.Nested(PushKeysSchema, required=True)
+    device_label = fields.String(validate=validate.Length(max=80))
+
+
+class PushUnsubscribeSchema(Schema):
+    endpoint = fields.String(required=True, validate=validate.Length(min=10, max=2000))
+
+
+class ChannelsSchema(Schema):
+    reminder_channels = fields.List(fields.String(), required=True, metadata={
+        "description": "Channels in order of preference (sms, push)"})
+
+
+class NotificationsSchema(Schema):
+    available = fields.Boolean(metadata={"description": "Push is configured on the server"})
+    public_key = fields.String(allow_none=True, metadata={
+        "description": "The VAPID public key (applicationServerKey)"})
+    reminder_channels = fields.List(fields.String())
+    devices = fields.Integer(metadata={"description": "Devices with notifications on"})

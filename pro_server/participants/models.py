@@ -42,6 +42,10 @@ class Participant(Base):
     sms_opted_out_at: Mapped[datetime | None]
     phone_flag: Mapped[str | None] = mapped_column(String(40))
     reminder_time: Mapped[str] = mapped_column(String(5), default="10:00")
+    # Reminder channels in order of preference, comma-separated ("push,sms"): the first
+    # that can deliver is used (messaging.channels).
+    reminder_channels: Mapped[str] = mapped_column(String(40), default="sms",
+                                                   server_default="sms")
     enrolled_on: Mapped[date | None]
     protocol_version: Mapped[str | None] = mapped_column(String(20))
     withdrawn_at: Mapped[datetime | None]

@@ -46,6 +46,9 @@ class EnrolSchema(Schema):
         "10:00"))
     enrolled_on = fields.Date(allow_none=True, metadata=about(
         "Date of enrolment; default: today", "2026-03-01"))
+    reminder_channels = fields.List(fields.String(), metadata=about(
+        "Reminder channels in order of preference: the first that can deliver is used "
+        "(sms, push)", ["push", "sms"]))
 
     @validates_schema
     def _status_on_enrol(self, data, **kwargs):
@@ -64,6 +67,9 @@ class UpdateSchema(Schema):
     email = fields.Email(allow_none=True)
     sms_consent = fields.Nested(ConsentSchema)
     reminder_time = LocalTime()
+    reminder_channels = fields.List(fields.String(), metadata=about(
+        "Reminder channels in order of preference: the first that can deliver is used "
+        "(sms, push)", ["push", "sms"]))
     status = fields.Enum(ParticipantStatus, by_value=True)
     reason = fields.String(validate=validate.Length(min=1, max=500))
 
@@ -108,6 +114,10 @@ class ParticipantSchema(Schema):
     phone_flag = fields.String(allow_none=True, metadata=about(
         "Why the number cannot receive SMS, for staff to fix; null: none"))
     reminder_time = fields.String()
+    reminder_channels = fields.List(fields.String(), metadata=about(
+        "Reminder channels in order of preference", ["push", "sms"]))
+    push_devices = fields.Integer(metadata=about(
+        "Devices subscribed to push notifications", 1))
     enrolled_on = fields.Date(allow_none=True)
     withdrawn_at = fields.DateTime(allow_none=True)
     withdrawal_reason = fields.String(allow_none=True)

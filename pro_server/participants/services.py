@@ -12,13 +12,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import object_session
 
 from pro_server.audit.services import changes, record
 from pro_server.context import ServiceContext
 from pro_server.errors import Conflict, InvalidInput
 from pro_server.instruments.languages import check_language
+from pro_server.messaging import channels
+from pro_server.messaging.models import PushSubscription
 from pro_server.participants import events
 from pro_server.participants.models import Participant, ParticipantStatus
 from pro_server.protocol.definitions import default_registry as protocols
@@ -43,6 +46,7 @@ def audit_view(ctx: ServiceContext, p: Participant) -> dict[str, Any]:
         "sms_consent": p.sms_consent,
         "sms_consent_source": p.sms_consent_source,
         "reminder_time": p.reminder_time,
+        "reminder_channels": p.reminder_channels,
         "protocol_version": p.protocol_version,
     }
 
@@ -54,6 +58,11 @@ def public_view(p: Participant, *, show_contact: bool) -> dict[str, Any]:
         "enrolled_on", "withdrawn_at", "withdrawal_reason", "protocol_version", "created_at",
         "updated_at",
     )}
+    data["reminder_channels"] = [c.value for c in channels.parse(p.reminder_channels)]
+    session = object_session(p)
+    data["push_devices"] = session.scalar(
+        select(func.count()).select_from(PushSubscription)
+        .where(PushSubscription.participant_id == p.id)) if session else 0
     data["phone_masked"] = mask_phone(p.phone)
     data["has_email"] = bool(p.email)
     if show_contact:
@@ -93,6 +102,20 @@ def _set_consent(ctx: ServiceContext, p: Participant, consent: dict[str, Any] | 
         p.sms_opted_out_at = None
 
 
+def _set_channels(ctx: ServiceContext, p: Participant, names: list[str] | None) -> bool:
+    """Store a reminder channel choice; True when it changed."""
+    if names is None:
+        return False
+    try:
+        chosen = channels.stored(channels.validate(names, ctx.settings))
+    except channels.ChannelChoiceError as exc:
+        raise InvalidInput.field("reminder_channels", str(exc)) from exc
+    if chosen == p.reminder_channels:
+        return False
+    p.reminder_channels = chosen
+    return True
+
+
 def _protocol_reminder_time(study: Study) -> str:
     """The daily reminder time of the study's protocol: a new participant's default."""
     protocol = protocols().get(study.protocol_code, int(study.protocol_version))
@@ -126,6 +149,8 @@ def enrol(ctx: ServiceContext, study: Study, site: Site, data: dict[str, Any]) -
     )
     _set_phone(ctx, p, site_phone(site, data.get("phone")))
     _set_consent(ctx, p, data.get("sms_consent"))
+    p.reminder_channels = channels.stored(channels.DEFAULT)
+    _set_channels(ctx, p, data.get("reminder_channels"))
     ctx.session.add(p)
     try:
         ctx.session.flush()
@@ -155,6 +180,8 @@ def update(ctx: ServiceContext, p: Participant, data: dict[str, Any]) -> Partici
         changed.add("sms_consent")
     if p.sms_consent and not p.phone:
         raise InvalidInput.field("phone", "SMS consent needs a phone number")
+    if _set_channels(ctx, p, data.get("reminder_channels")):
+        changed.add("reminder_channels")
     if "language" in data and data["language"] != p.language:
         check_language(ctx, p.study, data["language"])
     for name in ("email", "language", "timezone", "reminder_time"):

@@ -18,7 +18,6 @@ import pytest
 
 from pro_server.messaging.feature import sms_sender
 from pro_server.messaging.models import OutboxMessage
-from tests.fakes.fake_twilio import FakeMessage
 from tests.messaging_db.support import DyingSender, local, queue_bulk, scheduler_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -30,14 +29,15 @@ pytestmark = pytest.mark.postgres_only(
 
 
 class Gate:
-    """Holds the fake's answer to the n-th message it accepts until opened."""
+    """Holds the fake's answer to the n-th message it accepts until opened (the fake
+    Twilio's or the fake push service's `on_message`)."""
 
     def __init__(self, fake, n: int) -> None:  # type: ignore[no-untyped-def]
         self.n, self.count = n, 0
         self.reached, self.opened = threading.Event(), threading.Event()
         fake.on_message = self
 
-    def __call__(self, message: FakeMessage) -> None:
+    def __call__(self, *message: object) -> None:
         self.count += 1
         if self.count == self.n:
             self.reached.set()

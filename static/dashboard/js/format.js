@@ -99,3 +99,16 @@ export function closes(iso, timeZone) {
   if (!local.endsWith("T00:00")) return dateTime(iso, timeZone);
   return `${date(new Date(Date.parse(iso) - 60000).toISOString(), timeZone)}, end of day`;
 }
+
+// A participant's reminder channels, in order of preference (the first that can deliver).
+export const CHANNEL_CHOICES = [
+  ["sms", "SMS"],
+  ["push,sms", "Push notification, SMS if push cannot deliver"],
+  ["push", "Push notification only"],
+  ["sms,push", "SMS, push notification if SMS cannot deliver"],
+];
+
+export function channelsText(channels) {
+  const names = { sms: "SMS", push: "push", email: "email" };
+  return (channels || ["sms"]).map((c) => names[c] || c).join(", then ");
+}

@@ -5,7 +5,7 @@ import { h } from "../dom.js";
 import {
   dialogForm, dropEmpty, field, input, reasonField, select, textarea, timezoneInput, values,
 } from "../forms.js";
-import { localInput, plural } from "../format.js";
+import { CHANNEL_CHOICES, localInput, plural } from "../format.js";
 import { notify } from "../layout.js";
 
 const base = (p) => `/api/v1/participants/${p.id}`;
@@ -19,6 +19,7 @@ export function editContact(p) {
       field("Language", select("language", [["en", "English"], ["es", "Spanish"]], p.language)),
       field("Time zone", timezoneInput(p.timezone), "IANA name, e.g. America/New_York; type to search"),
       field("Daily reminder time", input("reminder_time", { type: "time", value: p.reminder_time })),
+      field("Reminders by", select("reminder_channels", CHANNEL_CHOICES, (p.reminder_channels || ["sms"]).join(","))),
       reasonField("Reason for the change"),
     ],
     submit: (form) => {
@@ -27,6 +28,7 @@ export function editContact(p) {
       if ((v.phone || null) !== (p.phone || null)) body.phone = v.phone;
       if ((v.email || null) !== (p.email || null)) body.email = v.email;
       for (const name of ["language", "timezone", "reminder_time"]) if (v[name] !== p[name]) body[name] = v[name];
+      if (v.reminder_channels !== (p.reminder_channels || []).join(",")) body.reminder_channels = v.reminder_channels.split(",");
       return patch(base(p), body);
     },
   });

@@ -2,7 +2,7 @@ import { get } from "../api.js";
 import { trendChart } from "../charts.js";
 import { $, h, replace } from "../dom.js";
 import { activityLine, providerSaid } from "../activity.js";
-import { STATUS, closes, date, dateTime, day, messageTone, words } from "../format.js";
+import { STATUS, channelsText, closes, date, dateTime, day, messageTone, words } from "../format.js";
 import { notify, param, showError, startPage } from "../layout.js";
 import * as act from "./participant-actions.js";
 import { answersSection, changesTable } from "./participant-answers.js";
@@ -38,6 +38,8 @@ function facts(p, tl) {
     fact("Phone", p.phone || p.phone_masked || "none"),
     fact("Texts", smsState(p)),
     fact("Daily reminder", p.reminder_time),
+    fact("Reminders by", channelsText(p.reminder_channels),
+      ` (${p.push_devices === 1 ? "1 device" : `${p.push_devices || 0} devices`} with notifications on)`),
     fact("Protocol version", p.protocol_version || "—"));
 }
 
