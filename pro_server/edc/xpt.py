@@ -25,6 +25,7 @@ import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 XPT_CHUNK = 20_000
@@ -149,49 +150,46 @@ def ibm_double(value: float | None) -> bytes:
     return _Q.pack(((sign | (hex_exponent + 64)) << 56) | fraction)
 
 
-def _packer(layout: XptLayout) -> Callable[[tuple[Any, ...]], bytes]:
-    """One record (its values in the dataset's variable order) as its observation bytes
-    (TS-140), in the layout's fixed widths."""
-    ds = layout.dataset
-    columns = [(name, name in ds.numeric, 8 if name in ds.numeric else layout.widths[name])
-               for name in ds.names]
-
-    def pack(values: tuple[Any, ...]) -> bytes:
-        parts = []
-        for (name, numeric, width), value in zip(columns, values, strict=True):
-            if numeric:
-                parts.append(ibm_double(None if value is None else float(value)))
-                continue
-            text = _text(value)
-            if len(text) > width:
-                raise ValueError(f"{name} value {text!r} is longer than its width {width}")
-            parts.append(text.encode("ascii").ljust(width))
-        return b"".join(parts)
-
-    return pack
-
-
 def _header(layout: XptLayout) -> bytes:
     """Library, member and variable headers through OBS, from pyreadstat (one-row template)."""
     with tempfile.TemporaryDirectory(prefix="sdtm-xpt-") as tmp:
         return _split(_write_chunk(layout, [layout.pad({})], os.path.join(tmp, "head.xpt")))[0]
 
 
-def _values(dataset: Dataset, records: Iterable[Mapping[str, Any]]
-            ) -> Iterator[tuple[Any, ...]]:
-    names = dataset.names
+@lru_cache(maxsize=4096)
+def _number(value: Any) -> bytes:
+    return ibm_double(None if value is None else float(value))
+
+
+@lru_cache(maxsize=65536)
+def _ascii(value: Any) -> bytes:
+    return _text(value).encode("ascii")
+
+
+def _encoded(dataset: Dataset, records: Iterable[Mapping[str, Any]]
+             ) -> Iterator[tuple[bytes, ...]]:
+    """Each record as its values' bytes, in variable order: numbers as IBM doubles,
+    characters as ASCII not yet padded (the values repeat: both are cached)."""
+    columns = [(name, _number if name in dataset.numeric else _ascii) for name in dataset.names]
     for record in records:
-        yield tuple(record.get(n) for n in names)
+        yield tuple([encode(record.get(name)) for name, encode in columns])
 
 
-def _write(rows: Iterable[tuple[Any, ...]], layout: XptLayout, chunk_rows: int
+def _write(rows: Iterable[tuple[bytes, ...]], layout: XptLayout, chunk_rows: int
            ) -> Iterator[bytes]:
-    pack = _packer(layout)
+    """Header, then the observations: each value padded with blanks to its column's width."""
+    ds = layout.dataset
+    widths = [(name, 8 if name in ds.numeric else layout.widths[name]) for name in ds.names]
     yield _header(layout)
     written = 0
     chunk: list[bytes] = []
     for values in rows:
-        chunk.append(pack(values))
+        parts = []
+        for (name, width), value in zip(widths, values, strict=True):
+            if len(value) > width:
+                raise ValueError(f"{name} value {value!r} is longer than its width {width}")
+            parts.append(value.ljust(width))
+        chunk.append(b"".join(parts))
         if len(chunk) >= chunk_rows:
             data = b"".join(chunk)
             written += len(data)
@@ -206,23 +204,22 @@ def _write(rows: Iterable[tuple[Any, ...]], layout: XptLayout, chunk_rows: int
 def xpt_stream(records: Iterable[Mapping[str, Any]], layout: XptLayout,
                chunk_rows: int | None = None) -> Iterator[bytes]:
     """The XPT file, in chunks of `chunk_rows` observations."""
-    return _write(_values(layout.dataset, records), layout, chunk_rows or XPT_CHUNK)
+    return _write(_encoded(layout.dataset, records), layout, chunk_rows or XPT_CHUNK)
 
 
 def _spool(dataset: Dataset, records: Iterable[Mapping[str, Any]], spool: Any,
            chunk_rows: int) -> XptLayout:
-    """Measure the widths while writing the records (value tuples, pickled in chunks) to
+    """Measure the widths while writing the encoded records (pickled in chunks) to
     `spool`; `_unspool` reads them back."""
-    names = dataset.names
-    measured = [(n, name) for n, name in enumerate(names) if name not in dataset.numeric]
+    measured = [(n, name) for n, name in enumerate(dataset.names)
+                if name not in dataset.numeric]
     widths = dict.fromkeys((name for _, name in measured), 1)
-    chunk: list[tuple[Any, ...]] = []
-    for values in _values(dataset, records):
+    chunk: list[tuple[bytes, ...]] = []
+    for values in _encoded(dataset, records):
         chunk.append(values)
         for n, name in measured:
-            length = len(_text(values[n]))
-            if length > widths[name]:
-                widths[name] = length
+            if len(values[n]) > widths[name]:
+                widths[name] = len(values[n])
         if len(chunk) >= chunk_rows:
             pickle.dump(chunk, spool, protocol=pickle.HIGHEST_PROTOCOL)
             chunk = []
@@ -234,7 +231,7 @@ def _spool(dataset: Dataset, records: Iterable[Mapping[str, Any]], spool: Any,
     return XptLayout(dataset, widths)
 
 
-def _unspool(spool: Any) -> Iterator[tuple[Any, ...]]:
+def _unspool(spool: Any) -> Iterator[tuple[bytes, ...]]:
     spool.seek(0)
     try:
         while True:
@@ -249,9 +246,9 @@ def _unspool(spool: Any) -> Iterator[tuple[Any, ...]]:
 
 def xpt_two_pass(dataset: Dataset, records: Callable[[], Iterable[Mapping[str, Any]]],
                  chunk_rows: int | None = None) -> Iterator[bytes]:
-    """Measure the widths on one pass of `records()` while spooling the records to a
-    temporary file (now, so an error comes before the first byte), then write the file from
-    the spool as it is read: the records are built once."""
+    """Measure the widths on one pass of `records()` while spooling the encoded records to
+    a temporary file (now, so an error comes before the first byte), then write the file
+    from the spool as it is read: the records are built and encoded once."""
     chunk_rows = chunk_rows or XPT_CHUNK
     spool = tempfile.TemporaryFile(prefix="sdtm-xpt-")  # noqa: SIM115 - closed by _unspool
     try:
