@@ -33,19 +33,17 @@ from bench.dispatch_soak import (
     drop_database,
     environment,
     scratch_database,
+    texting_study,
 )
 from pro_server import create_app
 from pro_server.clock import FixedClock
 from pro_server.config import load_settings
-from pro_server.context import Actor, ServiceContext
 from pro_server.jobs import all_jobs, run_job
 from pro_server.messaging.feature import sms_sender
 from pro_server.messaging.models import OutboxMessage
 from pro_server.messaging.planning import dedup_key
 from pro_server.migrate import upgrade
-from pro_server.participants.models import Participant, ParticipantStatus
 from pro_server.schedule.models import Assessment
-from pro_server.studies.services import create_site, create_study
 from tests.fakes.fake_twilio import FakeTwilio
 from tests.statements import counted
 
@@ -55,24 +53,7 @@ NOW = datetime(2027, 6, 1, 16, 0, tzinfo=UTC)  # 12:00 in New York: no quiet hou
 def load(app, messages: int) -> None:  # type: ignore[no-untyped-def]
     pro = app.extensions["pro"]
     with pro["session_factory"]() as session:
-        ctx = ServiceContext(session, pro["clock"], Actor.system("bench"), pro["settings"])
-        study = create_study(ctx, code="DISPATCH", name="Dispatch bench", registry_id=None,
-                             default_timezone="America/New_York", program_name="Check-in",
-                             protocol_code="RES001-DMPM-02")
-        site = create_site(ctx, study, code="S1", name="Site 1", timezone="America/New_York",
-                           contact_phone="+13525550100")
-        session.commit()
-        phones = [f"+1352{n:07d}" for n in range(messages)]
-        session.execute(insert(Participant), [{
-            "study_id": study.id, "site_id": site.id, "subject_key": f"D-{n:05d}",
-            "status": ParticipantStatus.enrolled, "language": "en",
-            "timezone": "America/New_York", "phone": phone,
-            "phone_lookup": ctx.settings.keyring.lookup_hash(phone), "sms_consent": True,
-            "sms_consent_at": NOW, "sms_consent_source": "bench", "reminder_time": "10:00",
-            "protocol_version": "2", "created_at": NOW, "updated_at": NOW}
-            for n, phone in enumerate(phones)])
-        pids = session.scalars(select(Participant.id).where(Participant.study_id == study.id)
-                               .order_by(Participant.id)).all()
+        study, site, pids = texting_study(session, pro, "DISPATCH", messages, NOW)
         opens = NOW - timedelta(hours=6)
         session.execute(insert(Assessment), [{
             "participant_id": pid, "study_id": study.id, "site_id": site.id,
