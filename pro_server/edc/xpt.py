@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-XPT_CHUNK = 20_000
+XPT_CHUNK = 2_000  # observations per yielded chunk and per spooled pickle: memory
 MAX_WIDTH = 200  # SDTM character variables are at most 200 bytes in XPORT v5
 _OBS_HEADER = b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!"
 
@@ -161,7 +161,7 @@ def _number(value: Any) -> bytes:
     return ibm_double(None if value is None else float(value))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def _ascii(value: Any) -> bytes:
     return _text(value).encode("ascii")
 
