@@ -90,6 +90,30 @@ def environment(database_url: str, fake: FakeTwilio, instance: str) -> dict[str,
             "LOG_LEVEL": os.environ.get("SOAK_LOG_LEVEL", "WARNING")}
 
 
+def texting_study(session, pro, code: str, people: int, now: datetime):  # type: ignore[no-untyped-def]
+    """A study with one site and `people` participants with a phone and SMS consent:
+    (study, site, participant ids in id order)."""
+    ctx = ServiceContext.of_app(pro, Actor.system("bench"), session=session)
+    study = create_study(ctx, code=code, name=f"{code} bench", registry_id=None,
+                         default_timezone="America/New_York", program_name="Check-in",
+                         protocol_code="RES001-DMPM-02")
+    site = create_site(ctx, study, code="S1", name="Site 1", timezone="America/New_York",
+                       contact_phone="+13525550100")
+    session.commit()
+    phones = [f"+1352{n:07d}" for n in range(people)]
+    session.execute(insert(Participant), [{
+        "study_id": study.id, "site_id": site.id, "subject_key": f"{code}-{n:05d}",
+        "status": ParticipantStatus.enrolled, "language": "en",
+        "timezone": "America/New_York", "phone": phone,
+        "phone_lookup": ctx.settings.keyring.lookup_hash(phone), "sms_consent": True,
+        "sms_consent_at": now, "sms_consent_source": "bench", "reminder_time": "10:00",
+        "protocol_version": "2",
+        "created_at": now, "updated_at": now} for n, phone in enumerate(phones)])
+    pids = session.scalars(select(Participant.id).where(Participant.study_id == study.id)
+                           .order_by(Participant.id)).all()
+    return study, site, pids
+
+
 def load(env: dict[str, str], messages: int) -> int:
     """A study, messages / 5 participants with SMS consent, 5 due help replies each."""
     app = create_app(load_settings(env))
@@ -97,24 +121,8 @@ def load(env: dict[str, str], messages: int) -> int:
     upgrade(pro["engine"])
     now = datetime.now(UTC)
     with pro["session_factory"]() as session:
-        ctx = ServiceContext.of_app(pro, Actor.system("soak"), session=session)
-        study = create_study(ctx, code="SOAK", name="Soak", registry_id=None,
-                             default_timezone="America/New_York", program_name="Check-in",
-                             protocol_code="RES001-DMPM-02")
-        site = create_site(ctx, study, code="S1", name="Site 1", timezone="America/New_York",
-                           contact_phone="+13525550100")
-        session.commit()
-        people = -(-messages // PER_PARTICIPANT)
-        phones = [f"+1352{n:07d}" for n in range(people)]
-        session.execute(insert(Participant), [{
-            "study_id": study.id, "site_id": site.id, "subject_key": f"SOAK-{n:05d}",
-            "status": ParticipantStatus.enrolled, "language": "en",
-            "timezone": "America/New_York", "phone": phone,
-            "phone_lookup": ctx.settings.keyring.lookup_hash(phone), "sms_consent": True,
-            "sms_consent_at": now, "sms_consent_source": "soak", "reminder_time": "10:00",
-            "protocol_version": "2",
-            "created_at": now, "updated_at": now} for n, phone in enumerate(phones)])
-        pids = session.scalars(select(Participant.id).order_by(Participant.id)).all()
+        study, site, pids = texting_study(session, pro, "SOAK", -(-messages // PER_PARTICIPANT),
+                                          now)
         rows = []
         for n in range(messages):
             pid = pids[n // PER_PARTICIPANT]

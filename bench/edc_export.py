@@ -10,7 +10,9 @@ study. After loading it runs ANALYZE (production has autovacuum), and beside eac
 prints the floor timed in the same run: on PostgreSQL `COPY (SELECT * FROM response WHERE
 study_id = ...) TO STDOUT` of the same rows, on SQLite a bare SELECT of them fetched through
 the driver. Run: `.venv/bin/python bench/edc_export.py [--participants 1000]
-[--database-url URL] [--only records]` (`--only`: exports whose name contains the text).
+[--database-url URL] [--only "records,ODM clinical,QS XPT"]` (`--only`: exports whose name
+contains one of the comma-separated texts). Load and CPU of the machine are printed first:
+the ratios hold for one run on one machine, under whatever else it was doing.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import random
 import resource
 import secrets
@@ -30,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -164,10 +167,12 @@ def _chunks(rows: list[dict], size: int) -> Iterable[list[dict]]:
 
 
 def _pages(export: Export) -> Iterable[bytes]:
+    """Pages of 1000 serialised as the records route does (one JSON text per record)."""
     after, more = 0, True
     while more:
         page, after, more = export.page(after, 1000)
-        yield str(page).encode()
+        for record in page:
+            yield json.dumps(record, ensure_ascii=False).encode()
 
 
 RUNS: dict[str, Callable[[Export], Iterable[bytes]]] = {
@@ -214,12 +219,12 @@ def run_one(url: str, code: str, name: str) -> None:
         export = Export(session, study, NOW)
         before = _memory_kb("VmRSS")
         _reset_peak()
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         size = sum(len(chunk) for chunk in RUNS[name](export))
-        seconds = time.perf_counter() - began
+        seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
         peak = _memory_kb("VmHWM")
-    print(json.dumps({"bytes": size, "seconds": seconds, "rss_before_kb": before,
-                      "rss_peak_kb": peak}))
+    print(json.dumps({"bytes": size, "seconds": seconds, "cpu_seconds": cpu,
+                      "rss_before_kb": before, "rss_peak_kb": peak}))
 
 
 def floor_seconds(url: str, code: str) -> float:
@@ -261,10 +266,17 @@ def measure(url: str, code: str, name: str) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--participants", type=int, default=1000,
-                        help="participants of the large study (59 responses each)")
+                        help="participants of the large study (59 responses each); the small "
+                             "one has a third (3000: ~60k and ~180k responses)")
     parser.add_argument("--database-url", default="")
     parser.add_argument("--only", default="",
-                        help="run only the exports whose name contains this text")
+                        help="run only the exports whose name contains one of these "
+                             "comma-separated texts")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure the studies an earlier run loaded into --database-url "
+                             "(PostgreSQL) instead of loading them again")
+    parser.add_argument("--studies", default="BENCH-S,BENCH-L",
+                        help="the studies to measure, comma-separated")
     parser.add_argument("--run-one", help=argparse.SUPPRESS)
     parser.add_argument("--study", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -277,6 +289,8 @@ def main() -> None:
 
 def bench(args: argparse.Namespace, tmp: str) -> None:
     url = args.database_url or f"sqlite:///{tmp}/bench.db"
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
+          f"(1 min) at the start", flush=True)
     engine = make_engine(url)
     upgrade(engine)
     factory = make_session_factory(engine)
@@ -286,15 +300,23 @@ def bench(args: argparse.Namespace, tmp: str) -> None:
     rng = random.Random(2026)
     pool = answer_pool(rng)
     seq = [10**6]
-    sizes = {"BENCH-S": max(args.participants // 5, 1), "BENCH-L": args.participants}
+    sizes = {"BENCH-S": max(args.participants // 3, 1), "BENCH-L": args.participants}
     counts = {}
     for code, n in sizes.items():
+        if args.reuse:
+            with factory() as session:
+                counts[code] = session.scalar(
+                    select(func.count()).select_from(Response).join(
+                        Study, Study.id == Response.study_id).where(Study.code == code)) or 0
+            print(f"reused {code}: {counts[code]:,} response versions", flush=True)
+            continue
         began = time.perf_counter()
         counts[code] = load_study(factory, clock, settings, code, n, rng, pool, seq)
         print(f"loaded {code}: {n} participants, {counts[code]:,} response versions "
               f"in {time.perf_counter() - began:.1f} s ({url.split(':')[0]})", flush=True)
     engine.dispose()
     analyze(url)
+    sizes = {code: n for code, n in sizes.items() if code in args.studies.split(",")}
     floors = {code: floor_seconds(url, code) for code in sizes}
     bare = "COPY TO STDOUT" if url.startswith("postgresql") else "bare SELECT"
     for code, seconds in floors.items():
@@ -303,15 +325,20 @@ def bench(args: argparse.Namespace, tmp: str) -> None:
     print("\nEach export runs in a fresh process: 'RSS start' after imports and set-up, "
           "'RSS peak' the resident high-water mark during the export (VmHWM); 'floor' the "
           "floor's rows/s, 'ratio' the export's rows/s over it.")
+    print("'CPU s' is the export process's own CPU time: on a busy machine the wall-clock "
+          "seconds are mostly waiting for a CPU; 'resp/s CPU' is responses per CPU second.")
     print(f"\n{'export':36} {'responses':>9} {'MB out':>8} {'s':>7} {'MB/s':>6} "
-          f"{'resp/s':>8} {'floor':>8} {'ratio':>6} {'RSS start':>9} {'RSS peak':>9}")
-    for name in (n for n in RUNS if args.only in n):
+          f"{'resp/s':>8} {'floor':>8} {'ratio':>6} {'CPU s':>6} {'resp/s CPU':>10} "
+          f"{'RSS start':>9} {'RSS peak':>9}")
+    wanted = [part.strip() for part in args.only.split(",")]
+    for name in (n for n in RUNS if any(part in n for part in wanted)):
         for code in sizes:
             r = measure(url, code, name)
             rate, floor_rate = counts[code] / r["seconds"], counts[code] / floors[code]
             print(f"{name:36} {counts[code]:9,} {r['bytes'] / 1e6:8.1f} {r['seconds']:7.2f} "
                   f"{r['bytes'] / 1e6 / r['seconds']:6.1f} {rate:8,.0f} {floor_rate:8,.0f} "
-                  f"{rate / floor_rate:6.3f} "
+                  f"{rate / floor_rate:6.3f} {r['cpu_seconds']:6.1f} "
+                  f"{counts[code] / r['cpu_seconds']:10,.0f} "
                   f"{r['rss_before_kb'] / 1024:7.0f}MB {r['rss_peak_kb'] / 1024:7.0f}MB",
                   flush=True)
 

@@ -22,7 +22,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from pro_server.instruments.definitions import (
     InstrumentDefinition,
@@ -120,19 +120,23 @@ def form_oid(code: str) -> str:
     return f"F.{form_key(code)}"
 
 
+@lru_cache(maxsize=8192)  # pure, and asked per value by every export
 def item_group_oid(code: str, part: str | None = None) -> str:
     return f"IG.{form_key(code)}" + (f".{part}" if part else "")
 
 
+@lru_cache(maxsize=8192)  # pure, and asked per value by every export
 def item_oid(code: str, item_id: str, option: str | None = None) -> str:
     base = f"I.{form_key(code)}.{item_id.upper()}"
     return f"{base}.{str(option).upper()}" if option is not None else base
 
 
+@lru_cache(maxsize=8192)  # pure, and asked per value by every export
 def score_oid(code: str, key: str) -> str:
     return f"I.{form_key(code)}.SCORE.{key.upper()}"
 
 
+@lru_cache(maxsize=8192)  # pure, and asked per value by every export
 def admin_oid(code: str, name: str) -> str:
     return f"I.{form_key(code)}.ADMIN.{name}"
 

@@ -84,7 +84,8 @@ class Export:
     # --- pull API
     def page(self, after: int, limit: int) -> tuple[list[dict[str, Any]], int, bool]:
         """(records, last seq, more?) of one page; bounded by `limit`."""
-        rows = list(stream(self.session, versions_query(self.study.id, after, limit=limit + 1)))
+        rows = list(stream(self.session, versions_query(self.study.id, after, limit=limit + 1,
+                                                        full=False)))
         more = len(rows) > limit
         rows = rows[:limit]
         last = rows[-1]["audit_seq"] if rows else after

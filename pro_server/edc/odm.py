@@ -331,23 +331,29 @@ def change_annotation(row: Row) -> etree._Element:
 
 
 _ITEM_DATA = _tag("ItemData")
+_ITEM_GROUP_DATA = _tag("ItemGroupData")
+_FORM_DATA = _tag("FormData")
+_STUDY_EVENT_DATA = _tag("StudyEventData")
 
 
-def _group(oid: str, values: Mapping[str, str], removed: Iterable[str] = ()
-           ) -> etree._Element | None:
+def _group(parent: etree._Element, oid: str, values: Mapping[str, str],
+           removed: Iterable[str] = ()) -> None:
+    """An ItemGroupData made in place under `parent` (no namespace fix-up on a move: these
+    are most of an export's elements)."""
     removed = list(removed)
     if not values and not removed:
-        return None
-    group = el("ItemGroupData", {"ItemGroupOID": oid})
+        return
+    group = etree.SubElement(parent, _ITEM_GROUP_DATA, ItemGroupOID=oid)
+    sub = etree.SubElement
     for k, v in values.items():
-        etree.SubElement(group, _ITEM_DATA, ItemOID=k, Value=v)
+        sub(group, _ITEM_DATA, ItemOID=k, Value=v)
     for k in removed:
-        etree.SubElement(group, _ITEM_DATA, ItemOID=k, TransactionType="Remove")
-    return group
+        sub(group, _ITEM_DATA, ItemOID=k, TransactionType="Remove")
 
 
 def form_data(d: InstrumentDefinition, row: Row, *, transactional: bool, items: bool,
-              scores: bool) -> etree._Element:
+              scores: bool, parent: etree._Element | None = None) -> etree._Element:
+    """One response version's FormData (made in place under `parent` when given)."""
     answers = item_data_values(d, row["answers"] or {}) if items else {}
     score_values = score_data_values(d, row["scores"]) if scores else {}
     removed_items: list[str] = []
@@ -367,14 +373,19 @@ def form_data(d: InstrumentDefinition, row: Row, *, transactional: bool, items: 
                    el("DateTimeStamp", text=_iso(row["recorded_at"])),
                    el("ReasonForChange", text=row["change_reason"]) if update else None,
                    el("SourceID", text=f"audit-seq:{row['audit_seq']}"))
-    return el("FormData", {"FormOID": cat.form_oid(d.code),
-                           "TransactionType": ("Update" if row["version"] > 1 else "Insert")
-                           if transactional else None},
-              audit,
-              change_annotation(row) if transactional and row["version"] > 1 else None,
-              _group(cat.item_group_oid(d.code), answers, removed_items),
-              _group(cat.item_group_oid(d.code, "SCORES"), score_values, removed_scores),
-              _group(cat.item_group_oid(d.code, "ADMIN"), admin_values(d, row)))
+    attrib = {"FormOID": cat.form_oid(d.code)}
+    if transactional:
+        attrib["TransactionType"] = "Update" if row["version"] > 1 else "Insert"
+    form = (etree.SubElement(parent, _FORM_DATA, attrib) if parent is not None
+            else el("FormData", attrib))
+    if audit is not None:
+        form.append(audit)
+        if row["version"] > 1:
+            form.append(change_annotation(row))
+    _group(form, cat.item_group_oid(d.code), answers, removed_items)
+    _group(form, cat.item_group_oid(d.code, "SCORES"), score_values, removed_scores)
+    _group(form, cat.item_group_oid(d.code, "ADMIN"), admin_values(d, row))
+    return form
 
 
 def subject_data(catalogue: StudyCatalogue, rows: Sequence[Row], definitions: Any, *,
@@ -388,15 +399,16 @@ def subject_data(catalogue: StudyCatalogue, rows: Sequence[Row], definitions: An
     node = el("SubjectData", {"SubjectKey": key, "TransactionType": context},
               el("SiteRef", {"LocationOID": location_oid(site)}))
     for code, group in itertools.groupby(rows, key=lambda r: r["assessment_code"]):
-        event = el("StudyEventData", {"StudyEventOID": catalogue.event(code).oid,
-                                      "TransactionType": context})
+        attrib = {"StudyEventOID": catalogue.event(code).oid}
+        if context:
+            attrib["TransactionType"] = context
+        event = etree.SubElement(node, _STUDY_EVENT_DATA, attrib)
         if not transactional:
             event.append(odm_participation.status_form(el, "COMPLETED"))
         for row in group:
             d = definitions(row["instrument_code"], row["instrument_version"])
-            event.append(form_data(d, row, transactional=transactional, items=items,
-                                   scores=scores))
-        node.append(event)
+            form_data(d, row, transactional=transactional, items=items, scores=scores,
+                      parent=event)
     node.extend(extra_events)
     return node
 

@@ -52,6 +52,18 @@ _COLUMNS = (
     StaffUser.email.label("requester_email"), StaffUser.role.label("requester_role"),
 )
 
+# What the pull API's record (`to_record`) reads: no previous version, no first dose.
+_RECORD_COLUMNS = (
+    Response.id, Response.audit_seq, Response.version, Response.replaces_id,
+    Response.instrument_code, Response.instrument_version, Response.language,
+    Response.answers, Response.scores, Response.algorithm, Response.algorithm_version,
+    Response.started_at, Response.submitted_at, Response.recorded_at, Response.recorded_by,
+    Response.change_reason, Response.change_source, Participant.subject_key,
+    Site.code.label("site_code"), Assessment.code.label("assessment_code"),
+    Assessment.window_start, Assessment.window_end, Assessment.timezone,
+    StaffUser.email.label("requester_email"), StaffUser.role.label("requester_role"),
+)
+
 
 class InvalidCursor(ValueError):
     """The cursor was not issued by this service for this study."""
@@ -99,16 +111,19 @@ class CursorCodec:
         return prior if isinstance(prior, str) else None
 
 
-def _base(study_id: int) -> Select:
+def _base(study_id: int, *, full: bool = True) -> Select:
+    """`full`: every column of `_COLUMNS` (the file exports); else the pull API record's,
+    without the joins to the previous version and the first dose."""
     # The (study_id, audit_seq) index gives a study's versions in commit order: a page reads
     # `limit` rows and stops instead of sorting the whole study (both backends).
-    return (select(*_COLUMNS)
-            .join(Participant, Participant.id == Response.participant_id)
-            .join(Site, Site.id == Response.site_id)
-            .join(Assessment, Assessment.id == Response.assessment_id)
-            .outerjoin(_Previous, _Previous.id == Response.replaces_id)
-            .outerjoin(FirstDose, first_dose_join(Participant.id))
-            .outerjoin(ChangeRequest, ChangeRequest.new_response_id == Response.id)
+    query = (select(*(_COLUMNS if full else _RECORD_COLUMNS))
+             .join(Participant, Participant.id == Response.participant_id)
+             .join(Site, Site.id == Response.site_id)
+             .join(Assessment, Assessment.id == Response.assessment_id))
+    if full:
+        query = (query.outerjoin(_Previous, _Previous.id == Response.replaces_id)
+                 .outerjoin(FirstDose, first_dose_join(Participant.id)))
+    return (query.outerjoin(ChangeRequest, ChangeRequest.new_response_id == Response.id)
             .outerjoin(StaffUser, StaffUser.id == ChangeRequest.requested_by_id)
             .where(Response.study_id == study_id))
 
@@ -120,9 +135,10 @@ def first_dose_join(participant_id: Any) -> Any:
 
 
 def versions_query(study_id: int, after: int, upto: int | None = None,
-                   limit: int | None = None) -> Select:
-    """Response versions committed after seq `after` (up to `upto`), in commit order."""
-    query = (_base(study_id).where(Response.audit_seq > after)
+                   limit: int | None = None, *, full: bool = True) -> Select:
+    """Response versions committed after seq `after` (up to `upto`), in commit order
+    (`full=False`: only what the pull API's record shows)."""
+    query = (_base(study_id, full=full).where(Response.audit_seq > after)
              .order_by(Response.audit_seq))
     if upto is not None:
         query = query.where(Response.audit_seq <= upto)

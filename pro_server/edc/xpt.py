@@ -3,24 +3,32 @@
 A `Dataset` names its variables, their labels and which are numeric; every dataset we
 produce (QS, EX, DS) goes through the same writers.
 
-XPORT: pyreadstat writes each chunk of rows; every character value is padded to its
-column's fixed width (SAS drops trailing blanks on reading), so all chunks share one layout
-and their observation bytes can be concatenated behind the header of the first. The widths
-are the longest value each column actually holds (the FDA Technical Conformance Guide asks
-that character variables not be padded beyond it): a first pass over the same streamed query
-measures them, the second writes. Both passes hold one chunk at most, however large the study.
+XPORT (SAS TS-140): the header records (library, member, NAMESTR per variable) come from
+pyreadstat, writing a one-row template of the layout; the observations are packed here, row
+by row, as TS-140 lays them out: each variable in order, a character value in ASCII padded
+with blanks to its column's fixed width (SAS drops trailing blanks on reading), a number as
+an 8-byte IBM System/370 double (missing: "." then seven zero bytes), rows back to back, the
+last 80-byte record padded with blanks. The widths are the longest value each column
+actually holds (the FDA Technical Conformance Guide asks that character variables not be
+padded beyond it), so they are known only once every record was seen: the first pass over
+the records measures them and spools the records to a temporary file, the second packs the
+spooled records. Both passes hold one chunk at most, however large the study.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import pickle
+import struct
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-XPT_CHUNK = 20_000
+XPT_CHUNK = 2_000  # observations per yielded chunk and per spooled pickle: memory
 MAX_WIDTH = 200  # SDTM character variables are at most 200 bytes in XPORT v5
 _OBS_HEADER = b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!"
 
@@ -121,37 +129,131 @@ def _split(raw: bytes) -> tuple[bytes, bytes]:
     return raw[:at], raw[at:]
 
 
-def xpt_stream(records: Iterable[Mapping[str, Any]], layout: XptLayout,
-               chunk_rows: int | None = None) -> Iterator[bytes]:
-    """The XPT file, in chunks; the header comes from a one-row template of the layout."""
-    chunk_rows = chunk_rows or XPT_CHUNK
-    row_length = layout.row_length
-    written = 0
+_MISSING = b"." + bytes(7)  # SAS missing value "." (TS-140)
+_ZERO = bytes(8)
+_Q = struct.Struct(">Q")
+
+
+def ibm_double(value: float | None) -> bytes:
+    """An IEEE double as the 8-byte IBM System/370 double of XPORT (TS-140); None and NaN
+    are the missing value ".". Exact: 53 bits of mantissa fit the 56 of a hex fraction."""
+    if value is None or value != value:
+        return _MISSING
+    if value == 0:
+        return _ZERO
+    mantissa, exponent = math.frexp(abs(value))  # value = mantissa * 2**exponent
+    hex_exponent = -(-exponent // 4)  # value = fraction * 16**hex_exponent, 1/16 <= f < 1
+    if not -64 <= hex_exponent <= 63:
+        raise ValueError(f"{value!r} is out of the range of an IBM double")
+    fraction = int(math.ldexp(mantissa, 56 + exponent - 4 * hex_exponent))
+    sign = 0x80 if value < 0 else 0
+    return _Q.pack(((sign | (hex_exponent + 64)) << 56) | fraction)
+
+
+def _header(layout: XptLayout) -> bytes:
+    """Library, member and variable headers through OBS, from pyreadstat (one-row template)."""
     with tempfile.TemporaryDirectory(prefix="sdtm-xpt-") as tmp:
-        path = os.path.join(tmp, "chunk.xpt")
-        header, _ = _split(_write_chunk(layout, [layout.pad({})], path))
-        yield header
-        chunk: list[dict[str, Any]] = []
+        return _split(_write_chunk(layout, [layout.pad({})], os.path.join(tmp, "head.xpt")))[0]
 
-        def flush() -> bytes:
-            return _split(_write_chunk(layout, chunk, path))[1][: len(chunk) * row_length]
 
-        for record in records:
-            chunk.append(layout.pad(record))
-            if len(chunk) >= chunk_rows:
-                data = flush()
-                written += len(data)
-                yield data
-                chunk = []
-        if chunk:
-            data = flush()
+@lru_cache(maxsize=4096)
+def _number(value: Any) -> bytes:
+    return ibm_double(None if value is None else float(value))
+
+
+@lru_cache(maxsize=4096)
+def _ascii(value: Any) -> bytes:
+    return _text(value).encode("ascii")
+
+
+def _encoded(dataset: Dataset, records: Iterable[Mapping[str, Any]]
+             ) -> Iterator[tuple[bytes, ...]]:
+    """Each record as its values' bytes, in variable order: numbers as IBM doubles,
+    characters as ASCII not yet padded (the values repeat: both are cached)."""
+    columns = [(name, _number if name in dataset.numeric else _ascii) for name in dataset.names]
+    for record in records:
+        yield tuple([encode(record.get(name)) for name, encode in columns])
+
+
+def _write(rows: Iterable[tuple[bytes, ...]], layout: XptLayout, chunk_rows: int
+           ) -> Iterator[bytes]:
+    """Header, then the observations: each value padded with blanks to its column's width."""
+    ds = layout.dataset
+    widths = [(name, 8 if name in ds.numeric else layout.widths[name]) for name in ds.names]
+    yield _header(layout)
+    written = 0
+    chunk: list[bytes] = []
+    for values in rows:
+        parts = []
+        for (name, width), value in zip(widths, values, strict=True):
+            if len(value) > width:
+                raise ValueError(f"{name} value {value!r} is longer than its width {width}")
+            parts.append(value.ljust(width))
+        chunk.append(b"".join(parts))
+        if len(chunk) >= chunk_rows:
+            data = b"".join(chunk)
             written += len(data)
             yield data
+            chunk = []
+    data = b"".join(chunk)
+    written += len(data)
+    yield data
     yield b" " * (-written % 80)
+
+
+def xpt_stream(records: Iterable[Mapping[str, Any]], layout: XptLayout,
+               chunk_rows: int | None = None) -> Iterator[bytes]:
+    """The XPT file, in chunks of `chunk_rows` observations."""
+    return _write(_encoded(layout.dataset, records), layout, chunk_rows or XPT_CHUNK)
+
+
+def _spool(dataset: Dataset, records: Iterable[Mapping[str, Any]], spool: Any,
+           chunk_rows: int) -> XptLayout:
+    """Measure the widths while writing the encoded records (pickled in chunks) to
+    `spool`; `_unspool` reads them back."""
+    measured = [(n, name) for n, name in enumerate(dataset.names)
+                if name not in dataset.numeric]
+    widths = dict.fromkeys((name for _, name in measured), 1)
+    chunk: list[tuple[bytes, ...]] = []
+    for values in _encoded(dataset, records):
+        chunk.append(values)
+        for n, name in measured:
+            if len(values[n]) > widths[name]:
+                widths[name] = len(values[n])
+        if len(chunk) >= chunk_rows:
+            pickle.dump(chunk, spool, protocol=pickle.HIGHEST_PROTOCOL)
+            chunk = []
+    if chunk:
+        pickle.dump(chunk, spool, protocol=pickle.HIGHEST_PROTOCOL)
+    too_long = {n: w for n, w in widths.items() if w > MAX_WIDTH}
+    if too_long:
+        raise ValueError(f"{dataset.name}: values longer than {MAX_WIDTH}: {too_long}")
+    return XptLayout(dataset, widths)
+
+
+def _unspool(spool: Any) -> Iterator[tuple[bytes, ...]]:
+    spool.seek(0)
+    try:
+        while True:
+            try:
+                chunk = pickle.load(spool)  # noqa: S301 - our own spool, written just now
+            except EOFError:
+                return
+            yield from chunk
+    finally:
+        spool.close()
 
 
 def xpt_two_pass(dataset: Dataset, records: Callable[[], Iterable[Mapping[str, Any]]],
                  chunk_rows: int | None = None) -> Iterator[bytes]:
-    """Measure the widths on one pass of `records()`, write the file on a second."""
-    layout = measure(dataset, records())
-    return xpt_stream(records(), layout, chunk_rows)
+    """Measure the widths on one pass of `records()` while spooling the encoded records to
+    a temporary file (now, so an error comes before the first byte), then write the file
+    from the spool as it is read: the records are built and encoded once."""
+    chunk_rows = chunk_rows or XPT_CHUNK
+    spool = tempfile.TemporaryFile(prefix="sdtm-xpt-")  # noqa: SIM115 - closed by _unspool
+    try:
+        layout = _spool(dataset, records(), spool, chunk_rows)
+    except BaseException:
+        spool.close()
+        raise
+    return _write(_unspool(spool), layout, chunk_rows)

@@ -32,8 +32,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, inspect, or_, select, update
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from pro_server.context import ServiceContext
 from pro_server.messaging import channels, outbox, outcomes, push, templates
@@ -50,8 +52,8 @@ from pro_server.messaging.sms_backends import (
     SmsError,
     SmsSender,
 )
-from pro_server.messaging.sms_state import sms_block_reason
-from pro_server.participant_web.links import issue_link, link_url
+from pro_server.messaging.sms_state import opt_out_waiting_lookups, sms_block_reason
+from pro_server.participant_web.links import link_url, new_link, store_links
 from pro_server.participants.models import Participant, ParticipantStatus
 from pro_server.schedule.jobs import claim
 from pro_server.schedule.models import Assessment, Visit
@@ -63,6 +65,7 @@ SENT_OR_SENDING = (MessageStatus.SENDING.value, MessageStatus.SENT.value,
                    MessageStatus.DELIVERED.value, MessageStatus.UNDELIVERED.value)
 _TIMEOUT_RULE = ErrorRule(ErrorAction.RETRY)
 _PROCESS_NONCE = secrets.token_hex(4)
+_COLUMNS = tuple(c.key for c in inspect(OutboxMessage).column_attrs if c.key != "id")
 _RELEASED = "claimed by a dispatcher that stopped before sending it; back in the queue"
 
 
@@ -126,19 +129,95 @@ class Outcome:
 
 @dataclass
 class _Batch:
-    """What one claim transaction looks up once: targets (the session's identity map holds
-    them only weakly) and each participant's opt-out notice state."""
+    """What one claim transaction reads once for all its rows, in a few statements per
+    batch and none per row: participants (with site and study), targets, each SMS
+    participant's opt-out notice state and possible opt-outs waiting for staff. The
+    session's identity map holds objects only weakly: the batch keeps them."""
 
+    participants: dict[int, Participant] = field(default_factory=dict)
     targets: dict[tuple[str, int], Assessment | Visit | None] = field(default_factory=dict)
     # participant id -> (time of the last SMS with the notice, SMS sent since)
     notices: dict[int, tuple[datetime | None, int]] = field(default_factory=dict)
+    # phone lookups with a reply that may be an opt-out, waiting for staff
+    opt_out_waiting: set[str] = field(default_factory=set)
+    # the links of the batch's texts, stored together before the claim commits
+    links: list[dict[str, Any]] = field(default_factory=list)
 
-    def target(self, ctx: ServiceContext, row: OutboxMessage) -> Assessment | Visit | None:
-        key = (row.target_kind, row.target_id)
-        if key not in self.targets:
-            model = {"assessment": Assessment, "visit": Visit}.get(row.target_kind)
-            self.targets[key] = ctx.session.get(model, row.target_id) if model else None
-        return self.targets[key]
+    @classmethod
+    def load(cls, session: Session, rows: list[OutboxMessage], *, sms: bool) -> _Batch:
+        """`sms`: whether SMS rows may go out (else their per-SMS state is not needed)."""
+        batch = cls()
+        ids = {row.participant_id for row in rows}
+        if not ids:
+            return batch
+        batch.participants = {p.id: p for p in session.scalars(
+            select(Participant).where(Participant.id.in_(ids))
+            .options(joinedload(Participant.site), joinedload(Participant.study)))}
+        for kind, model in (("assessment", Assessment), ("visit", Visit)):
+            wanted = {row.target_id for row in rows if row.target_kind == kind}
+            if wanted:
+                found = {t.id: t for t in session.scalars(
+                    select(model).where(model.id.in_(wanted)))}
+                batch.targets.update({(kind, i): found.get(i) for i in wanted})
+        texted = {row.participant_id for row in rows if row.channel == Channel.SMS.value}
+        if sms and texted:
+            batch.notices = _notice_states(session, texted)
+            batch.opt_out_waiting = opt_out_waiting_lookups(
+                session, (batch.participants[i].phone_lookup or "" for i in texted
+                          if i in batch.participants))
+        return batch
+
+    def target(self, row: OutboxMessage) -> Assessment | Visit | None:
+        return self.targets.get((row.target_kind, row.target_id))
+
+    def waiting(self, p: Participant) -> bool:
+        return bool(p.phone_lookup) and p.phone_lookup in self.opt_out_waiting
+
+    def link(self, ctx: ServiceContext, p: Participant) -> str:
+        """A fresh link for one text (every text carries its own); stored by `write`."""
+        url, row = new_link(ctx, p.id)
+        self.links.append(row)
+        return url
+
+    def write(self, ctx: ServiceContext, rows: list[OutboxMessage]) -> None:
+        """The batch's links in one INSERT, and its rows in one UPDATE: each row's values of
+        every column any of them changed (the unit of work would send one UPDATE per run
+        of rows with the same changed columns, SMS and web rows alternating)."""
+        states = [inspect(row) for row in rows]
+        changed = sorted({key for state in states for key in _COLUMNS
+                          if state.attrs[key].history.has_changes()})
+        values = [{"id": row.id, **{key: getattr(row, key) for key in changed}}
+                  for row in rows]
+        for row in rows:
+            ctx.session.expunge(row)  # written below, not by a flush (autoflush included)
+        store_links(ctx, self.links)
+        if changed:
+            ctx.session.execute(update(OutboxMessage), values)
+
+
+def _notice_states(session: Session, participant_ids: set[int]
+                   ) -> dict[int, tuple[datetime | None, int]]:
+    """Per participant: the last SMS that carried the opt-out notice and how many SMS went
+    since (one statement for the batch; participants without a notice yet are absent)."""
+    def sms(model: type[OutboxMessage]) -> tuple[ColumnElement[bool], ...]:
+        return (model.channel == Channel.SMS.value, model.status.in_(SENT_OR_SENDING))
+
+    last = (select(OutboxMessage.participant_id, OutboxMessage.id,
+                   OutboxMessage.last_attempt_at,
+                   func.row_number().over(
+                       partition_by=OutboxMessage.participant_id,
+                       order_by=(OutboxMessage.last_attempt_at.desc(),
+                                 OutboxMessage.id.desc())).label("n"))
+            .where(OutboxMessage.participant_id.in_(participant_ids), *sms(OutboxMessage),
+                   OutboxMessage.included_opt_out.is_(True))
+            .subquery())
+    later = aliased(OutboxMessage)
+    since = (select(func.count()).select_from(later)
+             .where(later.participant_id == last.c.participant_id, *sms(later),
+                    later.last_attempt_at >= last.c.last_attempt_at, later.id != last.c.id)
+             .scalar_subquery())
+    return {pid: (at, count or 0) for pid, at, count in session.execute(
+        select(last.c.participant_id, last.c.last_attempt_at, since).where(last.c.n == 1))}
 
 
 def link_redactor(ctx: ServiceContext) -> Callable[[str], str]:
@@ -216,16 +295,19 @@ class Dispatcher:
         now = ctx.now()
         mine = (OutboxMessage.status == MessageStatus.SENDING.value,
                 OutboxMessage.claimed_by == self.owner, OutboxMessage.attempted_at.is_(None))
-        started = ctx.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == out.row_id, *mine).values(
-                attempted_at=now, last_attempt_at=now, attempts=OutboxMessage.attempts + 1,
-                lease_until=now + self.lease, updated_at=now,
-            ).execution_options(synchronize_session=False)).rowcount
-        ctx.session.execute(
-            update(OutboxMessage).where(*mine).values(lease_until=now + self.lease)
-            .execution_options(synchronize_session=False))
+        this = OutboxMessage.id == out.row_id
+        # One statement: this row's attempt starts, every row still ours keeps its lease.
+        held = ctx.session.scalars(
+            update(OutboxMessage).where(*mine).values(
+                attempted_at=case((this, now), else_=OutboxMessage.attempted_at),
+                last_attempt_at=case((this, now), else_=OutboxMessage.last_attempt_at),
+                attempts=case((this, OutboxMessage.attempts + 1),
+                              else_=OutboxMessage.attempts),
+                updated_at=case((this, now), else_=OutboxMessage.updated_at),
+                lease_until=now + self.lease,
+            ).returning(OutboxMessage.id).execution_options(synchronize_session=False)).all()
         ctx.session.commit()
-        return started == 1
+        return out.row_id in held
 
     def _release(self, new_context: Callable[[], ServiceContext], row_ids: list[int]) -> None:
         """Back to the queue: rows this process claimed and never attempted."""
@@ -266,7 +348,7 @@ class Dispatcher:
                    .limit(self.batch_size))
             rows = list(ctx.session.scalars(claim(due, ctx)))
             handled, outgoing = 0, []
-            batch = _Batch()
+            batch = _Batch.load(ctx.session, rows, sms=self.sender is not None)
             for row in rows:
                 try:
                     out = self._prepare(ctx, row, now, batch)
@@ -279,6 +361,7 @@ class Dispatcher:
                     handled += 1
                 else:
                     outgoing.append(out)
+            batch.write(ctx, rows)
             ctx.session.commit()
         return len(rows), handled, outgoing
 
@@ -286,9 +369,9 @@ class Dispatcher:
                  batch: _Batch) -> Outgoing | None:
         """Settle the row now (cancelled, suppressed, deferred, web notice shown) or mark it
         `sending` and return what to send."""
-        p = row.participant
+        p = batch.participants.get(row.participant_id) or row.participant
         purpose = Purpose(row.purpose)
-        target = batch.target(ctx, row)
+        target = batch.target(row)
         stop = self._stop_reason(row, target, p, now)
         if stop is not None:
             outcomes.finish(ctx, row, *stop)
@@ -305,7 +388,7 @@ class Dispatcher:
         if self.sender is None:
             self._fall_back(ctx, row, MessageStatus.NOT_SENT, SMS_DISABLED)
             return None
-        blocked = sms_block_reason(p, purpose)
+        blocked = sms_block_reason(p, purpose, opt_out_waiting=batch.waiting(p))
         if blocked:
             self._fall_back(ctx, row, MessageStatus.SUPPRESSED, blocked)
             return None
@@ -315,8 +398,8 @@ class Dispatcher:
             outcomes.finish(ctx, row, MessageStatus.FAILED, "the site has no contact phone",
                             review="Set the site's contact phone; messages must carry it.")
             return None
-        include_opt_out = self._opt_out_notice_due(ctx, p, now, batch.notices)
-        link = issue_link(ctx, p) if templates.needs_link(purpose) else None
+        include_opt_out = self._opt_out_notice_due(p, now, batch.notices)
+        link = batch.link(ctx, p) if templates.needs_link(purpose) else None
         body = self._render(row, target, p, link, include_opt_out=include_opt_out)
         redacted = body.replace(link, LINK_PLACEHOLDER) if link else body
         verify_since = row.due_at if row.outcome_unknown else None
@@ -439,36 +522,18 @@ class Dispatcher:
             visit_time_text=visit_time, include_opt_out=include_opt_out,
         )
 
-    @classmethod
-    def _opt_out_notice_due(cls, ctx: ServiceContext, p: Participant, now: datetime,
+    @staticmethod
+    def _opt_out_notice_due(p: Participant, now: datetime,
                             notices: dict[int, tuple[datetime | None, int]]) -> bool:
         """On the participant's first SMS, then every N (protocol) messages or 30 days.
-        `notices` keeps (last notice, messages since) per participant within a batch."""
-        last_at, since = notices[p.id] if p.id in notices else cls._notice_state(ctx, p)
+        `notices` holds (last notice, messages since) per participant, read for the batch
+        (absent: no notice sent yet) and kept up to date within it."""
+        last_at, since = notices.get(p.id, (None, 0))
         # "Every N": the notice goes on message 1, N+1, 2N+1, ...
         due = last_at is None or templates.opt_out_notice_due(
             since + 1, last_at, now, every_messages=opt_out_every(p))
         notices[p.id] = (now, 0) if due else (last_at, since + 1)
         return due
-
-    @staticmethod
-    def _notice_state(ctx: ServiceContext, p: Participant) -> tuple[datetime | None, int]:
-        sms = (OutboxMessage.participant_id == p.id,
-               OutboxMessage.channel == Channel.SMS.value,
-               OutboxMessage.status.in_(SENT_OR_SENDING))
-        last = ctx.session.execute(
-            select(OutboxMessage.id, OutboxMessage.last_attempt_at)
-            .where(*sms, OutboxMessage.included_opt_out.is_(True))
-            .order_by(OutboxMessage.last_attempt_at.desc(), OutboxMessage.id.desc()).limit(1)
-        ).first()
-        if last is None:
-            return None, 0
-        since = ctx.session.scalar(
-            select(func.count()).select_from(OutboxMessage)
-            .where(*sms, OutboxMessage.last_attempt_at >= last.last_attempt_at,
-                   OutboxMessage.id != last.id)
-        ) or 0
-        return last.last_attempt_at, since
 
     # -- 2. send -----------------------------------------------------------------------------
 

@@ -3,8 +3,10 @@ flagged. Each change is audited; none carries the number itself."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import Session, object_session
 
 from pro_server.audit.services import record
 from pro_server.context import ServiceContext
@@ -51,8 +53,11 @@ def flag_phone(ctx: ServiceContext, p: Participant, flag: str, detail: str) -> b
     return True
 
 
-def sms_block_reason(p: Participant, purpose: Purpose | str) -> str | None:
-    """Why an SMS of this purpose may not go to the participant now, or None."""
+def sms_block_reason(p: Participant, purpose: Purpose | str, *,
+                     opt_out_waiting: bool | None = None) -> str | None:
+    """Why an SMS of this purpose may not go to the participant now, or None.
+    `opt_out_waiting`: `possible_opt_out_waiting(p)` when the caller read it already (the
+    dispatcher reads it for a whole batch at once)."""
     purpose = Purpose(purpose)
     if not p.phone:
         return "no phone number on record"
@@ -65,7 +70,7 @@ def sms_block_reason(p: Participant, purpose: Purpose | str) -> str | None:
         return f"participant opted out of SMS (STOP) at {when}"
     if not p.sms_consent:
         return "no SMS consent on record"
-    if possible_opt_out_waiting(p):
+    if possible_opt_out_waiting(p) if opt_out_waiting is None else opt_out_waiting:
         return ("paused: a reply that may ask us to stop texting waits for staff review "
                 "(resolve it in the message review)")
     return None
@@ -85,3 +90,15 @@ def possible_opt_out_waiting(p: Participant) -> bool:
         InboundMessage.from_lookup == p.phone_lookup,
         InboundMessage.kind == InboundKind.POSSIBLE_OPT_OUT.value,
         InboundMessage.needs_review.is_(True)).limit(1)) is not None
+
+
+def opt_out_waiting_lookups(session: Session, lookups: Iterable[str]) -> set[str]:
+    """Of these phone lookups, the ones with a possible opt-out waiting for staff (what
+    `possible_opt_out_waiting` asks of one participant, for many in one statement)."""
+    wanted = {lookup for lookup in lookups if lookup}
+    if not wanted:
+        return set()
+    return set(session.scalars(select(InboundMessage.from_lookup).distinct().where(
+        InboundMessage.from_lookup.in_(wanted),
+        InboundMessage.kind == InboundKind.POSSIBLE_OPT_OUT.value,
+        InboundMessage.needs_review.is_(True))))

@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from pro_server.audit.services import record
 from pro_server.context import ServiceContext
@@ -29,20 +30,32 @@ def link_url(ctx: ServiceContext, token: str) -> str:
     return f"{ctx.settings.public_base_url}/p#{token}"
 
 
-def issue_link(ctx: ServiceContext, participant: Participant, *, audited: bool = False) -> str:
-    """A new link for the participant; the token exists in clear only in the returned URL."""
+def new_link(ctx: ServiceContext, participant_id: int) -> tuple[str, dict[str, Any]]:
+    """A new link's URL (the token exists in clear only there) and its `participant_link`
+    row, not stored yet: `issue_link` stores one, `store_links` many in one statement."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = ctx.now()
-    ctx.session.add(ParticipantLink(
-        participant_id=participant.id, token_hash=token_hash(token), created_at=now,
-        expires_at=now + timedelta(days=ctx.settings.participant_link_ttl_days),
-        created_by=ctx.actor.label or ctx.actor.type,
-    ))
+    return link_url(ctx, token), {
+        "participant_id": participant_id, "token_hash": token_hash(token), "created_at": now,
+        "expires_at": now + timedelta(days=ctx.settings.participant_link_ttl_days),
+        "created_by": ctx.actor.label or ctx.actor.type}
+
+
+def store_links(ctx: ServiceContext, rows: list[dict[str, Any]]) -> None:
+    """Rows of `new_link`, inserted together (the dispatcher's links of a batch)."""
+    if rows:
+        ctx.session.execute(insert(ParticipantLink), rows)
+
+
+def issue_link(ctx: ServiceContext, participant: Participant, *, audited: bool = False) -> str:
+    """A new link for the participant; the token exists in clear only in the returned URL."""
+    url, row = new_link(ctx, participant.id)
+    ctx.session.add(ParticipantLink(**row))
     ctx.session.flush()
     if audited:
         record(ctx, "participant.link_issue", "participant", participant.id,
                study_id=participant.study_id, site_id=participant.site_id)
-    return link_url(ctx, token)
+    return url
 
 
 def revoke_links(ctx: ServiceContext, participant: Participant, reason: str) -> int:
