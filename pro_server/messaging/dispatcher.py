@@ -470,7 +470,7 @@ class Dispatcher:
         if nxt is not None:
             outbox.queue_fallback(ctx, row, nxt)
             self._fell_back += 1
-            reason, review = f"{reason}; sent by {nxt.value} instead", None
+            reason, review = f"{reason}; sent by {nxt.label} instead", None
         outcomes.finish(ctx, row, status, reason, review=review)
 
     @staticmethod

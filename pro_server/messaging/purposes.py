@@ -11,6 +11,11 @@ class Channel(StrEnum):
     PUSH = "push"  # Web Push to the participant's installed page (messaging.push)
     WEB = "web"  # a notice on the participant's page
 
+    @property
+    def label(self) -> str:
+        """The channel as staff read it in a reason ("sent by SMS instead")."""
+        return {"sms": "SMS", "push": "push notification", "web": "page notice"}[self.value]
+
 
 class TargetKind(StrEnum):
     ASSESSMENT = "assessment"

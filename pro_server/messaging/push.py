@@ -105,7 +105,8 @@ class PushSender:
         except WebPushException as exc:
             status = exc.status_code
             if status in (404, 410):
-                raise PushGone(f"HTTP {status}") from exc
+                raise PushGone(
+                    f"the device no longer takes notifications (HTTP {status})") from exc
             kind = (RetryableKind.RATE_LIMITED if status == 429
                     else RetryableKind.SERVER if status is None or status >= 500 else None)
             raise ProviderError(None, status, kind, f"push service: HTTP {status}") from exc

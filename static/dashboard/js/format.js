@@ -71,6 +71,28 @@ export function messageTone(status) {
   return MESSAGE_TONE[status] || "upcoming";
 }
 
+// Statuses of a message that did not reach the participant: its reason says why.
+export const NOT_REACHED = ["failed", "undelivered", "not_sent", "suppressed", "cancelled"];
+
+// What a message said: a push notification's payload (JSON) as the text the phone shows.
+export function messageText(body) {
+  if (!body || !body.startsWith("{")) return body || "";
+  try {
+    return JSON.parse(body).body || body;
+  } catch {
+    return body;
+  }
+}
+
+// A message's status with a symbol, so it reads the same without colour: "✗ failed".
+const MESSAGE_SYMBOL = { delivered: "✓", sent: "✓", failed: "✗", undelivered: "✗", not_sent: "✗",
+  cancelled: "–", suppressed: "–", pending: "…", sending: "…" };
+
+export function messageStatus(status) {
+  const symbol = MESSAGE_SYMBOL[status];
+  return symbol ? `${symbol} ${words(status)}` : words(status);
+}
+
 export function cellKey(cell) {
   return cell.projected ? "expected" : cell.status;
 }
@@ -100,15 +122,29 @@ export function closes(iso, timeZone) {
   return `${date(new Date(Date.parse(iso) - 60000).toISOString(), timeZone)}, end of day`;
 }
 
-// A participant's reminder channels, in order of preference (the first that can deliver).
+// A participant's reminder channels, in order of preference: the first that can deliver is
+// used, the next one when it cannot (no device with notifications on, the push service refuses).
 export const CHANNEL_CHOICES = [
-  ["sms", "SMS"],
-  ["push,sms", "Push notification, SMS if push cannot deliver"],
+  ["sms", "SMS only"],
+  ["push,sms", "Push notification, then SMS"],
   ["push", "Push notification only"],
-  ["sms,push", "SMS, push notification if SMS cannot deliver"],
+  ["sms,push", "SMS, then push notification"],
 ];
 
+export const CHANNEL_HINT = "Push reaches the phone once the participant turns on notifications on their page; "
+  + "until then, or when it fails, “then SMS” sends a text instead";
+
+// Each channel by name: the message log's column and filter, the reminder choice.
+export const CHANNEL_NAMES = { sms: "SMS", push: "Push notification", web: "Page notice", email: "Email" };
+
+export function channelName(channel) {
+  return CHANNEL_NAMES[channel] || channel;
+}
+
+// ["push", "sms"] as "Push notification, then SMS".
 export function channelsText(channels) {
-  const names = { sms: "SMS", push: "push", email: "email" };
-  return (channels || ["sms"]).map((c) => names[c] || c).join(", then ");
+  const chosen = (channels || ["sms"]).join(",");
+  const choice = CHANNEL_CHOICES.find(([value]) => value === chosen);
+  if (choice) return choice[1];
+  return (channels || ["sms"]).map((c, i) => (i ? channelName(c).toLowerCase() : channelName(c))).join(", then ");
 }

@@ -74,7 +74,7 @@ def test_a_subscription_gone_410_is_deleted_and_the_reminder_goes_by_sms(
     pushed, texted = sorted(_opened(world, pid), key=lambda r: r.channel)
     assert (pushed.channel, pushed.status) == ("push", "failed")
     assert "410" in pushed.status_reason
-    assert "sent by sms instead" in pushed.status_reason
+    assert "sent by SMS instead" in pushed.status_reason
     assert (texted.channel, texted.status, texted.fallback_of_id) == ("sms", "sent", pushed.id)
     assert len(world.texts_to(phone)) == 1
     with world.session() as session:

@@ -1,7 +1,7 @@
 import { get, query } from "../api.js";
 import { $, h, replace } from "../dom.js";
 import { input, select } from "../forms.js";
-import { dateTime, messageTone, words } from "../format.js";
+import { NOT_REACHED, channelName, dateTime, messageStatus, messageText, messageTone, words } from "../format.js";
 import { param, setParam, showError, startPage } from "../layout.js";
 
 const PAGE_SIZE = 50;
@@ -37,7 +37,8 @@ function filters() {
 
 function toolbar() {
   const controls = Object.entries(FILTERS).map(([name, options]) => {
-    const control = select(name, [["", "Any"], ...options.map((o) => [o, words(o)])], param(name), {
+    const label = name === "channel" ? channelName : words;
+    const control = select(name, [["", "Any"], ...options.map((o) => [o, label(o)])], param(name), {
       id: `f-${name}`, onchange: () => { setParam(name, control.value); setParam("page", ""); load(); } });
     return h("p", { class: "filter" }, h("label", { for: `f-${name}` }, `${LABELS[name]} `), control);
   });
@@ -64,32 +65,43 @@ function toolbar() {
       onclick: (event) => { event.currentTarget.href = csv(); } }, "Download CSV"));
 }
 
-// Why a text failed, in words first ("phone unreachable or off (30003)"), else its text.
-function outcome(m) {
+// Why a message did not reach the participant, in words first ("phone unreachable or off
+// (30003)", "push service refused: ...; sent by SMS instead"), else what it said; a message
+// sent in place of one that could not deliver says so.
+function outcome(m, byId) {
+  let said;
   if (m.last_error_code) {
-    return m.error_meaning ? `${m.error_meaning} (${m.last_error_code})`
+    said = m.error_meaning ? `${m.error_meaning} (${m.last_error_code})`
       : `${m.last_error_code}: ${m.last_error_message || m.status_reason || ""}`;
+  } else if (NOT_REACHED.includes(m.status) && m.status_reason) {
+    said = m.status_reason;
+  } else {
+    said = messageText(m.body_redacted) || m.status_reason || "";
   }
-  return m.body_redacted || m.status_reason || "";
+  if (!m.fallback_of_id) return said;
+  const first = byId.get(m.fallback_of_id);
+  const instead = `In place of the ${first ? channelName(first.channel).toLowerCase() : "message"} that could not be delivered`;
+  return [h("strong", {}, instead), h("br"), said];
 }
 
 function messageTable(rows) {
   if (!rows.length) return h("p", {}, "No messages match.");
   const upcoming = param("upcoming") === "true";
+  const byId = new Map(rows.map((m) => [m.id, m]));
   return h("div", { class: "table-wrap" }, h("table", { id: "messages" },
     h("thead", {}, h("tr", {}, [upcoming ? "Due" : "When", "Participant", "Site", "Sent", "Channel", "Purpose", "Status", "Attempts", "What happened or text"]
       .map((t) => h("th", { scope: "col" }, t)))),
-    h("tbody", {}, rows.map((m) => h("tr", { "data-status": m.status },
+    h("tbody", {}, rows.map((m) => h("tr", { "data-status": m.status, "data-channel": m.channel },
       h("td", {}, dateTime(upcoming ? m.due_at : m.event_at)),
       h("th", { scope: "row" }, h("a", { href: `/dashboard/participant.html?id=${m.participant_id}` }, m.subject_key)),
       h("td", {}, m.site_code),
       h("td", {}, m.sent_at ? dateTime(m.sent_at) : "—"),
-      h("td", {}, m.channel.toUpperCase()),
+      h("td", {}, channelName(m.channel)),
       h("td", {}, words(m.purpose)),
       h("td", {}, h("span", { class: `st st-${messageTone(m.status)}` },
-        words(m.status)), m.needs_review ? h("span", { class: "flag" }, " review") : null),
+        messageStatus(m.status)), m.needs_review ? h("span", { class: "flag" }, " review") : null),
       h("td", { class: "num" }, String(m.attempts)),
-      h("td", {}, outcome(m)))))));
+      h("td", {}, outcome(m, byId)))))));
 }
 
 function replyTable(rows) {
@@ -114,7 +126,7 @@ async function load() {
       page > 1 ? h("button", { type: "button", class: "secondary", onclick: () => { setParam("page", page - 1); load(); } }, "Previous page") : null,
       messages.length === PAGE_SIZE ? h("button", { type: "button", class: "secondary", onclick: () => { setParam("page", page + 1); load(); } }, "Next page") : null);
     replace(results,
-      h("h2", {}, `Texts and notices, page ${page}`), messageTable(messages), pager,
+      h("h2", {}, `Messages, page ${page}`), messageTable(messages), pager,
       h("h2", {}, "Latest replies from participants"), replyTable(replies));
   } catch (error) {
     showError(results, error);

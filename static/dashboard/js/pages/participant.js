@@ -2,7 +2,7 @@ import { get } from "../api.js";
 import { trendChart } from "../charts.js";
 import { $, h, replace } from "../dom.js";
 import { activityLine, providerSaid } from "../activity.js";
-import { STATUS, channelsText, closes, date, dateTime, day, messageTone, words } from "../format.js";
+import { NOT_REACHED, STATUS, channelsText, closes, date, dateTime, day, messageStatus, messageText, messageTone, plural, words } from "../format.js";
 import { notify, param, showError, startPage } from "../layout.js";
 import * as act from "./participant-actions.js";
 import { answersSection, changesTable } from "./participant-answers.js";
@@ -27,6 +27,13 @@ function surveysNow(tl) {
     `${STATUS[e.status].symbol} ${e.ref.code} ${STATUS[e.status].text}, closes ${closes(e.ref.window_end, tl.timezone)}`));
 }
 
+// How many of the participant's devices take push notifications, when push is chosen or on.
+function devices(p) {
+  const n = p.push_devices || 0;
+  if (!n && !(p.reminder_channels || []).includes("push")) return null;
+  return ` (${n ? `${plural(n, "device")} with notifications on` : "no device has notifications on"})`;
+}
+
 function facts(p, tl) {
   return h("dl", { class: "facts" },
     fact("Site", p.site_code),
@@ -38,8 +45,7 @@ function facts(p, tl) {
     fact("Phone", p.phone || p.phone_masked || "none"),
     fact("Texts", smsState(p)),
     fact("Daily reminder", p.reminder_time),
-    fact("Reminders by", channelsText(p.reminder_channels),
-      ` (${p.push_devices === 1 ? "1 device" : `${p.push_devices || 0} devices`} with notifications on)`),
+    fact("Reminders by", channelsText(p.reminder_channels), devices(p)),
     fact("Protocol version", p.protocol_version || "—"));
 }
 
@@ -120,7 +126,7 @@ function eventStatus(e) {
     return h("span", { class: `st st-${key}` }, `${STATUS[key].symbol} ${STATUS[key].text}`);
   }
   if (e.kind === "message") {
-    return [h("span", { class: `st st-${messageTone(e.status)}` }, words(e.status)),
+    return [h("span", { class: `st st-${messageTone(e.status)}` }, messageStatus(e.status)),
       e.ref.needs_review ? h("span", { class: "flag" }, " needs review") : null];
   }
   if (e.kind === "reply" && e.status === "needs review") return h("span", { class: "flag" }, "needs review");
@@ -133,7 +139,8 @@ function messageDetail(e, timeZone) {
   const when = e.status === "delivered" && e.ref.delivered_at ? `Delivered ${dateTime(e.ref.delivered_at, timeZone)}`
     : ["failed", "undelivered"].includes(e.status) ? `${e.status === "failed" ? "Failed" : "Not delivered"} ${dateTime(e.ref.status_at, timeZone)}`
       : null;
-  const why = !e.ref.error_code ? e.detail : e.ref.error_meaning ? providerSaid(e.ref)
+  const why = !e.ref.error_code ? (NOT_REACHED.includes(e.status) && e.ref.status_reason) || messageText(e.detail)
+    : e.ref.error_meaning ? providerSaid(e.ref)
     : `error ${e.ref.error_code}${e.ref.status_reason ? `: ${e.ref.status_reason}` : ""}`;
   return [when, why].filter(Boolean).join(" · ");
 }
