@@ -108,6 +108,9 @@ def test_push_then_sms_from_enrolment_to_the_message_log_and_the_audit_trail(
     screenshot(page, "dashboard-message-log-channels")
 
     page.goto(participant_url)
+    pushed = page.locator("#timeline li[data-kind='message']", has_text="PUSH window opened")
+    expect(pushed).to_contain_text("✗ failed")
+    expect(pushed).to_contain_text("no longer takes notifications (HTTP 410); sent by SMS instead")
     expect(page.locator("h1")).to_have_text("Participant GNV-008")
     page.get_by_role("button", name="Edit contact, language, time zone").click()
     edit = page.get_by_role("dialog", name="Contact and preferences of GNV-008")
