@@ -2,7 +2,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { closes, dateTime, day, localInput, plural } from "../../static/dashboard/js/format.js";
+import {
+  channelsText, closes, dateTime, day, localInput, messageStatus, messageText, plural,
+} from "../../static/dashboard/js/format.js";
 
 test("an instant is shown on the wall clock of the zone, before and after the DST change", () => {
   assert.equal(localInput("2026-03-08T06:30:00Z", "America/New_York"), "2026-03-08T01:30");
@@ -20,4 +22,16 @@ test("a calendar date does not shift with the viewer's zone, and counts read as 
   assert.equal(day("2026-03-05"), "Mar 5, 2026");
   assert.equal(plural(1, "survey"), "1 survey");
   assert.equal(plural(3, "survey"), "3 surveys");
+});
+
+test("reminder channels, message statuses and push payloads read as words", () => {
+  assert.equal(channelsText(["push", "sms"]), "Push notification, then SMS");
+  assert.equal(channelsText(["sms"]), "SMS only");
+  assert.equal(channelsText(["push", "email"]), "Push notification, then email");
+  assert.equal(messageStatus("failed"), "✗ failed");
+  assert.equal(messageStatus("not_sent"), "✗ not sent");
+  const payload = JSON.stringify({ title: "Study check-in", body: "Your study check-in is open", url: "/p" });
+  assert.equal(messageText(payload), "Your study check-in is open");
+  assert.equal(messageText("{not json"), "{not json");
+  assert.equal(messageText(null), "");
 });

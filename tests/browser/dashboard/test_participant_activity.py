@@ -87,7 +87,7 @@ def test_the_timeline_tells_whether_the_participant_saw_the_survey(
                    rf"of {total}\s*$"),
     ])
     message = page.locator("#timeline li[data-kind='message']",
-                           has_text="SMS window opened delivered")
+                           has_text="SMS window opened ✓ delivered")
     expect(message).to_contain_text("Delivered Mar 4, 2026, 9:02 AM")
     assert axe_violations(page) == []
     survey.evaluate("li => { li.closest('.timeline-box').scrollTop = li.offsetTop - 8; }")
