@@ -28,6 +28,12 @@ def parse(stored: str | None) -> tuple[Channel, ...]:
     return chosen or DEFAULT
 
 
+def available(settings: Settings) -> tuple[Channel, ...]:
+    """The reminder channels this server can send on: push only with its VAPID keys."""
+    push_on = bool(settings.vapid_private_key and settings.vapid_public_key)
+    return tuple(c for c in REMINDER_CHANNELS if c is not Channel.PUSH or push_on)
+
+
 def validate(names: list[str], settings: Settings) -> tuple[Channel, ...]:
     """Check a choice ("push", "sms") and return it as channels, in order."""
     if not names:
@@ -41,7 +47,7 @@ def validate(names: list[str], settings: Settings) -> tuple[Channel, ...]:
         if name not in allowed:
             raise ChannelChoiceError(
                 f"Unknown channel {name!r}; one of: {', '.join(sorted(allowed))}")
-    if "push" in names and not (settings.vapid_private_key and settings.vapid_public_key):
+    if "push" in names and Channel.PUSH not in available(settings):
         raise ChannelChoiceError("Push notifications are not configured on this server")
     return tuple(Channel(name) for name in names)
 

@@ -6,7 +6,7 @@ from sqlalchemy import Select, func, select
 from pro_server.access import policy
 from pro_server.api_blueprint import STAFF, ApiBlueprint
 from pro_server.errors import NotFound
-from pro_server.messaging import push, services
+from pro_server.messaging import channels, push, services
 from pro_server.messaging.log import log_csv, log_query
 from pro_server.messaging.models import InboundMessage, OutboxMessage
 from pro_server.messaging.schemas import (
@@ -15,6 +15,7 @@ from pro_server.messaging.schemas import (
     MessageListArgsSchema,
     MessageSchema,
     PushDeviceSchema,
+    ReminderChannelsSchema,
     RemindNowResultSchema,
     RemindNowSchema,
     RemoveDeviceSchema,
@@ -24,7 +25,7 @@ from pro_server.messaging.schemas import (
 from pro_server.participants.routes import load_participant
 from pro_server.spreadsheet_csv import csv_response
 from pro_server.studies.models import Site
-from pro_server.web import current_staff, db_session, staff_actor, unit_of_work
+from pro_server.web import current_staff, db_session, settings, staff_actor, unit_of_work
 
 blp = ApiBlueprint("messages", __name__, url_prefix="/api/v1",
                    description="SMS and web messages, replies, and their review", access=STAFF)
@@ -178,6 +179,15 @@ class RemindNow(MethodView):
         with unit_of_work(staff_actor(user)) as ctx:
             rows, blocked = services.remind_now(ctx, p, body.get("reason"))
         return {"messages": rows, "sms_blocked_reason": blocked}
+
+
+@blp.route("/reminder-channels")
+class ReminderChannels(MethodView):
+    @blp.response(200, ReminderChannelsSchema)
+    def get(self):
+        """The channels staff may choose for a participant's reminders on this server."""
+        current_staff()
+        return {"available": [c.value for c in channels.available(settings())]}
 
 
 @blp.route("/participants/<int:participant_id>/push-devices")

@@ -121,3 +121,9 @@ class PushDeviceSchema(Schema):
 
 class RemoveDeviceSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
+
+
+class ReminderChannelsSchema(Schema):
+    available = fields.List(fields.String(), metadata={
+        "description": "The channels a participant's reminders may use on this server (push "
+                       "only when its VAPID keys are set)", "example": ["sms", "push"]})

@@ -98,6 +98,11 @@ def test_remind_now_says_when_the_sms_will_not_go(world, clock, gnv):
     assert world.texts_to(GNV_PHONE) == []
 
 
+def test_push_is_not_offered_without_its_keys(gnv, app):
+    assert gnv.get("/api/v1/reminder-channels").json == {"available": ["sms"]}
+    assert app.test_client().get("/api/v1/reminder-channels").status_code == 401
+
+
 def test_flagged_replies_are_listed_and_resolved(world, clock, gnv, staff_client):
     pid = world.enrol("GNV-505", GNV_PHONE)
     clock.set(local(2026, 3, 5, 11, 0))

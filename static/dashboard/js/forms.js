@@ -2,6 +2,7 @@
 
 import { get } from "./api.js";
 import { h, replace } from "./dom.js";
+import { CHANNEL_CHOICES, CHANNEL_HINT } from "./format.js";
 import { errorText } from "./layout.js";
 
 let uid = 0;
@@ -41,6 +42,17 @@ export function timezoneInput(value, attrs = {}) {
   zones.then((names) => list.replaceChildren(...names.map((name) => h("option", { value: name }))))
     .catch(() => {}); // without the list the field still takes a typed name
   return [control, list];
+}
+
+// "Reminders by": only the choices this server can send on (push needs its keys set up); the
+// participant's current choice stays listed, so saving never changes it unasked.
+export async function remindersField(selected = "sms") {
+  const { available } = await get("/api/v1/reminder-channels")
+    .catch(() => ({ available: ["sms", "push"] })); // the server still checks the choice
+  const choices = CHANNEL_CHOICES.filter(([value]) => value === selected
+    || value.split(",").every((channel) => available.includes(channel)));
+  return field("Reminders by", select("reminder_channels", choices, selected),
+    available.includes("push") ? CHANNEL_HINT : "Push notifications are not set up on this server: reminders go by SMS");
 }
 
 export function textarea(name, attrs = {}) {

@@ -234,6 +234,9 @@ def test_every_action_on_the_participant_page(live_server, signed_in, story, clo
     page.get_by_role("button", name="Enrol participant").click()
     enrol = page.get_by_role("dialog", name="Enrol a participant")
     enrol.get_by_label("Subject key").fill("GNV-007")
+    # No VAPID keys on this server: push is not offered, only SMS.
+    expect(enrol.get_by_label("Reminders by").locator("option")).to_have_text(["SMS only"])
+    expect(enrol).to_contain_text("Push notifications are not set up on this server")
     enrol.get_by_label("Mobile phone").fill("+13525550177")
     enrol.get_by_label("SMS consent").check()
     enrol.get_by_label("Where consent was recorded").fill("ICF v3 signed at screening")

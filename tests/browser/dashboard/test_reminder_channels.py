@@ -55,6 +55,7 @@ def test_push_then_sms_from_enrolment_to_the_message_log_and_the_audit_trail(
     enrol = page.get_by_role("dialog", name="Enrol a participant")
     enrol.get_by_label("Subject key").fill("GNV-008")
     enrol.get_by_label("Mobile phone").fill(MOBILE)
+    expect(enrol.get_by_label("Reminders by").locator("option")).to_have_count(4)
     enrol.get_by_label("Reminders by").select_option(label="Push notification, then SMS")
     enrol.get_by_label("SMS consent").check()
     enrol.get_by_label("Where consent was recorded").fill("ICF v3 signed at screening")

@@ -167,6 +167,7 @@ def test_staff_see_and_remove_a_device_and_a_half_vapid_config_is_refused(
         world, gnv, fake_push):
     pid = _enrol(world, "GNV-707", None, "push")
     _device(world, fake_push, pid)
+    assert gnv.get("/api/v1/reminder-channels").json == {"available": ["sms", "push"]}
     (device,) = gnv.get(f"/api/v1/participants/{pid}/push-devices").json
     assert device["device_label"] == "Phone"
     assert "endpoint" not in device

@@ -1,7 +1,7 @@
 import { get, post, query } from "../api.js";
 import { $, h, replace } from "../dom.js";
-import { dialogForm, dropEmpty, field, input, select, timezoneInput, values } from "../forms.js";
-import { CHANNEL_CHOICES, CHANNEL_HINT, STATUS, asOf, cellKey, dateTime, day, plural } from "../format.js";
+import { dialogForm, dropEmpty, field, input, remindersField, select, timezoneInput, values } from "../forms.js";
+import { STATUS, asOf, cellKey, dateTime, day, plural } from "../format.js";
 import { errorText, notify, param, setParam, showError, siteFilter, startPage } from "../layout.js";
 
 const PARTICIPANT_STATUSES = [["enrolled", "Enrolled"], ["all", "All"], ["screening", "Screening"],
@@ -79,7 +79,8 @@ function table(data) {
   ];
 }
 
-function enrolDialog(me) {
+async function enrolDialog(me) {
+  const reminders = await remindersField();
   const sites = me.sites;
   const zone = timezoneInput(sites[0]?.timezone || "America/New_York");
   let zoneTouched = false;
@@ -97,7 +98,7 @@ function enrolDialog(me) {
       field("Time zone", zone, "The site's zone unless the participant lives elsewhere; type to search"),
       field("Mobile phone", input("phone", { type: "tel", autocomplete: "off" }), "e.g. (352) 555-0177 or +13525550177; needed for texts"),
       field("Email", input("email", { type: "email", autocomplete: "off" })),
-      field("Reminders by", select("reminder_channels", CHANNEL_CHOICES, "sms"), CHANNEL_HINT),
+      reminders,
       field("SMS consent", h("input", { type: "checkbox", name: "consent" }), "Consent to survey texts is recorded"),
       field("Where consent was recorded", input("consent_source"), "e.g. ICF v3 signed at screening visit"),
       field("Enrolment date", input("enrolled_on", { type: "date" }), "Leave empty for today"),

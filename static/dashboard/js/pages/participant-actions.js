@@ -3,14 +3,15 @@
 import { patch, post, put } from "../api.js";
 import { h } from "../dom.js";
 import {
-  dialogForm, dropEmpty, field, input, reasonField, select, textarea, timezoneInput, values,
+  dialogForm, dropEmpty, field, input, reasonField, remindersField, select, textarea, timezoneInput,
+  values,
 } from "../forms.js";
-import { CHANNEL_CHOICES, CHANNEL_HINT, localInput, plural } from "../format.js";
+import { localInput, plural } from "../format.js";
 import { notify } from "../layout.js";
 
 const base = (p) => `/api/v1/participants/${p.id}`;
 
-export function editContact(p) {
+export async function editContact(p) {
   return dialogForm({
     title: `Contact and preferences of ${p.subject_key}`,
     fields: [
@@ -19,7 +20,7 @@ export function editContact(p) {
       field("Language", select("language", [["en", "English"], ["es", "Spanish"]], p.language)),
       field("Time zone", timezoneInput(p.timezone), "IANA name, e.g. America/New_York; type to search"),
       field("Daily reminder time", input("reminder_time", { type: "time", value: p.reminder_time })),
-      field("Reminders by", select("reminder_channels", CHANNEL_CHOICES, (p.reminder_channels || ["sms"]).join(",")), CHANNEL_HINT),
+      await remindersField((p.reminder_channels || ["sms"]).join(",")),
       reasonField("Reason for the change"),
     ],
     submit: (form) => {
