@@ -194,7 +194,7 @@ export const STRINGS = {
     "install.iphone_1": "Toque el botón Compartir (un cuadrado con una flecha hacia arriba).",
     "install.iphone_2": "Deslice hacia abajo y toque «Agregar a inicio».",
     "install.iphone_3": "Toque «Agregar». Luego abra la aplicación desde su pantalla de inicio.",
-    "install.android": "Android (Chrome):",
+    "install.android": "Android, con Chrome:",
     "install.android_1": "Toque el menú (tres puntos) arriba a la derecha.",
     "install.android_2": "Toque «Instalar aplicación» o «Agregar a la pantalla principal» y luego «Instalar».",
 

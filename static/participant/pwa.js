@@ -115,11 +115,12 @@ export async function notificationsCard() {
   return card;
 }
 
-// How to put the page on the Home Screen; nothing when it already runs from there.
+// How to put the page on the Home Screen (folded, one line on the home page); nothing when
+// it already runs from there.
 export function installCard() {
   if (installed()) return null;
-  return h("section", { class: "card install", "aria-labelledby": "install-h" },
-    h("h2", { id: "install-h" }, t("install.title")),
+  return h("details", { class: "card install" },
+    h("summary", {}, t("install.title")),
     h("p", {}, t("install.intro")),
     h("button", {
       type: "button", class: "button primary install-button", hidden: !installPrompt,
