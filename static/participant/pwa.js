@@ -44,15 +44,23 @@ function sameList(a, b) {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
+// Not `serviceWorker.ready` alone: it never settles where registering failed (a private
+// window), and the home page waits on this card.
 async function currentSubscription() {
-  const registration = await navigator.serviceWorker.ready;
-  return registration.pushManager.getSubscription();
+  const registration = await navigator.serviceWorker.getRegistration("/p");
+  return registration ? registration.pushManager.getSubscription() : null;
+}
+
+async function activeRegistration() {
+  const registration = await navigator.serviceWorker.getRegistration("/p");
+  if (!registration) throw new Error("no service worker");
+  return registration.active ? registration : navigator.serviceWorker.ready;
 }
 
 async function turnOn(info) {
   const permission = await Notification.requestPermission();
   if (permission !== "granted") return { state: permission === "denied" ? "blocked" : "off" };
-  const registration = await navigator.serviceWorker.ready;
+  const registration = await activeRegistration();
   const subscription = await registration.pushManager.subscribe({
     userVisibleOnly: true, applicationServerKey: keyBytes(info.public_key) });
   const saved = await api.subscribePush(subscription.toJSON());
