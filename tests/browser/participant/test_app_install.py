@@ -1,6 +1,7 @@
 """The installable participant app in Chromium: manifest and icons, the service worker in
-control, the page opening offline, the Notifications switch (EN/ES) and the Home Screen
-steps. One browser context, one participant, in the order a participant meets them.
+control, a push message shown by it (delivered through DevTools, as a push service would),
+the page opening offline, the Notifications switch (EN/ES) and the Home Screen steps.
+One browser context, one participant, in the order a participant meets them.
 
 Headless Chromium has no push service to reach (nothing in tests reaches the internet), so
 `pushManager.subscribe` is refused: the test follows the switch up to there (permission
@@ -9,6 +10,7 @@ granted, the refusal shown), and stores a subscription through the page's own AP
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -35,6 +37,17 @@ SAVE_SUBSCRIPTION = """async (endpoint) => {
     const on = await api.subscribePush({ endpoint, keys });
     const off = await api.unsubscribePush(endpoint);
     return [on.devices, off.devices];
+}"""
+
+# The notifications the worker shows, once there are any (polled: showing is asynchronous).
+SHOWN_NOTIFICATIONS = """async () => {
+    const registration = await navigator.serviceWorker.ready;
+    for (let tries = 0; tries < 200; tries += 1) {
+        const shown = await registration.getNotifications();
+        if (shown.length) return shown.map((n) => [n.title, n.body, n.tag, n.data.url]);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return [];
 }"""
 
 
@@ -72,6 +85,21 @@ def test_the_app_installs_opens_offline_and_offers_notifications(
         .flat()""")
     assert f"{live_server.url}/p" in cached
     assert not [url for url in cached if "/api/" in url or "?" in url or "#" in url]
+
+    # A push message (delivered as the push service would) shows the server's text, tagged.
+    cdp = page.context.new_cdp_session(page)
+    registrations: list[str] = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(
+        r["registrationId"] for r in event["registrations"] if r["scopeURL"].endswith("/p")))
+    cdp.send("ServiceWorker.enable")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    assert registrations
+    cdp.send("ServiceWorker.deliverPushMessage", {
+        "origin": live_server.url, "registrationId": registrations[0],
+        "data": json.dumps({"title": "Study check-in", "body": "Your study check-in is open",
+                            "url": "/p", "tag": "survey-41"})})
+    shown = page.evaluate(SHOWN_NOTIFICATIONS)
+    assert shown == [["Study check-in", "Your study check-in is open", "survey-41", "/p"]]
 
     # Notifications: the switch asks permission (granted), then the push service is needed.
     card = page.locator(".notify")
