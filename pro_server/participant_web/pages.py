@@ -2,18 +2,25 @@
 
 `/p` (and `/p/a/<id>`, a survey) serve the one page; its script reads the token from the
 URL fragment, which browsers never send to the server. Only 'self' may supply code,
-styles, images or connections.
+styles, images, connections, the manifest or the service worker.
+
+The service worker is served from /p/sw.js with a scope of /p (the page itself, which its
+default scope /p/ would miss), so the installed app opens offline.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, send_from_directory
+from flask import Blueprint, Response, jsonify, send_from_directory
 
+from pro_server.errors import Unauthorized
+from pro_server.participant_web import manifest
+from pro_server.participant_web import session as web_session
 from pro_server.resources import static_dir
 
 STATIC_DIR = static_dir("participant")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "font-src 'self'; connect-src 'self'; manifest-src 'self'; object-src 'none'; "
+       "font-src 'self'; connect-src 'self'; manifest-src 'self'; worker-src 'self'; "
+       "object-src 'none'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 bp = Blueprint("participant_pages", __name__)
@@ -39,3 +46,22 @@ def asset(filename: str) -> Response:
     # Modules load only with a JavaScript type; do not rely on the host's mime.types.
     mimetype = "text/javascript" if filename.endswith(".js") else None
     return _secure(send_from_directory(STATIC_DIR, filename, max_age=0, mimetype=mimetype))
+
+
+@bp.get("/p/sw.js")
+def service_worker() -> Response:
+    response = send_from_directory(STATIC_DIR, "sw.js", max_age=0, mimetype="text/javascript")
+    response.headers["Service-Worker-Allowed"] = "/p"
+    return _secure(response)
+
+
+@bp.get("/p/manifest.webmanifest")
+def web_manifest() -> Response:
+    try:
+        program = web_session.current_participant().study.program_name
+    except Unauthorized:
+        program = None
+    response = jsonify(manifest.manifest(program))
+    response.mimetype = "application/manifest+json"
+    response.headers["Vary"] = "Cookie"
+    return _secure(response)

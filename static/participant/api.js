@@ -67,5 +67,9 @@ export const api = {
   assessment: (id, lang) => request("GET", `${BASE}/assessments/${id}?lang=${encodeURIComponent(lang)}`),
   saveDraft: (id, body) => request("PATCH", `${BASE}/assessments/${id}/draft`, body),
   submit: (id, body) => request("POST", `${BASE}/assessments/${id}/submission`, body),
+  notifications: () => request("GET", `${BASE}/notifications`),
+  subscribePush: (subscription) => request("PUT", `${BASE}/notifications/subscription`, subscription),
+  unsubscribePush: (endpoint) => request("DELETE", `${BASE}/notifications/subscription`, { endpoint }),
+  setChannels: (channels) => request("PUT", `${BASE}/notifications/channels`, { reminder_channels: channels }),
   calendarUrl: (visit, lang) => `${visit.calendar_url}?lang=${encodeURIComponent(lang)}`,
 };

@@ -7,6 +7,7 @@ import {
   setLanguage, t, tn,
 } from "./i18n.js";
 import { createOutbox } from "./outbox.js";
+import { installCard, notificationsCard, registerServiceWorker } from "./pwa.js";
 import { makeStore, saveLanguage, savedLanguage } from "./store.js";
 import { Survey } from "./survey.js";
 
@@ -153,8 +154,9 @@ function visitItem(v, tz) {
 async function showHome() {
   app.rerender = showHome;
   let home;
+  let notify;
   try {
-    home = await api.home();
+    [home, notify] = await Promise.all([api.home(), notificationsCard()]);
   } catch (error) {
     showProblem(error, showHome);
     return;
@@ -193,6 +195,7 @@ async function showHome() {
       h("ul", { class: "plain" }, home.history.map((a) => h("li", {},
         t("home.history_item", { name: assessmentName(a.code), date: formatDay(a.completed_on) }))))));
   }
+  parts.push(notify, installCard());
   app.show(h("div", { class: "screen home" }, parts));
 }
 
@@ -349,6 +352,7 @@ async function openSession() {
 }
 
 async function start() {
+  registerServiceWorker();
   setLanguage(savedLanguage() || (navigator.language || "en").slice(0, 2));
   renderChrome();
   langButton.addEventListener("click", () => {

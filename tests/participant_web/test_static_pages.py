@@ -21,13 +21,18 @@ def test_the_page_is_served_with_a_self_only_content_security_policy(app):
             assert response.headers["Referrer-Policy"] == "same-origin"
             assert response.mimetype == {"/p/assets/app.js": "text/javascript",
                                          "/p/assets/styles.css": "text/css"}.get(path, "text/html")
+    with client.get("/p/sw.js") as worker:
+        assert worker.mimetype == "text/javascript"
+        assert "worker-src 'self'" in worker.headers["Content-Security-Policy"]
+        # registered with scope /p: the page itself, beyond the script's default /p/
+        assert worker.headers["Service-Worker-Allowed"] == "/p"
     with client.get("/p/assets/../../pyproject.toml") as outside:
         assert outside.status_code == 404
 
 
 def test_the_static_files_load_nothing_from_elsewhere_and_have_no_inline_code():
-    files = list(STATIC_DIR.iterdir())
-    assert {f.name for f in files} >= {"index.html", "app.js", "i18n.js", "styles.css"}
+    files = [f for f in STATIC_DIR.rglob("*") if f.suffix in {".html", ".js", ".css", ".svg"}]
+    assert {f.name for f in files} >= {"index.html", "app.js", "i18n.js", "styles.css", "sw.js"}
     for path in files:
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"""(src|href)=["']?(https?:)?//""", text), path.name
