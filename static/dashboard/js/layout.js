@@ -89,3 +89,14 @@ export function setParam(name, value) {
   if (value) url.searchParams.set(name, value); else url.searchParams.delete(name);
   history.replaceState(null, "", url);
 }
+
+// Filters change faster than answers come back: each load takes a ticket, and only the
+// latest ticket's answer may be shown (an earlier, slower answer arriving last would show
+// rows the filters no longer ask for). `const isLatest = loads(); ... if (!isLatest()) return;`
+export function latestOnly() {
+  let issued = 0;
+  return () => {
+    const mine = ++issued;
+    return () => mine === issued;
+  };
+}

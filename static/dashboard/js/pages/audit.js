@@ -5,7 +5,7 @@ import { get, getPage, query } from "../api.js";
 import { $, h, replace } from "../dom.js";
 import { input, select } from "../forms.js";
 import { asOf, plural, words } from "../format.js";
-import { param, setParam, showError, startPage } from "../layout.js";
+import { latestOnly, param, setParam, showError, startPage } from "../layout.js";
 
 const PAGE_SIZE = 50;
 const FOLD_AFTER = 8; // changes with more fields than this start folded
@@ -132,10 +132,14 @@ function eventTable(rows) {
       h("td", {}, changeList(e.changes)))))));
 }
 
+const loads = latestOnly();
+
 async function load() {
   const page = Number(param("page") || 1);
+  const isLatest = loads();
   try {
     const { items: rows, total } = await getPage(`/api/v1/audit/events${query({ ...filters(), page, page_size: PAGE_SIZE })}`);
+    if (!isLatest()) return;
     const pager = h("div", { class: "actions" },
       page > 1 ? h("button", { type: "button", class: "secondary", onclick: () => { setParam("page", page - 1); load(); } }, "Previous page") : null,
       page * PAGE_SIZE < total ? h("button", { type: "button", class: "secondary", onclick: () => { setParam("page", page + 1); load(); } }, "Next page") : null);
@@ -144,7 +148,7 @@ async function load() {
       h("p", { class: "hint" }, `Times and days in ${choices.timezone} (the ${choices.timezone_of}'s time zone).`),
       eventTable(rows), pager);
   } catch (error) {
-    showError(results, error);
+    if (isLatest()) showError(results, error);
   }
 }
 

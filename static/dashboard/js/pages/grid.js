@@ -2,7 +2,7 @@ import { get, post, query } from "../api.js";
 import { $, h, replace } from "../dom.js";
 import { dialogForm, dropEmpty, field, input, remindersField, select, timezoneInput, values } from "../forms.js";
 import { STATUS, asOf, cellKey, dateTime, day, plural } from "../format.js";
-import { errorText, notify, param, setParam, showError, siteFilter, startPage } from "../layout.js";
+import { errorText, latestOnly, notify, param, setParam, showError, siteFilter, startPage } from "../layout.js";
 
 const PARTICIPANT_STATUSES = [["enrolled", "Enrolled"], ["all", "All"], ["screening", "Screening"],
   ["completed", "Completed"], ["withdrawn", "Withdrawn"]];
@@ -122,13 +122,13 @@ const statusParam = () => (param("status") === "all" ? "" : param("status") || "
 const filters = () => ({ site: param("site"), status: statusParam(), q: param("q") });
 const gridUrl = (extra = {}) => `/api/v1/dashboard/grid${query({ ...filters(), limit: PAGE, ...extra })}`;
 let results = null;
-let loading = 0;
+const loads = latestOnly();
 
 async function load() {
-  const mine = ++loading;
+  const isLatest = loads();
   try {
     const data = await get(gridUrl());
-    if (mine !== loading) return; // the filters changed while this page was on its way
+    if (!isLatest()) return; // the filters changed while this page was on its way
     if (!results) {
       results = h("div", { id: "results" });
       replace($("#content"), toolbar(me, data.site_choices), legend(), results);

@@ -2,7 +2,7 @@ import { get, query } from "../api.js";
 import { $, h, replace } from "../dom.js";
 import { input, select } from "../forms.js";
 import { NOT_REACHED, channelName, dateTime, messageStatus, messageText, messageTone, words } from "../format.js";
-import { param, setParam, showError, startPage } from "../layout.js";
+import { latestOnly, param, setParam, showError, startPage } from "../layout.js";
 
 const PAGE_SIZE = 50;
 const FILTERS = {
@@ -116,12 +116,16 @@ function replyTable(rows) {
       h("td", {}, r.needs_review ? h("span", { class: "flag" }, "needs review") : r.reviewed_by ? `by ${r.reviewed_by}` : "—"))))));
 }
 
+const loads = latestOnly();
+
 async function load() {
   const page = Number(param("page") || 1);
+  const isLatest = loads();
   try {
     const [messages, replies] = await Promise.all([
       get(`/api/v1/messages${query({ ...filters(), page, page_size: PAGE_SIZE })}`),
       get(`/api/v1/inbound-messages${query({ site: param("site"), page_size: 20 })}`)]);
+    if (!isLatest()) return;
     const pager = h("div", { class: "actions" },
       page > 1 ? h("button", { type: "button", class: "secondary", onclick: () => { setParam("page", page - 1); load(); } }, "Previous page") : null,
       messages.length === PAGE_SIZE ? h("button", { type: "button", class: "secondary", onclick: () => { setParam("page", page + 1); load(); } }, "Next page") : null);
