@@ -31,6 +31,7 @@ from datetime import time as clock_time
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+from flask import Flask
 from sqlalchemy import Engine, insert, select, text
 
 # Run as a script from a checkout: the repository root holds the package.
@@ -205,8 +206,10 @@ def main() -> None:
     print(f"scratch folder {workdir} removed: {not Path(workdir).exists()}")
 
 
-def bench(args: argparse.Namespace, workdir: Path) -> None:
-    url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
+def bench_app(database_url: str, workdir: Path) -> Flask:
+    """The app on an empty, migrated database (a temporary SQLite file unless a URL is given),
+    with throwaway keys and the bench's fixed clock."""
+    url = database_url or f"sqlite:///{workdir / 'bench.db'}"
     engine = make_engine(url)
     upgrade(engine)
     with engine.connect() as conn:
@@ -216,8 +219,13 @@ def bench(args: argparse.Namespace, workdir: Path) -> None:
                         data_keys=(Fernet.generate_key().decode(),),
                         phone_lookup_key=secrets.token_hex(32), instance_path=workdir,
                         log_level="WARNING")
-    app = create_app(settings, clock=FixedClock(NOW), engine=engine)
+    return create_app(settings, clock=FixedClock(NOW), engine=engine)
+
+
+def bench(args: argparse.Namespace, workdir: Path) -> None:
+    app = bench_app(args.database_url, workdir)
     pro = app.extensions["pro"]
+    engine = pro["engine"]
     ctx = ServiceContext.of_app(pro, Actor.system("bench"))
 
     email = "investigator@example.org"  # both sites, like a monitor: the whole study

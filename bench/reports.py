@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import secrets
 import statistics
 import sys
 import tempfile
@@ -24,23 +23,17 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from cryptography.fernet import Fernet
 from sqlalchemy import Engine, insert, select
 
 # Run as a script from a checkout: the repository root holds the package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.dashboard import NOW, add_participants, analyze, timed
-from pro_server import create_app
-from pro_server.clock import FixedClock
-from pro_server.config import Settings
+from bench.dashboard import NOW, add_participants, analyze, bench_app, timed
 from pro_server.context import Actor, ServiceContext
-from pro_server.db import make_engine
 from pro_server.demo import load_demo
 from pro_server.instruments import default_registry
 from pro_server.instruments.examples import example_answers
 from pro_server.instruments.scoring.engine import score
-from pro_server.migrate import upgrade
 from pro_server.participants.models import Participant
 from pro_server.responses.models import Response
 from pro_server.schedule.models import Assessment
@@ -120,18 +113,9 @@ def main() -> None:
 
 
 def bench(args: argparse.Namespace, workdir: Path) -> None:
-    url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    with engine.connect() as conn:
-        if conn.scalar(select(Study.id).limit(1)) is not None:
-            sys.exit(f"{url} already holds a study: the bench needs an empty database")
-    settings = Settings(env="test", database_url=url, secret_key="bench-" + "x" * 32,
-                        data_keys=(Fernet.generate_key().decode(),),
-                        phone_lookup_key=secrets.token_hex(32), instance_path=workdir,
-                        log_level="WARNING")
-    app = create_app(settings, clock=FixedClock(NOW), engine=engine)
+    app = bench_app(args.database_url, workdir)
     pro = app.extensions["pro"]
+    engine = pro["engine"]
     ctx = ServiceContext.of_app(pro, Actor.system("bench"))
     email = "investigator@example.org"  # both sites: the whole study
     started = time.perf_counter()
