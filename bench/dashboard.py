@@ -268,7 +268,11 @@ def bench(args: argparse.Namespace, workdir: Path) -> None:
             ("grid search", f"/api/v1/dashboard/grid?q=GNV-B00&limit={GRID_PAGE}", page),
             ("grid.csv (all)", "/api/v1/dashboard/grid.csv", bare)):
         if path.endswith("after="):
-            path += client.get(grid).json["next"]
+            cursor = client.get(grid).json["next"]
+            if cursor is None:
+                print(f"{name:<16} (one page holds every participant)")
+                continue
+            path += cursor
         first, times, size = timed(client, path, args.repeat)
         median = statistics.median(times)
         print(f"{name:<16} first {first:5.0f} ms  then median {median:5.0f} ms"
