@@ -1,5 +1,5 @@
-import { get, query } from "../api.js";
-import { $, h, replace } from "../dom.js";
+import { get, query } from "../../../shared/api.js";
+import { $, h, replace } from "../../../shared/dom.js";
 import { input, select } from "../forms.js";
 import { NOT_REACHED, channelName, dateTime, messageStatus, messageText, messageTone, words } from "../format.js";
 import { latestOnly, param, setParam, showError, startPage } from "../layout.js";

@@ -1,6 +1,6 @@
-import { get } from "../api.js";
+import { get } from "../../../shared/api.js";
 import { trendChart } from "../charts.js";
-import { $, h, replace } from "../dom.js";
+import { $, h, replace } from "../../../shared/dom.js";
 import { activityLine, providerSaid } from "../activity.js";
 import { NOT_REACHED, STATUS, channelsText, closes, date, dateTime, day, messageStatus, messageText, messageTone, plural, words } from "../format.js";
 import { notify, param, showError, startPage } from "../layout.js";
