@@ -160,5 +160,7 @@ export function channelsText(channels) {
   const chosen = (channels || ["sms"]).join(",");
   const choice = CHANNEL_CHOICES.find(([value]) => value === chosen);
   if (choice) return choice[1];
-  return (channels || ["sms"]).map((c, i) => (i ? channelName(c).toLowerCase() : channelName(c))).join(", then ");
+  // "SMS" stays in capitals after the first channel: "Email, then push notification, then SMS".
+  return (channels || ["sms"]).map((c, i) => (i && c !== "sms" ? channelName(c).toLowerCase() : channelName(c)))
+    .join(", then ");
 }
