@@ -43,6 +43,7 @@ def audit_view(ctx: ServiceContext, p: Participant) -> dict[str, Any]:
         "phone_ref": ctx.settings.keyring.lookup_hash(p.phone)[:12] if p.phone else None,
         "email": "set" if p.email else None,
         "email_ref": ctx.settings.keyring.lookup_hash(p.email.lower())[:12] if p.email else None,
+        "email_flag": p.email_flag,
         "sms_consent": p.sms_consent,
         "sms_consent_source": p.sms_consent_source,
         "reminder_time": p.reminder_time,

@@ -65,7 +65,12 @@ def test_email_first_arrives_at_the_mail_server_in_the_participants_language(
         assert "[link]" in row.body_redacted
         assert "/e/unsubscribe/" not in row.body_redacted
         assert "score" not in body.lower()
-    assert "¿Preguntas? Llame al" in fake_smtp.to("ana.dos@example.com")[0].get_content()
+    (es_msg,) = fake_smtp.to("ana.dos@example.com")
+    assert "¿Preguntas? Llame al" in es_msg.get_content()
+    assert "Para no recibir más recordatorios por correo" in es_msg.get_content()
+    page = world.client.get(es_msg["List-Unsubscribe"].strip("<>").removeprefix(
+        world.settings.public_base_url))  # the confirmation page, in the participant's language
+    assert "Dejar de recibir recordatorios por correo" in page.get_data(as_text=True)
     assert world.texts_to("+13525550801") == world.texts_to("+13525550802") == []
     with world.session() as session:  # the address is encrypted at rest
         raw = session.execute(text("SELECT email FROM participant WHERE id = :id"),
