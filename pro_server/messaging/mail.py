@@ -21,6 +21,7 @@ import smtplib
 import ssl
 from collections.abc import Callable
 from datetime import datetime
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Protocol
@@ -40,6 +41,10 @@ from pro_server.participants.models import Participant
 log = logging.getLogger(__name__)
 
 UNSUBSCRIBE_PATH = "/e/unsubscribe/"
+# SMTP line endings, and lines up to RFC 5322's 998 characters: the default 78 folds the
+# long List-Unsubscribe URL into an RFC 2047 encoded-word, which mail programs do not read
+# as a URL.
+_POLICY = policy.SMTP.clone(max_line_length=998)
 UNSUBSCRIBE_PLACEHOLDER = "[unsubscribe link]"
 BOUNCED, COMPLAINT, UNSUBSCRIBED = "bounced", "complaint", "unsubscribed"
 # What staff read when an email is not sent because of the address's flag.
@@ -99,7 +104,7 @@ def body(text: str, language: str, unsubscribe_url: str) -> str:
 
 def compose(*, row_id: int, to: str, email_from: str, subject_text: str, text: str,
             unsubscribe_url: str, at: datetime) -> EmailMessage:
-    msg = EmailMessage()
+    msg = EmailMessage(policy=_POLICY)
     msg["From"] = email_from
     msg["To"] = to
     msg["Subject"] = subject_text

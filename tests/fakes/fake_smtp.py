@@ -31,6 +31,7 @@ def _free_port() -> int:
 class FakeSmtp:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # each message as it came over the wire
         self.refuse: dict[str, str] = {}
         self.refuse_data: dict[str, str] = {}
         self.on_message: Callable[[EmailMessage], None] | None = None
@@ -64,6 +65,7 @@ class FakeSmtp:
                 return self.refuse_data[address]
         message = BytesParser(policy=policy.default).parsebytes(envelope.original_content)
         self.messages.append(message)  # type: ignore[arg-type]
+        self.raw.append(envelope.original_content)
         if self.on_message is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.on_message, message)
         return "250 2.0.0 Message accepted for delivery"

@@ -59,6 +59,9 @@ def test_email_first_arrives_at_the_mail_server_in_the_participants_language(
         assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert msg["List-Unsubscribe"].startswith(
             f"<{world.settings.public_base_url}/e/unsubscribe/")
+        # On the wire as RFC 2369 wants it (no encoded-word a mail program cannot read).
+        (raw,) = [r for r in fake_smtp.raw if address.encode() in r]
+        assert f"List-Unsubscribe: {msg['List-Unsubscribe']}\r\n".encode() in raw
         body = msg.get_content()
         assert line in body
         assert f"{world.settings.public_base_url}/p#" in body  # the participant's link
