@@ -55,9 +55,9 @@ def audit_view(ctx: ServiceContext, p: Participant) -> dict[str, Any]:
 def public_view(p: Participant, *, show_contact: bool) -> dict[str, Any]:
     data = {c: getattr(p, c) for c in (
         "id", "subject_key", "study", "site", "status", "language", "timezone", "sms_consent",
-        "sms_consent_at", "sms_consent_source", "sms_opted_out_at", "phone_flag", "reminder_time",
-        "enrolled_on", "withdrawn_at", "withdrawal_reason", "protocol_version", "created_at",
-        "updated_at",
+        "sms_consent_at", "sms_consent_source", "sms_opted_out_at", "phone_flag", "email_flag",
+        "reminder_time", "enrolled_on", "withdrawn_at", "withdrawal_reason", "protocol_version",
+        "created_at", "updated_at",
     )}
     data["reminder_channels"] = [c.value for c in channels.parse(p.reminder_channels)]
     session = object_session(p)

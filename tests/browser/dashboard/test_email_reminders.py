@@ -1,17 +1,19 @@
 """Issue 18 item 3 in the browser: a coordinator enrols a participant with reminders by
 email then SMS; the window-opened email arrives at the mail server (aiosmtpd, through the
 real smtplib); the message log's channel filter finds it, and the participant's timeline
-shows it. The app texts through the fake Twilio (the messaging_db fixtures)."""
+shows it; the participant unsubscribes with the email's link and the participant page
+says so. The app texts through the fake Twilio (the messaging_db fixtures)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
 from pro_server.jobs import all_jobs, run_job
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import axe_violations, screenshot
 from tests.messaging_db import conftest as texting
 from tests.messaging_db.mail import conftest as mailing
 from tests.messaging_db.mail.support import EMAIL_FROM
@@ -65,3 +67,18 @@ def test_email_then_sms_from_enrolment_to_the_mail_server_and_the_message_log(
     emailed = page.locator("#timeline li[data-kind='message']", has_text="EMAIL window opened")
     expect(emailed).to_contain_text("✓ sent")
     expect(emailed).to_contain_text("a new survey is ready for you")
+
+    # The participant presses the email's unsubscribe link: a page with a button, no sign-in.
+    path = urlsplit(msg["List-Unsubscribe"].strip("<>")).path
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(page.url))
+    page.context.clear_cookies()
+    page.goto(origin + path)
+    expect(page.locator("h1")).to_have_text("Stop reminders by email")
+    assert axe_violations(page) == []
+    screenshot(page, "email-unsubscribe", full_page=False)
+    page.get_by_role("button", name="Stop reminders by email").click()
+    expect(page.locator("main")).to_contain_text("you will no longer get study reminders by email")
+    again = signed_in(GNV)
+    again.goto(participant_url)
+    expect(again.locator(".facts")).to_contain_text(
+        "SMS only (no more email: unsubscribed from email)")
