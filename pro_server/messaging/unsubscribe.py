@@ -37,7 +37,9 @@ _TEXTS = {
            "done": "Listo: ya no recibirá recordatorios del estudio por correo electrónico.",
            "invalid": "Este enlace ya no es válido."},
 }
-_CSP = "default-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+_CSP = ("default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none'; "
+        "frame-ancestors 'none'")
+STYLES = "/p/assets/styles.css"  # the participant page's own look
 
 
 def _page(language: str, body: str, status: int = 200) -> Response:
@@ -45,6 +47,7 @@ def _page(language: str, body: str, status: int = 200) -> Response:
     html = (f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f'<meta name="robots" content="noindex"><title>{escape(texts["title"])}</title>'
+            f'<link rel="stylesheet" href="{STYLES}">'
             f'</head><body><main><h1>{escape(texts["title"])}</h1>{body}</main></body></html>')
     response = Response(html, status=status, mimetype="text/html")
     response.headers["Content-Security-Policy"] = _CSP
@@ -74,7 +77,8 @@ def confirm(token: str) -> Response:
     texts = _TEXTS[language]
     form = (f'<p>{escape(texts["ask"])}</p><form method="post">'
             '<input type="hidden" name="List-Unsubscribe" value="One-Click">'
-            f'<button type="submit">{escape(texts["button"])}</button></form>')
+            f'<button type="submit" class="button primary">{escape(texts["button"])}'
+            '</button></form>')
     return _page(language, form)
 
 
