@@ -36,6 +36,10 @@ class Participant(Base):
     phone: Mapped[str | None] = mapped_column(EncryptedText())
     phone_lookup: Mapped[str | None] = mapped_column(String(64), index=True)
     email: Mapped[str | None] = mapped_column(EncryptedText())
+    # Why no email goes to the address: bounced | complaint | unsubscribed (messaging.email);
+    # cleared when the address changes.
+    email_flag: Mapped[str | None] = mapped_column(String(20))
+    email_flag_at: Mapped[datetime | None]
     sms_consent: Mapped[bool] = mapped_column(default=False)
     sms_consent_at: Mapped[datetime | None]
     sms_consent_source: Mapped[str | None] = mapped_column(String(200))
