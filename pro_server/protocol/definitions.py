@@ -23,6 +23,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from pro_server.resources import protocol_definitions_dir
+from pro_server.study_paths import protocol_files
 
 DEFINITIONS_DIR = protocol_definitions_dir()
 SCHEMA_PATH = DEFINITIONS_DIR / "protocol.schema.json"
@@ -241,8 +242,6 @@ def load_protocols(path: Path | str | None = None) -> ProtocolRegistry:
     """Load every ``*.yaml`` protocol file in ``path`` (default: every study on
     ``PRO_STUDIES_PATH``, the protocol versions each ``study.yaml`` lists)."""
     if path is None:
-        from pro_server.studies.folders import protocol_files  # the folders load protocols
-
         files = protocol_files()
         directory: Path | str = "PRO_STUDIES_PATH"
     else:
