@@ -1,7 +1,7 @@
 """Study protocol versions as data: YAML files, JSON-schema checked, loaded into frozen dataclasses.
 
 One file per protocol version, named ``<study code, lower case>.v<version>.yaml``, lives in
-its study's folder (``pro_server.studies.folders``; the schema stays in ``definitions/``).
+its study's folder (``pro_server.study_folders.folders``; the schema stays in ``definitions/``).
 The JSON schema checks the shape; the cross-field rules that a schema cannot express
 (infusion numbering, anchors, window order and overlap, reminder times inside sending hours)
 are checked here. Every error carries the document path of what it is about, so that a

@@ -44,8 +44,8 @@ from pro_server.protocol.definitions import (
     Where,
     load_protocol_file,
 )
-from pro_server.studies.marks import MarkedYaml, yaml_error_line
 from pro_server.studies.services import check_program_name
+from pro_server.study_folders.marks import MarkedYaml, yaml_error_line
 from pro_server.study_paths import (
     INSTRUMENTS_DIR,
     STUDY_FILE,

@@ -21,7 +21,7 @@ from pro_server.protocol.planner import (
     plan_assessments,
     planned_infusion_dates,
 )
-from pro_server.studies.folders import StudyFolder
+from pro_server.study_folders.folders import StudyFolder
 
 DEFAULT_ENROLMENT_LEAD = timedelta(days=7)
 DEFAULT_INFUSION_TIME = time(9, 0)
