@@ -39,6 +39,7 @@ from sqlalchemy import ColumnElement, and_, case, func, inspect, or_, select, up
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from pro_server.context import ServiceContext
+from pro_server.db import claim
 from pro_server.messaging import channels, mail, outbox, outcomes, push, templates
 from pro_server.messaging.mail import EmailRefused, EmailSender
 from pro_server.messaging.models import OutboxMessage, PushSubscription
@@ -55,9 +56,8 @@ from pro_server.messaging.sms_backends import (
     SmsSender,
 )
 from pro_server.messaging.sms_state import opt_out_waiting_lookups, sms_block_reason
-from pro_server.participant_web.links import link_url, new_link, store_links
+from pro_server.participants.links import link_url, new_link, store_links
 from pro_server.participants.models import Participant, ParticipantStatus
-from pro_server.schedule.jobs import claim
 from pro_server.schedule.models import Assessment, Visit
 
 log = logging.getLogger(__name__)
@@ -358,7 +358,7 @@ class Dispatcher:
                           OutboxMessage.next_attempt_at <= now)
                    .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
                    .limit(self.batch_size))
-            rows = list(ctx.session.scalars(claim(due, ctx)))
+            rows = list(ctx.session.scalars(claim(due, ctx.session)))
             handled, outgoing = 0, []
             batch = _Batch.load(ctx.session, rows, sms=self.sender is not None)
             for row in rows:
@@ -796,7 +796,7 @@ class Dispatcher:
                                 and_(OutboxMessage.claimed_by.in_(gone),
                                      OutboxMessage.attempted_at < now - self.call_timeout)))
                      .order_by(OutboxMessage.id).limit(self.batch_size))
-            rows = list(ctx.session.scalars(claim(stale, ctx)))
+            rows = list(ctx.session.scalars(claim(stale, ctx.session)))
             for row in rows:
                 self._settle(ctx, row, now)
             ctx.session.commit()

@@ -19,12 +19,12 @@ from sqlalchemy.orm import object_session
 from pro_server.audit.services import changes, record
 from pro_server.context import ServiceContext
 from pro_server.errors import Conflict, InvalidInput
-from pro_server.instruments.languages import check_language
 from pro_server.messaging import channels
 from pro_server.messaging.models import PushSubscription
 from pro_server.participants import events
 from pro_server.participants.models import Participant, ParticipantStatus
 from pro_server.protocol.definitions import default_registry as protocols
+from pro_server.studies.languages import check_language
 from pro_server.studies.models import Site, Study
 from pro_server.validation import mask_phone, normalise_phone, phone_region
 
