@@ -12,7 +12,10 @@ grid's first screen (the first page of enrolled participants, what the Participa
 for first), the next page, a search, and the whole grid as CSV. It prints time and bytes
 beside floors timed in the same run: the bare SELECT of the first page's participant and
 assessment rows, and of every participant and assessment row, fetched through the driver.
-Nothing is asserted; the scratch folder is removed (the run says so).
+Then the first screen: the overview and the grid's first page back to back, as a coordinator
+opening the dashboard waits for them. Each line carries the 1-minute load average (the
+machine may be shared: compare medians of runs at similar load). Nothing is asserted; the
+scratch folder is removed (the run says so).
 
     .venv/bin/python bench/dashboard.py [--participants 500] [--repeat 7] [--simulate-days 2]
 """
@@ -20,6 +23,7 @@ Nothing is asserted; the scratch folder is removed (the run says so).
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import secrets
 import statistics
@@ -158,6 +162,27 @@ def timed(client, url: str, repeat: int) -> tuple[float, list[float], int]:  # t
     return first, times, size
 
 
+def load() -> str:
+    """The machine's 1-minute load average (as `uptime` prints it): shared machines are noisy."""
+    return f"load {os.getloadavg()[0]:4.1f}"
+
+
+def first_screen(client, paths: list[str], repeat: int) -> tuple[list[float], list[float], int]:  # type: ignore[no-untyped-def]
+    """`repeat` times, what a page asks for on opening, back to back: total ms, this
+    process's CPU ms (with SQLite the database's work too; less sensitive to a loaded
+    machine than the wall clock), and bytes."""
+    totals, cpu, size = [], [], 0
+    for _ in range(repeat):
+        start, started_cpu, size = time.perf_counter(), time.process_time(), 0
+        for path in paths:
+            response = client.get(path)
+            assert response.status_code == 200, response.get_data(as_text=True)[:300]
+            size += len(response.data)
+        totals.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+    return totals, cpu, size
+
+
 def floor(engine: Engine, repeat: int) -> float:
     """Median ms to fetch every participant and assessment row of the study, bare."""
     times = []
@@ -277,7 +302,15 @@ def bench(args: argparse.Namespace, workdir: Path) -> None:
         median = statistics.median(times)
         print(f"{name:<16} first {first:5.0f} ms  then median {median:5.0f} ms"
               f"  min {min(times):5.0f} ms  max {max(times):5.0f} ms  {size / 1024:6.1f} KiB"
-              f"  floor {base:5.1f} ms  ratio floor/median {base / median:.2f}")
+              f"  floor {base:5.1f} ms  ratio floor/median {base / median:.2f}  {load()}")
+    # The landing page (overview) and the Participants page's first screen, interleaved.
+    overview = "/api/v1/dashboard/overview"
+    for name, paths in (("first screen", [overview, grid]),):
+        times, cpu, size = first_screen(client, paths, args.repeat)
+        print(f"{name:<16} overview + grid 1st page, median {statistics.median(times):5.0f} ms"
+              f"  min {min(times):5.0f} ms  max {max(times):5.0f} ms"
+              f"  (CPU median {statistics.median(cpu):4.0f} ms)  {size / 1024:6.1f} KiB"
+              f"  floor {bare + page:5.1f} ms (both floors)  {load()}")
     engine.dispose()
 
 

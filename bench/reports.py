@@ -28,7 +28,7 @@ from sqlalchemy import Engine, insert, select
 # Run as a script from a checkout: the repository root holds the package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.dashboard import NOW, add_participants, analyze, bench_app, timed
+from bench.dashboard import NOW, add_participants, analyze, bench_app, load, timed
 from pro_server.context import Actor, ServiceContext
 from pro_server.demo import load_demo
 from pro_server.instruments import default_registry
@@ -110,6 +110,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-reports-") as workdir:
         bench(args, Path(workdir))
+    print(f"scratch folder {workdir} removed: {not Path(workdir).exists()}")
 
 
 def bench(args: argparse.Namespace, workdir: Path) -> None:
@@ -146,7 +147,7 @@ def bench(args: argparse.Namespace, workdir: Path) -> None:
         median = statistics.median(times)
         print(f"{name:<15} first {first:5.0f} ms  then median {median:5.0f} ms"
               f"  min {min(times):5.0f} ms  max {max(times):5.0f} ms  {size / 1024:5.0f} KiB"
-              f"  floor {bare:4.0f} ms")
+              f"  floor {bare:4.0f} ms  {load()}")
     engine.dispose()
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from pro_server.dashboard.cells import BUCKET_OF
 from pro_server.dashboard.grid import Scope, load_rows
-from pro_server.dashboard.overview import tally
+from pro_server.dashboard.overview import counted_participants, tally
 from pro_server.demo import enrol_demo_participant
 from pro_server.instruments import default_registry
 from pro_server.instruments.examples import example_answers
@@ -78,6 +78,18 @@ def derived(session, scope: Scope, now: datetime, late: timedelta) -> Counter:  
     return counted
 
 
+def derived_people(session, scope: Scope, now: datetime, late: timedelta):  # type: ignore[no-untyped-def]
+    """Per site, the grid's participants with a counted cell; the others by subject key."""
+    counted: Counter = Counter()
+    others = []
+    for row in load_rows(session, scope, now, late):
+        if any(BUCKET_OF[cell.status] for cell in row.cells.values()):
+            counted[row.site_id] += 1
+        else:
+            others.append(row.subject_key)
+    return counted, others
+
+
 @pytest.mark.parametrize("when", ["now", "in 2 days", "in its grace", "after it", "in 30 days"])
 def test_sql_counts_equal_the_cells_derived_per_participant(story, ctx_factory, clock, when):
     ctx = ctx_factory()
@@ -89,6 +101,9 @@ def test_sql_counts_equal_the_cells_derived_per_participant(story, ctx_factory, 
     scope = Scope(study, frozenset(s.id for s in study.sites))
     expected = derived(ctx.session, scope, ctx.now(), late)
     assert tally(ctx.session, scope, ctx.now(), late) == expected
+    per_site, left_out = counted_participants(ctx.session, scope, ctx.now(), late)
+    assert (per_site, [p["subject_key"] for p in left_out]) == derived_people(
+        ctx.session, scope, ctx.now(), late)
     assert {b for _site, _code, b in expected} >= {"on_time", "late", "missed", "upcoming",
                                                    "cancelled"}
     one_site = Scope(study, frozenset({study.sites[0].id}))
