@@ -53,10 +53,10 @@ def demo_command(if_empty: bool) -> None:
                 return
             raise click.ClickException("the database already holds a study")
 
-    def new_context(clock) -> ServiceContext:  # type: ignore[no-untyped-def]
+    def new_context(clock) -> ServiceContext:
         return ServiceContext.of_app(pro, DEMO_ACTOR, clock=clock)
 
-    def run_jobs(factory) -> None:  # type: ignore[no-untyped-def]
+    def run_jobs(factory) -> None:
         for job in all_jobs():
             job.function(factory)
 
@@ -97,7 +97,7 @@ def rekey_command(batch_size: int) -> None:
     lookups with PHONE_LOOKUP_KEY; safe to interrupt and run again (audited)."""
     from pro_server.rekey import UnreadableValue, rekey
 
-    def progress(report) -> None:  # type: ignore[no-untyped-def]
+    def progress(report) -> None:
         click.echo(f"  batch {report.batches}: {report.rows_examined} rows examined")
 
     try:

@@ -83,7 +83,7 @@ def load_demo(ctx: ServiceContext, *, enrol: bool = True) -> list[DemoCredential
 
 
 def enrol_demo_participant(ctx: ServiceContext, study: Study, site: Site, n: int,
-                           row: tuple, enrolled_on: date) -> Participant:  # type: ignore[type-arg]
+                           row: tuple, enrolled_on: date) -> Participant:
     key, _site_code, lang, status, _days_ago = row
     screening = status is ParticipantStatus.screening
     p = participants.enrol(ctx, study, site, {

@@ -89,7 +89,7 @@ class Phone(fields.String):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.national = national
 
-    def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]
+    def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs).strip()
         if self.national and not text.startswith("+"):
             if not _NATIONAL.match(text):
@@ -102,7 +102,7 @@ class Phone(fields.String):
 class LocalTime(fields.String):
     """A local wall-clock time as HH:MM."""
 
-    def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]
+    def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         if not _HHMM.match(text):
             raise ValidationError("Use 24-hour HH:MM, e.g. 10:00")

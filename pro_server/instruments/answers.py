@@ -46,7 +46,7 @@ def _value_errors(item: Item, value: Any) -> list[str]:
             allowed = ", ".join(str(code) for code in item.option_codes)
             return [f"{value} is not an allowed option code (allowed: {allowed})"]
         return []
-    if not item.min <= value <= item.max:  # type: ignore[operator]
+    if not item.min <= value <= item.max:
         unit = f" {item.unit}" if item.unit else ""
         return [f"{value} is outside {item.min}-{item.max}{unit}"]
     return []

@@ -193,7 +193,7 @@ class VisitCalendar(MethodView):
             "Cache-Control": "no-store"})
 
 
-def _notifications_view(ctx, p: Participant) -> dict:  # type: ignore[no-untyped-def]
+def _notifications_view(ctx, p: Participant) -> dict:
     on = push.enabled(ctx.settings)
     return {"available": on, "public_key": ctx.settings.vapid_public_key if on else None,
             "reminder_channels": [c.value for c in channels.parse(p.reminder_channels)],
