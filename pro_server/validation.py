@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from functools import cache
+from typing import Any
 
 import phonenumbers
 from marshmallow import ValidationError, fields, validate
@@ -72,8 +73,8 @@ def about(description: str, example: object = _NO_EXAMPLE) -> dict[str, object]:
 
 
 class TimeZone(fields.String):
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(validate=validate_timezone, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=validate_timezone, **kwargs)
 
 
 _NATIONAL = re.compile(r"^[0-9 ()./-]{4,30}$")
@@ -85,8 +86,8 @@ class Phone(fields.String):
     `national=True` also takes a number in a national format ("(352) 555-0177"), loaded as
     given: the service reads it in the region of the participant's site (normalise_phone)."""
 
-    def __init__(self, *, national: bool = False, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, *, national: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.national = national
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -113,5 +114,5 @@ class Id(fields.Integer):
     """An id a caller sends (body or query): a positive integer an id column can hold, so a
     value beyond it is a 422 naming the field, never a database error."""
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(validate=validate.Range(min=1, max=ID_MAX), **kwargs)

@@ -76,10 +76,11 @@ def record_infusion(
             infusion.planned_date if infusion else None),
         given_at_local=given_at_local if status == "given" else None, reason=reason))
     before = _view(infusion) if infusion else None
-    correcting = infusion is not None and infusion.status in ("given", "not_given")
+    recorded = infusion.status if infusion is not None else None
+    correcting = recorded in ("given", "not_given")
     if correcting and not (reason and reason.strip()):
         raise InvalidInput.field("reason", f"Infusion {number} is already recorded as "
-                                 f"{infusion.status}; a correction needs a reason")
+                                 f"{recorded}; a correction needs a reason")
     if infusion is None:
         infusion = Infusion(participant_id=participant.id, number=number, created_at=now)
         ctx.session.add(infusion)
