@@ -599,6 +599,11 @@ class Dispatcher:
             raise RuntimeError("Web Push is disabled (no VAPID keys)")
         return self.push_sender
 
+    def _email(self) -> EmailSender:
+        if self.email_sender is None:  # without one, an email row falls back (_prepare_email)
+            raise RuntimeError("email is disabled (no EMAIL_BACKEND)")
+        return self.email_sender
+
     def _deliver(self, out: Outgoing) -> Outcome:
         if out.verify_since is not None:
             found, failed = self._lookup(out.to, out.verify_since, out.redacted,
@@ -653,7 +658,7 @@ class Dispatcher:
         assert out.email is not None
         message_id = out.email["Message-ID"]
         try:
-            self.email_sender.send(out.email)
+            self._email().send(out.email)
         except EmailRefused as exc:
             return Outcome("refused", note=f"mail server refused it: {exc}"[:300], bounce=exc)
         except ProviderError as exc:
