@@ -35,7 +35,7 @@ from pro_server.events import EventBus
 _SEAL_LOCK_KEY = 0x50524F_5345414C  # "PRO SEAL"
 BATCH = 500
 
-# Declarative types ``__table__`` as any FromClause; these models map plain Tables.
+# Declarative types ``__table__`` as any FromClause; AuditEvent maps a plain Table.
 _events = cast(Table, AuditEvent.__table__)
 
 
