@@ -53,8 +53,9 @@ screenshots: ## copy the browser tests' screenshots (test-artifacts/) to docs/sc
 		"(make test, or .venv/bin/pytest -m browser)"; exit 1; }
 	cp test-artifacts/screenshots/*.png docs/screenshots/
 
-lint: $(STAMP_TEST) $(STAMP_NODE) ## ruff and the import layers (import-linter) for Python, eslint for static/ and tests/js
+lint: $(STAMP_TEST) $(STAMP_NODE) ## ruff, mypy (pro_server/) and the import layers (import-linter) for Python, eslint for static/ and tests/js
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 	npx --no-install eslint static tests/js eslint.config.js
 

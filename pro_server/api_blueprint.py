@@ -78,7 +78,7 @@ class Access:
     open_endpoints: frozenset[str] = field(default_factory=frozenset)
 
     def security(self, method: str) -> list[dict[str, list]]:
-        alternatives = []
+        alternatives: list[dict[str, list]] = []
         for schemes in self.schemes:
             names = list(schemes)
             if self.cookie and method in UNSAFE and names[0].endswith("Session"):
@@ -118,8 +118,9 @@ class ApiBlueprint(Blueprint):
         from flask import request
 
         endpoint = (request.endpoint or "").rpartition(".")[2]
-        if endpoint not in self.access.open_endpoints:
-            self.access.authenticate()
+        authenticate = self.access.authenticate
+        if authenticate is not None and endpoint not in self.access.open_endpoints:
+            authenticate()
 
     def add_url_rule(self, rule: str, endpoint: str | None = None, view_func: Any = None,
                      *args: Any, **kwargs: Any) -> None:

@@ -45,9 +45,11 @@ def create_app(
     app.config.update(_flask_config(settings))
     if settings.trusted_proxies:
         # The client's address, scheme and host as the proxies in front report them, so
-        # rate limits, audit events and logs see the client, not the proxy.
+        # rate limits, audit events and logs see the client, not the proxy. Wrapping
+        # wsgi_app is how Flask documents it; its type is a method, hence the ignore.
         n = settings.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     app.extensions["pro"] = {
         "settings": settings,
         "clock": clock or default_clock(settings),

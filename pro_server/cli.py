@@ -13,6 +13,7 @@ from pro_server.commands import cli_context
 from pro_server.context import Actor, ServiceContext
 from pro_server.features import feature_modules
 from pro_server.migrate import upgrade
+from pro_server.web import app_object
 
 pro_cli = AppGroup("pro", help="ePRO platform operations.")
 audit_cli = AppGroup("audit", help="The tamper-evident audit trail.")
@@ -53,10 +54,10 @@ def demo_command(if_empty: bool) -> None:
                 return
             raise click.ClickException("the database already holds a study")
 
-    def new_context(clock) -> ServiceContext:  # type: ignore[no-untyped-def]
+    def new_context(clock) -> ServiceContext:
         return ServiceContext.of_app(pro, DEMO_ACTOR, clock=clock)
 
-    def run_jobs(factory) -> None:  # type: ignore[no-untyped-def]
+    def run_jobs(factory) -> None:
         for job in all_jobs():
             job.function(factory)
 
@@ -97,7 +98,7 @@ def rekey_command(batch_size: int) -> None:
     lookups with PHONE_LOOKUP_KEY; safe to interrupt and run again (audited)."""
     from pro_server.rekey import UnreadableValue, rekey
 
-    def progress(report) -> None:  # type: ignore[no-untyped-def]
+    def progress(report) -> None:
         click.echo(f"  batch {report.batches}: {report.rows_examined} rows examined")
 
     try:
@@ -128,7 +129,7 @@ def scheduler_command() -> None:
     """Run the scheduler process (APScheduler); never inside web workers."""
     from pro_server.jobs import run_scheduler
 
-    run_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
+    run_scheduler(app_object())
 
 
 @pro_cli.command("simulate")
@@ -144,7 +145,7 @@ def simulate_command(days: int, step_hours: int) -> None:
     clock = pro["clock"]
     click.echo(f"clock was {clock.now().isoformat(timespec='minutes')}")
     try:
-        totals = simulate(current_app._get_current_object(), days, step_hours)  # type: ignore[attr-defined]
+        totals = simulate(app_object(), days, step_hours)
     except ClockCannotMove as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"clock is now {clock.now().isoformat(timespec='minutes')}")

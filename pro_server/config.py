@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
@@ -151,7 +152,7 @@ def _served_url(env: str, instance_path: Path) -> str:
     return DEFAULT_BASE_URL
 
 
-def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Read the settings from `environ` (default: the process environment)."""
     env_vars = os.environ if environ is None else environ
     env = env_vars.get("PRO_ENV", "development")
@@ -205,7 +206,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         fake_now=env_vars.get("PRO_FAKE_NOW", ""),
         job_interval_seconds=_int(env_vars, "PRO_JOB_INTERVAL_SECONDS", 0),
     )
-    settings = replace(settings, **overrides)  # type: ignore[arg-type]
+    settings = replace(settings, **overrides)
     return _complete_secrets(settings)
 
 

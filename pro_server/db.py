@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import tenacity
-from sqlalchemy import DateTime, Engine, MetaData, Select, Text, create_engine, event
+from sqlalchemy import (
+    CursorResult,
+    DateTime,
+    Engine,
+    MetaData,
+    Select,
+    Text,
+    create_engine,
+    event,
+)
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -122,3 +132,9 @@ def claim(query: Select[Any], session: Session) -> Select[Any]:
     if session.get_bind().dialect.name == "postgresql":
         return query.with_for_update(skip_locked=True)
     return query
+
+
+def rows_changed(session: Session, statement: UpdateBase) -> int:
+    """Run an UPDATE or DELETE in ``session``; the number of rows it matched. (For DML,
+    Session.execute returns a CursorResult, though it is typed as the general Result.)"""
+    return cast(CursorResult[Any], session.execute(statement)).rowcount

@@ -83,9 +83,10 @@ def load_demo(ctx: ServiceContext, *, enrol: bool = True) -> list[DemoCredential
 
 
 def enrol_demo_participant(ctx: ServiceContext, study: Study, site: Site, n: int,
-                           row: tuple, enrolled_on: date) -> Participant:  # type: ignore[type-arg]
+                           row: tuple, enrolled_on: date) -> Participant:
     key, _site_code, lang, status, _days_ago = row
     screening = status is ParticipantStatus.screening
+    assert site.contact_phone is not None  # every demo site lists one: its area code is used
     p = participants.enrol(ctx, study, site, {
         "subject_key": key,
         "status": ParticipantStatus.screening if screening else ParticipantStatus.enrolled,

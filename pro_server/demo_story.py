@@ -75,6 +75,7 @@ def _infusions_due(ctx: ServiceContext, p: Participant, rng: random.Random) -> N
     today = local_now.date()
     given_at_local = min(datetime.combine(today, time(9, 30)), local_now)
     if day0 is None:
+        assert p.enrolled_on is not None  # the walk takes enrolled participants only
         if today >= p.enrolled_on + timedelta(days=10):
             record_infusion(ctx, p, 1, status="given", given_at_local=given_at_local)
         return

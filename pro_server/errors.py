@@ -16,6 +16,13 @@ class DomainError(Exception):
         self.message = message
         self.errors = dict(errors) if errors else None
 
+    def field_messages(self) -> list[str]:
+        """Every message about a field of the request body (``errors["json"]``), in order."""
+        fields = (self.errors or {}).get("json")
+        if not isinstance(fields, Mapping):
+            return []
+        return [message for messages in fields.values() for message in messages]
+
 
 class NotFound(DomainError):
     """Unknown id, or an id the caller may not see (the two look the same on purpose)."""

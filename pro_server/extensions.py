@@ -16,7 +16,7 @@ class ProApi(Api):
 
     DEFAULT_ERROR_RESPONSE_NAME = None
 
-    def handle_http_exception(self, error):  # type: ignore[no-untyped-def]
+    def handle_http_exception(self, error):
         payload, code, headers = super().handle_http_exception(error)
         # werkzeug's own headers for the error, e.g. Allow on a 405 (RFC 9110 15.5.6)
         extra = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}

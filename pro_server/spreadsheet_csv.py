@@ -42,7 +42,7 @@ def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[object]],
         yield _lines(batch).encode("utf-8")
 
 
-def csv_response(body: str | Iterable[str] | Iterable[bytes], name: str) -> Response:
+def csv_response(body: str | Iterator[bytes], name: str) -> Response:
     """An attachment named ``name``, never cached (it holds participant data); an iterable
     body is streamed, inside the request's context."""
     if not isinstance(body, str):

@@ -45,7 +45,7 @@ def study_dirs(paths: tuple[Path, ...] | None = None) -> list[Path]:
 
 def protocol_files(paths: tuple[Path, ...] | None = None) -> list[Path]:
     """The protocol version files the study folders on the path list (what the server runs)."""
-    files = []
+    files: list[Path] = []
     for folder in study_dirs(paths):
         listed = yaml.safe_load((folder / STUDY_FILE).read_text(encoding="utf-8")) or {}
         files.extend(folder / name for name in listed.get("protocol_versions") or ())

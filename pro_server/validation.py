@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from functools import cache
+from typing import Any
 
 import phonenumbers
 from marshmallow import ValidationError, fields, validate
@@ -72,8 +73,8 @@ def about(description: str, example: object = _NO_EXAMPLE) -> dict[str, object]:
 
 
 class TimeZone(fields.String):
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(validate=validate_timezone, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=validate_timezone, **kwargs)
 
 
 _NATIONAL = re.compile(r"^[0-9 ()./-]{4,30}$")
@@ -85,11 +86,11 @@ class Phone(fields.String):
     `national=True` also takes a number in a national format ("(352) 555-0177"), loaded as
     given: the service reads it in the region of the participant's site (normalise_phone)."""
 
-    def __init__(self, *, national: bool = False, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, *, national: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.national = national
 
-    def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]
+    def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs).strip()
         if self.national and not text.startswith("+"):
             if not _NATIONAL.match(text):
@@ -102,7 +103,7 @@ class Phone(fields.String):
 class LocalTime(fields.String):
     """A local wall-clock time as HH:MM."""
 
-    def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]
+    def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         if not _HHMM.match(text):
             raise ValidationError("Use 24-hour HH:MM, e.g. 10:00")
@@ -113,5 +114,5 @@ class Id(fields.Integer):
     """An id a caller sends (body or query): a positive integer an id column can hold, so a
     value beyond it is a 422 naming the field, never a database error."""
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(validate=validate.Range(min=1, max=ID_MAX), **kwargs)

@@ -8,9 +8,11 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import cast
 
 from flask import Flask, Response, current_app, g, request, stream_with_context
 from sqlalchemy.orm import Session
+from werkzeug.local import LocalProxy
 
 from pro_server.clock import Clock
 from pro_server.config import Settings
@@ -26,6 +28,12 @@ def settings() -> Settings:
 
 def clock() -> Clock:
     return current_app.extensions["pro"]["clock"]
+
+
+def app_object() -> Flask:
+    """The app itself rather than the context-local proxy ``current_app``: for work that
+    outlives the app context or runs on another thread (the scheduler)."""
+    return cast("LocalProxy[Flask]", current_app)._get_current_object()
 
 
 def db_session() -> Session:

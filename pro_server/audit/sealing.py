@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import Table, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from pro_server.audit.chain import GENESIS_HASH, event_hash
@@ -35,7 +35,8 @@ from pro_server.events import EventBus
 _SEAL_LOCK_KEY = 0x50524F_5345414C  # "PRO SEAL"
 BATCH = 500
 
-_events = AuditEvent.__table__
+# Declarative types ``__table__`` as any FromClause; AuditEvent maps a plain Table.
+_events = cast(Table, AuditEvent.__table__)
 
 
 @dataclass(frozen=True)

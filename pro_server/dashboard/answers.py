@@ -38,14 +38,13 @@ def _asked_position(instrument_code: str, asked: list[str]) -> int:
 def response_versions(session: Session, participant: Participant) -> dict[str, Any]:
     """Surveys in schedule order; in each, the instruments in the order the participant was
     asked them (the assessment's own list), and each instrument's newest version first."""
-    rows = session.execute(
+    rows = sorted(session.execute(
         select(Response, Assessment.code, Assessment.sequence, Assessment.instruments)
         .join(Assessment, Assessment.id == Response.assessment_id)
         .where(Response.participant_id == participant.id)
         .order_by(Assessment.sequence, Response.instrument_code, Response.version.desc())
-    ).all()
-    rows.sort(key=lambda row: (row.sequence, _asked_position(row[0].instrument_code,
-                                                             list(row.instruments or []))))
+    ).all(), key=lambda row: (row.sequence, _asked_position(row[0].instrument_code,
+                                                            list(row.instruments or []))))
     registry = default_registry()
     versions = []
     instruments: dict[str, Any] = {}

@@ -68,7 +68,7 @@ def _item(kind: str, who: Any, at: datetime | None, detail: str, **extra: Any) -
                 detail, **extra)
 
 
-def _people(scope: Scope):  # type: ignore[no-untyped-def]
+def _people(scope: Scope):
     return (select(Participant.id.label("participant_id"), Participant.subject_key,
                    Participant.timezone, Site.code.label("site_code"))
             .join(Site, Site.id == Participant.site_id)

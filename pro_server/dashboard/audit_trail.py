@@ -225,8 +225,8 @@ def lookups(session: Session, events: list[AuditEvent]) -> Lookups:
     staff = {str(u.id): u for u in session.scalars(
         select(StaffUser).where(StaffUser.id.in_(staff_ids)))} if staff_ids else {}
     site_ids = {e.site_id for e in events if e.site_id is not None}
-    sites = dict(session.execute(select(Site.id, Site.code).where(Site.id.in_(site_ids))).all()
-                 ) if site_ids else {}
+    sites = dict(session.execute(select(Site.id, Site.code).where(Site.id.in_(site_ids)))
+                 .tuples().all()) if site_ids else {}
     wanted: dict[str, set[int]] = {}
     for e in events:
         pairs = [(e.entity_type, e.entity_id)]
@@ -282,8 +282,8 @@ def describe(event: AuditEvent, names: Lookups, tz: str) -> dict[str, Any]:
         "occurred_at_local": utc_to_local(event.occurred_at, tz).isoformat(timespec="seconds"),
         "who": who(event, names),
         "actor_type": event.actor_type,
-        "user_id": int(event.actor_id) if event.actor_type == "staff" and (
-            event.actor_id or "").isdigit() else None,
+        "user_id": int(event.actor_id) if event.actor_type == "staff" and event.actor_id and (
+            event.actor_id.isdigit()) else None,
         "action": event.action,
         "entity_type": event.entity_type,
         "entity_id": event.entity_id,

@@ -185,7 +185,7 @@ def _infusion_records(session: Session, ids: list[int]) -> dict[int, list[Infusi
             .where(Infusion.participant_id.in_(chunk)).order_by(Infusion.number)
         ):
             records[i.participant_id].append(InfusionRecord(
-                number=i.number, status=i.status, planned_date=i.planned_date,  # type: ignore[arg-type]
+                number=i.number, status=i.status, planned_date=i.planned_date,
                 given_at_local=i.given_at_local, reason=i.reason))
     return records
 

@@ -157,7 +157,7 @@ def counted_participants(session: Session, scope: Scope, now: datetime,
         .order_by(unsurveyed.c.subject_key)).all()
     people = participants(scope).subquery()
     per_site = Counter(dict(session.execute(
-        select(people.c.site_id, func.count()).group_by(people.c.site_id)).all()))
+        select(people.c.site_id, func.count()).group_by(people.c.site_id)).tuples().all()))
     per_site.subtract(site_id for site_id, *_ in others)
     left_out = [{"subject_key": key, "site_code": site, "status": status.value}
                 for _site_id, key, site, status in others]

@@ -8,6 +8,7 @@ Their modules import the shared ones (static/shared) as `../../shared/...` from
 from __future__ import annotations
 
 from flask import Blueprint, Response, redirect
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from pro_server.resources import static_dir
 from pro_server.static_files import content_security_policy, shared_dir, static_file
@@ -23,8 +24,8 @@ def _serve(filename: str) -> Response:
 
 
 @bp.get("/")
-def root() -> Response:
-    return redirect("/dashboard/", code=302)  # type: ignore[return-value]
+def root() -> WerkzeugResponse:
+    return redirect("/dashboard/", code=302)
 
 
 @bp.get("/dashboard/")

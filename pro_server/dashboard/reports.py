@@ -27,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import JSON, and_, case, cast, func, not_, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
@@ -41,7 +41,7 @@ from pro_server.responses.models import Response
 from pro_server.schedule.models import Assessment
 from pro_server.studies.models import Site
 
-QUANTILE_METHOD = "inclusive"
+QUANTILE_METHOD: Final = "inclusive"
 WEEK_RULE = ("A survey counts in the ISO week (Monday to Sunday, {tz}) in which its window "
              "closed, once settled: completed, or missed. Due = completed + missed. Windows "
              "still open, surveys being finished in the grace period and cancelled surveys are "

@@ -110,7 +110,7 @@ class GridCsv(MethodView):
         now, codes, study_id = ctx.now(), columns(ctx.session, scope), scope.study.id
         late = grace(ctx)
 
-        def body() -> Iterator[str]:
+        def body() -> Iterator[bytes]:
             # Streaming runs after the request's session is closed: read with a new one
             # (closed in turn when the stream ends).
             session = db_session()

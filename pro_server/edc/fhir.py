@@ -92,7 +92,7 @@ def _question(base_url: str, d: InstrumentDefinition, item: Item) -> dict[str, A
     if item.type in ("single_choice", cat.MULTI):
         q["type"] = "choice"
         q["repeats"] = item.type == cat.MULTI
-        options = []
+        options: list[dict[str, Any]] = []
         for option in item.options:
             coding = _coding(base_url, d, item, option.code)
             _, ext = _texts(option.label)

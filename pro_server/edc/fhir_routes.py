@@ -103,7 +103,8 @@ def _resource(resource: dict[str, Any]) -> Response:
         response.set_etag(meta["versionId"], weak=True)
     if "lastUpdated" in meta:
         response.last_modified = datetime.fromisoformat(meta["lastUpdated"])
-    return response.make_conditional(request)
+    response.make_conditional(request)  # in place: a 304 when the client's copy is current
+    return response
 
 
 @fhir_blp.route(f"{PREFIX}/metadata")
@@ -214,7 +215,8 @@ def export(study_code: str) -> Response:
     `next` link continue from here."""
     args = _args("since")
     client, study = _pull(study_code, *DATA)
-    after = _after(study, (args.get("since") or [None])[-1])
+    since = args.get("since")
+    after = _after(study, since[-1] if since else None)
     upto = high_water(db_session(), study.id)
     _audit(client, "fhir/_history", since_seq=after, until_seq=upto)
     cursor = _codec().encode(study.id, upto)

@@ -13,12 +13,18 @@ HEADER = ("| instrument | what | ODM ItemOID | REDCap column | QSTESTCD | QSTEST
           "| --- | --- | --- | --- | --- | --- |")
 
 
+def _key(test: cat.QsTest) -> tuple[str, str | None]:
+    """Scores keyed apart: a score may share its key with an item (pain_nrs), and must not
+    overwrite the item's row."""
+    if test.score is not None:
+        return "score", test.score.key
+    assert test.item is not None  # a test is an item, an option of one, or a score
+    return test.item.id, test.option
+
+
 def table_rows(definitions: Iterable[InstrumentDefinition]) -> Iterator[str]:
     for d in definitions:
-        # Keyed apart: a score may share its key with an item (pain_nrs), and must not
-        # overwrite the item's row.
-        tests = {("score", t.score.key) if t.score else (t.item.id, t.option): t
-                 for t in cat.qs_tests(d)}
+        tests = {_key(t): t for t in cat.qs_tests(d)}
         for item in d.items:
             base = cat.redcap_field(d.code, item.sdtm_testcd)
             if item.type == cat.MULTI:

@@ -422,20 +422,24 @@ def _subjects(rows: Iterable[Row], extras: Iterable[tuple[int, str, str, etree._
             found = list(group)
             yield found, (found[0]["subject_key"], found[0]["site_code"]), []
         return
-    tagged = heapq.merge(((r["subject_rank"], 0, r) for r in rows),
-                         ((rank, 1, (key, site, event)) for rank, key, site, event in extras),
-                         key=lambda t: (t[0], t[1]))
-    for _, group in itertools.groupby(tagged, key=lambda t: t[0]):
-        found, events, subject = [], [], None
-        for _, kind, item in group:
-            if kind == 0:
-                found.append(item)
-                subject = subject or (item["subject_key"], item["site_code"])
+    tagged: Iterator[tuple[int, int, Row | tuple[str, str, etree._Element]]] = heapq.merge(
+        ((r["subject_rank"], 0, r) for r in rows),
+        ((rank, 1, (key, site, event)) for rank, key, site, event in extras),
+        key=lambda t: (t[0], t[1]))
+    for _, of_subject in itertools.groupby(tagged, key=lambda t: t[0]):
+        own: list[Row] = []
+        events: list[etree._Element] = []
+        subject: tuple[str, str] | None = None
+        for _, _kind, item in of_subject:
+            if isinstance(item, tuple):  # another event of the subject
+                key, site, event = item
+                subject = subject or (key, site)
+                events.append(event)
             else:
-                subject = subject or (item[0], item[1])
-                events.append(item[2])
+                own.append(item)
+                subject = subject or (item["subject_key"], item["site_code"])
         assert subject is not None
-        yield found, subject, events
+        yield own, subject, events
 
 
 def clinical_stream(catalogue: StudyCatalogue, rows: Iterable[Row], definitions: Any, *,

@@ -41,6 +41,13 @@ def _value_error(value: str, datatype: str) -> str | None:
     return None
 
 
+def _attribute(node: etree._Element, path: str, name: str) -> str | None:
+    """Attribute ``name`` of the first element at ``path`` under ``node`` (None if either is
+    missing)."""
+    found = node.find(path, N)
+    return None if found is None else found.get(name)
+
+
 def _stamp(text: str | None) -> datetime:
     return datetime.fromisoformat((text or "").replace("Z", "+00:00"))
 
@@ -50,7 +57,7 @@ def semantic_errors(clinical: etree._Element, metadata: etree._Element) -> list[
     errors: list[str] = []
     study = metadata.find("o:Study", N)
     mdv = study.find("o:MetaDataVersion", N) if study is not None else None
-    if mdv is None:
+    if study is None or mdv is None:
         return ["metadata has no Study/MetaDataVersion"]
     item_defs = {d.get("OID"): d for d in mdv.iterfind("o:ItemDef", N)}
     code_lists = {c.get("OID"): {i.get("CodedValue") for i in c.iterfind("o:CodeListItem", N)}
@@ -69,9 +76,10 @@ def semantic_errors(clinical: etree._Element, metadata: etree._Element) -> list[
                        for r in mdv.iter(f"{{{ODM_NS}}}ItemRef")
                        if r.get("MethodOID") and r.get("MethodOID") not in defined["MethodDef"]]
     for oid, d in item_defs.items():
-        ref = d.find("o:CodeListRef", N)
-        if ref is not None and ref.get("CodeListOID") not in code_lists:
-            errors.append(f"ItemDef {oid} names unknown CodeList {ref.get('CodeListOID')}")
+        code_list_ref = d.find("o:CodeListRef", N)
+        if code_list_ref is not None and code_list_ref.get("CodeListOID") not in code_lists:
+            errors.append(f"ItemDef {oid} names unknown CodeList "
+                          f"{code_list_ref.get('CodeListOID')}")
 
     users = {u.get("OID") for u in clinical.iterfind("o:AdminData/o:User", N)}
     locations = {loc.get("OID") for loc in clinical.iterfind("o:AdminData/o:Location", N)}
@@ -109,9 +117,9 @@ def _check_tree(data: etree._Element, item_defs: dict, code_lists: dict, defined
             errors.append(f"{where}: Snapshot files carry no changes or AuditRecords")
         if audit is not None:
             audited = True
-            if audit.find("o:UserRef", N).get("UserOID") not in users:
+            if _attribute(audit, "o:UserRef", "UserOID") not in users:
                 errors.append(f"{where}: AuditRecord names an unknown User")
-            if audit.find("o:LocationRef", N).get("LocationOID") not in locations:
+            if _attribute(audit, "o:LocationRef", "LocationOID") not in locations:
                 errors.append(f"{where}: AuditRecord names an unknown Location")
             stamp = _stamp(audit.findtext("o:DateTimeStamp", namespaces=N))
             if stamp >= created:

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import Select, func, select
+from sqlalchemy import RowMapping, Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from pro_server.changes.models import ChangeRequest
@@ -185,7 +185,7 @@ def stream(session: Session, query: Select, batch: int = BATCH) -> Iterator[Row]
         yield dict(row._mapping)
 
 
-def requester(row: Mapping[str, Any]) -> str | None:
+def requester(row: RowMapping | Mapping[str, Any]) -> str | None:
     """Who asked for a correction (its change request), as staff actors are labelled."""
     if row.get("requester_email") is None:
         return None

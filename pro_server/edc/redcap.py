@@ -21,6 +21,7 @@ import heapq
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from pro_server.edc import catalogue as cat
@@ -72,6 +73,7 @@ def _label(text: str) -> str:
 
 
 def _choices(item: Item) -> str:
+    pairs: list[tuple[int | str, str]]
     if item.type == cat.MULTI:
         pairs = [(n, o.label["en"]) for n, o in enumerate(item.options, start=1)]
     else:
@@ -102,16 +104,16 @@ def dictionary_rows(catalogue: StudyCatalogue) -> Iterator[list[Any]]:
         for item in d.items:
             name = field_name(d, item)
             label = _label(item.text["en"])
-            common = {"branching": _branching(d, item),
-                      "annotation": f"@ODM {cat.item_oid(d.code, item.id)}",
-                      "required": item.required and item.enable_when is None}
+            row = partial(_row, branching=_branching(d, item),
+                          annotation=f"@ODM {cat.item_oid(d.code, item.id)}",
+                          required=item.required and item.enable_when is None)
             if item.type in ("single_choice", cat.MULTI):
                 ftype = "radio" if item.type == "single_choice" else "checkbox"
-                yield _row(name, d.code, ftype, label, choices=_choices(item), **common)
+                yield row(name, d.code, ftype, label, choices=_choices(item))
             else:
                 unit = f" ({item.unit})" if item.unit else ""
-                yield _row(name, d.code, "text", label, validation="integer", vmin=item.min,
-                           vmax=item.max, note=f"{item.min}-{item.max}{unit}", **common)
+                yield row(name, d.code, "text", label, validation="integer", vmin=item.min,
+                          vmax=item.max, note=f"{item.min}-{item.max}{unit}")
         for score in d.scores:
             yield _row(cat.redcap_field(d.code, score.sdtm_testcd), d.code, "text",
                        _label(f"Score: {score.label['en']}"), validation="number",

@@ -272,7 +272,7 @@ def adherence_csv(study_code: str) -> Response:
 # --- client administration (staff session, CSRF) ---------------------------------------------
 
 
-def _admin():  # type: ignore[no-untyped-def]
+def _admin():
     user = current_staff()
     policy.require(user, policy.Capability.administer)
     return user

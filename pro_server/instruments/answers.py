@@ -12,7 +12,7 @@ required item that applies, and refuses answers to items that do not apply (``en
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 if TYPE_CHECKING:
     from pro_server.instruments.definitions import InstrumentDefinition, Item
@@ -24,7 +24,7 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_list(value: Any) -> bool:
+def _is_list(value: Any) -> TypeGuard[Sequence[Any]]:
     return isinstance(value, Sequence) and not isinstance(value, str | bytes)
 
 
@@ -46,7 +46,7 @@ def _value_errors(item: Item, value: Any) -> list[str]:
             allowed = ", ".join(str(code) for code in item.option_codes)
             return [f"{value} is not an allowed option code (allowed: {allowed})"]
         return []
-    if not item.min <= value <= item.max:  # type: ignore[operator]
+    if not item.min <= value <= item.max:
         unit = f" {item.unit}" if item.unit else ""
         return [f"{value} is outside {item.min}-{item.max}{unit}"]
     return []
@@ -91,9 +91,10 @@ def validate_answers(
             if not item_applies(item, answers):
                 if answered:
                     condition = item.enable_when
+                    assert condition is not None  # only an item with a condition can not apply
                     errors.setdefault(item.id, []).append(
-                        f"does not apply unless {condition.item} includes "  # type: ignore[union-attr]
-                        f"{condition.contains!r}"  # type: ignore[union-attr]
+                        f"does not apply unless {condition.item} includes "
+                        f"{condition.contains!r}"
                     )
             elif item.required and not answered:
                 errors.setdefault(item.id, []).append("required")

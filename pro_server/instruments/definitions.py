@@ -87,10 +87,18 @@ class Item:
         return tuple(option.code for option in self.options)
 
     @property
+    def bounds(self) -> tuple[int, int]:
+        """A numeric item's (min, max); the instrument schema requires both for one."""
+        if self.min is None or self.max is None:
+            raise ValueError(f"item {self.id} has no min and max")
+        return self.min, self.max
+
+    @property
     def possible_values(self) -> tuple[int, ...]:
         """Every integer answer a single-choice or numeric item accepts."""
         if self.type in NUMERIC_TYPES:
-            return tuple(range(self.min, self.max + 1))  # type: ignore[arg-type]
+            low, high = self.bounds
+            return tuple(range(low, high + 1))
         return tuple(code for code in self.option_codes if isinstance(code, int))
 
 
@@ -281,7 +289,8 @@ def _build(doc: Mapping[str, Any], origin: str) -> InstrumentDefinition:
             unit=raw.get("unit"),
             anchors=None
             if anchors is None
-            else MappingProxyType({end: _localized(anchors[end]) for end in ("min", "max")}),
+            else MappingProxyType({end: MappingProxyType(dict(anchors[end]))
+                                   for end in ("min", "max")}),
             enable_when=None if enable_when is None else EnableWhen(**enable_when),
             text_source=raw.get("text_source"),
         )
@@ -395,7 +404,7 @@ def semantic_errors(definition: InstrumentDefinition) -> list[str]:
             f"item {item.id} has duplicate option code {code!r}"
             for code in _duplicates(item.option_codes)
         ]
-        if item.type in NUMERIC_TYPES and item.min >= item.max:  # type: ignore[operator]
+        if item.type in NUMERIC_TYPES and item.bounds[0] >= item.bounds[1]:
             errors.append(f"item {item.id} has min >= max")
         if item.enable_when is not None:
             trigger = items.get(item.enable_when.item)

@@ -23,7 +23,7 @@ blp = ApiBlueprint("instruments", __name__, url_prefix="/api/v1",
                    description="Instruments as data and their scoring", access=STAFF_OR_CLIENT)
 
 
-def _definition(code: str, version: str | None = None):  # type: ignore[no-untyped-def]
+def _definition(code: str, version: str | None = None):
     try:
         return default_registry().get(code, version)
     except UnknownInstrumentError as exc:

@@ -33,13 +33,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, case, func, inspect, or_, select, update
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from pro_server.context import ServiceContext
-from pro_server.db import claim
+from pro_server.db import claim, rows_changed
 from pro_server.messaging import channels, mail, outbox, outcomes, push, templates
 from pro_server.messaging.mail import EmailRefused, EmailSender
 from pro_server.messaging.models import OutboxMessage, PushSubscription
@@ -61,6 +61,8 @@ from pro_server.participants.models import Participant, ParticipantStatus
 from pro_server.schedule.models import Assessment, Visit
 
 log = logging.getLogger(__name__)
+
+_Target = TypeVar("_Target", Assessment, Visit)  # what a message is about
 
 LINK_PLACEHOLDER = "[link]"
 SENT_OR_SENDING = (MessageStatus.SENDING.value, MessageStatus.SENT.value,
@@ -160,12 +162,16 @@ class _Batch:
         batch.participants = {p.id: p for p in session.scalars(
             select(Participant).where(Participant.id.in_(ids))
             .options(joinedload(Participant.site), joinedload(Participant.study)))}
-        for kind, model in (("assessment", Assessment), ("visit", Visit)):
+
+        def load_targets(kind: str, model: type[_Target]) -> None:
             wanted = {row.target_id for row in rows if row.target_kind == kind}
             if wanted:
                 found = {t.id: t for t in session.scalars(
                     select(model).where(model.id.in_(wanted)))}
                 batch.targets.update({(kind, i): found.get(i) for i in wanted})
+
+        load_targets("assessment", Assessment)
+        load_targets("visit", Visit)
         texted = {row.participant_id for row in rows if row.channel == Channel.SMS.value}
         if sms and texted:
             batch.notices = _notice_states(session, texted)
@@ -583,6 +589,21 @@ class Dispatcher:
 
     # -- 2. send -----------------------------------------------------------------------------
 
+    def _sms(self) -> SmsSender:
+        if self.sender is None:  # without one, an SMS row is settled, never sent (_prepare)
+            raise RuntimeError("SMS is disabled (SMS_BACKEND=none)")
+        return self.sender
+
+    def _push(self) -> PushSender:
+        if self.push_sender is None:  # without one, a push row falls back (_prepare_push)
+            raise RuntimeError("Web Push is disabled (no VAPID keys)")
+        return self.push_sender
+
+    def _email(self) -> EmailSender:
+        if self.email_sender is None:  # without one, an email row falls back (_prepare_email)
+            raise RuntimeError("email is disabled (no EMAIL_BACKEND)")
+        return self.email_sender
+
     def _deliver(self, out: Outgoing) -> Outcome:
         if out.verify_since is not None:
             found, failed = self._lookup(out.to, out.verify_since, out.redacted,
@@ -593,7 +614,7 @@ class Dispatcher:
             if found:
                 return Outcome("sent", found, note="found at the provider after a timeout")
         try:
-            result = self.sender.send(out.to, out.body, status_callback=out.status_callback)
+            result = self._sms().send(out.to, out.body, status_callback=out.status_callback)
         except ProviderError as exc:
             return Outcome("error", error=exc)
         except (ProviderTimeout, Exception) as exc:
@@ -608,7 +629,7 @@ class Dispatcher:
         accepted, gone, refused, retry = [], [], [], None
         for target in out.push_targets:
             try:
-                self.push_sender.send(target, out.body, topic=out.topic)
+                self._push().send(target, out.body, topic=out.topic)
             except PushGone as exc:
                 gone.append(target.subscription_id)
                 refused.append(str(exc))
@@ -637,7 +658,7 @@ class Dispatcher:
         assert out.email is not None
         message_id = out.email["Message-ID"]
         try:
-            self.email_sender.send(out.email)
+            self._email().send(out.email)
         except EmailRefused as exc:
             return Outcome("refused", note=f"mail server refused it: {exc}"[:300], bounce=exc)
         except ProviderError as exc:
@@ -663,7 +684,7 @@ class Dispatcher:
         """(provider id or None, None), or (None, why the provider could not be asked):
         a failed lookup leaves the outcome unknown, it never aborts the job."""
         try:
-            return self.sender.find_sent(to, since, body, normalize=normalize,
+            return self._sms().find_sent(to, since, body, normalize=normalize,
                                          exclude=exclude), None
         except SmsError as exc:
             return None, str(exc) or type(exc).__name__
@@ -751,13 +772,13 @@ class Dispatcher:
             held = (OutboxMessage.status == MessageStatus.SENDING.value,
                     OutboxMessage.attempted_at.is_(None))
             gone = self._gone_holders(ctx, now, *held)
-            released = ctx.session.execute(
+            released = rows_changed(ctx.session,
                 update(OutboxMessage).where(
                     *held, or_(OutboxMessage.lease_until.is_(None),
                                OutboxMessage.lease_until < now,
                                OutboxMessage.claimed_by.in_(gone)))
                 .values(**self._released_values(ctx))
-                .execution_options(synchronize_session=False)).rowcount
+                .execution_options(synchronize_session=False))
             ctx.session.commit()
         if released:
             log.warning("%d outbox messages claimed by a stopped dispatcher are back in the "

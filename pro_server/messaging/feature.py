@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 
 from pro_server.config import ConfigError, Settings
 from pro_server.context import ServiceContext
@@ -24,6 +24,7 @@ from pro_server.messaging.push import PushSender
 from pro_server.messaging.reconcile import Reconciler
 from pro_server.messaging.sms_backends import ConsoleSender, SmsSender, TwilioSender
 from pro_server.messaging.webhooks import STATUS_PATH
+from pro_server.web import app_object
 
 
 def status_callback_url(settings: Settings) -> str:
@@ -97,7 +98,7 @@ def sms_sender(app: Flask) -> SmsSender | None:
 
 def dispatch_due(new_context: Callable[[], ServiceContext]) -> int:
     """The scheduler's job: send what is due (see messaging.dispatcher)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = app_object()
     pro = app.extensions["pro"]
     settings: Settings = pro["settings"]
     pusher = push_sender(app)
@@ -119,11 +120,12 @@ def dispatch_due(new_context: Callable[[], ServiceContext]) -> int:
 def reconcile_due(new_context: Callable[[], ServiceContext]) -> int:
     """The scheduler's job: delivery reports that never came, asked of the provider (see
     messaging.reconcile)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = app_object()
     if app.extensions["pro"]["settings"].sms_backend != "twilio":
         return 0  # the console reports no deliveries: nothing is missing
-    return Reconciler(sms_sender(app), app.extensions["pro"]["sms_error_policy"]).run(
-        new_context)
+    sender = sms_sender(app)
+    assert sender is not None  # SMS_BACKEND=twilio builds one
+    return Reconciler(sender, app.extensions["pro"]["sms_error_policy"]).run(new_context)
 
 
 JOBS = (("dispatch-messages", dispatch_due, 30), ("reconcile-delivery", reconcile_due, 300))

@@ -24,7 +24,7 @@ def log_query(query: Select, args: Mapping[str, Any]) -> tuple[Select, tuple[Any
         query = query.where(OutboxMessage.participant_id.in_(
             select(Participant.id).where(Participant.subject_key == args["subject_key"])))
     if args.get("upcoming"):
-        at, order = OutboxMessage.due_at, (OutboxMessage.due_at, OutboxMessage.id)
+        at, order = OutboxMessage.due_at, (OutboxMessage.due_at.asc(), OutboxMessage.id.asc())
         query = query.where(OutboxMessage.status == MessageStatus.PENDING.value)
     else:
         at = OutboxMessage.status_updated_at

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, and_, delete, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from pro_server.context import ServiceContext
+from pro_server.db import rows_changed
 from pro_server.errors import Conflict
 from pro_server.messaging import channels, planning
 from pro_server.messaging.models import OutboxMessage
@@ -85,13 +86,12 @@ def _set_pending(ctx: ServiceContext, ids: Iterable[int], **values: object) -> i
     ids = list(ids)
     if not ids:
         return 0
-    result = ctx.session.execute(
+    return rows_changed(ctx.session, (
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(ids), OutboxMessage.status == PENDING)
         .values(updated_at=ctx.now(), **values)
         .execution_options(synchronize_session="fetch")
-    )
-    return result.rowcount
+    ))
 
 
 def cancel(ctx: ServiceContext, query: Select, reason: str) -> int:
@@ -101,7 +101,7 @@ def cancel(ctx: ServiceContext, query: Select, reason: str) -> int:
                         status_updated_at=ctx.now(), next_attempt_at=None)
 
 
-def _ids(*conditions: object) -> Select:
+def _ids(*conditions: ColumnElement[bool]) -> Select:
     return select(OutboxMessage.id).where(OutboxMessage.status == PENDING, *conditions)
 
 
@@ -147,7 +147,9 @@ def sync_target(
                OutboxMessage.target_id == target_id)
     ).all()
     existing = {r.dedup_key: r for r in rows}
-    to_cancel, passed, unseen = [], [], []
+    to_cancel: list[int] = []
+    passed: list[int] = []
+    unseen: list[int] = []
     for r in rows:
         if r.dedup_key in wanted:
             m = wanted[r.dedup_key][1]
@@ -297,7 +299,7 @@ def queue_fallback(ctx: ServiceContext, row: OutboxMessage, channel: Channel) ->
 def queue_reply(ctx: ServiceContext, p: Participant, purpose: Purpose, inbound_id: int) -> None:
     """A HELP answer or an opt-out/opt-in confirmation, once per inbound message."""
     now = ctx.now()
-    m = planning.PlannedMessage(purpose, TargetKind.PARTICIPANT, p.id, inbound_id, now, None)  # type: ignore[arg-type]
+    m = planning.PlannedMessage(purpose, TargetKind.PARTICIPANT, p.id, inbound_id, now, None)
     _insert_ignoring_duplicates(ctx, [_new_row(ctx, p, Channel.SMS, m)])
 
 

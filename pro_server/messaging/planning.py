@@ -49,8 +49,9 @@ class PlannedMessage:
     target_id: int | str
     occurrence: int
     due_utc: datetime
-    # The dispatcher must not send at or after this instant (window end / visit start).
-    expires_utc: datetime
+    # The dispatcher must not send at or after this instant (window end / visit start);
+    # None for a message that never expires (a reply to an inbound SMS).
+    expires_utc: datetime | None
 
 
 def dedup_key(

@@ -66,7 +66,7 @@ class Reconciler:
         ctx = new_context()
         with ctx.session:
             now = ctx.now()
-            return [tuple(r) for r in ctx.session.execute(  # type: ignore[misc]
+            return [tuple(r) for r in ctx.session.execute(
                 select(OutboxMessage.id, OutboxMessage.provider_message_id,
                        OutboxMessage.attempts)
                 .where(OutboxMessage.channel == Channel.SMS.value,

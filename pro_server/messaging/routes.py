@@ -32,7 +32,7 @@ blp = ApiBlueprint("messages", __name__, url_prefix="/api/v1",
                    description="SMS and web messages, replies, and their review", access=STAFF)
 
 
-def _page(query: Select, order, pagination_parameters) -> list:  # type: ignore[no-untyped-def]
+def _page(query: Select, order, pagination_parameters) -> list:
     session = db_session()
     pagination_parameters.item_count = session.scalar(
         select(func.count()).select_from(query.subquery()))
@@ -41,7 +41,7 @@ def _page(query: Select, order, pagination_parameters) -> list:  # type: ignore[
                                 .limit(pagination_parameters.page_size)))
 
 
-def _filtered(model, args: dict) -> Select:  # type: ignore[no-untyped-def]
+def _filtered(model, args: dict) -> Select:
     """Rows of the caller's sites, with the filters every list shares."""
     query = select(model).where(model.site_id.in_(policy.readable_site_ids(current_staff())))
     if "site" in args:
@@ -81,7 +81,7 @@ class MessagesCsv(MethodView):
                             "message-log.csv")
 
 
-def _load(model, item_id: int, what: str):  # type: ignore[no-untyped-def]
+def _load(model, item_id: int, what: str):
     item = db_session().get(model, item_id)
     if item is None or item.site_id is None:
         raise NotFound(f"{what} not found")

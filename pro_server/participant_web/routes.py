@@ -6,6 +6,9 @@ State-changing calls carry the CSRF token like the staff API does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, ClassVar
+
 from flask import Response, g
 from flask.views import MethodView
 from flask_wtf.csrf import generate_csrf
@@ -71,7 +74,8 @@ def _session_view(p: Participant) -> dict:
 
 @blp.route("/session")
 class ParticipantSession(MethodView):
-    decorators = (limiter.limit(_attempt_limit, methods=["POST"], deduct_when=_counted),)
+    decorators: ClassVar[list[Callable[..., Any]]] = [
+        limiter.limit(_attempt_limit, methods=["POST"], deduct_when=_counted)]
 
     @blp.arguments(SessionOpenSchema)
     @blp.response(200, SessionSchema)
@@ -86,13 +90,16 @@ class ParticipantSession(MethodView):
         Ends any staff session in this browser. Failed attempts are rate-limited."""
         with unit_of_work(Actor(type="anonymous", label="participant link")) as ctx:
             outcome = access.open_session(ctx, body["token"], body.get("second_factor"))
-        if not outcome.ok:
+        if outcome.state is not None:
             g.participant_failed_attempt = outcome.failed_attempt
             errors = {"state": outcome.state, "kind": outcome.kind, "language": outcome.language}
             error = TooManyRequests if outcome.state == "second_factor_locked" else Unauthorized
             raise error(MESSAGES[outcome.state], {k: v for k, v in errors.items() if v})
-        web_session.start(outcome.participant, outcome.link)
-        return _session_view(outcome.participant)
+        participant, link = outcome.participant, outcome.link
+        assert participant is not None  # an opened session has both
+        assert link is not None
+        web_session.start(participant, link)
+        return _session_view(participant)
 
     @blp.response(200, SessionSchema)
     @blp.alt_response(401, description="errors.state: no_session or link_expired")
@@ -169,9 +176,10 @@ class SubmissionView(MethodView):
             # A concurrent resend of the same submission may have won the race.
             ctx = context(_actor(p))
             a = services.own_assessment(ctx, p, assessment_id)
-            stored, created = services.find_submission(ctx, a, key), False
-            if stored is None:
+            found = services.find_submission(ctx, a, key)
+            if found is None:
                 raise
+            stored, created = found, False
         return services.submission_view(p, a, stored), 201 if created else 200
 
 
@@ -193,7 +201,7 @@ class VisitCalendar(MethodView):
             "Cache-Control": "no-store"})
 
 
-def _notifications_view(ctx, p: Participant) -> dict:  # type: ignore[no-untyped-def]
+def _notifications_view(ctx, p: Participant) -> dict:
     on = push.enabled(ctx.settings)
     return {"available": on, "public_key": ctx.settings.vapid_public_key if on else None,
             "reminder_channels": [c.value for c in channels.parse(p.reminder_channels)],

@@ -116,7 +116,7 @@ class DraftSchema(Schema):
         "description": "How many screens the survey has now (M)"})
 
     @validates_schema
-    def _page_of_pages(self, data, **_kwargs):  # type: ignore[no-untyped-def]
+    def _page_of_pages(self, data, **_kwargs):
         page, pages = data.get("page"), data.get("pages")
         if (page is None) != (pages is None):
             missing = "pages" if pages is None else "page"

@@ -124,7 +124,7 @@ def check(ctx: ServiceContext, participant: Participant, row: ParticipantSecret,
         row.failed_attempts = 0
     try:
         canonical = normalise(row.kind, answer, this_year=now.year)
-        ok = _hasher.verify(row.secret_hash, _keyed(ctx, participant.id, canonical))
+        ok: bool = _hasher.verify(row.secret_hash, _keyed(ctx, participant.id, canonical))
     except (InvalidInput, VerificationError, InvalidHashError):
         ok = False
     if ok:

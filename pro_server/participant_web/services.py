@@ -98,7 +98,7 @@ def home_view(ctx: ServiceContext, p: Participant) -> dict[str, Any]:
     due = [_summary(ctx, a, s, tz) for a, s in rows if s in ACCEPTS_RESPONSES]
     upcoming = [_summary(ctx, a, s, tz) for a, s in rows if s == "scheduled"]
     upcoming.sort(key=lambda row: row["opens"]["at"])
-    done = sorted((a for a, s in rows if s == "completed"), key=lambda a: a.completed_at,
+    done = sorted((a for a, s in rows if s == "completed"), key=lambda a: a.completed_at or now,
                   reverse=True)
     visits = ctx.session.scalars(
         select(Visit).where(Visit.participant_id == p.id, Visit.status == "scheduled",

@@ -16,6 +16,7 @@ from sqlalchemy import insert, select, update
 
 from pro_server.audit.services import record
 from pro_server.context import ServiceContext
+from pro_server.db import rows_changed
 from pro_server.participants.models import Participant, ParticipantLink
 
 TOKEN_BYTES = 16  # 128 bits; token_urlsafe gives 22 characters
@@ -58,16 +59,16 @@ def issue_link(ctx: ServiceContext, participant: Participant, *, audited: bool =
 
 
 def revoke_links(ctx: ServiceContext, participant: Participant, reason: str) -> int:
-    result = ctx.session.execute(
+    revoked = rows_changed(ctx.session, (
         update(ParticipantLink)
         .where(ParticipantLink.participant_id == participant.id,
                ParticipantLink.revoked_at.is_(None))
         .values(revoked_at=ctx.now())
-    )
+    ))
     record(ctx, "participant.link_revoke", "participant", participant.id,
-           after={"links_revoked": result.rowcount}, reason=reason,
+           after={"links_revoked": revoked}, reason=reason,
            study_id=participant.study_id, site_id=participant.site_id)
-    return result.rowcount
+    return revoked
 
 
 def find_link(ctx: ServiceContext, token: str) -> ParticipantLink | None:

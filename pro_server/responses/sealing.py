@@ -3,9 +3,9 @@ chains that event, in the same transaction (audit.events.SEALED): the EDC cursor
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.engine import Connection
 
 from pro_server.audit.events import SealedEvent
@@ -18,7 +18,8 @@ def stamp_versions(connection: Connection, sealed: list[SealedEvent]) -> None:
         if e.entity_type == "response" and e.action in VERSION_EVENT_ACTIONS
         and e.entity_id is not None]
     if versions:
-        responses = Response.__table__
+        # Declarative types ``__table__`` as any FromClause; Response maps a plain Table.
+        responses = cast(Table, Response.__table__)
         connection.execute(
             update(responses).where(responses.c.id == bindparam("response_id"),
                                     responses.c.audit_seq == UNSEALED)

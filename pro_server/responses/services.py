@@ -54,7 +54,7 @@ def _check_open(ctx: ServiceContext, a: Assessment, *, finishing: bool) -> None:
     raise Conflict(f"This survey is {status}", {"state": status})
 
 
-def _validate(instrument: str, answers: Mapping[str, Any], *, complete: bool, allowed: list[str]):  # type: ignore[no-untyped-def]
+def _validate(instrument: str, answers: Mapping[str, Any], *, complete: bool, allowed: list[str]):
     if instrument not in allowed:
         raise InvalidInput.field("instrument", f"{instrument} is not part of this assessment")
     definition = default_registry().get(instrument)

@@ -109,17 +109,29 @@ def sync_assessments(ctx: ServiceContext, participant: Participant, *, cause: st
             if _retag(ctx, decision.existing, decision.planned, cause=cause, reason=reason):
                 done.append(("retag", decision.code))
             continue
-        row = decision.existing.ref if decision.existing else rows.get(decision.code)
+        row = _row(decision.existing) if decision.existing else rows.get(decision.code)
         why = reason or f"{cause}: {decision.reason}"
         planned = decision.planned
+        # plan_amendment closes and cancels existing rows; it closes, creates and replaces
+        # with a planned assessment.
         if decision.action == "close":
+            assert row is not None
+            assert planned is not None
             _close_at_infusion(ctx, row, planned, cause=cause)
         elif decision.action == "cancel":
-            cancel(ctx, row, planned.cancelled_reason if planned else why, cause=cause)
+            assert row is not None
+            cancel(ctx, row, (planned and planned.cancelled_reason) or why, cause=cause)
         else:
+            assert planned is not None
             _create_or_regenerate(ctx, participant, row, planned, cause=cause, reason=why)
         done.append((decision.action, decision.code))
     return done
+
+
+def _row(existing: ExistingAssessment) -> Assessment:
+    """The row ``existing`` was made from (``assessments_of`` rows go in as its ``ref``)."""
+    assert isinstance(existing.ref, Assessment)
+    return existing.ref
 
 
 def _close_at_infusion(ctx: ServiceContext, row: Assessment, planned: PlannedAssessment, *,
@@ -148,7 +160,7 @@ def _retag(ctx: ServiceContext, existing: ExistingAssessment | None,
     """A not-started assessment the new version plans identically now follows that version."""
     if existing is None or planned is None or existing.status not in ("scheduled", "open"):
         return False
-    row: Assessment = existing.ref  # type: ignore[assignment]
+    row = _row(existing)
     version = str(planned.protocol_version)
     if row.protocol_version == version:
         return False

@@ -12,7 +12,12 @@ from pro_server.context import ServiceContext
 from pro_server.errors import Conflict, InvalidInput
 from pro_server.local_time import local_to_utc
 from pro_server.participants.models import Participant, ParticipantStatus
-from pro_server.protocol.planner import InfusionOrderError, InfusionRecord, check_infusion_order
+from pro_server.protocol.planner import (
+    InfusionOrderError,
+    InfusionRecord,
+    InfusionStatus,
+    check_infusion_order,
+)
 from pro_server.schedule.assessments import infusion_records, protocol_for, sync_assessments
 from pro_server.schedule.models import Infusion
 
@@ -45,7 +50,7 @@ def record_infusion(
     participant: Participant,
     number: int,
     *,
-    status: str,
+    status: InfusionStatus,
     planned_date: date | None = None,
     given_at_local: datetime | None = None,
     reason: str | None = None,
@@ -71,15 +76,16 @@ def record_infusion(
         raise InvalidInput.field("given_at_local", "An infusion cannot be given in the future")
     infusion = get_infusion(ctx, participant, number)
     _check_order(ctx, participant, InfusionRecord(
-        number=number, status=status,  # type: ignore[arg-type]
+        number=number, status=status,
         planned_date=planned_date if status == "planned" else (
             infusion.planned_date if infusion else None),
         given_at_local=given_at_local if status == "given" else None, reason=reason))
     before = _view(infusion) if infusion else None
-    correcting = infusion is not None and infusion.status in ("given", "not_given")
+    recorded = infusion.status if infusion is not None else None
+    correcting = recorded in ("given", "not_given")
     if correcting and not (reason and reason.strip()):
         raise InvalidInput.field("reason", f"Infusion {number} is already recorded as "
-                                 f"{infusion.status}; a correction needs a reason")
+                                 f"{recorded}; a correction needs a reason")
     if infusion is None:
         infusion = Infusion(participant_id=participant.id, number=number, created_at=now)
         ctx.session.add(infusion)

@@ -133,7 +133,7 @@ class Calendar(MethodView):
         session = db_session()
         site_ids = policy.readable_site_ids(user)
         if "site" in args:
-            site_ids = {s for s in site_ids if session.get(Site, s).code == args["site"]}
+            site_ids = {s for s in site_ids if session.get_one(Site, s).code == args["site"]}
         # The range is read generously in UTC; each event is then kept by its local date.
         lo = datetime.combine(args["start"], time(0), tzinfo=UTC) - timedelta(days=1)
         hi = datetime.combine(args["end"], time(0), tzinfo=UTC) + timedelta(days=2)

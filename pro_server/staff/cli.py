@@ -42,9 +42,7 @@ def admin_create_command(email: str, name: str) -> None:
         try:
             user = create_admin(ctx, email=email, name=name, password=password)
         except DomainError as exc:
-            details = [m for messages in (exc.errors or {}).get("json", {}).values()
-                       for m in messages]
-            raise click.ClickException("; ".join(details) or exc.message) from None
+            raise click.ClickException("; ".join(exc.field_messages()) or exc.message) from None
         ctx.session.commit()
         click.echo(f"admin {user.email} created; the password must be changed at first sign-in")
 

@@ -1,5 +1,8 @@
 """Staff sign-in: CSRF token, login (rate-limited on failures), logout, who am I."""
 
+from collections.abc import Callable
+from typing import Any, ClassVar
+
 from flask import session
 from flask.views import MethodView
 from flask_wtf.csrf import generate_csrf
@@ -39,7 +42,8 @@ class Csrf(MethodView):
 
 @blp.route("/login")
 class Login(MethodView):
-    decorators = (limiter.limit(_login_limit, deduct_when=lambda r: r.status_code == 401),)
+    decorators: ClassVar[list[Callable[..., Any]]] = [
+        limiter.limit(_login_limit, deduct_when=lambda r: r.status_code == 401)]
 
     @blp.alt_response(429, description="Too many failed sign-ins from this address")
     @blp.alt_response(401, description="Email or password is wrong")

@@ -5,12 +5,22 @@ in: this module is that feature's answer, set per app by staff's register()."""
 
 from __future__ import annotations
 
+from typing import Literal, overload
+
 from flask import g, session
 
 from pro_server.context import Actor
 from pro_server.errors import Unauthorized
 from pro_server.staff.models import StaffUser
 from pro_server.web import db_session
+
+
+@overload
+def current_staff(optional: Literal[False] = False) -> StaffUser: ...
+
+
+@overload
+def current_staff(optional: Literal[True]) -> StaffUser | None: ...
 
 
 def current_staff(optional: bool = False) -> StaffUser | None:

@@ -8,7 +8,7 @@ from pro_server.study_folders.cli import study_cli
 COMMANDS = (study_cli,)
 
 
-def register(app, api) -> None:  # type: ignore[no-untyped-def]
+def register(app, api) -> None:
     if app.extensions["pro"]["settings"].is_production:
         refuse_unloadable_studies()
         refuse_changed_definitions(app.extensions["pro"]["engine"])
@@ -32,7 +32,7 @@ def refuse_unloadable_studies() -> None:
                           " folder with `pro study validate DIR`") from None
 
 
-def refuse_changed_definitions(engine) -> None:  # type: ignore[no-untyped-def]
+def refuse_changed_definitions(engine) -> None:
     """ConfigError (one line at start) when a protocol version or instrument that data was
     collected under was edited in place on PRO_STUDIES_PATH."""
     from sqlalchemy import inspect

@@ -220,7 +220,7 @@ class _Checker:
         except ValueError as exc:
             self.problem(path, doc.line(("program_name",)), f"program_name: {exc}")
         except InvalidInput as exc:
-            reasons = "; ".join(m for ms in (exc.errors or {}).get("json", {}).values() for m in ms)
+            reasons = "; ".join(exc.field_messages())
             self.problem(path, doc.line(("program_name",)), f"program_name: {reasons}")
         seen: set[str] = set()
         for n, site in enumerate(data["sites"]):
@@ -322,7 +322,9 @@ class _Checker:
             return load_protocol_file(file)
         except ProtocolDefinitionError as exc:
             marked = self._read(file)  # an unreadable file is reported here, with its line
-            for where, message in exc.problems if marked is not None else ():
+            if marked is None:
+                return None
+            for where, message in exc.problems:
                 text = f"{_path_text(where)}: {message}" if where else message
                 self.problem(file, marked.line(where), text)
             return None

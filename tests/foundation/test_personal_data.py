@@ -4,6 +4,7 @@ import logging
 
 from sqlalchemy import text
 
+from pro_server.logs import LOG_FORMAT
 from tests.foundation.conftest import new_participant
 
 PHONE = "+13525550177"
@@ -48,3 +49,17 @@ def test_audit_trail_holds_no_contact_data_in_clear(app, staff_client):
     for secret in ("5550177", "5550178", "pat.doe", "other@example.com"):
         assert secret not in dumped
     assert '"phone":"set"' in dumped
+
+
+def test_log_lines_of_a_request_carry_its_id_and_no_contact_data(app, staff_client, caplog):
+    client = staff_client("coordinator.gnv@example.org")
+    caplog.set_level(logging.INFO, logger="pro_server")
+    response = client.post("/api/v1/participants", json=new_participant(),
+                           headers={"X-Request-ID": "enrol-gnv-101-0001"})
+    assert response.status_code == 201
+    (enrolled,) = [r for r in caplog.records if r.getMessage().startswith("enrolled participant")]
+    assert enrolled.request_id == response.headers["X-Request-ID"] == "enrol-gnv-101-0001"
+    line = logging.Formatter(LOG_FORMAT).format(enrolled)
+    assert "[enrol-gnv-101-0001]" in line
+    for secret in (PHONE, "5550177", EMAIL, "pat.doe"):
+        assert secret not in line

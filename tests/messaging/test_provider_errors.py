@@ -1,3 +1,4 @@
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -112,6 +113,24 @@ def test_backoff_is_exponential_with_bounded_jitter():
             assert base <= seconds <= min(base + 30, 1800)
     # jitter actually varies the delay
     assert len({backoff.delay(1) for _ in range(20)}) > 1
+
+
+def test_backoff_delays_are_the_ones_tenacity_gave():
+    """Backoff.delay called tenacity's wait_exponential_jitter (multiplier 30 s, max 30 min,
+    jitter 30 s) until it computed the formula itself: these are the delays tenacity gave
+    for attempts 1-8 and 5000, with jitter off and after random.seed(20429)."""
+    attempts = (1, 2, 3, 4, 5, 6, 7, 8, 5000)  # 2.0 ** 4999 overflows: the cap applies
+    no_jitter = Backoff(jitter_seconds=0)
+    assert [no_jitter.delay(n).total_seconds() for n in attempts] == [
+        30, 60, 120, 240, 480, 960, 1800, 1800, 1800]
+    state = random.getstate()
+    random.seed(20429)
+    try:
+        seconds = [Backoff().delay(n).total_seconds() for n in attempts]
+    finally:
+        random.setstate(state)
+    assert seconds == pytest.approx([36.456522, 76.070346, 127.456995, 262.241749, 492.09301,
+                                     968.338833, 1800, 1800, 1800], abs=1e-6)
 
 
 def test_backoff_never_exceeds_max():

@@ -31,11 +31,11 @@ class ScoringMethod(Protocol):
 
 
 METHODS: Mapping[str, ScoringMethod] = {
-    "single_value": single_value,  # type: ignore[dict-item]
-    "vas": vas,  # type: ignore[dict-item]
-    "haq_di": haq_di,  # type: ignore[dict-item]
-    "rand36": rand36,  # type: ignore[dict-item]
-    "promis_global": promis_global,  # type: ignore[dict-item]
+    "single_value": single_value,
+    "vas": vas,
+    "haq_di": haq_di,
+    "rand36": rand36,
+    "promis_global": promis_global,
 }
 
 
