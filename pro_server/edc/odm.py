@@ -355,7 +355,7 @@ def fragment(node: etree._Element) -> bytes:
     return etree.tostring(node, encoding="UTF-8")
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)  # the repeated leaves stay; unique timestamps pass through
 def _leaf(name: str, attrib: tuple[tuple[str, str], ...]) -> bytes:
     return fragment(fragment_el(name, dict(attrib)))
 
