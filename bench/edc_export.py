@@ -12,7 +12,8 @@ study_id = ...) TO STDOUT` of the same rows, on SQLite a bare SELECT of them fet
 the driver. Run: `.venv/bin/python bench/edc_export.py [--participants 1000]
 [--database-url URL] [--only "records,ODM clinical,QS XPT"]` (`--only`: exports whose name
 contains one of the comma-separated texts). Load and CPU of the machine are printed first:
-the ratios hold for one run on one machine, under whatever else it was doing.
+the ratios hold for one run on one machine, under whatever else it was doing ('load': the
+1-minute load average after each export).
 """
 
 from __future__ import annotations
@@ -329,7 +330,7 @@ def bench(args: argparse.Namespace, tmp: str) -> None:
           "seconds are mostly waiting for a CPU; 'resp/s CPU' is responses per CPU second.")
     print(f"\n{'export':36} {'responses':>9} {'MB out':>8} {'s':>7} {'MB/s':>6} "
           f"{'resp/s':>8} {'floor':>8} {'ratio':>6} {'CPU s':>6} {'resp/s CPU':>10} "
-          f"{'RSS start':>9} {'RSS peak':>9}")
+          f"{'RSS start':>9} {'RSS peak':>9} {'load':>5}")
     wanted = [part.strip() for part in args.only.split(",")]
     for name in (n for n in RUNS if any(part in n for part in wanted)):
         for code in sizes:
@@ -339,8 +340,8 @@ def bench(args: argparse.Namespace, tmp: str) -> None:
                   f"{r['bytes'] / 1e6 / r['seconds']:6.1f} {rate:8,.0f} {floor_rate:8,.0f} "
                   f"{rate / floor_rate:6.3f} {r['cpu_seconds']:6.1f} "
                   f"{counts[code] / r['cpu_seconds']:10,.0f} "
-                  f"{r['rss_before_kb'] / 1024:7.0f}MB {r['rss_peak_kb'] / 1024:7.0f}MB",
-                  flush=True)
+                  f"{r['rss_before_kb'] / 1024:7.0f}MB {r['rss_peak_kb'] / 1024:7.0f}MB "
+                  f"{os.getloadavg()[0]:5.1f}", flush=True)
 
 
 if __name__ == "__main__":

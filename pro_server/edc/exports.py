@@ -85,7 +85,7 @@ class Export:
     def page(self, after: int, limit: int) -> tuple[list[dict[str, Any]], int, bool]:
         """(records, last seq, more?) of one page; bounded by `limit`."""
         rows = list(stream(self.session, versions_query(self.study.id, after, limit=limit + 1,
-                                                        full=False)))
+                                                        full=False), batch=None))
         more = len(rows) > limit
         rows = rows[:limit]
         last = rows[-1]["audit_seq"] if rows else after
@@ -122,7 +122,7 @@ class Export:
 
     def _odm_extras(self) -> Iterator[tuple[int, str, str, Any]]:
         """Snapshot events that are not responses: missed/cancelled assessments, infusions."""
-        el, catalogue = odm.el, self.catalogue
+        el, catalogue = odm.fragment_el, self.catalogue  # serialised inside the file
         not_done, participants = self._not_done(), self._participants()
 
         def missed() -> Iterator[tuple[int, str, str, Any]]:

@@ -17,6 +17,7 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from lxml import etree
@@ -286,7 +287,7 @@ def item_data_values(d: InstrumentDefinition, answers: Mapping[str, Any]) -> dic
         answer = answers.get(item.id)
         if answer is None:
             continue
-        value = answer["value"] if isinstance(answer, Mapping) else answer
+        value = answer["value"] if type(answer) is dict or isinstance(answer, Mapping) else answer
         if value is None:
             continue
         if item.type == cat.MULTI:
@@ -318,99 +319,139 @@ def admin_values(d: InstrumentDefinition, row: Row) -> dict[str, str]:
     return {cat.admin_oid(d.code, k): v for k, v in values.items()}
 
 
-def change_annotation(row: Row) -> etree._Element:
+def change_annotation(row: Row, make: Any = None) -> etree._Element:
     """Who asked for a correction and who approved it: the AuditRecord's one UserRef is the
     approver (the change took effect by their decision); the requester is named here."""
+    make = make or el
     approver = row["recorded_by"]
     asked = requester(row)
     people = ([f"requested by {asked} ({user_oid(asked)})"] if asked else []) + [
         f"approved by {approver} ({user_oid(approver)})"]
-    return el("Annotation", {"SeqNum": 1, "TransactionType": "Insert"},
-              el("Comment", {"SponsorOrSite": "Site"},
-                 text=f"Correction {'; '.join(people)}; source: {row['change_source']}"))
+    return make("Annotation", {"SeqNum": 1, "TransactionType": "Insert"},
+                make("Comment", {"SponsorOrSite": "Site"},
+                     text=f"Correction {'; '.join(people)}; source: {row['change_source']}"))
 
 
-_ITEM_DATA = _tag("ItemData")
-_ITEM_GROUP_DATA = _tag("ItemGroupData")
-_FORM_DATA = _tag("FormData")
-_STUDY_EVENT_DATA = _tag("StudyEventData")
+# --- the clinical data of a subject, as bytes --------------------------------------------
+# A Snapshot or Transactional file is mostly ItemData. Instead of a tree of lxml elements
+# per subject, each element is serialised by lxml once and kept: a leaf such as
+# <ItemData ItemOID="I.X.Y" Value="3"/> (its values repeat), a start tag of a container.
+# They are written inside the file's ODM element, whose default namespace is the ODM one,
+# so they are made without a namespace (the same bytes as a namespaced child would have).
 
 
-def _group(parent: etree._Element, oid: str, values: Mapping[str, str],
+def fragment_el(name: str, attrib: Mapping[str, Any] | None = None,
+                *children: etree._Element | None, text: str | None = None) -> etree._Element:
+    """`el` without the namespace: for elements serialised as fragments inside the file."""
+    node = etree.Element(name, {k: str(v) for k, v in (attrib or {}).items()
+                                if v is not None})
+    node.extend(c for c in children if c is not None)
+    if text is not None:
+        node.text = text
+    return node
+
+
+def fragment(node: etree._Element) -> bytes:
+    return etree.tostring(node, encoding="UTF-8")
+
+
+@lru_cache(maxsize=16384)  # the repeated leaves stay; unique timestamps pass through
+def _leaf(name: str, attrib: tuple[tuple[str, str], ...]) -> bytes:
+    return fragment(fragment_el(name, dict(attrib)))
+
+
+@lru_cache(maxsize=4096)
+def _start(name: str, attrib: tuple[tuple[str, str], ...], namespaced: bool = False) -> bytes:
+    """The start tag of a container element (`namespaced`: declaring the ODM namespace)."""
+    node = el(name, dict(attrib)) if namespaced else fragment_el(name, dict(attrib))
+    empty = fragment(node)  # <Name a="b"/>
+    return empty[:-2] + b">"
+
+
+def _end(name: str) -> bytes:
+    return f"</{name}>".encode()
+
+
+def _group(out: list[bytes], oid: str, values: Mapping[str, str],
            removed: Iterable[str] = ()) -> None:
-    """An ItemGroupData made in place under `parent` (no namespace fix-up on a move: these
-    are most of an export's elements)."""
+    """An ItemGroupData (none when it would be empty)."""
     removed = list(removed)
     if not values and not removed:
         return
-    group = etree.SubElement(parent, _ITEM_GROUP_DATA, ItemGroupOID=oid)
-    sub = etree.SubElement
-    for k, v in values.items():
-        sub(group, _ITEM_DATA, ItemOID=k, Value=v)
-    for k in removed:
-        sub(group, _ITEM_DATA, ItemOID=k, TransactionType="Remove")
+    out.append(_start("ItemGroupData", (("ItemGroupOID", oid),)))
+    out.extend([_leaf("ItemData", (("ItemOID", k), ("Value", v))) for k, v in values.items()])
+    out.extend([_leaf("ItemData", (("ItemOID", k), ("TransactionType", "Remove")))
+                for k in removed])
+    out.append(b"</ItemGroupData>")
 
 
 def form_data(d: InstrumentDefinition, row: Row, *, transactional: bool, items: bool,
-              scores: bool, parent: etree._Element | None = None) -> etree._Element:
-    """One response version's FormData (made in place under `parent` when given)."""
+              scores: bool, out: list[bytes]) -> None:
+    """One response version's FormData, appended to `out` as bytes."""
     answers = item_data_values(d, row["answers"] or {}) if items else {}
     score_values = score_data_values(d, row["scores"]) if scores else {}
     removed_items: list[str] = []
     removed_scores: list[str] = []
-    audit = None
+    attrib: tuple[tuple[str, str], ...] = (("FormOID", cat.form_oid(d.code)),)
     if transactional:
         update = row["version"] > 1
+        attrib += (("TransactionType", "Update" if update else "Insert"),)
+    out.append(_start("FormData", attrib))
+    if transactional:
         if update:
             before = item_data_values(d, row["prev_answers"] or {}) if items else {}
             removed_items = [oid for oid in before if oid not in answers]
             if scores and row["prev_scores"]:
                 old = score_data_values(d, row["prev_scores"])
                 removed_scores = [oid for oid in old if oid not in score_values]
-        audit = el("AuditRecord", None,
-                   el("UserRef", {"UserOID": user_oid(row["recorded_by"])}),
-                   el("LocationRef", {"LocationOID": location_oid(row["site_code"])}),
-                   el("DateTimeStamp", text=_iso(row["recorded_at"])),
-                   el("ReasonForChange", text=row["change_reason"]) if update else None,
-                   el("SourceID", text=f"audit-seq:{row['audit_seq']}"))
-    attrib = {"FormOID": cat.form_oid(d.code)}
-    if transactional:
-        attrib["TransactionType"] = "Update" if row["version"] > 1 else "Insert"
-    form = (etree.SubElement(parent, _FORM_DATA, attrib) if parent is not None
-            else el("FormData", attrib))
-    if audit is not None:
-        form.append(audit)
-        if row["version"] > 1:
-            form.append(change_annotation(row))
-    _group(form, cat.item_group_oid(d.code), answers, removed_items)
-    _group(form, cat.item_group_oid(d.code, "SCORES"), score_values, removed_scores)
-    _group(form, cat.item_group_oid(d.code, "ADMIN"), admin_values(d, row))
-    return form
+        make = fragment_el
+        out.append(fragment(make(
+            "AuditRecord", None,
+            make("UserRef", {"UserOID": user_oid(row["recorded_by"])}),
+            make("LocationRef", {"LocationOID": location_oid(row["site_code"])}),
+            make("DateTimeStamp", text=_iso(row["recorded_at"])),
+            make("ReasonForChange", text=row["change_reason"]) if update else None,
+            make("SourceID", text=f"audit-seq:{row['audit_seq']}"))))
+        if update:
+            out.append(fragment(change_annotation(row, fragment_el)))
+    _group(out, cat.item_group_oid(d.code), answers, removed_items)
+    _group(out, cat.item_group_oid(d.code, "SCORES"), score_values, removed_scores)
+    _group(out, cat.item_group_oid(d.code, "ADMIN"), admin_values(d, row))
+    out.append(b"</FormData>")
+
+
+_STATUS_COMPLETED = fragment(odm_participation.status_form(fragment_el, "COMPLETED"))
 
 
 def subject_data(catalogue: StudyCatalogue, rows: Sequence[Row], definitions: Any, *,
                  transactional: bool, items: bool, scores: bool,
                  subject: tuple[str, str] | None = None,
-                 extra_events: Sequence[etree._Element] = ()) -> etree._Element:
+                 extra_events: Sequence[etree._Element] = ()) -> bytes:
     """One SubjectData for consecutive rows of one subject (grouped by assessment), and in a
-    Snapshot the subject's other events (`subject`: key and site when there are no rows)."""
+    Snapshot the subject's other events (`subject`: key and site when there are no rows;
+    `extra_events` made with `fragment_el`)."""
     context = "Context" if transactional else None
     key, site = subject or (rows[0]["subject_key"], rows[0]["site_code"])
-    node = el("SubjectData", {"SubjectKey": key, "TransactionType": context},
-              el("SiteRef", {"LocationOID": location_oid(site)}))
+    head: tuple[tuple[str, str], ...] = (("SubjectKey", key),)
+    if context:
+        head += (("TransactionType", context),)
+    out = [_start("SubjectData", head, namespaced=True),
+           _leaf("SiteRef", (("LocationOID", location_oid(site)),))]
     for code, group in itertools.groupby(rows, key=lambda r: r["assessment_code"]):
-        attrib = {"StudyEventOID": catalogue.event(code).oid}
+        attrib: tuple[tuple[str, str], ...] = (("StudyEventOID", catalogue.event(code).oid),)
         if context:
-            attrib["TransactionType"] = context
-        event = etree.SubElement(node, _STUDY_EVENT_DATA, attrib)
+            attrib += (("TransactionType", context),)
+        out.append(_start("StudyEventData", attrib))
         if not transactional:
-            event.append(odm_participation.status_form(el, "COMPLETED"))
+            out.append(_STATUS_COMPLETED)
         for row in group:
             d = definitions(row["instrument_code"], row["instrument_version"])
             form_data(d, row, transactional=transactional, items=items, scores=scores,
-                      parent=event)
-    node.extend(extra_events)
-    return node
+                      out=out)
+        out.append(b"</StudyEventData>")
+    out.extend(fragment(event) for event in extra_events)
+    out.append(b"</SubjectData>")
+    return b"".join(out)
 
 
 def _subjects(rows: Iterable[Row], extras: Iterable[tuple[int, str, str, etree._Element]],
@@ -462,12 +503,12 @@ def clinical_stream(catalogue: StudyCatalogue, rows: Iterable[Row], definitions:
             xf.write(admin_data(catalogue, sites, recorders, created))
             with xf.element(_tag("ClinicalData"), {"StudyOID": catalogue.study_oid,
                                                    "MetaDataVersionOID": catalogue.mdv_oid}):
+                xf.flush()  # the ClinicalData start tag, before the subjects' own bytes
                 for subject_rows, subject, events in _subjects(rows, extras, transactional):
-                    xf.write(subject_data(catalogue, subject_rows, definitions,
-                                          transactional=transactional, items=items,
-                                          scores=scores, subject=subject,
-                                          extra_events=events))
-                    xf.flush()
+                    buf.write(subject_data(catalogue, subject_rows, definitions,
+                                           transactional=transactional, items=items,
+                                           scores=scores, subject=subject,
+                                           extra_events=events))
                     if buf.tell() >= FLUSH_BYTES:
                         yield buf.getvalue()
                         buf.seek(0)

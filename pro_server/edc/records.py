@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -179,10 +180,14 @@ def high_water(session: Session, study_id: int) -> int:
                           .where(Response.study_id == study_id)) or 0
 
 
-def stream(session: Session, query: Select, batch: int = BATCH) -> Iterator[Row]:
-    result = session.execute(query.execution_options(yield_per=batch))
+def stream(session: Session, query: Select, batch: int | None = BATCH) -> Iterator[Row]:
+    """The query's rows as dicts, `batch` at a time from a server-side cursor (None: one
+    client-side fetch, for a bounded page). Core rows: no ORM loading per row."""
+    options = {"yield_per": batch} if batch else {}
+    result = session.connection().execute(query, execution_options=options)
+    keys = tuple(result.keys())
     for row in result:
-        yield dict(row._mapping)
+        yield dict(zip(keys, row, strict=True))
 
 
 def requester(row: RowMapping | Mapping[str, Any]) -> str | None:
@@ -215,8 +220,15 @@ def instant(at: datetime | None, tz: str) -> dict[str, str] | None:
     """An instant in UTC, with the participant's local wall time and offset beside it."""
     if at is None:
         return None
-    return {"utc": at.isoformat().replace("+00:00", "Z"),
-            "local": utc_to_local(at, tz).isoformat()}
+    utc, local = _instant_texts(at, tz)
+    return {"utc": utc, "local": local}
+
+
+@lru_cache(maxsize=4096)
+def _instant_texts(at: datetime, tz: str) -> tuple[str, str]:
+    """An assessment's window bounds repeat on each of its responses, and a response is often
+    started, submitted and recorded at one instant: each is formatted once."""
+    return at.isoformat().replace("+00:00", "Z"), utc_to_local(at, tz).isoformat()
 
 
 def timing(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -229,6 +241,11 @@ def item_values(row: Mapping[str, Any]) -> dict[str, Any]:
     return {item: answer["value"] for item, answer in (row["answers"] or {}).items()}
 
 
+def _unanswered(definition: InstrumentDefinition, answers: Mapping[str, Any]) -> dict[str, str]:
+    return {item.id: "not_answered" if item_applies(item, answers) else "not_applicable"
+            for item in definition.items if answers.get(item.id) is None}
+
+
 def score_values(row: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return {key: {"value": s["value"], "value_text": s["value_text"], "reason": s["reason"]}
             for key, s in row["scores"]["scores"].items()}
@@ -237,9 +254,7 @@ def score_values(row: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 def unanswered(definition: InstrumentDefinition, row: Mapping[str, Any]) -> dict[str, str]:
     """Why each item without an answer has none: `not_applicable` when its condition
     (enable_when) was not met, else `not_answered` (the QSREASND of QS, in lower case)."""
-    answers = item_values(row)
-    return {item.id: "not_answered" if item_applies(item, answers) else "not_applicable"
-            for item in definition.items if answers.get(item.id) is None}
+    return _unanswered(definition, item_values(row))
 
 
 def to_record(row: Mapping[str, Any], definition: InstrumentDefinition, *, items: bool,
@@ -272,8 +287,9 @@ def to_record(row: Mapping[str, Any], definition: InstrumentDefinition, *, items
                     "algorithm_version": row["algorithm_version"]},
     }
     if items:
-        record["items"] = item_values(row)
-        record["unanswered"] = unanswered(definition, row)
+        values = item_values(row)
+        record["items"] = values
+        record["unanswered"] = _unanswered(definition, values)
     if scores:
         record["scores"] = score_values(row)
     return record

@@ -108,22 +108,20 @@ def response_records(catalogue: StudyCatalogue, d: InstrumentDefinition, row: Ro
               "QSDY": study_day(submitted.date(), reference),
               "QSEVLINT": d.recall_period.iso8601 or "", "QSDRVFL": ""}
     answers: Mapping[str, Any] = {k: v["value"] for k, v in (row["answers"] or {}).items()}
+    results = (row["scores"] or {}).get("scores") or {}
     for test in cat.qs_tests(d):
-        record = {**common, "QSTESTCD": test.testcd, "QSTEST": test.test,
-                  "QSSCAT": test.section or "", "QSORRES": "", "QSSTRESC": "",
-                  "QSSTRESN": None, "QSSTAT": "", "QSREASND": ""}
+        orres = stresc = stat = reasnd = drvfl = ""
+        stresn: float | None = None
         unit = None
         if test.score is not None:
             if not scores:
                 continue
-            result = row["scores"]["scores"][test.score.key]
-            record["QSDRVFL"] = "Y"
+            result = results[test.score.key]
+            drvfl = "Y"
             if result["value_text"] is None:
-                record.update(QSSTAT=NOT_DONE,
-                              QSREASND=str(result["reason"]).replace("_", " ").upper())
+                stat, reasnd = NOT_DONE, str(result["reason"]).replace("_", " ").upper()
             else:
                 orres, stresc, stresn = _result(result["value_text"])
-                record.update(QSORRES=orres, QSSTRESC=stresc, QSSTRESN=stresn)
                 unit = test.score.unit
         else:
             if not items:
@@ -133,21 +131,34 @@ def response_records(catalogue: StudyCatalogue, d: InstrumentDefinition, row: Ro
             value = answers.get(item.id)
             if value is None:
                 reason = "NOT APPLICABLE" if not item_applies(item, answers) else "NOT ANSWERED"
-                record.update(QSSTAT=NOT_DONE, QSREASND=reason)
+                stat, reasnd = NOT_DONE, reason
             elif test.option is not None:
-                checked = cat.CHECKED if test.option in value else cat.NOT_CHECKED
-                record.update(QSORRES=checked, QSSTRESC=checked)
+                orres = stresc = cat.CHECKED if test.option in value else cat.NOT_CHECKED
             elif item.type == "single_choice":
-                label = next(o.label["en"] for o in item.options if o.code == value)
-                record.update(QSORRES=" ".join(label.split()), QSSTRESC=str(value),
-                              QSSTRESN=float(value))
+                orres, stresc, stresn = _choice_label(d, item, value), str(value), float(value)
             else:
                 orres, stresc, stresn = _result(value)
-                record.update(QSORRES=orres, QSSTRESC=stresc, QSSTRESN=stresn)
                 unit = item.unit
-        record["QSORRESU"] = record["QSSTRESU"] = unit or ""
-        record[baseline_flag] = "Y" if baseline and not record["QSSTAT"] else ""
+        record = common.copy()
+        record.update(QSTESTCD=test.testcd, QSTEST=test.test, QSSCAT=test.section or "",
+                      QSORRES=orres, QSSTRESC=stresc, QSSTRESN=stresn, QSSTAT=stat,
+                      QSREASND=reasnd, QSDRVFL=drvfl, QSORRESU=unit or "",
+                      QSSTRESU=unit or "")
+        record[baseline_flag] = "Y" if baseline and not stat else ""
         yield record
+
+
+_LABELS: dict[tuple[str, str, str, Any], str] = {}
+
+
+def _choice_label(d: InstrumentDefinition, item: Any, value: Any) -> str:
+    """QSORRES of a single-choice answer: its English label, blanks collapsed (once each)."""
+    key = (d.code, d.version, item.id, value)
+    label = _LABELS.get(key)
+    if label is None:
+        text = next(o.label["en"] for o in item.options if o.code == value)
+        label = _LABELS[key] = " ".join(text.split())
+    return label
 
 
 def not_done_records(catalogue: StudyCatalogue, row: Mapping[str, Any],

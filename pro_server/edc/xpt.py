@@ -172,24 +172,24 @@ def _encoded(dataset: Dataset, records: Iterable[Mapping[str, Any]]
     characters as ASCII not yet padded (the values repeat: both are cached)."""
     columns = [(name, _number if name in dataset.numeric else _ascii) for name in dataset.names]
     for record in records:
-        yield tuple([encode(record.get(name)) for name, encode in columns])
+        get = record.get
+        yield tuple([encode(get(name)) for name, encode in columns])
 
 
 def _write(rows: Iterable[tuple[bytes, ...]], layout: XptLayout, chunk_rows: int
            ) -> Iterator[bytes]:
     """Header, then the observations: each value padded with blanks to its column's width."""
     ds = layout.dataset
-    widths = [(name, 8 if name in ds.numeric else layout.widths[name]) for name in ds.names]
+    widths = [8 if name in ds.numeric else layout.widths[name] for name in ds.names]
+    row_length, ljust, join = layout.row_length, bytes.ljust, b"".join
     yield _header(layout)
     written = 0
     chunk: list[bytes] = []
     for values in rows:
-        parts = []
-        for (name, width), value in zip(widths, values, strict=True):
-            if len(value) > width:
-                raise ValueError(f"{name} value {value!r} is longer than its width {width}")
-            parts.append(value.ljust(width))
-        chunk.append(b"".join(parts))
+        row = join(map(ljust, values, widths))  # ljust never cuts: a long value shows here
+        if len(row) != row_length or len(values) != len(widths):
+            _too_long(ds, values, widths)
+        chunk.append(row)
         if len(chunk) >= chunk_rows:
             data = b"".join(chunk)
             written += len(data)
@@ -199,6 +199,12 @@ def _write(rows: Iterable[tuple[bytes, ...]], layout: XptLayout, chunk_rows: int
     written += len(data)
     yield data
     yield b" " * (-written % 80)
+
+
+def _too_long(dataset: Dataset, values: tuple[bytes, ...], widths: list[int]) -> None:
+    for name, width, value in zip(dataset.names, widths, values, strict=True):
+        if len(value) > width:
+            raise ValueError(f"{name} value {value!r} is longer than its width {width}")
 
 
 def xpt_stream(records: Iterable[Mapping[str, Any]], layout: XptLayout,
@@ -214,17 +220,21 @@ def _spool(dataset: Dataset, records: Iterable[Mapping[str, Any]], spool: Any,
     measured = [(n, name) for n, name in enumerate(dataset.names)
                 if name not in dataset.numeric]
     widths = dict.fromkeys((name for _, name in measured), 1)
+
+    def flush(chunk: list[tuple[bytes, ...]]) -> None:
+        columns = list(zip(*chunk, strict=True))  # the longest value per column, in C
+        for n, name in measured:
+            widths[name] = max(widths[name], max(map(len, columns[n])))
+        pickle.dump(chunk, spool, protocol=pickle.HIGHEST_PROTOCOL)
+
     chunk: list[tuple[bytes, ...]] = []
     for values in _encoded(dataset, records):
         chunk.append(values)
-        for n, name in measured:
-            if len(values[n]) > widths[name]:
-                widths[name] = len(values[n])
         if len(chunk) >= chunk_rows:
-            pickle.dump(chunk, spool, protocol=pickle.HIGHEST_PROTOCOL)
+            flush(chunk)
             chunk = []
     if chunk:
-        pickle.dump(chunk, spool, protocol=pickle.HIGHEST_PROTOCOL)
+        flush(chunk)
     too_long = {n: w for n, w in widths.items() if w > MAX_WIDTH}
     if too_long:
         raise ValueError(f"{dataset.name}: values longer than {MAX_WIDTH}: {too_long}")
