@@ -39,36 +39,30 @@ class ChangeListArgsSchema(Schema):
     site = fields.String(validate=validate.Length(min=1, max=40))
 
 
-def _of_request(field: fields.Field, path: str) -> fields.Field:
-    """A field read from the change request (or what it links to) behind the read."""
-    field.attribute = f"request.{path}"
-    return field
-
-
 class ChangeRequestSchema(Schema):
     """Dumps a `changes.views.ChangeRequestRead`."""
 
-    id = _of_request(fields.Integer(), "id")
-    status = _of_request(fields.String(), "status")
-    participant_id = _of_request(fields.Integer(), "participant_id")
-    subject_key = _of_request(fields.String(), "response.assessment.participant.subject_key")
-    site_id = _of_request(fields.Integer(), "site_id")
-    assessment_code = _of_request(fields.String(), "response.assessment.code")
-    response_id = _of_request(fields.Integer(), "response_id")
-    response_version = _of_request(fields.Integer(), "response.version")
-    instrument_code = _of_request(fields.String(), "instrument_code")
-    item_id = _of_request(fields.String(), "item_id")
+    id = fields.Integer()
+    status = fields.String()
+    participant_id = fields.Integer()
+    subject_key = fields.String(attribute="response.assessment.participant.subject_key")
+    site_id = fields.Integer()
+    assessment_code = fields.String(attribute="response.assessment.code")
+    response_id = fields.Integer()
+    response_version = fields.Integer(attribute="response.version")
+    instrument_code = fields.String()
+    item_id = fields.String()
     item_text = fields.String()
-    old_value = _of_request(fields.Raw(allow_none=True), "old_value")
-    new_value = _of_request(fields.Raw(allow_none=True), "new_value")
+    old_value = fields.Raw(allow_none=True)
+    new_value = fields.Raw(allow_none=True)
     old_label = fields.String()
     new_label = fields.String()
-    reason = _of_request(fields.String(), "reason")
-    source = _of_request(fields.String(), "source")
-    requested_by = _of_request(fields.String(), "requested_by.name")
-    requested_at = _of_request(fields.DateTime(), "requested_at")
+    reason = fields.String()
+    source = fields.String()
+    requested_by = fields.String(attribute="requested_by.name")
+    requested_at = fields.DateTime()
     decided_by = fields.String(allow_none=True)
-    decided_at = _of_request(fields.DateTime(allow_none=True), "decided_at")
-    decision_reason = _of_request(fields.String(allow_none=True), "decision_reason")
-    new_response_id = _of_request(fields.Integer(allow_none=True), "new_response_id")
+    decided_at = fields.DateTime(allow_none=True)
+    decision_reason = fields.String(allow_none=True)
+    new_response_id = fields.Integer(allow_none=True)
     can_decide = fields.Boolean(metadata={"description": "The caller may approve or reject it"})

@@ -10,34 +10,35 @@ from typing import Any
 from pro_server.changes.display import item_text, value_label
 from pro_server.changes.models import ChangeRequest
 from pro_server.instruments import InstrumentDefinition, default_registry
+from pro_server.view_model import Read
 
 
 @dataclass(frozen=True)
-class ChangeRequestRead:
-    request: ChangeRequest
+class ChangeRequestRead(Read):
+    model: ChangeRequest
     can_decide: bool
 
     @cached_property
     def _definition(self) -> InstrumentDefinition:
-        response = self.request.response
+        response = self.model.response
         return default_registry().get(response.instrument_code, response.instrument_version)
 
     @property
     def item_text(self) -> str:
-        return item_text(self._definition, self.request.item_id)
+        return item_text(self._definition, self.model.item_id)
 
     @property
     def old_label(self) -> str:
-        return self._label(self.request.old_value)
+        return self._label(self.model.old_value)
 
     @property
     def new_label(self) -> str:
-        return self._label(self.request.new_value)
+        return self._label(self.model.new_value)
 
     @property
     def decided_by(self) -> str | None:
-        decider = self.request.decided_by
+        decider = self.model.decided_by
         return decider.name if decider else None
 
     def _label(self, value: Any) -> str:
-        return value_label(self._definition, self.request.item_id, value)
+        return value_label(self._definition, self.model.item_id, value)

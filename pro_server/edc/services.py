@@ -14,19 +14,15 @@ from pro_server.edc.auth import hash_secret, new_credentials
 from pro_server.edc.models import SCOPES, EdcClient
 from pro_server.errors import Conflict, InvalidInput, NotFound
 from pro_server.studies.models import Study
+from pro_server.view_model import Read
 
 
 @dataclass(frozen=True)
-class IssuedClient:
-    """A client with the token just issued to it (in that one answer, never stored); reads
-    as the client otherwise, so `EdcClientWithTokenSchema` dumps it like `EdcClientSchema`
-    dumps the client."""
+class IssuedClient(Read):
+    """A client with the token just issued to it (in that one answer, never stored)."""
 
-    client: EdcClient
+    model: EdcClient
     token: str
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.client, name)
 
 
 def edc_actor(client: EdcClient) -> Actor:
