@@ -8,7 +8,9 @@ types as documented. A mismatch fails the request that produced it, naming the e
 the field, so every existing test checks the real output of every route it calls.
 
 The document is the same for every app the tests build (same blueprints), so it is compiled
-once per process (per set of blueprints), and each operation's validator on first use.
+once per process (per set of blueprints), and each operation's validator on first use; the
+validators are jsonschema-rs's (compiled in Rust: a grid page takes well under a millisecond,
+where the pure-Python jsonschema took hundreds).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 from flask_smorest.spec.plugins import FlaskPlugin
-from jsonschema import Draft4Validator
+from jsonschema_rs import Draft4Validator
 
 # Keyed by the app's blueprints: apps built alike share one document and its validators.
 _Key = frozenset[str]
@@ -43,9 +45,9 @@ def _check(response: Response) -> Response:
     if validator is None:
         return response
     body = response.get_json(silent=True)
-    errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
+    errors = sorted(validator.iter_errors(body), key=lambda e: [str(p) for p in e.instance_path])
     if errors:
-        lines = [f"  at {_where(e.absolute_path)}: {e.message}" for e in errors[:5]]
+        lines = [f"  at {_where(e.instance_path)}: {e.message}" for e in errors[:5]]
         raise ResponseContractError(
             f"{request.method} {rule.rule} ({request.endpoint}) answered {response.status_code}"
             " with JSON its declared schema does not describe:\n" + "\n".join(lines))

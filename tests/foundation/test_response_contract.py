@@ -51,8 +51,8 @@ def test_a_route_answering_as_declared_passes(client):
 
 @pytest.mark.parametrize(("path", "field", "says"), [
     ("extra", "(body)", "Additional properties are not allowed ('colour' was unexpected)"),
-    ("missing", "(body)", "'name' is a required property"),
-    ("wrong-type", "id", "'1' is not of type 'integer'"),
+    ("missing", "(body)", '"name" is a required property'),
+    ("wrong-type", "id", '"1" is not of type "integer"'),
 ])
 def test_a_route_answering_otherwise_fails_naming_endpoint_and_field(client, path, field, says):
     with pytest.raises(ResponseContractError) as failure:
