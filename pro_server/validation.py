@@ -67,6 +67,11 @@ def mask_phone(e164: str | None) -> str | None:
 _NO_EXAMPLE = object()
 
 
+# In a response schema's field `metadata`: the field is left out of some answers (its
+# description says which); every other field is in every answer (tests/response_contract.py).
+OMITTED: dict[str, object] = {"x-omitted": True}
+
+
 def about(description: str, example: object = _NO_EXAMPLE) -> dict[str, object]:
     """A field's `metadata` for the OpenAPI document: what it means, and an example value."""
     return {"description": description} | ({} if example is _NO_EXAMPLE else {"example": example})

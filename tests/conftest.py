@@ -22,6 +22,7 @@ from pro_server.db import make_engine
 from pro_server.migrate import upgrade
 from pro_server.models import Base
 from pro_server.staff import passwords
+from tests import response_contract
 from tests.helpers import StaffClient
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
@@ -117,6 +118,7 @@ def app(settings: Settings, clock: FixedClock, engine: Engine):
 
     app = create_app(settings, clock=clock, engine=engine)
     app.config["TESTING"] = True
+    response_contract.install(app)
     return app
 
 

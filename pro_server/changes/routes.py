@@ -16,7 +16,7 @@ from pro_server.changes.schemas import (
     DecisionSchema,
     RejectSchema,
 )
-from pro_server.changes.views import change_view
+from pro_server.changes.views import ChangeRequestRead
 from pro_server.errors import NotFound
 from pro_server.responses.models import Response
 from pro_server.staff.account_routes import require_signature
@@ -31,10 +31,10 @@ blp = ApiBlueprint("changes", __name__, url_prefix="/api/v1/change-requests",
                    access=STAFF)
 
 
-def _dump(user: StaffUser, change: ChangeRequest) -> dict:
+def _read(user: StaffUser, change: ChangeRequest) -> ChangeRequestRead:
     can_decide = (change.status == "pending" and change.requested_by_id != user.id
                   and services.may_decide(user, change.site_id))
-    return {**change_view(change), "can_decide": can_decide}
+    return ChangeRequestRead(change, can_decide)
 
 
 def _load(user: StaffUser, change_id: int) -> ChangeRequest:
@@ -62,7 +62,7 @@ class ChangeRequests(MethodView):
             query = query.join(Site, Site.id == ChangeRequest.site_id).where(
                 Site.code == args["site"])
         rows = db_session().scalars(query.order_by(ChangeRequest.id.desc()).limit(500))
-        return [_dump(user, c) for c in rows]
+        return [_read(user, c) for c in rows]
 
     @blp.alt_response(409, description="The response has a newer version, or a request for this "
                       "answer is pending")
@@ -79,7 +79,7 @@ class ChangeRequests(MethodView):
         policy.check_site(user, response.site_id, write=True, what="Response")
         with unit_of_work(staff_actor(user)) as ctx:
             change = services.request_change(ctx, user, response, **body)
-        return _dump(user, change)
+        return _read(user, change)
 
 
 @blp.route("/<int:change_id>")
@@ -88,7 +88,7 @@ class ChangeRequestById(MethodView):
     def get(self, change_id):
         """One change request."""
         user = current_staff()
-        return _dump(user, _load(user, change_id))
+        return _read(user, _load(user, change_id))
 
 
 @blp.route("/<int:change_id>/approve")
@@ -120,7 +120,7 @@ Decision = Callable[..., object]
 
 
 def _decide(change_id: int, decide: Decision, reason: str | None, signature: dict | None,
-            meaning: Meaning) -> dict:
+            meaning: Meaning) -> ChangeRequestRead:
     """An investigator of the change's site approves or rejects it, signing electronically."""
     user = current_staff()
     change = _load(user, change_id)
@@ -128,4 +128,4 @@ def _decide(change_id: int, decide: Decision, reason: str | None, signature: dic
     signed = require_signature(user, signature, meaning)
     with unit_of_work(staff_actor(user)) as ctx:
         decide(ctx, user, change, reason, signature=signed)
-    return _dump(user, change)
+    return _read(user, change)

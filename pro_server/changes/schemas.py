@@ -40,14 +40,16 @@ class ChangeListArgsSchema(Schema):
 
 
 class ChangeRequestSchema(Schema):
+    """Dumps a `changes.views.ChangeRequestRead`."""
+
     id = fields.Integer()
     status = fields.String()
     participant_id = fields.Integer()
-    subject_key = fields.String()
+    subject_key = fields.String(attribute="response.assessment.participant.subject_key")
     site_id = fields.Integer()
-    assessment_code = fields.String()
+    assessment_code = fields.String(attribute="response.assessment.code")
     response_id = fields.Integer()
-    response_version = fields.Integer()
+    response_version = fields.Integer(attribute="response.version")
     instrument_code = fields.String()
     item_id = fields.String()
     item_text = fields.String()
@@ -57,7 +59,7 @@ class ChangeRequestSchema(Schema):
     new_label = fields.String()
     reason = fields.String()
     source = fields.String()
-    requested_by = fields.String()
+    requested_by = fields.String(attribute="requested_by.name")
     requested_at = fields.DateTime()
     decided_by = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)

@@ -1,32 +1,44 @@
-"""Change requests as staff read them."""
+"""Change requests as staff read them: the request, what its answer says, and whether the
+reader may decide it. `ChangeRequestSchema` dumps this object; nothing else builds the view."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from pro_server.changes.display import item_text, value_label
 from pro_server.changes.models import ChangeRequest
-from pro_server.instruments import default_registry
+from pro_server.instruments import InstrumentDefinition, default_registry
+from pro_server.view_model import Read
 
 
-def change_view(change: ChangeRequest) -> dict[str, Any]:
-    response = change.response
-    definition = default_registry().get(response.instrument_code, response.instrument_version)
-    return {
-        "id": change.id, "status": change.status,
-        "participant_id": change.participant_id,
-        "subject_key": response.assessment.participant.subject_key,
-        "site_id": change.site_id,
-        "assessment_code": response.assessment.code,
-        "response_id": change.response_id, "response_version": response.version,
-        "instrument_code": change.instrument_code, "item_id": change.item_id,
-        "item_text": item_text(definition, change.item_id),
-        "old_value": change.old_value, "new_value": change.new_value,
-        "old_label": value_label(definition, change.item_id, change.old_value),
-        "new_label": value_label(definition, change.item_id, change.new_value),
-        "reason": change.reason, "source": change.source,
-        "requested_by": change.requested_by.name, "requested_at": change.requested_at,
-        "decided_by": change.decided_by.name if change.decided_by else None,
-        "decided_at": change.decided_at, "decision_reason": change.decision_reason,
-        "new_response_id": change.new_response_id,
-    }
+@dataclass(frozen=True)
+class ChangeRequestRead(Read):
+    model: ChangeRequest
+    can_decide: bool
+
+    @cached_property
+    def _definition(self) -> InstrumentDefinition:
+        response = self.model.response
+        return default_registry().get(response.instrument_code, response.instrument_version)
+
+    @property
+    def item_text(self) -> str:
+        return item_text(self._definition, self.model.item_id)
+
+    @property
+    def old_label(self) -> str:
+        return self._label(self.model.old_value)
+
+    @property
+    def new_label(self) -> str:
+        return self._label(self.model.new_value)
+
+    @property
+    def decided_by(self) -> str | None:
+        decider = self.model.decided_by
+        return decider.name if decider else None
+
+    def _label(self, value: Any) -> str:
+        return value_label(self._definition, self.model.item_id, value)

@@ -284,8 +284,7 @@ class Clients(MethodView):
     def get(self):
         """Every EDC client (never their secrets)."""
         user = _admin()
-        return [services.client_view(c) for c in services.list_clients(
-            context(staff_actor(user)))]
+        return services.list_clients(context(staff_actor(user)))
 
     @admin_blp.alt_response(404, description="No such study")
     @admin_blp.arguments(EdcClientCreateSchema)
@@ -296,7 +295,7 @@ class Clients(MethodView):
         study = get_study(db_session(), body["study_code"])
         with unit_of_work(staff_actor(user)) as ctx:
             client, token = services.create_client(ctx, study, body["name"], body["scopes"])
-        return {**services.client_view(client), "token": token}
+        return services.IssuedClient(client, token)
 
 
 @admin_blp.route("/<int:client_id>/rotate")
@@ -309,7 +308,7 @@ class Rotate(MethodView):
         with unit_of_work(staff_actor(user)) as ctx:
             client = services.get_client(ctx, client_id)
             token = services.rotate_client(ctx, client)
-        return {**services.client_view(client), "token": token}
+        return services.IssuedClient(client, token)
 
 
 @admin_blp.route("/<int:client_id>/revoke")
@@ -322,4 +321,4 @@ class Revoke(MethodView):
         with unit_of_work(staff_actor(user)) as ctx:
             client = services.get_client(ctx, client_id)
             services.revoke_client(ctx, client, body["reason"])
-        return services.client_view(client)
+        return client

@@ -17,8 +17,10 @@ class EdcRevokeSchema(Schema):
 
 
 class EdcClientSchema(Schema):
+    """Dumps an `EdcClient`."""
+
     id = fields.Integer()
-    study_code = fields.String()
+    study_code = fields.String(attribute="study.code")
     name = fields.String()
     key_id = fields.String()
     scopes = fields.List(fields.String())
@@ -29,6 +31,8 @@ class EdcClientSchema(Schema):
 
 
 class EdcClientWithTokenSchema(EdcClientSchema):
+    """Dumps an `edc.services.IssuedClient`."""
+
     token = fields.String(metadata={"description": "Shown once; send as 'Authorization: Bearer'"})
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -13,13 +14,15 @@ from pro_server.edc.auth import hash_secret, new_credentials
 from pro_server.edc.models import SCOPES, EdcClient
 from pro_server.errors import Conflict, InvalidInput, NotFound
 from pro_server.studies.models import Study
+from pro_server.view_model import Read
 
 
-def client_view(client: EdcClient) -> dict[str, Any]:
-    return {"id": client.id, "study_code": client.study.code, "name": client.name,
-            "key_id": client.key_id, "scopes": list(client.scopes),
-            "created_at": client.created_at, "rotated_at": client.rotated_at,
-            "revoked_at": client.revoked_at, "last_used_at": client.last_used_at}
+@dataclass(frozen=True)
+class IssuedClient(Read):
+    """A client with the token just issued to it (in that one answer, never stored)."""
+
+    model: EdcClient
+    token: str
 
 
 def edc_actor(client: EdcClient) -> Actor:

@@ -29,8 +29,8 @@ blp = ApiBlueprint(
     description="Participants, scoped to the caller's sites", access=STAFF)
 
 
-def dump(user: StaffUser, p: Participant) -> dict:
-    return services.public_view(p, show_contact=policy.can_write_site(user, p.site_id))
+def _read(user: StaffUser, p: Participant) -> services.ParticipantRead:
+    return services.ParticipantRead(p, show_contact=policy.can_write_site(user, p.site_id))
 
 
 @blp.route("")
@@ -58,7 +58,7 @@ class Participants(MethodView):
             .offset(pagination_parameters.first_item)
             .limit(pagination_parameters.page_size)
         )
-        return [dump(user, p) for p in rows]
+        return [_read(user, p) for p in rows]
 
     @blp.alt_response(409, description="The subject key is already used in the study")
     @blp.arguments(EnrolSchema)
@@ -74,7 +74,7 @@ class Participants(MethodView):
             raise InvalidInput.field("site_code", f"Unknown site {site.code!r} in {study.code}")
         with unit_of_work(staff_actor(user)) as ctx:
             p = services.enrol(ctx, study, site, body)
-        return dump(user, p)
+        return _read(user, p)
 
 
 @blp.route("/timezones")
@@ -92,7 +92,7 @@ class ParticipantById(MethodView):
     def get(self, participant_id):
         """One participant."""
         user = current_staff()
-        return dump(user, load_participant(user, participant_id))
+        return _read(user, load_participant(user, participant_id))
 
     @blp.alt_response(409, description="A withdrawn participant cannot be changed")
     @blp.arguments(UpdateSchema)
@@ -103,7 +103,7 @@ class ParticipantById(MethodView):
         p = load_participant(user, participant_id, write=True)
         with unit_of_work(staff_actor(user)) as ctx:
             services.update(ctx, p, body)
-        return dump(user, p)
+        return _read(user, p)
 
 
 @blp.route("/<int:participant_id>/withdraw")
@@ -117,4 +117,4 @@ class Withdraw(MethodView):
         p = load_participant(user, participant_id, write=True)
         with unit_of_work(staff_actor(user)) as ctx:
             services.withdraw(ctx, p, body["reason"])
-        return dump(user, p)
+        return _read(user, p)

@@ -1,7 +1,9 @@
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
 
 from pro_server.participants.models import ParticipantStatus
-from pro_server.validation import LANGUAGES, LocalTime, Phone, TimeZone, about
+from pro_server.validation import LANGUAGES, OMITTED, LocalTime, Phone, TimeZone, about
 
 SUBJECT_KEY = validate.Regexp(
     r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$", error="Letters, digits and '-' only, at most 40 characters"
@@ -92,6 +94,8 @@ class ListArgsSchema(Schema):
 
 
 class ParticipantSchema(Schema):
+    """Dumps a `participants.services.ParticipantRead`."""
+
     id = fields.Integer(metadata=about("The participant's id in this service", 1))
     subject_key = fields.String(metadata=about("The study's subject identifier", "GNV-101"))
     study_code = fields.String(attribute="study.code", metadata=about("Study", "RES001-DMPM-02"))
@@ -101,11 +105,13 @@ class ParticipantSchema(Schema):
     language = fields.String(metadata=about("Language of surveys and messages", "en"))
     timezone = fields.String(metadata=about("IANA time zone of the schedule", "America/New_York"))
     phone = fields.String(allow_none=True, metadata=about(
-        "Full number; only for staff who may change the participant, else null", "+13525550123"))
+        "Full number; only for staff who may change the participant, else absent",
+        "+13525550123") | OMITTED)
     phone_masked = fields.String(allow_none=True, metadata=about(
         "The number with all but its last 4 digits hidden", "********0123"))
     has_email = fields.Boolean()
-    email = fields.String(allow_none=True)
+    email = fields.String(allow_none=True, metadata=about(
+        "Only for staff who may change the participant, else absent") | OMITTED)
     email_flag = fields.String(allow_none=True, metadata=about(
         "Why no email goes to the address: bounced, complaint or unsubscribed; null: none",
         "bounced"))
@@ -128,6 +134,12 @@ class ParticipantSchema(Schema):
         "Version of the protocol the schedule follows", "2.0"))
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+
+    @post_dump(pass_original=True)
+    def _contact_for_writers(self, data: dict, read: Any, **_: Any) -> dict:
+        if not read.show_contact:
+            del data["phone"], data["email"]
+        return data
 
 
 class TimeZonesSchema(Schema):

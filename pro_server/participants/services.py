@@ -7,6 +7,7 @@ phone or email was set, changed or removed.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +28,7 @@ from pro_server.protocol.definitions import default_registry as protocols
 from pro_server.studies.languages import check_language
 from pro_server.studies.models import Site, Study
 from pro_server.validation import mask_phone, normalise_phone, phone_region
+from pro_server.view_model import Read
 
 log = logging.getLogger(__name__)
 
@@ -52,24 +54,32 @@ def audit_view(ctx: ServiceContext, p: Participant) -> dict[str, Any]:
     }
 
 
-def public_view(p: Participant, *, show_contact: bool) -> dict[str, Any]:
-    data = {c: getattr(p, c) for c in (
-        "id", "subject_key", "study", "site", "status", "language", "timezone", "sms_consent",
-        "sms_consent_at", "sms_consent_source", "sms_opted_out_at", "phone_flag", "email_flag",
-        "reminder_time", "enrolled_on", "withdrawn_at", "withdrawal_reason", "protocol_version",
-        "created_at", "updated_at",
-    )}
-    data["reminder_channels"] = [c.value for c in channels.parse(p.reminder_channels)]
-    session = object_session(p)
-    data["push_devices"] = session.scalar(
-        select(func.count()).select_from(PushSubscription)
-        .where(PushSubscription.participant_id == p.id)) if session else 0
-    data["phone_masked"] = mask_phone(p.phone)
-    data["has_email"] = bool(p.email)
-    if show_contact:
-        data["phone"] = p.phone
-        data["email"] = p.email
-    return data
+@dataclass(frozen=True)
+class ParticipantRead(Read):
+    """A participant as one staff user reads them (`ParticipantSchema`): the full phone and
+    email only when `show_contact` (the reader may change the participant)."""
+
+    model: Participant
+    show_contact: bool
+
+    @property
+    def reminder_channels(self) -> list[str]:
+        return [c.value for c in channels.parse(self.model.reminder_channels)]
+
+    @property
+    def push_devices(self) -> int:
+        session = object_session(self.model)
+        return session.scalar(
+            select(func.count()).select_from(PushSubscription)
+            .where(PushSubscription.participant_id == self.model.id)) if session else 0
+
+    @property
+    def phone_masked(self) -> str | None:
+        return mask_phone(self.model.phone)
+
+    @property
+    def has_email(self) -> bool:
+        return bool(self.model.email)
 
 
 def site_phone(site: Site, raw: str | None) -> str | None:

@@ -27,7 +27,7 @@ from pro_server.schedule.schemas import (
     VisitOutSchema,
     VisitRescheduleSchema,
 )
-from pro_server.schedule.views import schedule_view, visit_view
+from pro_server.schedule.views import ScheduleRead, VisitRead, schedule_read
 from pro_server.staff.account_routes import require_signature
 from pro_server.staff.security import Meaning
 from pro_server.staff.signed_in import current_staff, staff_actor
@@ -44,8 +44,8 @@ def _visits(p: Participant) -> list[Visit]:
         select(Visit).where(Visit.participant_id == p.id).order_by(Visit.starts_at)))
 
 
-def _schedule(user, p: Participant) -> dict:
-    return schedule_view(context(staff_actor(user)), p, _visits(p))
+def _schedule(user, p: Participant) -> ScheduleRead:
+    return schedule_read(context(staff_actor(user)), p, _visits(p))
 
 
 def _visit(p: Participant, visit_id: int) -> Visit:
@@ -90,7 +90,7 @@ class Visits(MethodView):
         p = load_participant(user, participant_id, write=True)
         with unit_of_work(staff_actor(user)) as ctx:
             visit = visits.schedule_visit(ctx, p, **body)
-        return visit_view(visit)
+        return VisitRead(visit)
 
 
 @blp.route("/participants/<int:participant_id>/visits/<int:visit_id>")
@@ -105,7 +105,7 @@ class VisitById(MethodView):
         visit = _visit(p, visit_id)
         with unit_of_work(staff_actor(user)) as ctx:
             visits.reschedule_visit(ctx, visit, **body)
-        return visit_view(visit)
+        return VisitRead(visit)
 
 
 @blp.route("/participants/<int:participant_id>/visits/<int:visit_id>/cancel")
@@ -120,7 +120,7 @@ class VisitCancel(MethodView):
         visit = _visit(p, visit_id)
         with unit_of_work(staff_actor(user)) as ctx:
             visits.cancel_visit(ctx, visit, reason=body["reason"])
-        return visit_view(visit)
+        return VisitRead(visit)
 
 
 @blp.route("/calendar")

@@ -1,3 +1,5 @@
+from typing import Any
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from pro_server.schedule.visits import MODES
@@ -69,14 +71,23 @@ class CalendarArgsSchema(Schema):
             raise ValidationError("At most 366 days at a time", "end")
 
 
+class LocalTimeText(fields.String):
+    """A wall-clock time in the participant's zone, as ISO 8601 text."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else value.isoformat()
+
+
 class WindowSchema(Schema):
-    """An assessment window in the participant's local time and in UTC."""
+    """An assessment window in the participant's local time and in UTC.
+
+    Dumps a `schedule.views.AssessmentRead` or the planner's `PlannedAssessment`."""
 
     code = fields.String()
     first_day = fields.Date()
     last_day = fields.Date()
-    window_start_local = fields.String()
-    window_end_local = fields.String()
+    window_start_local = LocalTimeText()
+    window_end_local = LocalTimeText()
     window_start_utc = fields.DateTime()
     window_end_utc = fields.DateTime()
     instruments = fields.List(fields.String())
@@ -100,19 +111,23 @@ class AssessmentOutSchema(WindowSchema):
 
 
 class InfusionOutSchema(Schema):
+    """Dumps the planner's `ScheduledInfusion`."""
+
     number = fields.Integer()
     label = fields.String()
     status = fields.String()
     protocol_date = fields.Date(allow_none=True)
     planned_date = fields.Date(allow_none=True)
-    given_at_local = fields.String(allow_none=True)
+    given_at_local = LocalTimeText(allow_none=True)
     reason = fields.String(allow_none=True)
 
 
 class VisitOutSchema(Schema):
+    """Dumps a `schedule.views.VisitRead`."""
+
     id = fields.Integer()
-    starts_at_utc = fields.DateTime()
-    starts_at_local = fields.String()
+    starts_at_utc = fields.DateTime(attribute="starts_at")
+    starts_at_local = LocalTimeText()
     timezone = fields.String()
     duration_minutes = fields.Integer()
     mode = fields.String()
@@ -124,7 +139,9 @@ class VisitOutSchema(Schema):
 
 
 class ScheduleSchema(Schema):
-    participant_id = fields.Integer()
+    """Dumps a `schedule.views.ScheduleRead`."""
+
+    participant_id = fields.Integer(attribute="id")
     subject_key = fields.String()
     timezone = fields.String()
     protocol_version = fields.String()
