@@ -69,9 +69,11 @@ class ParticipantRead(Read):
     @property
     def push_devices(self) -> int:
         session = object_session(self.model)
+        if session is None:
+            return 0
         return session.scalar(
             select(func.count()).select_from(PushSubscription)
-            .where(PushSubscription.participant_id == self.model.id)) if session else 0
+            .where(PushSubscription.participant_id == self.model.id)) or 0
 
     @property
     def phone_masked(self) -> str | None:

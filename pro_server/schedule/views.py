@@ -6,6 +6,7 @@ infusions and projected windows); no route builds a dict of fields.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -75,7 +76,7 @@ class ScheduleRead(Read):
     """A participant's schedule: infusions, assessments, windows still to come, visits."""
 
     model: Participant
-    infusions: list[ScheduledInfusion]
+    infusions: Sequence[ScheduledInfusion]
     assessments: list[AssessmentRead]
     projected: list[PlannedAssessment]
     visits: list[VisitRead]
