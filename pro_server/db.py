@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 import tenacity
-from sqlalchemy import DateTime, Engine, MetaData, Text, create_engine, event
+from sqlalchemy import DateTime, Engine, Enum, MetaData, Text, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -62,6 +63,19 @@ class JSONText(TypeDecorator[Any]):
         return None if value is None else json.loads(value)
 
 
+def enum_type(values: type[StrEnum], *, name: str, length: int) -> Enum:
+    """The one way a column holds one word of a fixed vocabulary (a feature's StrEnum).
+
+    Stored as the members' values in a VARCHAR of ``length`` (no native enum type), checked
+    by the database: a CHECK constraint named ``ck_<table>_<name>`` (its migration adds it).
+    Rows read back hold the StrEnum members, which compare equal to their strings. Strings
+    outside the vocabulary are passed through to the database, so a query may still ask
+    about a word that is not stored (``status IN ('read', ...)``); writing one is refused.
+    """
+    return Enum(values, name=name, length=length, native_enum=False, create_constraint=True,
+                validate_strings=False, values_callable=lambda e: [m.value for m in e])
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012
@@ -85,6 +99,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
+            if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+                return  # e.g. a migration's PRAGMA that SQLite takes only outside a transaction
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("immediate") else "BEGIN")
 
         return engine

@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pro_server.db import Base
+from pro_server.db import Base, enum_type
+
+
+class SecondFactorKind(StrEnum):
+    """A participant's second factor (participant_web.second_factor)."""
+
+    BIRTH_YEAR = "birth_year"
+    PIN = "pin"
+
+
+class StudySecondFactor(StrEnum):
+    """Which second factor a study's participants need, if any."""
+
+    NONE = "none"
+    BIRTH_YEAR = SecondFactorKind.BIRTH_YEAR.value
+    PIN = SecondFactorKind.PIN.value
 
 
 class ParticipantLink(Base):
@@ -45,7 +61,8 @@ class ParticipantSecret(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), unique=True)
-    kind: Mapped[str] = mapped_column(String(12))  # birth_year | pin
+    kind: Mapped[SecondFactorKind] = mapped_column(
+        enum_type(SecondFactorKind, name="kind", length=12))
     secret_hash: Mapped[str] = mapped_column(String(200))
     failed_attempts: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
@@ -60,5 +77,7 @@ class StudyWebSettings(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("study.id"), unique=True)
-    second_factor: Mapped[str] = mapped_column(String(12), default="none")
+    second_factor: Mapped[StudySecondFactor] = mapped_column(
+        enum_type(StudySecondFactor, name="second_factor", length=12),
+        default=StudySecondFactor.NONE)
     updated_at: Mapped[datetime]

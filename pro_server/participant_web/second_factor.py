@@ -21,12 +21,17 @@ from sqlalchemy import select
 from pro_server.audit.services import record
 from pro_server.context import ServiceContext
 from pro_server.errors import InvalidInput
-from pro_server.participant_web.models import ParticipantSecret, StudyWebSettings
+from pro_server.participant_web.models import (
+    ParticipantSecret,
+    SecondFactorKind,
+    StudySecondFactor,
+    StudyWebSettings,
+)
 from pro_server.participants.models import Participant
 
 Kind = Literal["birth_year", "pin"]
-KINDS: tuple[str, ...] = ("birth_year", "pin")
-STUDY_CHOICES: tuple[str, ...] = ("none", *KINDS)
+KINDS: tuple[str, ...] = tuple(k.value for k in SecondFactorKind)
+STUDY_CHOICES: tuple[str, ...] = tuple(c.value for c in StudySecondFactor)
 MAX_FAILURES = 5
 LOCK_DURATION = timedelta(minutes=15)
 _PIN = re.compile(r"^\d{4,8}$")

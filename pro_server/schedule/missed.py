@@ -14,16 +14,16 @@ from typing import Any
 from pro_server.audit.services import record
 from pro_server.context import ServiceContext
 from pro_server.errors import Conflict, InvalidInput
-from pro_server.schedule.models import Assessment
+from pro_server.schedule.models import Assessment, MissedReason
 
 # Code -> wording shown to staff and sent to the EDC (the order is the order offered).
 REASONS: dict[str, str] = {
-    "not_reached": "Not reached",
-    "declined": "Participant declined",
-    "too_unwell": "Too unwell",
-    "technical_problem": "Technical problem",
-    "hospitalised": "Hospitalised",
-    "other": "Other",
+    MissedReason.NOT_REACHED: "Not reached",
+    MissedReason.DECLINED: "Participant declined",
+    MissedReason.TOO_UNWELL: "Too unwell",
+    MissedReason.TECHNICAL_PROBLEM: "Technical problem",
+    MissedReason.HOSPITALISED: "Hospitalised",
+    MissedReason.OTHER: "Other",
 }
 TEXT_MAX = 500
 
