@@ -9,9 +9,12 @@ from typing import Any
 
 import tenacity
 from sqlalchemy import DateTime, Engine, Enum, MetaData, Text, create_engine, event
+from sqlalchemy import inspect as inspect_instance
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from pro_server.clock import Clock
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -81,6 +84,56 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012
 
 
+class CreatedAt:
+    """Bookkeeping: when the row was first stored, set at flush from the session's clock."""
+
+    created_at: Mapped[datetime]
+
+
+class UpdatedAt:
+    """Bookkeeping: when the row was last changed (and first stored), set at flush from the
+    session's clock. Instants with a meaning of their own (sent_at, submitted_at, ...) stay
+    explicit; so does `outbox_message.updated_at`, which its queries read as "last looked
+    at"."""
+
+    updated_at: Mapped[datetime]
+
+
+_CLOCK = "clock"  # the key in Session.info
+
+
+def use_clock(session: Session, clock: Clock) -> None:
+    """The clock the session's bookkeeping timestamps are read from (ServiceContext sets it)."""
+    session.info[_CLOCK] = clock
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_bookkeeping(session: Session, _flush_context: Any, _instances: Any) -> None:
+    """The one place `created_at` / `updated_at` are set: a new row gets both (unless given),
+    a changed row its `updated_at`, both at the instant of the session's clock."""
+    now: datetime | None = None
+
+    def clock_now() -> datetime:
+        nonlocal now
+        if now is None:
+            clock = session.info.get(_CLOCK)
+            if clock is None:
+                raise RuntimeError("this session has no clock for created_at/updated_at: "
+                                   "write through a ServiceContext (or db.use_clock)")
+            now = clock.now()
+        return now
+
+    for obj in session.new:
+        if isinstance(obj, CreatedAt) and obj.created_at is None:
+            obj.created_at = clock_now()
+        if isinstance(obj, UpdatedAt) and obj.updated_at is None:
+            obj.updated_at = clock_now()
+    for obj in session.dirty:
+        if isinstance(obj, UpdatedAt) and not (
+                inspect_instance(obj).attrs.updated_at.history.has_changes()):
+            obj.updated_at = clock_now()
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with the per-backend settings the service relies on."""
     if url.startswith("sqlite"):
@@ -108,8 +161,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+def make_session_factory(engine: Engine, clock: Clock | None = None) -> sessionmaker:
+    """Sessions on ``engine``; with ``clock``, their bookkeeping timestamps read it."""
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True,
+                        info={_CLOCK: clock} if clock is not None else None)
 
 
 SQLITE_LOCK_SECONDS = 5  # a busy machine can hold the write lock for seconds

@@ -13,7 +13,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pro_server.crypto import EncryptedText
-from pro_server.db import Base, enum_type
+from pro_server.db import Base, CreatedAt, enum_type
 from pro_server.messaging.keywords import InboundKind
 from pro_server.messaging.purposes import Channel, MessageStatus, Purpose, TargetKind
 from pro_server.participants.models import Participant
@@ -81,7 +81,7 @@ class OutboxMessage(Base):
     participant: Mapped[Participant] = relationship()
 
 
-class PushSubscription(Base):
+class PushSubscription(CreatedAt, Base):
     """One browser (device) of a participant that accepts Web Push notifications.
 
     The endpoint (a capability URL at the push service) and the browser's keys are contact
@@ -99,7 +99,6 @@ class PushSubscription(Base):
     auth: Mapped[str] = mapped_column(EncryptedText())
     # "Android, Chrome": what the participant and staff tell devices apart by.
     device_label: Mapped[str | None] = mapped_column(String(80))
-    created_at: Mapped[datetime]
     last_sent_at: Mapped[datetime | None]
 
     participant: Mapped[Participant] = relationship()

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pro_server.db import Base, enum_type
+from pro_server.db import Base, CreatedAt, UpdatedAt, enum_type
 
 
 class SecondFactorKind(StrEnum):
@@ -51,7 +51,7 @@ class LinkOpen(Base):
     opened_at: Mapped[datetime]
 
 
-class ParticipantSecret(Base):
+class ParticipantSecret(CreatedAt, UpdatedAt, Base):
     """The participant's second factor (birth year or PIN), set at enrolment, kept as Argon2.
 
     Wrong attempts are counted here too, so guessing from many addresses still locks out.
@@ -66,11 +66,9 @@ class ParticipantSecret(Base):
     secret_hash: Mapped[str] = mapped_column(String(200))
     failed_attempts: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
 
 
-class StudyWebSettings(Base):
+class StudyWebSettings(UpdatedAt, Base):
     """Per-study settings of the participant pages: which second factor, if any."""
 
     __tablename__ = "study_web_settings"
@@ -80,4 +78,3 @@ class StudyWebSettings(Base):
     second_factor: Mapped[StudySecondFactor] = mapped_column(
         enum_type(StudySecondFactor, name="second_factor", length=12),
         default=StudySecondFactor.NONE)
-    updated_at: Mapped[datetime]

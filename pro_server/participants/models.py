@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pro_server.crypto import EncryptedText
-from pro_server.db import Base, enum_type
+from pro_server.db import Base, CreatedAt, UpdatedAt, enum_type
 from pro_server.studies.models import Site, Study
 
 
@@ -20,7 +20,7 @@ class ParticipantStatus(enum.StrEnum):
     completed = "completed"
 
 
-class Participant(Base):
+class Participant(CreatedAt, UpdatedAt, Base):
     __tablename__ = "participant"
     __table_args__ = (UniqueConstraint("study_id", "subject_key"),)
 
@@ -49,8 +49,6 @@ class Participant(Base):
     protocol_version: Mapped[str | None] = mapped_column(String(20))
     withdrawn_at: Mapped[datetime | None]
     withdrawal_reason: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
 
     study: Mapped[Study] = relationship()
     site: Mapped[Site] = relationship()

@@ -52,6 +52,11 @@ def audit_view(ctx: ServiceContext, p: Participant) -> dict[str, Any]:
 
 
 def public_view(p: Participant, *, show_contact: bool) -> dict[str, Any]:
+    session = object_session(p)
+    # Counted first: the query flushes the participant's changes, updated_at with them.
+    push_devices = session.scalar(
+        select(func.count()).select_from(PushSubscription)
+        .where(PushSubscription.participant_id == p.id)) if session else 0
     data = {c: getattr(p, c) for c in (
         "id", "subject_key", "study", "site", "status", "language", "timezone", "sms_consent",
         "sms_consent_at", "sms_consent_source", "sms_opted_out_at", "phone_flag", "reminder_time",
@@ -59,10 +64,7 @@ def public_view(p: Participant, *, show_contact: bool) -> dict[str, Any]:
         "updated_at",
     )}
     data["reminder_channels"] = [c.value for c in channels.parse(p.reminder_channels)]
-    session = object_session(p)
-    data["push_devices"] = session.scalar(
-        select(func.count()).select_from(PushSubscription)
-        .where(PushSubscription.participant_id == p.id)) if session else 0
+    data["push_devices"] = push_devices
     data["phone_masked"] = mask_phone(p.phone)
     data["has_email"] = bool(p.email)
     if show_contact:
@@ -144,8 +146,6 @@ def enrol(ctx: ServiceContext, study: Study, site: Site, data: dict[str, Any]) -
         reminder_time=data.get("reminder_time") or _protocol_reminder_time(study),
         enrolled_on=enrolled_on if data["status"] is ParticipantStatus.enrolled else None,
         protocol_version=study.protocol_version,
-        created_at=now,
-        updated_at=now,
     )
     _set_phone(ctx, p, site_phone(site, data.get("phone")))
     _set_consent(ctx, p, data.get("sms_consent"))
@@ -195,7 +195,6 @@ def update(ctx: ServiceContext, p: Participant, data: dict[str, Any]) -> Partici
         changed.add("status")
     if not changed:
         return p
-    p.updated_at = ctx.now()
     old, new = changes(before, audit_view(ctx, p))
     record(ctx, "participant.update", "participant", p.id, before=old, after=new, reason=reason,
            study_id=p.study_id, site_id=p.site_id)
@@ -211,7 +210,6 @@ def withdraw(ctx: ServiceContext, p: Participant, reason: str) -> Participant:
     p.status = ParticipantStatus.withdrawn
     p.withdrawn_at = ctx.now()
     p.withdrawal_reason = reason
-    p.updated_at = ctx.now()
     record(ctx, "participant.withdraw", "participant", p.id, before=before,
            after=audit_view(ctx, p), reason=reason, study_id=p.study_id, site_id=p.site_id)
     ctx.events.publish(events.WITHDRAWN, ctx, p)

@@ -63,7 +63,6 @@ def record_missed_reason(ctx: ServiceContext, a: Assessment, reason: str, text: 
     if before == after:
         return a
     a.missed_reason, a.missed_reason_text, a.missed_reason_at = reason, text, ctx.now()
-    a.updated_at = ctx.now()
     record(ctx, "assessment.missed_reason", "assessment", a.id, before=before, after=after,
            reason=reason_label(reason, text), study_id=a.study_id, site_id=a.site_id)
     return a

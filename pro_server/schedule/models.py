@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pro_server.db import Base, JSONText, enum_type
+from pro_server.db import Base, CreatedAt, JSONText, UpdatedAt, enum_type
 from pro_server.participants.models import Participant
 from pro_server.protocol.status import AssessmentStatus, derive_status
 
@@ -56,7 +56,7 @@ class VisitStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class Infusion(Base):
+class Infusion(CreatedAt, UpdatedAt, Base):
     """What the site recorded about one infusion (never which product it was: blinded)."""
 
     __tablename__ = "infusion"
@@ -72,11 +72,9 @@ class Infusion(Base):
     given_at_local: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
     given_at: Mapped[datetime | None]
     reason: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
 
 
-class Assessment(Base):
+class Assessment(CreatedAt, UpdatedAt, Base):
     """One scheduled assessment of one participant; one row per (participant, code).
 
     The stored `recorded_status` is what jobs last recorded; `status_at(now)` is the truth,
@@ -117,8 +115,6 @@ class Assessment(Base):
         enum_type(MissedReason, name="missed_reason", length=30))
     missed_reason_text: Mapped[str | None] = mapped_column(String(500))
     missed_reason_at: Mapped[datetime | None]
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
 
     participant: Mapped[Participant] = relationship()
 
@@ -146,7 +142,7 @@ class AssessmentTransition(Base):
     recorded_by: Mapped[str] = mapped_column(String(64))
 
 
-class Visit(Base):
+class Visit(CreatedAt, UpdatedAt, Base):
     """A virtual visit (phone or video appointment)."""
 
     __tablename__ = "visit"
@@ -163,7 +159,5 @@ class Visit(Base):
     status: Mapped[VisitStatus] = mapped_column(enum_type(VisitStatus, name="status", length=12))
     revision: Mapped[int] = mapped_column(default=1)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
 
     participant: Mapped[Participant] = relationship()

@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, Column, ForeignKey, String, Table, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pro_server.crypto import EncryptedText
-from pro_server.db import Base, enum_type
+from pro_server.db import Base, CreatedAt, enum_type
 from pro_server.studies.models import Site
 
 
@@ -28,7 +28,7 @@ staff_site = Table(
 )
 
 
-class StaffUser(Base):
+class StaffUser(CreatedAt, Base):
     __tablename__ = "staff_user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,7 +38,6 @@ class StaffUser(Base):
     role: Mapped[Role] = mapped_column(enum_type(Role, name="role", length=20))
     active: Mapped[bool] = mapped_column(default=True)
     session_version: Mapped[int] = mapped_column(default=1)
-    created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
     # Set by an admin's reset, at creation or by `pro admin create`: only the password
     # change is allowed until then.
