@@ -4,6 +4,7 @@ come from the injected clock (pro_server.db.enum_type, CreatedAt, UpdatedAt)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import get_args
 
 import pytest
 from alembic import command
@@ -13,6 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from pro_server.db import make_engine
 from pro_server.migrate import alembic_config, upgrade
 from pro_server.models import Base
+from pro_server.protocol.planner import InfusionStatus
+from pro_server.protocol.status import AssessmentStatus
+from pro_server.schedule.models import InfusionState, RecordedStatus
 from tests.conftest import START
 
 
@@ -37,6 +41,13 @@ def test_the_database_refuses_a_word_outside_the_vocabulary(app, demo, engine):
         with pytest.raises(IntegrityError, match=f"ck_{table}_{column}"), \
                 engine.begin() as conn:
             conn.execute(text(f"UPDATE {table} SET {column} = 'misspelt'"))
+
+
+def test_the_stored_schedule_words_are_the_protocols_words():
+    """The pure protocol core types its statuses as Literals; what schedule stores must
+    accept exactly those words (and "new", before the first record)."""
+    assert {s.value for s in RecordedStatus} == {"new", *get_args(AssessmentStatus)}
+    assert {s.value for s in InfusionState} == set(get_args(InfusionStatus))
 
 
 def test_a_change_is_stamped_from_the_injected_clock(staff_client, ids, clock):
