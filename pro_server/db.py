@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 import tenacity
-from sqlalchemy import DateTime, Engine, Enum, MetaData, Text, create_engine, event
+from sqlalchemy import DateTime, Engine, Enum, MetaData, Select, Text, create_engine, event
 from sqlalchemy import inspect as inspect_instance
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, sessionmaker
@@ -185,3 +185,11 @@ def retry_when_sqlite_locked(session: Session) -> tenacity.Retrying:
         stop=tenacity.stop_after_delay(SQLITE_LOCK_SECONDS),
         wait=tenacity.wait_random_exponential(multiplier=0.02, max=0.5),
         reraise=True)
+
+
+def claim(query: Select[Any], session: Session) -> Select[Any]:
+    """Rows no other job process is working on: FOR UPDATE SKIP LOCKED on PostgreSQL (several
+    scheduler processes share the work); SQLite runs one scheduler, so the query is unchanged."""
+    if session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query

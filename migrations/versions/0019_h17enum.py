@@ -14,7 +14,7 @@ other tables reference needs foreign key enforcement off while it is dropped and
 a transaction. The foreign keys are checked again before enforcement is turned back on.
 
 Revision ID: 0019_h17enum
-Revises: 0018_h18push
+Revises: 0019_h18email
 Create Date: 2026-12-05 23:30:00
 """
 
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from alembic import context, op
 
 revision = '0019_h17enum'
-down_revision = '0018_h18push'
+down_revision = '0019_h18email'
 branch_labels = None
 depends_on = None
 
@@ -51,7 +51,7 @@ VOCABULARIES: dict[str, dict[str, tuple[str, ...]]] = {
     'participant_secret': {'kind': _SECOND_FACTOR},
     'study_web_settings': {'second_factor': ('none', *_SECOND_FACTOR)},
     'outbox_message': {
-        'channel': ('sms', 'push', 'web'),
+        'channel': ('sms', 'push', 'email', 'web'),
         'purpose': ('window_opened', 'survey_reminder', 'last_day', 'visit_reminder_24h',
                     'visit_reminder_1h', 'visit_changed', 'visit_cancelled', 'help_reply',
                     'opt_out_confirmation', 'opt_in_confirmation'),

@@ -1,28 +1,25 @@
-"""Serving the dashboard's pages: plain files from static/dashboard, under a strict CSP.
+"""Serving the dashboard's pages: plain files from static/dashboard, under the pages' CSP.
 
 The pages are HTML, CSS and ES modules with no build step; they call the staff JSON API.
-Only this origin may provide scripts, styles, images and connections.
+Their modules import the shared ones (static/shared) as `../../shared/...` from
+/dashboard/js/, which the browser resolves to /shared/.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, send_from_directory
+from flask import Blueprint, Response, redirect
 
 from pro_server.resources import static_dir
+from pro_server.static_files import content_security_policy, shared_dir, static_file
 
 PAGES = static_dir("dashboard")
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
-       "form-action 'self'; frame-ancestors 'none'")
+CSP = content_security_policy()
 
 bp = Blueprint("dashboard_pages", __name__)
 
 
 def _serve(filename: str) -> Response:
-    response = send_from_directory(PAGES, filename, max_age=0)
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    return static_file(PAGES, filename, CSP)
 
 
 @bp.get("/")
@@ -38,3 +35,8 @@ def index() -> Response:
 @bp.get("/dashboard/<path:filename>")
 def page(filename: str) -> Response:
     return _serve(filename)
+
+
+@bp.get("/shared/<path:filename>")
+def shared(filename: str) -> Response:
+    return static_file(shared_dir(), filename, CSP)

@@ -6,22 +6,25 @@ styles, images, connections, the manifest or the service worker.
 
 The service worker is served from /p/sw.js with a scope of /p (the page itself, which its
 default scope /p/ would miss), so the installed app opens offline.
+
+The page's modules (/p/assets/) import the shared ones (static/shared) as `../shared/...`,
+which the browser resolves to /p/shared/: inside the worker's scope, cached with the shell.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, send_from_directory
+from pathlib import Path
+
+from flask import Blueprint, Response, jsonify
 
 from pro_server.errors import Unauthorized
 from pro_server.participant_web import manifest
 from pro_server.participant_web import session as web_session
 from pro_server.resources import static_dir
+from pro_server.static_files import content_security_policy, shared_dir, static_file
 
 STATIC_DIR = static_dir("participant")
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "font-src 'self'; connect-src 'self'; manifest-src 'self'; worker-src 'self'; "
-       "object-src 'none'; "
-       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+CSP = content_security_policy(installable=True)
 
 bp = Blueprint("participant_pages", __name__)
 
@@ -35,24 +38,31 @@ def _secure(response: Response) -> Response:
     return response
 
 
+def _file(folder: Path, filename: str) -> Response:
+    return _secure(static_file(folder, filename, CSP))
+
+
 @bp.get("/p")
 @bp.get("/p/a/<int:assessment_id>")
 def page(assessment_id: int | None = None) -> Response:
-    return _secure(send_from_directory(STATIC_DIR, "index.html", max_age=0))
+    return _file(STATIC_DIR, "index.html")
 
 
 @bp.get("/p/assets/<path:filename>")
 def asset(filename: str) -> Response:
-    # Modules load only with a JavaScript type; do not rely on the host's mime.types.
-    mimetype = "text/javascript" if filename.endswith(".js") else None
-    return _secure(send_from_directory(STATIC_DIR, filename, max_age=0, mimetype=mimetype))
+    return _file(STATIC_DIR, filename)
+
+
+@bp.get("/p/shared/<path:filename>")
+def shared(filename: str) -> Response:
+    return _file(shared_dir(), filename)
 
 
 @bp.get("/p/sw.js")
 def service_worker() -> Response:
-    response = send_from_directory(STATIC_DIR, "sw.js", max_age=0, mimetype="text/javascript")
+    response = _file(STATIC_DIR, "sw.js")
     response.headers["Service-Worker-Allowed"] = "/p"
-    return _secure(response)
+    return response
 
 
 @bp.get("/p/manifest.webmanifest")

@@ -1,7 +1,8 @@
 // The participant's page: opens the session from the link, then shows home, a survey, or
 // the page for the survey's state. Plain modules, no build step.
-import { api, ApiError, NetworkError, setCsrfToken } from "./api.js";
-import { h, show } from "./dom.js";
+import { ApiError, NetworkError, setCsrfToken } from "../shared/api.js";
+import { h } from "../shared/dom.js";
+import { api } from "./endpoints.js";
 import {
   STRINGS, assessmentName, formatClosing, formatDateTime, formatDay, formatOpening, language,
   setLanguage, t, tn,
@@ -32,6 +33,19 @@ const app = {
 };
 
 // --- small helpers ---------------------------------------------------------------------
+
+// Replace the main region's content and move focus to the new heading, so screen readers
+// start reading the new screen from its top.
+function show(main, ...children) {
+  main.replaceChildren(...children.flat(Infinity).filter(Boolean));
+  window.scrollTo(0, 0);
+  const heading = main.querySelector("h1");
+  if (heading) {
+    heading.setAttribute("tabindex", "-1");
+    heading.focus({ preventScroll: true });
+    document.title = `${heading.textContent.trim()} – ${document.body.dataset.program || ""}`;
+  }
+}
 
 function announce(text) {
   statusLine.textContent = text || "";

@@ -1,7 +1,8 @@
 // Submissions waiting for the network. Each keeps the idempotency key it was made with, so
 // however often it is resent the server stores it once; it leaves this phone only when the
 // server has confirmed it (or refused it for good).
-import { api, ApiError, NetworkError } from "./api.js";
+import { ApiError, NetworkError } from "../shared/api.js";
+import { api } from "./endpoints.js";
 
 const FIRST_DELAY_MS = 3000;
 const MAX_DELAY_MS = 60000;

@@ -1,7 +1,7 @@
 // The installable app: the service worker (offline shell, push notifications), the
 // "Notifications" card with its switch, and how to add the page to the Home Screen.
-import { api } from "./api.js";
-import { h } from "./dom.js";
+import { api } from "./endpoints.js";
+import { h } from "../shared/dom.js";
 import { t } from "./i18n.js";
 
 let installPrompt = null; // Chrome's beforeinstallprompt, kept for the "Install" button

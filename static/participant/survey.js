@@ -1,7 +1,8 @@
 // One survey: screens, answers saved as they are given (server first, this phone as the
 // fallback), review, and submit through the outbox.
-import { api, ApiError, NetworkError } from "./api.js";
-import { h, uid } from "./dom.js";
+import { ApiError, NetworkError } from "../shared/api.js";
+import { api } from "./endpoints.js";
+import { h, uid } from "../shared/dom.js";
 import { assessmentName, language, t, tn } from "./i18n.js";
 import {
   answered, applies, buildScreens, findScreen, firstMissing, missingOn, submission,

@@ -4,14 +4,16 @@
 // - Only the shell's own paths are cached, under those paths: never an API answer, never a
 //   URL with a query. The link's token sits in the URL fragment, which never reaches here.
 // - Shows push notifications (no health information: the server sends a neutral text).
-const VERSION = "v1";
+// A new VERSION when the list changes: the old cache is dropped on activation.
+const VERSION = "v2";
 const CACHE = `participant-shell-${VERSION}`;
 const PAGE = "/p";
 const SHELL = [
   PAGE,
-  "/p/assets/api.js", "/p/assets/app.js", "/p/assets/dom.js", "/p/assets/i18n.js",
+  "/p/assets/app.js", "/p/assets/endpoints.js", "/p/assets/i18n.js",
   "/p/assets/outbox.js", "/p/assets/pwa.js", "/p/assets/screens.js", "/p/assets/store.js",
   "/p/assets/survey.js", "/p/assets/widgets.js", "/p/assets/styles.css",
+  "/p/shared/api.js", "/p/shared/dom.js", // the modules shared with the dashboard
   "/p/assets/icons/icon.svg", "/p/assets/icons/icon-192.png",
   "/p/assets/icons/apple-touch-icon-180.png",
 ];

@@ -1,6 +1,6 @@
 // One renderer per item type. Each returns an element and reports answers through
 // onChange(value). Native inputs throughout, so keyboards and screen readers work as usual.
-import { h, uid } from "./dom.js";
+import { h, uid } from "../shared/dom.js";
 import { t } from "./i18n.js";
 
 // `label` is either {legend: text} (the item's own question) or {labelledBy: id} (the

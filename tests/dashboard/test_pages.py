@@ -28,7 +28,7 @@ def test_pages_are_served_with_a_content_security_policy(app, page):
 
 def test_scripts_and_styles_are_local_files(app):
     client = app.test_client()
-    for path in ("js/api.js", "js/charts.js", "js/pages/grid.js", "css/dashboard.css"):
+    for path in ("js/layout.js", "js/charts.js", "js/pages/grid.js", "css/dashboard.css"):
         with client.get(f"/dashboard/{path}") as response:
             assert response.status_code == 200
     for path in ("../pro_server/app.py", "nothing-here.js"):

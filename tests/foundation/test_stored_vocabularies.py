@@ -65,7 +65,7 @@ def test_a_change_is_stamped_from_the_injected_clock(staff_client, ids, clock):
 
 def test_the_migration_names_stored_words_outside_a_vocabulary_and_changes_nothing(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    upgrade(engine, "0018_h18push")
+    upgrade(engine, "0019_h18email")
     with engine.begin() as conn:
         conn.execute(text(
             "INSERT INTO staff_user (email, name, password_hash, role, active, session_version,"
@@ -74,12 +74,12 @@ def test_the_migration_names_stored_words_outside_a_vocabulary_and_changes_nothi
     with pytest.raises(RuntimeError, match=r"staff_user\.role holds 'superuser' \(1 rows\)"):
         upgrade(engine)
     with engine.connect() as conn:
-        assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0018_h18push"
+        assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0019_h18email"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         conn.execute(text("UPDATE staff_user SET role = 'admin'"))
         conn.commit()
     upgrade(engine)
-    command.downgrade(alembic_config(engine), "0018_h18push")
+    command.downgrade(alembic_config(engine), "0019_h18email")
     with engine.connect() as conn:
         assert conn.scalar(text("SELECT role FROM staff_user")) == "admin"
     engine.dispose()

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { beforeEach, test } from "node:test";
 
 import { MemoryStorage } from "./storage.js";
-import { setCsrfToken } from "../../static/participant/api.js";
+import { setCsrfToken } from "../../static/shared/api.js";
 import { createOutbox } from "../../static/participant/outbox.js";
 import { makeStore } from "../../static/participant/store.js";
 

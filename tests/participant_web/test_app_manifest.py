@@ -48,5 +48,10 @@ def test_the_service_worker_caches_every_file_the_page_loads_and_no_api():
     loaded = {f"/p/assets/{f.name}" for f in STATIC_DIR.glob("*") if f.suffix in {".js", ".css"}
               and f.name != "sw.js"}
     loaded |= set(re.findall(r'href="(/p/assets/icons/[^"]+)"', html))
+    # and the shared modules the page imports (served at /p/shared/, inside the scope)
+    for module in STATIC_DIR.glob("*.js"):
+        imports = re.findall(r'from "\.\./shared/([^"]+)"', module.read_text(encoding="utf-8"))
+        loaded |= {f"/p/shared/{name}" for name in imports}
+    assert {"/p/shared/api.js", "/p/shared/dom.js"} <= loaded
     assert shell >= loaded
     assert not any("/api/" in path for path in shell)

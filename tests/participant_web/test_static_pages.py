@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from pro_server.participant_web.pages import STATIC_DIR
+from pro_server.static_files import shared_dir
 from tests.participant_web.support import ParticipantClient
 
 
@@ -31,8 +32,10 @@ def test_the_page_is_served_with_a_self_only_content_security_policy(app):
 
 
 def test_the_static_files_load_nothing_from_elsewhere_and_have_no_inline_code():
-    files = [f for f in STATIC_DIR.rglob("*") if f.suffix in {".html", ".js", ".css", ".svg"}]
-    assert {f.name for f in files} >= {"index.html", "app.js", "i18n.js", "styles.css", "sw.js"}
+    files = [f for folder in (STATIC_DIR, shared_dir()) for f in folder.rglob("*")
+             if f.suffix in {".html", ".js", ".css", ".svg"}]
+    assert {f.name for f in files} >= {"index.html", "app.js", "i18n.js", "styles.css", "sw.js",
+                                       "dom.js", "api.js"}
     for path in files:
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"""(src|href)=["']?(https?:)?//""", text), path.name

@@ -2,11 +2,8 @@
 // reports' weekly columns and box plots.
 // Each chart has a title and a text summary for screen readers, and its numbers in a table.
 
-import { h, s } from "./dom.js";
+import { h, s, uid } from "../../shared/dom.js";
 import { BUCKET_LABELS, date, day, shortDate } from "./format.js";
-
-let uid = 0;
-const nextId = (prefix) => `${prefix}-${++uid}`;
 
 // Round tick steps: 1, 2, 2.5, 5 times a power of ten, at most `count` intervals.
 export function niceTicks(min, max, count = 5) {
@@ -27,8 +24,8 @@ export function stackedBars({ rows, buckets, title, description }) {
   const right = 60;
   const top = 6;
   const height = top + rows.length * (barHeight + gap) + 4;
-  const titleId = nextId("bars-title");
-  const descId = nextId("bars-desc");
+  const titleId = uid("bars-title");
+  const descId = uid("bars-desc");
   const max = Math.max(1, ...rows.map((r) => buckets.reduce((sum, b) => sum + (r.counts[b] || 0), 0)));
   const scale = (width - left - right) / max;
   const svg = s("svg", { class: "bars", viewBox: `0 0 ${width} ${height}`, role: "img",
@@ -78,8 +75,8 @@ export function trendChart(series, infusions, timeZone, range = null) {
   const width = 440;
   const height = 210;
   const m = { left: 40, right: 14, top: 22, bottom: 28 };
-  const titleId = nextId("trend-title");
-  const descId = nextId("trend-desc");
+  const titleId = uid("trend-title");
+  const descId = uid("trend-desc");
   const points = series.points.map((p) => ({ ...p, t: Date.parse(p.at) }));
   const valued = points.filter((p) => p.value !== null && p.value !== undefined);
   const marks = infusions.map((i) => ({ ...i, t: Date.parse(i.at) }));
@@ -143,8 +140,8 @@ export function trendChart(series, infusions, timeZone, range = null) {
 }
 
 function svgFrame(kind, width, height, title, description) {
-  const titleId = nextId(`${kind}-title`);
-  const descId = nextId(`${kind}-desc`);
+  const titleId = uid(`${kind}-title`);
+  const descId = uid(`${kind}-desc`);
   return s("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-labelledby": `${titleId} ${descId}` },
     s("title", { id: titleId }, title),
     s("desc", { id: descId }, description));

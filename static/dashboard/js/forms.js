@@ -1,17 +1,15 @@
 // Forms in modal dialogs: labelled fields, the API's errors shown in the dialog, focus returned.
 
-import { get } from "./api.js";
-import { h, replace } from "./dom.js";
-import { CHANNEL_CHOICES, CHANNEL_HINT } from "./format.js";
+import { get } from "../../shared/api.js";
+import { h, replace, uid } from "../../shared/dom.js";
+import { CHANNEL_CHOICES, CHANNEL_HINT, EMAIL_HINT } from "./format.js";
 import { errorText } from "./layout.js";
-
-let uid = 0;
 
 // A labelled control. `control` is an <input>/<select>/<textarea> element; its id is set here.
 export function field(label, control, hint) {
   const extra = Array.isArray(control) ? control.slice(1) : [];
   if (Array.isArray(control)) [control] = control;
-  const id = control.id || `f-${++uid}`;
+  const id = control.id || uid("f");
   control.id = id;
   const hintId = hint ? `${id}-hint` : null;
   if (hintId) control.setAttribute("aria-describedby", hintId);
@@ -35,7 +33,7 @@ let zones = null;
 // A time zone field: typing filters the server's IANA zone names (a datalist), so a name
 // the server would refuse is easy to avoid; the server still checks it.
 export function timezoneInput(value, attrs = {}) {
-  const list = h("datalist", { id: `tz-${++uid}` });
+  const list = h("datalist", { id: uid("tz") });
   const control = input("timezone", { value, required: true, autocomplete: "off", spellcheck: "false",
     list: list.id, ...attrs });
   zones ||= get("/api/v1/participants/timezones").then((body) => body.timezones);
@@ -51,8 +49,9 @@ export async function remindersField(selected = "sms") {
     .catch(() => ({ available: ["sms", "push"] })); // the server still checks the choice
   const choices = CHANNEL_CHOICES.filter(([value]) => value === selected
     || value.split(",").every((channel) => available.includes(channel)));
-  return field("Reminders by", select("reminder_channels", choices, selected),
-    available.includes("push") ? CHANNEL_HINT : "Push notifications are not set up on this server: reminders go by SMS");
+  const hints = [available.includes("push") ? CHANNEL_HINT : "Push notifications are not set up on this server: reminders go by SMS",
+    available.includes("email") ? EMAIL_HINT : null];
+  return field("Reminders by", select("reminder_channels", choices, selected), hints.filter(Boolean).join(". "));
 }
 
 export function textarea(name, attrs = {}) {
@@ -69,7 +68,7 @@ export function reasonField(label = "Reason", hint = "Kept in the audit trail") 
 export function dialogForm({ title, intro, fields, submitLabel = "Save", danger = false, wide = false, submit }) {
   return new Promise((resolve) => {
     const opener = document.activeElement;
-    const titleId = `dlg-${++uid}`;
+    const titleId = uid("dlg");
     const errorBox = h("div", { role: "alert" });
     const form = h("form", { class: wide ? "stack columns" : "stack", method: "dialog", novalidate: true },
       intro ? h("p", {}, intro) : null,

@@ -1,7 +1,7 @@
 // The frame of every signed-in page: skip link target, navigation, who is signed in, notices.
 
-import { get, post, setCsrfToken } from "./api.js";
-import { $, h, replace } from "./dom.js";
+import { get, onUnauthorized, post, setCsrfToken } from "../../shared/api.js";
+import { $, h, replace } from "../../shared/dom.js";
 import { setDefaultZone } from "./format.js";
 
 const NAV = [
@@ -15,6 +15,13 @@ const NAV = [
   // Read-only, for those who review the record (each within their own sites or study).
   { href: "/dashboard/audit.html", label: "Audit trail", key: "audit", roles: ["investigator", "monitor", "admin"] },
 ];
+
+// Signed out (the session ended, or never began): to the sign-in page, and back here after.
+onUnauthorized(() => {
+  const next = location.pathname + location.search + location.hash;
+  location.assign(`/dashboard/login.html?next=${encodeURIComponent(next)}`);
+  return new Promise(() => {}); // the page is leaving
+});
 
 function shown(item, role) {
   if (item.roles) return item.roles.includes(role);

@@ -32,7 +32,7 @@ MANIFEST_AND_ICONS = """async () => {
 }"""
 
 SAVE_SUBSCRIPTION = """async (endpoint) => {
-    const { api } = await import("/p/assets/api.js");
+    const { api } = await import("/p/assets/endpoints.js");
     const keys = { p256dh: "B" + "x".repeat(86), auth: "a".repeat(22) };
     const on = await api.subscribePush({ endpoint, keys });
     const off = await api.unsubscribePush(endpoint);

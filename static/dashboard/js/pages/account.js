@@ -1,7 +1,7 @@
 // The signed-in user's own account: change the password; set up an authenticator app.
 
-import { get, post } from "../api.js";
-import { $, h, replace } from "../dom.js";
+import { get, post } from "../../../shared/api.js";
+import { $, h, replace } from "../../../shared/dom.js";
 import { field, input } from "../forms.js";
 import { errorText, notify, startPage } from "../layout.js";
 
@@ -36,7 +36,7 @@ function passwordForm() {
   ], "Change password", async (el) => {
     await post("/api/v1/auth/password", {
       current_password: el.elements.current_password.value, new_password: el.elements.new_password.value,
-    }, { redirectOn401: false });
+    }, { unauthorized: "throw" });
     el.reset();
     notify("Password changed. Your other sessions were signed out.");
     await load();

@@ -1,5 +1,5 @@
-import { get, patch, post } from "../api.js";
-import { $, h, replace } from "../dom.js";
+import { get, patch, post } from "../../../shared/api.js";
+import { $, h, replace } from "../../../shared/dom.js";
 import { dialogForm, dropEmpty, field, input, select, textarea, values } from "../forms.js";
 import { dateTime } from "../format.js";
 import { notify, showError, startPage } from "../layout.js";

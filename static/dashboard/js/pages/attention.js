@@ -1,5 +1,5 @@
-import { get, post, put, query } from "../api.js";
-import { $, h, replace } from "../dom.js";
+import { get, post, put, query } from "../../../shared/api.js";
+import { $, h, replace } from "../../../shared/dom.js";
 import { dialogForm, field, input, reasonField, select, values } from "../forms.js";
 import { asOf, closes, dateTime, plural } from "../format.js";
 import { errorText, notify, param, setParam, showError, siteFilter, startPage } from "../layout.js";

@@ -1,8 +1,8 @@
 // The audit trail, read-only: the chain's status first, then who did what, when and why, each
 // change field by field with its reason and e-signature; filters and a CSV of the same.
 
-import { get, getPage, query } from "../api.js";
-import { $, h, replace } from "../dom.js";
+import { get, getPage, query } from "../../../shared/api.js";
+import { $, h, replace } from "../../../shared/dom.js";
 import { input, select } from "../forms.js";
 import { asOf, plural, words } from "../format.js";
 import { latestOnly, param, setParam, showError, startPage } from "../layout.js";

@@ -1,5 +1,5 @@
-import { get, query } from "../api.js";
-import { $, h, replace } from "../dom.js";
+import { get, query } from "../../../shared/api.js";
+import { $, h, replace } from "../../../shared/dom.js";
 import { select } from "../forms.js";
 import { notify, param, setParam, showError, startPage } from "../layout.js";
 import { changesTable } from "./participant-answers.js";

@@ -1,5 +1,5 @@
-import { get, post, query } from "../api.js";
-import { $, h, replace } from "../dom.js";
+import { get, post, query } from "../../../shared/api.js";
+import { $, h, replace } from "../../../shared/dom.js";
 import { dialogForm, dropEmpty, field, input, remindersField, select, timezoneInput, values } from "../forms.js";
 import { STATUS, asOf, cellKey, dateTime, day, plural } from "../format.js";
 import { errorText, latestOnly, notify, param, setParam, showError, siteFilter, startPage } from "../layout.js";

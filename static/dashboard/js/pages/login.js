@@ -1,5 +1,5 @@
-import { ApiError, post } from "../api.js";
-import { $, h, replace } from "../dom.js";
+import { ApiError, post } from "../../../shared/api.js";
+import { $, h, replace } from "../../../shared/dom.js";
 
 // Only a path inside the dashboard may be the target after signing in (no open redirect).
 function nextPage() {
@@ -15,7 +15,7 @@ $("#login").addEventListener("submit", async (event) => {
   try {
     const me = await post("/api/v1/auth/login", {
       email: form.email.value.trim(), password: form.password.value, code: form.code.value.trim() || null,
-    }, { redirectOn401: false });
+    }, { unauthorized: "throw" });
     if (me.must) location.assign("/dashboard/account.html");
     else location.assign(me.role === "admin" ? "/dashboard/admin.html" : nextPage());
   } catch (error) {

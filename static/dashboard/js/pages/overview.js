@@ -1,6 +1,6 @@
-import { get, query } from "../api.js";
+import { get, query } from "../../../shared/api.js";
 import { barKey, stackedBars } from "../charts.js";
-import { $, h, replace } from "../dom.js";
+import { $, h, replace } from "../../../shared/dom.js";
 import { BUCKET_LABELS, asOf, plural } from "../format.js";
 import { param, setParam, showError, siteFilter, startPage } from "../layout.js";
 

@@ -1,7 +1,7 @@
 // What staff can do to a participant, each a small dialog over the staff API.
 
-import { patch, post, put } from "../api.js";
-import { h } from "../dom.js";
+import { patch, post, put } from "../../../shared/api.js";
+import { h } from "../../../shared/dom.js";
 import {
   dialogForm, dropEmpty, field, input, reasonField, remindersField, select, textarea, timezoneInput,
   values,

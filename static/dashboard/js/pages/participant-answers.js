@@ -1,7 +1,7 @@
 // The participant's answers (read-only), their version history, and data-change requests.
 
-import { post } from "../api.js";
-import { h } from "../dom.js";
+import { post } from "../../../shared/api.js";
+import { h } from "../../../shared/dom.js";
 import { dialogForm, field, input, reasonField, select, values } from "../forms.js";
 import { dateTime } from "../format.js";
 
@@ -120,7 +120,7 @@ async function decide(change, approve, onChanged) {
       h("p", { class: "meaning", "data-meaning": meaning }, h("strong", {}, "Electronic signature: "), `“${meaning}”`),
       signatureFields()],
     submit: (form) => post(`/api/v1/change-requests/${change.id}/${approve ? "approve" : "reject"}`,
-      { reason: values(form).reason, signature: signature(form, meaning) }, { redirectOn401: false }),
+      { reason: values(form).reason, signature: signature(form, meaning) }, { unauthorized: "throw" }),
   });
   if (done) onChanged(approve ? "Change approved: a new version was recorded and scores recomputed." : "Change rejected.");
 }

@@ -1,9 +1,9 @@
 // Study-wide reports: settled surveys week by week (all sites and each site), and each score's
 // distribution per assessment. Every chart has its numbers in a table and a CSV behind it.
 
-import { get, query } from "../api.js";
+import { get, query } from "../../../shared/api.js";
 import { barKey, boxPlot, weeklyColumns } from "../charts.js";
-import { $, h, replace } from "../dom.js";
+import { $, h, replace } from "../../../shared/dom.js";
 import { asOf, day } from "../format.js";
 import { param, setParam, showError, siteFilter, startPage } from "../layout.js";
 
