@@ -50,11 +50,12 @@ def create_app(
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    clock = clock or default_clock(settings)
     app.extensions["pro"] = {
         "settings": settings,
-        "clock": clock or default_clock(settings),
+        "clock": clock,
         "engine": engine,
-        "session_factory": make_session_factory(engine),
+        "session_factory": make_session_factory(engine, clock),
         # Per app, filled by the features' register(): see pro_server.events and web.bearer_actor.
         "events": EventBus(),
         "bearer_authenticators": [],

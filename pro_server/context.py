@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from pro_server.clock import Clock
 from pro_server.config import Settings
+from pro_server.db import use_clock
 from pro_server.events import EventBus
 
 
@@ -36,6 +37,9 @@ class ServiceContext:
     events: EventBus  # the app's bus: what this change tells the other features
     request_id: str | None = None
     client_address: str | None = None  # the client's IP (through TRUSTED_PROXIES proxies)
+
+    def __post_init__(self) -> None:
+        use_clock(self.session, self.clock)  # its created_at/updated_at (pro_server.db)
 
     def now(self) -> datetime:
         return self.clock.now()

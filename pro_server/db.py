@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, cast
 
 import tenacity
@@ -11,16 +12,20 @@ from sqlalchemy import (
     CursorResult,
     DateTime,
     Engine,
+    Enum,
     MetaData,
     Select,
     Text,
     create_engine,
     event,
 )
+from sqlalchemy import inspect as inspect_instance
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, sessionmaker
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeDecorator
+
+from pro_server.clock import Clock
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -72,9 +77,72 @@ class JSONText(TypeDecorator[Any]):
         return None if value is None else json.loads(value)
 
 
+def enum_type(values: type[StrEnum], *, name: str, length: int) -> Enum:
+    """The one way a column holds one word of a fixed vocabulary (a feature's StrEnum).
+
+    Stored as the members' values in a VARCHAR of ``length`` (no native enum type), checked
+    by the database: a CHECK constraint named ``ck_<table>_<name>`` (its migration adds it).
+    Rows read back hold the StrEnum members, which compare equal to their strings. Strings
+    outside the vocabulary are passed through to the database, so a query may still ask
+    about a word that is not stored (``status IN ('read', ...)``); writing one is refused.
+    """
+    return Enum(values, name=name, length=length, native_enum=False, create_constraint=True,
+                validate_strings=False, values_callable=lambda e: [m.value for m in e])
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012
+
+
+class CreatedAt:
+    """Bookkeeping: when the row was first stored, set at flush from the session's clock."""
+
+    created_at: Mapped[datetime]
+
+
+class UpdatedAt:
+    """Bookkeeping: when the row was last changed (and first stored), set at flush from the
+    session's clock. Instants with a meaning of their own (sent_at, submitted_at, ...) stay
+    explicit; so does `outbox_message.updated_at`, which its queries read as "last looked
+    at"."""
+
+    updated_at: Mapped[datetime]
+
+
+_CLOCK = "clock"  # the key in Session.info
+
+
+def use_clock(session: Session, clock: Clock) -> None:
+    """The clock the session's bookkeeping timestamps are read from (ServiceContext sets it)."""
+    session.info[_CLOCK] = clock
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_bookkeeping(session: Session, _flush_context: Any, _instances: Any) -> None:
+    """The one place `created_at` / `updated_at` are set: a new row gets both (unless given),
+    a changed row its `updated_at`, both at the instant of the session's clock."""
+    now: datetime | None = None
+
+    def clock_now() -> datetime:
+        nonlocal now
+        if now is None:
+            clock = session.info.get(_CLOCK)
+            if clock is None:
+                raise RuntimeError("this session has no clock for created_at/updated_at: "
+                                   "write through a ServiceContext (or db.use_clock)")
+            now = clock.now()
+        return now
+
+    for obj in session.new:
+        if isinstance(obj, CreatedAt) and obj.created_at is None:
+            obj.created_at = clock_now()
+        if isinstance(obj, UpdatedAt) and obj.updated_at is None:
+            obj.updated_at = clock_now()
+    for obj in session.dirty:
+        if isinstance(obj, UpdatedAt) and not (
+                inspect_instance(obj).attrs.updated_at.history.has_changes()):
+            obj.updated_at = clock_now()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -95,6 +163,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
+            if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+                return  # e.g. a migration's PRAGMA that SQLite takes only outside a transaction
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("immediate") else "BEGIN")
 
         return engine
@@ -102,8 +172,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+def make_session_factory(engine: Engine, clock: Clock | None = None) -> sessionmaker:
+    """Sessions on ``engine``; with ``clock``, their bookkeeping timestamps read it."""
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True,
+                        info={_CLOCK: clock} if clock is not None else None)
 
 
 SQLITE_LOCK_SECONDS = 5  # a busy machine can hold the write lock for seconds

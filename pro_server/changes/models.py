@@ -8,16 +8,24 @@ source, who decided and which version it produced.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pro_server.db import Base, JSONText
+from pro_server.db import Base, JSONText, enum_type
 from pro_server.responses.models import Response
 from pro_server.staff.models import StaffUser
 
-STATUSES = ("pending", "approved", "rejected")
+
+class ChangeStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+STATUSES = tuple(s.value for s in ChangeStatus)
 
 
 class ChangeRequest(Base):
@@ -35,7 +43,8 @@ class ChangeRequest(Base):
     new_value: Mapped[Any] = mapped_column(JSONText(), nullable=True)
     reason: Mapped[str] = mapped_column(String(500))
     source: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(10), index=True)
+    status: Mapped[ChangeStatus] = mapped_column(
+        enum_type(ChangeStatus, name="status", length=10), index=True)
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
     requested_at: Mapped[datetime]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))

@@ -14,13 +14,13 @@ from typing import Any
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pro_server.db import Base, JSONText
+from pro_server.db import Base, CreatedAt, JSONText
 from pro_server.studies.models import Study
 
 SCOPES = ("scores", "responses", "adherence")
 
 
-class EdcClient(Base):
+class EdcClient(CreatedAt, Base):
     __tablename__ = "edc_client"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -30,7 +30,6 @@ class EdcClient(Base):
     secret_hash: Mapped[str] = mapped_column(String(64))
     scopes: Mapped[Any] = mapped_column(JSONText())
     created_by: Mapped[str] = mapped_column(String(254))
-    created_at: Mapped[datetime]
     rotated_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]

@@ -45,7 +45,7 @@ def create_client(ctx: ServiceContext, study: Study, name: str,
     key_id, secret, token = new_credentials()
     client = EdcClient(study_id=study.id, study=study, name=name.strip(), key_id=key_id,
                        secret_hash=hash_secret(secret), scopes=_check_scopes(scopes),
-                       created_by=ctx.actor.label or ctx.actor.type, created_at=ctx.now())
+                       created_by=ctx.actor.label or ctx.actor.type)
     ctx.session.add(client)
     ctx.session.flush()
     record(ctx, "edc_client.create", "edc_client", client.id,

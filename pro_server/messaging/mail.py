@@ -160,7 +160,6 @@ def flag_address(ctx: ServiceContext, p: Participant, flag: str, detail: str, *,
     p.email_flag, p.email_flag_at = flag, ctx.now()
     if drop_channel:
         p.reminder_channels = channels.without(p.reminder_channels, Channel.EMAIL)
-    p.updated_at = ctx.now()
     record(ctx, f"participant.email_{flag}", "participant", p.id, before=before,
            after={"email_flag": flag, "reminder_channels": p.reminder_channels,
                   "detail": detail[:300]},

@@ -13,7 +13,9 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pro_server.crypto import EncryptedText
-from pro_server.db import Base
+from pro_server.db import Base, CreatedAt, enum_type
+from pro_server.messaging.keywords import InboundKind
+from pro_server.messaging.purposes import Channel, MessageStatus, Purpose, TargetKind
 from pro_server.participants.models import Participant
 
 
@@ -31,15 +33,17 @@ class OutboxMessage(Base):
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("study.id"), index=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
-    channel: Mapped[str] = mapped_column(String(8))  # sms | push | web (purposes.Channel)
-    purpose: Mapped[str] = mapped_column(String(40))
-    target_kind: Mapped[str] = mapped_column(String(16))  # assessment | visit | participant
+    channel: Mapped[Channel] = mapped_column(enum_type(Channel, name="channel", length=8))
+    purpose: Mapped[Purpose] = mapped_column(enum_type(Purpose, name="purpose", length=40))
+    target_kind: Mapped[TargetKind] = mapped_column(
+        enum_type(TargetKind, name="target_kind", length=16))
     target_id: Mapped[int]
     occurrence: Mapped[int]
     # channel:participant:purpose:target kind:target id:occurrence (planning.dedup_key)
     dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
     language: Mapped[str] = mapped_column(String(8))
-    status: Mapped[str] = mapped_column(String(12))
+    status: Mapped[MessageStatus] = mapped_column(
+        enum_type(MessageStatus, name="status", length=12))
     # Why the row is in its status, for staff ("participant opted out (STOP) ...").
     status_reason: Mapped[str | None] = mapped_column(String(300))
     due_at: Mapped[datetime]
@@ -77,7 +81,7 @@ class OutboxMessage(Base):
     participant: Mapped[Participant] = relationship()
 
 
-class PushSubscription(Base):
+class PushSubscription(CreatedAt, Base):
     """One browser (device) of a participant that accepts Web Push notifications.
 
     The endpoint (a capability URL at the push service) and the browser's keys are contact
@@ -95,7 +99,6 @@ class PushSubscription(Base):
     auth: Mapped[str] = mapped_column(EncryptedText())
     # "Android, Chrome": what the participant and staff tell devices apart by.
     device_label: Mapped[str | None] = mapped_column(String(80))
-    created_at: Mapped[datetime]
     last_sent_at: Mapped[datetime | None]
 
     participant: Mapped[Participant] = relationship()
@@ -114,7 +117,7 @@ class InboundMessage(Base):
     from_lookup: Mapped[str] = mapped_column(String(64), index=True)
     from_masked: Mapped[str | None] = mapped_column(String(32))  # validation.mask_phone
     body: Mapped[str] = mapped_column(EncryptedText())
-    kind: Mapped[str] = mapped_column(String(20))  # stop | start | help | possible_opt_out | other
+    kind: Mapped[InboundKind] = mapped_column(enum_type(InboundKind, name="kind", length=20))
     provider_message_id: Mapped[str] = mapped_column(String(64), unique=True)
     received_at: Mapped[datetime]
     needs_review: Mapped[bool] = mapped_column(default=False, index=True)

@@ -152,7 +152,7 @@ def subscribe(ctx: ServiceContext, p: Participant, data: dict) -> PushSubscripti
         sub = None
     if sub is None:
         sub = PushSubscription(participant_id=p.id, endpoint=data["endpoint"],
-                               endpoint_lookup=lookup, created_at=ctx.now())
+                               endpoint_lookup=lookup)
         ctx.session.add(sub)
     sub.p256dh = data["keys"]["p256dh"]
     sub.auth = data["keys"]["auth"]

@@ -21,7 +21,6 @@ def opt_out(ctx: ServiceContext, p: Participant, source: str) -> bool:
     if p.sms_opted_out_at is not None:
         return False
     p.sms_opted_out_at = ctx.now()
-    p.updated_at = ctx.now()
     record(ctx, "participant.sms_opt_out", "participant", p.id,
            before={"sms_opted_out": False}, after={"sms_opted_out": True, "source": source},
            study_id=p.study_id, site_id=p.site_id)
@@ -33,7 +32,6 @@ def opt_in(ctx: ServiceContext, p: Participant, source: str) -> bool:
     if p.sms_opted_out_at is None:
         return False
     p.sms_opted_out_at = None
-    p.updated_at = ctx.now()
     record(ctx, "participant.sms_opt_in", "participant", p.id,
            before={"sms_opted_out": True}, after={"sms_opted_out": False, "source": source},
            study_id=p.study_id, site_id=p.site_id)
@@ -46,7 +44,6 @@ def flag_phone(ctx: ServiceContext, p: Participant, flag: str, detail: str) -> b
         return False
     before = p.phone_flag
     p.phone_flag = flag
-    p.updated_at = ctx.now()
     record(ctx, "participant.phone_flag", "participant", p.id,
            before={"phone_flag": before}, after={"phone_flag": flag, "detail": detail},
            study_id=p.study_id, site_id=p.site_id)

@@ -6,11 +6,27 @@ reminders of every channel carry them."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pro_server.db import Base
+from pro_server.db import Base, CreatedAt, UpdatedAt, enum_type
+
+
+class SecondFactorKind(StrEnum):
+    """A participant's second factor (participant_web.second_factor)."""
+
+    BIRTH_YEAR = "birth_year"
+    PIN = "pin"
+
+
+class StudySecondFactor(StrEnum):
+    """Which second factor a study's participants need, if any."""
+
+    NONE = "none"
+    BIRTH_YEAR = SecondFactorKind.BIRTH_YEAR.value
+    PIN = SecondFactorKind.PIN.value
 
 
 class LinkOpen(Base):
@@ -25,7 +41,7 @@ class LinkOpen(Base):
     opened_at: Mapped[datetime]
 
 
-class ParticipantSecret(Base):
+class ParticipantSecret(CreatedAt, UpdatedAt, Base):
     """The participant's second factor (birth year or PIN), set at enrolment, kept as Argon2.
 
     Wrong attempts are counted here too, so guessing from many addresses still locks out.
@@ -35,20 +51,20 @@ class ParticipantSecret(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), unique=True)
-    kind: Mapped[str] = mapped_column(String(12))  # birth_year | pin
+    kind: Mapped[SecondFactorKind] = mapped_column(
+        enum_type(SecondFactorKind, name="kind", length=12))
     secret_hash: Mapped[str] = mapped_column(String(200))
     failed_attempts: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
 
 
-class StudyWebSettings(Base):
+class StudyWebSettings(UpdatedAt, Base):
     """Per-study settings of the participant pages: which second factor, if any."""
 
     __tablename__ = "study_web_settings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("study.id"), unique=True)
-    second_factor: Mapped[str] = mapped_column(String(12), default="none")
-    updated_at: Mapped[datetime]
+    second_factor: Mapped[StudySecondFactor] = mapped_column(
+        enum_type(StudySecondFactor, name="second_factor", length=12),
+        default=StudySecondFactor.NONE)

@@ -21,12 +21,17 @@ from sqlalchemy import select
 from pro_server.audit.services import record
 from pro_server.context import ServiceContext
 from pro_server.errors import InvalidInput
-from pro_server.participant_web.models import ParticipantSecret, StudyWebSettings
+from pro_server.participant_web.models import (
+    ParticipantSecret,
+    SecondFactorKind,
+    StudySecondFactor,
+    StudyWebSettings,
+)
 from pro_server.participants.models import Participant
 
 Kind = Literal["birth_year", "pin"]
-KINDS: tuple[str, ...] = ("birth_year", "pin")
-STUDY_CHOICES: tuple[str, ...] = ("none", *KINDS)
+KINDS: tuple[str, ...] = tuple(k.value for k in SecondFactorKind)
+STUDY_CHOICES: tuple[str, ...] = tuple(c.value for c in StudySecondFactor)
 MAX_FAILURES = 5
 LOCK_DURATION = timedelta(minutes=15)
 _PIN = re.compile(r"^\d{4,8}$")
@@ -64,7 +69,6 @@ def set_study_setting(ctx: ServiceContext, study_id: int, second_factor: str) ->
         row = StudyWebSettings(study_id=study_id)
         ctx.session.add(row)
     row.second_factor = second_factor
-    row.updated_at = ctx.now()
     ctx.session.flush()
     record(ctx, "study.participant_web_settings", "study", study_id,
            before={"second_factor": before}, after={"second_factor": second_factor},
@@ -82,17 +86,15 @@ def set_secret(ctx: ServiceContext, participant: Participant, kind: str, value: 
     if kind not in KINDS:
         raise InvalidInput.field("kind", f"One of {', '.join(KINDS)}")
     canonical = normalise(kind, value, this_year=ctx.now().year)
-    now = ctx.now()
     row = secret_of(ctx, participant)
     replaced = row is not None
     if row is None:
-        row = ParticipantSecret(participant_id=participant.id, created_at=now)
+        row = ParticipantSecret(participant_id=participant.id)
         ctx.session.add(row)
     row.kind = kind
     row.secret_hash = _hasher.hash(_keyed(ctx, participant.id, canonical))
     row.failed_attempts = 0
     row.locked_until = None
-    row.updated_at = now
     ctx.session.flush()
     record(ctx, "participant.second_factor_set", "participant", participant.id,
            after={"kind": kind, "replaced": replaced},

@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pro_server.crypto import EncryptedText
-from pro_server.db import Base
+from pro_server.db import Base, CreatedAt, UpdatedAt, enum_type
 from pro_server.studies.models import Site, Study
 
 
@@ -20,7 +20,7 @@ class ParticipantStatus(enum.StrEnum):
     completed = "completed"
 
 
-class Participant(Base):
+class Participant(CreatedAt, UpdatedAt, Base):
     __tablename__ = "participant"
     __table_args__ = (UniqueConstraint("study_id", "subject_key"),)
 
@@ -29,8 +29,7 @@ class Participant(Base):
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     subject_key: Mapped[str] = mapped_column(String(40))
     status: Mapped[ParticipantStatus] = mapped_column(
-        Enum(ParticipantStatus, native_enum=False, length=20, validate_strings=True)
-    )
+        enum_type(ParticipantStatus, name="status", length=20))
     language: Mapped[str] = mapped_column(String(8))
     timezone: Mapped[str] = mapped_column(String(64))
     phone: Mapped[str | None] = mapped_column(EncryptedText())
@@ -54,8 +53,6 @@ class Participant(Base):
     protocol_version: Mapped[str | None] = mapped_column(String(20))
     withdrawn_at: Mapped[datetime | None]
     withdrawal_reason: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
 
     study: Mapped[Study] = relationship()
     site: Mapped[Site] = relationship()

@@ -167,8 +167,6 @@ def enrol(ctx: ServiceContext, study: Study, site: Site, data: dict[str, Any]) -
         reminder_time=data.get("reminder_time") or _protocol_reminder_time(study),
         enrolled_on=enrolled_on if data["status"] is ParticipantStatus.enrolled else None,
         protocol_version=study.protocol_version,
-        created_at=now,
-        updated_at=now,
     )
     _set_phone(ctx, p, site_phone(site, data.get("phone")))
     _set_email(p, data.get("email"))
@@ -224,7 +222,6 @@ def update(ctx: ServiceContext, p: Participant, data: dict[str, Any]) -> Partici
         changed.add("status")
     if not changed:
         return p
-    p.updated_at = ctx.now()
     old, new = changes(before, audit_view(ctx, p))
     record(ctx, "participant.update", "participant", p.id, before=old, after=new, reason=reason,
            study_id=p.study_id, site_id=p.site_id)
@@ -240,7 +237,6 @@ def withdraw(ctx: ServiceContext, p: Participant, reason: str) -> Participant:
     p.status = ParticipantStatus.withdrawn
     p.withdrawn_at = ctx.now()
     p.withdrawal_reason = reason
-    p.updated_at = ctx.now()
     record(ctx, "participant.withdraw", "participant", p.id, before=before,
            after=audit_view(ctx, p), reason=reason, study_id=p.study_id, site_id=p.site_id)
     ctx.events.publish(events.WITHDRAWN, ctx, p)

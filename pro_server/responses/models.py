@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pro_server.db import Base, JSONText
+from pro_server.db import Base, JSONText, UpdatedAt
 from pro_server.schedule.models import Assessment
 
 UNSEALED = 0  # audit_seq of a version whose audit event the sealer has not reached yet
@@ -61,7 +61,7 @@ class Response(Base):
     assessment: Mapped[Assessment] = relationship()
 
 
-class Draft(Base):
+class Draft(UpdatedAt, Base):
     """Answers saved as the participant goes, before the assessment is submitted."""
 
     __tablename__ = "draft"
@@ -73,7 +73,6 @@ class Draft(Base):
     answers: Mapped[Any] = mapped_column(JSONText())
     language: Mapped[str] = mapped_column(String(8))
     position: Mapped[Any] = mapped_column(JSONText(), nullable=True)
-    updated_at: Mapped[datetime]
 
 
 class Submission(Base):

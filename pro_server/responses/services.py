@@ -123,7 +123,6 @@ def save_draft(ctx: ServiceContext, a: Assessment, instrument: str, answers: Map
     draft.answers = _stamp(merged_values, now, draft.answers)
     draft.language = language
     draft.position = position
-    draft.updated_at = now
     ctx.session.flush()
     return draft
 

@@ -146,7 +146,6 @@ def _close_at_infusion(ctx: ServiceContext, row: Assessment, planned: PlannedAss
     row.window_end = planned.window_end_utc
     row.last_day = planned.last_day
     row.window_version += 1
-    row.updated_at = ctx.now()
     record_status(ctx, row, row.status_at(ctx.now(), grace(ctx)), by=cause)
     record(ctx, "assessment.close", "assessment", row.id, before=before,
            after=window_view(row), reason=f"{cause}: closes when the next infusion is given",
@@ -166,7 +165,6 @@ def _retag(ctx: ServiceContext, existing: ExistingAssessment | None,
         return False
     before = window_view(row)
     row.protocol_version = version
-    row.updated_at = ctx.now()
     record(ctx, "assessment.regenerate", "assessment", row.id, before=before,
            after=window_view(row), reason=reason or f"{cause}: same window in the new version",
            study_id=row.study_id, site_id=row.site_id)
@@ -179,8 +177,7 @@ def _create_or_regenerate(ctx: ServiceContext, participant: Participant, row: As
     version = str(planned.protocol_version)
     if row is None:
         row = Assessment(participant=participant, study_id=participant.study_id,
-                         site_id=participant.site_id, code=planned.code, recorded_status="new",
-                         created_at=now, updated_at=now)
+                         site_id=participant.site_id, code=planned.code, recorded_status="new")
         _apply_plan(row, planned, version)
         ctx.session.add(row)
         ctx.session.flush()
@@ -189,7 +186,6 @@ def _create_or_regenerate(ctx: ServiceContext, participant: Participant, row: As
         before = window_view(row)
         _apply_plan(row, planned, version)
         row.window_version += 1
-        row.updated_at = now
         action = "assessment.regenerate"
     # The assessments of an infusion not given exist, cancelled with the site's reason.
     row.cancelled_at = now if planned.cancelled_reason is not None else None
@@ -210,7 +206,6 @@ def cancel(ctx: ServiceContext, a: Assessment, reason: str, *, cause: str) -> No
         return
     a.cancelled_at = ctx.now()
     a.cancel_reason = reason
-    a.updated_at = ctx.now()
     record_status(ctx, a, "cancelled", by=cause)
     record(ctx, "assessment.cancel", "assessment", a.id, after={"code": a.code}, reason=reason,
            study_id=a.study_id, site_id=a.site_id)

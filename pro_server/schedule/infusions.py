@@ -87,14 +87,13 @@ def record_infusion(
         raise InvalidInput.field("reason", f"Infusion {number} is already recorded as "
                                  f"{recorded}; a correction needs a reason")
     if infusion is None:
-        infusion = Infusion(participant_id=participant.id, number=number, created_at=now)
+        infusion = Infusion(participant_id=participant.id, number=number)
         ctx.session.add(infusion)
     infusion.status = status
     infusion.planned_date = planned_date if status == "planned" else infusion.planned_date
     infusion.given_at_local = given_at_local if status == "given" else None
     infusion.given_at = given_at
     infusion.reason = reason
-    infusion.updated_at = now
     ctx.session.flush()
     try:
         # The planner refuses inconsistent records (out of order, before enrolment, ...).

@@ -14,16 +14,16 @@ from typing import Any
 from pro_server.audit.services import record
 from pro_server.context import ServiceContext
 from pro_server.errors import Conflict, InvalidInput
-from pro_server.schedule.models import Assessment
+from pro_server.schedule.models import Assessment, MissedReason
 
 # Code -> wording shown to staff and sent to the EDC (the order is the order offered).
 REASONS: dict[str, str] = {
-    "not_reached": "Not reached",
-    "declined": "Participant declined",
-    "too_unwell": "Too unwell",
-    "technical_problem": "Technical problem",
-    "hospitalised": "Hospitalised",
-    "other": "Other",
+    MissedReason.NOT_REACHED: "Not reached",
+    MissedReason.DECLINED: "Participant declined",
+    MissedReason.TOO_UNWELL: "Too unwell",
+    MissedReason.TECHNICAL_PROBLEM: "Technical problem",
+    MissedReason.HOSPITALISED: "Hospitalised",
+    MissedReason.OTHER: "Other",
 }
 TEXT_MAX = 500
 
@@ -63,7 +63,6 @@ def record_missed_reason(ctx: ServiceContext, a: Assessment, reason: str, text: 
     if before == after:
         return a
     a.missed_reason, a.missed_reason_text, a.missed_reason_at = reason, text, ctx.now()
-    a.updated_at = ctx.now()
     record(ctx, "assessment.missed_reason", "assessment", a.id, before=before, after=after,
            reason=reason_label(reason, text), study_id=a.study_id, site_id=a.site_id)
     return a

@@ -3,17 +3,60 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pro_server.db import Base, JSONText
+from pro_server.db import Base, CreatedAt, JSONText, UpdatedAt, enum_type
 from pro_server.participants.models import Participant
 from pro_server.protocol.status import AssessmentStatus, derive_status
 
 
-class Infusion(Base):
+class InfusionState(StrEnum):
+    """What the site recorded of an infusion (protocol.planner.InfusionStatus, stored)."""
+
+    PLANNED = "planned"
+    GIVEN = "given"
+    NOT_GIVEN = "not_given"
+
+
+class RecordedStatus(StrEnum):
+    """An assessment's status as jobs last recorded it: "new" until the first record, then
+    one of protocol.status.AssessmentStatus."""
+
+    NEW = "new"
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+class MissedReason(StrEnum):
+    """Why a missed survey was missed, as a coordinator records it (schedule.missed)."""
+
+    NOT_REACHED = "not_reached"
+    DECLINED = "declined"
+    TOO_UNWELL = "too_unwell"
+    TECHNICAL_PROBLEM = "technical_problem"
+    HOSPITALISED = "hospitalised"
+    OTHER = "other"
+
+
+class VisitMode(StrEnum):
+    PHONE = "phone"
+    VIDEO = "video"
+
+
+class VisitStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class Infusion(CreatedAt, UpdatedAt, Base):
     """What the site recorded about one infusion (never which product it was: blinded)."""
 
     __tablename__ = "infusion"
@@ -22,17 +65,16 @@ class Infusion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
     number: Mapped[int]
-    status: Mapped[str] = mapped_column(String(12))  # planned | given | not_given
+    status: Mapped[InfusionState] = mapped_column(
+        enum_type(InfusionState, name="status", length=12))
     planned_date: Mapped[date | None]
     # The wall-clock time the site recorded, in the participant's zone, kept as recorded.
     given_at_local: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
     given_at: Mapped[datetime | None]
     reason: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
 
 
-class Assessment(Base):
+class Assessment(CreatedAt, UpdatedAt, Base):
     """One scheduled assessment of one participant; one row per (participant, code).
 
     The stored `recorded_status` is what jobs last recorded; `status_at(now)` is the truth,
@@ -62,17 +104,17 @@ class Assessment(Base):
     window_start: Mapped[datetime] = mapped_column(index=True)
     window_end: Mapped[datetime] = mapped_column(index=True)
     window_version: Mapped[int] = mapped_column(default=1)
-    recorded_status: Mapped[str] = mapped_column(String(12), index=True)
+    recorded_status: Mapped[RecordedStatus] = mapped_column(
+        enum_type(RecordedStatus, name="recorded_status", length=12), index=True)
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     # Why a missed survey was missed, as a coordinator recorded it (pro_server.schedule.missed).
-    missed_reason: Mapped[str | None] = mapped_column(String(30))
+    missed_reason: Mapped[MissedReason | None] = mapped_column(
+        enum_type(MissedReason, name="missed_reason", length=30))
     missed_reason_text: Mapped[str | None] = mapped_column(String(500))
     missed_reason_at: Mapped[datetime | None]
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
 
     participant: Mapped[Participant] = relationship()
 
@@ -92,13 +134,15 @@ class AssessmentTransition(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id"), index=True)
     window_version: Mapped[int]
-    from_status: Mapped[str] = mapped_column(String(12))
-    to_status: Mapped[str] = mapped_column(String(12))
+    from_status: Mapped[RecordedStatus] = mapped_column(
+        enum_type(RecordedStatus, name="from_status", length=12))
+    to_status: Mapped[RecordedStatus] = mapped_column(
+        enum_type(RecordedStatus, name="to_status", length=12))
     at: Mapped[datetime]
     recorded_by: Mapped[str] = mapped_column(String(64))
 
 
-class Visit(Base):
+class Visit(CreatedAt, UpdatedAt, Base):
     """A virtual visit (phone or video appointment)."""
 
     __tablename__ = "visit"
@@ -109,13 +153,11 @@ class Visit(Base):
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     starts_at: Mapped[datetime] = mapped_column(index=True)
     duration_minutes: Mapped[int] = mapped_column(default=30)
-    mode: Mapped[str] = mapped_column(String(10))  # phone | video
+    mode: Mapped[VisitMode] = mapped_column(enum_type(VisitMode, name="mode", length=10))
     join_url: Mapped[str | None] = mapped_column(String(500))
     note: Mapped[str | None] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(12))  # scheduled | cancelled
+    status: Mapped[VisitStatus] = mapped_column(enum_type(VisitStatus, name="status", length=12))
     revision: Mapped[int] = mapped_column(default=1)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
 
     participant: Mapped[Participant] = relationship()

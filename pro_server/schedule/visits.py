@@ -38,11 +38,10 @@ def schedule_visit(ctx: ServiceContext, participant: Participant, *, starts_at_l
                    duration_minutes: int = 30) -> Visit:
     if participant.status is not ParticipantStatus.enrolled:
         raise Conflict("Visits are scheduled for enrolled participants")
-    now = ctx.now()
     visit = Visit(participant=participant, study_id=participant.study_id,
                   site_id=participant.site_id, starts_at=_start(ctx, participant, starts_at_local),
                   mode=mode, join_url=join_url, note=note, duration_minutes=duration_minutes,
-                  status="scheduled", created_at=now, updated_at=now)
+                  status="scheduled")
     ctx.session.add(visit)
     ctx.session.flush()
     record(ctx, "visit.schedule", "visit", visit.id, after=view(visit),
@@ -60,7 +59,6 @@ def reschedule_visit(ctx: ServiceContext, visit: Visit, *, starts_at_local: date
     visit.mode = mode or visit.mode
     visit.join_url = join_url if join_url is not None else visit.join_url
     visit.revision += 1
-    visit.updated_at = ctx.now()
     record(ctx, "visit.reschedule", "visit", visit.id, before=before, after=view(visit),
            reason=reason, study_id=visit.study_id, site_id=visit.site_id)
     events.visit_changed(ctx, visit, "rescheduled")
@@ -73,7 +71,6 @@ def cancel_visit(ctx: ServiceContext, visit: Visit, *, reason: str) -> Visit:
     before = view(visit)
     visit.status = "cancelled"
     visit.cancel_reason = reason
-    visit.updated_at = ctx.now()
     record(ctx, "visit.cancel", "visit", visit.id, before=before, after=view(visit),
            reason=reason, study_id=visit.study_id, site_id=visit.site_id)
     events.visit_changed(ctx, visit, "cancelled")

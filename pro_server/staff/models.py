@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Enum, ForeignKey, String, Table, false
+from sqlalchemy import BigInteger, Column, ForeignKey, String, Table, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pro_server.crypto import EncryptedText
-from pro_server.db import Base
+from pro_server.db import Base, CreatedAt, enum_type
 from pro_server.studies.models import Site
 
 
@@ -28,19 +28,16 @@ staff_site = Table(
 )
 
 
-class StaffUser(Base):
+class StaffUser(CreatedAt, Base):
     __tablename__ = "staff_user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[Role] = mapped_column(
-        Enum(Role, native_enum=False, length=20, validate_strings=True)
-    )
+    role: Mapped[Role] = mapped_column(enum_type(Role, name="role", length=20))
     active: Mapped[bool] = mapped_column(default=True)
     session_version: Mapped[int] = mapped_column(default=1)
-    created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
     # Set by an admin's reset, at creation or by `pro admin create`: only the password
     # change is allowed until then.

@@ -44,7 +44,7 @@ def create_staff_user(
         raise InvalidInput.field("password", str(exc)) from exc
     user = StaffUser(
         email=email.lower(), name=name, password_hash=password_hash, role=role,
-        created_at=ctx.now(), sites=list(sites), must_change_password=must_change_password,
+        sites=list(sites), must_change_password=must_change_password,
     )
     ctx.session.add(user)
     ctx.session.flush()

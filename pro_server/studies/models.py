@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pro_server.db import Base
+from pro_server.db import Base, CreatedAt
 
 
-class Study(Base):
+class Study(CreatedAt, Base):
     __tablename__ = "study"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -22,7 +22,6 @@ class Study(Base):
     protocol_code: Mapped[str] = mapped_column(String(40))
     protocol_version: Mapped[str] = mapped_column(String(20))
     program_name: Mapped[str] = mapped_column(String(40))
-    created_at: Mapped[datetime]
     # Admins and this study's investigators must sign in with a TOTP second factor.
     staff_second_factor_required: Mapped[bool] = mapped_column(default=False,
                                                                server_default=false())
@@ -30,7 +29,7 @@ class Study(Base):
     sites: Mapped[list[Site]] = relationship(back_populates="study", order_by="Site.code")
 
 
-class Site(Base):
+class Site(CreatedAt, Base):
     __tablename__ = "site"
     __table_args__ = (UniqueConstraint("study_id", "code"),)
 
@@ -40,7 +39,6 @@ class Site(Base):
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
     contact_phone: Mapped[str | None] = mapped_column(String(20))
-    created_at: Mapped[datetime]
 
     study: Mapped[Study] = relationship(back_populates="sites")
 

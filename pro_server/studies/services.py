@@ -68,7 +68,7 @@ def create_study(
     study = Study(
         code=code, name=name, registry_id=registry_id, default_timezone=default_timezone,
         program_name=program_name, protocol_code=protocol_code,
-        protocol_version=str(protocol.version), created_at=ctx.now(),
+        protocol_version=str(protocol.version),
     )
     ctx.session.add(study)
     ctx.session.flush()
@@ -85,8 +85,7 @@ def create_site(
 ) -> Site:
     if not is_timezone(timezone):
         raise InvalidInput.field("timezone", f"{timezone!r} is not an IANA zone")
-    site = Site(study=study, code=code, name=name, timezone=timezone, contact_phone=contact_phone,
-                created_at=ctx.now())
+    site = Site(study=study, code=code, name=name, timezone=timezone, contact_phone=contact_phone)
     ctx.session.add(site)
     ctx.session.flush()
     record(ctx, "site.create", "site", site.id, after={
