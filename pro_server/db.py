@@ -140,8 +140,9 @@ def _stamp_bookkeeping(session: Session, _flush_context: Any, _instances: Any) -
         if isinstance(obj, UpdatedAt) and obj.updated_at is None:
             obj.updated_at = clock_now()
     for obj in session.dirty:
-        if isinstance(obj, UpdatedAt) and not (
-                inspect_instance(obj).attrs.updated_at.history.has_changes()):
+        state = inspect_instance(obj)
+        if isinstance(obj, UpdatedAt) and state is not None and not (
+                state.attrs.updated_at.history.has_changes()):
             obj.updated_at = clock_now()
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from pro_server.access import policy
 from pro_server.audit.services import record
-from pro_server.changes.models import ChangeRequest
+from pro_server.changes.models import ChangeRequest, ChangeStatus
 from pro_server.context import ServiceContext
 from pro_server.errors import Conflict, DomainError, Forbidden, InvalidInput
 from pro_server.instruments import default_registry
@@ -100,7 +100,7 @@ def approve(ctx: ServiceContext, decider: StaffUser, change: ChangeRequest,
     new = correct_answer(
         ctx, current, change.item_id, change.new_value, reason=change.reason,
         source=change.source, approved_by=ctx.actor.label or f"staff:{decider.id}")
-    change.status = "approved"
+    change.status = ChangeStatus.APPROVED
     change.decided_by_id = decider.id
     change.decided_at = ctx.now()
     change.decision_reason = reason
@@ -117,7 +117,7 @@ def reject(ctx: ServiceContext, decider: StaffUser, change: ChangeRequest, reaso
     _check_decidable(change, decider)
     if not reason.strip():
         raise InvalidInput.field("reason", "Say why the change is rejected")
-    change.status = "rejected"
+    change.status = ChangeStatus.REJECTED
     change.decided_by_id = decider.id
     change.decided_at = ctx.now()
     change.decision_reason = reason

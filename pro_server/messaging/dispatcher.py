@@ -449,7 +449,7 @@ class Dispatcher:
         return True
 
     def _mark_sending(self, row: OutboxMessage, now: datetime) -> None:
-        row.status = MessageStatus.SENDING.value
+        row.status = MessageStatus.SENDING
         row.status_reason = None
         row.claimed_by = self.owner
         row.lease_until = now + self.lease

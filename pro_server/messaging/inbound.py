@@ -62,7 +62,7 @@ def record_status(ctx: ServiceContext, form: Mapping[str, str], *, message_id: i
         return f"unchanged ({row.status})"
     now = ctx.now()
     row.provider_message_id = row.provider_message_id or sid
-    row.status = new
+    row.status = MessageStatus(new)
     row.status_updated_at = now
     row.updated_at = now
     row.next_attempt_at = None

@@ -29,7 +29,7 @@ def finish(ctx: ServiceContext, row: OutboxMessage, status: MessageStatus, reaso
            *, review: str | None = None) -> None:
     """Put the row in a final status (or `sending` left alone) with the reason staff see."""
     now = ctx.now()
-    row.status = status.value
+    row.status = status
     row.status_reason = reason[:300] if reason else None
     row.status_updated_at = now
     row.updated_at = now
@@ -46,7 +46,7 @@ def mark_sent(ctx: ServiceContext, row: OutboxMessage, provider_id: str | None,
         row.provider_message_id = provider_id
     new = monotonic_next(row.status, MessageStatus.SENT.value)
     if new != row.status:
-        row.status = new
+        row.status = MessageStatus(new)
         row.status_updated_at = now
     row.sent_at = row.sent_at or now
     row.next_attempt_at = None
@@ -106,7 +106,7 @@ def retry_or_give_up(ctx: ServiceContext, row: OutboxMessage, rule: ErrorRule,
         stop = MessageStatus.SUPPRESSED if final is MessageStatus.FAILED else final
         finish(ctx, row, stop, f"{what}; a retry would arrive after the event it is about")
         return
-    row.status = MessageStatus.PENDING.value
+    row.status = MessageStatus.PENDING
     row.provider_message_id = None  # a new attempt; the old one's reports no longer apply
     row.status_reason = f"attempt {row.attempts} failed ({what}); retrying"[:300]
     row.next_attempt_at = later

@@ -38,7 +38,7 @@ def resolve_message(ctx: ServiceContext, m: OutboxMessage, reason: str,
     elif outcome == "not_sent":
         outcomes.finish(ctx, m, MessageStatus.FAILED, "not sent (checked by staff)")
     elif outcome == "resend":
-        m.status = MessageStatus.PENDING.value
+        m.status = MessageStatus.PENDING
         m.outcome_unknown = False
         m.next_attempt_at = now
         m.status_reason = "to be sent again (staff checked the provider)"

@@ -68,7 +68,7 @@ def set_study_setting(ctx: ServiceContext, study_id: int, second_factor: str) ->
     if row is None:
         row = StudyWebSettings(study_id=study_id)
         ctx.session.add(row)
-    row.second_factor = second_factor
+    row.second_factor = StudySecondFactor(second_factor)
     ctx.session.flush()
     record(ctx, "study.participant_web_settings", "study", study_id,
            before={"second_factor": before}, after={"second_factor": second_factor},
@@ -91,7 +91,7 @@ def set_secret(ctx: ServiceContext, participant: Participant, kind: str, value: 
     if row is None:
         row = ParticipantSecret(participant_id=participant.id)
         ctx.session.add(row)
-    row.kind = kind
+    row.kind = SecondFactorKind(kind)
     row.secret_hash = _hasher.hash(_keyed(ctx, participant.id, canonical))
     row.failed_attempts = 0
     row.locked_until = None

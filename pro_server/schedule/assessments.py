@@ -21,7 +21,7 @@ from pro_server.protocol.definitions import ProtocolDefinition, default_registry
 from pro_server.protocol.planner import InfusionRecord, PlannedAssessment, plan_assessments
 from pro_server.protocol.status import AssessmentStatus
 from pro_server.schedule import events
-from pro_server.schedule.models import Assessment, AssessmentTransition, Infusion
+from pro_server.schedule.models import Assessment, AssessmentTransition, Infusion, RecordedStatus
 
 NOT_STARTED: frozenset[str] = frozenset({"scheduled", "open", "missed"})
 
@@ -71,7 +71,7 @@ def record_status(ctx: ServiceContext, a: Assessment, to_status: AssessmentStatu
         assessment_id=a.id, window_version=a.window_version, from_status=a.recorded_status,
         to_status=to_status, at=ctx.now(), recorded_by=by,
     ))
-    a.recorded_status = to_status
+    a.recorded_status = RecordedStatus(to_status)
     return True
 
 

@@ -19,7 +19,7 @@ from pro_server.protocol.planner import (
     check_infusion_order,
 )
 from pro_server.schedule.assessments import infusion_records, protocol_for, sync_assessments
-from pro_server.schedule.models import Infusion
+from pro_server.schedule.models import Infusion, InfusionState
 
 
 def _view(i: Infusion) -> dict[str, Any]:
@@ -89,7 +89,7 @@ def record_infusion(
     if infusion is None:
         infusion = Infusion(participant_id=participant.id, number=number)
         ctx.session.add(infusion)
-    infusion.status = status
+    infusion.status = InfusionState(status)
     infusion.planned_date = planned_date if status == "planned" else infusion.planned_date
     infusion.given_at_local = given_at_local if status == "given" else None
     infusion.given_at = given_at

@@ -62,7 +62,8 @@ def record_missed_reason(ctx: ServiceContext, a: Assessment, reason: str, text: 
     after = {"missed_reason": reason, "missed_reason_text": text}
     if before == after:
         return a
-    a.missed_reason, a.missed_reason_text, a.missed_reason_at = reason, text, ctx.now()
+    a.missed_reason, a.missed_reason_text, a.missed_reason_at = (
+        MissedReason(reason), text, ctx.now())
     record(ctx, "assessment.missed_reason", "assessment", a.id, before=before, after=after,
            reason=reason_label(reason, text), study_id=a.study_id, site_id=a.site_id)
     return a

@@ -11,7 +11,7 @@ from pro_server.errors import Conflict, InvalidInput
 from pro_server.local_time import local_to_utc, utc_to_local
 from pro_server.participants.models import Participant, ParticipantStatus
 from pro_server.schedule import events
-from pro_server.schedule.models import Visit
+from pro_server.schedule.models import Visit, VisitMode, VisitStatus
 
 MODES = ("phone", "video")
 
@@ -56,7 +56,7 @@ def reschedule_visit(ctx: ServiceContext, visit: Visit, *, starts_at_local: date
         raise Conflict(f"A {visit.status} visit cannot be rescheduled")
     before = view(visit)
     visit.starts_at = _start(ctx, visit.participant, starts_at_local)
-    visit.mode = mode or visit.mode
+    visit.mode = VisitMode(mode) if mode else visit.mode
     visit.join_url = join_url if join_url is not None else visit.join_url
     visit.revision += 1
     record(ctx, "visit.reschedule", "visit", visit.id, before=before, after=view(visit),
@@ -69,7 +69,7 @@ def cancel_visit(ctx: ServiceContext, visit: Visit, *, reason: str) -> Visit:
     if visit.status != "scheduled":
         raise Conflict(f"The visit is already {visit.status}")
     before = view(visit)
-    visit.status = "cancelled"
+    visit.status = VisitStatus.CANCELLED
     visit.cancel_reason = reason
     record(ctx, "visit.cancel", "visit", visit.id, before=before, after=view(visit),
            reason=reason, study_id=visit.study_id, site_id=visit.site_id)
