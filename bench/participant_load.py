@@ -86,7 +86,10 @@ class Round:
 
 
 def environment(database_url: str, instance: str) -> dict[str, str]:
+    """Production settings (system clock, no dev secrets) but plain http on loopback."""
     return {**os.environ, "DATABASE_URL": database_url, "PRO_INSTANCE_PATH": instance,
+            "PRO_ENV": "production", "PUBLIC_BASE_URL": "http://127.0.0.1",
+            "PHONE_LOOKUP_KEY": "bench-lookup-" + "l" * 40,
             "SECRET_KEY": "bench-" + "k" * 40, "PRO_DATA_KEYS": DATA_KEY,
             "SMS_BACKEND": "none", "LOG_LEVEL": "WARNING", "FLOOR_DATABASE_URL": database_url}
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from pro_server.audit.services import record
 from pro_server.context import Actor, ServiceContext
@@ -67,7 +67,9 @@ def standing_participant(session: Session, participant_id: Any, link_id: Any,
 
 def open_session(ctx: ServiceContext, token: str, answer: str | None) -> Outcome:
     link = find_link(ctx, token)
-    participant = ctx.session.get(Participant, link.participant_id) if link else None
+    # With its study and site: the session's answer shows the site's contact line.
+    participant = ctx.session.get(Participant, link.participant_id, options=(
+        joinedload(Participant.study), joinedload(Participant.site))) if link else None
     if link is None or not participant_active(participant):
         return Outcome("link_expired")
     assert participant is not None

@@ -44,6 +44,19 @@ def own_assessment(ctx: ServiceContext, p: Participant, assessment_id: int) -> A
     return a
 
 
+def own_assessment_and_drafts(ctx: ServiceContext, p: Participant,
+                              assessment_id: int) -> tuple[Assessment, dict[str, Draft]]:
+    """`own_assessment` and its drafts by instrument (`drafts_of`) in one statement: a
+    draft save and a submission need both, and every statement is a round trip."""
+    rows = ctx.session.execute(
+        select(Assessment, Draft)
+        .outerjoin(Draft, Draft.assessment_id == Assessment.id)
+        .where(Assessment.id == assessment_id, Assessment.participant_id == p.id)).all()
+    if not rows:
+        raise NotFound("Survey not found")
+    return rows[0][0], {d.instrument_code: d for _a, d in rows if d is not None}
+
+
 def own_visit(ctx: ServiceContext, p: Participant, visit_id: int) -> Visit:
     v = ctx.session.get(Visit, visit_id)
     if v is None or v.participant_id != p.id:
@@ -143,10 +156,12 @@ def assessment_view(ctx: ServiceContext, p: Participant, a: Assessment,
 
 def save_answers(ctx: ServiceContext, a: Assessment, instrument: str,
                  answers: Mapping[str, Any], language: str, screen: str | None,
-                 page: int | None = None, pages: int | None = None) -> dict[str, Any]:
+                 page: int | None = None, pages: int | None = None, *,
+                 drafts: Mapping[str, Draft] | None = None) -> dict[str, Any]:
     """Save answers as they are given; the screen reached (and its page number, for the
-    coordinator's "stopped at page N of M") is kept to resume there."""
-    drafts = drafts_of(ctx, a)
+    coordinator's "stopped at page N of M") is kept to resume there. `drafts`: the
+    assessment's drafts when read with it (`own_assessment_and_drafts`)."""
+    drafts = drafts_of(ctx, a) if drafts is None else drafts
     seqs = [d.position.get("seq", 0) for d in drafts.values() if isinstance(d.position, dict)]
     kept = position(screen, max(seqs, default=0) + 1, page, pages) if screen else (
         drafts[instrument].position if instrument in drafts else None)
