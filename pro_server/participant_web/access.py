@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, defer, joinedload
 
 from pro_server.audit.services import record
 from pro_server.context import Actor, ServiceContext
@@ -53,11 +53,15 @@ def standing_participant(session: Session, participant_id: Any, link_id: Any,
                          now: datetime) -> Participant | None:
     """The session's participant if still enrolled and its link still stands, else None.
 
-    One statement: every participant request asks this before anything else."""
+    One statement: every participant request asks this before anything else. Phone and
+    email are left unread (deferred): decrypting them costs every request CPU, and a route
+    that needs them reads them then."""
     if not isinstance(participant_id, int) or not isinstance(link_id, int):
         return None
     return session.scalar(
         select(Participant)
+        # Contact data is decrypted when read: not on every request, only if a route reads it.
+        .options(defer(Participant.phone), defer(Participant.email))
         .join(ParticipantLink, ParticipantLink.participant_id == Participant.id)
         .where(Participant.id == participant_id,
                Participant.status == ParticipantStatus.enrolled,
