@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from pro_server.context import ServiceContext
 from pro_server.errors import NotFound
@@ -44,14 +44,19 @@ def own_assessment(ctx: ServiceContext, p: Participant, assessment_id: int) -> A
     return a
 
 
+_ASSESSMENT_AND_DRAFTS = (  # built once, the values bound per call
+    select(Assessment, Draft)
+    .outerjoin(Draft, Draft.assessment_id == Assessment.id)
+    .where(Assessment.id == bindparam("assessment_id"),
+           Assessment.participant_id == bindparam("participant_id")))
+
+
 def own_assessment_and_drafts(ctx: ServiceContext, p: Participant,
                               assessment_id: int) -> tuple[Assessment, dict[str, Draft]]:
     """`own_assessment` and its drafts by instrument (`drafts_of`) in one statement: a
     draft save and a submission need both, and every statement is a round trip."""
-    rows = ctx.session.execute(
-        select(Assessment, Draft)
-        .outerjoin(Draft, Draft.assessment_id == Assessment.id)
-        .where(Assessment.id == assessment_id, Assessment.participant_id == p.id)).all()
+    rows = ctx.session.execute(_ASSESSMENT_AND_DRAFTS, {
+        "assessment_id": assessment_id, "participant_id": p.id}).all()
     if not rows:
         raise NotFound("Survey not found")
     return rows[0][0], {d.instrument_code: d for _a, d in rows if d is not None}
