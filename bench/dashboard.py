@@ -45,6 +45,7 @@ from pro_server.dashboard.schemas import GRID_PAGE
 from pro_server.db import make_engine
 from pro_server.demo import load_demo
 from pro_server.jobs import simulate
+from pro_server.local_time import local_to_utc
 from pro_server.migrate import upgrade
 from pro_server.participants.models import Participant, ParticipantStatus
 from pro_server.protocol.definitions import default_registry
@@ -54,7 +55,6 @@ from pro_server.protocol.planner import (
     planned_infusion_dates,
 )
 from pro_server.protocol.status import derive_status
-from pro_server.protocol.windows import local_to_utc
 from pro_server.schedule.models import Assessment, Infusion
 from pro_server.studies.models import Site, Study
 

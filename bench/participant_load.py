@@ -51,8 +51,8 @@ from pro_server.config import load_settings
 from pro_server.context import Actor, ServiceContext
 from pro_server.instruments import default_registry
 from pro_server.instruments.examples import example_answers
-from pro_server.participant_web.links import issue_link
 from pro_server.participants import services as participants
+from pro_server.participants.links import issue_link
 from pro_server.participants.models import ParticipantStatus
 from pro_server.schedule.models import Assessment
 from pro_server.studies.services import create_site, create_study
@@ -128,7 +128,7 @@ def load(env: dict[str, str], people: int) -> list[Flow]:
             if n % 100 == 99:
                 session.commit()
         session.commit()
-        seal(session)
+        seal(session, pro["events"])
     pro["engine"].dispose()
     return flows
 
@@ -229,14 +229,13 @@ def drive(flow: Callable, base: str, flows: list[Flow], clients: int) -> Round:
 
 
 def sealer(env: dict[str, str], stop: threading.Event, sealed: list[int]) -> None:
-    engine = create_engine(env["DATABASE_URL"])
-    from sqlalchemy.orm import Session
-
-    with Session(engine) as session:
+    """The scheduler's audit-seal job, as the project's own app runs it."""
+    pro = create_app(load_settings(env)).extensions["pro"]
+    with pro["session_factory"]() as session:
         while not stop.wait(SEAL_EVERY):
-            sealed.append(seal(session))
-        sealed.append(seal(session))
-    engine.dispose()
+            sealed.append(seal(session, pro["events"]))
+        sealed.append(seal(session, pro["events"]))
+    pro["engine"].dispose()
 
 
 def line(label: str, r: Round) -> str:
@@ -307,13 +306,11 @@ def bench(args: argparse.Namespace, url: str, instance: str) -> None:
     for workers, m, ratio in summary:
         cells = ["{:7.1f} {:6.1f}/{:6.1f}/{:6.1f}".format(*m[k]) for k in ("project", "floor")]
         print(f"  {workers:7d}  {cells[0]:>32}  {cells[1]:>32}  {ratio:5.2f}")
-    with engine.connect() as conn:
-        from sqlalchemy.orm import Session
-
-        with Session(bind=conn) as session:
-            seal(session)
-            print(f"\naudit chain after the run: {tail(session).describe(datetime.now(UTC))}")
-    engine.dispose()
+    pro = create_app(load_settings(env)).extensions["pro"]
+    with pro["session_factory"]() as session:
+        seal(session, pro["events"])
+        print(f"\naudit chain after the run: {tail(session).describe(datetime.now(UTC))}")
+    pro["engine"].dispose()
     check = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "pro", "audit",
                             "verify"], env=env, cwd=REPO_ROOT, capture_output=True, text=True)
     print(check.stdout.strip() or check.stderr.strip())

@@ -98,7 +98,7 @@ def _bearer_client() -> None:
 
 
 PUBLIC = Access("public", None)
-STAFF = Access("staff", web.current_staff, (("staffSession",),), cookie=True,
+STAFF = Access("staff", web.session_actor, (("staffSession",),), cookie=True,
                errors=(401, 403))
 STAFF_OR_CLIENT = Access("staff or EDC client", web.current_actor,
                          (("staffSession",), ("edcBearer",)), cookie=True, errors=(401, 403))

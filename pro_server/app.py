@@ -158,8 +158,8 @@ def _register_request_hooks(app: Flask) -> None:
         """
         if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
             return
-        if request.path.startswith("/webhooks/"):
-            return
+        if request.path.startswith(("/webhooks/", "/e/unsubscribe/")):
+            return  # signed: a webhook, a one-click unsubscribe (RFC 8058) from a mail program
         if bearer_token():
             if bearer_actor() is None:
                 raise Unauthorized("Unknown or revoked API credentials")

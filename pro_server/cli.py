@@ -80,7 +80,7 @@ def audit_verify_command(no_seal: bool) -> None:
     intact), then report what is left unsealed and how old it is."""
     pro = _pro()
     if not no_seal:
-        seal_pending(pro["session_factory"])
+        seal_pending(pro["session_factory"], pro["events"])
     with pro["session_factory"]() as session:
         report = verify_stored_chain(session)
         unsealed = tail(session)

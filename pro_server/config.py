@@ -29,6 +29,9 @@ DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 # links of every process (scheduler, `pro participant-link`) point to the port really served.
 SERVED_URL_FILE = "served-url"
 SMS_BACKENDS = ("console", "twilio", "none")
+# Email reminders (messaging.email): off unless EMAIL_BACKEND names a backend.
+EMAIL_BACKENDS = ("none", "console", "smtp")
+SMTP_SECURITY = ("starttls", "ssl", "none")
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
@@ -68,6 +71,16 @@ class Settings:
         "fcm.googleapis.com", "push.services.mozilla.com", "push.apple.com",
         "notify.windows.com")
     push_timeout_seconds: float = 10.0
+    # Email (messaging.email): `console` only logs that an email went (no address, no
+    # text); `smtp` sends through SMTP_HOST. Without a backend no participant can choose it.
+    email_backend: str = "none"
+    email_from: str = ""  # "Study team <study@example.org>"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_security: str = "starttls"  # starttls | ssl | none (none: loopback hosts only)
+    smtp_timeout_seconds: float = 10.0
     ratelimit_storage_uri: str = "memory://"
     login_rate_limit: str = "5 per minute"
     max_body_bytes: int = 256 * 1024
@@ -174,6 +187,14 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         vapid_subject=env_vars.get("VAPID_SUBJECT", "").strip(),
         push_timeout_seconds=_float(env_vars, "PUSH_TIMEOUT_SECONDS", 10.0),
         **_push_hosts(env_vars),
+        email_backend=_choice(env_vars, "EMAIL_BACKEND", EMAIL_BACKENDS),
+        email_from=env_vars.get("EMAIL_FROM", "").strip(),
+        smtp_host=env_vars.get("SMTP_HOST", "").strip(),
+        smtp_port=_int(env_vars, "SMTP_PORT", 587),
+        smtp_username=env_vars.get("SMTP_USERNAME", ""),
+        smtp_password=env_vars.get("SMTP_PASSWORD", ""),
+        smtp_security=_choice(env_vars, "SMTP_SECURITY", SMTP_SECURITY),
+        smtp_timeout_seconds=_float(env_vars, "SMTP_TIMEOUT_SECONDS", 10.0),
         ratelimit_storage_uri=env_vars.get("RATELIMIT_STORAGE_URI", "memory://"),
         login_rate_limit=env_vars.get("LOGIN_RATE_LIMIT", "5 per minute"),
         max_body_bytes=_int(env_vars, "MAX_BODY_BYTES", 256 * 1024),
@@ -224,6 +245,7 @@ def _complete_secrets(settings: Settings) -> Settings:
         raise ConfigError(f"PHONE_LOOKUP_KEY needs at least {MIN_LOOKUP_KEY_LENGTH} characters "
                           "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')")
     _check_push(settings)
+    _check_email(settings)
     if settings.trusted_proxies < 0:
         raise ConfigError("TRUSTED_PROXIES must be 0 or more (the number of proxies in front)")
     if not missing:
@@ -269,6 +291,25 @@ def _check_push(settings: Settings) -> None:
     if settings.is_production and any(
             h in LOOPBACK_HOSTS for h in settings.push_endpoint_hosts):
         raise ConfigError("PUSH_ENDPOINT_HOSTS may not name a loopback host in production")
+
+
+def _check_email(settings: Settings) -> None:
+    """Email runs with a From address (and SMTP_HOST for smtp), or not at all. Plain SMTP
+    (no TLS) only to a loopback relay; production refuses the console (it sends nothing)."""
+    if settings.email_backend == "none":
+        return
+    if "@" not in settings.email_from:
+        raise ConfigError(f"EMAIL_BACKEND={settings.email_backend} needs EMAIL_FROM (an address)")
+    if settings.is_production and settings.email_backend == "console":
+        raise ConfigError("production refuses EMAIL_BACKEND=console (it only logs that an "
+                          "email went): set EMAIL_BACKEND=smtp, or leave it unset")
+    if settings.email_backend != "smtp":
+        return
+    if not settings.smtp_host:
+        raise ConfigError("EMAIL_BACKEND=smtp needs SMTP_HOST")
+    if settings.smtp_security == "none" and settings.smtp_host.lower() not in LOOPBACK_HOSTS:
+        raise ConfigError("SMTP_SECURITY=none (no TLS) is allowed only to a relay on this "
+                          "machine (127.0.0.1, ::1, localhost)")
 
 
 def _dev_secrets(instance_path: Path) -> dict[str, str]:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import tenacity
-from sqlalchemy import DateTime, Engine, MetaData, Text, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, Select, Text, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -114,3 +114,11 @@ def retry_when_sqlite_locked(session: Session) -> tenacity.Retrying:
         stop=tenacity.stop_after_delay(SQLITE_LOCK_SECONDS),
         wait=tenacity.wait_random_exponential(multiplier=0.02, max=0.5),
         reraise=True)
+
+
+def claim(query: Select[Any], session: Session) -> Select[Any]:
+    """Rows no other job process is working on: FOR UPDATE SKIP LOCKED on PostgreSQL (several
+    scheduler processes share the work); SQLite runs one scheduler, so the query is unchanged."""
+    if session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query

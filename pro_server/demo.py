@@ -21,9 +21,9 @@ from pro_server.participants import services as participants
 from pro_server.participants.models import Participant, ParticipantStatus
 from pro_server.staff.models import Role
 from pro_server.staff.services import create_staff_user
-from pro_server.studies.apply import apply_study_folder
-from pro_server.studies.folders import load_study_folder
 from pro_server.studies.models import Site, Study
+from pro_server.study_folders.apply import apply_study_folder
+from pro_server.study_folders.folders import load_study_folder
 
 # The first trial's example study folder: study, sites, languages and protocol versions.
 DEMO_STUDY_DIR = EXAMPLE_STUDIES_DIR / "res001-dmpm-02"

@@ -24,6 +24,7 @@ FEATURES = (
     "messaging",
     "participant_web",
     "changes",
+    "study_folders",
     "dashboard",
     "edc",
 )

@@ -1,5 +1,6 @@
 """Flask glue shared by every feature's routes: the request's DB session, its service
-context, the signed-in staff user, and the one transaction boundary per request."""
+context, who is calling (a bearer client, or the session's signed-in user as the staff
+feature says), and the one transaction boundary per request."""
 
 from __future__ import annotations
 
@@ -8,14 +9,13 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
-from flask import Flask, Response, current_app, g, request, session, stream_with_context
+from flask import Flask, Response, current_app, g, request, stream_with_context
 from sqlalchemy.orm import Session
 
 from pro_server.clock import Clock
 from pro_server.config import Settings
 from pro_server.context import Actor, ServiceContext
 from pro_server.errors import Unauthorized
-from pro_server.staff.models import StaffUser
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -48,23 +48,22 @@ def close_db_session(_exc: BaseException | None = None) -> None:
         db.close()
 
 
-def current_staff(optional: bool = False) -> StaffUser | None:
-    """The signed-in staff user, or 401 (a stale session after logout elsewhere counts as none)."""
-    if "staff_user" in g and (g.staff_user is not None or optional):
-        return g.staff_user
-    data = session.get("staff")
-    user = None
-    if isinstance(data, dict):
-        user = db_session().get(StaffUser, data.get("id"))
-        if user is None or not user.active or user.session_version != data.get("v"):
-            user = None
-    if user is None and not optional:
-        raise Unauthorized("Sign in as staff first")
-    g.staff_user = user
-    return user
-
-
 BearerAuthenticator = Callable[[str], Actor | None]
+SessionAuthenticator = Callable[[], Actor | None]
+
+
+def set_session_authenticator(app: Flask, authenticator: SessionAuthenticator) -> None:
+    """The staff feature says who is signed in through the session cookie (an Actor or None)."""
+    app.extensions["pro"]["session_authenticator"] = authenticator
+
+
+def session_actor() -> Actor:
+    """The session's signed-in user, or 401."""
+    authenticate = current_app.extensions["pro"].get("session_authenticator")
+    actor = authenticate() if authenticate is not None else None
+    if actor is None:
+        raise Unauthorized("Sign in as staff first")
+    return actor
 
 
 def add_bearer_authenticator(app: Flask, authenticator: BearerAuthenticator) -> None:
@@ -101,11 +100,7 @@ def current_actor() -> Actor:
         if actor is None:
             raise Unauthorized("Unknown or revoked API credentials")
         return actor
-    return staff_actor(current_staff())
-
-
-def staff_actor(user: StaffUser) -> Actor:
-    return Actor(type="staff", id=str(user.id), label=f"{user.email} ({user.role.value})")
+    return session_actor()
 
 
 def context(actor: Actor) -> ServiceContext:

@@ -10,9 +10,9 @@ after whatever was sealed before: `seq` is gap-free and follows the order in whi
 became committed-and-sealed, and a rolled-back transaction, whose events never commit,
 leaves no hole in it (only in `id`, which the chain does not cover).
 
-A response version takes its event's `seq` as `audit_seq` in the same sealing transaction,
-so the EDC cursor (`audit_seq > cursor`) never skips a version committed late: a version
-gets a seq only once every smaller seq is committed.
+Subscribers of audit.events.SEALED run in the same sealing transaction: a response version
+takes its event's `seq` as `audit_seq` there, so the EDC cursor (`audit_seq > cursor`) never
+skips a version committed late: a version gets a seq only once every smaller seq is committed.
 """
 
 from __future__ import annotations
@@ -26,9 +26,10 @@ from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from pro_server.audit.chain import GENESIS_HASH, event_hash
+from pro_server.audit.events import SEALED, SealedEvent
 from pro_server.audit.models import AuditEvent
 from pro_server.context import ServiceContext
-from pro_server.responses.models import UNSEALED, VERSION_EVENT_ACTIONS, Response
+from pro_server.events import EventBus
 
 # Any constant works; it names the lock that lets one sealer run at a time on PostgreSQL.
 _SEAL_LOCK_KEY = 0x50524F_5345414C  # "PRO SEAL"
@@ -52,20 +53,20 @@ class Tail:
                 f"old (occurred {self.oldest.isoformat(timespec='seconds')})")
 
 
-def seal(session: Session, *, batch: int = BATCH) -> int:
+def seal(session: Session, events: EventBus, *, batch: int = BATCH) -> int:
     """Seal every event committed so far; how many. Commits each batch in its own short
     transaction, so a crash loses at most the batch in hand (its events stay unsealed and
     the next run seals them)."""
     total = 0
     while True:
-        sealed = _seal_batch(session, batch)
+        sealed = _seal_batch(session, events, batch)
         session.commit()
         total += sealed
         if sealed < batch:
             return total
 
 
-def seal_pending(session_factory: Callable[[], Session]) -> int:
+def seal_pending(session_factory: Callable[[], Session], events: EventBus) -> int:
     """Seal on demand (before `pro audit verify`, before an EDC read), in a session of its
     own so the caller's transaction is not committed under it. Reads once when nothing is
     pending."""
@@ -73,14 +74,14 @@ def seal_pending(session_factory: Callable[[], Session]) -> int:
         if tail(session).count == 0:
             return 0
         session.rollback()
-        return seal(session)
+        return seal(session, events)
 
 
 def seal_job(new_context: Callable[[], ServiceContext]) -> int:
     """The scheduler's job: seal what the requests committed since the last run."""
     ctx = new_context()
     with ctx.session:
-        return seal(ctx.session)
+        return seal(ctx.session, ctx.events)
 
 
 def tail(session: Session) -> Tail:
@@ -90,7 +91,7 @@ def tail(session: Session) -> Tail:
     return Tail(count, oldest)
 
 
-def _seal_batch(session: Session, batch: int) -> int:
+def _seal_batch(session: Session, events: EventBus, batch: int) -> int:
     _take_seal_lock(session)
     head = session.execute(select(AuditEvent.seq, AuditEvent.hash)
                            .where(AuditEvent.seq.is_not(None))
@@ -101,15 +102,14 @@ def _seal_batch(session: Session, batch: int) -> int:
         return 0
     seq, previous = (head.seq, head.hash) if head else (0, GENESIS_HASH)
     seals: list[dict[str, Any]] = []
-    versions: list[dict[str, Any]] = []
+    sealed: list[SealedEvent] = []
     for row in rows:
         seq += 1
         content = dict(row) | {"seq": seq, "prev_hash": previous}
         previous = event_hash(content)
         seals.append({"event_id": row["id"], "new_seq": seq,
                       "new_prev_hash": content["prev_hash"], "new_hash": previous})
-        if row["entity_type"] == "response" and row["action"] in VERSION_EVENT_ACTIONS:
-            versions.append({"response_id": int(row["entity_id"]), "new_seq": seq})
+        sealed.append(SealedEvent(row["entity_type"], row["entity_id"], row["action"], seq))
     connection = session.connection()
     done = connection.execute(
         update(_events).where(_events.c.id == bindparam("event_id"), _events.c.seq.is_(None))
@@ -117,12 +117,7 @@ def _seal_batch(session: Session, batch: int) -> int:
                 hash=bindparam("new_hash")), seals)
     if done.rowcount != len(seals):  # only a second sealer not holding the lock could do it
         raise RuntimeError("audit events were sealed by someone else during this seal")
-    if versions:
-        responses = Response.__table__
-        connection.execute(
-            update(responses).where(responses.c.id == bindparam("response_id"),
-                                    responses.c.audit_seq == UNSEALED)
-            .values(audit_seq=bindparam("new_seq")), versions)
+    events.publish(SEALED, connection, sealed)
     return len(rows)
 
 

@@ -22,8 +22,9 @@ from pro_server.responses.models import Response
 from pro_server.staff.account_routes import require_signature
 from pro_server.staff.models import StaffUser
 from pro_server.staff.security import Meaning
+from pro_server.staff.signed_in import current_staff, staff_actor
 from pro_server.studies.models import Site
-from pro_server.web import current_staff, db_session, staff_actor, unit_of_work
+from pro_server.web import db_session, unit_of_work
 
 blp = ApiBlueprint("changes", __name__, url_prefix="/api/v1/change-requests",
                    description="Requests to change a participant's answer, and their decisions",

@@ -5,7 +5,6 @@ from sqlalchemy import select
 
 from pro_server.access import policy
 from pro_server.api_blueprint import STAFF, ApiBlueprint
-from pro_server.dashboard import admin
 from pro_server.dashboard.schemas import (
     AdminSiteCreateSchema,
     AdminSiteSchema,
@@ -16,10 +15,11 @@ from pro_server.dashboard.schemas import (
 )
 from pro_server.errors import NotFound
 from pro_server.staff.models import StaffUser
-from pro_server.staff.services import create_staff_user
+from pro_server.staff.services import create_staff_user, update_staff_user
+from pro_server.staff.signed_in import current_staff, staff_actor
 from pro_server.studies.models import Site
-from pro_server.studies.services import get_study, site_by_code
-from pro_server.web import current_staff, db_session, staff_actor, unit_of_work
+from pro_server.studies.services import add_site, get_study, site_by_code, update_site
+from pro_server.web import db_session, unit_of_work
 
 blp = ApiBlueprint("admin", __name__, url_prefix="/api/v1/admin",
                    description="Staff accounts and sites (admins)", access=STAFF)
@@ -71,7 +71,7 @@ class UserById(MethodView):
         if "site_codes" in body:
             body["sites"] = _sites(body)
         with unit_of_work(staff_actor(me)) as ctx:
-            return admin.update_staff_user(ctx, me, user, body)
+            return update_staff_user(ctx, me, user, body)
 
 
 @blp.route("/sites")
@@ -91,7 +91,7 @@ class Sites(MethodView):
         user = _admin()
         study = get_study(db_session(), body.pop("study_code", None))
         with unit_of_work(staff_actor(user)) as ctx:
-            return admin.add_site(ctx, study, body)
+            return add_site(ctx, study, body)
 
 
 @blp.route("/sites/<int:site_id>")
@@ -105,4 +105,4 @@ class SiteById(MethodView):
         if site is None:
             raise NotFound("Site not found")
         with unit_of_work(staff_actor(user)) as ctx:
-            return admin.update_site(ctx, site, body)
+            return update_site(ctx, site, body)

@@ -28,9 +28,10 @@ from pro_server.dashboard.schemas import StudyArgsSchema
 from pro_server.errors import InvalidInput, NotFound
 from pro_server.spreadsheet_csv import csv_chunks
 from pro_server.staff.models import StaffUser
+from pro_server.staff.signed_in import current_staff
 from pro_server.studies.models import Site, Study
 from pro_server.studies.services import get_study
-from pro_server.web import clock, current_staff, db_session, streamed_response
+from pro_server.web import clock, db_session, streamed_response
 
 blp = ApiBlueprint("audit", __name__, url_prefix="/api/v1/audit",
                    description="The audit trail, read-only: who did what, when and why",
@@ -96,7 +97,8 @@ class Chain(MethodView):
         policy.audit_sight(current_staff())
         # As `pro audit verify` does: seal what is committed first (the scheduler does it every
         # few seconds; a monitor should not read "0 events checked" between two runs).
-        seal_pending(current_app.extensions["pro"]["session_factory"])
+        pro = current_app.extensions["pro"]
+        seal_pending(pro["session_factory"], pro["events"])
         db_session().rollback()  # end this request's read snapshot (SQLite): see the seal
         report = verify_stored_chain(db_session())
         unsealed = tail(db_session()).describe(clock().now())

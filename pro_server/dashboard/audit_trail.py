@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from pro_server.access.policy import AuditSight
 from pro_server.audit.models import AuditEvent
 from pro_server.changes.models import ChangeRequest
+from pro_server.local_time import START_OF_DAY, local_day_instant, utc_to_local
 from pro_server.messaging.models import InboundMessage, OutboxMessage
 from pro_server.participants.models import Participant
-from pro_server.protocol.windows import START_OF_DAY, local_day_instant, utc_to_local
 from pro_server.responses.models import Response
 from pro_server.schedule.models import Assessment, Infusion, Visit
 from pro_server.staff.models import StaffUser, staff_site

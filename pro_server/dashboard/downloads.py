@@ -10,7 +10,7 @@ from typing import Any
 from pro_server.dashboard.attention import KINDS, Item
 from pro_server.dashboard.grid import Row
 from pro_server.dashboard.reports import WeekCount
-from pro_server.protocol.windows import utc_to_local
+from pro_server.local_time import utc_to_local
 from pro_server.spreadsheet_csv import csv_chunks, to_csv
 
 

@@ -2,6 +2,7 @@ def register(app, api) -> None:
     from pro_server.dashboard import (
         admin_routes,
         audit_routes,
+        language_routes,
         participant_routes,
         report_routes,
         routes,
@@ -13,4 +14,5 @@ def register(app, api) -> None:
     api.register_blueprint(admin_routes.blp)
     api.register_blueprint(report_routes.blp)
     api.register_blueprint(audit_routes.blp)
+    api.register_blueprint(language_routes.blp)
     app.register_blueprint(bp)

@@ -9,8 +9,9 @@ from pro_server.dashboard.answers import response_versions
 from pro_server.dashboard.schemas import ResponsesSchema, TimelineSchema, TrendsSchema
 from pro_server.dashboard.timeline import timeline
 from pro_server.dashboard.trends import trends
-from pro_server.participants.routes import load_participant
-from pro_server.web import context, current_staff, db_session, staff_actor
+from pro_server.participants.lookup import load_participant
+from pro_server.staff.signed_in import current_staff, staff_actor
+from pro_server.web import context, db_session
 
 blp = ApiBlueprint("dashboard_participant", __name__, url_prefix="/api/v1/participants",
                    description="A participant's timeline, score trends and answers (read-only)",

@@ -35,8 +35,8 @@ from sqlalchemy.orm import Session
 
 from pro_server.dashboard.grid import Scope
 from pro_server.dashboard.trends import SERIES, score_label
+from pro_server.local_time import START_OF_DAY, local_day_instant, utc_to_local
 from pro_server.protocol.definitions import default_registry
-from pro_server.protocol.windows import START_OF_DAY, local_day_instant, utc_to_local
 from pro_server.responses.models import Response
 from pro_server.schedule.models import Assessment
 from pro_server.studies.models import Site

@@ -30,9 +30,10 @@ from pro_server.errors import NotFound
 from pro_server.schedule.assessments import grace
 from pro_server.schedule.missed import REASONS
 from pro_server.spreadsheet_csv import csv_response
+from pro_server.staff.signed_in import current_staff, staff_actor
 from pro_server.studies.models import Site, Study
 from pro_server.studies.services import get_study
-from pro_server.web import context, current_staff, db_session, staff_actor
+from pro_server.web import context, db_session
 
 blp = ApiBlueprint("dashboard", __name__, url_prefix="/api/v1/dashboard",
                    description="Coordinator dashboard: completion, grid, attention list, CSV",

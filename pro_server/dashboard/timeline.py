@@ -17,12 +17,12 @@ from pro_server.changes.models import ChangeRequest
 from pro_server.context import ServiceContext
 from pro_server.dashboard.cells import Cell
 from pro_server.dashboard.grid import Scope, load_rows
+from pro_server.local_time import local_to_utc
 from pro_server.messaging.error_meanings import error_meaning
 from pro_server.messaging.models import InboundMessage, OutboxMessage
 from pro_server.participant_web.engagement import Fact, facts
 from pro_server.participants.models import Participant
 from pro_server.protocol.planner import infusion_schedule
-from pro_server.protocol.windows import local_to_utc
 from pro_server.schedule.assessments import grace, infusion_records, protocol_for
 from pro_server.schedule.models import Visit
 

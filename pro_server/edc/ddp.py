@@ -25,7 +25,7 @@ from typing import Any
 from pro_server.edc import catalogue as cat
 from pro_server.edc.catalogue import StudyCatalogue
 from pro_server.edc.records import Row
-from pro_server.protocol.windows import utc_to_local
+from pro_server.local_time import utc_to_local
 
 IDENTIFIER = "subject_key"
 FIELD_RE = re.compile(r"^[A-Za-z0-9_-]+$")

@@ -21,7 +21,7 @@ from typing import Any
 from pro_server.edc import catalogue as cat
 from pro_server.edc.records import Row
 from pro_server.instruments.definitions import InstrumentDefinition, Item, ScoreSpec
-from pro_server.protocol.windows import utc_to_local
+from pro_server.local_time import utc_to_local
 
 TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"
 MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"

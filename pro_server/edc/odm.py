@@ -26,7 +26,7 @@ from pro_server.edc import odm_participation
 from pro_server.edc.catalogue import ODM_NS, StudyCatalogue
 from pro_server.edc.records import Row, requester, timing
 from pro_server.instruments.definitions import InstrumentDefinition, Item
-from pro_server.protocol.windows import utc_to_local
+from pro_server.local_time import utc_to_local
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 PARTICIPANT_USER = "USR.PARTICIPANT"

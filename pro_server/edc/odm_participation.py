@@ -14,8 +14,8 @@ from typing import Any
 from lxml import etree
 
 from pro_server.edc.catalogue import StudyCatalogue
+from pro_server.local_time import local_to_utc, utc_to_local
 from pro_server.protocol.planner import ScheduledInfusion
-from pro_server.protocol.windows import local_to_utc, utc_to_local
 from pro_server.schedule.missed import row_reason
 
 STATUS_FORM, INFUSION_FORM = "F.ASSESSMENT_STATUS", "F.INFUSION"

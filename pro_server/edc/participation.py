@@ -20,11 +20,11 @@ from pro_server.edc.catalogue import StudyCatalogue
 from pro_server.edc.records import instant, stream, subject_rank
 from pro_server.edc.sdtm import NOT_DONE, study_day
 from pro_server.edc.xpt import Dataset
+from pro_server.local_time import local_to_utc, utc_to_local
 from pro_server.participants.models import Participant
 from pro_server.protocol.definitions import ProtocolRegistry
 from pro_server.protocol.planner import InfusionRecord, ScheduledInfusion, infusion_schedule
 from pro_server.protocol.status import derive_status
-from pro_server.protocol.windows import local_to_utc, utc_to_local
 from pro_server.schedule.models import Assessment, Infusion
 from pro_server.studies.models import Site, Study
 

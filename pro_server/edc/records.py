@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session, aliased
 from pro_server.changes.models import ChangeRequest
 from pro_server.instruments.answers import item_applies
 from pro_server.instruments.definitions import InstrumentDefinition
+from pro_server.local_time import utc_to_local
 from pro_server.participants.models import Participant
-from pro_server.protocol.windows import utc_to_local
 from pro_server.responses.models import UNSEALED, Response
 from pro_server.schedule.models import Assessment, Infusion
 from pro_server.staff.models import StaffUser

@@ -27,8 +27,8 @@ from pro_server.edc import catalogue as cat
 from pro_server.edc.catalogue import StudyCatalogue
 from pro_server.edc.records import Row
 from pro_server.instruments.definitions import InstrumentDefinition, Item
+from pro_server.local_time import utc_to_local
 from pro_server.protocol.planner import ScheduledInfusion
-from pro_server.protocol.windows import utc_to_local
 from pro_server.schedule.missed import row_reason
 
 RECORD_ID = "record_id"

@@ -30,17 +30,10 @@ from pro_server.edc.schemas import (
 )
 from pro_server.errors import DomainError, Forbidden, NotFound, Unauthorized
 from pro_server.schedule.assessments import grace
+from pro_server.staff.signed_in import current_staff, staff_actor
 from pro_server.studies.models import Study
 from pro_server.studies.services import get_study
-from pro_server.web import (
-    clock,
-    context,
-    current_staff,
-    db_session,
-    staff_actor,
-    streamed_response,
-    unit_of_work,
-)
+from pro_server.web import clock, context, db_session, streamed_response, unit_of_work
 
 blp = ApiBlueprint("edc", __name__, url_prefix="/api/v1/edc/studies",
                    description="Scored PRO data for EDC clients (Authorization: Bearer)",
@@ -63,7 +56,8 @@ def bearer_actor(token: str) -> Actor | None:
 def seal_before_read() -> None:
     """Seal the audit trail before a pull reads, so it sees every response version committed
     before it (a version is exported once its event is sealed: docs/audit-sealing.md)."""
-    seal_pending(current_app.extensions["pro"]["session_factory"])
+    pro = current_app.extensions["pro"]
+    seal_pending(pro["session_factory"], pro["events"])
 
 
 def _codec() -> CursorCodec:

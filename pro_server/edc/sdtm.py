@@ -24,7 +24,7 @@ from pro_server.edc.records import Row
 from pro_server.edc.xpt import Dataset
 from pro_server.instruments.answers import item_applies
 from pro_server.instruments.definitions import InstrumentDefinition
-from pro_server.protocol.windows import utc_to_local
+from pro_server.local_time import utc_to_local
 from pro_server.schedule.missed import row_reason
 
 _COLUMNS: tuple[tuple[str, str], ...] = (

@@ -22,6 +22,7 @@ import yaml
 
 from pro_server.instruments.scoring.engine import check_definition
 from pro_server.resources import example_studies_dir, questionnaires_dir
+from pro_server.study_paths import instrument_dirs
 
 QUESTIONNAIRES_DIR = questionnaires_dir()
 # The example study folders shipped with the code: the default of PRO_STUDIES_PATH.
@@ -507,8 +508,6 @@ def load_registry(path: Path | str | None = None) -> InstrumentRegistry:
 def default_registry() -> InstrumentRegistry:
     """questionnaires/ plus the own instruments of every study folder on PRO_STUDIES_PATH,
     loaded once per process."""
-    from pro_server.studies.folders import instrument_dirs  # study folders use this module
-
     return InstrumentRegistry(
         definition
         for directory in (QUESTIONNAIRES_DIR, *instrument_dirs())

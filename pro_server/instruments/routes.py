@@ -1,11 +1,9 @@
-"""Instrument definitions, stateless scoring, and a study's language approvals."""
+"""Instrument definitions and stateless scoring, for staff and EDC clients."""
 
 from flask.views import MethodView
 
-from pro_server.access import policy
-from pro_server.api_blueprint import STAFF, STAFF_OR_CLIENT, ApiBlueprint
+from pro_server.api_blueprint import STAFF_OR_CLIENT, ApiBlueprint
 from pro_server.errors import InvalidInput, NotFound
-from pro_server.instruments import languages
 from pro_server.instruments.answers import validate_answers
 from pro_server.instruments.definitions import (
     UnknownInstrumentError,
@@ -15,22 +13,11 @@ from pro_server.instruments.definitions import (
 from pro_server.instruments.schemas import (
     DefinitionArgsSchema,
     InstrumentSummarySchema,
-    LanguageApprovalSchema,
-    LanguageStatusSchema,
     ScoreRequestSchema,
     ScoreResultSchema,
 )
 from pro_server.instruments.scoring import score
-from pro_server.studies.services import get_study
-from pro_server.validation import LANGUAGES
-from pro_server.web import (
-    context,
-    current_actor,
-    current_staff,
-    db_session,
-    staff_actor,
-    unit_of_work,
-)
+from pro_server.web import current_actor
 
 blp = ApiBlueprint("instruments", __name__, url_prefix="/api/v1",
                    description="Instruments as data and their scoring", access=STAFF_OR_CLIENT)
@@ -83,41 +70,3 @@ class InstrumentScore(MethodView):
         if errors:
             raise InvalidInput(f"Invalid answers for {code}", {"json": {"answers": errors}})
         return score(definition, body["answers"]).as_dict()
-
-
-@blp.route("/studies/<study_code>/languages")
-class StudyLanguages(MethodView):
-    @blp.doc(security=STAFF.security("get"))  # staff only: no EDC client
-    @blp.response(200, LanguageStatusSchema(many=True))
-    def get(self, study_code):
-        """Each language: instruments not validated in it, and the study's approval if any."""
-        current_staff()
-        study = get_study(db_session(), study_code)
-        ctx = context(staff_actor(current_staff()))
-        rows = []
-        for language in LANGUAGES:
-            found = languages.approval(ctx, study, language)
-            rows.append({
-                "language": language,
-                "unvalidated_instruments": languages.unvalidated(study, language),
-                "approved": found is not None,
-                "approved_by": found.approved_by if found else None,
-                "approved_at": found.approved_at if found else None,
-                "reason": found.reason if found else None,
-            })
-        return rows
-
-    @blp.doc(security=STAFF.security("post"))
-    @blp.alt_response(409, description="The language is already approved for the study")
-    @blp.arguments(LanguageApprovalSchema)
-    @blp.response(201, LanguageStatusSchema)
-    def post(self, body, study_code):
-        """Admin override: allow data collection in a language not validated (audited)."""
-        user = current_staff()
-        policy.require(user, policy.Capability.administer)
-        study = get_study(db_session(), study_code)
-        with unit_of_work(staff_actor(user)) as ctx:
-            row = languages.approve_language(ctx, study, body["language"], body["reason"])
-        return {"language": row.language, "approved": True, "approved_by": row.approved_by,
-                "approved_at": row.approved_at, "reason": row.reason,
-                "unvalidated_instruments": languages.unvalidated(study, row.language)}

@@ -12,8 +12,8 @@ from __future__ import annotations
 from pro_server.config import Settings
 from pro_server.messaging.purposes import Channel
 
-# Channels a participant may choose for reminders. Email is not built yet: refused.
-REMINDER_CHANNELS: tuple[Channel, ...] = (Channel.SMS, Channel.PUSH)
+# Channels a participant may choose for reminders.
+REMINDER_CHANNELS: tuple[Channel, ...] = (Channel.SMS, Channel.PUSH, Channel.EMAIL)
 DEFAULT = (Channel.SMS,)
 
 
@@ -29,9 +29,12 @@ def parse(stored: str | None) -> tuple[Channel, ...]:
 
 
 def available(settings: Settings) -> tuple[Channel, ...]:
-    """The reminder channels this server can send on: push only with its VAPID keys."""
-    push_on = bool(settings.vapid_private_key and settings.vapid_public_key)
-    return tuple(c for c in REMINDER_CHANNELS if c is not Channel.PUSH or push_on)
+    """The reminder channels this server can send on: push only with its VAPID keys, email
+    only with an EMAIL_BACKEND."""
+    on = {Channel.SMS: True,
+          Channel.PUSH: bool(settings.vapid_private_key and settings.vapid_public_key),
+          Channel.EMAIL: settings.email_backend != "none"}
+    return tuple(c for c in REMINDER_CHANNELS if on[c])
 
 
 def validate(names: list[str], settings: Settings) -> tuple[Channel, ...]:
@@ -42,18 +45,23 @@ def validate(names: list[str], settings: Settings) -> tuple[Channel, ...]:
         raise ChannelChoiceError("Each channel may be listed once")
     allowed = {c.value for c in REMINDER_CHANNELS}
     for name in names:
-        if name == "email":
-            raise ChannelChoiceError("Email reminders are not available yet")
         if name not in allowed:
             raise ChannelChoiceError(
                 f"Unknown channel {name!r}; one of: {', '.join(sorted(allowed))}")
     if "push" in names and Channel.PUSH not in available(settings):
         raise ChannelChoiceError("Push notifications are not configured on this server")
+    if "email" in names and Channel.EMAIL not in available(settings):
+        raise ChannelChoiceError("Email is not configured on this server")
     return tuple(Channel(name) for name in names)
 
 
 def stored(channels: tuple[Channel, ...]) -> str:
     return ",".join(c.value for c in channels)
+
+
+def without(stored_value: str | None, channel: Channel) -> str:
+    """The choice with `channel` taken out (the default when nothing else is left)."""
+    return stored(tuple(c for c in parse(stored_value) if c is not channel) or DEFAULT)
 
 
 def first(stored_value: str | None) -> Channel:

@@ -32,13 +32,16 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, inspect, or_, select, update
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from pro_server.context import ServiceContext
-from pro_server.messaging import channels, outbox, outcomes, push, templates
+from pro_server.db import claim
+from pro_server.messaging import channels, mail, outbox, outcomes, push, templates
+from pro_server.messaging.mail import EmailRefused, EmailSender
 from pro_server.messaging.models import OutboxMessage, PushSubscription
 from pro_server.messaging.planning import visit_occurrence
 from pro_server.messaging.policy import opt_out_every
@@ -53,9 +56,8 @@ from pro_server.messaging.sms_backends import (
     SmsSender,
 )
 from pro_server.messaging.sms_state import opt_out_waiting_lookups, sms_block_reason
-from pro_server.participant_web.links import link_url, new_link, store_links
+from pro_server.participants.links import link_url, new_link, store_links
 from pro_server.participants.models import Participant, ParticipantStatus
-from pro_server.schedule.jobs import claim
 from pro_server.schedule.models import Assessment, Visit
 
 log = logging.getLogger(__name__)
@@ -94,6 +96,7 @@ def owner_is_gone(owner: str) -> bool:
 # What staff read on a text the service did not send because it runs without SMS.
 SMS_DISABLED = "not sent (SMS disabled)"
 PUSH_DISABLED = "not sent (push notifications are not configured)"
+EMAIL_DISABLED = "not sent (email is not configured)"
 
 
 @dataclass(frozen=True)
@@ -114,17 +117,21 @@ class Outgoing:
     # Push: the participant's devices, and the Topic that makes a resend replace a copy.
     push_targets: tuple[PushTarget, ...] = ()
     topic: str = ""
+    # Email: the message as it goes out (its Message-ID is the row's, every attempt).
+    email: EmailMessage | None = None
 
 
 @dataclass(frozen=True)
 class Outcome:
-    kind: str  # sent | error | timeout | refused (push: no device took it)
+    kind: str  # sent | error | timeout | refused (push: no device took it; email: 5xx)
     provider_id: str | None = None
     error: ProviderError | None = None
     note: str | None = None
     # Push subscriptions the push service says are gone (404/410), and those that took it.
     gone: tuple[int, ...] = ()
     accepted: tuple[int, ...] = ()
+    # Email refused for good: the SMTP code, and whether it was a complaint (5.7.x).
+    bounce: EmailRefused | None = None
 
 
 @dataclass
@@ -234,9 +241,13 @@ class Dispatcher:
                  review_after: timedelta = timedelta(minutes=15),
                  call_timeout: timedelta = timedelta(seconds=10),
                  stopping: threading.Event | None = None, owner: str | None = None,
-                 push_sender: PushSender | None = None) -> None:
+                 push_sender: PushSender | None = None,
+                 email_sender: EmailSender | None = None,
+                 email_from: str = "") -> None:
         self.sender = sender
         self.push_sender = push_sender
+        self.email_sender = email_sender
+        self.email_from = email_from
         # Rows queued on a participant's next channel in this run: sent in this run too.
         self._fell_back = 0
         self.status_callback_url = status_callback_url
@@ -280,8 +291,9 @@ class Dispatcher:
                 while waiting and not self.stopping.is_set():
                     out = waiting.pop()
                     if self._begin_attempt(ctx, out):
-                        deliver = (self._deliver_push if out.channel == Channel.PUSH.value
-                                   else self._deliver)
+                        deliver = {Channel.PUSH.value: self._deliver_push,
+                                   Channel.EMAIL.value: self._deliver_email,
+                                   }.get(out.channel, self._deliver)
                         done += self._record(ctx, out, deliver(out))
         finally:
             # A stop or an error: the rows not attempted go back to the queue now.
@@ -346,7 +358,7 @@ class Dispatcher:
                           OutboxMessage.next_attempt_at <= now)
                    .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
                    .limit(self.batch_size))
-            rows = list(ctx.session.scalars(claim(due, ctx)))
+            rows = list(ctx.session.scalars(claim(due, ctx.session)))
             handled, outgoing = 0, []
             batch = _Batch.load(ctx.session, rows, sms=self.sender is not None)
             for row in rows:
@@ -385,6 +397,8 @@ class Dispatcher:
             return None
         if row.channel == Channel.PUSH.value:
             return self._prepare_push(ctx, row, p, now)
+        if row.channel == Channel.EMAIL.value:
+            return self._prepare_email(ctx, row, p, now, batch, target)
         if self.sender is None:
             self._fall_back(ctx, row, MessageStatus.NOT_SENT, SMS_DISABLED)
             return None
@@ -460,6 +474,38 @@ class Dispatcher:
         row.included_opt_out = False
         return Outgoing(row.id, "", body, body, now, None, None, channel=Channel.PUSH.value,
                         push_targets=devices, topic=topic)
+
+    def _prepare_email(self, ctx: ServiceContext, row: OutboxMessage, p: Participant,
+                       now: datetime, batch: _Batch, target: Assessment | Visit | None
+                       ) -> Outgoing | None:
+        """An email to the participant's address, or the next channel when email cannot
+        deliver (not configured, no address, the address bounced or unsubscribed)."""
+        if self.email_sender is None:
+            self._fall_back(ctx, row, MessageStatus.NOT_SENT, EMAIL_DISABLED)
+            return None
+        if not p.email or p.email_flag:
+            why = mail.FLAG_REASONS.get(p.email_flag or "", "no email address")
+            self._fall_back(ctx, row, MessageStatus.SUPPRESSED, why)
+            return None
+        if self._defer_for_quiet_hours(ctx, row, now):
+            return None
+        if not (p.site.contact_phone or "").strip():
+            outcomes.finish(ctx, row, MessageStatus.FAILED, "the site has no contact phone",
+                            review="Set the site's contact phone; messages must carry it.")
+            return None
+        link = batch.link(ctx, p) if templates.needs_link(row.purpose) else None
+        text = self._render(row, target, p, link, include_opt_out=False)
+        unsubscribe = mail.unsubscribe_url(ctx.settings, p)
+        subject = mail.subject(row.purpose, p.language, p.study.program_name)
+        message = mail.compose(
+            row_id=row.id, to=p.email, email_from=self.email_from, subject_text=subject,
+            text=mail.body(text, p.language, unsubscribe), unsubscribe_url=unsubscribe, at=now)
+        redacted = text.replace(link, LINK_PLACEHOLDER) if link else text
+        self._mark_sending(row, now)
+        row.body_redacted = f"{subject}\n\n{redacted}"
+        row.included_opt_out = False
+        return Outgoing(row.id, p.email, "", row.body_redacted, now, None, None,
+                        channel=Channel.EMAIL.value, email=message)
 
     def _fall_back(self, ctx: ServiceContext, row: OutboxMessage, status: MessageStatus,
                    reason: str, *, review: str | None = None) -> None:
@@ -585,6 +631,23 @@ class Dispatcher:
         return Outcome("refused", note="push service refused: " + ", ".join(refused),
                        gone=tuple(gone))
 
+    def _deliver_email(self, out: Outgoing) -> Outcome:
+        """One SMTP transaction. A 5xx refusal is final (bounce, or complaint for 5.7.x); a
+        4xx is retried later; a lost connection too, under the same Message-ID."""
+        assert out.email is not None
+        message_id = out.email["Message-ID"]
+        try:
+            self.email_sender.send(out.email)
+        except EmailRefused as exc:
+            return Outcome("refused", note=f"mail server refused it: {exc}"[:300], bounce=exc)
+        except ProviderError as exc:
+            return Outcome("error", error=exc)
+        except Exception as exc:
+            if not isinstance(exc, ProviderTimeout):
+                log.exception("outbox message %s: unexpected error from email", out.row_id)
+            return Outcome("timeout", note=f"mail server: no answer ({exc})")
+        return Outcome("sent", message_id[:64])
+
     def _after_timeout(self, out: Outgoing) -> Outcome:
         """The provider may have the message: ask before anything is sent again."""
         found, failed = self._lookup(out.to, out.started_at, out.body)
@@ -629,10 +692,19 @@ class Dispatcher:
         if row is not None:
             if row.status != MessageStatus.SENDING.value:
                 pass  # a status callback already told what became of this attempt
+            elif outcome.kind == "refused" and outcome.bounce is not None:
+                self._bounced(ctx, row, outcome.bounce)
             elif outcome.kind == "refused":
                 row.claimed_by = row.lease_until = None
                 row.last_error_message = (outcome.note or "")[:500]
                 self._fall_back(ctx, row, MessageStatus.FAILED, outcome.note or "refused")
+            elif out.channel == Channel.EMAIL.value:
+                row.claimed_by = row.lease_until = None
+                label = outcome.error.message if outcome.error else "mail server: no answer"
+                if outcome.error is not None and outcome.error.http_status:
+                    row.last_error_code = str(outcome.error.http_status)
+                row.last_error_message = (outcome.note or label)[:500]
+                outcomes.retry_or_give_up(ctx, row, _TIMEOUT_RULE, self.error_policy, label)
             elif out.channel == Channel.PUSH.value:
                 row.claimed_by = row.lease_until = None
                 label = (f"HTTP {outcome.error.http_status}" if outcome.error
@@ -653,6 +725,17 @@ class Dispatcher:
                                           "no answer from the provider in time")
         ctx.session.commit()
         return 1
+
+    def _bounced(self, ctx: ServiceContext, row: OutboxMessage, exc: EmailRefused) -> None:
+        """Refused for good: the row failed with the code, the address is flagged (no more
+        email to it until staff change it), the message goes on the next channel."""
+        flag = mail.COMPLAINT if exc.complaint else mail.BOUNCED
+        row.claimed_by = row.lease_until = None
+        row.last_error_code = str(exc.code)
+        row.last_error_message = f"SMTP {exc.code} {exc.detail}"[:500]
+        what = "complaint" if exc.complaint else "bounced"
+        self._fall_back(ctx, row, MessageStatus.FAILED, f"{what} (SMTP {exc.code})")
+        mail.flag_address(ctx, row.participant, flag, f"SMTP {exc.code} {exc.detail}")
 
     # -- interrupted sends -------------------------------------------------------------------
 
@@ -713,7 +796,7 @@ class Dispatcher:
                                 and_(OutboxMessage.claimed_by.in_(gone),
                                      OutboxMessage.attempted_at < now - self.call_timeout)))
                      .order_by(OutboxMessage.id).limit(self.batch_size))
-            rows = list(ctx.session.scalars(claim(stale, ctx)))
+            rows = list(ctx.session.scalars(claim(stale, ctx.session)))
             for row in rows:
                 self._settle(ctx, row, now)
             ctx.session.commit()
@@ -722,16 +805,20 @@ class Dispatcher:
     def _settle(self, ctx: ServiceContext, row: OutboxMessage, now: datetime) -> None:
         attempted = row.attempted_at or row.last_attempt_at or now
         known = f"attempt {row.attempts} started {attempted:%Y-%m-%d %H:%M UTC} and never finished"
-        if row.channel == Channel.PUSH.value:
-            # No push service can be asked what it took; the next attempt goes under the
-            # same Topic (and notification tag), replacing a copy rather than adding one.
+        if row.channel in (Channel.PUSH.value, Channel.EMAIL.value):
+            # Neither a push service nor a mail server can be asked what it took; the next
+            # attempt goes under the same Topic (push: it replaces an undelivered copy) or
+            # the same Message-ID (email: a copy is recognisable as the same message).
             row.claimed_by = row.lease_until = None
             outcomes.retry_or_give_up(ctx, row, _TIMEOUT_RULE, self.error_policy,
                                       "interrupted while sending")
             if row.status == MessageStatus.PENDING.value:
                 row.next_attempt_at = outcomes.later_allowed(row, now)
-                row.status_reason = (f"{known}; sent again under the same Topic, which "
-                                     "replaces an undelivered copy")[:300]
+                again = ("sent again under the same Topic, which replaces an undelivered "
+                         "copy" if row.channel == Channel.PUSH.value else
+                         "sent again with the same Message-ID, which marks a copy as the "
+                         "same message")
+                row.status_reason = f"{known}; {again}"[:300]
             return
         found, failed = self._lookup(row.participant.phone or "", row.due_at,
                                      row.body_redacted or "", normalize=self._redact,

@@ -1,4 +1,5 @@
-"""What a provider's error code means, in words a coordinator can act on.
+"""What a provider's error code means, in words a coordinator can act on (SMS: Twilio's
+codes; email: the mail server's SMTP reply code).
 
 The wording paraphrases Twilio's error dictionary (https://www.twilio.com/docs/api/errors,
 one page per code, e.g. /docs/api/errors/30003). Twilio renumbers codes from time to time;
@@ -22,6 +23,16 @@ MEANINGS: dict[str, str] = {
     "30007": "filtered by the carrier as possible spam",
     "30008": "unknown error at the carrier",
     "30034": "our sender number is not registered for US texting (A2P 10DLC)",
+    # SMTP replies (RFC 5321) to an email; Twilio's codes have five digits.
+    "421": "email: the mail server is not available now (retried later)",
+    "450": "email: the mailbox is not available now (retried later)",
+    "451": "email: the mail server could not take it now (retried later)",
+    "452": "email: the mailbox is full for now (retried later)",
+    "550": "email: no such mailbox, or it refuses mail (no more email to this address)",
+    "551": "email: the address has moved (no more email to this address)",
+    "552": "email: the mailbox is full (no more email to this address)",
+    "553": "email: the address is not valid (no more email to this address)",
+    "554": "email: the mail server refused it (no more email to this address)",
 }
 
 

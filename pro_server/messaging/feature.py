@@ -16,7 +16,7 @@ from flask import Flask, current_app
 
 from pro_server.config import ConfigError, Settings
 from pro_server.context import ServiceContext
-from pro_server.messaging import push
+from pro_server.messaging import mail, push
 from pro_server.messaging.cli import vapid_cli
 from pro_server.messaging.dispatcher import Dispatcher
 from pro_server.messaging.provider_errors import ErrorPolicy
@@ -79,6 +79,15 @@ def push_sender(app: Flask) -> PushSender | None:
     return pro.get("push_sender")
 
 
+def email_sender(app: Flask) -> mail.EmailSender | None:
+    """The email sender; None without EMAIL_BACKEND (email rows fall back to the next
+    channel). Built on first use; tests may put their own in `extensions["pro"]`."""
+    pro = app.extensions["pro"]
+    if pro.get("email_sender") is None:
+        pro["email_sender"] = mail.build_sender(pro["settings"])
+    return pro.get("email_sender")
+
+
 def sms_sender(app: Flask) -> SmsSender | None:
     pro = app.extensions["pro"]
     if pro.get("sms_sender") is None:
@@ -92,12 +101,14 @@ def dispatch_due(new_context: Callable[[], ServiceContext]) -> int:
     pro = app.extensions["pro"]
     settings: Settings = pro["settings"]
     pusher = push_sender(app)
+    mailer = email_sender(app)
     call_timeout = max(settings.twilio_timeout_seconds,
-                       settings.push_timeout_seconds if pusher else 0.0)
+                       settings.push_timeout_seconds if pusher else 0.0,
+                       settings.smtp_timeout_seconds if mailer else 0.0)
     dispatcher = Dispatcher(
         sms_sender(app), status_callback_url=status_callback_url(settings),
         error_policy=pro["sms_error_policy"], stopping=pro.get("stopping"),
-        push_sender=pusher,
+        push_sender=pusher, email_sender=mailer, email_from=settings.email_from,
         # A held row outlives any one provider call (SMS or push) by a margin, or its
         # holder is gone.
         lease=timedelta(seconds=max(60.0, 3 * call_timeout)),
@@ -122,6 +133,7 @@ COMMANDS = (vapid_cli,)
 def register(app: Flask, api: Any) -> None:
     from pro_server.messaging import hooks
     from pro_server.messaging.routes import blp
+    from pro_server.messaging.unsubscribe import blp as unsubscribe
     from pro_server.messaging.webhooks import blp as webhooks
 
     check_settings(app.extensions["pro"]["settings"])
@@ -133,3 +145,4 @@ def register(app: Flask, api: Any) -> None:
     hooks.subscribe(app.extensions["pro"]["events"])
     api.register_blueprint(blp)
     app.register_blueprint(webhooks)
+    app.register_blueprint(unsubscribe)

@@ -10,11 +10,11 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
+from pro_server.local_time import utc_to_local
 from pro_server.messaging.error_meanings import error_meaning
 from pro_server.messaging.models import OutboxMessage
 from pro_server.messaging.purposes import MessageStatus
 from pro_server.participants.models import Participant
-from pro_server.protocol.windows import utc_to_local
 from pro_server.spreadsheet_csv import to_csv
 
 

@@ -9,12 +9,14 @@ from enum import StrEnum
 class Channel(StrEnum):
     SMS = "sms"
     PUSH = "push"  # Web Push to the participant's installed page (messaging.push)
+    EMAIL = "email"  # to the participant's email address (messaging.email)
     WEB = "web"  # a notice on the participant's page
 
     @property
     def label(self) -> str:
         """The channel as staff read it in a reason ("sent by SMS instead")."""
-        return {"sms": "SMS", "push": "push notification", "web": "page notice"}[self.value]
+        return {"sms": "SMS", "push": "push notification", "email": "email",
+                "web": "page notice"}[self.value]
 
 
 class TargetKind(StrEnum):

@@ -22,10 +22,11 @@ from pro_server.messaging.schemas import (
     ResolveInboundSchema,
     ResolveMessageSchema,
 )
-from pro_server.participants.routes import load_participant
+from pro_server.participants.lookup import load_participant
 from pro_server.spreadsheet_csv import csv_response
+from pro_server.staff.signed_in import current_staff, staff_actor
 from pro_server.studies.models import Site
-from pro_server.web import current_staff, db_session, settings, staff_actor, unit_of_work
+from pro_server.web import db_session, settings, unit_of_work
 
 blp = ApiBlueprint("messages", __name__, url_prefix="/api/v1",
                    description="SMS and web messages, replies, and their review", access=STAFF)

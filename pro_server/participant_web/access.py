@@ -16,9 +16,8 @@ from sqlalchemy.orm import Session, defer
 from pro_server.audit.services import record
 from pro_server.context import Actor, ServiceContext
 from pro_server.participant_web import engagement, second_factor
-from pro_server.participant_web.links import find_link
-from pro_server.participant_web.models import ParticipantLink
-from pro_server.participants.models import Participant, ParticipantStatus
+from pro_server.participants.links import find_link
+from pro_server.participants.models import Participant, ParticipantLink, ParticipantStatus
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from pro_server.context import Actor
-from pro_server.participant_web.links import issue_link
+from pro_server.participants.links import issue_link
 from pro_server.participants.models import Participant, ParticipantStatus
 
 

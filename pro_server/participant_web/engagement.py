@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import select
 
 from pro_server.context import ServiceContext
-from pro_server.participant_web.models import LinkOpen, ParticipantLink
-from pro_server.participants.models import Participant
+from pro_server.participant_web.models import LinkOpen
+from pro_server.participants.models import Participant, ParticipantLink
 from pro_server.responses.models import Draft
 from pro_server.schedule.models import Assessment
 

@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 
 from icalendar import Alarm, Calendar, Event
 
+from pro_server.local_time import utc_to_local
 from pro_server.participants.models import Participant
-from pro_server.protocol.windows import utc_to_local
 from pro_server.schedule.models import Visit
 
 TEXT = {

@@ -1,4 +1,7 @@
-"""Participant links (random tokens, stored only as hashes) and their second factor."""
+"""What the participant pages keep: link opens, the second factor and per-study page settings.
+
+The links themselves belong to participants (pro_server.participants.models.ParticipantLink):
+reminders of every channel carry them."""
 
 from __future__ import annotations
 
@@ -8,19 +11,6 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pro_server.db import Base
-
-
-class ParticipantLink(Base):
-    __tablename__ = "participant_link"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime]
-    expires_at: Mapped[datetime]
-    revoked_at: Mapped[datetime | None]
-    last_used_at: Mapped[datetime | None]
-    created_by: Mapped[str] = mapped_column(String(254))
 
 
 class LinkOpen(Base):

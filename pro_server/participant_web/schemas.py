@@ -203,7 +203,7 @@ class PushUnsubscribeSchema(Schema):
 
 class ChannelsSchema(Schema):
     reminder_channels = fields.List(fields.String(), required=True, metadata={
-        "description": "Channels in order of preference (sms, push)"})
+        "description": "Channels in order of preference (sms, push, email)"})
 
 
 class NotificationsSchema(Schema):

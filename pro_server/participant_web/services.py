@@ -15,11 +15,11 @@ from sqlalchemy import bindparam, select
 from pro_server.context import ServiceContext
 from pro_server.errors import NotFound
 from pro_server.instruments import default_registry
+from pro_server.local_time import utc_to_local
 from pro_server.participant_web.burden import expected_minutes, percent_done
 from pro_server.participant_web.engagement import latest_position, position
 from pro_server.participants.models import Participant
 from pro_server.protocol.status import ACCEPTS_RESPONSES, AssessmentStatus
-from pro_server.protocol.windows import utc_to_local
 from pro_server.responses.models import Draft, Submission
 from pro_server.responses.services import drafts_of, save_draft
 from pro_server.schedule.assessments import assessments_of, grace

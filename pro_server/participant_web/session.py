@@ -10,8 +10,7 @@ from flask import g, session
 
 from pro_server.errors import Unauthorized
 from pro_server.participant_web.access import standing_participant
-from pro_server.participant_web.models import ParticipantLink
-from pro_server.participants.models import Participant
+from pro_server.participants.models import Participant, ParticipantLink
 from pro_server.web import clock, db_session
 
 KEY = "participant"

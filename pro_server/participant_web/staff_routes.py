@@ -10,7 +10,6 @@ from pro_server.access import policy
 from pro_server.api_blueprint import STAFF, ApiBlueprint
 from pro_server.errors import Conflict, InvalidInput
 from pro_server.participant_web import second_factor
-from pro_server.participant_web.links import issue_link, revoke_links
 from pro_server.participant_web.schemas import (
     LinkIssueSchema,
     LinkOutSchema,
@@ -20,10 +19,12 @@ from pro_server.participant_web.schemas import (
     SecondFactorSchema,
     StudyWebSettingsSchema,
 )
+from pro_server.participants.links import issue_link, revoke_links
+from pro_server.participants.lookup import load_participant
 from pro_server.participants.models import ParticipantStatus
-from pro_server.participants.routes import load_participant
+from pro_server.staff.signed_in import current_staff, staff_actor
 from pro_server.studies.services import get_study
-from pro_server.web import context, current_staff, db_session, staff_actor, unit_of_work
+from pro_server.web import context, db_session, unit_of_work
 
 blp = ApiBlueprint("participant_links", __name__, url_prefix="/api/v1",
                    description="Participants' links and second factor (staff)", access=STAFF)

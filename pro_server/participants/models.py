@@ -36,6 +36,10 @@ class Participant(Base):
     phone: Mapped[str | None] = mapped_column(EncryptedText())
     phone_lookup: Mapped[str | None] = mapped_column(String(64), index=True)
     email: Mapped[str | None] = mapped_column(EncryptedText())
+    # Why no email goes to the address: bounced | complaint | unsubscribed (messaging.email);
+    # cleared when the address changes.
+    email_flag: Mapped[str | None] = mapped_column(String(20))
+    email_flag_at: Mapped[datetime | None]
     sms_consent: Mapped[bool] = mapped_column(default=False)
     sms_consent_at: Mapped[datetime | None]
     sms_consent_source: Mapped[str | None] = mapped_column(String(200))
@@ -55,3 +59,18 @@ class Participant(Base):
 
     study: Mapped[Study] = relationship()
     site: Mapped[Site] = relationship()
+
+
+class ParticipantLink(Base):
+    """A participant's link: a random token stored only as its hash (see participants.links)."""
+
+    __tablename__ = "participant_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    created_by: Mapped[str] = mapped_column(String(254))

@@ -5,8 +5,9 @@ from sqlalchemy import func, select
 
 from pro_server.access import policy
 from pro_server.api_blueprint import STAFF, ApiBlueprint
-from pro_server.errors import InvalidInput, NotFound
+from pro_server.errors import InvalidInput
 from pro_server.participants import services
+from pro_server.participants.lookup import load_participant
 from pro_server.participants.models import Participant
 from pro_server.participants.schemas import (
     EnrolSchema,
@@ -17,23 +18,15 @@ from pro_server.participants.schemas import (
     WithdrawSchema,
 )
 from pro_server.staff.models import StaffUser
+from pro_server.staff.signed_in import current_staff, staff_actor
 from pro_server.studies.models import Site
 from pro_server.studies.services import get_study, site_by_code
 from pro_server.validation import timezone_names
-from pro_server.web import current_staff, db_session, staff_actor, unit_of_work
+from pro_server.web import db_session, unit_of_work
 
 blp = ApiBlueprint(
     "participants", __name__, url_prefix="/api/v1/participants",
     description="Participants, scoped to the caller's sites", access=STAFF)
-
-
-def load_participant(user: StaffUser, participant_id: int, *, write: bool = False) -> Participant:
-    """The participant if the user may see it (and change it, with write=True); else 404/403."""
-    p = db_session().get(Participant, participant_id)
-    if p is None:
-        raise NotFound("Participant not found")
-    policy.check_site(user, p.site_id, write=write)
-    return p
 
 
 def dump(user: StaffUser, p: Participant) -> dict:

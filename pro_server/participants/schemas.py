@@ -48,7 +48,7 @@ class EnrolSchema(Schema):
         "Date of enrolment; default: today", "2026-03-01"))
     reminder_channels = fields.List(fields.String(), metadata=about(
         "Reminder channels in order of preference: the first that can deliver is used "
-        "(sms, push)", ["push", "sms"]))
+        "(sms, push, email)", ["push", "sms"]))
 
     @validates_schema
     def _status_on_enrol(self, data, **kwargs):
@@ -69,7 +69,7 @@ class UpdateSchema(Schema):
     reminder_time = LocalTime()
     reminder_channels = fields.List(fields.String(), metadata=about(
         "Reminder channels in order of preference: the first that can deliver is used "
-        "(sms, push)", ["push", "sms"]))
+        "(sms, push, email)", ["push", "sms"]))
     status = fields.Enum(ParticipantStatus, by_value=True)
     reason = fields.String(validate=validate.Length(min=1, max=500))
 
@@ -106,6 +106,9 @@ class ParticipantSchema(Schema):
         "The number with all but its last 4 digits hidden", "********0123"))
     has_email = fields.Boolean()
     email = fields.String(allow_none=True)
+    email_flag = fields.String(allow_none=True, metadata=about(
+        "Why no email goes to the address: bounced, complaint or unsubscribed; null: none",
+        "bounced"))
     sms_consent = fields.Boolean()
     sms_consent_at = fields.DateTime(allow_none=True)
     sms_consent_source = fields.String(allow_none=True)

@@ -19,12 +19,12 @@ from sqlalchemy.orm import object_session
 from pro_server.audit.services import changes, record
 from pro_server.context import ServiceContext
 from pro_server.errors import Conflict, InvalidInput
-from pro_server.instruments.languages import check_language
 from pro_server.messaging import channels
 from pro_server.messaging.models import PushSubscription
 from pro_server.participants import events
 from pro_server.participants.models import Participant, ParticipantStatus
 from pro_server.protocol.definitions import default_registry as protocols
+from pro_server.studies.languages import check_language
 from pro_server.studies.models import Site, Study
 from pro_server.validation import mask_phone, normalise_phone, phone_region
 
@@ -43,6 +43,7 @@ def audit_view(ctx: ServiceContext, p: Participant) -> dict[str, Any]:
         "phone_ref": ctx.settings.keyring.lookup_hash(p.phone)[:12] if p.phone else None,
         "email": "set" if p.email else None,
         "email_ref": ctx.settings.keyring.lookup_hash(p.email.lower())[:12] if p.email else None,
+        "email_flag": p.email_flag,
         "sms_consent": p.sms_consent,
         "sms_consent_source": p.sms_consent_source,
         "reminder_time": p.reminder_time,
@@ -54,9 +55,9 @@ def audit_view(ctx: ServiceContext, p: Participant) -> dict[str, Any]:
 def public_view(p: Participant, *, show_contact: bool) -> dict[str, Any]:
     data = {c: getattr(p, c) for c in (
         "id", "subject_key", "study", "site", "status", "language", "timezone", "sms_consent",
-        "sms_consent_at", "sms_consent_source", "sms_opted_out_at", "phone_flag", "reminder_time",
-        "enrolled_on", "withdrawn_at", "withdrawal_reason", "protocol_version", "created_at",
-        "updated_at",
+        "sms_consent_at", "sms_consent_source", "sms_opted_out_at", "phone_flag", "email_flag",
+        "reminder_time", "enrolled_on", "withdrawn_at", "withdrawal_reason", "protocol_version",
+        "created_at", "updated_at",
     )}
     data["reminder_channels"] = [c.value for c in channels.parse(p.reminder_channels)]
     session = object_session(p)
@@ -116,6 +117,17 @@ def _set_channels(ctx: ServiceContext, p: Participant, names: list[str] | None) 
     return True
 
 
+def _set_email(p: Participant, email: str | None) -> None:
+    """A new address starts clean: what the old one bounced or unsubscribed no longer holds."""
+    p.email = email or None
+    p.email_flag = p.email_flag_at = None
+
+
+def _check_email_channel(p: Participant, field: str) -> None:
+    if channels.Channel.EMAIL in channels.parse(p.reminder_channels) and not p.email:
+        raise InvalidInput.field(field, "Email reminders need an email address")
+
+
 def _protocol_reminder_time(study: Study) -> str:
     """The daily reminder time of the study's protocol: a new participant's default."""
     protocol = protocols().get(study.protocol_code, int(study.protocol_version))
@@ -140,7 +152,6 @@ def enrol(ctx: ServiceContext, study: Study, site: Site, data: dict[str, Any]) -
         status=data["status"],
         language=data["language"],
         timezone=data["timezone"],
-        email=data.get("email"),
         reminder_time=data.get("reminder_time") or _protocol_reminder_time(study),
         enrolled_on=enrolled_on if data["status"] is ParticipantStatus.enrolled else None,
         protocol_version=study.protocol_version,
@@ -148,9 +159,11 @@ def enrol(ctx: ServiceContext, study: Study, site: Site, data: dict[str, Any]) -
         updated_at=now,
     )
     _set_phone(ctx, p, site_phone(site, data.get("phone")))
+    _set_email(p, data.get("email"))
     _set_consent(ctx, p, data.get("sms_consent"))
     p.reminder_channels = channels.stored(channels.DEFAULT)
     _set_channels(ctx, p, data.get("reminder_channels"))
+    _check_email_channel(p, "reminder_channels")
     ctx.session.add(p)
     try:
         ctx.session.flush()
@@ -182,9 +195,13 @@ def update(ctx: ServiceContext, p: Participant, data: dict[str, Any]) -> Partici
         raise InvalidInput.field("phone", "SMS consent needs a phone number")
     if _set_channels(ctx, p, data.get("reminder_channels")):
         changed.add("reminder_channels")
+    if "email" in data and (data["email"] or None) != p.email:
+        _set_email(p, data["email"])
+        changed.add("email")
+    _check_email_channel(p, "reminder_channels" if "reminder_channels" in changed else "email")
     if "language" in data and data["language"] != p.language:
         check_language(ctx, p.study, data["language"])
-    for name in ("email", "language", "timezone", "reminder_time"):
+    for name in ("language", "timezone", "reminder_time"):
         if name in data and getattr(p, name) != data[name]:
             setattr(p, name, data[name])
             changed.add(name)

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from pro_server.local_time import require_aware
 from pro_server.protocol.planner import PlannedAssessment
 from pro_server.protocol.status import AssessmentStatus
-from pro_server.protocol.windows import require_aware
 
 Action = Literal["keep", "cancel", "create", "replace", "close"]
 

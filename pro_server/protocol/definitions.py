@@ -1,7 +1,7 @@
 """Study protocol versions as data: YAML files, JSON-schema checked, loaded into frozen dataclasses.
 
 One file per protocol version, named ``<study code, lower case>.v<version>.yaml``, lives in
-its study's folder (``pro_server.studies.folders``; the schema stays in ``definitions/``).
+its study's folder (``pro_server.study_folders.folders``; the schema stays in ``definitions/``).
 The JSON schema checks the shape; the cross-field rules that a schema cannot express
 (infusion numbering, anchors, window order and overlap, reminder times inside sending hours)
 are checked here. Every error carries the document path of what it is about, so that a
@@ -23,6 +23,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from pro_server.resources import protocol_definitions_dir
+from pro_server.study_paths import protocol_files
 
 DEFINITIONS_DIR = protocol_definitions_dir()
 SCHEMA_PATH = DEFINITIONS_DIR / "protocol.schema.json"
@@ -241,8 +242,6 @@ def load_protocols(path: Path | str | None = None) -> ProtocolRegistry:
     """Load every ``*.yaml`` protocol file in ``path`` (default: every study on
     ``PRO_STUDIES_PATH``, the protocol versions each ``study.yaml`` lists)."""
     if path is None:
-        from pro_server.studies.folders import protocol_files  # the folders load protocols
-
         files = protocol_files()
         directory: Path | str = "PRO_STUDIES_PATH"
     else:

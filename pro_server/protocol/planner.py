@@ -15,16 +15,9 @@ from datetime import date, datetime, timedelta
 from itertools import pairwise
 from typing import Literal
 
+from pro_server.local_time import local_day_instant, local_to_utc, utc_to_local, zone
 from pro_server.protocol.definitions import AssessmentSpec, ProtocolDefinition
-from pro_server.protocol.windows import (
-    Window,
-    day_window,
-    last_local_day,
-    local_day_instant,
-    local_to_utc,
-    utc_to_local,
-    zone,
-)
+from pro_server.protocol.windows import Window, day_window, last_local_day
 
 InfusionStatus = Literal["planned", "given", "not_given"]
 EndReason = Literal["window_end", "infusion_given", "baseline_cap"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pro_server.protocol.windows import require_aware
+from pro_server.local_time import require_aware
 
 AssessmentStatus = Literal["scheduled", "open", "in_progress", "completed", "missed", "cancelled"]
 ACCEPTS_RESPONSES: frozenset[AssessmentStatus] = frozenset({"open", "in_progress"})

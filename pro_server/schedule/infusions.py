@@ -10,9 +10,9 @@ from sqlalchemy import select
 from pro_server.audit.services import record
 from pro_server.context import ServiceContext
 from pro_server.errors import Conflict, InvalidInput
+from pro_server.local_time import local_to_utc
 from pro_server.participants.models import Participant, ParticipantStatus
 from pro_server.protocol.planner import InfusionOrderError, InfusionRecord, check_infusion_order
-from pro_server.protocol.windows import local_to_utc
 from pro_server.schedule.assessments import infusion_records, protocol_for, sync_assessments
 from pro_server.schedule.models import Infusion
 

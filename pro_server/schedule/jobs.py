@@ -13,17 +13,11 @@ from collections.abc import Callable
 from sqlalchemy import and_, or_, select
 
 from pro_server.context import ServiceContext
+from pro_server.db import claim
 from pro_server.schedule.assessments import grace, record_status
 from pro_server.schedule.models import Assessment
 
 BATCH = 200
-
-
-def claim(query, ctx: ServiceContext):  # type: ignore[no-untyped-def]
-    """Rows no other job process is working on (PostgreSQL); SQLite runs one scheduler."""
-    if ctx.session.get_bind().dialect.name == "postgresql":
-        return query.with_for_update(skip_locked=True)
-    return query
 
 
 def record_window_transitions(new_context: Callable[[], ServiceContext]) -> int:
@@ -43,7 +37,7 @@ def record_window_transitions(new_context: Callable[[], ServiceContext]) -> int:
                          Assessment.window_end <= now - grace(ctx)),
                 ),
             ).order_by(Assessment.id).limit(BATCH)
-            rows = list(ctx.session.scalars(claim(due, ctx)))
+            rows = list(ctx.session.scalars(claim(due, ctx.session)))
             changed = sum(
                 record_status(ctx, a, a.status_at(now, grace(ctx)), by="scheduler") for a in rows
             )

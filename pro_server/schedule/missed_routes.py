@@ -5,12 +5,13 @@ from sqlalchemy import select
 
 from pro_server.api_blueprint import STAFF, ApiBlueprint
 from pro_server.errors import NotFound
-from pro_server.participants.routes import load_participant
+from pro_server.participants.lookup import load_participant
 from pro_server.schedule.assessments import grace
 from pro_server.schedule.missed import reason_label, record_missed_reason
 from pro_server.schedule.models import Assessment
 from pro_server.schedule.schemas import MissedReasonOutSchema, MissedReasonSchema
-from pro_server.web import current_staff, db_session, staff_actor, unit_of_work
+from pro_server.staff.signed_in import current_staff, staff_actor
+from pro_server.web import db_session, unit_of_work
 
 blp = ApiBlueprint("missed_reasons", __name__, url_prefix="/api/v1",
                    description="Why a survey was missed", access=STAFF)

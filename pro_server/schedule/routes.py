@@ -9,9 +9,9 @@ from sqlalchemy import and_, or_, select
 from pro_server.access import policy
 from pro_server.api_blueprint import STAFF, ApiBlueprint
 from pro_server.errors import NotFound
+from pro_server.local_time import utc_to_local
+from pro_server.participants.lookup import load_participant
 from pro_server.participants.models import Participant
-from pro_server.participants.routes import load_participant
-from pro_server.protocol.windows import utc_to_local
 from pro_server.schedule import amendments, infusions, visits
 from pro_server.schedule.assessments import grace
 from pro_server.schedule.models import Assessment, Visit
@@ -30,9 +30,10 @@ from pro_server.schedule.schemas import (
 from pro_server.schedule.views import schedule_view, visit_view
 from pro_server.staff.account_routes import require_signature
 from pro_server.staff.security import Meaning
+from pro_server.staff.signed_in import current_staff, staff_actor
 from pro_server.studies.models import Site
 from pro_server.studies.services import get_study
-from pro_server.web import context, current_staff, db_session, staff_actor, unit_of_work
+from pro_server.web import context, db_session, unit_of_work
 
 blp = ApiBlueprint("schedule", __name__, url_prefix="/api/v1",
                    description="Protocol schedules, infusions, visits, amendments", access=STAFF)

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pro_server.context import ServiceContext
+from pro_server.local_time import utc_to_local
 from pro_server.participants.models import Participant
 from pro_server.protocol.planner import infusion_schedule, project_calendar
-from pro_server.protocol.windows import utc_to_local
 from pro_server.schedule.assessments import (
     assessments_of,
     grace,

@@ -8,8 +8,8 @@ from typing import Any
 from pro_server.audit.services import record
 from pro_server.context import ServiceContext
 from pro_server.errors import Conflict, InvalidInput
+from pro_server.local_time import local_to_utc, utc_to_local
 from pro_server.participants.models import Participant, ParticipantStatus
-from pro_server.protocol.windows import local_to_utc, utc_to_local
 from pro_server.schedule import events
 from pro_server.schedule.models import Visit
 

@@ -19,8 +19,9 @@ from pro_server.staff.schemas import (
     TotpDisableSchema,
     TotpSetupSchema,
 )
+from pro_server.staff.signed_in import current_staff, staff_actor
 from pro_server.studies.services import get_study
-from pro_server.web import current_staff, db_session, staff_actor, unit_of_work
+from pro_server.web import db_session, unit_of_work
 
 blp = ApiBlueprint("account", __name__, access=STAFF, url_prefix="/api/v1/auth",
                 description="Your staff account: password and second factor")

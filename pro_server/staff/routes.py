@@ -10,7 +10,8 @@ from pro_server.errors import Forbidden, Unauthorized
 from pro_server.extensions import limiter
 from pro_server.staff import security, services
 from pro_server.staff.schemas import CsrfSchema, LoginSchema, StaffUserSchema
-from pro_server.web import current_staff, settings, staff_actor, unit_of_work
+from pro_server.staff.signed_in import current_staff, staff_actor
+from pro_server.web import settings, unit_of_work
 
 blp = ApiBlueprint("auth", __name__, url_prefix="/api/v1/auth", description="Staff sign-in",
                    access=STAFF.with_open("Csrf", "Login"))

@@ -1,10 +1,12 @@
-"""Staff accounts: creation and sign-in checks."""
+"""Staff accounts: creation, sign-in checks, and changes by admins (audited)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 
-from pro_server.audit.services import record
+from pro_server.audit.services import changes, record
 from pro_server.context import ServiceContext
 from pro_server.errors import Conflict, InvalidInput
 from pro_server.staff.models import Role, StaffUser
@@ -70,3 +72,30 @@ def create_admin(ctx: ServiceContext, *, email: str, name: str, password: str) -
 def logout_everywhere(ctx: ServiceContext, user: StaffUser) -> None:
     user.session_version += 1
     record(ctx, "staff.logout", "staff_user", user.id)
+
+
+def _user_view(user: StaffUser) -> dict[str, Any]:
+    return {"name": user.name, "role": user.role.value, "active": user.active,
+            "sites": [s.code for s in user.sites]}
+
+
+def update_staff_user(ctx: ServiceContext, admin: StaffUser, user: StaffUser,
+                      data: dict[str, Any]) -> StaffUser:
+    """Change name, role, sites or active; an admin cannot demote or deactivate themselves."""
+    if user.id == admin.id and (data.get("active") is False or
+                                data.get("role", Role.admin) is not Role.admin):
+        raise Conflict("You cannot deactivate or demote your own account; ask another admin")
+    before = _user_view(user)
+    for name in ("name", "role", "sites"):
+        if name in data:
+            setattr(user, name, data[name])
+    if user.role in (Role.coordinator, Role.investigator) and not user.sites:
+        raise InvalidInput.field("sites", f"A {user.role.value} needs at least one site")
+    if "active" in data and data["active"] != user.active:
+        user.active = data["active"]
+        user.session_version += 1  # a deactivated user's open sessions end now
+    old, new = changes(before, _user_view(user))
+    if new:
+        record(ctx, "staff.update", "staff_user", user.id, before=old, after=new,
+               reason=data.get("reason"))
+    return user

@@ -1,0 +1,1 @@
+"""Studies and their sites: the rows, their write rules, the languages a study collects in."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pro_server.audit.services import record
+from pro_server.audit.services import changes, record
 from pro_server.context import ServiceContext
-from pro_server.errors import InvalidInput, NotFound
+from pro_server.errors import Conflict, InvalidInput, NotFound
 from pro_server.protocol.definitions import UnknownProtocolError
 from pro_server.protocol.definitions import default_registry as protocols
 from pro_server.studies.models import Site, Study
@@ -91,4 +92,25 @@ def create_site(
     record(ctx, "site.create", "site", site.id, after={
         "code": code, "name": name, "timezone": timezone, "contact_phone": contact_phone},
         study_id=study.id, site_id=site.id)
+    return site
+
+
+def add_site(ctx: ServiceContext, study: Study, data: dict[str, Any]) -> Site:
+    if any(site.code == data["code"] for site in study.sites):
+        raise Conflict(f"{study.code} already has a site {data['code']}")
+    return create_site(ctx, study, **data)
+
+
+def update_site(ctx: ServiceContext, site: Site, data: dict[str, Any]) -> Site:
+    if "timezone" in data and not is_timezone(data["timezone"]):
+        raise InvalidInput.field("timezone", f"{data['timezone']!r} is not an IANA zone")
+    before = {"name": site.name, "timezone": site.timezone, "contact_phone": site.contact_phone}
+    for name in before:
+        if name in data:
+            setattr(site, name, data[name])
+    old, new = changes(before, {"name": site.name, "timezone": site.timezone,
+                                "contact_phone": site.contact_phone})
+    if new:
+        record(ctx, "site.update", "site", site.id, before=old, after=new,
+               reason=data.get("reason"), study_id=site.study_id, site_id=site.id)
     return site

@@ -29,11 +29,11 @@ from pro_server.context import ServiceContext
 from pro_server.demo import enrol_demo_participant, load_demo
 from pro_server.instruments import default_registry
 from pro_server.instruments.examples import example_answers
+from pro_server.local_time import local_to_utc
 from pro_server.messaging import inbound, outcomes, sms_state
 from pro_server.messaging.models import OutboxMessage
 from pro_server.messaging.purposes import MessageStatus
 from pro_server.participants.models import Participant, ParticipantStatus
-from pro_server.protocol.windows import local_to_utc
 from pro_server.responses.services import save_draft, submit
 from pro_server.schedule.infusions import record_infusion
 from pro_server.schedule.models import Assessment

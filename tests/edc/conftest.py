@@ -11,8 +11,8 @@ from lxml import etree
 
 from pro_server.audit.sealing import seal
 from pro_server.edc.services import create_client
-from pro_server.instruments.languages import approval, approve_language
 from pro_server.responses.models import Response
+from pro_server.studies.languages import approval, approve_language
 from pro_server.studies.services import create_site, create_study, get_study
 from tests.edc import support
 
@@ -84,7 +84,7 @@ def edc(app, demo, clock, ctx_factory) -> EdcData:
     create_site(ctx, other, code="X1", name="Elsewhere", timezone="America/New_York")
     _, other_token = create_client(ctx, other, "Other EDC", ["scores", "responses"])
     ctx.session.commit()
-    seal(ctx.session)  # as the scheduler's job does: the versions get their place (seq)
+    seal(ctx.session, ctx.events)  # as the scheduler's job does: the versions get their place (seq)
     ctx.session.refresh(corrected)
     clock.advance(timedelta(minutes=1))
     return EdcData(study.id, token, [p.subject_key for p in people], corrected,

@@ -12,8 +12,8 @@ from pro_server.context import ServiceContext
 from pro_server.instruments import default_registry
 from pro_server.instruments.answers import item_applies
 from pro_server.instruments.definitions import InstrumentDefinition
+from pro_server.local_time import utc_to_local
 from pro_server.participants.models import Participant
-from pro_server.protocol.windows import utc_to_local
 from pro_server.responses.models import Response
 from pro_server.responses.services import correct_answer, save_draft, submit
 from pro_server.schedule.infusions import record_infusion

@@ -14,8 +14,8 @@ from pro_server.edc.exports import Export
 from pro_server.edc.odm_check import semantic_errors
 from pro_server.edc.records import CursorCodec, high_water
 from pro_server.instruments import default_registry
+from pro_server.local_time import utc_to_local
 from pro_server.participants.models import Participant
-from pro_server.protocol.windows import utc_to_local
 from pro_server.responses.models import Response
 from pro_server.schedule.models import Assessment
 from pro_server.studies.models import Study

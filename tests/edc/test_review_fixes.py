@@ -14,7 +14,7 @@ from pro_server.edc.records import CursorCodec
 from pro_server.instruments import default_registry
 from pro_server.participants.models import Participant
 from pro_server.staff.models import StaffUser
-from pro_server.web import staff_actor
+from pro_server.staff.signed_in import staff_actor
 from tests.edc import support
 from tests.edc.conftest import parse
 

@@ -26,7 +26,7 @@ from tests.foundation.test_audit_trail import tamper, verify, verify_lines  # no
 
 def _seal(app) -> int:
     with app.extensions["pro"]["session_factory"]() as session:
-        return sealing.seal(session)
+        return sealing.seal(session, app.extensions["pro"]["events"])
 
 
 def _chain(app) -> list[tuple[int, str]]:
@@ -52,7 +52,7 @@ def test_a_crash_between_append_and_seal_or_during_a_seal_loses_nothing(app, ctx
     assert tail.startswith("unsealed tail: 2 events, the oldest 90 s old")
     # A sealer that dies before its commit leaves them unsealed, not half-sealed.
     with app.extensions["pro"]["session_factory"]() as session:
-        assert sealing._seal_batch(session, 10) == 2
+        assert sealing._seal_batch(session, app.extensions["pro"]["events"], 10) == 2
     assert _chain(app) == []
     # The next run seals both, in the order they were appended.
     assert _seal(app) == 2
@@ -183,7 +183,7 @@ def test_concurrent_writers_and_sealers_make_one_complete_chain(app, database):
             start.wait()
             with Session(bind=engine) as session:
                 while writing.is_set():
-                    sealing.seal(session)
+                    sealing.seal(session, pro["events"])
         except BaseException as exc:
             errors.append(exc)
 

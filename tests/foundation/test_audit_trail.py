@@ -47,7 +47,7 @@ def verify_lines(app, *args: str) -> tuple[int, str, str]:
 def sealed_demo(app, demo):
     """The demo with its events sealed, as the scheduler leaves it."""
     with app.extensions["pro"]["session_factory"]() as session:
-        seal(session)
+        seal(session, app.extensions["pro"]["events"])
     return demo
 
 

@@ -69,3 +69,20 @@ def test_a_smoke_test_may_point_production_at_a_loopback_fake(tmp_path, caplog):
 
 def test_production_cannot_import_the_fake_twilio():
     assert importlib.util.find_spec("pro_server.messaging.fake_twilio") is None
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ({"EMAIL_BACKEND": "console", "EMAIL_FROM": "team@example.org"},
+     "refuses EMAIL_BACKEND=console"),
+    ({"EMAIL_BACKEND": "smtp"}, "needs EMAIL_FROM"),
+    ({"EMAIL_BACKEND": "smtp", "EMAIL_FROM": "team@example.org"}, "needs SMTP_HOST"),
+    ({"EMAIL_BACKEND": "smtp", "EMAIL_FROM": "team@example.org", "SMTP_HOST": "mail.example.org",
+      "SMTP_SECURITY": "none"}, "only to a relay on this machine"),
+    ({"EMAIL_BACKEND": "post"}, "EMAIL_BACKEND must be one of none, console, smtp"),
+])
+def test_email_is_sent_properly_or_not_at_all(tmp_path, extra, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings(production(tmp_path, SMS_BACKEND="none", **extra))
+    ready = production(tmp_path, SMS_BACKEND="none", EMAIL_BACKEND="smtp",
+                       EMAIL_FROM="Study team <team@example.org>", SMTP_HOST="mail.example.org")
+    assert load_settings(ready).smtp_security == "starttls"

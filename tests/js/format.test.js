@@ -28,6 +28,8 @@ test("reminder channels, message statuses and push payloads read as words", () =
   assert.equal(channelsText(["push", "sms"]), "Push notification, then SMS");
   assert.equal(channelsText(["sms"]), "SMS only");
   assert.equal(channelsText(["push", "email"]), "Push notification, then email");
+  assert.equal(channelsText(["email", "sms"]), "Email, then SMS");
+  assert.equal(channelsText(["email", "push", "sms"]), "Email, then push notification, then SMS");
   assert.equal(messageStatus("failed"), "✗ failed");
   assert.equal(messageStatus("not_sent"), "✗ not sent");
   const payload = JSON.stringify({ title: "Study check-in", body: "Your study check-in is open", url: "/p" });

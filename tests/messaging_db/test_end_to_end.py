@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from pro_server.messaging.models import OutboxMessage
-from pro_server.participant_web.models import ParticipantLink
+from pro_server.participants.models import ParticipantLink
 from pro_server.schedule.models import Assessment
 from tests.messaging_db.support import NEW_YORK, SITE_PHONE, local
 

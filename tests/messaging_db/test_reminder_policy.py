@@ -22,7 +22,7 @@ from pro_server.participants.models import Participant
 from pro_server.protocol import definitions
 from pro_server.schedule.models import Assessment
 from pro_server.schedule.visits import schedule_visit
-from pro_server.studies.folders import STUDIES_PATH_VARIABLE
+from pro_server.study_paths import STUDIES_PATH_VARIABLE
 from tests.messaging_db.support import NEW_YORK, World
 
 PHONE = "+13525550142"

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from pro_server.context import ServiceContext
 from pro_server.instruments import default_registry
 from pro_server.instruments.examples import example_answers
-from pro_server.participant_web.links import issue_link
+from pro_server.participants.links import issue_link
 from pro_server.participants.models import Participant
 from pro_server.responses.models import Draft, Response, Submission
 from pro_server.schedule.models import Assessment

@@ -7,7 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from pro_server.audit.models import AuditEvent
-from pro_server.participant_web.models import ParticipantLink, ParticipantSecret
+from pro_server.participant_web.models import ParticipantSecret
+from pro_server.participants.models import ParticipantLink
 from tests.participant_web.support import ParticipantClient, participant
 
 

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from pro_server.audit.models import AuditEvent
 from pro_server.config import load_settings
-from pro_server.participant_web.links import issue_link, revoke_links
-from pro_server.participant_web.models import ParticipantLink
 from pro_server.participants import services as participants
+from pro_server.participants.links import issue_link, revoke_links
+from pro_server.participants.models import ParticipantLink
 from tests.helpers import StaffClient
 from tests.participant_web.support import (
     ParticipantClient,

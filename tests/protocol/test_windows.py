@@ -8,13 +8,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from pro_server.protocol.windows import (
-    day_window,
-    last_local_day,
-    local_day_instant,
-    local_to_utc,
-    zone,
-)
+from pro_server.local_time import local_day_instant, local_to_utc, zone
+from pro_server.protocol.windows import day_window, last_local_day
 
 NEW_YORK = "America/New_York"
 

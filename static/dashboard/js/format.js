@@ -129,10 +129,24 @@ export const CHANNEL_CHOICES = [
   ["push,sms", "Push notification, then SMS"],
   ["push", "Push notification only"],
   ["sms,push", "SMS, then push notification"],
+  ["email,sms", "Email, then SMS"],
+  ["email", "Email only"],
+  ["sms,email", "SMS, then email"],
+  ["push,email", "Push notification, then email"],
 ];
 
 export const CHANNEL_HINT = "Push reaches the phone once the participant turns on notifications on their page; "
   + "until then, or when it fails, “then SMS” sends a text instead";
+
+export const EMAIL_HINT = "Email needs the participant's email address; when it bounces or the participant "
+  + "unsubscribes, no more email goes to it and the next channel is used";
+
+// Why no email goes to the participant's address (the server's email_flag).
+export const EMAIL_FLAGS = {
+  bounced: "the email address bounced",
+  complaint: "the mail server refused email as spam",
+  unsubscribed: "unsubscribed from email",
+};
 
 // Each channel by name: the message log's column and filter, the reminder choice.
 export const CHANNEL_NAMES = { sms: "SMS", push: "Push notification", web: "Page notice", email: "Email" };
@@ -146,5 +160,7 @@ export function channelsText(channels) {
   const chosen = (channels || ["sms"]).join(",");
   const choice = CHANNEL_CHOICES.find(([value]) => value === chosen);
   if (choice) return choice[1];
-  return (channels || ["sms"]).map((c, i) => (i ? channelName(c).toLowerCase() : channelName(c))).join(", then ");
+  // "SMS" stays in capitals after the first channel: "Email, then push notification, then SMS".
+  return (channels || ["sms"]).map((c, i) => (i && c !== "sms" ? channelName(c).toLowerCase() : channelName(c)))
+    .join(", then ");
 }

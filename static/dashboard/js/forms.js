@@ -2,7 +2,7 @@
 
 import { get } from "../../shared/api.js";
 import { h, replace, uid } from "../../shared/dom.js";
-import { CHANNEL_CHOICES, CHANNEL_HINT } from "./format.js";
+import { CHANNEL_CHOICES, CHANNEL_HINT, EMAIL_HINT } from "./format.js";
 import { errorText } from "./layout.js";
 
 // A labelled control. `control` is an <input>/<select>/<textarea> element; its id is set here.
@@ -49,8 +49,9 @@ export async function remindersField(selected = "sms") {
     .catch(() => ({ available: ["sms", "push"] })); // the server still checks the choice
   const choices = CHANNEL_CHOICES.filter(([value]) => value === selected
     || value.split(",").every((channel) => available.includes(channel)));
-  return field("Reminders by", select("reminder_channels", choices, selected),
-    available.includes("push") ? CHANNEL_HINT : "Push notifications are not set up on this server: reminders go by SMS");
+  const hints = [available.includes("push") ? CHANNEL_HINT : "Push notifications are not set up on this server: reminders go by SMS",
+    available.includes("email") ? EMAIL_HINT : null];
+  return field("Reminders by", select("reminder_channels", choices, selected), hints.filter(Boolean).join(". "));
 }
 
 export function textarea(name, attrs = {}) {

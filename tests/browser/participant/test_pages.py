@@ -10,7 +10,7 @@ from itertools import pairwise
 from playwright.sync_api import Page, expect
 
 from pro_server.participant_web import second_factor
-from pro_server.participant_web.links import revoke_links
+from pro_server.participants.links import revoke_links
 from pro_server.schedule.assessments import cancel
 from pro_server.schedule.infusions import record_infusion
 from pro_server.schedule.visits import schedule_visit

@@ -127,7 +127,7 @@ def test_the_participant_subscribes_chooses_push_and_unsubscribes_through_the_ap
     email = client.put("/api/v1/p/notifications/channels",
                        json={"reminder_channels": ["email"]})
     assert email.status_code == 422
-    assert "not available" in str(email.json["errors"]["json"]["reminder_channels"])
+    assert "not configured" in str(email.json["errors"]["json"]["reminder_channels"])
     with world.session() as session:
         stored = session.scalar(select(PushSubscription))
         raw = session.execute(text("SELECT endpoint FROM push_subscription")).scalar()

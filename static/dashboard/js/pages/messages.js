@@ -9,7 +9,7 @@ const FILTERS = {
   status: ["pending", "sending", "sent", "delivered", "undelivered", "failed", "cancelled", "suppressed", "not_sent"],
   purpose: ["window_opened", "survey_reminder", "last_day", "visit_reminder_24h", "visit_reminder_1h",
     "visit_changed", "visit_cancelled", "help_reply", "opt_out_confirmation", "opt_in_confirmation"],
-  channel: ["sms", "push", "web"],
+  channel: ["sms", "push", "email", "web"],
   needs_review: ["true", "false"],
 };
 const LABELS = { status: "Status", purpose: "Purpose", channel: "Channel", needs_review: "Needs review" };

@@ -2,7 +2,7 @@ import { get } from "../../../shared/api.js";
 import { trendChart } from "../charts.js";
 import { $, h, replace } from "../../../shared/dom.js";
 import { activityLine, providerSaid } from "../activity.js";
-import { NOT_REACHED, STATUS, channelsText, closes, date, dateTime, day, messageStatus, messageText, messageTone, plural, words } from "../format.js";
+import { EMAIL_FLAGS, NOT_REACHED, STATUS, channelsText, closes, date, dateTime, day, messageStatus, messageText, messageTone, plural, words } from "../format.js";
 import { notify, param, showError, startPage } from "../layout.js";
 import * as act from "./participant-actions.js";
 import { answersSection, changesTable } from "./participant-answers.js";
@@ -34,6 +34,13 @@ function devices(p) {
   return ` (${n ? `${plural(n, "device")} with notifications on` : "no device has notifications on"})`;
 }
 
+// Whether email can reach the participant, when email is chosen or was stopped.
+function emailState(p) {
+  if (p.email_flag) return ` (no more email: ${EMAIL_FLAGS[p.email_flag] || p.email_flag})`;
+  if (!(p.reminder_channels || []).includes("email")) return null;
+  return p.has_email ? null : " (no email address)";
+}
+
 function facts(p, tl) {
   return h("dl", { class: "facts" },
     fact("Site", p.site_code),
@@ -45,7 +52,7 @@ function facts(p, tl) {
     fact("Phone", p.phone || p.phone_masked || "none"),
     fact("Texts", smsState(p)),
     fact("Daily reminder", p.reminder_time),
-    fact("Reminders by", channelsText(p.reminder_channels), devices(p)),
+    fact("Reminders by", channelsText(p.reminder_channels), devices(p), emailState(p)),
     fact("Protocol version", p.protocol_version || "—"));
 }
 

@@ -22,7 +22,7 @@ from pro_server.staff.models import Role
 from pro_server.staff.services import create_staff_user
 from pro_server.studies.models import Study
 from tests.factories import enrol_participant
-from tests.studies.conftest import EXAMPLES, RES001, edit, reload_registries
+from tests.study_folders.conftest import EXAMPLES, RES001, edit, reload_registries
 
 
 def apply(app, folder: Path, reason: str, *signer: str, password: str = ""):  # type: ignore[no-untyped-def]

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -30,7 +29,6 @@ from jsonschema import Draft202012Validator
 
 from pro_server.errors import InvalidInput
 from pro_server.instruments.definitions import (
-    EXAMPLE_STUDIES_DIR,
     QUESTIONNAIRES_DIR,
     DefinitionError,
     InstrumentDefinition,
@@ -46,14 +44,15 @@ from pro_server.protocol.definitions import (
     Where,
     load_protocol_file,
 )
-from pro_server.studies.marks import MarkedYaml, yaml_error_line
 from pro_server.studies.services import check_program_name
+from pro_server.study_folders.marks import MarkedYaml, yaml_error_line
+from pro_server.study_paths import (
+    INSTRUMENTS_DIR,
+    STUDY_FILE,
+)
 from pro_server.validation import is_timezone
 
-STUDY_FILE = "study.yaml"
-INSTRUMENTS_DIR = "instruments"
 SCHEMA_PATH = Path(__file__).with_name("study.schema.json")
-STUDIES_PATH_VARIABLE = "PRO_STUDIES_PATH"
 
 
 @dataclass(frozen=True)
@@ -120,46 +119,6 @@ class StudyFolder:
             if protocol.version == version:
                 return protocol
         raise LookupError(f"{self.code} has no protocol version {version} in {self.path}")
-
-
-# -- where the studies are ---------------------------------------------------------------
-
-
-def studies_path(environ: Mapping[str, str] | None = None) -> tuple[Path, ...]:
-    """The directories on PRO_STUDIES_PATH (default: the shipped examples)."""
-    raw = (os.environ if environ is None else environ).get(STUDIES_PATH_VARIABLE, "")
-    parts = [Path(p) for p in raw.split(os.pathsep) if p.strip()]
-    return tuple(parts) or (EXAMPLE_STUDIES_DIR,)
-
-
-def study_dirs(paths: tuple[Path, ...] | None = None) -> list[Path]:
-    """Every study folder on the path: a directory with study.yaml, or its subdirectories
-    that have one."""
-    found: list[Path] = []
-    for directory in paths if paths is not None else studies_path():
-        if (directory / STUDY_FILE).is_file():
-            found.append(directory)
-        elif directory.is_dir():
-            found.extend(sorted(d for d in directory.iterdir() if (d / STUDY_FILE).is_file()))
-        else:
-            raise StudyFolderError(directory, [Problem(
-                directory, None, f"{STUDIES_PATH_VARIABLE} names a directory that does not exist")])
-    unique = {folder.resolve(): folder for folder in reversed(found)}  # first one wins
-    return [folder for folder in found if unique[folder.resolve()] is folder]
-
-
-def protocol_files(paths: tuple[Path, ...] | None = None) -> list[Path]:
-    """The protocol version files the study folders on the path list (what the server runs)."""
-    files = []
-    for folder in study_dirs(paths):
-        listed = yaml.safe_load((folder / STUDY_FILE).read_text(encoding="utf-8")) or {}
-        files.extend(folder / name for name in listed.get("protocol_versions") or ())
-    return files
-
-
-def instrument_dirs(paths: tuple[Path, ...] | None = None) -> list[Path]:
-    """The study folders' own instrument directories (added to questionnaires/)."""
-    return [d / INSTRUMENTS_DIR for d in study_dirs(paths) if (d / INSTRUMENTS_DIR).is_dir()]
 
 
 # -- checking one folder -----------------------------------------------------------------

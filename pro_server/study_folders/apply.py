@@ -25,21 +25,17 @@ from pro_server.context import ServiceContext
 from pro_server.errors import Conflict, InvalidInput, Unauthorized
 from pro_server.instruments.definitions import UnknownInstrumentError
 from pro_server.instruments.definitions import default_registry as instruments
-from pro_server.instruments.languages import approval, approve_language, unvalidated
 from pro_server.participants.models import Participant
 from pro_server.protocol.definitions import UnknownProtocolError
 from pro_server.protocol.definitions import default_registry as protocols
 from pro_server.responses.models import Response
 from pro_server.schedule.amendments import apply_signed_amendment
 from pro_server.schedule.models import Assessment
-from pro_server.studies.folders import (
-    StudyFolder,
-    check_study_folder,
-    studies_path,
-    study_dirs,
-)
+from pro_server.studies.languages import approval, approve_language, unvalidated
 from pro_server.studies.models import Site, Study, StudyDefinitionFile
 from pro_server.studies.services import create_site, create_study
+from pro_server.study_folders.folders import StudyFolder, check_study_folder
+from pro_server.study_paths import studies_path, study_dirs
 
 STUDY_FIELDS = {"name": "name", "registry_id": "registry_id", "timezone": "default_timezone",
                 "program_name": "program_name"}

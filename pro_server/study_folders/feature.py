@@ -3,7 +3,7 @@ production a refusal to start on a study definition changed under collected data
 
 from __future__ import annotations
 
-from pro_server.studies.cli import study_cli
+from pro_server.study_folders.cli import study_cli
 
 COMMANDS = (study_cli,)
 
@@ -22,7 +22,7 @@ def refuse_unloadable_studies() -> None:
     from pro_server.instruments.definitions import default_registry as instruments
     from pro_server.protocol.definitions import ProtocolDefinitionError
     from pro_server.protocol.definitions import default_registry as protocols
-    from pro_server.studies.folders import StudyFolderError
+    from pro_server.study_folders.folders import StudyFolderError
 
     try:
         protocols()
@@ -39,7 +39,7 @@ def refuse_changed_definitions(engine) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy.orm import Session
 
     from pro_server.config import ConfigError
-    from pro_server.studies.apply import changed_under_collected_data
+    from pro_server.study_folders.apply import changed_under_collected_data
 
     if not inspect(engine).has_table("study_definition_file"):
         return  # not migrated yet: `pro migrate` must still run

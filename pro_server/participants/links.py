@@ -17,8 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from pro_server.audit.services import record
 from pro_server.context import ServiceContext
-from pro_server.participant_web.models import ParticipantLink
-from pro_server.participants.models import Participant
+from pro_server.participants.models import Participant, ParticipantLink
 
 TOKEN_BYTES = 16  # 128 bits; token_urlsafe gives 22 characters
 

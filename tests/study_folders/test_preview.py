@@ -6,7 +6,7 @@ import re
 from datetime import datetime, time
 
 from pro_server.protocol.definitions import load_protocol_file
-from tests.studies.conftest import EXAMPLE3, RES001, edit, run_study
+from tests.study_folders.conftest import EXAMPLE3, RES001, edit, run_study
 
 WINDOW = re.compile(r"^  (\w+)\s+\w{3} (\S+ \S+) \w+ -> \w{3} (\S+ \S+) \w+")
 MESSAGE = re.compile(r"^\s{15}\w{3} (\S+ \S+) (\w+)\s+(\w+)")

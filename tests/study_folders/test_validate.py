@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pro_server.studies.folders import protocol_files, studies_path, study_dirs
-from tests.studies.conftest import EXAMPLE3, EXAMPLES, RES001, edit, run_study
+from pro_server.study_paths import protocol_files, studies_path, study_dirs
+from tests.study_folders.conftest import EXAMPLE3, EXAMPLES, RES001, edit, run_study
 
 V2 = Path("protocol/res001-dmpm-02.v2.yaml")
 

@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 
 from pro_server.context import Actor
 from pro_server.errors import DomainError
-from pro_server.studies.folders import StudyFolder, check_study_folder
+from pro_server.study_folders.folders import StudyFolder, check_study_folder
 
 study_cli = AppGroup("study", help="Studies as data: a folder with study.yaml (see README).")
 CLI_ACTOR = Actor(type="staff", label="cli:study apply")
@@ -66,7 +66,7 @@ def _time(_ctx: click.Context, _param: click.Parameter, value: str) -> time:
 def preview_command(folder: Path, day0: date, tz: str | None, version: int | None,
                     enrolled: date | None, infusion_time: time) -> None:
     """Print every planned window and reminder for a made-up participant."""
-    from pro_server.studies.preview import preview
+    from pro_server.study_folders.preview import preview
 
     study = _load(folder)
     try:
@@ -87,7 +87,7 @@ def apply_command(folder: Path, reason: str, signer: str | None) -> None:
     from pro_server.commands import cli_context
     from pro_server.staff.cli import cli_signature
     from pro_server.staff.security import Meaning
-    from pro_server.studies.apply import apply_study_folder
+    from pro_server.study_folders.apply import apply_study_folder
 
     study = _load(folder)
     ctx = cli_context(CLI_ACTOR)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 
+from pro_server.local_time import local_to_utc, utc_to_local, zone
 from pro_server.messaging.planning import PlannedMessage, plan_survey_window
 from pro_server.protocol.definitions import ProtocolDefinition
 from pro_server.protocol.planner import (
@@ -20,8 +21,7 @@ from pro_server.protocol.planner import (
     plan_assessments,
     planned_infusion_dates,
 )
-from pro_server.protocol.windows import local_to_utc, utc_to_local, zone
-from pro_server.studies.folders import StudyFolder
+from pro_server.study_folders.folders import StudyFolder
 
 DEFAULT_ENROLMENT_LEAD = timedelta(days=7)
 DEFAULT_INFUSION_TIME = time(9, 0)

@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from pro_server.instruments.definitions import EXAMPLE_STUDIES_DIR
 from pro_server.instruments.definitions import default_registry as instrument_registry
 from pro_server.protocol.definitions import default_registry as protocol_registry
-from pro_server.studies.cli import study_cli
+from pro_server.study_folders.cli import study_cli
 
 RES001 = EXAMPLE_STUDIES_DIR / "res001-dmpm-02"
 EXAMPLE3 = EXAMPLE_STUDIES_DIR / "example-3inf-14"
