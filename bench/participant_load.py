@@ -86,7 +86,10 @@ class Round:
 
 
 def environment(database_url: str, instance: str) -> dict[str, str]:
+    """Production settings (system clock, no dev secrets) but plain http on loopback."""
     return {**os.environ, "DATABASE_URL": database_url, "PRO_INSTANCE_PATH": instance,
+            "PRO_ENV": "production", "PUBLIC_BASE_URL": "http://127.0.0.1",
+            "PHONE_LOOKUP_KEY": "bench-lookup-" + "l" * 40,
             "SECRET_KEY": "bench-" + "k" * 40, "PRO_DATA_KEYS": DATA_KEY,
             "SMS_BACKEND": "none", "LOG_LEVEL": "WARNING", "FLOOR_DATABASE_URL": database_url}
 
@@ -111,8 +114,10 @@ def load(env: dict[str, str], people: int) -> list[Flow]:
         for n in range(people):
             p = participants.enrol(ctx, study, site, {
                 "subject_key": f"LOAD-{n:05d}", "status": ParticipantStatus.enrolled,
-                "language": "en", "timezone": "America/New_York", "phone": None,
-                "email": None, "sms_consent": None, "reminder_time": None,
+                # Contact data as in production (stored encrypted).
+                "language": "en", "timezone": "America/New_York",
+                "phone": f"+1352555{n % 10000:04d}", "email": f"load{n}@example.org",
+                "sms_consent": None, "reminder_time": None,
                 "enrolled_on": None})
             token = issue_link(ctx, p).split("#", 1)[1]
             a = session.scalar(select(Assessment).where(Assessment.participant_id == p.id,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, delete, select, update
+from sqlalchemy import ColumnElement, and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from pro_server.context import ServiceContext
@@ -94,24 +94,26 @@ def _set_pending(ctx: ServiceContext, ids: Iterable[int], **values: object) -> i
     ))
 
 
-def cancel(ctx: ServiceContext, query: Select, reason: str) -> int:
-    """Cancel the pending rows among those `query` (a select of ids) finds."""
-    ids = list(ctx.session.scalars(query))
-    return _set_pending(ctx, ids, status=MessageStatus.CANCELLED.value, status_reason=reason,
-                        status_updated_at=ctx.now(), next_attempt_at=None)
-
-
-def _ids(*conditions: ColumnElement[bool]) -> Select:
-    return select(OutboxMessage.id).where(OutboxMessage.status == PENDING, *conditions)
+def cancel(ctx: ServiceContext, reason: str, *conditions: ColumnElement[bool]) -> int:
+    """Cancel the pending rows that meet `conditions`, in one UPDATE (a submission cancels
+    its survey's reminders inside the participant's request: no SELECT of ids first)."""
+    now = ctx.now()
+    return rows_changed(ctx.session, (
+        update(OutboxMessage)
+        .where(OutboxMessage.status == PENDING, *conditions)
+        .values(updated_at=now, status=MessageStatus.CANCELLED, status_reason=reason,
+                status_updated_at=now, next_attempt_at=None)
+        .execution_options(synchronize_session="fetch")
+    ))
 
 
 def cancel_for_target(ctx: ServiceContext, kind: TargetKind, target_id: int, reason: str) -> int:
-    return cancel(ctx, _ids(OutboxMessage.target_kind == kind.value,
-                            OutboxMessage.target_id == target_id), reason)
+    return cancel(ctx, reason, OutboxMessage.target_kind == kind.value,
+                  OutboxMessage.target_id == target_id)
 
 
 def cancel_for_participant(ctx: ServiceContext, p: Participant, reason: str) -> int:
-    return cancel(ctx, _ids(OutboxMessage.participant_id == p.id), reason)
+    return cancel(ctx, reason, OutboxMessage.participant_id == p.id)
 
 
 def sync_target(

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, defer
 
 from pro_server.audit.services import record
 from pro_server.context import Actor, ServiceContext
@@ -48,25 +48,33 @@ def participant_active(p: Participant | None) -> bool:
     return p is not None and p.status is ParticipantStatus.enrolled
 
 
+# Built once (a participant request runs it first thing); the values are bound per call.
+_STANDING = (
+    select(Participant)
+    # Contact data is decrypted when read: not on every request, only if a route reads it.
+    .options(defer(Participant.phone), defer(Participant.email))
+    .join(ParticipantLink, ParticipantLink.participant_id == Participant.id)
+    .where(Participant.id == bindparam("participant_id"),
+           Participant.status == ParticipantStatus.enrolled,
+           ParticipantLink.id == bindparam("link_id"), ParticipantLink.revoked_at.is_(None),
+           ParticipantLink.expires_at > bindparam("now")))
+
+
 def standing_participant(session: Session, participant_id: Any, link_id: Any,
                          now: datetime) -> Participant | None:
     """The session's participant if still enrolled and its link still stands, else None.
 
-    One statement: every participant request asks this before anything else."""
+    One statement: every participant request asks this before anything else. Phone and
+    email are left unread (deferred): decrypting them costs every request CPU, and a route
+    that needs them reads them then."""
     if not isinstance(participant_id, int) or not isinstance(link_id, int):
         return None
-    return session.scalar(
-        select(Participant)
-        .join(ParticipantLink, ParticipantLink.participant_id == Participant.id)
-        .where(Participant.id == participant_id,
-               Participant.status == ParticipantStatus.enrolled,
-               ParticipantLink.id == link_id, ParticipantLink.revoked_at.is_(None),
-               ParticipantLink.expires_at > now))
+    return session.scalar(_STANDING, {"participant_id": participant_id, "link_id": link_id,
+                                      "now": now})
 
 
 def open_session(ctx: ServiceContext, token: str, answer: str | None) -> Outcome:
-    link = find_link(ctx, token)
-    participant = ctx.session.get(Participant, link.participant_id) if link else None
+    link, participant = find_link(ctx, token)
     if link is None or not participant_active(participant):
         return Outcome("link_expired")
     assert participant is not None

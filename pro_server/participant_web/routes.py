@@ -148,10 +148,10 @@ class DraftView(MethodView):
         survey already started)."""
         p = web_session.current_participant()
         with unit_of_work(_actor(p)) as ctx:
-            a = services.own_assessment(ctx, p, assessment_id)
+            a, drafts = services.own_assessment_and_drafts(ctx, p, assessment_id)
             return services.save_answers(ctx, a, body["instrument"], body.get("answers") or {},
                                          body["language"], body.get("screen"),
-                                         body.get("page"), body.get("pages"))
+                                         body.get("page"), body.get("pages"), drafts=drafts)
 
 
 @blp.route("/assessments/<int:assessment_id>/submission")
@@ -170,8 +170,9 @@ class SubmissionView(MethodView):
         key = body["idempotency_key"]
         try:
             with unit_of_work(_actor(p)) as ctx:
-                a = services.own_assessment(ctx, p, assessment_id)
-                stored, created = submit(ctx, a, key, body["answers"], body["language"])
+                a, drafts = services.own_assessment_and_drafts(ctx, p, assessment_id)
+                stored, created = submit(ctx, a, key, body["answers"], body["language"],
+                                         drafts=drafts)
         except Conflict:
             # A concurrent resend of the same submission may have won the race.
             ctx = context(_actor(p))

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from pro_server.context import ServiceContext
 from pro_server.errors import NotFound
@@ -42,6 +42,24 @@ def own_assessment(ctx: ServiceContext, p: Participant, assessment_id: int) -> A
     if a is None or a.participant_id != p.id:
         raise NotFound("Survey not found")
     return a
+
+
+_ASSESSMENT_AND_DRAFTS = (  # built once, the values bound per call
+    select(Assessment, Draft)
+    .outerjoin(Draft, Draft.assessment_id == Assessment.id)
+    .where(Assessment.id == bindparam("assessment_id"),
+           Assessment.participant_id == bindparam("participant_id")))
+
+
+def own_assessment_and_drafts(ctx: ServiceContext, p: Participant,
+                              assessment_id: int) -> tuple[Assessment, dict[str, Draft]]:
+    """`own_assessment` and its drafts by instrument (`drafts_of`) in one statement: a
+    draft save and a submission need both, and every statement is a round trip."""
+    rows = ctx.session.execute(_ASSESSMENT_AND_DRAFTS, {
+        "assessment_id": assessment_id, "participant_id": p.id}).all()
+    if not rows:
+        raise NotFound("Survey not found")
+    return rows[0][0], {d.instrument_code: d for _a, d in rows if d is not None}
 
 
 def own_visit(ctx: ServiceContext, p: Participant, visit_id: int) -> Visit:
@@ -143,10 +161,12 @@ def assessment_view(ctx: ServiceContext, p: Participant, a: Assessment,
 
 def save_answers(ctx: ServiceContext, a: Assessment, instrument: str,
                  answers: Mapping[str, Any], language: str, screen: str | None,
-                 page: int | None = None, pages: int | None = None) -> dict[str, Any]:
+                 page: int | None = None, pages: int | None = None, *,
+                 drafts: Mapping[str, Draft] | None = None) -> dict[str, Any]:
     """Save answers as they are given; the screen reached (and its page number, for the
-    coordinator's "stopped at page N of M") is kept to resume there."""
-    drafts = drafts_of(ctx, a)
+    coordinator's "stopped at page N of M") is kept to resume there. `drafts`: the
+    assessment's drafts when read with it (`own_assessment_and_drafts`)."""
+    drafts = drafts_of(ctx, a) if drafts is None else drafts
     seqs = [d.position.get("seq", 0) for d in drafts.values() if isinstance(d.position, dict)]
     kept = position(screen, max(seqs, default=0) + 1, page, pages) if screen else (
         drafts[instrument].position if instrument in drafts else None)

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.orm import joinedload
 
 from pro_server.audit.services import record
 from pro_server.context import ServiceContext
@@ -71,10 +72,18 @@ def revoke_links(ctx: ServiceContext, participant: Participant, reason: str) -> 
     return revoked
 
 
-def find_link(ctx: ServiceContext, token: str) -> ParticipantLink | None:
-    """The link for a token if it is live (not expired, not revoked)."""
-    link = ctx.session.scalar(
-        select(ParticipantLink).where(ParticipantLink.token_hash == token_hash(token)))
-    if link is None or link.revoked_at is not None or link.expires_at <= ctx.now():
-        return None
-    return link
+def find_link(ctx: ServiceContext,
+              token: str) -> tuple[ParticipantLink, Participant] | tuple[None, None]:
+    """The link for a token if it is live (not expired, not revoked), with its participant
+    (and the participant's study and site, for the contact line), in one statement."""
+    row = ctx.session.execute(
+        select(ParticipantLink, Participant)
+        .join(Participant, Participant.id == ParticipantLink.participant_id)
+        .options(joinedload(Participant.study), joinedload(Participant.site))
+        .where(ParticipantLink.token_hash == token_hash(token))).first()
+    if row is None:
+        return None, None
+    link, participant = row
+    if link.revoked_at is not None or link.expires_at <= ctx.now():
+        return None, None
+    return link, participant

@@ -137,8 +137,10 @@ def payload_hash(answers: Mapping[str, Any]) -> str:
 
 
 def submit(ctx: ServiceContext, a: Assessment, idempotency_key: str,
-           answers: Mapping[str, Mapping[str, Any]], language: str) -> tuple[Submission, bool]:
-    """Store the whole assessment once; (submission, created). A replay returns the first."""
+           answers: Mapping[str, Mapping[str, Any]], language: str, *,
+           drafts: Mapping[str, Draft] | None = None) -> tuple[Submission, bool]:
+    """Store the whole assessment once; (submission, created). A replay returns the first.
+    `drafts`: the assessment's drafts when the caller has read them already (`drafts_of`)."""
     existing = ctx.session.scalar(select(Submission).where(
         Submission.idempotency_key == idempotency_key))
     if existing is not None:
@@ -148,7 +150,7 @@ def submit(ctx: ServiceContext, a: Assessment, idempotency_key: str,
     if a.completed_at is not None:
         raise Conflict("This survey was already completed", {"state": "completed"})
     _check_open(ctx, a, finishing=True)
-    drafts = drafts_of(ctx, a)
+    drafts = drafts_of(ctx, a) if drafts is None else drafts
     now = ctx.now()
     merged: dict[str, dict[str, Any]] = {}
     for instrument in a.instruments:
