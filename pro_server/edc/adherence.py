@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from pro_server.local_time import utc_to_local
 from pro_server.messaging.models import OutboxMessage
-from pro_server.messaging.purposes import Channel, MessageStatus, TargetKind
+from pro_server.messaging.purposes import MessageStatus, TargetKind
 from pro_server.participants.models import Participant
+from pro_server.participants.reminder_channels import Channel
 from pro_server.protocol.status import derive_status
 from pro_server.schedule.models import Assessment
 from pro_server.studies.models import Site

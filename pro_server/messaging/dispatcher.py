@@ -40,13 +40,13 @@ from sqlalchemy.orm import Session, aliased, joinedload
 
 from pro_server.context import ServiceContext
 from pro_server.db import claim, rows_changed
-from pro_server.messaging import channels, mail, outbox, outcomes, push, templates
+from pro_server.messaging import mail, outbox, outcomes, push, templates
 from pro_server.messaging.mail import EmailRefused, EmailSender
-from pro_server.messaging.models import OutboxMessage, PushSubscription
+from pro_server.messaging.models import OutboxMessage
 from pro_server.messaging.planning import visit_occurrence
 from pro_server.messaging.policy import opt_out_every
 from pro_server.messaging.provider_errors import ErrorAction, ErrorPolicy, ErrorRule
-from pro_server.messaging.purposes import REPLY_PURPOSES, Channel, MessageStatus, Purpose
+from pro_server.messaging.purposes import REPLY_PURPOSES, MessageStatus, Purpose
 from pro_server.messaging.push import PushGone, PushSender, PushTarget
 from pro_server.messaging.sms_backends import (
     ProviderError,
@@ -56,8 +56,10 @@ from pro_server.messaging.sms_backends import (
     SmsSender,
 )
 from pro_server.messaging.sms_state import opt_out_waiting_lookups, sms_block_reason
+from pro_server.participants import reminder_channels
 from pro_server.participants.links import link_url, new_link, store_links
-from pro_server.participants.models import Participant, ParticipantStatus
+from pro_server.participants.models import Participant, ParticipantStatus, PushSubscription
+from pro_server.participants.reminder_channels import Channel
 from pro_server.schedule.models import Assessment, Visit
 
 log = logging.getLogger(__name__)
@@ -518,7 +520,7 @@ class Dispatcher:
         """Settle the row, and queue its message on the participant's next channel if
         there is one (replies to texts have none)."""
         nxt = (None if Purpose(row.purpose) in REPLY_PURPOSES
-               else channels.after(row.participant.reminder_channels, row.channel))
+               else reminder_channels.after(row.participant.reminder_channels, row.channel))
         if nxt is not None:
             outbox.queue_fallback(ctx, row, nxt)
             self._fell_back += 1

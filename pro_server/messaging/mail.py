@@ -31,12 +31,12 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from pro_server.audit.services import record
 from pro_server.config import Settings
 from pro_server.context import ServiceContext
-from pro_server.messaging import channels
-from pro_server.messaging.purposes import Channel, Purpose
+from pro_server.messaging.purposes import Purpose
 from pro_server.messaging.sms_backends import ProviderError, ProviderTimeout, RetryableKind
 from pro_server.messaging.templates import normalize_language
-from pro_server.participants import events
+from pro_server.participants import events, reminder_channels
 from pro_server.participants.models import Participant
+from pro_server.participants.reminder_channels import Channel
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +159,7 @@ def flag_address(ctx: ServiceContext, p: Participant, flag: str, detail: str, *,
     before = {"email_flag": p.email_flag, "reminder_channels": p.reminder_channels}
     p.email_flag, p.email_flag_at = flag, ctx.now()
     if drop_channel:
-        p.reminder_channels = channels.without(p.reminder_channels, Channel.EMAIL)
+        p.reminder_channels = reminder_channels.without(p.reminder_channels, Channel.EMAIL)
     record(ctx, f"participant.email_{flag}", "participant", p.id, before=before,
            after={"email_flag": flag, "reminder_channels": p.reminder_channels,
                   "detail": detail[:300]},

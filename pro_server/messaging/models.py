@@ -13,10 +13,11 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pro_server.crypto import EncryptedText
-from pro_server.db import Base, CreatedAt, enum_type
+from pro_server.db import Base, enum_type
 from pro_server.messaging.keywords import InboundKind
-from pro_server.messaging.purposes import Channel, MessageStatus, Purpose, TargetKind
+from pro_server.messaging.purposes import MessageStatus, Purpose, TargetKind
 from pro_server.participants.models import Participant
+from pro_server.participants.reminder_channels import Channel
 
 
 class OutboxMessage(Base):
@@ -77,29 +78,6 @@ class OutboxMessage(Base):
     # Sent on this channel because the row it points at (the participant's earlier choice)
     # could not deliver: no active push subscription, the push service refused...
     fallback_of_id: Mapped[int | None]
-
-    participant: Mapped[Participant] = relationship()
-
-
-class PushSubscription(CreatedAt, Base):
-    """One browser (device) of a participant that accepts Web Push notifications.
-
-    The endpoint (a capability URL at the push service) and the browser's keys are contact
-    data: encrypted at rest. `endpoint_lookup` (a keyed hash) finds a device subscribing
-    again. Deleted when the participant or staff remove it or the push service says it is
-    gone (404/410)."""
-
-    __tablename__ = "push_subscription"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
-    endpoint: Mapped[str] = mapped_column(EncryptedText())
-    endpoint_lookup: Mapped[str] = mapped_column(String(64), unique=True)
-    p256dh: Mapped[str] = mapped_column(EncryptedText())
-    auth: Mapped[str] = mapped_column(EncryptedText())
-    # "Android, Chrome": what the participant and staff tell devices apart by.
-    device_label: Mapped[str | None] = mapped_column(String(80))
-    last_sent_at: Mapped[datetime | None]
 
     participant: Mapped[Participant] = relationship()
 

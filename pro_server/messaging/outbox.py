@@ -18,20 +18,21 @@ from sqlalchemy.dialects import postgresql, sqlite
 from pro_server.context import ServiceContext
 from pro_server.db import rows_changed
 from pro_server.errors import Conflict
-from pro_server.messaging import channels, planning
+from pro_server.messaging import planning
 from pro_server.messaging.models import OutboxMessage
 from pro_server.messaging.policy import policy_for
 from pro_server.messaging.purposes import (
     REPLY_PURPOSES,
     SURVEY_PURPOSES,
     VISIT_PURPOSES,
-    Channel,
     MessageStatus,
     Purpose,
     TargetKind,
 )
 from pro_server.messaging.quiet_hours import parse_hhmm
+from pro_server.participants import reminder_channels
 from pro_server.participants.models import Participant, ParticipantStatus
+from pro_server.participants.reminder_channels import Channel
 from pro_server.schedule.assessments import assessments_of, grace
 from pro_server.schedule.models import Assessment, Visit
 
@@ -44,7 +45,7 @@ def channels_for(purpose: Purpose | str, p: Participant) -> tuple[Channel, ...]:
     (the dispatcher falls back to the next) and appears on the participant's page."""
     if Purpose(purpose) in REPLY_PURPOSES:
         return (Channel.SMS,)
-    return (channels.first(p.reminder_channels), Channel.WEB)
+    return (reminder_channels.first(p.reminder_channels), Channel.WEB)
 
 
 def key_of(participant_id: int, channel: Channel | str, m: planning.PlannedMessage) -> str:

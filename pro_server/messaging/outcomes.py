@@ -14,13 +14,8 @@ from pro_server.messaging.models import OutboxMessage
 from pro_server.messaging.planning import quiet_hours
 from pro_server.messaging.policy import policy_for
 from pro_server.messaging.provider_errors import ErrorAction, ErrorPolicy, ErrorRule
-from pro_server.messaging.purposes import (
-    REPLY_PURPOSES,
-    Channel,
-    MessageStatus,
-    Purpose,
-    monotonic_next,
-)
+from pro_server.messaging.purposes import REPLY_PURPOSES, MessageStatus, Purpose, monotonic_next
+from pro_server.participants.reminder_channels import Channel
 
 TIMEOUT_CODE = "provider_timeout"
 

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from urllib.parse import quote
 
-from pro_server.messaging.purposes import Channel, Purpose, TargetKind
+from pro_server.messaging.purposes import Purpose, TargetKind
 from pro_server.messaging.quiet_hours import QuietHours, as_zone, local_instant
+from pro_server.participants.reminder_channels import Channel
 from pro_server.protocol.definitions import ReminderPolicy
 
 

@@ -1,22 +1,10 @@
-"""Vocabulary shared by the outbox, the dispatcher and the webhooks: channels, purposes,
-target kinds, outbox statuses, and the forward-only order of delivery statuses."""
+"""Vocabulary shared by the outbox, the dispatcher and the webhooks: purposes, target kinds,
+outbox statuses, and the forward-only order of delivery statuses (the channels a message
+takes are participants.reminder_channels.Channel)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-
-
-class Channel(StrEnum):
-    SMS = "sms"
-    PUSH = "push"  # Web Push to the participant's installed page (messaging.push)
-    EMAIL = "email"  # to the participant's email address (messaging.email)
-    WEB = "web"  # a notice on the participant's page
-
-    @property
-    def label(self) -> str:
-        """The channel as staff read it in a reason ("sent by SMS instead")."""
-        return {"sms": "SMS", "push": "push notification", "email": "email",
-                "web": "page notice"}[self.value]
 
 
 class TargetKind(StrEnum):

@@ -26,10 +26,9 @@ from pro_server.audit.services import record
 from pro_server.config import LOOPBACK_HOSTS, ConfigError, Settings
 from pro_server.context import ServiceContext
 from pro_server.errors import InvalidInput, NotFound
-from pro_server.messaging.models import PushSubscription
 from pro_server.messaging.purposes import VISIT_PURPOSES, Purpose
 from pro_server.messaging.sms_backends import ProviderError, ProviderTimeout, RetryableKind
-from pro_server.participants.models import Participant
+from pro_server.participants.models import Participant, PushSubscription
 
 log = logging.getLogger(__name__)
 

@@ -30,8 +30,9 @@ from pro_server.context import ServiceContext
 from pro_server.messaging import inbound
 from pro_server.messaging.models import OutboxMessage
 from pro_server.messaging.provider_errors import ErrorPolicy
-from pro_server.messaging.purposes import Channel, MessageStatus
+from pro_server.messaging.purposes import MessageStatus
 from pro_server.messaging.sms_backends import ProviderError, SmsError, SmsSender
+from pro_server.participants.reminder_channels import Channel
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from sqlalchemy import Select, func, select
 from pro_server.access import policy
 from pro_server.api_blueprint import STAFF, ApiBlueprint
 from pro_server.errors import NotFound
-from pro_server.messaging import channels, push, services
+from pro_server.messaging import push, services
 from pro_server.messaging.log import log_csv, log_query
 from pro_server.messaging.models import InboundMessage, OutboxMessage
 from pro_server.messaging.schemas import (
@@ -22,6 +22,7 @@ from pro_server.messaging.schemas import (
     ResolveInboundSchema,
     ResolveMessageSchema,
 )
+from pro_server.participants import reminder_channels
 from pro_server.participants.lookup import load_participant
 from pro_server.spreadsheet_csv import csv_response
 from pro_server.staff.signed_in import current_staff, staff_actor
@@ -188,7 +189,7 @@ class ReminderChannels(MethodView):
     def get(self):
         """The channels staff may choose for a participant's reminders on this server."""
         current_staff()
-        return {"available": [c.value for c in channels.available(settings())]}
+        return {"available": [c.value for c in reminder_channels.available(settings())]}
 
 
 @blp.route("/participants/<int:participant_id>/push-devices")

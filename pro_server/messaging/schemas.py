@@ -2,8 +2,9 @@ from marshmallow import Schema, fields, validate
 
 from pro_server.messaging.error_meanings import error_meaning
 from pro_server.messaging.keywords import InboundKind
-from pro_server.messaging.purposes import Channel, MessageStatus, Purpose
+from pro_server.messaging.purposes import MessageStatus, Purpose
 from pro_server.messaging.services import OUTCOMES
+from pro_server.participants.reminder_channels import Channel
 from pro_server.validation import Id
 
 REASON = validate.Length(min=3, max=500)

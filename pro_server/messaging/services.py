@@ -9,8 +9,9 @@ from pro_server.context import ServiceContext
 from pro_server.errors import Conflict, InvalidInput
 from pro_server.messaging import outbox, outcomes, sms_state
 from pro_server.messaging.models import InboundMessage, OutboxMessage
-from pro_server.messaging.purposes import Channel, MessageStatus
+from pro_server.messaging.purposes import MessageStatus
 from pro_server.participants.models import Participant
+from pro_server.participants.reminder_channels import Channel
 
 # For a message interrupted mid-send (`sending`): what staff found at the provider.
 OUTCOMES = ("sent", "not_sent", "resend")

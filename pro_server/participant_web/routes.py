@@ -17,7 +17,7 @@ from pro_server.api_blueprint import Access, ApiBlueprint
 from pro_server.context import Actor
 from pro_server.errors import Conflict, TooManyRequests, Unauthorized
 from pro_server.extensions import limiter
-from pro_server.messaging import channels, push
+from pro_server.messaging import push
 from pro_server.participant_web import access, ics, services
 from pro_server.participant_web import session as web_session
 from pro_server.participant_web.schemas import (
@@ -35,6 +35,7 @@ from pro_server.participant_web.schemas import (
     SubmissionOutSchema,
     SubmissionSchema,
 )
+from pro_server.participants import reminder_channels
 from pro_server.participants import services as participants
 from pro_server.participants.models import Participant
 from pro_server.responses.services import submit
@@ -205,7 +206,7 @@ class VisitCalendar(MethodView):
 def _notifications_view(ctx, p: Participant) -> dict:
     on = push.enabled(ctx.settings)
     return {"available": on, "public_key": ctx.settings.vapid_public_key if on else None,
-            "reminder_channels": [c.value for c in channels.parse(p.reminder_channels)],
+            "reminder_channels": [c.value for c in reminder_channels.parse(p.reminder_channels)],
             "devices": len(push.subscriptions(ctx, p))}
 
 

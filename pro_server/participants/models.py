@@ -46,7 +46,7 @@ class Participant(CreatedAt, UpdatedAt, Base):
     phone_flag: Mapped[str | None] = mapped_column(String(40))
     reminder_time: Mapped[str] = mapped_column(String(5), default="10:00")
     # Reminder channels in order of preference, comma-separated ("push,sms"): the first
-    # that can deliver is used (messaging.channels).
+    # that can deliver is used (participants.reminder_channels).
     reminder_channels: Mapped[str] = mapped_column(String(40), default="sms",
                                                    server_default="sms")
     enrolled_on: Mapped[date | None]
@@ -71,3 +71,26 @@ class ParticipantLink(Base):
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
     created_by: Mapped[str] = mapped_column(String(254))
+
+
+class PushSubscription(CreatedAt, Base):
+    """One browser (device) of a participant that accepts Web Push notifications.
+
+    The endpoint (a capability URL at the push service) and the browser's keys are contact
+    data: encrypted at rest. `endpoint_lookup` (a keyed hash) finds a device subscribing
+    again. Deleted when the participant or staff remove it or the push service says it is
+    gone (404/410)."""
+
+    __tablename__ = "push_subscription"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    endpoint: Mapped[str] = mapped_column(EncryptedText())
+    endpoint_lookup: Mapped[str] = mapped_column(String(64), unique=True)
+    p256dh: Mapped[str] = mapped_column(EncryptedText())
+    auth: Mapped[str] = mapped_column(EncryptedText())
+    # "Android, Chrome": what the participant and staff tell devices apart by.
+    device_label: Mapped[str | None] = mapped_column(String(80))
+    last_sent_at: Mapped[datetime | None]
+
+    participant: Mapped[Participant] = relationship()

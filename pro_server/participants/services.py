@@ -20,10 +20,8 @@ from sqlalchemy.orm import object_session
 from pro_server.audit.services import changes, record
 from pro_server.context import ServiceContext
 from pro_server.errors import Conflict, InvalidInput
-from pro_server.messaging import channels
-from pro_server.messaging.models import PushSubscription
-from pro_server.participants import events
-from pro_server.participants.models import Participant, ParticipantStatus
+from pro_server.participants import events, reminder_channels
+from pro_server.participants.models import Participant, ParticipantStatus, PushSubscription
 from pro_server.protocol.definitions import default_registry as protocols
 from pro_server.studies.languages import check_language
 from pro_server.studies.models import Site, Study
@@ -64,7 +62,7 @@ class ParticipantRead(Read):
 
     @property
     def reminder_channels(self) -> list[str]:
-        return [c.value for c in channels.parse(self.model.reminder_channels)]
+        return [c.value for c in reminder_channels.parse(self.model.reminder_channels)]
 
     @property
     def push_devices(self) -> int:
@@ -120,8 +118,8 @@ def _set_channels(ctx: ServiceContext, p: Participant, names: list[str] | None) 
     if names is None:
         return False
     try:
-        chosen = channels.stored(channels.validate(names, ctx.settings))
-    except channels.ChannelChoiceError as exc:
+        chosen = reminder_channels.stored(reminder_channels.validate(names, ctx.settings))
+    except reminder_channels.ChannelChoiceError as exc:
         raise InvalidInput.field("reminder_channels", str(exc)) from exc
     if chosen == p.reminder_channels:
         return False
@@ -136,7 +134,8 @@ def _set_email(p: Participant, email: str | None) -> None:
 
 
 def _check_email_channel(p: Participant, field: str) -> None:
-    if channels.Channel.EMAIL in channels.parse(p.reminder_channels) and not p.email:
+    chosen = reminder_channels.parse(p.reminder_channels)
+    if reminder_channels.Channel.EMAIL in chosen and not p.email:
         raise InvalidInput.field(field, "Email reminders need an email address")
 
 
@@ -171,7 +170,7 @@ def enrol(ctx: ServiceContext, study: Study, site: Site, data: dict[str, Any]) -
     _set_phone(ctx, p, site_phone(site, data.get("phone")))
     _set_email(p, data.get("email"))
     _set_consent(ctx, p, data.get("sms_consent"))
-    p.reminder_channels = channels.stored(channels.DEFAULT)
+    p.reminder_channels = reminder_channels.stored(reminder_channels.DEFAULT)
     _set_channels(ctx, p, data.get("reminder_channels"))
     _check_email_channel(p, "reminder_channels")
     ctx.session.add(p)

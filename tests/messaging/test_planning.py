@@ -13,7 +13,8 @@ from pro_server.messaging.planning import (
     plan_visit_change,
     visit_occurrence,
 )
-from pro_server.messaging.purposes import Channel, Purpose, TargetKind
+from pro_server.messaging.purposes import Purpose, TargetKind
+from pro_server.participants.reminder_channels import Channel
 from pro_server.protocol.definitions import ReminderPolicy
 
 NY = ZoneInfo("America/New_York")

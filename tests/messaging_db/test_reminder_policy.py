@@ -17,8 +17,8 @@ from sqlalchemy import select
 from pro_server.errors import InvalidInput
 from pro_server.instruments.definitions import EXAMPLE_STUDIES_DIR
 from pro_server.messaging.models import OutboxMessage
-from pro_server.messaging.purposes import Channel
 from pro_server.participants.models import Participant
+from pro_server.participants.reminder_channels import Channel
 from pro_server.protocol import definitions
 from pro_server.schedule.models import Assessment
 from pro_server.schedule.visits import schedule_visit

@@ -12,8 +12,8 @@ from sqlalchemy import select, text
 from pro_server.audit.models import AuditEvent
 from pro_server.config import ConfigError, load_settings
 from pro_server.messaging import outbox, push
-from pro_server.messaging.models import OutboxMessage, PushSubscription
-from pro_server.participants.models import Participant
+from pro_server.messaging.models import OutboxMessage
+from pro_server.participants.models import Participant, PushSubscription
 from tests.fakes.fake_push import FakeSubscription
 from tests.messaging_db.push.support import PUBLIC
 from tests.messaging_db.support import local

@@ -1,5 +1,5 @@
-"""A participant's reminder channels: which ones, in which order, and the next to fall
-back to when one cannot deliver.
+"""How a message reaches a participant, and the reminder channels they chose: which ones,
+in which order, and the next to fall back to when one cannot deliver.
 
 Stored on the participant as "push,sms" (order = preference). Every reminder purpose goes
 out on the first channel; when that channel cannot deliver (no active push subscription,
@@ -9,8 +9,26 @@ next one. Replies to inbound texts (HELP, STOP confirmations) are SMS whatever t
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pro_server.config import Settings
-from pro_server.messaging.purposes import Channel
+
+
+class Channel(StrEnum):
+    """How a message reaches a participant: the reminder channels they may choose, and the
+    notice on their page."""
+
+    SMS = "sms"
+    PUSH = "push"  # Web Push to the participant's installed page (messaging.push)
+    EMAIL = "email"  # to the participant's email address (messaging.mail)
+    WEB = "web"  # a notice on the participant's page
+
+    @property
+    def label(self) -> str:
+        """The channel as staff read it in a reason ("sent by SMS instead")."""
+        return {"sms": "SMS", "push": "push notification", "email": "email",
+                "web": "page notice"}[self.value]
+
 
 # Channels a participant may choose for reminders.
 REMINDER_CHANNELS: tuple[Channel, ...] = (Channel.SMS, Channel.PUSH, Channel.EMAIL)
