@@ -78,8 +78,13 @@ class InboundListArgsSchema(Schema):
 class InboundSchema(Schema):
     id = fields.Integer()
     participant_id = fields.Integer(allow_none=True)
-    subject_key = fields.String(attribute="participant.subject_key", allow_none=True)
-    site_code = fields.String(attribute="participant.site.code", allow_none=True)
+    # null for a reply from a number that matches no participant (the unmatched queue)
+    subject_key = fields.Function(
+        lambda m: m.participant.subject_key if m.participant else None, allow_none=True,
+        metadata={"type": "string"})
+    site_code = fields.Function(
+        lambda m: m.participant.site.code if m.participant else None, allow_none=True,
+        metadata={"type": "string"})
     from_masked = fields.String(allow_none=True, metadata={
         "description": "The sender's number with all but the last 4 digits hidden"})
     kind = fields.String()
