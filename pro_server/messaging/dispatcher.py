@@ -416,9 +416,7 @@ class Dispatcher:
             return None
         if self._defer_for_quiet_hours(ctx, row, now):
             return None
-        if not (p.site.contact_phone or "").strip():
-            outcomes.finish(ctx, row, MessageStatus.FAILED, "the site has no contact phone",
-                            review="Set the site's contact phone; messages must carry it.")
+        if self._site_has_no_phone(ctx, row, p):
             return None
         include_opt_out = self._opt_out_notice_due(p, now, batch.notices)
         link = batch.link(ctx, p) if templates.needs_link(purpose) else None
@@ -497,9 +495,7 @@ class Dispatcher:
             return None
         if self._defer_for_quiet_hours(ctx, row, now):
             return None
-        if not (p.site.contact_phone or "").strip():
-            outcomes.finish(ctx, row, MessageStatus.FAILED, "the site has no contact phone",
-                            review="Set the site's contact phone; messages must carry it.")
+        if self._site_has_no_phone(ctx, row, p):
             return None
         link = batch.link(ctx, p) if templates.needs_link(row.purpose) else None
         text = self._render(row, target, p, link, include_opt_out=False)
@@ -514,6 +510,16 @@ class Dispatcher:
         row.included_opt_out = False
         return Outgoing(row.id, p.email, "", row.body_redacted, now, None, None,
                         channel=Channel.EMAIL.value, email=message)
+
+    @staticmethod
+    def _site_has_no_phone(ctx: ServiceContext, row: OutboxMessage, p: Participant) -> bool:
+        """Every text and email carries the site's phone: without it the row fails for staff
+        to review rather than go out without a number to call."""
+        if (p.site.contact_phone or "").strip():
+            return False
+        outcomes.finish(ctx, row, MessageStatus.FAILED, "the site has no contact phone",
+                        review="Set the site's contact phone; messages must carry it.")
+        return True
 
     def _fall_back(self, ctx: ServiceContext, row: OutboxMessage, status: MessageStatus,
                    reason: str, *, review: str | None = None) -> None:
