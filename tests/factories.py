@@ -1,8 +1,10 @@
-"""Test data arranged through the real services, one way each: enrol a participant."""
+"""Test data arranged through the real services, one way each: enrol a participant (through
+the service, or the body a coordinator posts to the API)."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 
@@ -31,3 +33,19 @@ def enrol_participant(ctx: ServiceContext, key: str, *, study: Study | None = No
         "subject_key": key, "status": ParticipantStatus.enrolled, "language": language,
         "timezone": timezone, "phone": phone, "email": None, "sms_consent": consent,
         "reminder_time": reminder_time, "enrolled_on": enrolled_on})
+
+
+def new_participant(**overrides: Any) -> dict[str, Any]:
+    """The body of POST /api/v1/participants for GNV-101 at GNV, with SMS consent; a
+    coordinator's form, so the HTTP tests see what the API really answers."""
+    body: dict[str, Any] = {
+        "subject_key": "GNV-101",
+        "site_code": "GNV",
+        "language": "en",
+        "timezone": NEW_YORK,
+        "phone": "+13525550177",
+        "email": "pat.doe@example.com",
+        "sms_consent": {"given": True, "source": "ICF v3 signed at screening visit"},
+    }
+    body.update(overrides)
+    return body

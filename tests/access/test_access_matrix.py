@@ -5,7 +5,7 @@ import pytest
 from pro_server.staff.models import Role
 from pro_server.staff.services import create_staff_user
 from pro_server.studies.models import Site
-from tests.foundation.conftest import new_participant
+from tests.factories import new_participant
 from tests.helpers import StaffClient
 
 # A GNV participant is "own site" for the Gainesville staff below; MIA is "other site".

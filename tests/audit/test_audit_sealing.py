@@ -21,7 +21,7 @@ from pro_server.audit.models import AuditEvent
 from pro_server.audit.services import record
 from pro_server.context import Actor, ServiceContext
 from pro_server.db import make_engine
-from tests.foundation.test_audit_trail import tamper, verify, verify_lines  # noqa: F401
+from tests.audit.test_audit_trail import tamper, verify, verify_lines  # noqa: F401
 
 
 def _seal(app) -> int:

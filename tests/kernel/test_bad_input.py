@@ -5,7 +5,7 @@ import json
 import pytest
 from sqlalchemy import text
 
-from tests.foundation.conftest import new_participant
+from tests.factories import new_participant
 
 
 def snapshot(app):

@@ -9,8 +9,8 @@ import re
 import pytest
 from sqlalchemy import text
 
-from tests.foundation.conftest import new_participant
-from tests.foundation.test_bad_input import snapshot
+from tests.factories import new_participant
+from tests.kernel.test_bad_input import snapshot
 
 BEYOND_64_BIT = "9223372036854775808"
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")

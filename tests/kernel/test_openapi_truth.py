@@ -10,7 +10,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.foundation.conftest import new_participant
+from tests.factories import new_participant
 
 UNSAFE = {"post", "put", "patch", "delete"}
 CHECKS = [status_code_conformance, content_type_conformance, response_schema_conformance]

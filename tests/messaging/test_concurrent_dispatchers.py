@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pro_server.messaging.models import OutboxMessage
-from tests.messaging_db.support import local, queue_bulk, scheduler_env
+from tests.messaging.support import local, queue_bulk, scheduler_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PARTICIPANTS, PER_PARTICIPANT = 20, 100

@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from pro_server.jobs import run_all_once
 from pro_server.messaging.models import OutboxMessage
-from tests.messaging_db.support import local
+from tests.messaging.support import local
 
 PHONE = "+13525550761"
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from pro_server.jobs import run_job
 from pro_server.messaging.models import OutboxMessage
 from pro_server.participant_web.models import ParticipantLink
-from tests.messaging_db.support import local
+from tests.messaging.support import local
 from tests.statements import counted
 
 PER_SMS = 2

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from pro_server.messaging.models import OutboxMessage
 from pro_server.participant_web.models import ParticipantLink
 from pro_server.schedule.models import Assessment
-from tests.messaging_db.support import NEW_YORK, SITE_PHONE, local
+from tests.messaging.support import NEW_YORK, SITE_PHONE, local
 
 EN, ES, EARLY = "+13525550131", "+13525550132", "+13525550133"
 

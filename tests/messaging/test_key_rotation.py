@@ -16,7 +16,7 @@ from pro_server.crypto import Keyring
 from pro_server.messaging.webhooks import INBOUND_PATH
 from pro_server.participants.models import Participant
 from pro_server.rekey import rekey
-from tests.messaging_db.support import MESSAGING_SERVICE_SID, SERVICE_NUMBER
+from tests.messaging.support import MESSAGING_SERVICE_SID, SERVICE_NUMBER
 
 NEW_KEY = Fernet.generate_key().decode()
 PHONE = "+13525550151"

@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from pro_server.messaging.feature import sms_sender
 from pro_server.messaging.models import OutboxMessage
-from tests.messaging_db.support import DyingSender, local
+from tests.messaging.support import DyingSender, local
 
 PHONES = [f"+13525550{n}" for n in range(731, 737)]
 

@@ -14,7 +14,7 @@ from pro_server.participants import services as participants
 from pro_server.participants.models import Participant
 from pro_server.schedule import visits
 from pro_server.schedule.models import Assessment, Visit
-from tests.messaging_db.support import NEW_YORK, local
+from tests.messaging.support import NEW_YORK, local
 
 PHONE = "+13525550161"
 

@@ -4,7 +4,7 @@ it (TCPA: revocation by any reasonable means); resolving it without an opt-out r
 from __future__ import annotations
 
 from pro_server.messaging.models import OutboxMessage
-from tests.messaging_db.support import local
+from tests.messaging.support import local
 
 PHONE = "+13525550144"
 

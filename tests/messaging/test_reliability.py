@@ -12,7 +12,7 @@ from pro_server.messaging.models import OutboxMessage
 from pro_server.messaging.provider_errors import ErrorPolicy
 from pro_server.participants import services
 from pro_server.participants.models import Participant
-from tests.messaging_db.support import DyingSender, local
+from tests.messaging.support import DyingSender, local
 
 PHONE = "+13525550151"
 

@@ -23,7 +23,7 @@ from pro_server.protocol import definitions
 from pro_server.schedule.models import Assessment
 from pro_server.schedule.visits import schedule_visit
 from pro_server.studies.folders import STUDIES_PATH_VARIABLE
-from tests.messaging_db.support import NEW_YORK, World
+from tests.messaging.support import NEW_YORK, World
 
 PHONE = "+13525550142"
 V2 = "res001-dmpm-02.v2.yaml"

@@ -18,7 +18,7 @@ import pytest
 
 from pro_server.messaging.feature import sms_sender
 from pro_server.messaging.models import OutboxMessage
-from tests.messaging_db.support import DyingSender, local, queue_bulk, scheduler_env
+from tests.messaging.support import DyingSender, local, queue_bulk, scheduler_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMMAND = [sys.executable, "-m", "flask", "--app", "wsgi", "pro", "scheduler"]

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from tests.messaging_db.support import local
+from tests.messaging.support import local
 
 PHONE = "+13525550181"
 SMS_DISABLED = "not sent (SMS disabled)"  # what staff read in the message log

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from pro_server.audit.models import AuditEvent
 from pro_server.messaging.models import OutboxMessage
-from tests.messaging_db.support import local
+from tests.messaging.support import local
 
 GNV_PHONE, MIA_PHONE = "+13525550171", "+13055550172"
 

@@ -9,7 +9,7 @@ from sqlalchemy.exc import OperationalError
 from pro_server.messaging import inbound
 from pro_server.messaging.models import OutboxMessage
 from pro_server.messaging.webhooks import INBOUND_PATH
-from tests.messaging_db.support import SERVICE_NUMBER, local
+from tests.messaging.support import SERVICE_NUMBER, local
 
 PHONE = "+13525550143"
 OTHER_ACCOUNT = "AC" + "0f" * 16

@@ -11,7 +11,7 @@ from pro_server.audit.models import AuditEvent
 from pro_server.messaging.models import OutboxMessage
 from pro_server.messaging.webhooks import INBOUND_PATH
 from tests.fakes.fake_twilio import SignedRequest
-from tests.messaging_db.support import SERVICE_NUMBER, SITE_PHONE, local
+from tests.messaging.support import SERVICE_NUMBER, SITE_PHONE, local
 
 EN, ES = "+13525550141", "+13525550142"
 

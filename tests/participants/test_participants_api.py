@@ -1,6 +1,6 @@
 import json
 
-from tests.foundation.conftest import new_participant
+from tests.factories import new_participant
 
 
 def test_coordinator_enrols_a_participant_and_sees_their_contact_data(staff_client):

@@ -4,7 +4,7 @@ import logging
 
 from sqlalchemy import text
 
-from tests.foundation.conftest import new_participant
+from tests.factories import new_participant
 
 PHONE = "+13525550177"
 EMAIL = "pat.doe@example.com"

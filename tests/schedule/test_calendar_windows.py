@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from tests.schedule_db.conftest import by_code, enrol, give
+from tests.schedule.conftest import by_code, enrol, give
 
 
 def test_v2_calendar_across_spring_forward(gnv, clock, capsys):

@@ -10,7 +10,7 @@ from pro_server.instruments import default_registry
 from pro_server.instruments.examples import example_answers
 from pro_server.responses.services import submit
 from pro_server.schedule.models import Assessment
-from tests.schedule_db.conftest import by_code, enrol, give
+from tests.schedule.conftest import by_code, enrol, give
 
 
 def complete(ctx_factory, assessment_id: int) -> None:

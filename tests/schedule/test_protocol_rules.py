@@ -14,7 +14,7 @@ import pytest
 from pro_server.edc.services import create_client
 from pro_server.studies.services import get_study
 from tests.participant_web.support import ParticipantClient, assessment, complete_answers, token_for
-from tests.schedule_db.conftest import by_code, enrol, give
+from tests.schedule.conftest import by_code, enrol, give
 
 STUDY = "RES001-DMPM-02"
 P = "/api/v1/p"

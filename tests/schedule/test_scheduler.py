@@ -17,7 +17,7 @@ from pro_server.jobs import run_all_once
 from pro_server.schedule.models import Assessment, AssessmentTransition
 from tests.conftest import TEST_DATA_KEY
 from tests.factories import enrol_participant
-from tests.schedule_db.conftest import by_code, enrol, give
+from tests.schedule.conftest import by_code, enrol, give
 
 REPO = Path(__file__).resolve().parents[2]
 

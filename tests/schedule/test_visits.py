@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
-from tests.schedule_db.conftest import enrol
+from tests.schedule.conftest import enrol
 
 
 def test_a_visit_is_scheduled_rescheduled_and_cancelled_with_reasons(app, gnv, clock,

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from tests.fakes.fake_push import FakePushService
-from tests.messaging_db.push.support import PRIVATE, PUBLIC, SUBJECT
+from tests.messaging.push.support import PRIVATE, PUBLIC, SUBJECT
 
 
 @pytest.fixture

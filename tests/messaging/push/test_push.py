@@ -15,8 +15,8 @@ from pro_server.messaging import outbox, push
 from pro_server.messaging.models import OutboxMessage, PushSubscription
 from pro_server.participants.models import Participant
 from tests.fakes.fake_push import FakeSubscription
-from tests.messaging_db.push.support import PUBLIC
-from tests.messaging_db.support import local
+from tests.messaging.push.support import PUBLIC
+from tests.messaging.support import local
 from tests.participant_web.support import ParticipantClient, token_for
 
 

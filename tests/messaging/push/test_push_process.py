@@ -15,9 +15,9 @@ from pro_server.messaging.models import OutboxMessage
 from pro_server.messaging.planning import dedup_key
 from pro_server.participants.models import Participant
 from pro_server.schedule.models import Assessment
-from tests.messaging_db.push.support import push_env
-from tests.messaging_db.support import local, scheduler_env
-from tests.messaging_db.test_scheduler_process import DEADLINE, Gate, Scheduler, wait_until
+from tests.messaging.push.support import push_env
+from tests.messaging.support import local, scheduler_env
+from tests.messaging.test_scheduler_process import DEADLINE, Gate, Scheduler, wait_until
 
 pytestmark = pytest.mark.postgres_only(
     reason="scheduler processes run on PostgreSQL (production; CI sets it)")
