@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.factories import new_participant
+from tests.factories import post_participant as enrol
 
 
 def snapshot(app):
@@ -16,10 +17,6 @@ def snapshot(app):
             "reminder_time, updated_at FROM participant ORDER BY id")).all()
         audit = conn.execute(text("SELECT count(*) FROM audit_event")).scalar()
     return participants, audit
-
-
-def enrol(client, body=None, **kwargs):
-    return client.post("/api/v1/participants", json=body, **kwargs)
 
 
 CASES = [

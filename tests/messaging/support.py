@@ -65,11 +65,13 @@ class World:
     def enrol(self, key: str, phone: str | None, *, language: str = "en",
               reminder_time: str = "10:00", enrolled_on: date = date(2026, 2, 20),
               infusion_local: datetime | None = datetime(2026, 2, 27, 10, 0),
-              consent: bool = True, site_code: str = "GNV") -> int:
+              consent: bool = True, site_code: str = "GNV",
+              reminder_channels: list[str] | None = None) -> int:
         ctx = self.ctx_factory()
         p = enrol_participant(ctx, key, site_code=site_code, language=language, phone=phone,
                               reminder_time=reminder_time, enrolled_on=enrolled_on,
-                              sms_consent=consent if phone else None, consent_source="test ICF")
+                              sms_consent=consent if phone else None, consent_source="test ICF",
+                              reminder_channels=reminder_channels)
         if infusion_local is not None:
             record_infusion(ctx, p, 1, status="given", given_at_local=infusion_local)
         ctx.session.commit()

@@ -8,15 +8,6 @@ def gnv(staff_client):
     return staff_client("coordinator.gnv@example.org")
 
 
-def enrol(client, key: str, tz: str = "America/New_York", enrolled_on: str = "2026-02-20",
-          site: str = "GNV", language: str = "en") -> int:
-    response = client.post("/api/v1/participants", json={
-        "subject_key": key, "site_code": site, "language": language, "timezone": tz,
-        "enrolled_on": enrolled_on})
-    assert response.status_code == 201, response.json
-    return response.json["id"]
-
-
 def give(client, pid: int, number: int, at_local: str, reason: str | None = None):
     body = {"status": "given", "given_at_local": at_local}
     if reason:

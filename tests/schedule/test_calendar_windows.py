@@ -2,12 +2,13 @@
 
 from datetime import UTC, datetime
 
-from tests.schedule.conftest import by_code, enrol, give
+from tests.factories import enrol_over_api
+from tests.schedule.conftest import by_code, give
 
 
 def test_v2_calendar_across_spring_forward(gnv, clock, capsys):
     clock.set(datetime(2026, 3, 5, 16, 0, tzinfo=UTC))
-    pid = enrol(gnv, "GNV-201", enrolled_on="2026-02-20")
+    pid = enrol_over_api(gnv, "GNV-201", enrolled_on="2026-02-20")
     schedule = give(gnv, pid, 1, "2026-03-05T10:00")
     with capsys.disabled():
         print("\nRES001-DMPM-02 v2, America/New_York, infusion 1 given 2026-03-05 10:00 local")
@@ -39,7 +40,7 @@ def test_v2_calendar_across_spring_forward(gnv, clock, capsys):
 
 def test_day30_window_across_fall_back_is_one_hour_longer(gnv, clock):
     clock.set(datetime(2026, 10, 3, 16, 0, tzinfo=UTC))
-    pid = enrol(gnv, "GNV-202", enrolled_on="2026-09-20")
+    pid = enrol_over_api(gnv, "GNV-202", enrolled_on="2026-09-20")
     rows = by_code(give(gnv, pid, 1, "2026-10-03T09:00"))
     d30 = rows["INF1_D30"]
     assert (d30["first_day"], d30["last_day"]) == ("2026-10-29", "2026-11-06")
@@ -52,8 +53,8 @@ def test_day30_window_across_fall_back_is_one_hour_longer(gnv, clock):
 
 def test_los_angeles_and_puerto_rico_get_their_own_local_days(gnv, clock):
     clock.set(datetime(2026, 6, 1, 20, 0, tzinfo=UTC))
-    la = enrol(gnv, "GNV-203", tz="America/Los_Angeles", enrolled_on="2026-05-20")
-    pr = enrol(gnv, "GNV-204", tz="America/Puerto_Rico", enrolled_on="2026-05-20")
+    la = enrol_over_api(gnv, "GNV-203", timezone="America/Los_Angeles", enrolled_on="2026-05-20")
+    pr = enrol_over_api(gnv, "GNV-204", timezone="America/Puerto_Rico", enrolled_on="2026-05-20")
     la_d7 = by_code(give(gnv, la, 1, "2026-06-01T08:00"))["INF1_D7"]
     pr_d7 = by_code(give(gnv, pr, 1, "2026-06-01T08:00"))["INF1_D7"]
     assert la_d7["window_start_local"] == "2026-06-06T00:00:00-07:00"
@@ -69,7 +70,7 @@ def test_los_angeles_and_puerto_rico_get_their_own_local_days(gnv, clock):
 def test_calendar_lists_openings_and_closings_in_local_days_for_own_sites(gnv, clock,
                                                                           staff_client):
     clock.set(datetime(2026, 3, 5, 16, 0, tzinfo=UTC))
-    pid = enrol(gnv, "GNV-205", enrolled_on="2026-02-20")
+    pid = enrol_over_api(gnv, "GNV-205", enrolled_on="2026-02-20")
     give(gnv, pid, 1, "2026-03-05T10:00")
     events = gnv.get("/api/v1/calendar?start=2026-03-10&end=2026-03-15").json
     mine = [(e["kind"], e["at_local"]) for e in events if e["subject_key"] == "GNV-205"]

@@ -10,7 +10,8 @@ from pro_server.instruments import default_registry
 from pro_server.instruments.examples import example_answers
 from pro_server.responses.services import submit
 from pro_server.schedule.models import Assessment
-from tests.schedule.conftest import by_code, enrol, give
+from tests.factories import enrol_over_api
+from tests.schedule.conftest import by_code, give
 
 
 def complete(ctx_factory, assessment_id: int) -> None:
@@ -25,7 +26,7 @@ def complete(ctx_factory, assessment_id: int) -> None:
 def test_correcting_infusion_2_moves_its_windows_and_leaves_completed_ones(
         app, gnv, clock, ctx_factory):
     clock.set(datetime(2026, 3, 5, 16, 0, tzinfo=UTC))
-    pid = enrol(gnv, "GNV-301", enrolled_on="2026-02-20")
+    pid = enrol_over_api(gnv, "GNV-301", enrolled_on="2026-02-20")
     rows = by_code(give(gnv, pid, 1, "2026-03-05T10:00"))
     clock.set(datetime(2026, 4, 2, 15, 0, tzinfo=UTC))  # inside INF1_D30 (03-31..04-08)
     complete(ctx_factory, rows["INF1_D30"]["id"])
@@ -65,7 +66,7 @@ def test_correcting_infusion_2_moves_its_windows_and_leaves_completed_ones(
 
 def test_a_correction_needs_a_reason(gnv, clock):
     clock.set(datetime(2026, 3, 5, 16, 0, tzinfo=UTC))
-    pid = enrol(gnv, "GNV-302", enrolled_on="2026-02-20")
+    pid = enrol_over_api(gnv, "GNV-302", enrolled_on="2026-02-20")
     give(gnv, pid, 1, "2026-03-05T10:00")
     response = gnv.put(f"/api/v1/participants/{pid}/infusions/1",
                        json={"status": "given", "given_at_local": "2026-03-04T10:00"})
@@ -75,7 +76,7 @@ def test_a_correction_needs_a_reason(gnv, clock):
 
 def test_infusion_not_given_cancels_its_assessments_with_the_reason(gnv, clock):
     clock.set(datetime(2026, 3, 5, 16, 0, tzinfo=UTC))
-    pid = enrol(gnv, "GNV-303", enrolled_on="2026-02-20")
+    pid = enrol_over_api(gnv, "GNV-303", enrolled_on="2026-02-20")
     give(gnv, pid, 1, "2026-03-05T10:00")
     response = gnv.put(f"/api/v1/participants/{pid}/infusions/1", json={
         "status": "not_given", "reason": "Infusion reaction before start; not administered"})
@@ -97,7 +98,7 @@ def test_moving_a_participant_from_v1_to_v2_midway(app, staff_client, gnv, clock
     assert admin.post("/api/v1/studies/RES001-DMPM-02/protocol", json={
         "version": 1, "reason": "Study started under the abstract's design (v1)",
         "signature": signature}).status_code == 200
-    pid = enrol(gnv, "GNV-304", enrolled_on="2026-01-05")
+    pid = enrol_over_api(gnv, "GNV-304", enrolled_on="2026-01-05")
     schedule = give(gnv, pid, 1, "2026-01-10T10:00")
     assert schedule["protocol_version"] == "1"
     assert [i["protocol_date"] for i in schedule["infusions"]][:4] == [

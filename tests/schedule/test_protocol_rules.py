@@ -13,8 +13,9 @@ import pytest
 
 from pro_server.edc.services import create_client
 from pro_server.studies.services import get_study
+from tests.factories import enrol_over_api
 from tests.participant_web.support import ParticipantClient, assessment, complete_answers, token_for
-from tests.schedule.conftest import by_code, enrol, give
+from tests.schedule.conftest import by_code, give
 
 STUDY = "RES001-DMPM-02"
 P = "/api/v1/p"
@@ -79,7 +80,7 @@ def _adherence(app, token: str, subject: str) -> dict[str, str]:  # type: ignore
 def test_a_baseline_started_before_the_dose_closes_at_the_dose_with_grace_from_it(
         app, gnv, clock, ctx_factory, participant):
     clock.set(DOSE - timedelta(hours=1))  # 09:00 local: both start their baseline
-    ids = [enrol(gnv, key, enrolled_on="2026-02-20") for key in ("GNV-401", "GNV-402")]
+    ids = [enrol_over_api(gnv, key, enrolled_on="2026-02-20") for key in ("GNV-401", "GNV-402")]
     ctx = ctx_factory()
     late, closed = assessment(ctx, "GNV-401", "BASELINE"), assessment(ctx, "GNV-402", "BASELINE")
     first, second = participant("GNV-401"), participant("GNV-402")
@@ -106,7 +107,7 @@ def test_a_baseline_started_before_the_dose_closes_at_the_dose_with_grace_from_i
 def test_a_day30_survey_started_before_the_next_infusion_closes_at_that_infusion(
         gnv, clock, participant, ctx_factory):
     clock.set(DOSE)
-    pid = enrol(gnv, "GNV-403", enrolled_on="2026-02-20")
+    pid = enrol_over_api(gnv, "GNV-403", enrolled_on="2026-02-20")
     give(gnv, pid, 1, "2026-03-05T10:00")
     clock.set(datetime(2026, 4, 1, 14, 0, tzinfo=UTC))  # INF1_D30 open (03-31..04-08)
     a = assessment(ctx_factory(), "GNV-403", "INF1_D30")
@@ -123,7 +124,7 @@ def test_a_day30_survey_started_before_the_next_infusion_closes_at_that_infusion
 def test_a_baseline_started_after_the_dose_but_before_it_was_recorded_is_not_pre_dose(
         app, gnv, clock, ctx_factory, participant):
     clock.set(DOSE + timedelta(hours=1))  # 11:00 local, an hour after the (unrecorded) dose
-    ids = [enrol(gnv, key, enrolled_on="2026-02-20") for key in ("GNV-404", "GNV-405")]
+    ids = [enrol_over_api(gnv, key, enrolled_on="2026-02-20") for key in ("GNV-404", "GNV-405")]
     ctx = ctx_factory()
     done, started = assessment(ctx, "GNV-404", "BASELINE"), assessment(ctx, "GNV-405", "BASELINE")
     assert _submit(participant("GNV-404"), done, "after-dose-404-submission").status_code == 201
@@ -147,7 +148,7 @@ def test_a_baseline_started_after_the_dose_but_before_it_was_recorded_is_not_pre
 
 def test_infusion_2_cannot_be_given_before_infusion_1_is_recorded(gnv, clock):
     clock.set(DOSE)
-    pid = enrol(gnv, "GNV-406", enrolled_on="2026-02-20")
+    pid = enrol_over_api(gnv, "GNV-406", enrolled_on="2026-02-20")
     before = gnv.get(f"/api/v1/participants/{pid}/schedule").json
     response = gnv.put(f"/api/v1/participants/{pid}/infusions/2",
                        json={"status": "given", "given_at_local": "2026-03-05T10:00"})
@@ -160,7 +161,7 @@ def test_infusion_2_cannot_be_given_before_infusion_1_is_recorded(gnv, clock):
 
 def test_planned_dates_keep_the_order_of_the_infusions(gnv, clock):
     clock.set(DOSE)
-    pid = enrol(gnv, "GNV-407", enrolled_on="2026-02-20")
+    pid = enrol_over_api(gnv, "GNV-407", enrolled_on="2026-02-20")
     give(gnv, pid, 1, "2026-03-05T10:00")
     early = gnv.put(f"/api/v1/participants/{pid}/infusions/2",
                     json={"status": "planned", "planned_date": "2026-03-01"})
@@ -181,8 +182,8 @@ def test_planned_dates_keep_the_order_of_the_infusions(gnv, clock):
 def test_not_given_infusion_surveys_show_cancelled_with_the_reason_on_both_paths(
         app, gnv, clock, ctx_factory):
     clock.set(DOSE)
-    first_path = enrol(gnv, "GNV-408", enrolled_on="2026-02-20")
-    corrected = enrol(gnv, "GNV-409", enrolled_on="2026-02-20")
+    first_path = enrol_over_api(gnv, "GNV-408", enrolled_on="2026-02-20")
+    corrected = enrol_over_api(gnv, "GNV-409", enrolled_on="2026-02-20")
     reason = "Infusion reaction before start; not administered"
     recorded = gnv.put(f"/api/v1/participants/{first_path}/infusions/1",
                        json={"status": "not_given", "reason": reason})
@@ -207,7 +208,7 @@ def test_amending_to_a_version_lacking_a_recorded_infusion_is_refused_and_change
         staff_client, gnv, clock, ctx_factory, demo):
     admin = staff_client("admin@example.org")
     clock.set(datetime(2026, 2, 20, 15, 0, tzinfo=UTC))
-    pid = enrol(gnv, "GNV-410", enrolled_on="2026-01-05")
+    pid = enrol_over_api(gnv, "GNV-410", enrolled_on="2026-01-05")
     for number, day in enumerate(["2026-01-06", "2026-01-20", "2026-02-03", "2026-02-10",
                                   "2026-02-17"], start=1):
         give(gnv, pid, number, f"{day}T10:00")
@@ -230,7 +231,7 @@ def test_amending_to_a_version_lacking_a_recorded_infusion_is_refused_and_change
 def test_a_time_zone_move_regenerates_surveys_not_started_in_the_new_local_days(
         gnv, clock, participant, ctx_factory):
     clock.set(DOSE)
-    pid = enrol(gnv, "GNV-411", enrolled_on="2026-02-20")
+    pid = enrol_over_api(gnv, "GNV-411", enrolled_on="2026-02-20")
     rows = by_code(give(gnv, pid, 1, "2026-03-05T10:00"))
     clock.set(datetime(2026, 3, 10, 15, 0, tzinfo=UTC))  # INF1_D7 open (03-10..03-14)
     a = assessment(ctx_factory(), "GNV-411", "INF1_D7")

@@ -16,16 +16,16 @@ from sqlalchemy import func, select, text
 from pro_server.jobs import run_all_once
 from pro_server.schedule.models import Assessment, AssessmentTransition
 from tests.conftest import TEST_DATA_KEY
-from tests.factories import enrol_participant
-from tests.schedule.conftest import by_code, enrol, give
+from tests.factories import enrol_over_api, enrol_participant
+from tests.schedule.conftest import by_code, give
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_status_is_right_after_the_scheduler_was_down_for_three_days(app, gnv, clock):
     clock.set(datetime(2026, 3, 5, 16, 0, tzinfo=UTC))
-    early = enrol(gnv, "GNV-401", enrolled_on="2026-02-20")
-    late = enrol(gnv, "GNV-402", enrolled_on="2026-02-20")
+    early = enrol_over_api(gnv, "GNV-401", enrolled_on="2026-02-20")
+    late = enrol_over_api(gnv, "GNV-402", enrolled_on="2026-02-20")
     give(gnv, early, 1, "2026-03-05T10:00")  # INF1_D7: 03-10..03-14
     clock.set(datetime(2026, 3, 8, 16, 0, tzinfo=UTC))
     give(gnv, late, 1, "2026-03-08T10:00")  # INF1_D7: 03-13..03-17
@@ -51,7 +51,7 @@ def test_status_is_right_after_the_scheduler_was_down_for_three_days(app, gnv, c
 
 def test_running_the_jobs_twice_records_each_change_once(app, gnv, clock):
     clock.set(datetime(2026, 3, 5, 16, 0, tzinfo=UTC))
-    pid = enrol(gnv, "GNV-403", enrolled_on="2026-02-20")
+    pid = enrol_over_api(gnv, "GNV-403", enrolled_on="2026-02-20")
     give(gnv, pid, 1, "2026-03-05T10:00")
     clock.set(datetime(2026, 4, 20, 12, 0, tzinfo=UTC))
     first = run_all_once(app)["window-transitions"]
@@ -62,7 +62,7 @@ def test_running_the_jobs_twice_records_each_change_once(app, gnv, clock):
 
 def test_simulate_moves_the_clock_and_runs_the_jobs(app, gnv, clock):
     clock.set(datetime(2026, 3, 5, 16, 0, tzinfo=UTC))
-    pid = enrol(gnv, "GNV-404", enrolled_on="2026-02-20")
+    pid = enrol_over_api(gnv, "GNV-404", enrolled_on="2026-02-20")
     give(gnv, pid, 1, "2026-03-05T10:00")
     result = app.test_cli_runner().invoke(args=["pro", "simulate", "--days", "12"])
     assert result.exit_code == 0, result.output

@@ -4,13 +4,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
-from tests.schedule.conftest import enrol
+from tests.factories import enrol_over_api
 
 
 def test_a_visit_is_scheduled_rescheduled_and_cancelled_with_reasons(app, gnv, clock,
                                                                     staff_client):
     clock.set(datetime(2026, 3, 1, 15, 0, tzinfo=UTC))
-    pid = enrol(gnv, "GNV-501", enrolled_on="2026-02-20")
+    pid = enrol_over_api(gnv, "GNV-501", enrolled_on="2026-02-20")
     visits = f"/api/v1/participants/{pid}/visits"
     created = gnv.post(visits, json={"starts_at_local": "2026-03-09T14:00", "mode": "video",
                                      "join_url": "https://meet.example.org/gnv-501",
@@ -56,7 +56,7 @@ def test_a_visit_is_scheduled_rescheduled_and_cancelled_with_reasons(app, gnv, c
 
 def test_a_visit_in_the_past_is_refused_and_nothing_is_stored(gnv, clock):
     clock.set(datetime(2026, 3, 1, 15, 0, tzinfo=UTC))
-    pid = enrol(gnv, "GNV-502", enrolled_on="2026-02-20")
+    pid = enrol_over_api(gnv, "GNV-502", enrolled_on="2026-02-20")
     response = gnv.post(f"/api/v1/participants/{pid}/visits",
                         json={"starts_at_local": "2026-03-01T09:00", "mode": "phone"})
     assert response.status_code == 422
@@ -66,7 +66,7 @@ def test_a_visit_in_the_past_is_refused_and_nothing_is_stored(gnv, clock):
 
 def test_the_study_calendar_lists_a_visit_for_its_own_site_only(gnv, clock, staff_client):
     clock.set(datetime(2026, 3, 1, 15, 0, tzinfo=UTC))
-    pid = enrol(gnv, "GNV-503", enrolled_on="2026-02-20")
+    pid = enrol_over_api(gnv, "GNV-503", enrolled_on="2026-02-20")
     assert gnv.post(f"/api/v1/participants/{pid}/visits", json={
         "starts_at_local": "2026-03-04T23:30", "mode": "phone"}).status_code == 201
     # 23:30 EST on 03-04 is 04:30 UTC on 03-05: the event is on its local date.

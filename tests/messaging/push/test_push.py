@@ -20,16 +20,6 @@ from tests.messaging.support import local
 from tests.participant_web.support import ParticipantClient, token_for
 
 
-def _enrol(world, key: str, phone: str | None, channels: str, *,
-           language: str = "en") -> int:
-    pid = world.enrol(key, phone, language=language)
-    with world.session() as session:
-        session.get(Participant, pid).reminder_channels = channels
-        session.commit()
-    world.change(lambda ctx: outbox.replan_participant(ctx, ctx.session.get(Participant, pid)))
-    return pid
-
-
 def _device(world, fake_push, pid: int) -> FakeSubscription:
     sub = fake_push.subscribe()
     world.change(lambda ctx: push.subscribe(ctx, ctx.session.get(Participant, pid),
@@ -48,7 +38,7 @@ def _opened(world, pid: int) -> list[OutboxMessage]:
 
 def test_push_first_reaches_the_device_once_with_no_health_information(
         world, clock, fake_push):
-    pid = _enrol(world, "GNV-701", "+13525550701", "push,sms", language="es")
+    pid = world.enrol("GNV-701", "+13525550701", language="es", reminder_channels=["push", "sms"])
     device = _device(world, fake_push, pid)
     world.walk(local(2026, 3, 4, 10, 30))  # the Day 7 window opens on Mar 4
     (row,) = _opened(world, pid)
@@ -67,7 +57,7 @@ def test_push_first_reaches_the_device_once_with_no_health_information(
 def test_a_subscription_gone_410_is_deleted_and_the_reminder_goes_by_sms(
         world, clock, fake_push):
     phone = "+13525550702"
-    pid = _enrol(world, "GNV-702", phone, "push,sms")
+    pid = world.enrol("GNV-702", phone, reminder_channels=["push", "sms"])
     device = _device(world, fake_push, pid)
     device.gone = True  # the participant uninstalled: the push service answers 410
     world.walk(local(2026, 3, 4, 10, 30))
@@ -84,7 +74,7 @@ def test_a_subscription_gone_410_is_deleted_and_the_reminder_goes_by_sms(
 
 
 def test_push_only_without_a_device_is_not_sent_and_says_why(world, clock, fake_push):
-    pid = _enrol(world, "GNV-703", "+13525550703", "push")
+    pid = world.enrol("GNV-703", "+13525550703", reminder_channels=["push"])
     world.walk(local(2026, 3, 4, 10, 30))
     (row,) = _opened(world, pid)
     assert (row.channel, row.status) == ("push", "suppressed")
@@ -93,7 +83,7 @@ def test_push_only_without_a_device_is_not_sent_and_says_why(world, clock, fake_
 
 
 def test_push_waits_for_the_end_of_quiet_hours(world, clock, fake_push):
-    pid = _enrol(world, "GNV-704", None, "push")
+    pid = world.enrol("GNV-704", None, reminder_channels=["push"])
     device = _device(world, fake_push, pid)
     world.walk(local(2026, 3, 4, 23, 30))
     (row,) = world.change(lambda ctx: [r for r in outbox.queue_remind_now(
@@ -145,7 +135,7 @@ def test_an_interrupted_push_is_sent_again_under_its_topic_and_shows_once(
     """The dispatcher dies after the push service took the message: no push service can be
     asked what it took, so the next attempt goes under the same Topic, which replaces the
     undelivered copy (RFC 8030 5.4); the device shows one notification."""
-    pid = _enrol(world, "GNV-706", None, "push")
+    pid = world.enrol("GNV-706", None, reminder_channels=["push"])
     device = _device(world, fake_push, pid)
     clock.set(local(2026, 3, 4, 10, 0))
     world.run_jobs()  # the window opened at midnight; at 10:00 the notification goes
@@ -165,7 +155,7 @@ def test_an_interrupted_push_is_sent_again_under_its_topic_and_shows_once(
 
 def test_staff_see_and_remove_a_device_and_a_half_vapid_config_is_refused(
         world, gnv, fake_push):
-    pid = _enrol(world, "GNV-707", None, "push")
+    pid = world.enrol("GNV-707", None, reminder_channels=["push"])
     _device(world, fake_push, pid)
     assert gnv.get("/api/v1/reminder-channels").json == {"available": ["sms", "push"]}
     (device,) = gnv.get(f"/api/v1/participants/{pid}/push-devices").json
