@@ -6,7 +6,7 @@ change (2026-03-08 in New York). Counted at the fake Twilio."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -36,6 +36,12 @@ def test_a_participant_is_reminded_through_an_infusion(world, clock):
         if now in completions:
             world.submit_survey(completer, completions[now])
 
+    # The jobs run every 30 minutes through each window (and the nights after), every 6
+    # hours where nothing is due: a message due there would still be sent, at a wrong time.
+    quiet = timedelta(hours=6)
+    world.walk(local(2026, 3, 3, 22, 0), step=quiet)
+    world.walk(local(2026, 3, 9, 4, 0), on_step=complete)
+    world.walk(local(2026, 3, 24, 22, 0), step=quiet)
     world.walk(local(2026, 4, 4, 0, 0), on_step=complete)
 
     # The completer: Day 7 opened, two daily reminders, then the survey was done: nothing
