@@ -112,6 +112,13 @@ class World:
                 on_step(now)
             self.run_jobs()
 
+    def walk_to_day7_eve(self) -> None:
+        """From the start (Sun Mar 1, 10:00) to the evening before the Day 7 window opens
+        (Mar 4) with the jobs every 6 hours: nothing is due there, and a message that was
+        due would still be sent, at a time the test would see."""
+        assert self.clock.now() == local(2026, 3, 1, 10, 0), self.clock.now()
+        self.walk(local(2026, 3, 3, 22, 0), step=timedelta(hours=6))
+
     # -- looking ---------------------------------------------------------------------------
 
     def session(self):  # type: ignore[no-untyped-def]

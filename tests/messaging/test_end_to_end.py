@@ -39,7 +39,7 @@ def test_a_participant_is_reminded_through_an_infusion(world, clock):
     # The jobs run every 30 minutes through each window (and the nights after), every 6
     # hours where nothing is due: a message due there would still be sent, at a wrong time.
     quiet = timedelta(hours=6)
-    world.walk(local(2026, 3, 3, 22, 0), step=quiet)
+    world.walk_to_day7_eve()
     world.walk(local(2026, 3, 9, 4, 0), on_step=complete)
     world.walk(local(2026, 3, 24, 22, 0), step=quiet)
     world.walk(local(2026, 4, 4, 0, 0), on_step=complete)

@@ -11,6 +11,7 @@ PHONE = "+13525550144"
 
 def test_a_possible_opt_out_pauses_sms_reminders_until_resolved(world, clock, gnv):
     pid = world.enrol("GNV-241", PHONE)
+    world.walk_to_day7_eve()
     world.walk(local(2026, 3, 4, 9, 0))
     assert len(world.texts_to(PHONE)) == 1  # the window opened
 

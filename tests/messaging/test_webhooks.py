@@ -28,6 +28,7 @@ def _audit(world, action):
 
 def test_stop_stops_all_sms_and_start_resumes(world, clock, gnv):
     pid = world.enrol("GNV-201", EN)
+    world.walk_to_day7_eve()
     world.walk(local(2026, 3, 4, 9, 0))
     assert len(world.texts_to(EN)) == 1  # the window opened
 
@@ -94,6 +95,7 @@ def test_help_answers_with_the_site_contact_even_at_night(world, clock):
 
 def test_a_forged_webhook_gets_403_and_changes_nothing(world, clock):
     pid = world.enrol("GNV-205", EN)
+    world.walk_to_day7_eve()
     world.walk(local(2026, 3, 4, 9, 0))
     (sent,) = world.texts_to(EN)
     public_url = world.settings.public_base_url + INBOUND_PATH
@@ -141,6 +143,7 @@ def test_the_same_inbound_message_twice_is_handled_once(world, clock):
 
 def test_status_callbacks_out_of_order_leave_the_latest_state(world, clock):
     pid = world.enrol("GNV-207", EN)
+    world.walk_to_day7_eve()
     world.walk(local(2026, 3, 4, 9, 0))
     (message,) = world.texts_to(EN)
     assert world.report(message.sid, "delivered").status_code == 204

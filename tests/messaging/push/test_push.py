@@ -40,6 +40,7 @@ def test_push_first_reaches_the_device_once_with_no_health_information(
         world, clock, fake_push):
     pid = world.enrol("GNV-701", "+13525550701", language="es", reminder_channels=["push", "sms"])
     device = _device(world, fake_push, pid)
+    world.walk_to_day7_eve()
     world.walk(local(2026, 3, 4, 10, 30))  # the Day 7 window opens on Mar 4
     (row,) = _opened(world, pid)
     assert (row.channel, row.status) == ("push", "sent")
@@ -60,6 +61,7 @@ def test_a_subscription_gone_410_is_deleted_and_the_reminder_goes_by_sms(
     pid = world.enrol("GNV-702", phone, reminder_channels=["push", "sms"])
     device = _device(world, fake_push, pid)
     device.gone = True  # the participant uninstalled: the push service answers 410
+    world.walk_to_day7_eve()
     world.walk(local(2026, 3, 4, 10, 30))
     pushed, texted = sorted(_opened(world, pid), key=lambda r: r.channel)
     assert (pushed.channel, pushed.status) == ("push", "failed")
@@ -75,6 +77,7 @@ def test_a_subscription_gone_410_is_deleted_and_the_reminder_goes_by_sms(
 
 def test_push_only_without_a_device_is_not_sent_and_says_why(world, clock, fake_push):
     pid = world.enrol("GNV-703", "+13525550703", reminder_channels=["push"])
+    world.walk_to_day7_eve()
     world.walk(local(2026, 3, 4, 10, 30))
     (row,) = _opened(world, pid)
     assert (row.channel, row.status) == ("push", "suppressed")
@@ -85,6 +88,7 @@ def test_push_only_without_a_device_is_not_sent_and_says_why(world, clock, fake_
 def test_push_waits_for_the_end_of_quiet_hours(world, clock, fake_push):
     pid = world.enrol("GNV-704", None, reminder_channels=["push"])
     device = _device(world, fake_push, pid)
+    world.walk_to_day7_eve()
     world.walk(local(2026, 3, 4, 23, 30))
     (row,) = world.change(lambda ctx: [r for r in outbox.queue_remind_now(
         ctx, ctx.session.get(Participant, pid)) if r.channel == "push"])
