@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from pro_server.clock import FixedClock
@@ -149,6 +149,15 @@ def demo(ctx_factory) -> dict[str, str]:
     credentials = load_demo(ctx)
     ctx.session.commit()
     return {c.email: c.password for c in credentials}
+
+
+@pytest.fixture
+def ids(app, demo) -> dict[str, int]:
+    """Participant ids of the demo by subject key."""
+    from pro_server.participants.models import Participant
+
+    with app.extensions["pro"]["session_factory"]() as session:
+        return dict(session.execute(select(Participant.subject_key, Participant.id)).all())
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from pro_server.schedule.models import Assessment
 from pro_server.staff.models import Role
 from pro_server.staff.services import create_staff_user
 from pro_server.studies.models import Site
-from tests.foundation.test_audit_trail import tamper  # noqa: F401  (the DBA's connection)
+from tests.audit.test_audit_trail import tamper  # noqa: F401  (the DBA's connection)
 from tests.helpers import StaffClient
 
 GNV = "coordinator.gnv@example.org"

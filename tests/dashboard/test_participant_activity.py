@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from pro_server.schedule.models import Assessment
-from tests.messaging_db import conftest as texting
-from tests.messaging_db.support import local
+from tests.messaging import conftest as texting
+from tests.messaging.support import local
 from tests.participant_web.support import ParticipantClient
 
 GNV = "coordinator.gnv@example.org"
-# The app texts through the real twilio library to the fake Twilio (messaging_db fixtures).
+# The app texts through the real twilio library to the fake Twilio (tests/messaging fixtures).
 fake_twilio, settings, world = texting.fake_twilio, texting.settings, texting.world
 MOBILE = "+13525550162"
 

@@ -9,6 +9,10 @@ from twilio.request_validator import RequestValidator
 
 from pro_server.messaging.sms_backends import TwilioSender
 from tests.fakes.fake_twilio import FakeTwilio, post_form
+from tests.messaging.conftest import wall_clock_twilio
+
+# No app here: the fake Twilio runs on the wall clock.
+fake_twilio = wall_clock_twilio
 
 PHONE = "+13055550123"
 SERVICE_NUMBER = "+13055550100"

@@ -17,7 +17,10 @@ from pro_server.messaging.sms_backends import (
     redact_links,
     redact_phone,
 )
-from tests.messaging.conftest import CLIENT_TIMEOUT
+from tests.messaging.conftest import CLIENT_TIMEOUT, wall_clock_twilio
+
+# No app here: the fake Twilio runs on the wall clock.
+fake_twilio = wall_clock_twilio
 
 PHONE = "+13055550123"
 BODY = "MyoStudy: a new survey is ready for you. https://pro.example.org/p/Tok3n Questions?"

@@ -2,7 +2,7 @@
 email then SMS; the window-opened email arrives at the mail server (aiosmtpd, through the
 real smtplib); the message log's channel filter finds it, and the participant's timeline
 shows it; the participant unsubscribes with the email's link and the participant page
-says so. The app texts through the fake Twilio (the messaging_db fixtures)."""
+says so. The app texts through the fake Twilio (the messaging fixtures)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from playwright.sync_api import expect
 
 from pro_server.jobs import all_jobs, run_job
 from tests.browser.conftest import axe_violations, screenshot
-from tests.messaging_db import conftest as texting
-from tests.messaging_db.mail import conftest as mailing
-from tests.messaging_db.mail.support import EMAIL_FROM
-from tests.messaging_db.support import ACCOUNT_SID, AUTH_TOKEN, MESSAGING_SERVICE_SID
+from tests.messaging import conftest as texting
+from tests.messaging.mail import conftest as mailing
+from tests.messaging.mail.support import EMAIL_FROM
+from tests.messaging.support import ACCOUNT_SID, AUTH_TOKEN, MESSAGING_SERVICE_SID
 
 GNV = "coordinator.gnv@example.org"
 ADDRESS = "pat.email@example.com"

@@ -11,11 +11,11 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import DESKTOP, axe_violations, screenshot
 from tests.browser.participant.conftest import answer_screen, next_screen, page_number
-from tests.messaging_db import conftest as texting
-from tests.messaging_db.support import local
+from tests.messaging import conftest as texting
+from tests.messaging.support import local
 
 GNV = "coordinator.gnv@example.org"
-# The app texts through the real twilio library to the fake Twilio (messaging_db fixtures).
+# The app texts through the real twilio library to the fake Twilio (tests/messaging fixtures).
 fake_twilio, settings, world = texting.fake_twilio, texting.settings, texting.world
 MOBILE = "+13525550161"
 

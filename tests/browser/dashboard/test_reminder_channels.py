@@ -5,7 +5,7 @@ reason beside the SMS sent in its place; changes the choice through "Edit contac
 investigator finds the change, with its reason, in the audit trail.
 
 The app sends through the real twilio library to the fake Twilio and through pywebpush to
-the fake push service (the messaging_db fixtures)."""
+the fake push service (the tests/messaging fixtures)."""
 
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ from pro_server.jobs import all_jobs, run_job
 from pro_server.messaging import push
 from pro_server.participants.models import Participant
 from tests.browser.conftest import axe_violations, screenshot
-from tests.messaging_db import conftest as texting
-from tests.messaging_db.push import conftest as pushing
-from tests.messaging_db.push.support import PRIVATE, PUBLIC, SUBJECT
-from tests.messaging_db.support import ACCOUNT_SID, AUTH_TOKEN, MESSAGING_SERVICE_SID
+from tests.messaging import conftest as texting
+from tests.messaging.push import conftest as pushing
+from tests.messaging.push.support import PRIVATE, PUBLIC, SUBJECT
+from tests.messaging.support import ACCOUNT_SID, AUTH_TOKEN, MESSAGING_SERVICE_SID
 
 GNV = "coordinator.gnv@example.org"
 INVESTIGATOR = "investigator@example.org"

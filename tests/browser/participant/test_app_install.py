@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.participant.conftest import check_page
-from tests.messaging_db.push.support import PRIVATE, PUBLIC, SUBJECT
+from tests.messaging.push.support import PRIVATE, PUBLIC, SUBJECT
 
 MANIFEST_AND_ICONS = """async () => {
     const href = document.querySelector('link[rel="manifest"]').href;

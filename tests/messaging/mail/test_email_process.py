@@ -1,0 +1,92 @@
+"""Email reminders with real `pro scheduler` processes: kill -9 while the mail server holds
+its answer to an email's DATA, restart, and count at the fake mail server.
+
+What SMTP allows: a server that has the whole message queues it before it answers "250";
+a client that dies before reading that answer cannot know, and no SMTP command asks a
+server what it took (RFC 5321 4.1.1.4 names this duplicate). The interrupted row is sent
+again under the same Message-ID, so the one copy too many is recognisable as the same
+message; every other email arrives once."""
+
+from __future__ import annotations
+
+import signal
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from pro_server.messaging.models import OutboxMessage
+from pro_server.messaging.planning import dedup_key
+from pro_server.participants.models import Participant
+from pro_server.schedule.models import Assessment
+from tests.messaging.mail.support import email_env
+from tests.messaging.support import local, scheduler_env
+from tests.messaging.test_scheduler_process import DEADLINE, Gate, Scheduler, wait_until
+
+pytestmark = pytest.mark.postgres_only(
+    reason="scheduler processes run on PostgreSQL (production; CI sets it)")
+
+
+def _email_rows(world, ctx_factory, per_participant: int) -> None:  # type: ignore[no-untyped-def]
+    """Three participants on email, `per_participant` reminders each for their Day 7 survey,
+    due now."""
+    pids = [world.enrol(f"GNV-9{n:02d}", None) for n in range(3)]
+    ctx = ctx_factory()
+    now = ctx.now()
+    for n, pid in enumerate(pids):
+        p = ctx.session.get(Participant, pid)
+        p.email, p.reminder_channels = f"pat.{n}@example.com", "email"
+        a = ctx.session.scalar(select(Assessment).where(
+            Assessment.participant_id == pid, Assessment.code == "INF1_D7"))
+        for occurrence in range(20_000, 20_000 + per_participant):
+            ctx.session.add(OutboxMessage(
+                participant_id=pid, study_id=p.study_id, site_id=p.site_id, channel="email",
+                purpose="survey_reminder", target_kind="assessment", target_id=a.id,
+                occurrence=occurrence, language="en", status="pending", due_at=now,
+                expires_at=a.window_end, next_attempt_at=now, status_updated_at=now,
+                created_at=now, updated_at=now,
+                dedup_key=dedup_key(pid, "survey_reminder", "assessment", a.id, occurrence,
+                                    channel="email")))
+    ctx.session.commit()
+
+
+def test_kill_9_mid_email_then_a_restart_delivers_every_message_id_once(
+        world, database, clock, ctx_factory, fake_twilio, fake_smtp, tmp_path):
+    clock.set(local(2026, 3, 4, 10, 0))  # the Day 7 window is open; allowed hours
+    _email_rows(world, ctx_factory, 4)
+    rows = lambda: world.rows(OutboxMessage.channel == "email",  # noqa: E731
+                              OutboxMessage.occurrence >= 20_000)
+    total = len(rows())
+    gate = Gate(fake_smtp, 5)
+    env = {**scheduler_env(database, clock.now(), tmp_path, fake_twilio), **email_env(fake_smtp)}
+    first = Scheduler(env)
+    try:
+        assert gate.reached.wait(DEADLINE), first.lines[-20:]
+        first.proc.kill()  # kill -9 while the server holds its answer to the 5th email
+        assert first.proc.wait(timeout=20) == -signal.SIGKILL
+    finally:
+        gate.opened.set()
+        first.close()
+    fake_smtp.on_message = None
+    later = {**env, "PRO_FAKE_NOW": (clock.now() + timedelta(seconds=10)).isoformat()}
+    second = Scheduler(later)
+    try:
+        wait_until(lambda: sum(r.status == "sent" for r in rows()) == total, "all sent",
+                   second)
+        assert second.stop() == 0
+    finally:
+        second.close()
+    sent = rows()
+    assert {(r.status, r.needs_review) for r in sent} == {("sent", False)}
+    at_server = fake_smtp.by_message_id()
+    # Every email row's Message-ID arrived (with the reminders, each participant's
+    # window-opened notice, which had no phone to go to), and nothing else did...
+    emailed = world.rows(OutboxMessage.channel == "email", OutboxMessage.status == "sent")
+    assert sorted(at_server) == sorted(r.provider_message_id for r in emailed)
+    # ...once, except the one in flight at the kill: the server had queued it before its
+    # "250" went unread; sent again under the same Message-ID, a duplicate a mail program
+    # can recognise.
+    assert sum(at_server.values()) == len(emailed) + 1
+    (twice,) = [mid for mid, n in at_server.items() if n == 2]
+    (interrupted,) = [r for r in sent if r.provider_message_id == twice]
+    assert interrupted.attempts == 2
