@@ -37,7 +37,8 @@ _SECOND_FACTOR = ('birth_year', 'pin')
 # table -> column -> the words it may hold
 VOCABULARIES: dict[str, dict[str, tuple[str, ...]]] = {
     'staff_user': {'role': ('admin', 'coordinator', 'investigator', 'monitor')},
-    'participant': {'status': ('screening', 'enrolled', 'withdrawn', 'completed')},
+    'participant': {'status': ('screening', 'enrolled', 'withdrawn', 'completed'),
+                    'email_flag': ('bounced', 'complaint', 'unsubscribed')},
     'infusion': {'status': ('planned', 'given', 'not_given')},
     'assessment': {
         'recorded_status': _ASSESSMENT_STATUS,

@@ -58,7 +58,12 @@ from pro_server.messaging.sms_backends import (
 from pro_server.messaging.sms_state import opt_out_waiting_lookups, sms_block_reason
 from pro_server.participants import reminder_channels
 from pro_server.participants.links import link_url, new_link, store_links
-from pro_server.participants.models import Participant, ParticipantStatus, PushSubscription
+from pro_server.participants.models import (
+    EmailFlag,
+    Participant,
+    ParticipantStatus,
+    PushSubscription,
+)
 from pro_server.participants.reminder_channels import Channel
 from pro_server.schedule.models import Assessment, Visit
 
@@ -490,7 +495,8 @@ class Dispatcher:
             self._fall_back(ctx, row, MessageStatus.NOT_SENT, EMAIL_DISABLED)
             return None
         if not p.email or p.email_flag:
-            why = mail.FLAG_REASONS.get(p.email_flag or "", "no email address")
+            why = (mail.FLAG_REASONS[p.email_flag] if p.email_flag
+                   else "no email address")
             self._fall_back(ctx, row, MessageStatus.SUPPRESSED, why)
             return None
         if self._defer_for_quiet_hours(ctx, row, now):
@@ -758,7 +764,7 @@ class Dispatcher:
     def _bounced(self, ctx: ServiceContext, row: OutboxMessage, exc: EmailRefused) -> None:
         """Refused for good: the row failed with the code, the address is flagged (no more
         email to it until staff change it), the message goes on the next channel."""
-        flag = mail.COMPLAINT if exc.complaint else mail.BOUNCED
+        flag = EmailFlag.COMPLAINT if exc.complaint else EmailFlag.BOUNCED
         row.claimed_by = row.lease_until = None
         row.last_error_code = str(exc.code)
         row.last_error_message = f"SMTP {exc.code} {exc.detail}"[:500]

@@ -35,7 +35,7 @@ from pro_server.messaging.purposes import Purpose
 from pro_server.messaging.sms_backends import ProviderError, ProviderTimeout, RetryableKind
 from pro_server.messaging.templates import normalize_language
 from pro_server.participants import events, reminder_channels
-from pro_server.participants.models import Participant
+from pro_server.participants.models import EmailFlag, Participant
 from pro_server.participants.reminder_channels import Channel
 
 log = logging.getLogger(__name__)
@@ -46,12 +46,11 @@ UNSUBSCRIBE_PATH = "/e/unsubscribe/"
 # as a URL.
 _POLICY = policy.SMTP.clone(max_line_length=998)
 UNSUBSCRIBE_PLACEHOLDER = "[unsubscribe link]"
-BOUNCED, COMPLAINT, UNSUBSCRIBED = "bounced", "complaint", "unsubscribed"
 # What staff read when an email is not sent because of the address's flag.
 FLAG_REASONS = {
-    BOUNCED: "the email address bounced",
-    COMPLAINT: "the mail server refused the email as spam or by policy",
-    UNSUBSCRIBED: "the participant unsubscribed from email",
+    EmailFlag.BOUNCED: "the email address bounced",
+    EmailFlag.COMPLAINT: "the mail server refused the email as spam or by policy",
+    EmailFlag.UNSUBSCRIBED: "the participant unsubscribed from email",
 }
 
 _SUBJECTS: dict[str, dict[Purpose, str]] = {
@@ -148,7 +147,7 @@ def participant_of(ctx: ServiceContext, token: str) -> Participant | None:
     return p
 
 
-def flag_address(ctx: ServiceContext, p: Participant, flag: str, detail: str, *,
+def flag_address(ctx: ServiceContext, p: Participant, flag: EmailFlag, detail: str, *,
                  drop_channel: bool = False) -> bool:
     """No more email to this address (changing the address clears the flag); an email row
     still queued for it goes on the participant's next channel. `drop_channel`: email
@@ -170,7 +169,8 @@ def flag_address(ctx: ServiceContext, p: Participant, flag: str, detail: str, *,
 
 
 def unsubscribe(ctx: ServiceContext, p: Participant) -> bool:
-    return flag_address(ctx, p, UNSUBSCRIBED, "one-click unsubscribe link", drop_channel=True)
+    return flag_address(ctx, p, EmailFlag.UNSUBSCRIBED, "one-click unsubscribe link",
+                        drop_channel=True)
 
 
 # -- sending -----------------------------------------------------------------------------

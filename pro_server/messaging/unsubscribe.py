@@ -16,7 +16,7 @@ from pro_server.context import Actor
 from pro_server.extensions import csrf
 from pro_server.messaging import mail
 from pro_server.messaging.templates import normalize_language
-from pro_server.participants.models import Participant
+from pro_server.participants.models import EmailFlag, Participant
 from pro_server.static_files import content_security_policy
 from pro_server.web import unit_of_work
 
@@ -71,7 +71,7 @@ def confirm(token: str) -> Response:
         if p is None:
             return _invalid()
         language = normalize_language(p.language)
-        if p.email_flag == mail.UNSUBSCRIBED:
+        if p.email_flag == EmailFlag.UNSUBSCRIBED:
             return _page(language, f'<p>{escape(_TEXTS[language]["done"])}</p>')
     texts = _TEXTS[language]
     form = (f'<p>{escape(texts["ask"])}</p><form method="post">'

@@ -20,6 +20,14 @@ class ParticipantStatus(enum.StrEnum):
     completed = "completed"
 
 
+class EmailFlag(enum.StrEnum):
+    """Why no more email goes to the participant's address (a new address clears it)."""
+
+    BOUNCED = "bounced"
+    COMPLAINT = "complaint"  # the mail server refused it as spam or by policy (5.7.x)
+    UNSUBSCRIBED = "unsubscribed"
+
+
 class Participant(CreatedAt, UpdatedAt, Base):
     __tablename__ = "participant"
     __table_args__ = (UniqueConstraint("study_id", "subject_key"),)
@@ -37,7 +45,8 @@ class Participant(CreatedAt, UpdatedAt, Base):
     email: Mapped[str | None] = mapped_column(EncryptedText())
     # Why no email goes to the address: bounced | complaint | unsubscribed (messaging.email);
     # cleared when the address changes.
-    email_flag: Mapped[str | None] = mapped_column(String(20))
+    email_flag: Mapped[EmailFlag | None] = mapped_column(
+        enum_type(EmailFlag, name="email_flag", length=20))
     email_flag_at: Mapped[datetime | None]
     sms_consent: Mapped[bool] = mapped_column(default=False)
     sms_consent_at: Mapped[datetime | None]
