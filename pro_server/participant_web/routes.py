@@ -68,9 +68,8 @@ def _actor(p: Participant) -> Actor:
     return access.participant_actor(p)
 
 
-def _session_view(p: Participant) -> dict:
-    return {"participant_id": p.id, "language": p.language, "timezone": p.timezone,
-            "contact": services.site_contact(p), "csrf_token": generate_csrf()}
+def _session(p: Participant) -> services.SessionRead:
+    return services.SessionRead(p, csrf_token=generate_csrf())
 
 
 @blp.route("/session")
@@ -100,13 +99,13 @@ class ParticipantSession(MethodView):
         assert participant is not None  # an opened session has both
         assert link is not None
         web_session.start(participant, link)
-        return _session_view(participant)
+        return _session(participant)
 
     @blp.response(200, SessionSchema)
     @blp.alt_response(401, description="errors.state: no_session or link_expired")
     def get(self):
         """The signed-in participant (the page calls this when it opens without a token)."""
-        return _session_view(web_session.current_participant())
+        return _session(web_session.current_participant())
 
     @blp.response(204)
     def delete(self):

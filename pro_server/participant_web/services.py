@@ -7,6 +7,7 @@ participant's time zone beside it; the page formats it in that zone.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,7 @@ from pro_server.responses.models import Draft, Submission
 from pro_server.responses.services import drafts_of, save_draft
 from pro_server.schedule.assessments import assessments_of, grace
 from pro_server.schedule.models import Assessment, Visit
+from pro_server.view_model import Read
 
 # What the page calls each status (the page has one screen per state).
 STATES: Mapping[str, str] = {
@@ -106,8 +108,12 @@ def _visit(v: Visit, tz: str) -> dict[str, Any]:
             "calendar_url": f"/api/v1/p/visits/{v.id}/calendar.ics"}
 
 
-def site_contact(p: Participant) -> dict[str, Any]:
-    return {"program": p.study.program_name, "site": p.site.name, "phone": p.site.contact_phone}
+@dataclass(frozen=True)
+class SessionRead(Read):
+    """The signed-in participant (`SessionSchema`) and the CSRF token to send from now on."""
+
+    model: Participant
+    csrf_token: str
 
 
 def home_view(ctx: ServiceContext, p: Participant) -> dict[str, Any]:
@@ -130,7 +136,7 @@ def home_view(ctx: ServiceContext, p: Participant) -> dict[str, Any]:
         "visits": [_visit(v, tz) for v in visits],
         "history": [{"id": a.id, "code": a.code, "completed_on": _local_date(a.completed_at, tz)}
                     for a in done[:HISTORY_SHOWN]],
-        "contact": site_contact(p),
+        "contact": p,
     }
 
 
