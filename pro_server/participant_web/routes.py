@@ -14,7 +14,7 @@ from flask.views import MethodView
 from flask_wtf.csrf import generate_csrf
 
 from pro_server.api_blueprint import Access, ApiBlueprint
-from pro_server.context import Actor
+from pro_server.context import Actor, ServiceContext
 from pro_server.errors import Conflict, TooManyRequests, Unauthorized
 from pro_server.extensions import limiter
 from pro_server.messaging import push
@@ -35,7 +35,6 @@ from pro_server.participant_web.schemas import (
     SubmissionOutSchema,
     SubmissionSchema,
 )
-from pro_server.participants import reminder_channels
 from pro_server.participants import services as participants
 from pro_server.participants.models import Participant
 from pro_server.responses.services import submit
@@ -202,11 +201,11 @@ class VisitCalendar(MethodView):
             "Cache-Control": "no-store"})
 
 
-def _notifications_view(ctx, p: Participant) -> dict:
+def _notifications(ctx: ServiceContext, p: Participant) -> services.NotificationsRead:
     on = push.enabled(ctx.settings)
-    return {"available": on, "public_key": ctx.settings.vapid_public_key if on else None,
-            "reminder_channels": [c.value for c in reminder_channels.parse(p.reminder_channels)],
-            "devices": len(push.subscriptions(ctx, p))}
+    return services.NotificationsRead(
+        p, available=on, public_key=ctx.settings.vapid_public_key if on else None,
+        devices=len(push.subscriptions(ctx, p)))
 
 
 @blp.route("/notifications")
@@ -216,7 +215,7 @@ class Notifications(MethodView):
         """Whether push notifications can be turned on, the key the browser subscribes
         with, the participant's reminder channels and how many devices have them on."""
         p = web_session.current_participant()
-        return _notifications_view(context(_actor(p)), p)
+        return _notifications(context(_actor(p)), p)
 
 
 @blp.route("/notifications/subscription")
@@ -229,7 +228,7 @@ class PushSubscriptionView(MethodView):
         p = web_session.current_participant()
         with unit_of_work(_actor(p)) as ctx:
             push.subscribe(ctx, p, body)
-            return _notifications_view(ctx, p)
+            return _notifications(ctx, p)
 
     @blp.arguments(PushUnsubscribeSchema)
     @blp.response(200, NotificationsSchema)
@@ -238,7 +237,7 @@ class PushSubscriptionView(MethodView):
         p = web_session.current_participant()
         with unit_of_work(_actor(p)) as ctx:
             push.remove_by_endpoint(ctx, p, body["endpoint"])
-            return _notifications_view(ctx, p)
+            return _notifications(ctx, p)
 
 
 @blp.route("/notifications/channels")
@@ -251,4 +250,4 @@ class ChannelsView(MethodView):
         with unit_of_work(_actor(p)) as ctx:
             p = ctx.session.merge(p)
             participants.update(ctx, p, {"reminder_channels": body["reminder_channels"]})
-            return _notifications_view(ctx, p)
+            return _notifications(ctx, p)

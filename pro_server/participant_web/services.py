@@ -19,6 +19,7 @@ from pro_server.instruments import default_registry
 from pro_server.local_time import utc_to_local
 from pro_server.participant_web.burden import expected_minutes, percent_done
 from pro_server.participant_web.engagement import latest_position, position
+from pro_server.participants import reminder_channels
 from pro_server.participants.models import Participant
 from pro_server.protocol.status import ACCEPTS_RESPONSES, AssessmentStatus
 from pro_server.responses.models import Draft, Submission
@@ -114,6 +115,21 @@ class SessionRead(Read):
 
     model: Participant
     csrf_token: str
+
+
+@dataclass(frozen=True)
+class NotificationsRead(Read):
+    """The participant's reminder channels and whether push can be turned on
+    (`NotificationsSchema`)."""
+
+    model: Participant
+    available: bool
+    public_key: str | None
+    devices: int
+
+    @property
+    def reminder_channels(self) -> list[str]:
+        return [c.value for c in reminder_channels.parse(self.model.reminder_channels)]
 
 
 def home_view(ctx: ServiceContext, p: Participant) -> dict[str, Any]:
