@@ -180,7 +180,7 @@ class SubmissionView(MethodView):
             if found is None:
                 raise
             stored, created = found, False
-        return services.submission_view(p, a, stored), 201 if created else 200
+        return services.SubmissionRead(stored, p.timezone), 201 if created else 200
 
 
 @blp.route("/visits/<int:visit_id>/calendar.ics")

@@ -72,14 +72,31 @@ def own_visit(ctx: ServiceContext, p: Participant, visit_id: int) -> Visit:
     return v
 
 
-def instant(at: datetime | None, tz: str) -> dict[str, Any] | None:
-    """An instant for the page; `end_of_day` names the local day that ends at it (24:00)."""
-    if at is None:
-        return None
-    local = utc_to_local(at, tz)
-    midnight = local.hour == 0 and local.minute == 0
-    return {"at": at.isoformat(), "local": local.isoformat(),
-            "end_of_day": (local.date() - timedelta(days=1)).isoformat() if midnight else None}
+@dataclass(frozen=True)
+class Instant:
+    """An instant for the page (`InstantSchema`): in UTC and in the participant's zone;
+    `end_of_day` names the local day that ends at it (24:00)."""
+
+    utc: datetime
+    tz: str
+
+    @property
+    def at(self) -> str:
+        return self.utc.isoformat()
+
+    @property
+    def local(self) -> str:
+        return utc_to_local(self.utc, self.tz).isoformat()
+
+    @property
+    def end_of_day(self) -> str | None:
+        local = utc_to_local(self.utc, self.tz)
+        midnight = local.hour == 0 and local.minute == 0
+        return (local.date() - timedelta(days=1)).isoformat() if midnight else None
+
+
+def instant(at: datetime | None, tz: str) -> Instant | None:
+    return None if at is None else Instant(at, tz)
 
 
 def _local_date(at: datetime | None, tz: str) -> str | None:
@@ -137,7 +154,7 @@ def home_view(ctx: ServiceContext, p: Participant) -> dict[str, Any]:
     rows = [(a, a.status_at(now, grace(ctx))) for a in assessments_of(ctx, p)]
     due = [_summary(ctx, a, s, tz) for a, s in rows if s in ACCEPTS_RESPONSES]
     upcoming = [_summary(ctx, a, s, tz) for a, s in rows if s == "scheduled"]
-    upcoming.sort(key=lambda row: row["opens"]["at"])
+    upcoming.sort(key=lambda row: row["opens"].at)
     done = sorted((a for a, s in rows if s == "completed"), key=lambda a: a.completed_at or now,
                   reverse=True)
     visits = ctx.session.scalars(
@@ -202,6 +219,14 @@ def find_submission(ctx: ServiceContext, a: Assessment, key: str) -> Submission 
         Submission.idempotency_key == key, Submission.assessment_id == a.id))
 
 
-def submission_view(p: Participant, a: Assessment, s: Submission) -> dict[str, Any]:
-    return {"assessment_id": a.id, "idempotency_key": s.idempotency_key,
-            "received": instant(s.received_at, p.timezone), "state": "completed"}
+@dataclass(frozen=True)
+class SubmissionRead(Read):
+    """A stored submission as the participant's page reads it (`SubmissionOutSchema`)."""
+
+    model: Submission
+    timezone: str
+    state: str = "completed"
+
+    @property
+    def received(self) -> Instant:
+        return Instant(self.model.received_at, self.timezone)
