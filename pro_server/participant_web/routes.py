@@ -118,7 +118,7 @@ class Home(MethodView):
     def get(self):
         """What is due and until when, upcoming surveys and visits, and what was completed."""
         p = web_session.current_participant()
-        return services.home_view(context(_actor(p)), p)
+        return services.home(context(_actor(p)), p)
 
 
 @blp.route("/assessments/<int:assessment_id>")
@@ -132,7 +132,7 @@ class AssessmentById(MethodView):
         p = web_session.current_participant()
         ctx = context(_actor(p))
         a = services.own_assessment(ctx, p, assessment_id)
-        return services.assessment_view(ctx, p, a, args.get("lang", p.language))
+        return services.survey(ctx, p, a, args.get("lang", p.language))
 
 
 @blp.route("/assessments/<int:assessment_id>/draft")

@@ -93,7 +93,7 @@ class HomeSchema(Schema):
     visits = fields.List(fields.Nested(VisitSchema))
     history = fields.List(fields.Nested(HistorySchema), metadata={
         "description": "Completed surveys, dates only (never scores)"})
-    contact = fields.Nested(ContactSchema)
+    contact = fields.Nested(ContactSchema)  # the participant
 
 
 class AssessmentSchema(AssessmentSummarySchema):
