@@ -14,7 +14,7 @@ from flask.views import MethodView
 from flask_wtf.csrf import generate_csrf
 
 from pro_server.api_blueprint import Access, ApiBlueprint
-from pro_server.context import Actor
+from pro_server.context import Actor, ServiceContext
 from pro_server.errors import Conflict, TooManyRequests, Unauthorized
 from pro_server.extensions import limiter
 from pro_server.messaging import push
@@ -35,7 +35,6 @@ from pro_server.participant_web.schemas import (
     SubmissionOutSchema,
     SubmissionSchema,
 )
-from pro_server.participants import reminder_channels
 from pro_server.participants import services as participants
 from pro_server.participants.models import Participant
 from pro_server.responses.services import submit
@@ -68,9 +67,8 @@ def _actor(p: Participant) -> Actor:
     return access.participant_actor(p)
 
 
-def _session_view(p: Participant) -> dict:
-    return {"participant_id": p.id, "language": p.language, "timezone": p.timezone,
-            "contact": services.site_contact(p), "csrf_token": generate_csrf()}
+def _session(p: Participant) -> services.SessionRead:
+    return services.SessionRead(p, csrf_token=generate_csrf())
 
 
 @blp.route("/session")
@@ -100,13 +98,13 @@ class ParticipantSession(MethodView):
         assert participant is not None  # an opened session has both
         assert link is not None
         web_session.start(participant, link)
-        return _session_view(participant)
+        return _session(participant)
 
     @blp.response(200, SessionSchema)
     @blp.alt_response(401, description="errors.state: no_session or link_expired")
     def get(self):
         """The signed-in participant (the page calls this when it opens without a token)."""
-        return _session_view(web_session.current_participant())
+        return _session(web_session.current_participant())
 
     @blp.response(204)
     def delete(self):
@@ -120,7 +118,7 @@ class Home(MethodView):
     def get(self):
         """What is due and until when, upcoming surveys and visits, and what was completed."""
         p = web_session.current_participant()
-        return services.home_view(context(_actor(p)), p)
+        return services.home(context(_actor(p)), p)
 
 
 @blp.route("/assessments/<int:assessment_id>")
@@ -134,7 +132,7 @@ class AssessmentById(MethodView):
         p = web_session.current_participant()
         ctx = context(_actor(p))
         a = services.own_assessment(ctx, p, assessment_id)
-        return services.assessment_view(ctx, p, a, args.get("lang", p.language))
+        return services.survey(ctx, p, a, args.get("lang", p.language))
 
 
 @blp.route("/assessments/<int:assessment_id>/draft")
@@ -182,7 +180,7 @@ class SubmissionView(MethodView):
             if found is None:
                 raise
             stored, created = found, False
-        return services.submission_view(p, a, stored), 201 if created else 200
+        return services.SubmissionRead(stored, p.timezone), 201 if created else 200
 
 
 @blp.route("/visits/<int:visit_id>/calendar.ics")
@@ -203,11 +201,11 @@ class VisitCalendar(MethodView):
             "Cache-Control": "no-store"})
 
 
-def _notifications_view(ctx, p: Participant) -> dict:
+def _notifications(ctx: ServiceContext, p: Participant) -> services.NotificationsRead:
     on = push.enabled(ctx.settings)
-    return {"available": on, "public_key": ctx.settings.vapid_public_key if on else None,
-            "reminder_channels": [c.value for c in reminder_channels.parse(p.reminder_channels)],
-            "devices": len(push.subscriptions(ctx, p))}
+    return services.NotificationsRead(
+        p, available=on, public_key=ctx.settings.vapid_public_key if on else None,
+        devices=len(push.subscriptions(ctx, p)))
 
 
 @blp.route("/notifications")
@@ -217,7 +215,7 @@ class Notifications(MethodView):
         """Whether push notifications can be turned on, the key the browser subscribes
         with, the participant's reminder channels and how many devices have them on."""
         p = web_session.current_participant()
-        return _notifications_view(context(_actor(p)), p)
+        return _notifications(context(_actor(p)), p)
 
 
 @blp.route("/notifications/subscription")
@@ -230,7 +228,7 @@ class PushSubscriptionView(MethodView):
         p = web_session.current_participant()
         with unit_of_work(_actor(p)) as ctx:
             push.subscribe(ctx, p, body)
-            return _notifications_view(ctx, p)
+            return _notifications(ctx, p)
 
     @blp.arguments(PushUnsubscribeSchema)
     @blp.response(200, NotificationsSchema)
@@ -239,7 +237,7 @@ class PushSubscriptionView(MethodView):
         p = web_session.current_participant()
         with unit_of_work(_actor(p)) as ctx:
             push.remove_by_endpoint(ctx, p, body["endpoint"])
-            return _notifications_view(ctx, p)
+            return _notifications(ctx, p)
 
 
 @blp.route("/notifications/channels")
@@ -252,4 +250,4 @@ class ChannelsView(MethodView):
         with unit_of_work(_actor(p)) as ctx:
             p = ctx.session.merge(p)
             participants.update(ctx, p, {"reminder_channels": body["reminder_channels"]})
-            return _notifications_view(ctx, p)
+            return _notifications(ctx, p)

@@ -28,16 +28,20 @@ class LangArgsSchema(Schema):
 
 
 class ContactSchema(Schema):
-    program = fields.String()
-    site = fields.String()
-    phone = fields.String(allow_none=True)
+    """Dumps a Participant: their study team's contact."""
+
+    program = fields.String(attribute="study.program_name")
+    site = fields.String(attribute="site.name")
+    phone = fields.String(attribute="site.contact_phone", allow_none=True)
 
 
 class SessionSchema(Schema):
-    participant_id = fields.Integer()
+    """Dumps a `SessionRead`."""
+
+    participant_id = fields.Integer(attribute="id")
     language = fields.String(metadata={"description": "The participant's preferred language"})
     timezone = fields.String()
-    contact = fields.Nested(ContactSchema)
+    contact = fields.Nested(ContactSchema, attribute="model")
     csrf_token = fields.String(metadata={"description": "Send as X-CSRFToken from now on"})
 
 
@@ -89,7 +93,7 @@ class HomeSchema(Schema):
     visits = fields.List(fields.Nested(VisitSchema))
     history = fields.List(fields.Nested(HistorySchema), metadata={
         "description": "Completed surveys, dates only (never scores)"})
-    contact = fields.Nested(ContactSchema)
+    contact = fields.Nested(ContactSchema)  # the participant
 
 
 class AssessmentSchema(AssessmentSummarySchema):
