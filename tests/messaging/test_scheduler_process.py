@@ -81,6 +81,27 @@ def wait_until(condition: Callable[[], bool], what: str, *procs: Scheduler) -> N
         time.sleep(0.05)
 
 
+def kill_mid_send_then_restart(env: dict[str, str], gate: Gate, fake, now,  # type: ignore[no-untyped-def]
+                               all_sent: Callable[[], bool]) -> None:
+    """Run a scheduler, kill -9 it while `gate` holds one of its sends at `fake`, then run
+    another 10 s later (on the fake clock) until `all_sent()`, and stop it cleanly."""
+    first = Scheduler(env)
+    try:
+        assert gate.reached.wait(DEADLINE), first.lines[-20:]
+        first.proc.kill()  # kill -9 while the send is in flight
+        assert first.proc.wait(timeout=20) == -signal.SIGKILL
+    finally:
+        gate.opened.set()
+        first.close()
+    fake.on_message = None
+    second = Scheduler({**env, "PRO_FAKE_NOW": (now + timedelta(seconds=10)).isoformat()})
+    try:
+        wait_until(all_sent, "all sent", second)
+        assert second.stop() == 0
+    finally:
+        second.close()
+
+
 def _bulk(world, ctx_factory, clock) -> list[int]:  # type: ignore[no-untyped-def]
     pids = [world.enrol(f"GNV-8{n:02d}", f"+135255508{n:02d}") for n in range(3)]
     clock.set(local(2026, 3, 4, 10, 0))  # Day 7 windows open; allowed hours

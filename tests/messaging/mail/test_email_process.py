@@ -9,9 +9,6 @@ message; every other email arrives once."""
 
 from __future__ import annotations
 
-import signal
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import select
 
@@ -21,7 +18,7 @@ from pro_server.participants.models import Participant
 from pro_server.schedule.models import Assessment
 from tests.messaging.mail.support import email_env
 from tests.messaging.support import local, scheduler_env
-from tests.messaging.test_scheduler_process import DEADLINE, Gate, Scheduler, wait_until
+from tests.messaging.test_scheduler_process import Gate, kill_mid_send_then_restart
 
 pytestmark = pytest.mark.postgres_only(
     reason="scheduler processes run on PostgreSQL (production; CI sets it)")
@@ -59,23 +56,8 @@ def test_kill_9_mid_email_then_a_restart_delivers_every_message_id_once(
     total = len(rows())
     gate = Gate(fake_smtp, 5)
     env = {**scheduler_env(database, clock.now(), tmp_path, fake_twilio), **email_env(fake_smtp)}
-    first = Scheduler(env)
-    try:
-        assert gate.reached.wait(DEADLINE), first.lines[-20:]
-        first.proc.kill()  # kill -9 while the server holds its answer to the 5th email
-        assert first.proc.wait(timeout=20) == -signal.SIGKILL
-    finally:
-        gate.opened.set()
-        first.close()
-    fake_smtp.on_message = None
-    later = {**env, "PRO_FAKE_NOW": (clock.now() + timedelta(seconds=10)).isoformat()}
-    second = Scheduler(later)
-    try:
-        wait_until(lambda: sum(r.status == "sent" for r in rows()) == total, "all sent",
-                   second)
-        assert second.stop() == 0
-    finally:
-        second.close()
+    kill_mid_send_then_restart(env, gate, fake_smtp, clock.now(),
+                               lambda: sum(r.status == "sent" for r in rows()) == total)
     sent = rows()
     assert {(r.status, r.needs_review) for r in sent} == {("sent", False)}
     at_server = fake_smtp.by_message_id()

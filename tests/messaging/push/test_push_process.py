@@ -4,9 +4,6 @@ device shows (RFC 8030 Topic replacement, the way a push service keeps one copy)
 
 from __future__ import annotations
 
-import signal
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import select
 
@@ -17,7 +14,7 @@ from pro_server.participants.models import Participant
 from pro_server.schedule.models import Assessment
 from tests.messaging.push.support import push_env
 from tests.messaging.support import local, scheduler_env
-from tests.messaging.test_scheduler_process import DEADLINE, Gate, Scheduler, wait_until
+from tests.messaging.test_scheduler_process import Gate, kill_mid_send_then_restart
 
 pytestmark = pytest.mark.postgres_only(
     reason="scheduler processes run on PostgreSQL (production; CI sets it)")
@@ -60,23 +57,8 @@ def test_kill_9_mid_push_then_a_restart_shows_every_notification_once(
     total = len(rows())
     gate = Gate(fake_push, 5)
     env = {**scheduler_env(database, clock.now(), tmp_path, fake_twilio), **push_env()}
-    first = Scheduler(env)
-    try:
-        assert gate.reached.wait(DEADLINE), first.lines[-20:]
-        first.proc.kill()  # kill -9 while the 5th notification is in flight
-        assert first.proc.wait(timeout=20) == -signal.SIGKILL
-    finally:
-        gate.opened.set()
-        first.close()
-    fake_push.on_message = None
-    later = {**env, "PRO_FAKE_NOW": (clock.now() + timedelta(seconds=10)).isoformat()}
-    second = Scheduler(later)
-    try:
-        wait_until(lambda: sum(r.status == "sent" for r in rows()) == total, "all sent",
-                   second)
-        assert second.stop() == 0
-    finally:
-        second.close()
+    kill_mid_send_then_restart(env, gate, fake_push, clock.now(),
+                               lambda: sum(r.status == "sent" for r in rows()) == total)
     sent = rows()
     assert {(r.status, r.needs_review) for r in sent} == {("sent", False)}
     for r in sent:  # each device shows each of its reminders once
