@@ -26,6 +26,19 @@ def test_pages_are_served_with_a_content_security_policy(app, page):
     assert "<script>" not in html  # no inline script: the CSP would refuse it
 
 
+def test_the_sign_in_form_cannot_put_a_password_in_a_url(app):
+    """Clicked before its script has loaded (a slow phone, or a test under load), the form
+    submitted itself natively as a GET: email and password in the URL and the server's
+    log. It posts, and its button is enabled only by the script that takes over."""
+    with app.test_client().get("/dashboard/login.html") as response:
+        html = response.get_data(as_text=True)
+    form = html[html.index('<form id="login"'):]
+    assert 'method="post"' in form[:form.index(">")]
+    assert '<button type="submit" disabled>' in form
+    with app.test_client().post("/dashboard/login.html", data={"password": "x"}) as posted:
+        assert posted.status_code in (400, 405)  # refused: nothing signs in there
+
+
 def test_scripts_and_styles_are_local_files(app):
     client = app.test_client()
     for path in ("js/layout.js", "js/charts.js", "js/pages/grid.js", "css/dashboard.css"):

@@ -33,3 +33,7 @@ $("#login").addEventListener("submit", async (event) => {
     }
   }
 });
+
+// The button works once this script has taken over the form: a click before then would
+// otherwise submit the form natively, password and all, to the page's own URL.
+$("#login button").disabled = false;
