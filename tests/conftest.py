@@ -7,23 +7,23 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
-from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.engine import make_url
 
 from pro_server.clock import FixedClock
 from pro_server.config import Settings
 from pro_server.db import make_engine
 from pro_server.migrate import upgrade
-from pro_server.models import Base
 from pro_server.staff import passwords
 from tests import response_contract
 from tests.helpers import StaffClient
+from tests.snapshots import Snapshots, empty_postgres, table_names
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -45,6 +45,7 @@ class TestDatabase:
     backend: str
     url: str
     template: Path | None = None
+    tables: list[str] = field(default_factory=list)
 
     def fresh_engine(self, workdir: Path) -> Engine:
         if self.backend == "sqlite":
@@ -52,10 +53,8 @@ class TestDatabase:
             shutil.copyfile(self.template, target)
             return make_engine(f"sqlite:///{target}")
         engine = make_engine(self.url)
-        existing = set(inspect(engine).get_table_names())
-        tables = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name in existing)
         with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            empty_postgres(conn, self.tables)
         return engine
 
 
@@ -79,11 +78,18 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     engine = make_engine(url)
     upgrade(engine)
+    tables = table_names(engine)
     engine.dispose()
-    yield TestDatabase("postgresql", url)
+    yield TestDatabase("postgresql", url, tables=tables)
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def snapshots(database: TestDatabase, tmp_path_factory: pytest.TempPathFactory) -> Snapshots:
+    """Worlds (the demo, the dashboard story, the EDC data) built once per backend and process."""
+    return Snapshots(database.backend, tmp_path_factory.mktemp(f"snapshots-{database.backend}"))
 
 
 @pytest.fixture
@@ -141,14 +147,17 @@ def ctx_factory(app):
 
 
 @pytest.fixture
-def demo(ctx_factory) -> dict[str, str]:
+def demo(snapshots, engine, settings, clock, ctx_factory) -> dict[str, str]:
     """The demo study; returns staff passwords by email."""
     from pro_server.demo import load_demo
 
-    ctx = ctx_factory()
-    credentials = load_demo(ctx)
-    ctx.session.commit()
-    return {c.email: c.password for c in credentials}
+    def build() -> dict[str, str]:
+        ctx = ctx_factory()
+        credentials = load_demo(ctx)
+        ctx.session.commit()
+        return {c.email: c.password for c in credentials}
+
+    return snapshots.world("demo", engine, settings, clock, build)
 
 
 @pytest.fixture

@@ -175,24 +175,29 @@ class Story:
     app_client: Callable[[], object]
 
 
-def build_story(app, clock, ctx_factory) -> Story:  # type: ignore[no-untyped-def]
-    clock.set(local(-201, 8))
-    ctx = ctx_factory()
-    passwords = {c.email: c.password for c in load_demo(ctx, enrol=False)}
-    ctx.session.commit()
-    sites = {s.code: s for s in ctx.session.scalars(select(Site))}
-    steps = sorted((s for n, plan in enumerate(PLANS, start=1)
-                    for s in _steps(plan, sites.__getitem__, n)), key=lambda s: (s[0], s[1]))
-    for at, _order, action in steps:
-        clock.set(at)
-        action(ctx)
+def build_story(app, clock, ctx_factory, snapshots, engine, settings  # type: ignore[no-untyped-def]
+                ) -> Story:
+    def build() -> tuple[dict[str, str], dict[str, int]]:
+        clock.set(local(-201, 8))
+        ctx = ctx_factory()
+        passwords = {c.email: c.password for c in load_demo(ctx, enrol=False)}
         ctx.session.commit()
-    clock.set(local(-1, 9))
-    _contact_events(ctx)
-    ctx.session.commit()
-    clock.set(NOW)
-    ids = dict(ctx.session.execute(select(Participant.subject_key, Participant.id)).all())
-    ctx.session.close()
+        sites = {s.code: s for s in ctx.session.scalars(select(Site))}
+        steps = sorted((s for n, plan in enumerate(PLANS, start=1)
+                        for s in _steps(plan, sites.__getitem__, n)), key=lambda s: (s[0], s[1]))
+        for at, _order, action in steps:
+            clock.set(at)
+            action(ctx)
+            ctx.session.commit()
+        clock.set(local(-1, 9))
+        _contact_events(ctx)
+        ctx.session.commit()
+        clock.set(NOW)
+        ids = dict(ctx.session.execute(select(Participant.subject_key, Participant.id)).all())
+        ctx.session.close()
+        return passwords, ids
+
+    passwords, ids = snapshots.world("story", engine, settings, clock, build)
 
     def client(email: str) -> StaffClient:
         return StaffClient.login(app.test_client(), email, passwords[email])
@@ -201,5 +206,5 @@ def build_story(app, clock, ctx_factory) -> Story:  # type: ignore[no-untyped-de
 
 
 @pytest.fixture
-def story(app, clock, ctx_factory) -> Story:
-    return build_story(app, clock, ctx_factory)
+def story(app, clock, ctx_factory, snapshots, engine, settings) -> Story:
+    return build_story(app, clock, ctx_factory, snapshots, engine, settings)

@@ -43,9 +43,17 @@ class EdcData:
 
 
 @pytest.fixture
-def edc(app, demo, clock, ctx_factory) -> EdcData:
+def edc(app, demo, clock, ctx_factory, snapshots, engine, settings) -> EdcData:
     """Three participants: baseline and Day 7 submitted (one Day 7 late), one correction."""
     ctx = ctx_factory()
+    study_id, token, subjects, corrected_id, tokens = snapshots.world(
+        "edc", engine, settings, clock, lambda: _build(ctx, clock))
+    corrected = ctx.session.get(Response, corrected_id)
+    assert corrected is not None
+    return EdcData(study_id, token, subjects, corrected, tokens)
+
+
+def _build(ctx, clock) -> tuple[int, str, list[str], int, dict[str, str]]:  # type: ignore[no-untyped-def]
     study = get_study(ctx.session, STUDY)
     if approval(ctx, study, "es") is None:
         approve_language(ctx, study, "es", "EDC tests collect Spanish answers")
@@ -85,10 +93,9 @@ def edc(app, demo, clock, ctx_factory) -> EdcData:
     _, other_token = create_client(ctx, other, "Other EDC", ["scores", "responses"])
     ctx.session.commit()
     seal(ctx.session, ctx.events)  # as the scheduler's job does: the versions get their place (seq)
-    ctx.session.refresh(corrected)
     clock.advance(timedelta(minutes=1))
-    return EdcData(study.id, token, [p.subject_key for p in people], corrected,
-                   {"scores": scores_only, "adherence": adherence_only, "other": other_token})
+    return (study.id, token, [p.subject_key for p in people], corrected.id,
+            {"scores": scores_only, "adherence": adherence_only, "other": other_token})
 
 
 @pytest.fixture

@@ -67,7 +67,7 @@ def test_admin_creates_rotates_and_revokes_clients_through_the_api(edc, client,
     assert _pull(client, rotated.json["token"]).status_code == 401
     actions = list(ctx_factory().session.scalars(select(AuditEvent.action).where(
         AuditEvent.entity_type == "edc_client",
-        AuditEvent.entity_id == str(created.json["id"]))))
+        AuditEvent.entity_id == str(created.json["id"])).order_by(AuditEvent.id)))
     assert actions[:1] == ["edc_client.create"]
     assert {"edc_client.rotate", "edc_client.revoke", "edc.pull"} <= set(actions)
 
