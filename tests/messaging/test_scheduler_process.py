@@ -156,7 +156,11 @@ def test_two_schedulers_one_killed_mid_send_the_other_sends_every_message_once(
     total = len(_due_sms(world, pids))
     gate = Gate(fake_twilio, 5)
     every_second = {"PRO_JOB_INTERVAL_SECONDS": "1"}
-    first = Scheduler({**scheduler_env(database, clock.now(), tmp_path, fake_twilio),
+    # The first's held call must not time out (in real time) while the second starts and runs
+    # its jobs, however slow the machine: it would then send the rest of its batch itself. The
+    # second judges the dead first's call by its own 5 s timeout (on its clock, 20 s on).
+    first = Scheduler({**scheduler_env(database, clock.now(), tmp_path, fake_twilio,
+                                       timeout_seconds=DEADLINE),
                        **every_second})
     second = None
     try:
