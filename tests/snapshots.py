@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import sqlite3
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -63,6 +64,9 @@ class Snapshots:
         self.folder = folder
         self._captured: dict[tuple, Captured] = {}
         self._tables: list[str] = []
+        # Stores sharing a database (a test of this module beside the session's) never
+        # share a schema name.
+        self._prefix = uuid.uuid4().hex[:8]
 
     def world(self, name: str, engine: Engine, settings: Settings, clock: FixedClock,
               build: Callable[[], T]) -> T:
@@ -72,7 +76,7 @@ class Snapshots:
         captured = self._captured.get(key)
         if captured is None:
             value = build()
-            where = f"{name}_{len(self._captured)}"
+            where = f"{name}_{self._prefix}_{len(self._captured)}"
             self._capture(engine, tables, where)
             self._captured[key] = Captured(copy.deepcopy(value), clock.now(), where)
             return value
