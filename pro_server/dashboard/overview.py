@@ -111,7 +111,7 @@ def counts(now: datetime) -> ColumnElement[bool]:
     return or_(a.completed_at <= now, a.cancelled_at.is_(None), a.cancelled_at > now)
 
 
-def _participant_facts(scope: Scope, now: datetime, people: FromClause) -> Subquery:
+def _participant_facts(scope: Scope, people: FromClause) -> Subquery:
     """One row per participant of `people` (columns of `participants`) with what the
     overview needs to know about them, summed from their infusions and assessment rows in
     two grouped passes:
@@ -120,8 +120,7 @@ def _participant_facts(scope: Scope, now: datetime, people: FromClause) -> Subqu
     - `last_given` (0 if none), `day0` (1 if Day 0 is known: infusion 1 given or planned);
     - `recorded` and `dated`: the infusion numbers recorded as given or not given, and
       those with a planned date, as sums of bits (one row per participant and number);
-    - `codes`: the codes with an assessment row, as a sum of bits;
-    - `counted` (1 or NULL): an assessment row is counted at `now`.
+    - `codes`: the codes with an assessment row, as a sum of bits.
     Probing the infusion and assessment tables per (participant, code) made PostgreSQL,
     which cannot estimate how many pairs pass, loop over 50,000 pairs at 10,000
     participants; these are one row per participant, joined by hash.
@@ -145,8 +144,7 @@ def _participant_facts(scope: Scope, now: datetime, people: FromClause) -> Subqu
     ).where(i.participant_id.in_(select(people.c.id)))
      .group_by(i.participant_id).subquery())
     a = Assessment
-    rows = (select(a.participant_id, func.sum(_bits(a.code, _code_bits(scope))).label("codes"),
-                   func.max(case((counts(now), 1))).label("counted"))
+    rows = (select(a.participant_id, func.sum(_bits(a.code, _code_bits(scope))).label("codes"))
             .where(a.participant_id.in_(select(people.c.id)))
             .group_by(a.participant_id).subquery())
     projectable = and_(
@@ -164,7 +162,7 @@ def _participant_facts(scope: Scope, now: datetime, people: FromClause) -> Subqu
                infusions.c.day0,
                func.coalesce(infusions.c.recorded, 0).label("recorded"),
                func.coalesce(infusions.c.dated, 0).label("dated"),
-               func.coalesce(rows.c.codes, 0).label("codes"), rows.c.counted)
+               func.coalesce(rows.c.codes, 0).label("codes"))
         .select_from(people)
         .outerjoin(infusions, infusions.c.participant_id == people.c.id)
         .outerjoin(rows, rows.c.participant_id == people.c.id)
@@ -193,10 +191,10 @@ def _projects(facts: FromClause, spec: Subquery) -> ColumnElement[bool]:
                 ~_has(f.codes, spec.c.code_bit))
 
 
-def _projected(session: Session, scope: Scope, now: datetime) -> Tally:
+def _projected(session: Session, scope: Scope) -> Tally:
     """The projected surveys by site and code. Participants with the same facts project
     the same surveys: they are counted together, then joined with the protocol."""
-    facts = _participant_facts(scope, now, participants(scope).subquery())
+    facts = _participant_facts(scope, participants(scope).subquery())
     same = [facts.c.site_id, facts.c.version, facts.c.last_given, facts.c.day0,
             facts.c.recorded, facts.c.dated, facts.c.codes, facts.c.projectable]
     groups = (select(*same, func.count().label("n")).where(facts.c.projectable.is_not(None))
@@ -209,7 +207,7 @@ def _projected(session: Session, scope: Scope, now: datetime) -> Tally:
 
 def tally(session: Session, scope: Scope, now: datetime, grace: timedelta) -> Tally:
     """Every cell of the scope's grid by site, code and bucket, counted in the database."""
-    return _recorded(session, scope, now, grace) + _projected(session, scope, now)
+    return _recorded(session, scope, now, grace) + _projected(session, scope)
 
 
 def counted_participants(session: Session, scope: Scope, now: datetime,
@@ -227,7 +225,7 @@ def counted_participants(session: Session, scope: Scope, now: datetime,
                                               counts(now))
     # A CTE: worked out once, though the facts read it three times.
     unsurveyed = participants(scope).where(~counted_row.exists()).cte("unsurveyed")
-    facts = _participant_facts(scope, now, unsurveyed)
+    facts = _participant_facts(scope, unsurveyed)
     spec = _specs(scope)
     others = session.execute(
         select(facts.c.site_id, facts.c.subject_key, facts.c.site_code, facts.c.status)
