@@ -5,8 +5,10 @@ The counts are the grid's cells counted by bucket, without deriving any particip
   facts and the clock (pro_server.protocol.status; cells.cell_status splits completed
   into on time and late);
 - the assessments the grid projects from planned infusion dates are counted with the
-  planner's projection rule (pro_server.protocol.planner.project_calendar) written as a
-  join of each enrolled participant with the assessments of their protocol version.
+  planner's projection rule (pro_server.protocol.planner.project_calendar) written over
+  one row of facts per participant (their infusions and assessment codes as bit sets):
+  participants with the same facts are counted together, then joined with the
+  assessments of their protocol version.
 tests/dashboard/test_overview_sql.py checks both against the per-participant derivation.
 """
 
@@ -17,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     FromClause,
     Integer,
@@ -24,6 +27,7 @@ from sqlalchemy import (
     Subquery,
     and_,
     case,
+    cast,
     func,
     literal,
     or_,
@@ -75,7 +79,13 @@ def _recorded(session: Session, scope: Scope, now: datetime, grace: timedelta) -
 
 def _bits(column: InstrumentedAttribute[Any], bits: dict[Any, int]) -> ColumnElement[int]:
     """`column`'s bit (a power of two) from `bits`, NULL for values not in it."""
-    return case(*((column == value, literal(bit, Integer)) for value, bit in bits.items()))
+    return case(*((column == value, literal(bit, BigInteger)) for value, bit in bits.items()))
+
+
+def _bit_set(bit: ColumnElement[Any]) -> ColumnElement[int]:
+    """The sum of distinct bits, as BIGINT (PostgreSQL sums BIGINT as NUMERIC, whose
+    division is not integer division)."""
+    return cast(func.sum(bit), BigInteger)
 
 
 def _specs(scope: Scope) -> Subquery:
@@ -89,18 +99,27 @@ def _specs(scope: Scope) -> Subquery:
     return union_all(*(
         select(literal(version, String).label("version"), literal(code, String).label("code"),
                literal(n, Integer).label("infusion"),
-               literal(_number_bit(n), Integer).label("infusion_bit"),
-               literal(code_bit[code], Integer).label("code_bit"))
+               literal(_number_bit(n), BigInteger).label("infusion_bit"),
+               literal(code_bit[code], BigInteger).label("code_bit"))
         for version, code, n in specs_of)).subquery("spec")
 
 
 def _number_bit(number: int) -> int:
+    if number > MAX_BITS:
+        raise ValueError(f"the overview counts infusions 1..{MAX_BITS}, not {number}")
     return 1 << number
+
+
+# Bit sets are summed as BIGINT: 63 bits for the codes (and infusion numbers) of a study.
+MAX_BITS = 62
 
 
 def _code_bits(scope: Scope) -> dict[str, int]:
     """A bit per assessment code of the study's protocol versions."""
     codes = {c for p in default_registry().versions(scope.study.code) for c in p.assessment_codes}
+    if len(codes) > MAX_BITS:
+        raise ValueError(f"{scope.study.code}: the overview counts at most {MAX_BITS} "
+                         f"assessment codes per study, the protocols define {len(codes)}")
     return {c: 1 << k for k, c in enumerate(sorted(codes))}
 
 
@@ -138,13 +157,13 @@ def _participant_facts(scope: Scope, people: FromClause) -> Subquery:
         func.min(i.given_at_local).label("first_given"),
         func.max(case((and_(i.number == 1, i.given_at_local.is_(None)), i.planned_date))
                  ).label("day0_planned"),
-        func.sum(case((i.status != "planned", _bits(i.number, number_bit)))).label("recorded"),
-        func.sum(case((i.planned_date.is_not(None), _bits(i.number, number_bit)))
+        _bit_set(case((i.status != "planned", _bits(i.number, number_bit)))).label("recorded"),
+        _bit_set(case((i.planned_date.is_not(None), _bits(i.number, number_bit)))
                  ).label("dated"),
     ).where(i.participant_id.in_(select(people.c.id)))
      .group_by(i.participant_id).subquery())
     a = Assessment
-    rows = (select(a.participant_id, func.sum(_bits(a.code, _code_bits(scope))).label("codes"))
+    rows = (select(a.participant_id, _bit_set(_bits(a.code, _code_bits(scope))).label("codes"))
             .where(a.participant_id.in_(select(people.c.id)))
             .group_by(a.participant_id).subquery())
     projectable = and_(

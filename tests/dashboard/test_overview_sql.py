@@ -12,10 +12,12 @@ from __future__ import annotations
 import random
 from collections import Counter
 from datetime import datetime, time, timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
+from pro_server.dashboard import overview
 from pro_server.dashboard.cells import BUCKET_OF
 from pro_server.dashboard.grid import Scope, load_rows
 from pro_server.dashboard.overview import counted_participants, tally
@@ -132,3 +134,14 @@ def test_a_survey_with_a_row_is_not_also_expected(story, ctx_factory):
     late = grace(ctx)
     assert tally(ctx.session, scope, ctx.now(), late) == derived(ctx.session, scope,
                                                                  ctx.now(), late)
+
+
+def test_a_study_with_more_codes_than_the_counts_hold_is_refused_by_name(monkeypatch):
+    """The overview sums each participant's assessment codes as a 63-bit set: a study whose
+    protocols define more codes gets an error naming it, not wrong counts."""
+    many = SimpleNamespace(assessment_codes=tuple(f"C{n}" for n in range(63)))
+    monkeypatch.setattr(overview, "default_registry",
+                        lambda: SimpleNamespace(versions=lambda code: [many]))
+    scope = SimpleNamespace(study=SimpleNamespace(code="LONG"))
+    with pytest.raises(ValueError, match="LONG: the overview counts at most 62"):
+        overview._code_bits(scope)  # type: ignore[arg-type]
