@@ -78,13 +78,15 @@ def _recorded(session: Session, scope: Scope, now: datetime, grace: timedelta) -
 
 
 def _bits(column: InstrumentedAttribute[Any], bits: dict[Any, int]) -> ColumnElement[int]:
-    """`column`'s bit (a power of two) from `bits`, NULL for values not in it."""
-    return case(*((column == value, literal(bit, BigInteger)) for value, bit in bits.items()))
+    """`column`'s bit (a power of two) from `bits`, NULL for values not in it. INTEGER when
+    the bits fit: PostgreSQL sums INTEGER as BIGINT, but BIGINT as (slower) NUMERIC."""
+    kind = Integer if max(bits.values(), default=0) < 1 << 31 else BigInteger
+    return case(*((column == value, literal(bit, kind)) for value, bit in bits.items()))
 
 
 def _bit_set(bit: ColumnElement[Any]) -> ColumnElement[int]:
     """The sum of distinct bits, as BIGINT (PostgreSQL sums BIGINT as NUMERIC, whose
-    division is not integer division)."""
+    division is not integer division; INTEGER it sums as BIGINT already)."""
     return cast(func.sum(bit), BigInteger)
 
 
