@@ -13,8 +13,10 @@ for first), the next page, a search, and the whole grid as CSV. It prints time a
 beside floors timed in the same run: the bare SELECT of the first page's participant and
 assessment rows, and of every participant and assessment row, fetched through the driver.
 Then the first screen: the overview and the grid's first page back to back, as a coordinator
-opening the dashboard waits for them. Each line carries the 1-minute load average (the
-machine may be shared: compare medians of runs at similar load). Nothing is asserted; the
+opening the dashboard waits for them. Each line carries the CPU time beside the wall
+time (this process's, which with SQLite includes the database's work, and on a PostgreSQL
+server on this machine the server's) and the 1-minute load average (the machine may be
+shared: the CPU times are the steadier number). Nothing is asserted; the
 scratch folder is removed (the run says so).
 
     .venv/bin/python bench/dashboard.py [--participants 500] [--repeat 7] [--simulate-days 2]
@@ -147,19 +149,63 @@ def add_participants(ctx: ServiceContext, study: Study, sites: list[Site], count
     return len(assessments)
 
 
-def timed(client, url: str, repeat: int) -> tuple[float, list[float], int]:  # type: ignore[no-untyped-def]
-    """The first call (cold: planner projections not cached yet), then `repeat` more."""
+def timed(client, url: str, repeat: int,  # type: ignore[no-untyped-def]
+          clock: CpuClock) -> tuple[float, list[float], list[float], list[float], int]:
+    """The first call (cold: planner projections not cached yet), then `repeat` more: the
+    first's ms, each later call's wall ms, CPU ms (this process, the database server's),
+    and bytes."""
     start = time.perf_counter()
     client.get(url)
     first = (time.perf_counter() - start) * 1000
-    times, size = [], 0
+    times, cpu, server, size = [], [], [], 0
     for _ in range(repeat):
+        own, db = clock.now()
         start = time.perf_counter()
         response = client.get(url)
         times.append((time.perf_counter() - start) * 1000)
+        own_end, db_end = clock.now()
+        cpu.append(own_end - own)
+        server.append(db_end - db)
         assert response.status_code == 200, response.get_data(as_text=True)[:300]
         size = len(response.data)
-    return first, times, size
+    return first, times, cpu, server, size
+
+
+class CpuClock:
+    """CPU ms used so far by this process and, on a PostgreSQL server on this machine, by
+    the server processes of the bench's database (from /proc): CPU time, unlike the wall
+    clock, does not grow when other work shares the machine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.database = (engine.url.database or "") if engine.dialect.name == "postgresql" \
+            else ""
+        self.tick = os.sysconf("SC_CLK_TCK")
+        self.monitor = engine
+
+    def server(self) -> float:
+        if not self.database:
+            return 0.0
+        with self.monitor.connect() as conn:
+            pids = conn.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = :d"),
+                                {"d": self.database}).all()
+        total = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # the server is elsewhere, or the backend has gone
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total * 1000 / self.tick
+
+    def now(self) -> tuple[float, float]:
+        return time.process_time() * 1000, self.server()
+
+
+def cpu_text(own: list[float], server: list[float]) -> str:
+    text_ = f"CPU median {statistics.median(own):4.0f} ms"
+    if any(server):
+        text_ += f" + db server {statistics.median(server):4.0f} ms"
+    return f"({text_})"
 
 
 def load() -> str:
@@ -167,20 +213,24 @@ def load() -> str:
     return f"load {os.getloadavg()[0]:4.1f}"
 
 
-def first_screen(client, paths: list[str], repeat: int) -> tuple[list[float], list[float], int]:  # type: ignore[no-untyped-def]
+def first_screen(client, paths: list[str], repeat: int,  # type: ignore[no-untyped-def]
+                 clock: CpuClock) -> tuple[list[float], list[float], list[float], int]:
     """`repeat` times, what a page asks for on opening, back to back: total ms, this
     process's CPU ms (with SQLite the database's work too; less sensitive to a loaded
-    machine than the wall clock), and bytes."""
-    totals, cpu, size = [], [], 0
+    machine than the wall clock) and the database server's, and bytes."""
+    totals, cpu, server, size = [], [], [], 0
     for _ in range(repeat):
-        start, started_cpu, size = time.perf_counter(), time.process_time(), 0
+        own, db = clock.now()
+        start, size = time.perf_counter(), 0
         for path in paths:
             response = client.get(path)
             assert response.status_code == 200, response.get_data(as_text=True)[:300]
             size += len(response.data)
         totals.append((time.perf_counter() - start) * 1000)
-        cpu.append((time.process_time() - started_cpu) * 1000)
-    return totals, cpu, size
+        own_end, db_end = clock.now()
+        cpu.append(own_end - own)
+        server.append(db_end - db)
+    return totals, cpu, server, size
 
 
 def floor(engine: Engine, repeat: int) -> float:
@@ -280,6 +330,7 @@ def bench(args: argparse.Namespace, workdir: Path) -> None:
           f"rows, median {page:.1f} ms; of every participant and assessment row, "
           f"median {bare:.0f} ms")
 
+    clock = CpuClock(engine)
     client = app.test_client()
     token = client.get("/api/v1/auth/csrf").json["csrf_token"]
     signed = client.post("/api/v1/auth/login", headers={"X-CSRFToken": token},
@@ -298,18 +349,19 @@ def bench(args: argparse.Namespace, workdir: Path) -> None:
                 print(f"{name:<16} (one page holds every participant)")
                 continue
             path += cursor
-        first, times, size = timed(client, path, args.repeat)
+        first, times, cpu, server, size = timed(client, path, args.repeat, clock)
         median = statistics.median(times)
         print(f"{name:<16} first {first:5.0f} ms  then median {median:5.0f} ms"
-              f"  min {min(times):5.0f} ms  max {max(times):5.0f} ms  {size / 1024:6.1f} KiB"
+              f"  min {min(times):5.0f} ms  max {max(times):5.0f} ms"
+              f"  {cpu_text(cpu, server)}  {size / 1024:6.1f} KiB"
               f"  floor {base:5.1f} ms  ratio floor/median {base / median:.2f}  {load()}")
     # The landing page (overview) and the Participants page's first screen, interleaved.
     overview = "/api/v1/dashboard/overview"
     for name, paths in (("first screen", [overview, grid]),):
-        times, cpu, size = first_screen(client, paths, args.repeat)
+        times, cpu, server, size = first_screen(client, paths, args.repeat, clock)
         print(f"{name:<16} overview + grid 1st page, median {statistics.median(times):5.0f} ms"
               f"  min {min(times):5.0f} ms  max {max(times):5.0f} ms"
-              f"  (CPU median {statistics.median(cpu):4.0f} ms)  {size / 1024:6.1f} KiB"
+              f"  {cpu_text(cpu, server)}  {size / 1024:6.1f} KiB"
               f"  floor {bare + page:5.1f} ms (both floors)  {load()}")
     engine.dispose()
 

@@ -5,8 +5,10 @@ The counts are the grid's cells counted by bucket, without deriving any particip
   facts and the clock (pro_server.protocol.status; cells.cell_status splits completed
   into on time and late);
 - the assessments the grid projects from planned infusion dates are counted with the
-  planner's projection rule (pro_server.protocol.planner.project_calendar) written as a
-  join of each enrolled participant with the assessments of their protocol version.
+  planner's projection rule (pro_server.protocol.planner.project_calendar) written over
+  one row of facts per participant (their infusions and assessment codes as bit sets):
+  participants with the same facts are counted together, then joined with the
+  assessments of their protocol version.
 tests/dashboard/test_overview_sql.py checks both against the per-participant derivation.
 """
 
@@ -17,20 +19,22 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
+    FromClause,
     Integer,
-    Select,
     String,
     Subquery,
     and_,
     case,
+    cast,
     func,
     literal,
     or_,
     select,
     union_all,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from pro_server.dashboard.cells import BUCKETS
 from pro_server.dashboard.grid import Scope, participants
@@ -73,26 +77,79 @@ def _recorded(session: Session, scope: Scope, now: datetime, grace: timedelta) -
     return Counter({(site, code, b): n for site, code, b, n in session.execute(query)})
 
 
-def _projected_cells(scope: Scope, people: Subquery) -> Select:
-    """Assessments of infusions still to come, as `project_calendar` projects them (one
-    row per participant and code), for `people` (columns of `participants`).
+def _bits(column: InstrumentedAttribute[Any], bits: dict[Any, int]) -> ColumnElement[int]:
+    """`column`'s bit (a power of two) from `bits`, NULL for values not in it. INTEGER when
+    the bits fit: PostgreSQL sums INTEGER as BIGINT, but BIGINT as (slower) NUMERIC."""
+    kind = Integer if max(bits.values(), default=0) < 1 << 31 else BigInteger
+    return case(*((column == value, literal(bit, kind)) for value, bit in bits.items()))
 
-    For an enrolled participant, an assessment of infusion n of their protocol version is
-    projected when n comes after the last given infusion, infusion n is not recorded as
-    given or not given, its date is known (Day 0 is known, or the site planned infusion n)
-    and no assessment row has its code. Records the planner refuses (an infusion given,
-    or infusion 1 planned, before enrolment) project nothing, as on the grid.
-    """
+
+def _bit_set(bit: ColumnElement[Any]) -> ColumnElement[int]:
+    """The sum of distinct bits, as BIGINT (PostgreSQL sums BIGINT as NUMERIC, whose
+    division is not integer division; INTEGER it sums as BIGINT already)."""
+    return cast(func.sum(bit), BigInteger)
+
+
+def _specs(scope: Scope) -> Subquery:
+    """The protocol versions' post-infusion assessments as a table (SQLite has no VALUES
+    with column names): version, code, infusion, and the bits `_participant_facts` sets
+    for the infusion number and for the code."""
     registry = default_registry()
-    # The protocol versions' post-infusion assessments as a table (SQLite has no VALUES
-    # with column names).
-    specs = union_all(*(
-        select(literal(str(p.version), String).label("version"),
-               literal(a.code, String).label("code"),
-               literal(a.infusion, Integer).label("infusion"))
-        for p in registry.versions(scope.study.code) for a in p.assessments)).subquery("spec")
+    specs_of = [(str(p.version), a.code, a.infusion)
+                for p in registry.versions(scope.study.code) for a in p.assessments]
+    code_bit = _code_bits(scope)
+    return union_all(*(
+        select(literal(version, String).label("version"), literal(code, String).label("code"),
+               literal(n, Integer).label("infusion"),
+               literal(_number_bit(n), BigInteger).label("infusion_bit"),
+               literal(code_bit[code], BigInteger).label("code_bit"))
+        for version, code, n in specs_of)).subquery("spec")
+
+
+def _number_bit(number: int) -> int:
+    if number > MAX_BITS:
+        raise ValueError(f"the overview counts infusions 1..{MAX_BITS}, not {number}")
+    return 1 << number
+
+
+# Bit sets are summed as BIGINT: 63 bits for the codes (and infusion numbers) of a study.
+MAX_BITS = 62
+
+
+def _code_bits(scope: Scope) -> dict[str, int]:
+    """A bit per assessment code of the study's protocol versions."""
+    codes = {c for p in default_registry().versions(scope.study.code) for c in p.assessment_codes}
+    if len(codes) > MAX_BITS:
+        raise ValueError(f"{scope.study.code}: the overview counts at most {MAX_BITS} "
+                         f"assessment codes per study, the protocols define {len(codes)}")
+    return {c: 1 << k for k, c in enumerate(sorted(codes))}
+
+
+def counts(now: datetime) -> ColumnElement[bool]:
+    """An assessment row is counted at `now`: its bucket is not "cancelled" (it was
+    completed, or it is not cancelled yet)."""
+    a = Assessment
+    return or_(a.completed_at <= now, a.cancelled_at.is_(None), a.cancelled_at > now)
+
+
+def _participant_facts(scope: Scope, people: FromClause) -> Subquery:
+    """One row per participant of `people` (columns of `participants`) with what the
+    overview needs to know about them, summed from their infusions and assessment rows in
+    two grouped passes:
+    - `projectable` (1 or NULL): enrolled, with infusion records the planner accepts (no
+      infusion given, nor infusion 1 planned, before enrolment);
+    - `last_given` (0 if none), `day0` (1 if Day 0 is known: infusion 1 given or planned);
+    - `recorded` and `dated`: the infusion numbers recorded as given or not given, and
+      those with a planned date, as sums of bits (one row per participant and number);
+    - `codes`: the codes with an assessment row, as a sum of bits.
+    Probing the infusion and assessment tables per (participant, code) made PostgreSQL,
+    which cannot estimate how many pairs pass, loop over 50,000 pairs at 10,000
+    participants; these are one row per participant, joined by hash.
+    """
+    number_bit = {n: _number_bit(n) for p in default_registry().versions(scope.study.code)
+                  for n in range(1, p.infusion_count + 1)}
     i = Infusion
-    facts = (select(
+    infusions = (select(
         i.participant_id,
         func.max(case((i.status == "given", i.number))).label("last_given"),
         # Day 0: the date infusion 1 was given, else the date it is planned on.
@@ -102,33 +159,71 @@ def _projected_cells(scope: Scope, people: Subquery) -> Select:
         func.min(i.given_at_local).label("first_given"),
         func.max(case((and_(i.number == 1, i.given_at_local.is_(None)), i.planned_date))
                  ).label("day0_planned"),
+        _bit_set(case((i.status != "planned", _bits(i.number, number_bit)))).label("recorded"),
+        _bit_set(case((i.planned_date.is_not(None), _bits(i.number, number_bit)))
+                 ).label("dated"),
     ).where(i.participant_id.in_(select(people.c.id)))
      .group_by(i.participant_id).subquery())
-    this = aliased(Infusion)
+    a = Assessment
+    rows = (select(a.participant_id, _bit_set(_bits(a.code, _code_bits(scope))).label("codes"))
+            .where(a.participant_id.in_(select(people.c.id)))
+            .group_by(a.participant_id).subquery())
+    projectable = and_(
+        people.c.status == ParticipantStatus.enrolled, people.c.enrolled_on.is_not(None),
+        infusions.c.participant_id.is_not(None),
+        or_(infusions.c.first_given.is_(None), infusions.c.first_given >= people.c.enrolled_on),
+        or_(infusions.c.day0_planned.is_(None),
+            infusions.c.day0_planned >= people.c.enrolled_on))
     return (
-        select(people.c.site_id, people.c.id, specs.c.code)
+        select(people.c.id, people.c.site_id, people.c.code.label("site_code"),
+               people.c.subject_key, people.c.status,
+               people.c.protocol_version.label("version"),
+               case((projectable, 1)).label("projectable"),
+               func.coalesce(infusions.c.last_given, 0).label("last_given"),
+               infusions.c.day0,
+               func.coalesce(infusions.c.recorded, 0).label("recorded"),
+               func.coalesce(infusions.c.dated, 0).label("dated"),
+               func.coalesce(rows.c.codes, 0).label("codes"))
         .select_from(people)
-        .join(specs, specs.c.version == people.c.protocol_version)
-        .join(facts, facts.c.participant_id == people.c.id)
-        .outerjoin(this, and_(this.participant_id == people.c.id,
-                              this.number == specs.c.infusion))
-        .where(people.c.status == ParticipantStatus.enrolled,
-               people.c.enrolled_on.is_not(None),
-               specs.c.infusion > func.coalesce(facts.c.last_given, 0),
-               or_(this.id.is_(None), this.status == "planned"),
-               or_(facts.c.day0.is_not(None), this.planned_date.is_not(None)),
-               ~select(Assessment.id).where(Assessment.participant_id == people.c.id,
-                                            Assessment.code == specs.c.code).exists(),
-               or_(facts.c.first_given.is_(None), facts.c.first_given >= people.c.enrolled_on),
-               or_(facts.c.day0_planned.is_(None),
-                   facts.c.day0_planned >= people.c.enrolled_on)))
+        .outerjoin(infusions, infusions.c.participant_id == people.c.id)
+        .outerjoin(rows, rows.c.participant_id == people.c.id)
+        .subquery("facts"))
+
+
+def _has(mask: ColumnElement[Any], bit: ColumnElement[Any]) -> ColumnElement[bool]:
+    """Whether the bit (a power of two) is set in `mask` (a sum of distinct bits)."""
+    return (mask // bit) % 2 == 1
+
+
+def _projects(facts: FromClause, spec: Subquery) -> ColumnElement[bool]:
+    """The assessment `spec` is projected for a participant with these `facts` (columns of
+    `_participant_facts`), as `project_calendar` projects it.
+
+    For an enrolled participant, an assessment of infusion n of their protocol version is
+    projected when n comes after the last given infusion, infusion n is not recorded as
+    given or not given, its date is known (Day 0 is known, or the site planned infusion n)
+    and no assessment row has its code. Records the planner refuses (an infusion given,
+    or infusion 1 planned, before enrolment) project nothing, as on the grid.
+    """
+    f = facts.c
+    return and_(f.projectable.is_not(None), spec.c.version == f.version,
+                spec.c.infusion > f.last_given, ~_has(f.recorded, spec.c.infusion_bit),
+                or_(f.day0.is_not(None), _has(f.dated, spec.c.infusion_bit)),
+                ~_has(f.codes, spec.c.code_bit))
 
 
 def _projected(session: Session, scope: Scope) -> Tally:
-    cells = _projected_cells(scope, participants(scope).subquery()).subquery()
-    query = select(cells.c.site_id, cells.c.code, func.count()).group_by(cells.c.site_id,
-                                                                         cells.c.code)
-    return Counter({(site, code, "upcoming"): n for site, code, n in session.execute(query)})
+    """The projected surveys by site and code. Participants with the same facts project
+    the same surveys: they are counted together, then joined with the protocol."""
+    facts = _participant_facts(scope, participants(scope).subquery())
+    same = [facts.c.site_id, facts.c.version, facts.c.last_given, facts.c.day0,
+            facts.c.recorded, facts.c.dated, facts.c.codes, facts.c.projectable]
+    groups = (select(*same, func.count().label("n")).where(facts.c.projectable.is_not(None))
+              .group_by(*same).subquery())
+    spec = _specs(scope)
+    query = (select(groups.c.site_id, spec.c.code, func.sum(groups.c.n))
+             .join(spec, _projects(groups, spec)).group_by(groups.c.site_id, spec.c.code))
+    return Counter({(site, code, "upcoming"): int(n) for site, code, n in session.execute(query)})
 
 
 def tally(session: Session, scope: Scope, now: datetime, grace: timedelta) -> Tally:
@@ -143,18 +238,20 @@ def counted_participants(session: Session, scope: Scope, now: datetime,
     any survey), so nobody is left out silently.
 
     The others are found without counting anyone's surveys: those with no assessment row
-    outside "cancelled" (one index probe each, stopping at the first row that counts), less
-    those of them with a projected survey; the rest of each site is counted.
+    counted (one index probe each, stopping at the first row that counts), less those of
+    them with a projected survey; the rest of each site is counted.
     """
+    del grace  # whether a row is counted ("cancelled" or not) does not depend on it
     counted_row = select(Assessment.id).where(Assessment.participant_id == Participant.id,
-                                              bucket(now, grace) != "cancelled")
-    unsurveyed = participants(scope).where(~counted_row.exists()).subquery()
-    projected = _projected_cells(scope, unsurveyed).subquery()
+                                              counts(now))
+    # A CTE: worked out once, though the facts read it three times.
+    unsurveyed = participants(scope).where(~counted_row.exists()).cte("unsurveyed")
+    facts = _participant_facts(scope, unsurveyed)
+    spec = _specs(scope)
     others = session.execute(
-        select(unsurveyed.c.site_id, unsurveyed.c.subject_key, unsurveyed.c.code,
-               unsurveyed.c.status)
-        .where(unsurveyed.c.id.not_in(select(projected.c.id)))
-        .order_by(unsurveyed.c.subject_key)).all()
+        select(facts.c.site_id, facts.c.subject_key, facts.c.site_code, facts.c.status)
+        .where(~select(spec.c.code).where(_projects(facts, spec)).exists())
+        .order_by(facts.c.subject_key)).all()
     people = participants(scope).subquery()
     per_site = Counter(dict(session.execute(
         select(people.c.site_id, func.count()).group_by(people.c.site_id)).tuples().all()))

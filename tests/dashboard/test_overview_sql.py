@@ -12,10 +12,12 @@ from __future__ import annotations
 import random
 from collections import Counter
 from datetime import datetime, time, timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
+from pro_server.dashboard import overview
 from pro_server.dashboard.cells import BUCKET_OF
 from pro_server.dashboard.grid import Scope, load_rows
 from pro_server.dashboard.overview import counted_participants, tally
@@ -109,3 +111,37 @@ def test_sql_counts_equal_the_cells_derived_per_participant(story, ctx_factory, 
     one_site = Scope(study, frozenset({study.sites[0].id}))
     assert tally(ctx.session, one_site, ctx.now(), late) == derived(
         ctx.session, one_site, ctx.now(), late)
+
+
+def test_a_survey_with_a_row_is_not_also_expected(story, ctx_factory):
+    """Infusion 2 was recorded as given, then corrected to a later planned date: the rows
+    its surveys got stay on the grid, and the overview does not count them a second time
+    as expected (projected) surveys."""
+    ctx = ctx_factory()
+    site = ctx.session.scalar(select(Site).where(Site.code == "GNV"))
+    person = enrol_demo_participant(ctx, site.study, site, 40,
+                                    ("GNV-104", "GNV", "en", ENROLLED, -50), day(-50))
+    record_infusion(ctx, person, 1, status="given", given_at_local=given(-45))
+    record_infusion(ctx, person, 2, status="given", given_at_local=given(-2))
+    record_infusion(ctx, person, 2, status="planned", planned_date=day(5),
+                    reason="Entered on the wrong participant")
+    ctx.session.commit()
+    rows = set(ctx.session.scalars(select(Assessment.code)
+                                   .where(Assessment.participant_id == person.id)))
+    assert {"INF2_D7", "INF2_D30"} <= rows  # the case the rule is about
+    study = ctx.session.scalar(select(Study))
+    scope = Scope(study, frozenset(s.id for s in study.sites))
+    late = grace(ctx)
+    assert tally(ctx.session, scope, ctx.now(), late) == derived(ctx.session, scope,
+                                                                 ctx.now(), late)
+
+
+def test_a_study_with_more_codes_than_the_counts_hold_is_refused_by_name(monkeypatch):
+    """The overview sums each participant's assessment codes as a 63-bit set: a study whose
+    protocols define more codes gets an error naming it, not wrong counts."""
+    many = SimpleNamespace(assessment_codes=tuple(f"C{n}" for n in range(63)))
+    monkeypatch.setattr(overview, "default_registry",
+                        lambda: SimpleNamespace(versions=lambda code: [many]))
+    scope = SimpleNamespace(study=SimpleNamespace(code="LONG"))
+    with pytest.raises(ValueError, match="LONG: the overview counts at most 62"):
+        overview._code_bits(scope)  # type: ignore[arg-type]
