@@ -3,7 +3,8 @@
 Builds the same scratch study as bench/dashboard.py (its bulk rows: enrolments over 14 months,
 infusions, every planned assessment answered on time, late or never), then adds a scored
 response per instrument of every completed assessment, as `submit` would store it (scores from
-the real scoring engine on example answers, a pool per instrument). Signs in as a user of both
+the real scoring engine on example answers, a pool per instrument) and its `response_score`
+rows (pro_server.responses.score_table's rule). Signs in as a user of both
 sites and calls the report endpoints through the app, printing each timing beside a floor timed
 in the same run: the bare SELECT of the columns the reports read (every assessment row's
 site, code, window and facts; every current response's assessment and scores). Nothing is
@@ -24,8 +25,9 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, func, insert, select, text
 
 # Run as a script from a checkout: the repository root holds the package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -37,7 +39,8 @@ from pro_server.instruments import default_registry
 from pro_server.instruments.examples import example_answers
 from pro_server.instruments.scoring.engine import score
 from pro_server.participants.models import Participant
-from pro_server.responses.models import Response
+from pro_server.responses.models import Response, ResponseScore
+from pro_server.responses.score_table import score_rows
 from pro_server.schedule.models import Assessment
 from pro_server.studies.models import Site, Study
 
@@ -59,32 +62,45 @@ def scored_pool(instrument: str, rng: random.Random, size: int = 16) -> list[tup
 def add_responses(ctx: ServiceContext) -> int:
     rng = random.Random(16)
     pools: dict[str, list] = {}
-    rows = []
+    rows: list[dict] = []
+    scores: list[dict] = []
     done = ctx.session.execute(select(
         Assessment.id, Assessment.participant_id, Assessment.study_id, Assessment.site_id,
-        Assessment.instruments, Assessment.started_at, Assessment.completed_at,
+        Assessment.code, Assessment.instruments, Assessment.started_at, Assessment.completed_at,
     ).where(Assessment.completed_at.is_not(None))).all()
+    next_id = (ctx.session.scalar(select(func.max(Response.id))) or 0) + 1
+
+    def flush() -> None:
+        ctx.session.execute(insert(Response), rows)
+        ctx.session.execute(insert(ResponseScore), scores)
+        rows.clear()
+        scores.clear()
+
     for n, a in enumerate(done):
         for instrument in a.instruments:
             if instrument not in pools:
                 pools[instrument] = scored_pool(instrument, rng)
             answers, s = rng.choice(pools[instrument])
-            rows.append({
-                "assessment_id": a.id, "participant_id": a.participant_id,
+            row = {
+                "id": next_id, "assessment_id": a.id, "participant_id": a.participant_id,
                 "study_id": a.study_id, "site_id": a.site_id, "instrument_code": instrument,
                 "instrument_version": s["instrument_version"], "language": "en", "version": 1,
                 "is_current": True, "answers": answers, "scores": s["scores"],
                 "algorithm": s["algorithm"], "algorithm_version": s["algorithm_version"],
                 "started_at": a.started_at or a.completed_at - timedelta(minutes=10),
                 "submitted_at": a.completed_at, "recorded_at": a.completed_at,
-                "recorded_by": "bench", "audit_seq": n})
+                "recorded_by": "bench", "audit_seq": n}
+            rows.append(row)
+            scores.extend(score_rows(SimpleNamespace(**row), a.code))  # type: ignore[arg-type]
+            next_id += 1
         if len(rows) > 5000:
-            ctx.session.execute(insert(Response), rows)
-            rows = []
-    total = ctx.session.scalar(select(Response.id).order_by(Response.id.desc()).limit(1)) or 0
+            flush()
     if rows:
-        ctx.session.execute(insert(Response), rows)
-    return total + len(rows)
+        flush()
+    if ctx.session.get_bind().dialect.name == "postgresql":  # ids given here, not by it
+        ctx.session.execute(text(
+            "SELECT setval(pg_get_serial_sequence('response', 'id'), max(id)) FROM response"))
+    return ctx.session.scalar(select(func.count()).select_from(Response)) or 0
 
 
 def timed(client, url: str, repeat: int) -> tuple[float, list[float], list[float], int]:  # type: ignore[no-untyped-def]
