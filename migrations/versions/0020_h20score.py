@@ -5,7 +5,7 @@ score out of the JSON text column response.scores of every current version: 2-2.
 at 10,000 participants (231k responses), most of it decoding JSON. The narrow table holds one
 row per score key of each current version (value NULL: not scored), with the study, site,
 assessment code and submission time the report filters and groups by, in one index the
-report reads alone. The services write it in the transaction that stores a version.
+report reads alone, in its GROUP BY order (scores take few distinct values: it counts them). The services write it in the transaction that stores a version.
 
 The backfill is one INSERT ... SELECT per backend, the JSON taken apart by the database
 (SQLite json_each/json_extract, PostgreSQL jsonb_each), over current versions only.
@@ -63,8 +63,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('response_id', 'score_key', name=op.f('pk_response_score')),
     )
     op.create_index('ix_response_score_report', 'response_score',
-                    ['study_id', 'instrument_code', 'score_key', 'assessment_code', 'site_id',
-                     'submitted_at', 'value'])
+                    ['study_id', 'instrument_code', 'score_key', 'assessment_code', 'value',
+                     'site_id', 'submitted_at'])
     select = _BACKFILL_SELECT[op.get_bind().dialect.name]
     op.execute(
         'INSERT INTO response_score (response_id, score_key, study_id, site_id, '

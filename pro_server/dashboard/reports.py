@@ -16,9 +16,12 @@ Scores: each score the trend charts use (`trends.SERIES`), from current response
 only, per assessment code: n, median, quartiles (``statistics.quantiles``, method
 "inclusive", i.e. linear interpolation between order statistics as in Excel's
 QUARTILE.INC and R's type 7), min and max. The values are read from `response_score`, the
-narrow table the services keep beside the JSON (one row per score of each current version),
-from its index alone: O(R) numbers for R current responses of the reported instruments;
-SQLite has no percentile function, so they are sorted in Python, O(R log R).
+narrow table the services keep beside the JSON (one row per score of each current version):
+the database counts each distinct value of each score per assessment code from the table's
+index, O(R) for R current responses of the reported instruments, and only the V distinct
+values travel with their counts (V is small: a score is a sum of a few answers). SQLite has no
+percentile function, so the quartiles are taken in Python from the values repeated by their
+counts, O(R).
 """
 
 from __future__ import annotations
@@ -179,8 +182,10 @@ def distribution(values_: list[float], not_scored: int = 0) -> Distribution:
 
 
 def score_distributions(session: Session, scope: Scope, now: datetime) -> dict[str, Any]:
-    """Each score's values are read from `response_score` (one row per score of a current
-    version, kept by the services), in one query served by its index: no JSON is decoded."""
+    """Each score's values are counted in `response_score` (one row per score of a current
+    version, kept by the services), in one GROUP BY its index serves: no JSON is decoded, and
+    a score's distinct values (few: scores are sums of a few answers) travel once each with
+    their count."""
     s = ResponseScore
     keys: dict[str, list[str]] = defaultdict(list)
     for instrument, key, *_ in SERIES:
@@ -188,18 +193,20 @@ def score_distributions(session: Session, scope: Scope, now: datetime) -> dict[s
     found: dict[tuple[str, str, str], list[float]] = defaultdict(list)
     unscored: dict[tuple[str, str, str], int] = defaultdict(int)
     codes_found: set[str] = set()
-    for instrument, key, code, value in session.execute(
-        select(s.instrument_code, s.score_key, s.assessment_code, s.value)
+    grouped = (s.instrument_code, s.score_key, s.assessment_code, s.value)
+    for instrument, key, code, value, count in session.execute(
+        select(*grouped, func.count())
         .where(s.study_id == scope.study.id,
                or_(*(and_(s.instrument_code == instrument, s.score_key.in_(names))
                      for instrument, names in keys.items())),
                s.site_id.in_(scope.site_ids), s.submitted_at <= now)
+        .group_by(*grouped)
     ):
         codes_found.add(code)
         if value is None:
-            unscored[(instrument, key, code)] += 1
+            unscored[(instrument, key, code)] += count
         else:
-            found[(instrument, key, code)].append(value)
+            found[(instrument, key, code)].extend([value] * count)
     codes = assessment_codes(scope, codes_found)
     series = []
     for instrument, key, low, high, higher_is_better in SERIES:

@@ -75,10 +75,11 @@ class ResponseScore(Base):
 
     __tablename__ = "response_score"
     __table_args__ = (
-        # The report: one study, the caller's sites, each score per assessment code; every
-        # column it reads is in the index, so it is read from the index alone.
+        # The report counts each value of each score per assessment code in one study, for
+        # the caller's sites: grouped in the index's order and filtered by its last columns,
+        # it is read from the index alone, without a sort.
         Index("ix_response_score_report", "study_id", "instrument_code", "score_key",
-              "assessment_code", "site_id", "submitted_at", "value"),
+              "assessment_code", "value", "site_id", "submitted_at"),
     )
 
     response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), primary_key=True)
