@@ -15,9 +15,13 @@ brought to Python, independent of the number of participants.
 Scores: each score the trend charts use (`trends.SERIES`), from current response versions
 only, per assessment code: n, median, quartiles (``statistics.quantiles``, method
 "inclusive", i.e. linear interpolation between order statistics as in Excel's
-QUARTILE.INC and R's type 7), min and max. The values are extracted from the stored JSON in
-the database (only numbers travel), O(R) for R current responses of the reported
-instruments; SQLite has no percentile function, so they are sorted in Python, O(R log R).
+QUARTILE.INC and R's type 7), min and max. The values are read from `response_score`, the
+narrow table the services keep beside the JSON (one row per score of each current version):
+the database counts each distinct value of each score per assessment code from the table's
+index, O(R) for R current responses of the reported instruments, and only the V distinct
+values travel with their counts (V is small: a score is a sum of a few answers). SQLite has no
+percentile function, so the quartiles are taken in Python from the values repeated by their
+counts, O(R).
 """
 
 from __future__ import annotations
@@ -29,15 +33,14 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import JSON, and_, case, cast, func, not_, or_, select, type_coerce
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import and_, case, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from pro_server.dashboard.grid import Scope
 from pro_server.dashboard.trends import SERIES, score_label
 from pro_server.local_time import START_OF_DAY, local_day_instant, utc_to_local
 from pro_server.protocol.definitions import default_registry
-from pro_server.responses.models import Response
+from pro_server.responses.models import ResponseScore
 from pro_server.schedule.models import Assessment
 from pro_server.studies.models import Site
 
@@ -178,41 +181,32 @@ def distribution(values_: list[float], not_scored: int = 0) -> Distribution:
     return Distribution(len(data), not_scored, median, q1, q3, data[0], data[-1])
 
 
-def _scores_document(dialect: str) -> Any:
-    """The stored scores (JSON kept as text) as a JSON document the database can index into."""
-    if dialect == "postgresql":
-        return cast(Response.scores, JSONB)
-    return type_coerce(Response.scores, JSON)
-
-
 def score_distributions(session: Session, scope: Scope, now: datetime) -> dict[str, Any]:
-    """Each score's values are read out of the stored JSON inside the database (SQLite
-    json_extract, PostgreSQL jsonb #>>), one query per instrument, so only numbers travel."""
-    doc = _scores_document(session.get_bind().dialect.name)
+    """Each score's values are counted in `response_score` (one row per score of a current
+    version, kept by the services), in one GROUP BY its index serves: no JSON is decoded, and
+    a score's distinct values (few: scores are sums of a few answers) travel once each with
+    their count."""
+    s = ResponseScore
     keys: dict[str, list[str]] = defaultdict(list)
     for instrument, key, *_ in SERIES:
         keys[instrument].append(key)
     found: dict[tuple[str, str, str], list[float]] = defaultdict(list)
     unscored: dict[tuple[str, str, str], int] = defaultdict(int)
     codes_found: set[str] = set()
-    for instrument, names in keys.items():
-        # The document is made once per response (OFFSET 0 keeps the database from folding
-        # the subquery into the outer one and parsing it again for every score).
-        docs = (select(Assessment.code.label("code"), doc.label("doc"))
-                .join(Assessment, Assessment.id == Response.assessment_id)
-                .where(Response.study_id == scope.study.id,
-                       Response.site_id.in_(scope.site_ids), Response.is_current.is_(True),
-                       Response.instrument_code == instrument, Response.submitted_at <= now)
-                .offset(0).subquery())
-        for code, *numbers in session.execute(select(
-            docs.c.code, *(docs.c.doc[("scores", name, "value")].as_float() for name in names))
-        ):
-            codes_found.add(code)
-            for name, value in zip(names, numbers, strict=True):
-                if value is None:
-                    unscored[(instrument, name, code)] += 1
-                else:
-                    found[(instrument, name, code)].append(float(value))
+    grouped = (s.instrument_code, s.score_key, s.assessment_code, s.value)
+    for instrument, key, code, value, count in session.execute(
+        select(*grouped, func.count())
+        .where(s.study_id == scope.study.id,
+               or_(*(and_(s.instrument_code == instrument, s.score_key.in_(names))
+                     for instrument, names in keys.items())),
+               s.site_id.in_(scope.site_ids), s.submitted_at <= now)
+        .group_by(*grouped)
+    ):
+        codes_found.add(code)
+        if value is None:
+            unscored[(instrument, key, code)] += count
+        else:
+            found[(instrument, key, code)].extend([value] * count)
     codes = assessment_codes(scope, codes_found)
     series = []
     for instrument, key, low, high, higher_is_better in SERIES:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pro_server.db import Base, JSONText, UpdatedAt
@@ -59,6 +59,37 @@ class Response(Base):
     audit_seq: Mapped[int] = mapped_column(BigInteger, index=True)
 
     assessment: Mapped[Assessment] = relationship()
+
+
+class ResponseScore(Base):
+    """One score of a current response version, as a number: the study-wide score report
+    reads this narrow table instead of decoding every response's `scores` JSON.
+
+    Written in the transaction that stores the version (`responses.score_table`); the rows of
+    a version it supersedes are deleted then, so the table holds exactly the current
+    versions' scores, one row per key of their `scores["scores"]`. `value` None: the manual
+    leaves the score unscored (its reason stays in the JSON). Assessment code, study, site and
+    submission time are copied from the version (none of them ever changes) so the report
+    filters and groups without a join.
+    """
+
+    __tablename__ = "response_score"
+    __table_args__ = (
+        # The report counts each value of each score per assessment code in one study, for
+        # the caller's sites: grouped in the index's order and filtered by its last columns,
+        # it is read from the index alone, without a sort.
+        Index("ix_response_score_report", "study_id", "instrument_code", "score_key",
+              "assessment_code", "value", "site_id", "submitted_at"),
+    )
+
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), primary_key=True)
+    score_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    assessment_code: Mapped[str] = mapped_column(String(20))
+    instrument_code: Mapped[str] = mapped_column(String(40))
+    value: Mapped[float | None] = mapped_column(Float)
+    submitted_at: Mapped[datetime]
 
 
 class Draft(UpdatedAt, Base):

@@ -28,6 +28,7 @@ from pro_server.responses.models import (
     Response,
     Submission,
 )
+from pro_server.responses.score_table import store_current_scores
 from pro_server.schedule import events
 from pro_server.schedule.assessments import grace, record_status
 from pro_server.schedule.models import Assessment
@@ -218,13 +219,15 @@ def _new_version(ctx: ServiceContext, a: Assessment, instrument: str,
 
 def _store_versions(ctx: ServiceContext, a: Assessment, versions: list[Response],
                     replaces: Response | None = None) -> None:
-    """Insert new versions (one statement for all) and one audit event each (inserted
-    together at the next flush). Each version's `audit_seq` stays UNSEALED until the sealer
-    chains its event. `replaces`: the version a single correction supersedes."""
+    """Insert new versions (one statement for all), their scores' `response_score` rows (one
+    more; a correction first deletes the superseded version's) and one audit event each
+    (inserted together at the next flush). Each version's `audit_seq` stays UNSEALED until
+    the sealer chains its event. `replaces`: the version a single correction supersedes."""
     if replaces is not None:
         replaces.is_current = False
     ctx.session.add_all(versions)
     ctx.session.flush()
+    store_current_scores(ctx.session, a.code, versions, superseded=replaces)
     for response in versions:
         action = "response.correct" if replaces else "response.submit"
         record(ctx, action, "response", response.id,

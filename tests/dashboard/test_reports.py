@@ -7,11 +7,13 @@ against baselines answered with known pain and PtGA values.
 from __future__ import annotations
 
 import random
+from dataclasses import asdict
 
 import pytest
 from sqlalchemy import select
 
 from pro_server.dashboard.reports import distribution
+from pro_server.dashboard.trends import SERIES
 from pro_server.demo import load_demo
 from pro_server.instruments import default_registry
 from pro_server.instruments.examples import example_answers
@@ -198,3 +200,48 @@ def test_a_corrected_score_replaces_the_one_it_corrects(scored, ctx_factory):
     pain = series(scored(GNV).get(SCORES).get_json(), "pain_nrs")["assessments"][0]
     assert (pain["n"], pain["q1"], pain["median"], pain["q3"], pain["high"]) == (
         4, 1.5, 3.0, 4.5, 6.0)
+
+
+def from_json(session, now) -> dict[tuple[str, str], dict[str, list]]:  # type: ignore[no-untyped-def]
+    """Each series' values per assessment code, read the slow way: out of every current
+    version's `scores` JSON (None: not scored)."""
+    found: dict[tuple[str, str], dict[str, list]] = {}
+    for r, code in session.execute(select(Response, Assessment.code).join(Assessment).where(
+            Response.is_current.is_(True), Response.submitted_at <= now)):
+        for instrument, key, *_ in SERIES:
+            if r.instrument_code == instrument:
+                value = r.scores["scores"].get(key, {}).get("value")
+                found.setdefault((instrument, key), {}).setdefault(code, []).append(value)
+    return found
+
+
+def test_the_report_of_a_study_with_corrections_is_the_one_its_json_gives(
+        story, ctx_factory, clock):
+    ctx = ctx_factory()
+    corrected = ctx.session.scalars(select(Response).where(
+        Response.is_current.is_(True), Response.instrument_code.in_(("pain_nrs", "ptga_vas")))
+        .order_by(Response.id).limit(4)).all()
+    assert len(corrected) == 4
+    for n, response in enumerate(corrected):
+        item = response.instrument_code
+        new = (response.answers[item]["value"] + 3 + n) % (11 if item == "pain_nrs" else 101)
+        newer = correct_answer(ctx, response, item, new, reason="Misread the scale",
+                               source="Phone call, notes", approved_by="test")
+        if n == 0:  # corrected twice: only the last version counts
+            correct_answer(ctx, newer, item, (new + 1) % 11, reason="Checked again",
+                           source="Source notes", approved_by="test")
+    ctx.session.commit()
+    report = story.client(MONITOR).get(SCORES).get_json()
+    expected = from_json(ctx_factory().session, clock.now())
+    assert {code for values in expected.values() for code in values} <= set(report["codes"])
+    for s in report["series"]:
+        values = expected.get((s["instrument"], s["key"]), {})
+        want = []
+        for code in report["codes"]:
+            if code in values:
+                numbers = [float(v) for v in values[code] if v is not None]
+                d = distribution(numbers, len(values[code]) - len(numbers))
+                want.append({"assessment_code": code, **asdict(d)})
+        assert s["assessments"] == want, s["key"]
+    assert sum(d["n"] for d in series(report, "pain_nrs")["assessments"]) == len(
+        [v for vs in expected[("pain_nrs", "pain_nrs")].values() for v in vs])
