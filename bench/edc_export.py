@@ -168,12 +168,11 @@ def _chunks(rows: list[dict], size: int) -> Iterable[list[dict]]:
 
 
 def _pages(export: Export) -> Iterable[bytes]:
-    """Pages of 1000 serialised as the records route does (one JSON text per record)."""
+    """Pages of 1000 as the records route serves them (one JSON text per record)."""
     after, more = 0, True
     while more:
-        page, after, more = export.page(after, 1000)
-        for record in page:
-            yield json.dumps(record, ensure_ascii=False).encode()
+        page, after, more = export.page_json(after, 1000)
+        yield from page
 
 
 RUNS: dict[str, Callable[[Export], Iterable[bytes]]] = {

@@ -24,6 +24,7 @@ from pro_server.edc import (
     odm,
     odm_participation,
     participation,
+    records_pg,
     redcap,
     sdtm,
     xpt,
@@ -55,6 +56,11 @@ def catalogue_for(study: Study) -> StudyCatalogue:
     return study_catalogue(study.code, study.protocol_code, study.registry_id,
                            [s.code for s in study.sites],
                            instrument_registry(), protocol_registry())
+
+
+@lru_cache(maxsize=1)
+def _definitions_json() -> str:
+    return records_pg.definitions_json(instrument_registry().all())
 
 
 @dataclass
@@ -91,6 +97,20 @@ class Export:
         last = rows[-1]["audit_seq"] if rows else after
         return [to_record(r, definition(r["instrument_code"], r["instrument_version"]),
                           items=self.items, scores=self.scores) for r in rows], last, more
+
+    def page_json(self, after: int, limit: int) -> tuple[list[bytes], int, bool]:
+        """`page` with each record as its JSON text: built by the database on PostgreSQL
+        (records_pg), by `to_record` and `json.dumps` elsewhere."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            records, last, more = self.page(after, limit)
+            return [json.dumps(r, ensure_ascii=False).encode() for r in records], last, more
+        query = records_pg.page_query(self.study.id, after, limit + 1, _definitions_json(),
+                                      items=self.items, scores=self.scores)
+        rows = self.session.connection().execute(query).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        last = rows[-1][0] if rows else after
+        return [text.encode() for _, text in rows], last, more
 
     # --- ODM
     def odm_metadata(self) -> bytes:
