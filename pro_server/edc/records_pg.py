@@ -29,20 +29,33 @@ from pro_server.edc.records import versions_query
 from pro_server.instruments.definitions import InstrumentDefinition
 from pro_server.responses.models import Response
 
+_DAY_TIME = "'YYYY-MM-DD\"T\"HH24:MI:SS'"
 
-def instant_sql(column: str, tz: str) -> str:
-    """SQL of `records.instant`: {"utc": "...Z", "local": "...+hh:mm"} or NULL; microseconds
-    only when there are some, as `datetime.isoformat` writes them."""
+
+def _fraction_sql(utc: str) -> str:
+    """'.ffffff' when the instant has microseconds, as `datetime.isoformat` writes it."""
+    return f"CASE WHEN to_char({utc}, 'US') = '000000' THEN '' ELSE to_char({utc}, '.US') END"
+
+
+def utc_iso_sql(column: str) -> str:
+    """The instant's ISO 8601 text in UTC with a Z (`records.instant`'s "utc")."""
+    utc = f"({column} AT TIME ZONE 'UTC')"
+    return f"to_char({utc}, {_DAY_TIME}) || {_fraction_sql(utc)} || 'Z'"
+
+
+def local_iso_sql(column: str, tz: str) -> str:
+    """`utc_to_local(instant, tz).isoformat()`: wall time in `tz` and its UTC offset."""
     utc = f"({column} AT TIME ZONE 'UTC')"
     local = f"({column} AT TIME ZONE {tz})"
-    fraction = (f"CASE WHEN to_char({utc}, 'US') = '000000' THEN '' "
-                f"ELSE to_char({utc}, '.US') END")
     offset = (f"CASE WHEN {local} >= {utc} THEN '+' || to_char({local} - {utc}, 'HH24:MI') "
               f"ELSE '-' || to_char({utc} - {local}, 'HH24:MI') END")
-    day = "'YYYY-MM-DD\"T\"HH24:MI:SS'"
+    return f"to_char({local}, {_DAY_TIME}) || {_fraction_sql(utc)} || {offset}"
+
+
+def instant_sql(column: str, tz: str) -> str:
+    """SQL of `records.instant`: {"utc": "...Z", "local": "...+hh:mm"} or NULL."""
     return (f"CASE WHEN {column} IS NULL THEN NULL ELSE json_build_object("
-            f"'utc', to_char({utc}, {day}) || {fraction} || 'Z', "
-            f"'local', to_char({local}, {day}) || {fraction} || {offset}) END")
+            f"'utc', {utc_iso_sql(column)}, 'local', {local_iso_sql(column, tz)}) END")
 
 
 def late_seconds_sql(submitted: str, window_end: str) -> str:

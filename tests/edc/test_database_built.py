@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from lxml import etree
 from sqlalchemy import select
 
 from pro_server.edc.exports import Export
 from pro_server.responses.models import Response
 from pro_server.studies.models import Study
+from tests.edc.conftest import parse
 
 UNUSUAL_REASON = 'Typed <"wrong"> & fixed — años'
 
@@ -39,6 +42,14 @@ def _unusual(session, study_id: int) -> None:
     first.started_at = first.started_at.replace(microsecond=123456)
     corrected = next(r for r in rows if r.version > 1)
     corrected.change_reason = UNUSUAL_REASON
+    answers = dict(corrected.answers)
+    del answers["shampoo"]  # emptied by the correction: a Remove in a Transactional file
+    corrected.answers = answers
+    scores = json.loads(json.dumps(corrected.scores))
+    key = next(iter(scores["scores"]))
+    scores["scores"][key] = {"value": None, "value_text": None,
+                             "reason": "too_few_items", "detail": {}}
+    corrected.scores = scores
     session.commit()
 
 
@@ -70,3 +81,31 @@ def test_records_built_by_the_database_equal_the_python_records(edc, ctx_factory
         if not more:
             break
     assert pages > 2
+
+
+@pytest.mark.parametrize("snapshot", [False, True], ids=["transactional", "snapshot"])
+def test_odm_built_by_the_database_equals_the_python_file(edc, ctx_factory, clock, odm_schema,
+                                                         monkeypatch, snapshot):
+    session = ctx_factory().session
+    _unusual(session, edc.study_id)
+    study = session.get(Study, edc.study_id)
+    files = {}
+    for items, scores in ((True, True), (False, True), (True, False)):
+        export = Export(session, study, clock.now(), items=items, scores=scores)
+        built = b"".join(export.odm_clinical(0, 10**12, snapshot=snapshot))
+        with monkeypatch.context() as m:
+            m.setattr(Export, "_postgresql", lambda self: False)
+            python = b"".join(export.odm_clinical(0, 10**12, snapshot=snapshot))
+        assert _canonical(built) == _canonical(python)
+        files[items, scores] = built
+    full = parse(files[True, True])
+    assert odm_schema.validate(full), odm_schema.error_log
+    ns = {"o": "http://www.cdisc.org/ns/odm/v1.3"}
+    if not snapshot:  # what the correction emptied is removed, its reason escaped
+        assert full.xpath("//o:ItemData[@TransactionType='Remove']", namespaces=ns)
+        assert UNUSUAL_REASON in full.xpath("//o:ReasonForChange/text()", namespaces=ns)
+    assert full.xpath("//o:SubjectData[@SubjectKey='EDC-M01']", namespaces=ns)  # Spanish
+
+
+def _canonical(xml: bytes) -> bytes:
+    return etree.tostring(parse(xml), method="c14n")
