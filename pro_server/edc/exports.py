@@ -159,7 +159,7 @@ class Export:
         if self._postgresql():  # the ItemGroupData written by the database (odm_pg)
             self._no_jit()
             groups = _odm_groups_sql(not snapshot, self.items, self.scores)
-            query = odm_pg.with_groups(query, groups, order)
+            query = odm_pg.with_groups(query, groups, order, audit=not snapshot)
         rows = stream(self.session, query)
         return odm.clinical_stream(self.catalogue, rows, definition, transactional=not snapshot,
                                    created=self.now,

@@ -387,15 +387,18 @@ def _group(out: list[bytes], oid: str, values: Mapping[str, str],
 
 def form_data(d: InstrumentDefinition, row: Row, *, transactional: bool, items: bool,
               scores: bool, out: list[bytes]) -> None:
-    """One response version's FormData, appended to `out` as bytes (its ItemGroupData
-    already written by the database when the row has `odm_groups`: odm_pg)."""
+    """One response version's FormData, appended to `out` as bytes (its ItemGroupData and
+    AuditRecord already written by the database when the row has `odm_groups` and
+    `odm_audit`: odm_pg)."""
     built = "odm_groups" in row
     attrib: tuple[tuple[str, str], ...] = (("FormOID", cat.form_oid(d.code)),)
     update = transactional and row["version"] > 1
     if transactional:
         attrib += (("TransactionType", "Update" if update else "Insert"),)
     out.append(_start("FormData", attrib))
-    if transactional:
+    if transactional and "odm_audit" in row:
+        out.append(row["odm_audit"].encode())
+    elif transactional:
         make = fragment_el
         out.append(fragment(make(
             "AuditRecord", None,
@@ -404,8 +407,8 @@ def form_data(d: InstrumentDefinition, row: Row, *, transactional: bool, items: 
             make("DateTimeStamp", text=_iso(row["recorded_at"])),
             make("ReasonForChange", text=row["change_reason"]) if update else None,
             make("SourceID", text=f"audit-seq:{row['audit_seq']}"))))
-        if update:
-            out.append(fragment(change_annotation(row, fragment_el)))
+    if update:
+        out.append(fragment(change_annotation(row, fragment_el)))
     if built:
         out.append(row["odm_groups"].encode())
     else:

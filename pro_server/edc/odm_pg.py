@@ -20,16 +20,25 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.expression import cast
 
 from pro_server.edc import catalogue as cat
-from pro_server.edc.records import _Previous
-from pro_server.edc.records_pg import late_seconds_sql, local_iso_sql
+from pro_server.edc.odm import PARTICIPANT_USER
+from pro_server.edc.records import Previous
+from pro_server.edc.records_pg import DAY_TIME, fraction_sql, late_seconds_sql, local_iso_sql
 from pro_server.instruments.definitions import InstrumentDefinition
 from pro_server.responses.models import Response
 
 # The JSON columns the Python builder decodes; here read as jsonb under these names instead.
 _JSON = {"answers": ("odm_answers", Response.answers),
          "scores": ("odm_scores", Response.scores),
-         "prev_answers": ("odm_prev_answers", _Previous.answers),
-         "prev_scores": ("odm_prev_scores", _Previous.scores)}
+         "prev_answers": ("odm_prev_answers", Previous.answers),
+         "prev_scores": ("odm_prev_scores", Previous.scores)}
+
+# What `odm.subject_data` and `odm.form_data` read of a row whose ItemGroupData are built:
+# the other columns are read inside the query only (fewer values, datetimes above all, to
+# convert per row).
+ROW_KEYS = frozenset({
+    "subject_rank", "subject_key", "site_code", "assessment_code", "instrument_code",
+    "instrument_version", "version", "recorded_by", "recorded_at", "change_reason",
+    "change_source", "audit_seq", "requester_email", "requester_role"})
 
 
 def _lit(text: str) -> str:
@@ -48,6 +57,13 @@ def escape_sql(expr: str) -> str:
     """SQL of `_xml_attr` over a text expression."""
     for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"),
                          ("\n", "&#10;"), ("\r", "&#13;"), ("\t", "&#9;")):
+        expr = f"replace({expr}, {_lit(raw)}, {_lit(escaped)})"
+    return expr
+
+
+def escape_text_sql(expr: str) -> str:
+    """SQL of XML text escaping (as lxml writes element text)."""
+    for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;")):
         expr = f"replace({expr}, {_lit(raw)}, {_lit(escaped)})"
     return expr
 
@@ -172,17 +188,34 @@ def groups_sql(definitions: Iterable[InstrumentDefinition], *, transactional: bo
     return f"CASE {branches} END"
 
 
-def with_groups(query: Select, groups: str, order: list[str]) -> Select:
+def audit_record_sql() -> str:
+    """The AuditRecord `odm.form_data` writes in a Transactional file: the user (`odm.user_oid`),
+    the site, when (UTC), why (a correction) and the audit seq."""
+    user = ("CASE WHEN r.recorded_by = 'participant' THEN " + _lit(PARTICIPANT_USER) +
+            " ELSE 'USR.' || upper(btrim(regexp_replace(r.recorded_by, '[^A-Za-z0-9]+', '_', "
+            "'g'), '_')) END")
+    utc = "(r.recorded_at AT TIME ZONE 'UTC')"
+    stamp = f"to_char({utc}, {DAY_TIME}) || {fraction_sql(utc)} || '+00:00'"
+    reason = (f"CASE WHEN r.version > 1 THEN '<ReasonForChange>' || "
+              f"coalesce({escape_text_sql('r.change_reason')}, '') || '</ReasonForChange>' END")
+    return (f"concat('<AuditRecord><UserRef UserOID=\"', {user}, '\"/><LocationRef LocationOID="
+            f"\"LOC.', {escape_sql('r.site_code')}, '\"/><DateTimeStamp>', {stamp}, "
+            f"'</DateTimeStamp>', {reason}, '<SourceID>audit-seq:', r.audit_seq, "
+            "'</SourceID></AuditRecord>')")
+
+
+def with_groups(query: Select, groups: str, order: list[str], *, audit: bool = False
+                ) -> Select:
     """The export query (`records.versions_query` or `current_query`) with `odm_groups`
     (`groups`: from `groups_sql`) in place of the JSON columns, in the same order (`order`:
-    its ordering columns' names)."""
+    its ordering columns' names; `audit`: with the AuditRecord, `odm_audit`)."""
     kept = [c for c in query.selected_columns if c.key not in _JSON]
     # Read as jsonb once per row: OFFSET 0 keeps the subquery from being flattened into the
     # outer query, where each of the many references would parse the text again.
     inner = (query.with_only_columns(
         *kept, *[cast(column, JSONB).label(name) for name, column in _JSON.values()],
         maintain_column_froms=False).offset(0).subquery("r"))
-    names = {name for name, _ in _JSON.values()}
-    return (select(*[c for c in inner.c if c.key not in names],
-                   literal_column(groups).label("odm_groups"))
+    return (select(*[c for c in inner.c if c.key in ROW_KEYS],
+                   literal_column(groups).label("odm_groups"),
+                   *([literal_column(audit_record_sql()).label("odm_audit")] if audit else []))
             .select_from(inner).order_by(*[inner.c[name] for name in order]))

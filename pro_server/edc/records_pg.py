@@ -29,10 +29,10 @@ from pro_server.edc.records import versions_query
 from pro_server.instruments.definitions import InstrumentDefinition
 from pro_server.responses.models import Response
 
-_DAY_TIME = "'YYYY-MM-DD\"T\"HH24:MI:SS'"
+DAY_TIME = "'YYYY-MM-DD\"T\"HH24:MI:SS'"
 
 
-def _fraction_sql(utc: str) -> str:
+def fraction_sql(utc: str) -> str:
     """'.ffffff' when the instant has microseconds, as `datetime.isoformat` writes it."""
     return f"CASE WHEN to_char({utc}, 'US') = '000000' THEN '' ELSE to_char({utc}, '.US') END"
 
@@ -40,7 +40,7 @@ def _fraction_sql(utc: str) -> str:
 def utc_iso_sql(column: str) -> str:
     """The instant's ISO 8601 text in UTC with a Z (`records.instant`'s "utc")."""
     utc = f"({column} AT TIME ZONE 'UTC')"
-    return f"to_char({utc}, {_DAY_TIME}) || {_fraction_sql(utc)} || 'Z'"
+    return f"to_char({utc}, {DAY_TIME}) || {fraction_sql(utc)} || 'Z'"
 
 
 def local_iso_sql(column: str, tz: str) -> str:
@@ -49,7 +49,7 @@ def local_iso_sql(column: str, tz: str) -> str:
     local = f"({column} AT TIME ZONE {tz})"
     offset = (f"CASE WHEN {local} >= {utc} THEN '+' || to_char({local} - {utc}, 'HH24:MI') "
               f"ELSE '-' || to_char({utc} - {local}, 'HH24:MI') END")
-    return f"to_char({local}, {_DAY_TIME}) || {_fraction_sql(utc)} || {offset}"
+    return f"to_char({local}, {DAY_TIME}) || {fraction_sql(utc)} || {offset}"
 
 
 def instant_sql(column: str, tz: str) -> str:
