@@ -7,7 +7,8 @@ database does the same work in C next to the data. On PostgreSQL the page query 
 returns, per version, its audit seq and its finished JSON text (`json_build_object`, the
 JSON columns read as `jsonb`, instants formatted with `AT TIME ZONE` and `to_char`), and
 Python only joins the texts. The record has the same content as `to_record`'s (the test
-compares them parsed); the JSON text differs only in spacing.
+compares them parsed); the JSON text differs in spacing and in the order of the keys of
+`items` and `scores` (jsonb's).
 
 What `to_record` takes from the instrument definition (which unanswered item applies) is
 passed in as a parameter: per instrument version, its items in order with their
@@ -68,9 +69,9 @@ def requester_sql(email: str, role: str) -> str:
     return f"CASE WHEN {email} IS NULL THEN NULL ELSE {email} || ' (' || {role} || ')' END"
 
 
-# Item values in stored (sorted) key order, as `records.item_values` gives them.
-_ITEMS = ("(SELECT coalesce(json_object_agg(e.key, e.value -> 'value' "
-         "), '{}'::json) FROM jsonb_each(r.answers_jsonb) AS e)")
+# `records.item_values`, in jsonb's key order (an ordered aggregate would sort per row).
+_ITEMS = ("(SELECT coalesce(json_object_agg(e.key, e.value -> 'value'), '{}'::json) "
+          "FROM jsonb_each(r.answers_jsonb) AS e)")
 
 # `records.unanswered`: the definition's items without a value, in definition order, and
 # whether their enable_when condition (a multi-choice answer containing a code) was met.
@@ -79,7 +80,7 @@ _UNANSWERED = (
     "(jsonb_typeof(r.answers_jsonb -> (d.item ->> 1) -> 'value') = 'array' AND "
     "jsonb_exists(r.answers_jsonb -> (d.item ->> 1) -> 'value', d.item ->> 2)) "
     "THEN 'not_answered' ELSE 'not_applicable' END), '{}'::json) "
-    "FROM jsonb_array_elements(defs.items) WITH ORDINALITY AS d(item, n) "
+    "FROM jsonb_array_elements(defs.items) AS d(item) "
     "WHERE coalesce(r.answers_jsonb -> (d.item ->> 0) -> 'value', 'null'::jsonb) = 'null'::jsonb)")
 
 _SCORES = ("(SELECT coalesce(json_object_agg(e.key, json_build_object("
