@@ -71,9 +71,9 @@ def _odm_groups_sql(transactional: bool, items: bool, scores: bool) -> str:
                              scores=scores)
 
 
-@lru_cache(maxsize=1)
-def _definitions_json() -> str:
-    return records_pg.definitions_json(instrument_registry().all())
+@lru_cache(maxsize=4)
+def _record_sql(items: bool, scores: bool) -> str:
+    return records_pg.record_sql(_all_definitions(), items=items, scores=scores)
 
 
 @dataclass
@@ -126,8 +126,8 @@ class Export:
             records, last, more = self.page(after, limit)
             return [json.dumps(r, ensure_ascii=False).encode() for r in records], last, more
         self._no_jit()
-        query = records_pg.page_query(self.study.id, after, limit + 1, _definitions_json(),
-                                      items=self.items, scores=self.scores)
+        query = records_pg.page_query(self.study.id, after, limit + 1,
+                                      _record_sql(self.items, self.scores))
         rows = self.session.connection().execute(query).all()
         more = len(rows) > limit
         rows = rows[:limit]

@@ -4,27 +4,25 @@
 text columns, formats five instants into UTC and local time, and `json.dumps` the dict. At
 tens of thousands of records that per-row work is most of an export's time, while the
 database does the same work in C next to the data. On PostgreSQL the page query therefore
-returns, per version, its audit seq and its finished JSON text (`json_build_object`, the
-JSON columns read as `jsonb`, instants formatted with `AT TIME ZONE` and `to_char`), and
-Python only joins the texts. The record has the same content as `to_record`'s (the test
-compares them parsed); the JSON text differs in spacing and in the order of the keys of
-`items` and `scores` (jsonb's).
-
-What `to_record` takes from the instrument definition (which unanswered item applies) is
-passed in as a parameter: per instrument version, its items in order with their
-`enable_when` condition.
+returns, per version, its audit seq and its finished JSON text, and Python only joins the
+texts. The text is concatenated (json_build_object looks up each argument's type on every
+row; an aggregate over jsonb_each is a subplan per row): the JSON columns are read as jsonb
+once per row, strings escaped by `to_json`, instants formatted with `AT TIME ZONE` and
+`to_char`, and what `to_record` takes from the instrument definition (its items, which
+unanswered item applies, its score keys) is one expression per instrument version,
+generated here. The record has the same content as `to_record`'s (the test compares them
+parsed); the JSON text differs only in the order of `items` (the definition's).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Select, bindparam, func, literal_column, select
+from sqlalchemy import Select, literal_column, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.expression import cast
-from sqlalchemy.types import Text
 
 from pro_server.edc.records import versions_query
 from pro_server.instruments.definitions import InstrumentDefinition
@@ -69,87 +67,140 @@ def requester_sql(email: str, role: str) -> str:
     return f"CASE WHEN {email} IS NULL THEN NULL ELSE {email} || ' (' || {role} || ')' END"
 
 
-# `records.item_values`, in jsonb's key order (an ordered aggregate would sort per row).
-_ITEMS = ("(SELECT coalesce(json_object_agg(e.key, e.value -> 'value'), '{}'::json) "
-          "FROM jsonb_each(r.answers_jsonb) AS e)")
-
-# `records.unanswered`: the definition's items without a value, in definition order, and
-# whether their enable_when condition (a multi-choice answer containing a code) was met.
-_UNANSWERED = (
-    "(SELECT coalesce(json_object_agg(d.item ->> 0, CASE WHEN d.item ->> 1 IS NULL OR "
-    "(jsonb_typeof(r.answers_jsonb -> (d.item ->> 1) -> 'value') = 'array' AND "
-    "jsonb_exists(r.answers_jsonb -> (d.item ->> 1) -> 'value', d.item ->> 2)) "
-    "THEN 'not_answered' ELSE 'not_applicable' END), '{}'::json) "
-    "FROM jsonb_array_elements(defs.items) AS d(item) "
-    "WHERE coalesce(r.answers_jsonb -> (d.item ->> 0) -> 'value', 'null'::jsonb) = 'null'::jsonb)")
-
-_SCORES = ("(SELECT coalesce(json_object_agg(e.key, json_build_object("
-           "'value', e.value -> 'value', 'value_text', e.value -> 'value_text', "
-           "'reason', e.value -> 'reason')), '{}'::json) "
-           "FROM jsonb_each(r.scores_jsonb -> 'scores') AS e)")
+def _lit(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
 
 
-def record_sql(*, items: bool, scores: bool) -> str:
-    """The JSON text of `records.to_record` over the page subquery `r` and its definition `defs`."""
+def _key(name: str) -> str:
+    """A JSON object key and its colon, as a SQL literal."""
+    return _lit(json.dumps(name) + ": ")
+
+
+def _string(expr: str) -> str:
+    """A text expression as a JSON string (escaped by to_json), 'null' when NULL."""
+    return f"coalesce(to_json({expr}::text)::text, 'null')"
+
+
+def _value(expr: str) -> str:
+    """A jsonb expression as JSON text, 'null' when absent."""
+    return f"coalesce(({expr})::text, 'null')"
+
+
+def _present(value: str) -> str:
+    """A jsonb value that is there and not JSON null (`value is not None`)."""
+    return f"coalesce(jsonb_typeof({value}), 'null') <> 'null'"
+
+
+def _object(parts: Iterable[str]) -> str:
+    """A JSON object of the parts that are not NULL (each `"key": value`)."""
+    return f"'{{' || concat_ws(', ', {', '.join(parts)}) || '}}'"
+
+
+def _instant(column: str) -> str:
+    return (f"CASE WHEN {column} IS NULL THEN 'null' ELSE "
+            f"'{{\"utc\": \"' || {utc_iso_sql(column)} || '\", \"local\": \"' || "
+            f"{local_iso_sql(column, 'r.timezone')} || '\"}}' END")
+
+
+def _items_sql(d: InstrumentDefinition) -> str:
+    """`records.item_values` of the answers (r.answers_jsonb) to the definition's items."""
+    a = "r.answers_jsonb"
+    parts = []
+    for i in d.items:
+        value = _value(f"{a} -> {_lit(i.id)} -> 'value'")
+        parts.append(f"CASE WHEN jsonb_exists({a}, {_lit(i.id)}) THEN {_key(i.id)} || {value} END")
+    return _object(parts) if parts else "'{}'"
+
+
+def _unanswered_sql(d: InstrumentDefinition) -> str:
+    """`records.unanswered`: why each item without a value has none (its enable_when)."""
+    a = "r.answers_jsonb"
+    parts = []
+    for i in d.items:
+        value = f"({a} -> {_lit(i.id)} -> 'value')"
+        if i.enable_when is None:
+            why = "'not_answered'"
+        else:
+            trigger = f"({a} -> {_lit(i.enable_when.item)} -> 'value')"
+            why = (f"CASE WHEN jsonb_typeof({trigger}) = 'array' AND jsonb_exists({trigger}, "
+                   f"{_lit(i.enable_when.contains)}) THEN 'not_answered' "
+                   "ELSE 'not_applicable' END")
+        parts.append(f"CASE WHEN NOT {_present(value)} THEN {_key(i.id)} || '\"' || {why} "
+                     "|| '\"' END")
+    return _object(parts) if parts else "'{}'"
+
+
+def _scores_sql(d: InstrumentDefinition) -> str:
+    """`records.score_values`: value, value_text and reason of each stored score."""
+    s = "r.scores_jsonb -> 'scores'"
+    parts = []
+    for key in sorted(score.key for score in d.scores):
+        x = f"({s} -> {_lit(key)})"
+        value, text, reason = (_value(f"{x} -> '{name}'")
+                               for name in ("value", "value_text", "reason"))
+        parts.append(
+            f"CASE WHEN jsonb_exists({s}, {_lit(key)}) THEN {_key(key)} || "
+            f"'{{\"value\": ' || {value} || ', \"value_text\": ' || {text} || "
+            f"', \"reason\": ' || {reason} || '}}' END")
+    return _object(parts) if parts else "'{}'"
+
+
+def _by_definition(definitions: Iterable[InstrumentDefinition], build: Any) -> str:
+    branches = " ".join(
+        f"WHEN r.instrument_code = {_lit(d.code)} AND r.instrument_version = {_lit(d.version)} "
+        f"THEN {build(d)}" for d in definitions)
+    return f"CASE {branches} ELSE 'null' END"
+
+
+def record_sql(definitions: Iterable[InstrumentDefinition], *, items: bool,
+               scores: bool) -> str:
+    """The JSON text of `records.to_record` over the page subquery `r`, by concatenation
+    (json_build_object looks up every argument's type per row)."""
+    definitions = list(definitions)
     late = late_seconds_sql("r.submitted_at", "r.window_end")
-    parts = [
-        "'id', r.id", "'subject_key', r.subject_key", "'site', r.site_code",
-        "'assessment', json_build_object('code', r.assessment_code, "
-        f"'window_start', {instant_sql('r.window_start', 'r.timezone')}, "
-        f"'window_end', {instant_sql('r.window_end', 'r.timezone')}, 'timezone', r.timezone)",
-        "'instrument', json_build_object('code', r.instrument_code, "
-        "'version', r.instrument_version)",
-        "'language', r.language", "'version', r.version",
-        "'replaces', CASE WHEN r.replaces_id IS NULL THEN NULL ELSE "
-        "json_build_object('id', r.replaces_id, 'version', r.version - 1) END",
-        f"'started_at', {instant_sql('r.started_at', 'r.timezone')}",
-        f"'submitted_at', {instant_sql('r.submitted_at', 'r.timezone')}",
-        f"'recorded_at', {instant_sql('r.recorded_at', 'r.timezone')}",
-        f"'timing', json_build_object('status', CASE WHEN {late} > 0 THEN 'late' "
-        f"ELSE 'on_time' END, 'late_by_seconds', {late})",
-        "'change', CASE WHEN r.replaces_id IS NULL THEN NULL ELSE json_build_object("
-        "'reason', r.change_reason, 'source', r.change_source, 'by', r.recorded_by, "
-        f"'requested_by', {requester_sql('r.requester_email', 'r.requester_role')}) END",
-        "'scoring', json_build_object('algorithm', r.algorithm, "
-        "'algorithm_version', r.algorithm_version)",
+    requester = requester_sql("r.requester_email", "r.requester_role")
+    fields = [
+        ("id", "r.id::text"), ("subject_key", _string("r.subject_key")),
+        ("site", _string("r.site_code")),
+        ("assessment", "'{\"code\": ' || " + _string("r.assessment_code") +
+         " || ', \"window_start\": ' || " + _instant("r.window_start") +
+         " || ', \"window_end\": ' || " + _instant("r.window_end") +
+         " || ', \"timezone\": ' || " + _string("r.timezone") + " || '}'"),
+        ("instrument", "'{\"code\": ' || " + _string("r.instrument_code") +
+         " || ', \"version\": ' || " + _string("r.instrument_version") + " || '}'"),
+        ("language", _string("r.language")), ("version", "r.version::text"),
+        ("replaces", "CASE WHEN r.replaces_id IS NULL THEN 'null' ELSE '{\"id\": ' || "
+                     "r.replaces_id || ', \"version\": ' || (r.version - 1) || '}' END"),
+        ("started_at", _instant("r.started_at")),
+        ("submitted_at", _instant("r.submitted_at")),
+        ("recorded_at", _instant("r.recorded_at")),
+        ("timing", f"'{{\"status\": \"' || CASE WHEN {late} > 0 THEN 'late' ELSE 'on_time' "
+                   f"END || '\", \"late_by_seconds\": ' || {late} || '}}'"),
+        ("change", "CASE WHEN r.replaces_id IS NULL THEN 'null' ELSE '{\"reason\": ' || "
+                   + _string("r.change_reason") + " || ', \"source\": ' || "
+                   + _string("r.change_source") + " || ', \"by\": ' || "
+                   + _string("r.recorded_by") + " || ', \"requested_by\": ' || "
+                   + _string(requester) + " || '}' END"),
+        ("scoring", "'{\"algorithm\": ' || " + _string("r.algorithm") +
+         " || ', \"algorithm_version\": ' || " + _string("r.algorithm_version") + " || '}'"),
     ]
     if items:
-        parts += [f"'items', {_ITEMS}", f"'unanswered', {_UNANSWERED}"]
+        fields += [("items", _by_definition(definitions, _items_sql)),
+                   ("unanswered", _by_definition(definitions, _unanswered_sql))]
     if scores:
-        parts.append(f"'scores', {_SCORES}")
-    return f"json_build_object({', '.join(parts)})::text"
+        fields.append(("scores", _by_definition(definitions, _scores_sql)))
+    return "concat('{', " + ", ', ', ".join(f"{_key(k)}, {v}" for k, v in fields) + ", '}')"
 
 
-def definitions_json(definitions: Iterable[InstrumentDefinition]) -> str:
-    """{"code/version": [[item id, enable_when item, enable_when code], ...]}: what the query
-    needs of each definition to say why an item has no answer."""
-    return json.dumps({
-        f"{d.code}/{d.version}": [
-            [i.id, i.enable_when.item if i.enable_when else None,
-             i.enable_when.contains if i.enable_when else None] for i in d.items]
-        for d in definitions}, sort_keys=True)
-
-
-@lru_cache(maxsize=4)
-def _record_column(items: bool, scores: bool) -> str:
-    return record_sql(items=items, scores=scores)
-
-
-def page_query(study_id: int, after: int, limit: int, definitions: str, *, items: bool,
-               scores: bool) -> Select:
+def page_query(study_id: int, after: int, limit: int, record: str) -> Select:
     """(audit_seq, record JSON text) of up to `limit` versions after seq `after`, in commit
-    order; `definitions` from `definitions_json`."""
+    order; `record` from `record_sql`."""
     # The JSON columns are read as jsonb once per row in the (limited, so not flattened) page
     # subquery: the record's expressions refer to them many times.
     r = (versions_query(study_id, after, limit=limit, full=False)
          .add_columns(cast(Response.answers, JSONB).label("answers_jsonb"),
                       cast(Response.scores, JSONB).label("scores_jsonb"))
          .subquery("r"))
-    defs = (select(literal_column("key").label("key"), literal_column("value").label("items"))
-            .select_from(func.jsonb_each(cast(bindparam("definitions", definitions,
-                                                        type_=Text), JSONB)))
-            .cte("defs").prefix_with("MATERIALIZED", dialect="postgresql"))
-    return (select(r.c.audit_seq, literal_column(_record_column(items, scores)).label("record"))
-            .select_from(r)
-            .outerjoin(defs, defs.c.key == r.c.instrument_code + "/" + r.c.instrument_version)
-            .order_by(r.c.audit_seq))
+    return (select(r.c.audit_seq, literal_column(record).label("record"))
+            .select_from(r).order_by(r.c.audit_seq))
