@@ -9,7 +9,9 @@ per export). Similar peaks for the small and the large study show that memory do
 study. After loading it runs ANALYZE (production has autovacuum), and beside each export it
 prints the floor timed in the same run: on PostgreSQL `COPY (SELECT * FROM response WHERE
 study_id = ...) TO STDOUT` of the same rows, on SQLite a bare SELECT of them fetched through
-the driver. Run: `.venv/bin/python bench/edc_export.py [--participants 1000]
+the driver. On PostgreSQL running on this machine it also prints the database server
+process's CPU seconds, for COPY and for each export (wall-clock seconds on a loaded machine
+are mostly waiting). Run: `.venv/bin/python bench/edc_export.py [--participants 1000]
 [--database-url URL] [--only "records,ODM clinical,QS XPT"]` (`--only`: exports whose name
 contains one of the comma-separated texts). Load and CPU of the machine are printed first:
 the ratios hold for one run on one machine, under whatever else it was doing ('load': the
@@ -168,12 +170,11 @@ def _chunks(rows: list[dict], size: int) -> Iterable[list[dict]]:
 
 
 def _pages(export: Export) -> Iterable[bytes]:
-    """Pages of 1000 serialised as the records route does (one JSON text per record)."""
+    """Pages of 1000 as the records route serves them (one JSON text per record)."""
     after, more = 0, True
     while more:
-        page, after, more = export.page(after, 1000)
-        for record in page:
-            yield json.dumps(record, ensure_ascii=False).encode()
+        page, after, more = export.page_json(after, 1000)
+        yield from page
 
 
 RUNS: dict[str, Callable[[Export], Iterable[bytes]]] = {
@@ -211,6 +212,29 @@ def _reset_peak() -> None:
         Path("/proc/self/clear_refs").write_text("5")
 
 
+def backend_pid(conn: Any) -> int | None:
+    """The PostgreSQL server process of a connection (None on SQLite)."""
+    if conn.dialect.name != "postgresql":
+        return None
+    return int(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar())
+
+
+def server_cpu(pid: int | None) -> float | None:
+    """CPU seconds the database server process has used, when it runs on this machine (a
+    loaded machine makes wall-clock seconds mostly waiting: this is the work itself)."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _spent(before: float | None, after: float | None) -> float | None:
+    return None if before is None or after is None else after - before
+
+
 def run_one(url: str, code: str, name: str) -> None:
     """One export in this (fresh) process: prints bytes, seconds and memory as JSON."""
     engine = make_engine(url)
@@ -218,23 +242,28 @@ def run_one(url: str, code: str, name: str) -> None:
     with factory() as session:
         study = session.scalar(select(Study).where(Study.code == code))
         export = Export(session, study, NOW)
+        pid = backend_pid(session.connection())
         before = _memory_kb("VmRSS")
         _reset_peak()
-        began, cpu = time.perf_counter(), time.process_time()
+        began, cpu, db_cpu = time.perf_counter(), time.process_time(), server_cpu(pid)
         size = sum(len(chunk) for chunk in RUNS[name](export))
         seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+        db_cpu = _spent(db_cpu, server_cpu(pid))
         peak = _memory_kb("VmHWM")
     print(json.dumps({"bytes": size, "seconds": seconds, "cpu_seconds": cpu,
-                      "rss_before_kb": before, "rss_peak_kb": peak}))
+                      "db_cpu_seconds": db_cpu, "rss_before_kb": before, "rss_peak_kb": peak}))
 
 
-def floor_seconds(url: str, code: str) -> float:
-    """Seconds to read the study's response rows bare: COPY on PostgreSQL, SELECT on SQLite."""
+def floor_seconds(url: str, code: str) -> tuple[float, float | None]:
+    """Seconds to read the study's response rows bare: COPY on PostgreSQL, SELECT on SQLite;
+    and the database server's CPU seconds for it (PostgreSQL on this machine)."""
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
             study_id = conn.scalar(select(Study.id).where(Study.code == code))
             query = f"SELECT * FROM response WHERE study_id = {int(study_id)}"  # noqa: S608
+            pid = backend_pid(conn)
+            db_cpu = server_cpu(pid)
             began = time.perf_counter()
             if engine.dialect.name == "postgresql":
                 raw = conn.connection.dbapi_connection
@@ -244,9 +273,13 @@ def floor_seconds(url: str, code: str) -> float:
             else:
                 for _row in conn.exec_driver_sql(query):
                     pass
-            return time.perf_counter() - began
+            return time.perf_counter() - began, _spent(db_cpu, server_cpu(pid))
     finally:
         engine.dispose()
+
+
+def _cpu_text(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds:.1f}"
 
 
 def analyze(url: str) -> None:
@@ -318,19 +351,23 @@ def bench(args: argparse.Namespace, tmp: str) -> None:
     engine.dispose()
     analyze(url)
     sizes = {code: n for code, n in sizes.items() if code in args.studies.split(",")}
-    floors = {code: floor_seconds(url, code) for code in sizes}
+    measured = {code: floor_seconds(url, code) for code in sizes}
+    floors = {code: seconds for code, (seconds, _) in measured.items()}
     bare = "COPY TO STDOUT" if url.startswith("postgresql") else "bare SELECT"
-    for code, seconds in floors.items():
+    for code, (seconds, db_cpu) in measured.items():
+        server = "" if db_cpu is None else f", database server CPU {db_cpu:.2f} s"
         print(f"floor {code}: {bare} of its {counts[code]:,} response rows in {seconds:.2f} s "
-              f"({counts[code] / seconds:,.0f} rows/s)")
+              f"({counts[code] / seconds:,.0f} rows/s{server})")
     print("\nEach export runs in a fresh process: 'RSS start' after imports and set-up, "
           "'RSS peak' the resident high-water mark during the export (VmHWM); 'floor' the "
           "floor's rows/s, 'ratio' the export's rows/s over it.")
     print("'CPU s' is the export process's own CPU time: on a busy machine the wall-clock "
-          "seconds are mostly waiting for a CPU; 'resp/s CPU' is responses per CPU second.")
+          "seconds are mostly waiting for a CPU; 'resp/s CPU' is responses per CPU second; "
+          "'DB CPU' the database server process's CPU time for the export (PostgreSQL on "
+          "this machine).")
     print(f"\n{'export':36} {'responses':>9} {'MB out':>8} {'s':>7} {'MB/s':>6} "
           f"{'resp/s':>8} {'floor':>8} {'ratio':>6} {'CPU s':>6} {'resp/s CPU':>10} "
-          f"{'RSS start':>9} {'RSS peak':>9} {'load':>5}")
+          f"{'DB CPU':>6} {'RSS start':>9} {'RSS peak':>9} {'load':>5}")
     wanted = [part.strip() for part in args.only.split(",")]
     for name in (n for n in RUNS if any(part in n for part in wanted)):
         for code in sizes:
@@ -340,6 +377,7 @@ def bench(args: argparse.Namespace, tmp: str) -> None:
                   f"{r['bytes'] / 1e6 / r['seconds']:6.1f} {rate:8,.0f} {floor_rate:8,.0f} "
                   f"{rate / floor_rate:6.3f} {r['cpu_seconds']:6.1f} "
                   f"{counts[code] / r['cpu_seconds']:10,.0f} "
+                  f"{_cpu_text(r.get('db_cpu_seconds')):>6} "
                   f"{r['rss_before_kb'] / 1024:7.0f}MB {r['rss_peak_kb'] / 1024:7.0f}MB "
                   f"{os.getloadavg()[0]:5.1f}", flush=True)
 

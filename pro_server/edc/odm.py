@@ -387,23 +387,18 @@ def _group(out: list[bytes], oid: str, values: Mapping[str, str],
 
 def form_data(d: InstrumentDefinition, row: Row, *, transactional: bool, items: bool,
               scores: bool, out: list[bytes]) -> None:
-    """One response version's FormData, appended to `out` as bytes."""
-    answers = item_data_values(d, row["answers"] or {}) if items else {}
-    score_values = score_data_values(d, row["scores"]) if scores else {}
-    removed_items: list[str] = []
-    removed_scores: list[str] = []
+    """One response version's FormData, appended to `out` as bytes (its ItemGroupData and
+    AuditRecord already written by the database when the row has `odm_groups` and
+    `odm_audit`: odm_pg)."""
+    built = "odm_groups" in row
     attrib: tuple[tuple[str, str], ...] = (("FormOID", cat.form_oid(d.code)),)
+    update = transactional and row["version"] > 1
     if transactional:
-        update = row["version"] > 1
         attrib += (("TransactionType", "Update" if update else "Insert"),)
     out.append(_start("FormData", attrib))
-    if transactional:
-        if update:
-            before = item_data_values(d, row["prev_answers"] or {}) if items else {}
-            removed_items = [oid for oid in before if oid not in answers]
-            if scores and row["prev_scores"]:
-                old = score_data_values(d, row["prev_scores"])
-                removed_scores = [oid for oid in old if oid not in score_values]
+    if transactional and "odm_audit" in row:
+        out.append(row["odm_audit"].encode())
+    elif transactional:
         make = fragment_el
         out.append(fragment(make(
             "AuditRecord", None,
@@ -412,12 +407,32 @@ def form_data(d: InstrumentDefinition, row: Row, *, transactional: bool, items: 
             make("DateTimeStamp", text=_iso(row["recorded_at"])),
             make("ReasonForChange", text=row["change_reason"]) if update else None,
             make("SourceID", text=f"audit-seq:{row['audit_seq']}"))))
-        if update:
-            out.append(fragment(change_annotation(row, fragment_el)))
+    if update:
+        out.append(fragment(change_annotation(row, fragment_el)))
+    if built:
+        out.append(row["odm_groups"].encode())
+    else:
+        _item_groups(d, row, update=update, items=items, scores=scores, out=out)
+    out.append(b"</FormData>")
+
+
+def _item_groups(d: InstrumentDefinition, row: Row, *, update: bool, items: bool,
+                 scores: bool, out: list[bytes]) -> None:
+    """The answers, scores and admin ItemGroupData (`update`: with what the correction of a
+    Transactional file removed)."""
+    answers = item_data_values(d, row["answers"] or {}) if items else {}
+    score_values = score_data_values(d, row["scores"]) if scores else {}
+    removed_items: list[str] = []
+    removed_scores: list[str] = []
+    if update:
+        before = item_data_values(d, row["prev_answers"] or {}) if items else {}
+        removed_items = [oid for oid in before if oid not in answers]
+        if scores and row["prev_scores"]:
+            old = score_data_values(d, row["prev_scores"])
+            removed_scores = [oid for oid in old if oid not in score_values]
     _group(out, cat.item_group_oid(d.code), answers, removed_items)
     _group(out, cat.item_group_oid(d.code, "SCORES"), score_values, removed_scores)
     _group(out, cat.item_group_oid(d.code, "ADMIN"), admin_values(d, row))
-    out.append(b"</FormData>")
 
 
 _STATUS_COMPLETED = fragment(odm_participation.status_form(fragment_el, "COMPLETED"))

@@ -34,7 +34,7 @@ from pro_server.studies.models import Site
 
 Row = dict[str, Any]
 BATCH = 1000
-_Previous = aliased(Response)
+Previous = aliased(Response)
 _Next = aliased(Response)
 FirstDose = aliased(Infusion)
 
@@ -47,8 +47,8 @@ _COLUMNS = (
     Response.change_source, Response.assessment_id,
     Participant.subject_key, Site.code.label("site_code"),
     Assessment.code.label("assessment_code"), Assessment.window_start, Assessment.window_end,
-    Assessment.timezone, _Previous.answers.label("prev_answers"),
-    _Previous.scores.label("prev_scores"), Assessment.sequence.label("assessment_sequence"),
+    Assessment.timezone, Previous.answers.label("prev_answers"),
+    Previous.scores.label("prev_scores"), Assessment.sequence.label("assessment_sequence"),
     FirstDose.given_at_local.label("first_dose_local"),
     StaffUser.email.label("requester_email"), StaffUser.role.label("requester_role"),
 )
@@ -122,7 +122,7 @@ def _base(study_id: int, *, full: bool = True) -> Select:
              .join(Site, Site.id == Response.site_id)
              .join(Assessment, Assessment.id == Response.assessment_id))
     if full:
-        query = (query.outerjoin(_Previous, _Previous.id == Response.replaces_id)
+        query = (query.outerjoin(Previous, Previous.id == Response.replaces_id)
                  .outerjoin(FirstDose, first_dose_join(Participant.id)))
     return (query.outerjoin(ChangeRequest, ChangeRequest.new_response_id == Response.id)
             .outerjoin(StaffUser, StaffUser.id == ChangeRequest.requested_by_id)

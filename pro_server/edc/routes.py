@@ -120,7 +120,7 @@ def records(args: dict[str, Any], study_code: str) -> Response:
     client, study = _pull(study_code, "scores", "responses")
     after = _after(study, args["since"])
     export = _export(client, study)
-    page, last, more = export.page(after, args["limit"])
+    page, last, more = export.page_json(after, args["limit"])
     _audit(client, "records", since_seq=after, until_seq=last, count=len(page))
     head = {"study": study.code, "next_cursor": _codec().encode(study.id, last),
             "has_more": more, "count": len(page)}
@@ -128,7 +128,7 @@ def records(args: dict[str, Any], study_code: str) -> Response:
     def body() -> Iterable[bytes]:
         yield json.dumps(head)[:-1].encode() + b', "records": ['
         for n, record in enumerate(page):
-            yield (b"," if n else b"") + json.dumps(record, ensure_ascii=False).encode()
+            yield (b"," if n else b"") + record
         yield b"]}"
 
     return streamed_response(body(), "application/json")
