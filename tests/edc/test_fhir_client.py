@@ -22,23 +22,21 @@ from werkzeug.serving import make_server
 from pro_server.participants.models import Participant
 from tests.edc import support
 
-PORTS = range(5420, 5440)
 
-
-def _free_port() -> int:
-    for port in PORTS:
-        with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {PORTS}")
+@pytest.fixture
+def listening() -> Iterator[socket.socket]:
+    """The server's socket, bound to a port the system picks and listening before the app
+    exists (its links must name the port): two test processes cannot pick the same one, as
+    they could when each tried a fixed range first ("Address already in use")."""
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock
 
 
 @pytest.fixture
-def port() -> int:
-    return _free_port()
+def port(listening: socket.socket) -> int:
+    return listening.getsockname()[1]
 
 
 @pytest.fixture
@@ -48,8 +46,8 @@ def settings(settings, port):
 
 
 @pytest.fixture
-def served(app, port) -> Iterator[str]:
-    server = make_server("127.0.0.1", port, app, threaded=True)
+def served(app, port, listening) -> Iterator[str]:
+    server = make_server("127.0.0.1", port, app, threaded=True, fd=listening.fileno())
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{port}/api/v1/edc/studies/RES001-DMPM-02/fhir"
