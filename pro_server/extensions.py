@@ -1,5 +1,9 @@
 """Flask extensions, created bare and bound to the app in create_app()."""
 
+import threading
+from collections.abc import Callable
+from typing import Any
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_smorest import Api
@@ -15,6 +19,47 @@ class ProApi(Api):
     """
 
     DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._pending_docs: list[Callable[[], None]] = []
+        self._docs_lock = threading.RLock()
+        self._documenting = False
+        super().__init__(*args, **kwargs)
+
+    # The OpenAPI document is written when someone first reads it, not at start-up: most
+    # processes never do (the scheduler, every CLI command, each test's app), and writing
+    # it was two thirds of making an app. Every read of `spec` (flask-smorest's own
+    # included) first documents the blueprints registered so far, in their order, so the
+    # document is the one an eager registration writes.
+    @property
+    def spec(self) -> Any:
+        if self._pending_docs:
+            with self._docs_lock:  # another thread waits; this one (documenting) re-enters
+                if not self._documenting:
+                    self._documenting = True
+                    try:
+                        while self._pending_docs:
+                            self._pending_docs.pop(0)()
+                    finally:
+                        self._documenting = False
+        return self._spec
+
+    @spec.setter
+    def spec(self, value: Any) -> None:
+        self._spec = value
+
+    def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
+        """flask-smorest's registration, with the blueprint's views documented later."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+
+        def document() -> None:
+            blp.register_views_in_doc(self, self._app, self._spec, name=name,
+                                      parameters=parameters)
+            self._spec.tag({"name": name, "description": blp.description})
+
+        self._pending_docs.append(document)
 
     def handle_http_exception(self, error):
         payload, code, headers = super().handle_http_exception(error)

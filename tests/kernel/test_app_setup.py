@@ -1,5 +1,7 @@
 """Configuration, OpenAPI docs served offline, migrations matching the models, the demo CLI."""
 
+import json
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -59,6 +61,24 @@ def test_openapi_spec_lists_the_participant_api(app):
     assert spec["info"]["title"] == "ePRO platform API"
     assert "/api/v1/participants" in spec["paths"]
     assert "/api/v1/participants/{participant_id}/withdraw" in spec["paths"]
+
+
+def test_the_openapi_document_written_when_first_read_is_the_one_written_at_start_up(
+        settings, clock, engine, monkeypatch):
+    """An app writes its OpenAPI document when it is first read (most processes never read
+    it); the document is the one flask-smorest writes while the blueprints are registered."""
+    from flask_smorest import Api
+
+    from pro_server import create_app
+    from pro_server.extensions import ProApi
+
+    lazy = create_app(settings, clock=clock, engine=engine).extensions["pro"]["api"]
+    assert lazy._pending_docs, "nothing documented before the document is read"
+    monkeypatch.setattr(ProApi, "register_blueprint", Api.register_blueprint)
+    eager = create_app(settings, clock=clock, engine=engine).extensions["pro"]["api"]
+    assert not eager._pending_docs
+    assert json.dumps(lazy.spec.to_dict()) == json.dumps(eager.spec.to_dict())
+    assert not lazy._pending_docs
 
 
 def test_docs_page_loads_its_assets_from_the_service_not_a_cdn(app):
