@@ -23,7 +23,7 @@ from pro_server.migrate import upgrade
 from pro_server.staff import passwords
 from tests import response_contract
 from tests.helpers import StaffClient
-from tests.snapshots import Snapshots, empty_postgres, table_names
+from tests.snapshots import Snapshots, empty_postgres, no_autovacuum, table_names
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -53,8 +53,7 @@ class TestDatabase:
             shutil.copyfile(self.template, target)
             return make_engine(f"sqlite:///{target}")
         engine = make_engine(self.url)
-        with engine.begin() as conn:
-            empty_postgres(conn, self.tables)
+        empty_postgres(engine, self.tables)
         return engine
 
 
@@ -79,6 +78,7 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     engine = make_engine(url)
     upgrade(engine)
     tables = table_names(engine)
+    no_autovacuum(engine, tables)
     engine.dispose()
     yield TestDatabase("postgresql", url, tables=tables)
     with admin.connect() as conn:

@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import Engine, inspect, text
 
 from pro_server.clock import FixedClock
 from pro_server.config import Settings
@@ -112,24 +112,43 @@ class Snapshots:
                 raw.close()
                 source.close()
             return
+        empty_postgres(engine, tables)
         with engine.begin() as conn:
-            empty_postgres(conn, tables)
-            conn.execute(text(";".join(
-                f'INSERT INTO "{t}" SELECT * FROM "snap_{where}"."{t}"' for t in tables)))
+            # Rows come back as they were: no foreign-key or other triggers on the way in.
+            conn.execute(text(";".join([
+                "SET LOCAL session_replication_role = replica",
+                *(f'INSERT INTO "{t}" SELECT * FROM "snap_{where}"."{t}"' for t in tables)])))
             conn.execute(text(
                 "SELECT setval(quote_ident(name), coalesce(last_value, 1), last_value IS NOT NULL)"
                 f' FROM "snap_{where}"."_sequences"'))
 
 
-def empty_postgres(conn: Connection, tables: list[str]) -> None:
-    """Every table emptied and every sequence back at its start, in one round trip and one
-    transaction. DELETE, not TRUNCATE: on a test database's few rows TRUNCATE takes most of a
-    second (new files for every table), DELETE milliseconds. Triggers (the audit trail's
-    append-only guard, foreign keys) are off for this transaction: rows go and come back as
-    they were (needs a superuser, as the test database's owner is)."""
-    conn.execute(text(";".join([
-        "SET LOCAL session_replication_role = replica",
-        *(f'DELETE FROM "{t}"' for t in tables),
-        "SELECT setval(c.oid::regclass, 1, false) FROM pg_class c "
-        "WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace",
-    ])))
+def empty_postgres(engine: Engine, tables: list[str]) -> None:
+    """Every table emptied and every sequence back at its start, then vacuumed.
+
+    DELETE, not TRUNCATE: on a test database's few rows TRUNCATE takes most of a second (new
+    files for every table), DELETE and VACUUM a few milliseconds. Triggers (the audit
+    trail's append-only guard, foreign keys) are off for the DELETE's transaction: rows go
+    and come back as they were (needs a superuser, as the test database's owner is). The
+    VACUUM gives each table back its pages, so rows are stored, and read back by a plain
+    scan, in the order they were written, as after TRUNCATE: tests that read rows without
+    ORDER BY (two were found) see what they saw before.
+    """
+    with engine.begin() as conn:
+        conn.execute(text(";".join([
+            "SET LOCAL session_replication_role = replica",
+            *(f'DELETE FROM "{t}"' for t in tables),
+            "SELECT setval(c.oid::regclass, 1, false) FROM pg_class c "
+            "WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace",
+        ])))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM " + ", ".join(f'"{t}"' for t in tables)))
+
+
+def no_autovacuum(engine: Engine, tables: list[str]) -> None:
+    """Autovacuum off for the test database's tables: run in the middle of a test, it frees
+    space in pages that later rows then fill, and a plain scan returns them out of the order
+    they were written (empty_postgres vacuums between tests instead)."""
+    with engine.begin() as conn:
+        conn.execute(text(";".join(
+            f'ALTER TABLE "{t}" SET (autovacuum_enabled = false)' for t in tables)))

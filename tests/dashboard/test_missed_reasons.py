@@ -35,7 +35,7 @@ def test_a_recorded_reason_acknowledges_the_gap_and_shows_everywhere(story, ctx_
     survey = next(e for e in events if e["kind"] == "assessment" and e["ref"]["code"] == "INF1_D7")
     assert survey["detail"] == "Missed: Too unwell"
     audit = ctx_factory().session.scalars(select(AuditEvent).where(
-        AuditEvent.action == "assessment.missed_reason")).all()
+        AuditEvent.action == "assessment.missed_reason").order_by(AuditEvent.id)).all()
     assert [(e.actor_label, e.reason, e.after) for e in audit] == [
         (f"{GNV} (coordinator)", "Too unwell",
          {"missed_reason": "too_unwell", "missed_reason_text": None})]

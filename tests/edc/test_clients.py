@@ -127,6 +127,6 @@ def test_a_pull_whose_audit_write_meets_a_locked_sqlite_is_retried_and_audited_o
     monkeypatch.setattr(services, "audit_pull", locked_twice)
     assert _pull(client, edc.token, path="/records?limit=5").status_code == 200
     events = list(ctx_factory().session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "edc.pull")))
+        select(AuditEvent).where(AuditEvent.action == "edc.pull").order_by(AuditEvent.id)))
     assert len(refusals) == 2
     assert [e.after["export"] for e in events] == ["records"]

@@ -26,8 +26,7 @@ def _rows(engine: Engine) -> dict[str, list[tuple]]:
 
 def _empty(database, engine: Engine) -> None:  # type: ignore[no-untyped-def]
     if database.backend == "postgresql":
-        with engine.begin() as conn:
-            empty_postgres(conn, table_names(engine))
+        empty_postgres(engine, table_names(engine))
         return
     engine.dispose()
     shutil.copyfile(database.template, engine.url.database)

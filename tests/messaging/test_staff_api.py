@@ -15,7 +15,8 @@ GNV_PHONE, MIA_PHONE = "+13525550171", "+13055550172"
 
 def _audit(world, action):
     with world.session() as session:
-        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)
+                                     .order_by(AuditEvent.id)))
 
 
 def test_the_message_log_is_site_scoped_and_filtered(world, clock, gnv, staff_client):

@@ -23,7 +23,8 @@ def _sms(world, pid, *conditions):
 
 def _audit(world, action):
     with world.session() as session:
-        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)
+                                     .order_by(AuditEvent.id)))
 
 
 def test_stop_stops_all_sms_and_start_resumes(world, clock, gnv):

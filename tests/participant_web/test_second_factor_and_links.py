@@ -14,7 +14,8 @@ from tests.participant_web.support import ParticipantClient, participant
 
 def _events(ctx, action):  # type: ignore[no-untyped-def]
     ctx.session.commit()
-    return ctx.session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
+    return ctx.session.scalars(select(AuditEvent).where(AuditEvent.action == action)
+                               .order_by(AuditEvent.id)).all()
 
 
 def test_staff_reissue_a_link_shown_once_and_revoke_links(app, staff_client, ctx_factory):

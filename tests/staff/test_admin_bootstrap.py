@@ -26,7 +26,8 @@ def users(app) -> list[StaffUser]:
 
 def events(app, action: str) -> list[AuditEvent]:
     with app.extensions["pro"]["session_factory"]() as session:
-        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)
+                                     .order_by(AuditEvent.id)))
 
 
 def test_admin_create_reads_the_password_from_stdin_and_audits(app):
