@@ -200,26 +200,31 @@ class DyingSender:
             pro["sms_sender"] = self.real
 
 
-def queue_bulk(ctx_factory, pids: list[int], per_participant: int) -> None:  # type: ignore[no-untyped-def]
-    """`per_participant` manual reminders for each participant's Day 7 survey, all due now
-    (distinct deduplication keys)."""
-    ctx = ctx_factory()
+def queue_day7_reminders(ctx, p: Participant, channel: str, first_occurrence: int,  # type: ignore[no-untyped-def]
+                         count: int) -> None:
+    """`count` manual reminders on `channel` for `p`'s Day 7 survey, all due now (distinct
+    occurrences, so distinct deduplication keys); added to the session, not committed."""
     now = ctx.now()
+    a = ctx.session.scalar(select(Assessment).where(
+        Assessment.participant_id == p.id, Assessment.code == "INF1_D7"))
+    for occurrence in range(first_occurrence, first_occurrence + count):
+        ctx.session.add(OutboxMessage(
+            participant_id=p.id, study_id=p.study_id, site_id=p.site_id, channel=channel,
+            purpose="survey_reminder", target_kind="assessment", target_id=a.id,
+            occurrence=occurrence, language="en", status="pending", due_at=now,
+            expires_at=a.window_end, next_attempt_at=now, status_updated_at=now,
+            created_at=now, updated_at=now,
+            dedup_key=dedup_key(p.id, "survey_reminder", "assessment", a.id, occurrence,
+                                channel=channel)))
+
+
+def queue_bulk(ctx_factory, pids: list[int], per_participant: int) -> None:  # type: ignore[no-untyped-def]
+    """`per_participant` manual SMS reminders for each participant's Day 7 survey, all due
+    now (distinct deduplication keys)."""
+    ctx = ctx_factory()
     for pid in pids:
-        p = ctx.session.get(Participant, pid)
-        a = ctx.session.scalar(select(Assessment).where(
-            Assessment.participant_id == pid, Assessment.code == "INF1_D7"))
-        for n in range(per_participant):
-            occurrence = 10_000 + n
-            ctx.session.add(OutboxMessage(
-                participant_id=pid, study_id=p.study_id, site_id=p.site_id, channel="sms",
-                purpose="survey_reminder", target_kind="assessment", target_id=a.id,
-                occurrence=occurrence, language="en", status="pending", due_at=now,
-                expires_at=a.window_end, next_attempt_at=now, status_updated_at=now,
-                created_at=now, updated_at=now,
-                dedup_key=dedup_key(pid, "survey_reminder", "assessment", a.id, occurrence,
-                                    channel="sms"),
-            ))
+        queue_day7_reminders(ctx, ctx.session.get(Participant, pid), "sms", 10_000,
+                             per_participant)
     ctx.session.commit()
 
 

@@ -10,14 +10,11 @@ message; every other email arrives once."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
 from pro_server.messaging.models import OutboxMessage
-from pro_server.messaging.planning import dedup_key
 from pro_server.participants.models import Participant
-from pro_server.schedule.models import Assessment
 from tests.messaging.mail.support import email_env
-from tests.messaging.support import local, scheduler_env
+from tests.messaging.support import local, queue_day7_reminders, scheduler_env
 from tests.messaging.test_scheduler_process import Gate, kill_mid_send_then_restart
 
 pytestmark = pytest.mark.postgres_only(
@@ -29,21 +26,10 @@ def _email_rows(world, ctx_factory, per_participant: int) -> None:  # type: igno
     due now."""
     pids = [world.enrol(f"GNV-9{n:02d}", None) for n in range(3)]
     ctx = ctx_factory()
-    now = ctx.now()
     for n, pid in enumerate(pids):
         p = ctx.session.get(Participant, pid)
         p.email, p.reminder_channels = f"pat.{n}@example.com", "email"
-        a = ctx.session.scalar(select(Assessment).where(
-            Assessment.participant_id == pid, Assessment.code == "INF1_D7"))
-        for occurrence in range(20_000, 20_000 + per_participant):
-            ctx.session.add(OutboxMessage(
-                participant_id=pid, study_id=p.study_id, site_id=p.site_id, channel="email",
-                purpose="survey_reminder", target_kind="assessment", target_id=a.id,
-                occurrence=occurrence, language="en", status="pending", due_at=now,
-                expires_at=a.window_end, next_attempt_at=now, status_updated_at=now,
-                created_at=now, updated_at=now,
-                dedup_key=dedup_key(pid, "survey_reminder", "assessment", a.id, occurrence,
-                                    channel="email")))
+        queue_day7_reminders(ctx, p, "email", 20_000, per_participant)
     ctx.session.commit()
 
 
