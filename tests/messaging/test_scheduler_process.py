@@ -119,6 +119,17 @@ def _count(world, pids) -> Counter:  # type: ignore[no-untyped-def]
     return Counter(r.status for r in _due_sms(world, pids))
 
 
+def _each_sent_once(world, pids, fake_twilio) -> Counter:  # type: ignore[no-untyped-def]
+    """Every due text is sent, none waits for review, and the fake Twilio took each once
+    (its messages by SID)."""
+    rows = _due_sms(world, pids)
+    assert {(r.status, r.needs_review) for r in rows} == {("sent", False)}
+    at_fake = Counter(m.sid for m in fake_twilio.messages)
+    assert sorted(at_fake) == sorted(r.provider_message_id for r in rows)
+    assert set(at_fake.values()) == {1}
+    return at_fake
+
+
 def test_kill_9_mid_send_then_a_restart_sends_every_message_once(
         world, database, clock, ctx_factory, fake_twilio, tmp_path):
     pids = _bulk(world, ctx_factory, clock)
@@ -143,11 +154,7 @@ def test_kill_9_mid_send_then_a_restart_sends_every_message_once(
         assert second.stop() == 0
     finally:
         second.close()
-    rows = _due_sms(world, pids)
-    assert {(r.status, r.needs_review) for r in rows} == {("sent", False)}
-    at_fake = Counter(m.sid for m in fake_twilio.messages)
-    assert sorted(at_fake) == sorted(r.provider_message_id for r in rows)
-    assert set(at_fake.values()) == {1}
+    _each_sent_once(world, pids, fake_twilio)
 
 
 def test_two_schedulers_one_killed_mid_send_the_other_sends_every_message_once(
@@ -185,12 +192,7 @@ def test_two_schedulers_one_killed_mid_send_the_other_sends_every_message_once(
         first.close()
         if second is not None:
             second.close()
-    rows = _due_sms(world, pids)
-    assert {(r.status, r.needs_review) for r in rows} == {("sent", False)}
-    at_fake = Counter(m.sid for m in fake_twilio.messages)
-    assert len(at_fake) == total
-    assert sorted(at_fake) == sorted(r.provider_message_id for r in rows)
-    assert set(at_fake.values()) == {1}
+    assert len(_each_sent_once(world, pids, fake_twilio)) == total
 
 
 def test_sigterm_finishes_the_message_in_flight_releases_the_rest_and_exits_0(
