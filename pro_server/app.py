@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 import swagger_ui_bundle
-from flask import Flask, Response, jsonify, request, send_from_directory
+from flask import Flask, Response, jsonify, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import Engine
@@ -25,6 +26,8 @@ from pro_server.extensions import ProApi, csrf, limiter
 from pro_server.features import feature_modules
 from pro_server.logs import configure_logging
 from pro_server.request_input import install as install_request_input
+from pro_server.resources import static_dir
+from pro_server.static_files import content_security_policy, static_file
 from pro_server.web import bearer_actor, bearer_token, close_db_session, request_id
 
 log = logging.getLogger(__name__)
@@ -105,8 +108,6 @@ def _flask_config(settings: Settings) -> dict[str, Any]:
         "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
-        "OPENAPI_SWAGGER_UI_PATH": "docs",
-        "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
         "API_SPEC_OPTIONS": {"info": {"description": API_DESCRIPTION}},
     }
 
@@ -181,8 +182,19 @@ def _register_request_hooks(app: Flask) -> None:
 
 
 def _register_docs_assets(app: Flask) -> None:
-    """Swagger UI's files come from the installed swagger-ui-bundle package, not a CDN."""
+    """The API docs page (Swagger UI over /api/openapi.json): our page in static/apidocs and
+    Swagger UI's files from the installed swagger-ui-bundle package, not a CDN, all under
+    the pages' one Content-Security-Policy (flask-smorest's own page has an inline script)."""
+    page, csp = static_dir("apidocs"), content_security_policy()
+
+    @app.get("/api/docs")
+    def api_docs() -> Response:
+        return static_file(page, "index.html", csp)
+
+    @app.get("/api/docs/start.js")
+    def api_docs_start() -> Response:
+        return static_file(page, "start.js", csp)
 
     @app.get("/api/docs/assets/<path:filename>")
     def swagger_assets(filename: str) -> Response:
-        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+        return static_file(Path(swagger_ui_bundle.swagger_ui_path), filename, csp)

@@ -83,7 +83,8 @@ def test_the_openapi_document_written_when_first_read_is_the_one_written_at_star
 
 def test_docs_page_loads_its_assets_from_the_service_not_a_cdn(app):
     client = app.test_client()
-    page = client.get("/api/docs").get_data(as_text=True)
+    with client.get("/api/docs") as response:
+        page = response.get_data(as_text=True)
     assert "/api/docs/assets/swagger-ui-bundle.js" in page
     assert "https://" not in page
     with client.get("/api/docs/assets/swagger-ui-bundle.js") as asset:

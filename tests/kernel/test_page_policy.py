@@ -1,4 +1,5 @@
-"""Both apps' pages and the modules they share are served under the one Content-Security-Policy."""
+"""Both apps' pages, the modules they share and the API docs page are served under the one
+Content-Security-Policy."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ def test_every_page_and_shared_module_carries_the_one_policy(app):
               "/dashboard/js/pages/grid.js": dashboard, "/shared/dom.js": dashboard,
               "/shared/api.js": dashboard, "/p": participant, "/p/assets/app.js": participant,
               "/p/shared/dom.js": participant, "/p/shared/api.js": participant,
-              "/p/sw.js": participant}
+              "/p/sw.js": participant, "/api/docs": dashboard, "/api/docs/start.js": dashboard,
+              "/api/docs/assets/swagger-ui-bundle.js": dashboard}
     for path, policy in served.items():
         with client.get(path) as response:
             assert response.status_code == 200, path
@@ -25,7 +27,8 @@ def test_every_page_and_shared_module_carries_the_one_policy(app):
             assert response.headers["Cache-Control"] == "no-cache", path
             if path.endswith(".js"):
                 assert response.mimetype == "text/javascript", path
-    for path in ("/shared/../pyproject.toml", "/p/shared/../../setup.py", "/shared/none.js"):
+    for path in ("/shared/../pyproject.toml", "/p/shared/../../setup.py", "/shared/none.js",
+                 "/api/docs/assets/../../__init__.py"):
         with client.get(path) as response:
             assert response.status_code == 404, path
 
