@@ -145,7 +145,8 @@ def _engagement(done: list[Fact], still_open: set[int]) -> list[dict[str, Any]]:
 def _visits(ctx: ServiceContext, p: Participant) -> list[dict[str, Any]]:
     return [_event(v.starts_at, "visit", f"Virtual visit by {v.mode}", v.status,
                    v.cancel_reason or v.note, visit_id=v.id, duration_minutes=v.duration_minutes)
-            for v in ctx.session.scalars(select(Visit).where(Visit.participant_id == p.id))]
+            for v in ctx.session.scalars(
+                select(Visit).where(Visit.participant_id == p.id).order_by(Visit.id))]
 
 
 def _messages(ctx: ServiceContext, p: Participant,
@@ -164,7 +165,8 @@ def _messages(ctx: ServiceContext, p: Participant,
         _event(r.received_at, "reply", f"Reply from participant ({r.kind.replace('_', ' ')})",
                "needs review" if r.needs_review else "received", r.body, message_id=r.id)
         for r in ctx.session.scalars(
-            select(InboundMessage).where(InboundMessage.participant_id == p.id))
+            select(InboundMessage).where(InboundMessage.participant_id == p.id)
+            .order_by(InboundMessage.id))
     ]
     return events
 
@@ -172,7 +174,8 @@ def _messages(ctx: ServiceContext, p: Participant,
 def _changes(ctx: ServiceContext, p: Participant) -> list[dict[str, Any]]:
     events = []
     for c in ctx.session.scalars(
-            select(ChangeRequest).where(ChangeRequest.participant_id == p.id)):
+            select(ChangeRequest).where(ChangeRequest.participant_id == p.id)
+            .order_by(ChangeRequest.id)):
         what = f"{c.response.assessment.code} {c.instrument_code}, item {c.item_id}"
         events.append(_event(c.requested_at, "change", f"Change requested: {what}", "requested",
                              c.reason, change_id=c.id))
@@ -192,7 +195,8 @@ def timeline(ctx: ServiceContext, p: Participant) -> list[dict[str, Any]]:
                              p.withdrawal_reason))
     cells = _cells(ctx, p)
     messages = list(ctx.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.participant_id == p.id)))
+        select(OutboxMessage).where(OutboxMessage.participant_id == p.id)
+        .order_by(OutboxMessage.id)))
     done = facts(ctx, p)
     still_open = {c.assessment_id for c in cells if c.status in ("open", "in_progress")
                   and c.assessment_id is not None}
@@ -201,4 +205,4 @@ def timeline(ctx: ServiceContext, p: Participant) -> list[dict[str, Any]]:
     events += _messages(ctx, p, messages)
     for part in (_infusions, _visits, _changes):
         events += part(ctx, p)
-    return sorted(events, key=lambda e: (e["at"], e["kind"]))
+    return sorted(events, key=lambda e: (e["at"], e["kind"]))  # stable: ties keep row order

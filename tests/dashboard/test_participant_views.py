@@ -1,6 +1,7 @@
 """One participant: timeline, score trends, answers with their history; all site-scoped."""
 
 import pytest
+from sqlalchemy import text
 
 GNV = "coordinator.gnv@example.org"
 
@@ -94,3 +95,22 @@ def test_the_timeline_says_why_a_text_failed(story):
     failed = [e["ref"] for e in events if e["kind"] == "message" and e["status"] == "failed"]
     assert [(r["error_code"], r["status_reason"]) for r in failed] == [
         ("30003", "Twilio 30003: unreachable handset")]
+
+
+def test_texts_at_the_same_instant_are_listed_in_the_order_they_were_queued(story, engine):
+    """Ties in time keep the order the rows were made in, whatever order the database reads
+    them in: on PostgreSQL an updated row moves to the end of its table."""
+    pid = story.ids["GNV-001"]
+    with engine.begin() as conn:
+        first, second = conn.execute(text(
+            "SELECT id FROM outbox_message WHERE participant_id = :p ORDER BY id LIMIT 2"),
+            {"p": pid}).scalars().all()
+        at = conn.execute(text("SELECT due_at FROM outbox_message WHERE id = :id"),
+                          {"id": first}).scalar_one()
+        for row in (second, first):  # the first queued is the last written
+            conn.execute(text("UPDATE outbox_message SET sent_at = :at, due_at = :at "
+                              "WHERE id = :id"), {"at": at, "id": row})
+    events = story.client(GNV).get(f"/api/v1/participants/{pid}/timeline").json["events"]
+    listed = [e["ref"]["message_id"] for e in events if e["kind"] == "message"
+              and e["ref"]["message_id"] in (first, second)]
+    assert listed == [first, second]
