@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Text, text, type_coerce
 from sqlalchemy.orm import Session
 
 from pro_server.edc import (
@@ -214,12 +214,13 @@ class Export:
             self.now, self.grace)
 
     def _qs_rows(self) -> Iterator[Row]:
-        """The current versions, with only the columns QS reads (the answers and scores
-        are decoded per row: the previous version's are not needed)."""
+        """The current versions, with only the columns QS reads; the scores as stored (JSON
+        text: `sdtm.Middles.results` decodes each distinct one once)."""
         query = current_query(self.study.id, self._upto())
-        columns = query.selected_columns
+        columns = [query.selected_columns[name] for name in sdtm.ROW_COLUMNS]
         return stream(self.session, query.with_only_columns(
-            *(columns[name] for name in sdtm.ROW_COLUMNS), maintain_column_froms=True))
+            *(type_coerce(c, Text).label(c.key) if c.key == "scores" else c for c in columns),
+            maintain_column_froms=True))
 
     def _qs(self) -> Iterator[dict[str, Any]]:
         return sdtm.qs_records(self.catalogue, self._qs_rows(), definition, items=self.items,

@@ -14,6 +14,7 @@ VISITDY count from the first infusion (day 1). The XPT writer is in `xpt.py`.
 from __future__ import annotations
 
 import heapq
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -59,6 +60,7 @@ NOT_DONE = "NOT DONE"
 QSALL = ("QSALL", "Questionnaire")  # a whole questionnaire not done (SDTMIG QS)
 MISSED_REASON = "NOT COMPLETED WITHIN THE ASSESSMENT WINDOW"
 REASND_MAX = 200
+SCORES_KEPT = 4096
 ROW_COLUMNS = ("subject_key", "subject_rank", "assessment_code", "assessment_sequence",
                "submitted_at", "timezone", "first_dose_local", "instrument_code",
                "instrument_version", "answers", "scores")  # what QS reads of a row
@@ -109,6 +111,7 @@ class Middles:
         self.table: list[tuple[Any, ...]] = []
         self._ids: dict[tuple[Any, ...], int] = {}
         self._plans: dict[tuple[str, str, bool, bool, bool], Plan] = {}
+        self._results: dict[str, Mapping[str, Any]] = {}
         self.last_when: tuple[Any, Any] = (None, None)  # the last row's `_when`, by its key
 
     def number(self, middle: tuple[Any, ...]) -> int:
@@ -117,6 +120,18 @@ class Middles:
             n = self._ids[middle] = len(self.table)
             self.table.append(middle)
         return n
+
+    def results(self, scores: str | Mapping[str, Any] | None) -> Mapping[str, Any]:
+        """The results of a response's scores; as stored (JSON text), each distinct text
+        is decoded once (many responses share their scores), up to `SCORES_KEPT` texts."""
+        if not isinstance(scores, str):
+            return (scores or {}).get("scores") or {}
+        results = self._results.get(scores)
+        if results is None:
+            if len(self._results) >= SCORES_KEPT:
+                self._results.clear()
+            results = self._results[scores] = json.loads(scores).get("scores") or {}
+        return results
 
     def plan(self, d: InstrumentDefinition, baseline: bool, items: bool, scores: bool
              ) -> Plan:
@@ -203,7 +218,7 @@ def response_group(catalogue: StudyCatalogue, d: InstrumentDefinition, row: Row,
         middles.last_when = when, _when(catalogue, row)
     event, baseline, day, dtc = middles.last_when[1]
     answers: Mapping[str, Any] = {k: v["value"] for k, v in (row["answers"] or {}).items()}
-    results = (row["scores"] or {}).get("scores") or {}
+    results = middles.results(row["scores"])
     ids = []
     for kind, name, option, test, known in middles.plan(d, baseline, items, scores):
         # the key of what the middle depends on besides the test: the score's text and

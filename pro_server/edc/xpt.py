@@ -419,18 +419,23 @@ def _write_groups(split: GroupLayout, layout: XptLayout, heads: list[tuple[bytes
     padded = list(map(_padder(layout, split.names("middle")), middles))
     tail_bytes = _padder(layout, split.names("tail"))
     numbers = [_number(None)]  # numbers[n]: n as a double, grown as needed
-    add, middle = bytes.__add__, padded.__getitem__
+    middle = padded.__getitem__
     yield header(layout)
     written = rows = 0
     chunk: list[bytes] = []
     for hid, first, ids, tail_values in groups:
-        head, end = padded_heads[hid], first + len(ids)
-        while len(numbers) < end:
+        count = len(ids)
+        while len(numbers) < first + count:
             numbers.append(ibm_double(float(len(numbers))))
-        tail = tail_bytes(tail_values)
-        chunk += (head, (tail + head).join(map(add, numbers[first:end], map(middle, ids))),
-                  tail)
-        rows += len(ids)
+        head, tail = padded_heads[hid], tail_bytes(tail_values)
+        # the head, then per record: its number, its middle, the tail and the next head
+        pieces = [tail + head] * (3 * count)
+        pieces[0::3] = numbers[first:first + count]
+        pieces[1::3] = map(middle, ids)
+        pieces[-1] = tail
+        chunk.append(head)
+        chunk += pieces
+        rows += count
         if rows >= chunk_rows:
             data = b"".join(chunk)
             written += len(data)
