@@ -9,6 +9,11 @@ reason in QSREASND. The mapping is documented in docs/edc-mapping.md.
 A missed or cancelled assessment is one QSTESTCD = "QSALL" record per instrument, NOT DONE
 with the reason. QSBLFL (SDTMIG 3.3) or QSLOBXFL (3.4) flags the baseline results; QSDY and
 VISITDY count from the first infusion (day 1). The XPT writer is in `xpt.py`.
+
+One rule builds both files: `qs_groups` gives each response (or missed assessment) as a
+group, its subject values (head), the ids of its records' middles (QSTESTCD to QSDRVFL,
+numbered by `Middles`, each built once per distinct test result) and its visit values
+(tail); the CSV's records are those groups spelled out, the XPT file packs them as pieces.
 """
 
 from __future__ import annotations

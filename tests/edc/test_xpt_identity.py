@@ -17,6 +17,7 @@ import pyreadstat
 import pytest
 from sqlalchemy import select
 
+from pro_server.edc import xpt
 from pro_server.edc.exports import Export
 from pro_server.participants.models import Participant
 from pro_server.schedule.assessments import cancel
@@ -89,3 +90,17 @@ def test_the_xpt_files_are_byte_for_byte_the_earlier_writers(varied, sdtmig, dom
             else:
                 assert ours == pandas.rstrip()
     assert (_digest(data), hashlib.sha256(csv).hexdigest()) == EXPECTED[(domain, sdtmig)]
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 7, 10_000])
+def test_qs_from_pieces_is_the_file_of_its_records_in_any_chunking(varied, chunk_rows,
+                                                                   monkeypatch):
+    # the same records (the CSV's) through the record-by-record writer that EX and DS use
+    monkeypatch.setattr(xpt, "XPT_CHUNK", chunk_rows)
+    session, study, now = varied
+    export = Export(session, study, now, sdtmig="3.4")
+    dataset, records = export._sdtm("qs")
+    pieces = list(export.sdtm_xpt("qs"))
+    assert len(pieces) > (2 if chunk_rows < 10 else 1)
+    whole = b"".join(xpt.xpt_two_pass(dataset, records))
+    assert _digest(b"".join(pieces)) == _digest(whole)
