@@ -65,7 +65,7 @@ NOT_DONE = "NOT DONE"
 QSALL = ("QSALL", "Questionnaire")  # a whole questionnaire not done (SDTMIG QS)
 MISSED_REASON = "NOT COMPLETED WITHIN THE ASSESSMENT WINDOW"
 REASND_MAX = 200
-SCORES_KEPT = 4096
+SCORES_KEPT = RESPONSES_KEPT = 4096
 ROW_COLUMNS = ("subject_key", "subject_rank", "assessment_code", "assessment_sequence",
                "submitted_at", "timezone", "first_dose_local", "instrument_code",
                "instrument_version", "answers", "scores")  # what QS reads of a row
@@ -117,6 +117,7 @@ class Middles:
         self._ids: dict[tuple[Any, ...], int] = {}
         self._plans: dict[tuple[str, str, bool, bool, bool], Plan] = {}
         self._results: dict[str, Mapping[str, Any]] = {}
+        self.responses: dict[tuple[Any, ...], list[int]] = {}  # middle ids by `same`
         self.last_when: tuple[Any, Any] = (None, None)  # the last row's `_when`, by its key
 
     def number(self, middle: tuple[Any, ...]) -> int:
@@ -213,19 +214,10 @@ def _when(catalogue: StudyCatalogue, row: Row) -> tuple[cat.Event, bool, int | N
             submitted.isoformat())
 
 
-def response_group(catalogue: StudyCatalogue, d: InstrumentDefinition, row: Row,
-                   middles: Middles, *, items: bool = True, scores: bool = True
-                   ) -> tuple[tuple[Any, ...], list[int], tuple[Any, ...]]:
-    """(head, middle ids, tail) of one response version's QS records."""
-    when = (row["assessment_code"], row["submitted_at"], row["timezone"],
-            row.get("first_dose_local"))
-    if middles.last_when[0] != when:  # the responses of one assessment come together
-        middles.last_when = when, _when(catalogue, row)
-    event, baseline, day, dtc = middles.last_when[1]
-    answers: Mapping[str, Any] = {k: v["value"] for k, v in (row["answers"] or {}).items()}
-    results = middles.results(row["scores"])
+def _middle_ids(d: InstrumentDefinition, plan: Plan, answers: Mapping[str, Any],
+                results: Mapping[str, Any], baseline: bool, middles: Middles) -> list[int]:
     ids = []
-    for kind, name, option, test, known in middles.plan(d, baseline, items, scores):
+    for kind, name, option, test, known in plan:
         # the key of what the middle depends on besides the test: the score's text and
         # reason; the option ticked or not; the answer with its type (1 and 1.0 read
         # differently); not answered: whether the item applied
@@ -245,6 +237,34 @@ def response_group(catalogue: StudyCatalogue, d: InstrumentDefinition, row: Row,
         if n is None:
             n = known[key] = middles.number(_middle(d, test, answers, results, baseline))
         ids.append(n)
+    return ids
+
+
+def response_group(catalogue: StudyCatalogue, d: InstrumentDefinition, row: Row,
+                   middles: Middles, *, items: bool = True, scores: bool = True
+                   ) -> tuple[tuple[Any, ...], list[int], tuple[Any, ...]]:
+    """(head, middle ids, tail) of one response version's QS records."""
+    when = (row["assessment_code"], row["submitted_at"], row["timezone"],
+            row.get("first_dose_local"))
+    if middles.last_when[0] != when:  # the responses of one assessment come together
+        middles.last_when = when, _when(catalogue, row)
+    event, baseline, day, dtc = middles.last_when[1]
+    plan = middles.plan(d, baseline, items, scores)
+    stored = row["answers"] or {}
+    values = [v["value"] for v in stored.values()]
+    # the same answers and scores of the same instrument version give the same middles:
+    # the answers by item, with their types (1 and 1.0 read differently)
+    same = (d.code, d.version, baseline, items, scores, row["scores"], tuple(stored),
+            tuple([tuple(v) if v.__class__ is list else v for v in values]),
+            tuple(map(type, values)))
+    ids = middles.responses.get(same) if isinstance(row["scores"], str) else None
+    if ids is None:
+        answers = dict(zip(stored, values, strict=True))
+        ids = _middle_ids(d, plan, answers, middles.results(row["scores"]), baseline, middles)
+        if isinstance(row["scores"], str):
+            if len(middles.responses) >= RESPONSES_KEPT:
+                middles.responses.clear()
+            middles.responses[same] = ids
     tail = (float(event.visitnum), event.visit, event.visitdy, dtc, day,
             d.recall_period.iso8601 or "")
     return _head(catalogue, row["subject_key"]), ids, tail
