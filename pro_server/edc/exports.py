@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Text, text, type_coerce
 from sqlalchemy.orm import Session
 
 from pro_server.edc import (
@@ -213,10 +213,25 @@ class Export:
             stream(self.session, participation.not_done_query(self.study.id, self.now)),
             self.now, self.grace)
 
+    def _qs_rows(self) -> Iterator[Row]:
+        """The current versions, with only the columns QS reads; the scores as stored (JSON
+        text: `sdtm.Middles.results` decodes each distinct one once)."""
+        query = current_query(self.study.id, self._upto())
+        columns = [query.selected_columns[name] for name in sdtm.ROW_COLUMNS]
+        return stream(self.session, query.with_only_columns(
+            *(type_coerce(c, Text).label(c.key) if c.key == "scores" else c for c in columns),
+            maintain_column_froms=True))
+
     def _qs(self) -> Iterator[dict[str, Any]]:
-        return sdtm.qs_records(self.catalogue, self._current(), definition, items=self.items,
+        return sdtm.qs_records(self.catalogue, self._qs_rows(), definition, items=self.items,
                                scores=self.scores, not_done=self._not_done(),
                                sdtmig=self.sdtmig)
+
+    def _qs_xpt(self) -> Iterator[bytes]:
+        middles = sdtm.Middles()
+        return xpt.xpt_groups(sdtm.qs_split(self.sdtmig), lambda: sdtm.qs_groups(
+            self.catalogue, self._qs_rows(), definition, middles, items=self.items,
+            scores=self.scores, not_done=self._not_done()), middles.table)
 
     def _participants(self) -> Iterator[tuple[dict[str, Any], Any]]:
         return participation.with_infusions(self.session, protocol_registry(), self.study.id)
@@ -232,6 +247,8 @@ class Export:
         return csv_stream(xpt.csv_rows(dataset, records()))
 
     def sdtm_xpt(self, domain: str) -> Iterator[bytes]:
+        if domain == "qs":
+            return self._qs_xpt()
         dataset, records = self._sdtm(domain)
         return xpt.xpt_two_pass(dataset, records)
 

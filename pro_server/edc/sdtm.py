@@ -9,11 +9,17 @@ reason in QSREASND. The mapping is documented in docs/edc-mapping.md.
 A missed or cancelled assessment is one QSTESTCD = "QSALL" record per instrument, NOT DONE
 with the reason. QSBLFL (SDTMIG 3.3) or QSLOBXFL (3.4) flags the baseline results; QSDY and
 VISITDY count from the first infusion (day 1). The XPT writer is in `xpt.py`.
+
+One rule builds both files: `qs_groups` gives each response (or missed assessment) as a
+group, its subject values (head), the ids of its records' middles (QSTESTCD to QSDRVFL,
+numbered by `Middles`, each built once per distinct test result) and its visit values
+(tail); the CSV's records are those groups spelled out, the XPT file packs them as pieces.
 """
 
 from __future__ import annotations
 
 import heapq
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -21,7 +27,7 @@ from typing import Any
 from pro_server.edc import catalogue as cat
 from pro_server.edc.catalogue import StudyCatalogue
 from pro_server.edc.records import Row
-from pro_server.edc.xpt import Dataset
+from pro_server.edc.xpt import Dataset, Group, GroupLayout
 from pro_server.instruments.answers import item_applies
 from pro_server.instruments.definitions import InstrumentDefinition
 from pro_server.local_time import utc_to_local
@@ -59,6 +65,10 @@ NOT_DONE = "NOT DONE"
 QSALL = ("QSALL", "Questionnaire")  # a whole questionnaire not done (SDTMIG QS)
 MISSED_REASON = "NOT COMPLETED WITHIN THE ASSESSMENT WINDOW"
 REASND_MAX = 200
+SCORES_KEPT = RESPONSES_KEPT = 4096
+ROW_COLUMNS = ("subject_key", "subject_rank", "assessment_code", "assessment_sequence",
+               "submitted_at", "timezone", "first_dose_local", "instrument_code",
+               "instrument_version", "answers", "scores")  # what QS reads of a row
 
 
 def qs_dataset(sdtmig: str = "3.3") -> Dataset:
@@ -83,6 +93,71 @@ def _reference(row: Mapping[str, Any]) -> date | None:
     return None if first is None else first.date()
 
 
+QS_HEAD = 3  # STUDYID, DOMAIN, USUBJID; then QSSEQ
+QS_MIDDLE = 13  # QSTESTCD to QSDRVFL: the test and its result; then VISITNUM to QSEVLINT
+
+
+def qs_split(sdtmig: str = "3.3") -> GroupLayout:
+    """QS records as groups: a response's (or a missed assessment's) records share the head
+    (subject) and the tail (visit, date, study day, evaluation interval)."""
+    return GroupLayout(qs_dataset(sdtmig), QS_HEAD, QS_MIDDLE)
+
+
+_SCORE, _OPTION, _ANSWER = range(3)
+Plan = list[tuple[int, str, str | None, cat.QsTest, dict[Any, int]]]
+
+
+class Middles:
+    """The distinct middles (QSTESTCD to QSDRVFL) of one export's records, numbered as they
+    are first met: a test's middle depends only on the instrument version, the test, its
+    answer or score and the baseline flag, so it is built once per distinct one."""
+
+    def __init__(self) -> None:
+        self.table: list[tuple[Any, ...]] = []
+        self._ids: dict[tuple[Any, ...], int] = {}
+        self._plans: dict[tuple[str, str, bool, bool, bool], Plan] = {}
+        self._results: dict[str, Mapping[str, Any]] = {}
+        self.responses: dict[tuple[Any, ...], list[int]] = {}  # middle ids by `same`
+        self.last_when: tuple[Any, Any] = (None, None)  # the last row's `_when`, by its key
+
+    def number(self, middle: tuple[Any, ...]) -> int:
+        n = self._ids.get(middle)
+        if n is None:
+            n = self._ids[middle] = len(self.table)
+            self.table.append(middle)
+        return n
+
+    def results(self, scores: str | Mapping[str, Any] | None) -> Mapping[str, Any]:
+        """The results of a response's scores; as stored (JSON text), each distinct text
+        is decoded once (many responses share their scores), up to `SCORES_KEPT` texts."""
+        if not isinstance(scores, str):
+            return (scores or {}).get("scores") or {}
+        results = self._results.get(scores)
+        if results is None:
+            if len(self._results) >= SCORES_KEPT:
+                self._results.clear()
+            results = self._results[scores] = json.loads(scores).get("scores") or {}
+        return results
+
+    def plan(self, d: InstrumentDefinition, baseline: bool, items: bool, scores: bool
+             ) -> Plan:
+        """The tests of `d` that are exported, each as (kind, the score key or item id,
+        the option, the test, its middle ids by the key of its result)."""
+        key = (d.code, d.version, baseline, items, scores)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = []
+            for test in cat.qs_tests(d):
+                if test.score is not None:
+                    if scores:
+                        plan.append((_SCORE, test.score.key, None, test, {}))
+                elif items:
+                    assert test.item is not None
+                    kind = _ANSWER if test.option is None else _OPTION
+                    plan.append((kind, test.item.id, test.option, test, {}))
+        return plan
+
+
 def _result(value: Any) -> tuple[str, str, float | None]:
     text = str(value)
     return text, text, float(value)
@@ -92,60 +167,107 @@ def _local(at: Any, tz: str) -> datetime:
     return utc_to_local(at, tz).replace(tzinfo=None, microsecond=0)
 
 
-def response_records(catalogue: StudyCatalogue, d: InstrumentDefinition, row: Row, *,
-                     items: bool = True, scores: bool = True,
-                     baseline_flag: str = "QSBLFL") -> Iterator[dict[str, Any]]:
-    """QS records (without QSSEQ) of one response version."""
+def _middle(d: InstrumentDefinition, test: cat.QsTest, answers: Mapping[str, Any],
+            results: Mapping[str, Any], baseline: bool) -> tuple[Any, ...]:
+    """QSTESTCD to QSDRVFL of one test's record."""
+    orres = stresc = stat = reasnd = drvfl = ""
+    stresn: float | None = None
+    unit = None
+    if test.score is not None:
+        result = results[test.score.key]
+        drvfl = "Y"
+        if result["value_text"] is None:
+            stat, reasnd = NOT_DONE, str(result["reason"]).replace("_", " ").upper()
+        else:
+            orres, stresc, stresn = _result(result["value_text"])
+            unit = test.score.unit
+    else:
+        item = test.item
+        assert item is not None
+        value = answers.get(item.id)
+        if value is None:
+            reason = "NOT APPLICABLE" if not item_applies(item, answers) else "NOT ANSWERED"
+            stat, reasnd = NOT_DONE, reason
+        elif test.option is not None:
+            orres = stresc = cat.CHECKED if test.option in value else cat.NOT_CHECKED
+        elif item.type == "single_choice":
+            orres, stresc, stresn = _choice_label(d, item, value), str(value), float(value)
+        else:
+            orres, stresc, stresn = _result(value)
+            unit = item.unit
+    return (test.testcd, test.test, d.sdtm_qscat, test.section or "", orres, unit or "",
+            stresc, stresn, unit or "", stat, reasnd, "Y" if baseline and not stat else "",
+            drvfl)
+
+
+def _head(catalogue: StudyCatalogue, subject_key: str) -> tuple[str, str, str]:
+    return catalogue.study_code, "QS", f"{catalogue.study_code}-{subject_key}"
+
+
+def _when(catalogue: StudyCatalogue, row: Row) -> tuple[cat.Event, bool, int | None, str]:
+    """The event, baseline or not, study day and QSDTC (local submission time) of a row."""
     event = catalogue.event(row["assessment_code"])
     submitted = _local(row["submitted_at"], row["timezone"])
-    reference = _reference(row)
     baseline = event.code == "BASELINE" and (
         row.get("first_dose_local") is None or submitted < row["first_dose_local"])
-    common = {"STUDYID": catalogue.study_code, "DOMAIN": "QS",
-              "USUBJID": f"{catalogue.study_code}-{row['subject_key']}",
-              "QSCAT": d.sdtm_qscat, "VISITNUM": float(event.visitnum), "VISIT": event.visit,
-              "VISITDY": event.visitdy, "QSDTC": submitted.isoformat(),
-              "QSDY": study_day(submitted.date(), reference),
-              "QSEVLINT": d.recall_period.iso8601 or "", "QSDRVFL": ""}
-    answers: Mapping[str, Any] = {k: v["value"] for k, v in (row["answers"] or {}).items()}
-    results = (row["scores"] or {}).get("scores") or {}
-    for test in cat.qs_tests(d):
-        orres = stresc = stat = reasnd = drvfl = ""
-        stresn: float | None = None
-        unit = None
-        if test.score is not None:
-            if not scores:
-                continue
-            result = results[test.score.key]
-            drvfl = "Y"
-            if result["value_text"] is None:
-                stat, reasnd = NOT_DONE, str(result["reason"]).replace("_", " ").upper()
-            else:
-                orres, stresc, stresn = _result(result["value_text"])
-                unit = test.score.unit
+    return (event, baseline, study_day(submitted.date(), _reference(row)),
+            submitted.isoformat())
+
+
+def _middle_ids(d: InstrumentDefinition, plan: Plan, answers: Mapping[str, Any],
+                results: Mapping[str, Any], baseline: bool, middles: Middles) -> list[int]:
+    ids = []
+    for kind, name, option, test, known in plan:
+        # the key of what the middle depends on besides the test: the score's text and
+        # reason; the option ticked or not; the answer with its type (1 and 1.0 read
+        # differently); not answered: whether the item applied
+        if kind == _SCORE:
+            result = results[name]
+            key: Any = (result["value_text"], result["reason"])
         else:
-            if not items:
-                continue
-            item = test.item
-            assert item is not None
-            value = answers.get(item.id)
+            value = answers.get(name)
             if value is None:
-                reason = "NOT APPLICABLE" if not item_applies(item, answers) else "NOT ANSWERED"
-                stat, reasnd = NOT_DONE, reason
-            elif test.option is not None:
-                orres = stresc = cat.CHECKED if test.option in value else cat.NOT_CHECKED
-            elif item.type == "single_choice":
-                orres, stresc, stresn = _choice_label(d, item, value), str(value), float(value)
+                assert test.item is not None
+                key = item_applies(test.item, answers)
+            elif kind == _OPTION:
+                key = (option in value, None)
             else:
-                orres, stresc, stresn = _result(value)
-                unit = item.unit
-        record = common.copy()
-        record.update(QSTESTCD=test.testcd, QSTEST=test.test, QSSCAT=test.section or "",
-                      QSORRES=orres, QSSTRESC=stresc, QSSTRESN=stresn, QSSTAT=stat,
-                      QSREASND=reasnd, QSDRVFL=drvfl, QSORRESU=unit or "",
-                      QSSTRESU=unit or "")
-        record[baseline_flag] = "Y" if baseline and not stat else ""
-        yield record
+                key = (value.__class__, value)
+        n = known.get(key)
+        if n is None:
+            n = known[key] = middles.number(_middle(d, test, answers, results, baseline))
+        ids.append(n)
+    return ids
+
+
+def response_group(catalogue: StudyCatalogue, d: InstrumentDefinition, row: Row,
+                   middles: Middles, *, items: bool = True, scores: bool = True
+                   ) -> tuple[tuple[Any, ...], list[int], tuple[Any, ...]]:
+    """(head, middle ids, tail) of one response version's QS records."""
+    when = (row["assessment_code"], row["submitted_at"], row["timezone"],
+            row.get("first_dose_local"))
+    if middles.last_when[0] != when:  # the responses of one assessment come together
+        middles.last_when = when, _when(catalogue, row)
+    event, baseline, day, dtc = middles.last_when[1]
+    plan = middles.plan(d, baseline, items, scores)
+    stored = row["answers"] or {}
+    values = [v["value"] for v in stored.values()]
+    # the same answers and scores of the same instrument version give the same middles:
+    # the answers by item, with their types (1 and 1.0 read differently)
+    same = (d.code, d.version, baseline, items, scores, row["scores"], tuple(stored),
+            tuple([tuple(v) if v.__class__ is list else v for v in values]),
+            tuple(map(type, values)))
+    ids = middles.responses.get(same) if isinstance(row["scores"], str) else None
+    if ids is None:
+        answers = dict(zip(stored, values, strict=True))
+        ids = _middle_ids(d, plan, answers, middles.results(row["scores"]), baseline, middles)
+        if isinstance(row["scores"], str):
+            if len(middles.responses) >= RESPONSES_KEPT:
+                middles.responses.clear()
+            middles.responses[same] = ids
+    tail = (float(event.visitnum), event.visit, event.visitdy, dtc, day,
+            d.recall_period.iso8601 or "")
+    return _head(catalogue, row["subject_key"]), ids, tail
 
 
 _LABELS: dict[tuple[str, str, str, Any], str] = {}
@@ -161,55 +283,64 @@ def _choice_label(d: InstrumentDefinition, item: Any, value: Any) -> str:
     return label
 
 
-def not_done_records(catalogue: StudyCatalogue, row: Mapping[str, Any],
-                     baseline_flag: str = "QSBLFL") -> Iterator[dict[str, Any]]:
-    """One QSALL record per instrument of a missed or cancelled assessment."""
+def not_done_group(catalogue: StudyCatalogue, row: Mapping[str, Any], middles: Middles
+                   ) -> tuple[tuple[Any, ...], list[int], tuple[Any, ...]]:
+    """(head, middle ids, tail) of a missed or cancelled assessment: one QSALL record per
+    instrument."""
     event = catalogue.event(row["code"])
     if row["status"] == "cancelled":
         reason = " ".join(f"CANCELLED: {row['cancel_reason'] or ''}".split()).rstrip(":")
     else:
         reason = " ".join((row_reason(row) or MISSED_REASON).upper().split())
-    for code in row["instruments"]:
-        yield {"STUDYID": catalogue.study_code, "DOMAIN": "QS",
-               "USUBJID": f"{catalogue.study_code}-{row['subject_key']}",
-               "QSTESTCD": QSALL[0], "QSTEST": QSALL[1],
-               "QSCAT": catalogue.definition(code).sdtm_qscat, "QSSCAT": "",
-               "QSORRES": "", "QSORRESU": "", "QSSTRESC": "", "QSSTRESN": None,
-               "QSSTRESU": "", "QSSTAT": NOT_DONE, "QSREASND": reason[:REASND_MAX],
-               baseline_flag: "", "QSDRVFL": "", "VISITNUM": float(event.visitnum),
-               "VISIT": event.visit, "VISITDY": event.visitdy, "QSDTC": "", "QSDY": None,
-               "QSEVLINT": ""}
+    ids = [middles.number((*QSALL, catalogue.definition(code).sdtm_qscat, "", "", "", "",
+                           None, "", NOT_DONE, reason[:REASND_MAX], "", ""))
+           for code in row["instruments"]]
+    tail = (float(event.visitnum), event.visit, event.visitdy, "", None, "")
+    return _head(catalogue, row["subject_key"]), ids, tail
+
+
+def qs_groups(catalogue: StudyCatalogue, rows: Iterable[Row], definitions: Any,
+              middles: Middles, *, items: bool = True, scores: bool = True,
+              not_done: Iterable[Mapping[str, Any]] = ()) -> Iterator[Group]:
+    """Every QS record as groups (`xpt.Group`), QSSEQ numbered per subject.
+
+    `rows` (current response versions) and `not_done` (missed or cancelled assessments) both
+    come ordered by `subject_rank` (subject key order) and assessment sequence; they are
+    merged in that order.
+    """
+
+    def answered() -> Iterator[tuple[tuple[int, int, int], Row | None, Mapping[str, Any]]]:
+        for row in rows:
+            yield (row["subject_rank"], row["assessment_sequence"], 0), row, row
+
+    def missed() -> Iterator[tuple[tuple[int, int, int], Row | None, Mapping[str, Any]]]:
+        for row in not_done:
+            yield (row["subject_rank"], row["sequence"], 1), None, row
+
+    subject, seq = None, 0
+    for (key, _, _), response, row in heapq.merge(answered(), missed(),
+                                                  key=lambda t: t[0]):
+        if key != subject:
+            subject, seq = key, 0
+        if response is None:
+            head, ids, tail = not_done_group(catalogue, row, middles)
+        else:
+            d = definitions(response["instrument_code"], response["instrument_version"])
+            head, ids, tail = response_group(catalogue, d, response, middles, items=items,
+                                             scores=scores)
+        yield head, seq + 1, ids, tail
+        seq += len(ids)
 
 
 def qs_records(catalogue: StudyCatalogue, rows: Iterable[Row], definitions: Any, *,
                items: bool = True, scores: bool = True,
                not_done: Iterable[Mapping[str, Any]] = (),
                sdtmig: str = "3.3") -> Iterator[dict[str, Any]]:
-    """Every QS record, QSSEQ numbered per subject.
-
-    `rows` (current response versions) and `not_done` (missed or cancelled assessments) both
-    come ordered by `subject_rank` (subject key order) and assessment sequence; they are
-    merged in that order.
-    """
-    flag = BASELINE_FLAG[sdtmig][0]
-
-    def answered() -> Iterator[tuple[tuple[int, int, int], Iterator[dict[str, Any]]]]:
-        for row in rows:
-            d = definitions(row["instrument_code"], row["instrument_version"])
-            yield ((row["subject_rank"], row["assessment_sequence"], 0),
-                   response_records(catalogue, d, row, items=items, scores=scores,
-                                    baseline_flag=flag))
-
-    def missed() -> Iterator[tuple[tuple[int, int, int], Iterator[dict[str, Any]]]]:
-        for row in not_done:
-            yield ((row["subject_rank"], row["sequence"], 1),
-                   not_done_records(catalogue, row, flag))
-
-    subject, seq = None, 0
-    for (key, _, _), records in heapq.merge(answered(), missed(), key=lambda pair: pair[0]):
-        if key != subject:
-            subject, seq = key, 0
-        for record in records:
-            seq += 1
-            record["QSSEQ"] = float(seq)
-            yield record
+    """Every QS record as a dict (the CSV), from the same groups as the XPT file."""
+    names = qs_dataset(sdtmig).names
+    middles = Middles()
+    for head, first, ids, tail in qs_groups(catalogue, rows, definitions, middles,
+                                            items=items, scores=scores, not_done=not_done):
+        for number, n in enumerate(ids, start=first):
+            yield dict(zip(names, (*head, float(number), *middles.table[n], *tail),
+                           strict=True))

@@ -3,9 +3,9 @@
 A `Dataset` names its variables, their labels and which are numeric; every dataset we
 produce (QS, EX, DS) goes through the same writers.
 
-XPORT (SAS TS-140): the header records (library, member, NAMESTR per variable) come from
-pyreadstat, writing a one-row template of the layout; the observations are packed here, row
-by row, as TS-140 lays them out: each variable in order, a character value in ASCII padded
+XPORT (SAS TS-140): the header records (library, member, NAMESTR per variable) are written
+here as pyreadstat writes them (no pandas in the export process); the observations are
+packed as TS-140 lays them out: each variable in order, a character value in ASCII padded
 with blanks to its column's fixed width (SAS drops trailing blanks on reading), a number as
 an 8-byte IBM System/370 double (missing: "." then seven zero bytes), rows back to back, the
 last 80-byte record padded with blanks. The widths are the longest value each column
@@ -13,24 +13,28 @@ actually holds (the FDA Technical Conformance Guide asks that character variable
 padded beyond it), so they are known only once every record was seen: the first pass over
 the records measures them and spools the records to a temporary file, the second packs the
 spooled records. Both passes hold one chunk at most, however large the study.
+
+QS has ~20 records per response that differ only in the test and its result: `xpt_groups`
+spools a response as its shared values and the ids of its records' distinct middles, each
+encoded and padded once (sdtm.py numbers them), and joins the bytes of a response's records
+in C.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import pickle
 import struct
 import tempfile
+import time
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 XPT_CHUNK = 2_000  # observations per yielded chunk and per spooled pickle: memory
 MAX_WIDTH = 200  # SDTM character variables are at most 200 bytes in XPORT v5
-_OBS_HEADER = b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!"
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,13 @@ class XptLayout:
                    for n in self.dataset.names)
 
 
+def _layout(dataset: Dataset, widths: dict[str, int]) -> XptLayout:
+    too_long = {n: w for n, w in widths.items() if w > MAX_WIDTH}
+    if too_long:
+        raise ValueError(f"{dataset.name}: values longer than {MAX_WIDTH}: {too_long}")
+    return XptLayout(dataset, widths)
+
+
 def measure(dataset: Dataset, records: Iterable[Mapping[str, Any]]) -> XptLayout:
     """The layout whose widths are the longest value of each character column (at least 1)."""
     widths = {n: 1 for n in dataset.names if n not in dataset.numeric}
@@ -106,27 +117,7 @@ def measure(dataset: Dataset, records: Iterable[Mapping[str, Any]]) -> XptLayout
             length = len(_text(record.get(name)))
             if length > widths[name]:
                 widths[name] = length
-    too_long = {n: w for n, w in widths.items() if w > MAX_WIDTH}
-    if too_long:
-        raise ValueError(f"{dataset.name}: values longer than {MAX_WIDTH}: {too_long}")
-    return XptLayout(dataset, widths)
-
-
-def _write_chunk(layout: XptLayout, frame_rows: list[dict[str, Any]], path: str) -> bytes:
-    import pandas as pd
-    import pyreadstat
-
-    ds = layout.dataset
-    frame = pd.DataFrame(frame_rows, columns=list(ds.names))
-    pyreadstat.write_xport(frame, path, file_format_version=5, table_name=ds.name,
-                           file_label=ds.label, column_labels=dict(ds.columns))
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def _split(raw: bytes) -> tuple[bytes, bytes]:
-    at = raw.index(_OBS_HEADER) + 80
-    return raw[:at], raw[at:]
+    return _layout(dataset, widths)
 
 
 _MISSING = b"." + bytes(7)  # SAS missing value "." (TS-140)
@@ -150,10 +141,61 @@ def ibm_double(value: float | None) -> bytes:
     return _Q.pack(((sign | (hex_exponent + 64)) << 56) | fraction)
 
 
-def _header(layout: XptLayout) -> bytes:
-    """Library, member and variable headers through OBS, from pyreadstat (one-row template)."""
-    with tempfile.TemporaryDirectory(prefix="sdtm-xpt-") as tmp:
-        return _split(_write_chunk(layout, [layout.pad({})], os.path.join(tmp, "head.xpt")))[0]
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV",
+           "DEC")
+
+
+def _stamp(at: time.struct_time) -> bytes:
+    """A header date-time as SAS writes it: 06DEC26:04:43:07."""
+    return (f"{at.tm_mday:02d}{_MONTHS[at.tm_mon - 1]}{at.tm_year % 100:02d}:"
+            f"{at.tm_hour:02d}:{at.tm_min:02d}:{at.tm_sec:02d}").encode()
+
+
+def _field(text: str, width: int) -> bytes:
+    return text.encode("ascii").ljust(width)[:width]
+
+
+def _record(*fields: bytes) -> bytes:
+    data = b"".join(fields)
+    assert len(data) == 80, data
+    return data
+
+
+def _header_record(kind: str, numbers: str) -> bytes:
+    return _record(f"HEADER RECORD*******{kind:8}HEADER RECORD!!!!!!!{numbers}  ".encode())
+
+
+def header(layout: XptLayout, created: time.struct_time | None = None) -> bytes:
+    """Library, member and variable (NAMESTR) headers through OBS, as TS-140 lays them out
+    (and as pyreadstat, which wrote them before, fills them): a variable's NAMESTR is its
+    type, length, number, name, label and position in the row, no formats; `created`: the
+    local time of the library and member dates (now)."""
+    ds = layout.dataset
+    stamp = _stamp(created or time.localtime())
+    sas = b"SAS     "
+    release = b"6.06    bsd4.2  "
+    namestrs, position = [], 0
+    for number, (name, label) in enumerate(ds.columns, start=1):
+        numeric = name in ds.numeric
+        length = 8 if numeric else layout.widths[name]
+        namestrs.append(struct.pack(
+            ">hhhh8s40s8shhhh8shhi52x", 1 if numeric else 2, 0, length, number,
+            _field(name, 8), _field(label, 40), b" " * 8, 0, 0, 1 if numeric else 0, 0,
+            b" " * 8, 0, 0, position))
+        position += length
+    variables = b"".join(namestrs)
+    return b"".join((
+        _header_record("LIBRARY", "0" * 30),
+        _record(sas, sas, b"SASLIB  ", release, b" " * 24, stamp),
+        _record(stamp, b" " * 64),
+        _header_record("MEMBER", "000000000000000001600000000140"),
+        _header_record("DSCRPTR", "0" * 30),
+        _record(sas, _field(ds.name, 8), b"SASDATA ", release, b" " * 24, stamp),
+        _record(stamp, b" " * 16, _field(ds.label, 40), b" " * 8),
+        _header_record("NAMESTR", f"000000{len(ds.columns):04d}" + "0" * 20),
+        variables + b" " * (-len(variables) % 80),
+        _header_record("OBS", "0" * 30),
+    ))
 
 
 @lru_cache(maxsize=4096)
@@ -182,7 +224,7 @@ def _write(rows: Iterable[tuple[bytes, ...]], layout: XptLayout, chunk_rows: int
     ds = layout.dataset
     widths = [8 if name in ds.numeric else layout.widths[name] for name in ds.names]
     row_length, ljust, join = layout.row_length, bytes.ljust, b"".join
-    yield _header(layout)
+    yield header(layout)
     written = 0
     chunk: list[bytes] = []
     for values in rows:
@@ -235,13 +277,10 @@ def _spool(dataset: Dataset, records: Iterable[Mapping[str, Any]], spool: Any,
             chunk = []
     if chunk:
         flush(chunk)
-    too_long = {n: w for n, w in widths.items() if w > MAX_WIDTH}
-    if too_long:
-        raise ValueError(f"{dataset.name}: values longer than {MAX_WIDTH}: {too_long}")
-    return XptLayout(dataset, widths)
+    return _layout(dataset, widths)
 
 
-def _unspool(spool: Any) -> Iterator[tuple[bytes, ...]]:
+def _unspool(spool: Any) -> Iterator[Any]:
     spool.seek(0)
     try:
         while True:
@@ -267,3 +306,142 @@ def xpt_two_pass(dataset: Dataset, records: Callable[[], Iterable[Mapping[str, A
         spool.close()
         raise
     return _write(_unspool(spool), layout, chunk_rows)
+
+
+
+# --- records in groups ----------------------------------------------------------------------
+
+Group = tuple[tuple[Any, ...], int, Sequence[int], tuple[Any, ...]]
+"""Records that share their leading and trailing values (QS: one response's tests):
+(head values, the number of the group's first record, the ids of its records' middles,
+tail values). A record's variables are the head's, its number, its middle's, the tail's."""
+
+
+@dataclass(frozen=True)
+class GroupLayout:
+    """How a dataset's variables split into head, record number, middle and tail."""
+
+    dataset: Dataset
+    head: int  # the number of head variables; the record number follows them
+    middle: int  # the number of middle variables; the tail's follow them
+
+    def names(self, part: str) -> tuple[str, ...]:
+        names, at = self.dataset.names, self.head + 1 + self.middle
+        return {"head": names[:self.head], "middle": names[self.head + 1:at],
+                "tail": names[at:]}[part]
+
+    def encoders(self, part: str) -> list[Callable[[Any], bytes]]:
+        return [_number if name in self.dataset.numeric else _ascii
+                for name in self.names(part)]
+
+
+def xpt_groups(split: GroupLayout, groups: Callable[[], Iterable[Group]],
+               middles: Sequence[tuple[Any, ...]], chunk_rows: int | None = None
+               ) -> Iterator[bytes]:
+    """The file `xpt_two_pass` writes for the records of `groups()`, built from pieces: a
+    middle (the values that depend only on the test and its result) is encoded, measured
+    and padded once however many records share it, a head once per distinct head, and the
+    records of a group are its head, their numbers and their middles joined, in C.
+    `middles`: the middles by id, complete once `groups()` was read."""
+    chunk_rows = chunk_rows or XPT_CHUNK
+    spool = tempfile.TemporaryFile(prefix="sdtm-xpt-")  # noqa: SIM115 - closed by _unspool
+    try:
+        widths = {n: 1 for n in split.dataset.names if n not in split.dataset.numeric}
+        heads = _spool_groups(split, groups(), spool, chunk_rows, widths)
+        encoded = _encode(split.encoders("middle"), middles)
+        _measure(split, "middle", encoded, widths)
+        layout = _layout(split.dataset, widths)
+    except BaseException:
+        spool.close()
+        raise
+    return _write_groups(split, layout, heads, encoded, _unspool(spool), chunk_rows)
+
+
+def _encode(encoders: list[Callable[[Any], bytes]], rows: Iterable[tuple[Any, ...]]
+            ) -> list[tuple[bytes, ...]]:
+    return [tuple([encode(v) for encode, v in zip(encoders, row, strict=True)])
+            for row in rows]
+
+
+def _measure(split: GroupLayout, part: str, rows: Sequence[tuple[bytes, ...]],
+             widths: dict[str, int]) -> None:
+    """Widen `widths` to the longest encoded value of each character column of `rows`."""
+    if rows:
+        for name, column in zip(split.names(part), zip(*rows, strict=True), strict=True):
+            if name in widths:
+                widths[name] = max(widths[name], max(map(len, column)))
+
+
+def _spool_groups(split: GroupLayout, groups: Iterable[Group], spool: Any, chunk_rows: int,
+                  widths: dict[str, int]) -> list[tuple[bytes, ...]]:
+    """Spool the groups as (head id, first number, middle ids, encoded tail), widening
+    `widths` to their heads and tails; the distinct encoded heads, by id."""
+    head_encoders, tail_encoders = split.encoders("head"), split.encoders("tail")
+    heads: list[tuple[bytes, ...]] = []
+    head_ids: dict[tuple[Any, ...], int] = {}
+    chunk: list[tuple[int, int, Sequence[int], tuple[bytes, ...]]] = []
+    rows = 0
+
+    def flush() -> None:
+        _measure(split, "tail", [tail for *_, tail in chunk], widths)
+        pickle.dump(chunk, spool, protocol=pickle.HIGHEST_PROTOCOL)
+
+    for head, first, ids, tail in groups:
+        if not ids:
+            continue
+        hid = head_ids.get(head)
+        if hid is None:
+            hid = head_ids[head] = len(heads)
+            heads.extend(_encode(head_encoders, [head]))
+        chunk.append((hid, first, ids,
+                      tuple([encode(v) for encode, v in zip(tail_encoders, tail, strict=True)])))
+        rows += len(ids)
+        if rows >= chunk_rows:
+            flush()
+            chunk, rows = [], 0
+    if chunk:
+        flush()
+    _measure(split, "head", heads, widths)
+    return heads
+
+
+def _padder(layout: XptLayout, names: Sequence[str]) -> Callable[[tuple[bytes, ...]], bytes]:
+    widths = [8 if name in layout.dataset.numeric else layout.widths[name] for name in names]
+    ljust, join = bytes.ljust, b"".join
+    return lambda values: join(map(ljust, values, widths))
+
+
+def _write_groups(split: GroupLayout, layout: XptLayout, heads: list[tuple[bytes, ...]],
+                  middles: list[tuple[bytes, ...]],
+                  groups: Iterable[tuple[int, int, Sequence[int], tuple[bytes, ...]]],
+                  chunk_rows: int) -> Iterator[bytes]:
+    padded_heads = list(map(_padder(layout, split.names("head")), heads))
+    padded = list(map(_padder(layout, split.names("middle")), middles))
+    tail_bytes = _padder(layout, split.names("tail"))
+    numbers = [_number(None)]  # numbers[n]: n as a double, grown as needed
+    middle = padded.__getitem__
+    yield header(layout)
+    written = rows = 0
+    chunk: list[bytes] = []
+    for hid, first, ids, tail_values in groups:
+        count = len(ids)
+        while len(numbers) < first + count:
+            numbers.append(ibm_double(float(len(numbers))))
+        head, tail = padded_heads[hid], tail_bytes(tail_values)
+        # the head, then per record: its number, its middle, the tail and the next head
+        pieces = [tail + head] * (3 * count)
+        pieces[0::3] = numbers[first:first + count]
+        pieces[1::3] = map(middle, ids)
+        pieces[-1] = tail
+        chunk.append(head)
+        chunk += pieces
+        rows += count
+        if rows >= chunk_rows:
+            data = b"".join(chunk)
+            written += len(data)
+            yield data
+            chunk, rows = [], 0
+    data = b"".join(chunk)
+    written += len(data)
+    yield data
+    yield b" " * (-written % 80)

@@ -113,3 +113,29 @@ def test_a_definitions_own_qstest_text_that_does_not_fit_is_refused():
         "GPHT-Global Physical Health T-score")
     with pytest.raises(CatalogueError, match="longer than 40"):
         qstest("HAQDIWOA", "HAQ Alternative Disability Index (without aids)", exact=True)
+
+
+def test_responses_share_records_only_when_their_answers_read_the_same():
+    # QS builds the records of each distinct (instrument version, answers, scores) once; an
+    # answer of 3 and one of 3.0 (or True) are equal in Python but not in QSORRES
+    import json
+    from datetime import UTC, datetime
+
+    from pro_server.edc.catalogue import study_catalogue
+    from pro_server.instruments import default_registry
+    from pro_server.protocol.definitions import default_registry as protocols
+
+    registry = default_registry()
+    catalogue = study_catalogue("S", "RES001-DMPM-02", None, ["GNV"], registry, protocols())
+    scores = json.dumps({"scores": {"pain_nrs": {"value_text": "3", "reason": None}}})
+
+    def row(value, subject):
+        return {"subject_key": subject, "subject_rank": int(subject), "assessment_code":
+                "BASELINE", "assessment_sequence": 1, "instrument_code": "pain_nrs",
+                "instrument_version": "1.0", "submitted_at": datetime(2026, 1, 5, 15, tzinfo=UTC),
+                "timezone": "America/New_York", "first_dose_local": None, "scores": scores,
+                "answers": {"pain_nrs": {"value": value, "answered_at": subject}}}
+
+    rows = [row(3, "1"), row(3, "2"), row(3.0, "3"), row(True, "4")]
+    records = [r for r in sdtm.qs_records(catalogue, rows, registry.get) if not r["QSDRVFL"]]
+    assert [r["QSORRES"] for r in records] == ["3", "3", "3.0", "True"]

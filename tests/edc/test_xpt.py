@@ -1,15 +1,17 @@
-"""The XPORT v5 writer packs observations itself (TS-140); what it writes must be what
-pyreadstat writes for the same data, and read back the same in pyreadstat and pandas."""
+"""The XPORT v5 writer writes the headers and packs the observations itself (TS-140); what it
+writes must be what pyreadstat writes for the same data, and read back the same in
+pyreadstat and pandas."""
 
 from __future__ import annotations
 
 import math
+import time
 
 import pandas as pd
 import pyreadstat
 import pytest
 
-from pro_server.edc import xpt
+from pro_server.edc import participation, sdtm, xpt
 
 DATASET = xpt.Dataset(
     "QS", "Questionnaires",
@@ -29,26 +31,25 @@ RECORDS = [{"USUBJID": f"S-{n:03d}",
            for n, value in enumerate(NUMBERS)]
 
 
-def _observations(raw: bytes) -> bytes:
-    return xpt._split(raw)[1]
-
-
 def _written(tmp_path, chunk_rows: int = 4) -> bytes:
     data = b"".join(xpt.xpt_two_pass(DATASET, lambda: iter(RECORDS), chunk_rows))
     (tmp_path / "qs.xpt").write_bytes(data)
     return data
 
 
-def test_observations_are_byte_for_byte_what_pyreadstat_writes(tmp_path):
-    ours = _written(tmp_path)
+def test_the_file_is_byte_for_byte_what_pyreadstat_writes(tmp_path):
     layout = xpt.measure(DATASET, RECORDS)
     frame = pd.DataFrame([layout.pad(r) for r in RECORDS], columns=list(DATASET.names))
     path = tmp_path / "theirs.xpt"
     pyreadstat.write_xport(frame, str(path), file_format_version=5, table_name="QS",
                            file_label=DATASET.label, column_labels=dict(DATASET.columns))
     theirs = path.read_bytes()
-    assert len(ours) == len(theirs)
-    assert _observations(ours) == _observations(theirs)
+    # pyreadstat dates the file now; ours, given the same time, must be the same bytes
+    created = time.strptime(theirs[144:160].decode().title(), "%d%b%y:%H:%M:%S")
+    head = xpt.header(layout, created)
+    assert theirs[:len(head)] == head
+    ours = _written(tmp_path)
+    assert head[640:] + ours[len(head):] == theirs[640:]
 
 
 @pytest.mark.parametrize("reader", ["pyreadstat", "pandas"])
@@ -86,3 +87,20 @@ def test_a_value_longer_than_its_width_or_out_of_range_is_refused():
             DATASET, {"USUBJID": 3, "QSTEST": 1, "QSORRES": 1})))
     with pytest.raises(ValueError, match="range"):
         xpt.ibm_double(1e300)
+
+
+@pytest.mark.parametrize("dataset", [sdtm.qs_dataset("3.3"), sdtm.qs_dataset("3.4"),
+                                     participation.EX, participation.DS],
+                         ids=["QS 3.3", "QS 3.4", "EX", "DS"])
+def test_the_header_is_what_pyreadstat_writes_for_every_sdtm_dataset(tmp_path, dataset):
+    layout = xpt.XptLayout(dataset, {n: len(n) * 7 % 200 + 1 for n in dataset.names
+                                     if n not in dataset.numeric})
+    path = tmp_path / "theirs.xpt"
+    frame = pd.DataFrame([layout.pad({})], columns=list(dataset.names))
+    pyreadstat.write_xport(frame, str(path), file_format_version=5, table_name=dataset.name,
+                           file_label=dataset.label, column_labels=dict(dataset.columns))
+    theirs = path.read_bytes()
+    created = time.strptime(theirs[144:160].decode().title(), "%d%b%y:%H:%M:%S")
+    head = xpt.header(layout, created)
+    assert theirs[:len(head)] == head
+    assert theirs[len(head) - 80:len(head)].startswith(b"HEADER RECORD*******OBS")
