@@ -2,7 +2,8 @@
 
 Builds a scratch database (SQLite in a temporary folder, or --database-url for PostgreSQL),
 bulk-loads two studies of the same shape, a small one and a large one (participants, their
-assessments and scored response versions, 1 % corrected), then runs every export through
+assessments and response versions with answers drawn at random for each and scored, 1 %
+corrected), then runs every export through
 the same generators the web routes stream and prints, per export and study: bytes,
 records, seconds, throughput and peak memory (resident high-water mark of a fresh process
 per export). Similar peaks for the small and the large study show that memory does not grow with the
@@ -61,30 +62,25 @@ NOW = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)
 BATCH = 5000
 
 
-def answer_pool(rng: random.Random, size: int = 40) -> dict[str, list[tuple[dict, dict]]]:
-    """Per instrument, `size` complete answer sets with their scores (scored once)."""
-    pool: dict[str, list[tuple[dict, dict]]] = {}
-    for d in default_registry().all():
-        sets = []
-        for _ in range(size):
-            answers: dict[str, Any] = {}
-            for item in d.items:
-                if item.enable_when and item.enable_when.contains not in answers.get(
-                        item.enable_when.item, []):
-                    continue
-                if item.type == "multi_choice":
-                    answers[item.id] = rng.sample(list(item.option_codes), rng.randint(0, 2))
-                elif item.type == "single_choice":
-                    answers[item.id] = rng.choice(item.option_codes)
-                else:
-                    answers[item.id] = rng.randint(item.min, item.max)
-            sets.append((answers, score(d, answers).as_dict()))
-        pool[d.code] = sets
-    return pool
+def answered(d: Any, rng: random.Random) -> tuple[dict, dict]:
+    """A complete random answer set of instrument `d` and its scores: drawn for each response,
+    as participants answer, so an export cannot gain from responses repeating each other."""
+    answers: dict[str, Any] = {}
+    for item in d.items:
+        if item.enable_when and item.enable_when.contains not in answers.get(
+                item.enable_when.item, []):
+            continue
+        if item.type == "multi_choice":
+            answers[item.id] = rng.sample(list(item.option_codes), rng.randint(0, 2))
+        elif item.type == "single_choice":
+            answers[item.id] = rng.choice(item.option_codes)
+        else:
+            answers[item.id] = rng.randint(item.min, item.max)
+    return answers, score(d, answers).as_dict()
 
 
 def load_study(factory: Callable[[], Any], clock: FixedClock, settings: Settings, code: str,
-               participants: int, rng: random.Random, pool: dict, seq: list[int]) -> int:
+               participants: int, rng: random.Random, seq: list[int]) -> int:
     """One study, bulk-inserted; returns how many response versions it holds."""
     with factory() as session:
         # Bulk-loaded below, past the features: no app, so a bus nobody subscribes to.
@@ -97,6 +93,7 @@ def load_study(factory: Callable[[], Any], clock: FixedClock, settings: Settings
         session.commit()
         study_id, site_ids = study.id, [s.id for s in sites]
     events = study_events(protocols(), PROTOCOL)
+    definitions = {d.code: d for d in default_registry().all()}
     start = NOW - timedelta(days=500)
     with factory() as session:
         session.execute(insert(Participant), [{
@@ -133,7 +130,7 @@ def load_study(factory: Callable[[], Any], clock: FixedClock, settings: Settings
                    or 0) + 1
         for aid, pid, site_id, instruments, done in rows:
             for code_ in instruments:
-                answers, scores = rng.choice(pool[code_])
+                answers, scores = answered(definitions[code_], rng)
                 seq[0] += 1
                 base = {"assessment_id": aid, "participant_id": pid, "study_id": study_id,
                         "site_id": site_id, "instrument_code": code_,
@@ -332,7 +329,6 @@ def bench(args: argparse.Namespace, tmp: str) -> None:
                         instance_path=Path(tmp))
     clock = FixedClock(NOW)
     rng = random.Random(2026)
-    pool = answer_pool(rng)
     seq = [10**6]
     sizes = {"BENCH-S": max(args.participants // 3, 1), "BENCH-L": args.participants}
     counts = {}
@@ -345,7 +341,7 @@ def bench(args: argparse.Namespace, tmp: str) -> None:
             print(f"reused {code}: {counts[code]:,} response versions", flush=True)
             continue
         began = time.perf_counter()
-        counts[code] = load_study(factory, clock, settings, code, n, rng, pool, seq)
+        counts[code] = load_study(factory, clock, settings, code, n, rng, seq)
         print(f"loaded {code}: {n} participants, {counts[code]:,} response versions "
               f"in {time.perf_counter() - began:.1f} s ({url.split(':')[0]})", flush=True)
     engine.dispose()
