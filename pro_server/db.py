@@ -19,6 +19,7 @@ from sqlalchemy import (
     Select,
     Table,
     Text,
+    bindparam,
     create_engine,
     event,
     insert,
@@ -34,7 +35,7 @@ from sqlalchemy.orm import (
     sessionmaker,
 )
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.dml import Insert, Update, UpdateBase
 from sqlalchemy.types import TypeDecorator
 
 from pro_server.clock import Clock
@@ -159,24 +160,37 @@ def _stamp_new(obj: object, now: Callable[[], datetime]) -> None:
         obj.updated_at = now()
 
 
+@functools.cache
+def _insert_returning_id(table: Table) -> tuple[Insert, tuple[str, ...]]:
+    """The table's INSERT of every column but `id`, RETURNING id in the rows' order; built
+    once (a built statement keeps its cache key, so executing it skips that work)."""
+    keys = tuple(c.key for c in table.columns if c.key != "id")
+    return insert(table).returning(table.c.id, sort_by_parameter_order=True), keys
+
+
+@functools.cache
+def _update_by_id(table: Table) -> Update:
+    """The table's UPDATE of the row whose id is bound as `_id`; the columns set are the
+    other parameters' keys. Built once."""
+    return update(table).where(table.c.id == bindparam("_id"))
+
+
 def insert_now(session: Session, objects: Sequence[Base]) -> None:
     """INSERT new objects of one mapped class now, in one Core statement (INSERT ... RETURNING
     id, the ids in the objects' order), and attach them to ``session`` as stored and loaded.
 
     For a request's hot writes: the unit of work's flush costs several times the CPU of the
-    statement it sends. Every object must set the same columns (unset ones are sent as NULL,
-    not their defaults); the bookkeeping timestamps are stamped as a flush would."""
+    statement it sends. Every column but `id` is sent (one left unset goes as NULL, not as its
+    default); the bookkeeping timestamps are stamped as a flush would."""
     if not objects:
         return
-    table = cast(Table, type(objects[0]).__table__)
+    statement, keys = _insert_returning_id(cast(Table, type(objects[0]).__table__))
     clock_now = functools.cache(lambda: _session_clock(session).now())
     for obj in objects:
         _stamp_new(obj, clock_now)
     session.flush()  # what was written before goes first, as with the unit of work
-    keys = [c.key for c in table.columns if c.key != "id"]
     rows = [{key: getattr(obj, key) for key in keys} for obj in objects]
-    ids = session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                          rows).all()
+    ids = session.scalars(statement, rows).all()
     for obj, new_id in zip(objects, ids, strict=True):
         obj.id = new_id  # type: ignore[attr-defined]
         make_transient_to_detached(obj)
@@ -187,11 +201,11 @@ def update_now(session: Session, obj: Base, values: dict[str, Any]) -> None:
     """UPDATE columns of one stored object now (one Core statement, by its id) and set them
     on the object as loaded, not as changes: the unit of work has nothing left to write.
     An `UpdatedAt` row gets its `updated_at`, as a flush would stamp it."""
-    table = cast(Table, type(obj).__table__)
     if isinstance(obj, UpdatedAt) and "updated_at" not in values:
         values = {**values, "updated_at": _session_clock(session).now()}
     session.flush()  # what was written before goes first, as with the unit of work
-    session.execute(update(table).where(table.c.id == obj.id).values(values))  # type: ignore[attr-defined]
+    session.execute(_update_by_id(cast(Table, type(obj).__table__)),
+                    {**values, "_id": obj.id})  # type: ignore[attr-defined]
     for key, value in values.items():
         set_committed_value(obj, key, value)
 

@@ -6,9 +6,9 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from pro_server.audit.services import event_row, record, record_rows
@@ -140,6 +140,11 @@ def payload_hash(answers: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(answers, sort_keys=True).encode()).hexdigest()
 
 
+_DRAFTS = cast(Table, Draft.__table__)
+_DELETE_DRAFTS = delete(_DRAFTS).where(  # built once
+    _DRAFTS.c.assessment_id == bindparam("assessment_id"))
+
+
 def submit(ctx: ServiceContext, a: Assessment, idempotency_key: str,
            answers: Mapping[str, Mapping[str, Any]], language: str, *,
            drafts: Mapping[str, Draft] | None = None) -> tuple[Submission, bool]:
@@ -188,9 +193,11 @@ def submit(ctx: ServiceContext, a: Assessment, idempotency_key: str,
         recorded_by="participant") for instrument, values in merged.items()])
     a.completed_at = now
     record_status(ctx, a, "completed", by="participant")
-    for draft in drafts.values():
-        ctx.session.delete(draft)
     ctx.session.flush()
+    if drafts:  # one Core DELETE: the unit of work would delete them one by one, by id
+        ctx.session.execute(_DELETE_DRAFTS, {"assessment_id": a.id})
+        for draft in drafts.values():
+            ctx.session.expunge(draft)
     events.assessment_changed(ctx, a)
     return submission, True
 
