@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -82,7 +82,7 @@ class Item:
     enable_when: EnableWhen | None = None
     text_source: str | None = None
 
-    @property
+    @cached_property  # every answer checked reads it (a submission: hundreds of times)
     def option_codes(self) -> tuple[int | str, ...]:
         return tuple(option.code for option in self.options)
 

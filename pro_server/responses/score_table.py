@@ -9,9 +9,9 @@ new versions' rows come in (one statement each).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert
+from sqlalchemy import Table, delete, insert
 from sqlalchemy.orm import Session
 
 from pro_server.responses.models import Response, ResponseScore
@@ -27,6 +27,9 @@ def score_rows(response: Response, assessment_code: str) -> list[dict[str, Any]]
             for key, score in response.scores["scores"].items()]
 
 
+_INSERT = insert(cast(Table, ResponseScore.__table__))  # built once
+
+
 def store_current_scores(session: Session, assessment_code: str, versions: Iterable[Response],
                          superseded: Response | None = None) -> None:
     """Rows for `versions` (just flushed, current), none left for `superseded`."""
@@ -34,4 +37,4 @@ def store_current_scores(session: Session, assessment_code: str, versions: Itera
         session.execute(delete(ResponseScore).where(ResponseScore.response_id == superseded.id))
     rows = [row for version in versions for row in score_rows(version, assessment_code)]
     if rows:
-        session.execute(insert(ResponseScore), rows)
+        session.execute(_INSERT, rows)  # Core executemany: no ORM bulk-insert machinery

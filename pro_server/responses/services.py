@@ -6,13 +6,14 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
-from pro_server.audit.services import record
+from pro_server.audit.services import event_row, record, record_rows
 from pro_server.context import ServiceContext
+from pro_server.db import insert_now, update_now
 from pro_server.errors import Conflict, InvalidInput
 from pro_server.instruments import (
     InstrumentDefinition,
@@ -116,15 +117,17 @@ def save_draft(ctx: ServiceContext, a: Assessment, instrument: str, answers: Map
                study_id=a.study_id, site_id=a.site_id)
     draft = drafts.get(instrument) if drafts is not None else ctx.session.scalar(select(
         Draft).where(Draft.assessment_id == a.id, Draft.instrument_code == instrument))
+    # Written with one Core statement each (no unit of work): a save is the participant's
+    # most frequent request.
     if draft is None:
-        draft = Draft(assessment_id=a.id, instrument_code=instrument, answers={})
-        ctx.session.add(draft)
+        draft = Draft(assessment_id=a.id, instrument_code=instrument, language=language,
+                      position=position, answers=_stamp(answers, now))
+        insert_now(ctx.session, [draft])
+        return draft
     merged_values = {k: v["value"] for k, v in (draft.answers or {}).items()}
     merged_values.update(answers)
-    draft.answers = _stamp(merged_values, now, draft.answers)
-    draft.language = language
-    draft.position = position
-    ctx.session.flush()
+    update_now(ctx.session, draft, {"answers": _stamp(merged_values, now, draft.answers),
+                                    "language": language, "position": position})
     return draft
 
 
@@ -135,6 +138,11 @@ def drafts_of(ctx: ServiceContext, a: Assessment) -> dict[str, Draft]:
 
 def payload_hash(answers: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(answers, sort_keys=True).encode()).hexdigest()
+
+
+_DRAFTS = cast(Table, Draft.__table__)
+_DELETE_DRAFTS = delete(_DRAFTS).where(  # built once
+    _DRAFTS.c.assessment_id == bindparam("assessment_id"))
 
 
 def submit(ctx: ServiceContext, a: Assessment, idempotency_key: str,
@@ -174,9 +182,8 @@ def submit(ctx: ServiceContext, a: Assessment, idempotency_key: str,
         a.started_at = now
     submission = Submission(assessment_id=a.id, idempotency_key=idempotency_key,
                             payload_hash=payload_hash(answers), received_at=now)
-    ctx.session.add(submission)
     try:
-        ctx.session.flush()
+        insert_now(ctx.session, [submission])
     except IntegrityError as exc:  # a concurrent replay of the same submission won the race
         raise Conflict("This survey was already submitted", {"state": "completed"}) from exc
     _store_versions(ctx, a, [_new_version(
@@ -186,9 +193,11 @@ def submit(ctx: ServiceContext, a: Assessment, idempotency_key: str,
         recorded_by="participant") for instrument, values in merged.items()])
     a.completed_at = now
     record_status(ctx, a, "completed", by="participant")
-    for draft in drafts.values():
-        ctx.session.delete(draft)
     ctx.session.flush()
+    if drafts:  # one Core DELETE: the unit of work would delete them one by one, by id
+        ctx.session.execute(_DELETE_DRAFTS, {"assessment_id": a.id})
+        for draft in drafts.values():
+            ctx.session.expunge(draft)
     events.assessment_changed(ctx, a)
     return submission, True
 
@@ -219,24 +228,26 @@ def _new_version(ctx: ServiceContext, a: Assessment, instrument: str,
 
 def _store_versions(ctx: ServiceContext, a: Assessment, versions: list[Response],
                     replaces: Response | None = None) -> None:
-    """Insert new versions (one statement for all), their scores' `response_score` rows (one
-    more; a correction first deletes the superseded version's) and one audit event each
-    (inserted together at the next flush). Each version's `audit_seq` stays UNSEALED until
-    the sealer chains its event. `replaces`: the version a single correction supersedes."""
+    """Insert new versions (one statement for all, RETURNING their ids), then the rows that
+    hang on their ids, one executemany per table: their scores' `response_score` rows (a
+    correction first deletes the superseded version's) and one audit event each. Core
+    statements, not the unit of work: this is most of a submission's CPU. Each version's
+    `audit_seq` stays UNSEALED until the sealer chains its event. `replaces`: the version a
+    single correction supersedes."""
     if replaces is not None:
         replaces.is_current = False
-    ctx.session.add_all(versions)
-    ctx.session.flush()
+    insert_now(ctx.session, versions)
     store_current_scores(ctx.session, a.code, versions, superseded=replaces)
-    for response in versions:
-        action = "response.correct" if replaces else "response.submit"
-        record(ctx, action, "response", response.id,
-               before={"version": replaces.version, "answers": replaces.answers,
-                       "scores": replaces.scores["scores"]} if replaces else None,
-               after={"assessment": a.code, "instrument": response.instrument_code,
-                      "version": response.version, "answers": response.answers,
-                      "scores": response.scores["scores"]},
-               reason=response.change_reason, study_id=a.study_id, site_id=a.site_id)
+    action = "response.correct" if replaces else "response.submit"
+    before = {"version": replaces.version, "answers": replaces.answers,
+              "scores": replaces.scores["scores"]} if replaces else None
+    record_rows(ctx, [event_row(
+        ctx, action, "response", response.id, before=before,
+        after={"assessment": a.code, "instrument": response.instrument_code,
+               "version": response.version, "answers": response.answers,
+               "scores": response.scores["scores"]},
+        reason=response.change_reason, study_id=a.study_id, site_id=a.site_id)
+        for response in versions])
 
 
 def correct_answer(ctx: ServiceContext, current: Response, item_id: str, new_value: Any, *,

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from pro_server.audit.models import AuditEvent
-from pro_server.responses.models import Response
+from pro_server.responses.models import Response, Submission
 from tests.participant_web.support import assessment, complete_answers, stored_counts
 
 API = "/api/v1/p"
@@ -126,6 +126,24 @@ def test_submissions_outside_the_window_are_refused_and_change_nothing(signed_in
     assert refused.status_code == 409
     assert refused.json["message"] == "This survey's window has closed"
     assert stored_counts(ctx, missed) == before
+    assert _audit_count(ctx) == audit
+
+
+def test_a_submission_that_loses_the_race_to_another_stores_nothing(signed_in, ctx_factory):
+    ctx = ctx_factory()
+    a = assessment(ctx, "GNV-004", "BASELINE")
+    client = signed_in("GNV-004")
+    # What a submission sees when another one (another key) commits after it read the
+    # survey: the survey not completed yet, but its submission row taken.
+    ctx.session.commit()  # a fresh transaction: SQLite cannot upgrade the old read to a write
+    ctx.session.add(Submission(assessment_id=a.id, idempotency_key="the-one-that-won-" + "0" * 20,
+                               payload_hash="0" * 64, received_at=ctx.now()))
+    ctx.session.commit()
+    before, audit = stored_counts(ctx, a), _audit_count(ctx)
+    lost = _submit(client, a, complete_answers(a))
+    assert lost.status_code == 409
+    assert lost.json["errors"] == {"state": "completed"}
+    assert stored_counts(ctx, a) == before
     assert _audit_count(ctx) == audit
 
 
