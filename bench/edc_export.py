@@ -2,8 +2,9 @@
 
 Builds a scratch database (SQLite in a temporary folder, or --database-url for PostgreSQL),
 bulk-loads two studies of the same shape, a small one and a large one (participants, their
-assessments and scored response versions, 1 % corrected), then runs every export through
-the same generators the web routes stream and prints, per export and study: bytes,
+assessments and scored response versions, 1 % corrected, with what the app stores beside each
+version: its `response_score` rows and its export texts, `response_export`), then runs every
+export through the same generators the web routes stream and prints, per export and study: bytes,
 records, seconds, throughput and peak memory (resident high-water mark of a fresh process
 per export). Similar peaks for the small and the large study show that memory does not grow with the
 study. After loading it runs ANALYZE (production has autovacuum), and beside each export it
@@ -51,7 +52,9 @@ from pro_server.instruments import default_registry, score
 from pro_server.migrate import upgrade
 from pro_server.participants.models import Participant, ParticipantStatus
 from pro_server.protocol.definitions import default_registry as protocols
-from pro_server.responses.models import Response
+from pro_server.responses.export_text import export_row
+from pro_server.responses.models import Response, ResponseExport, ResponseScore
+from pro_server.responses.score_table import score_rows
 from pro_server.schedule.models import Assessment
 from pro_server.studies.models import Study
 from pro_server.studies.services import create_site, create_study
@@ -125,15 +128,17 @@ def load_study(factory: Callable[[], Any], clock: FixedClock, settings: Settings
             session.execute(insert(Assessment), chunk)
         rows = session.execute(select(Assessment.id, Assessment.participant_id,
                                       Assessment.site_id, Assessment.instruments,
-                                      Assessment.completed_at)
+                                      Assessment.completed_at, Assessment.code)
                                .where(Assessment.study_id == study_id)
                                .order_by(Assessment.id)).all()
         responses = []
         next_id = (session.scalar(select(Response.id).order_by(Response.id.desc()).limit(1))
                    or 0) + 1
-        for aid, pid, site_id, instruments, done in rows:
+        stored, texts = [], {}
+        for aid, pid, site_id, instruments, done, event in rows:
             for code_ in instruments:
-                answers, scores = rng.choice(pool[code_])
+                pick = rng.randrange(len(pool[code_]))  # as rng.choice did
+                answers, scores = pool[code_][pick]
                 seq[0] += 1
                 base = {"assessment_id": aid, "participant_id": pid, "study_id": study_id,
                         "site_id": site_id, "instrument_code": code_,
@@ -149,7 +154,7 @@ def load_study(factory: Callable[[], Any], clock: FixedClock, settings: Settings
                                   "is_current": not corrected, "answers": stamped,
                                   "scores": scores, "audit_seq": seq[0]})
                 next_id += 1
-                if corrected:
+                if corrected:  # the same answers: the texts of version 1, nothing removed
                     seq[0] += 1
                     responses.append({**base, "id": next_id, "version": 2,
                                       "replaces_id": next_id - 1, "is_current": True,
@@ -158,8 +163,21 @@ def load_study(factory: Callable[[], Any], clock: FixedClock, settings: Settings
                                       "change_reason": "bench correction",
                                       "recorded_at": done + timedelta(days=3)})
                     next_id += 1
+                if (code_, pick) not in texts:  # the answers' texts do not depend on times
+                    texts[code_, pick] = export_row(Response(**responses[-1]))
+                stored.append((event, code_, pick, responses[-1 - corrected:]))
         for chunk in _chunks(responses, BATCH):
             session.execute(insert(Response), chunk)
+        # What the app stores with each version (responses.services._store_versions): its
+        # scores as numbers for the current one, and its export texts.
+        scores_rows = [row for event, _, _, versions in stored
+                       for row in score_rows(Response(**versions[-1]), event)]
+        for chunk in _chunks(scores_rows, BATCH):
+            session.execute(insert(ResponseScore), chunk)
+        export_rows = [{**texts[code_, pick], "response_id": version["id"]}
+                       for _, code_, pick, versions in stored for version in versions]
+        for chunk in _chunks(export_rows, BATCH):
+            session.execute(insert(ResponseExport), chunk)
         session.commit()
     return len(responses)
 

@@ -22,6 +22,7 @@ from pro_server.instruments import (
     validate_answers,
 )
 from pro_server.protocol.status import ACCEPTS_RESPONSES
+from pro_server.responses.export_text import store_export_texts
 from pro_server.responses.models import (
     UNSEALED,
     Draft,
@@ -220,7 +221,8 @@ def _new_version(ctx: ServiceContext, a: Assessment, instrument: str,
 def _store_versions(ctx: ServiceContext, a: Assessment, versions: list[Response],
                     replaces: Response | None = None) -> None:
     """Insert new versions (one statement for all), their scores' `response_score` rows (one
-    more; a correction first deletes the superseded version's) and one audit event each
+    more; a correction first deletes the superseded version's), their export texts
+    (`response_export`, one more) and one audit event each
     (inserted together at the next flush). Each version's `audit_seq` stays UNSEALED until
     the sealer chains its event. `replaces`: the version a single correction supersedes."""
     if replaces is not None:
@@ -228,6 +230,7 @@ def _store_versions(ctx: ServiceContext, a: Assessment, versions: list[Response]
     ctx.session.add_all(versions)
     ctx.session.flush()
     store_current_scores(ctx.session, a.code, versions, superseded=replaces)
+    store_export_texts(ctx.session, versions, replaces)
     for response in versions:
         action = "response.correct" if replaces else "response.submit"
         record(ctx, action, "response", response.id,
