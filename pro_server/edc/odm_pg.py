@@ -41,15 +41,8 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _xml_attr(text: str) -> str:
-    """Text escaped for an XML attribute value (as lxml writes it)."""
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;")
-            .replace("\t", "&#9;"))
-
-
 def escape_sql(expr: str) -> str:
-    """SQL of `_xml_attr` over a text expression."""
+    """SQL of XML attribute escaping over a text expression (as lxml writes attributes)."""
     for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"),
                          ("\n", "&#10;"), ("\r", "&#13;"), ("\t", "&#9;")):
         expr = f"replace({expr}, {_lit(raw)}, {_lit(escaped)})"
