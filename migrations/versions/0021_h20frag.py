@@ -7,6 +7,11 @@ text as jsonb alone cost ~3x a COPY of the rows). A version never changes, so it
 written once, in the transaction that stores it (pro_server.responses.export_text), and the
 exports only join them with what can change (subject, site, window).
 
+The index on response.audit_seq alone goes: every read by seq is of one study, which
+ix_response_study_id_audit_seq serves, and with it PostgreSQL (after ANALYZE) read a study's
+first records page by walking every study's versions in seq order, dropping the others'
+(59,650 rows removed by the filter, 88 ms, for the first page of a second study of 178,784).
+
 The backfill builds the texts of every stored version with the same builder, in batches by
 id (each correction with the version it replaces), on both backends.
 
@@ -54,7 +59,7 @@ def upgrade() -> None:
             'ON p.id = r.replaces_id WHERE r.id > :after ORDER BY r.id LIMIT :batch'),
             {'after': after, 'batch': BATCH}).all()
         if not rows:
-            return
+            break
         bind.execute(table.insert(), [
             {'response_id': id_, **export_texts(
                 registry.get(code, version), json.loads(answers), json.loads(scores),
@@ -62,7 +67,11 @@ def upgrade() -> None:
                                                    json.loads(prev_scores)))}
             for id_, code, version, answers, scores, prev_answers, prev_scores in rows])
         after = rows[-1][0]
+        if len(rows) < BATCH:
+            break
+    op.drop_index('ix_response_audit_seq', table_name='response')
 
 
 def downgrade() -> None:
+    op.create_index('ix_response_audit_seq', 'response', ['audit_seq'])
     op.drop_table('response_export')

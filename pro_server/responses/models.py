@@ -64,7 +64,9 @@ class Response(Base):
     recorded_by: Mapped[str] = mapped_column(String(254))
     change_reason: Mapped[str | None] = mapped_column(String(500))
     change_source: Mapped[str | None] = mapped_column(String(200))
-    audit_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    # Indexed with study_id only (ix_response_study_id_audit_seq): an index on audit_seq alone
+    # let PostgreSQL page a study by walking every study's versions in seq order.
+    audit_seq: Mapped[int] = mapped_column(BigInteger)
 
     assessment: Mapped[Assessment] = relationship()
 
