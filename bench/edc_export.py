@@ -3,8 +3,9 @@
 Builds a scratch database (SQLite in a temporary folder, or --database-url for PostgreSQL),
 bulk-loads two studies of the same shape, a small one and a large one (participants, their
 assessments and response versions with answers drawn at random for each and scored, 1 %
-corrected), then runs every export through
-the same generators the web routes stream and prints, per export and study: bytes,
+corrected, with what the app stores beside each version: its `response_score` rows and its
+export texts, `response_export`), then runs every export through the same generators the web
+routes stream and prints, per export and study: bytes,
 records, seconds, throughput and peak memory (resident high-water mark of a fresh process
 per export). Similar peaks for the small and the large study show that memory does not grow with the
 study. After loading it runs ANALYZE (production has autovacuum), and beside each export it
@@ -52,7 +53,9 @@ from pro_server.instruments import default_registry, score
 from pro_server.migrate import upgrade
 from pro_server.participants.models import Participant, ParticipantStatus
 from pro_server.protocol.definitions import default_registry as protocols
-from pro_server.responses.models import Response
+from pro_server.responses.export_text import export_row
+from pro_server.responses.models import Response, ResponseExport, ResponseScore
+from pro_server.responses.score_table import score_rows
 from pro_server.schedule.models import Assessment
 from pro_server.studies.models import Study
 from pro_server.studies.services import create_site, create_study
@@ -122,13 +125,14 @@ def load_study(factory: Callable[[], Any], clock: FixedClock, settings: Settings
             session.execute(insert(Assessment), chunk)
         rows = session.execute(select(Assessment.id, Assessment.participant_id,
                                       Assessment.site_id, Assessment.instruments,
-                                      Assessment.completed_at)
+                                      Assessment.completed_at, Assessment.code)
                                .where(Assessment.study_id == study_id)
                                .order_by(Assessment.id)).all()
         responses = []
         next_id = (session.scalar(select(Response.id).order_by(Response.id.desc()).limit(1))
                    or 0) + 1
-        for aid, pid, site_id, instruments, done in rows:
+        stored = []
+        for aid, pid, site_id, instruments, done, event in rows:
             for code_ in instruments:
                 answers, scores = answered(definitions[code_], rng)
                 seq[0] += 1
@@ -146,7 +150,7 @@ def load_study(factory: Callable[[], Any], clock: FixedClock, settings: Settings
                                   "is_current": not corrected, "answers": stamped,
                                   "scores": scores, "audit_seq": seq[0]})
                 next_id += 1
-                if corrected:
+                if corrected:  # the same answers: the texts of version 1, nothing removed
                     seq[0] += 1
                     responses.append({**base, "id": next_id, "version": 2,
                                       "replaces_id": next_id - 1, "is_current": True,
@@ -155,8 +159,20 @@ def load_study(factory: Callable[[], Any], clock: FixedClock, settings: Settings
                                       "change_reason": "bench correction",
                                       "recorded_at": done + timedelta(days=3)})
                     next_id += 1
+                texts = export_row(Response(**responses[-1]))  # the same for both versions
+                stored.append((event, texts, responses[-1 - corrected:]))
         for chunk in _chunks(responses, BATCH):
             session.execute(insert(Response), chunk)
+        # What the app stores with each version (responses.services._store_versions): its
+        # scores as numbers for the current one, and its export texts.
+        scores_rows = [row for event, _, versions in stored
+                       for row in score_rows(Response(**versions[-1]), event)]
+        for chunk in _chunks(scores_rows, BATCH):
+            session.execute(insert(ResponseScore), chunk)
+        export_rows = [{**texts, "response_id": version["id"]}
+                       for _, texts, versions in stored for version in versions]
+        for chunk in _chunks(export_rows, BATCH):
+            session.execute(insert(ResponseExport), chunk)
         session.commit()
     return len(responses)
 

@@ -1,5 +1,5 @@
 """Test helpers: a signed-in staff client that sends the CSRF token on state-changing calls,
-and the rows of a CSV download."""
+the rows of a CSV download, and one migration run again on the data a test stored."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ import csv
 import io
 from typing import Any
 
+from alembic import command
 from flask.testing import FlaskClient
+from sqlalchemy import Engine
+
+from pro_server.migrate import alembic_config, upgrade
 
 
 class CsrfClient:
@@ -53,3 +57,13 @@ def csv_download(response: Any) -> list[dict[str, str]]:
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+
+
+def migrate_again(engine: Engine, before: str, revision: str) -> None:
+    """Down to `before`, then up to `revision`: its upgrade runs on the data stored now; then
+    to the head (the next test on this database needs the whole schema)."""
+    command.downgrade(alembic_config(engine), before)
+    try:
+        upgrade(engine, revision)
+    finally:
+        upgrade(engine)

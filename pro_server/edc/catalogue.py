@@ -22,7 +22,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 
 from pro_server.instruments.definitions import (
     InstrumentDefinition,
@@ -30,11 +30,19 @@ from pro_server.instruments.definitions import (
     Item,
     ScoreSpec,
 )
+from pro_server.instruments.oids import (  # noqa: F401 (the EDC formats' one place)
+    CHECKED,
+    MULTI,
+    NOT_CHECKED,
+    admin_oid,
+    form_key,
+    item_group_oid,
+    item_oid,
+    score_oid,
+)
 from pro_server.protocol.definitions import ProtocolRegistry
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
-MULTI = "multi_choice"
-CHECKED, NOT_CHECKED = "Y", "N"
 QSTEST_MAX = 40
 TESTCD_RE = re.compile(r"^[A-Z_][A-Z0-9_]{0,7}$")
 _EVENT_RE = re.compile(r"^INF(\d+)_D(\d+)$")
@@ -112,33 +120,8 @@ def study_events(protocols: ProtocolRegistry, study_code: str) -> list[Event]:
 # --- instruments -----------------------------------------------------------------------------
 
 
-def form_key(code: str) -> str:
-    return code.upper()
-
-
 def form_oid(code: str) -> str:
     return f"F.{form_key(code)}"
-
-
-@lru_cache(maxsize=8192)  # pure, and asked per value by every export
-def item_group_oid(code: str, part: str | None = None) -> str:
-    return f"IG.{form_key(code)}" + (f".{part}" if part else "")
-
-
-@lru_cache(maxsize=8192)  # pure, and asked per value by every export
-def item_oid(code: str, item_id: str, option: str | None = None) -> str:
-    base = f"I.{form_key(code)}.{item_id.upper()}"
-    return f"{base}.{str(option).upper()}" if option is not None else base
-
-
-@lru_cache(maxsize=8192)  # pure, and asked per value by every export
-def score_oid(code: str, key: str) -> str:
-    return f"I.{form_key(code)}.SCORE.{key.upper()}"
-
-
-@lru_cache(maxsize=8192)  # pure, and asked per value by every export
-def admin_oid(code: str, name: str) -> str:
-    return f"I.{form_key(code)}.ADMIN.{name}"
 
 
 def codelist_oid(code: str, item_id: str) -> str:

@@ -36,12 +36,14 @@ from pro_server.edc.csvout import csv_stream
 from pro_server.edc.fhir_store import FhirStudy
 from pro_server.edc.records import (
     Row,
+    check_texts,
     current_query,
     high_water,
+    record_text,
     recorders,
     stream,
-    to_record,
     versions_query,
+    with_texts,
 )
 from pro_server.instruments import default_registry as instrument_registry
 from pro_server.instruments.definitions import InstrumentDefinition
@@ -60,20 +62,9 @@ def catalogue_for(study: Study) -> StudyCatalogue:
                            instrument_registry(), protocol_registry())
 
 
-@lru_cache(maxsize=1)
-def _all_definitions() -> tuple[InstrumentDefinition, ...]:
-    return tuple(instrument_registry().all())
-
-
-@lru_cache(maxsize=8)
-def _odm_groups_sql(transactional: bool, items: bool, scores: bool) -> str:
-    return odm_pg.groups_sql(_all_definitions(), transactional=transactional, items=items,
-                             scores=scores)
-
-
 @lru_cache(maxsize=4)
 def _record_sql(items: bool, scores: bool) -> str:
-    return records_pg.record_sql(_all_definitions(), items=items, scores=scores)
+    return records_pg.record_sql(items=items, scores=scores)
 
 
 @dataclass
@@ -102,37 +93,40 @@ class Export:
     def _postgresql(self) -> bool:
         return self.session.get_bind().dialect.name == "postgresql"
 
-    def _no_jit(self) -> None:
+    def _plain_plans(self) -> None:
         """The queries that build the output carry one large expression per row: estimated
-        costly, PostgreSQL would JIT-compile it, which took 30 s of a 6 s ODM export. For
-        the rest of this (read-only) transaction."""
+        costly, PostgreSQL would JIT-compile it, which took 30 s of a 6 s ODM export; and
+        it would start parallel workers for each page of 1000 records (their start-up and
+        the planning of a parallel plan cost more than they share). For the rest of this
+        (read-only) transaction."""
         self.session.execute(text("SET LOCAL jit = off"))
+        self.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
 
     # --- pull API
-    def page(self, after: int, limit: int) -> tuple[list[dict[str, Any]], int, bool]:
-        """(records, last seq, more?) of one page; bounded by `limit`."""
-        rows = list(stream(self.session, versions_query(self.study.id, after, limit=limit + 1,
-                                                        full=False), batch=None))
-        more = len(rows) > limit
-        rows = rows[:limit]
-        last = rows[-1]["audit_seq"] if rows else after
-        return [to_record(r, definition(r["instrument_code"], r["instrument_version"]),
-                          items=self.items, scores=self.scores) for r in rows], last, more
-
     def page_json(self, after: int, limit: int) -> tuple[list[bytes], int, bool]:
-        """`page` with each record as its JSON text: built by the database on PostgreSQL
-        (records_pg), by `to_record` and `json.dumps` elsewhere."""
-        if not self._postgresql():
-            records, last, more = self.page(after, limit)
-            return [json.dumps(r, ensure_ascii=False).encode() for r in records], last, more
-        self._no_jit()
-        query = records_pg.page_query(self.study.id, after, limit + 1,
-                                      _record_sql(self.items, self.scores))
-        rows = self.session.connection().execute(query).all()
+        """(records as JSON texts, last seq, more?) of one page, bounded by `limit`: each
+        text built by the database on PostgreSQL (records_pg), by `record_text` elsewhere,
+        around the texts stored with the version."""
+        if self._postgresql():
+            self._plain_plans()
+            query = records_pg.page_query(self.study.id, after, limit + 1,
+                                          _record_sql(self.items, self.scores))
+            rows: list[Any] = list(self.session.connection().execute(query))
+        else:
+            rows = [(row["audit_seq"], row["instrument_code"], row["instrument_version"],
+                     row["texts_of"], row) for row in stream(self.session, versions_query(
+                         self.study.id, after, limit=limit + 1, full=False), batch=None)]
         more = len(rows) > limit
         rows = rows[:limit]
+        texts = []
+        for seq, code, version, texts_of, record in rows:
+            definition(code, version)  # an unknown version is refused, as the builders do
+            if texts_of is None:
+                check_texts({"audit_seq": seq, "texts_of": None})
+            texts.append(record if isinstance(record, str) else record_text(
+                record, items=self.items, scores=self.scores))
         last = rows[-1][0] if rows else after
-        return [text.encode() for _, text in rows], last, more
+        return [text.encode() for text in texts], last, more
 
     # --- ODM
     def odm_metadata(self) -> bytes:
@@ -156,10 +150,11 @@ class Export:
         else:
             users = recorders(self.session, self.study.id, after, upto)
             query, order = versions_query(self.study.id, after, upto), ["audit_seq"]
-        if self._postgresql():  # the ItemGroupData written by the database (odm_pg)
-            self._no_jit()
-            groups = _odm_groups_sql(not snapshot, self.items, self.scores)
-            query = odm_pg.with_groups(query, groups, order, audit=not snapshot)
+        query = with_texts(query, *odm_pg.TEXTS)
+        if self._postgresql():  # the ItemGroupData and AuditRecord joined by the database
+            self._plain_plans()
+            query = odm_pg.with_groups(query, order, transactional=not snapshot,
+                                       items=self.items, scores=self.scores)
         rows = stream(self.session, query)
         return odm.clinical_stream(self.catalogue, rows, definition, transactional=not snapshot,
                                    created=self.now,

@@ -25,9 +25,10 @@ from lxml import etree
 from pro_server.edc import catalogue as cat
 from pro_server.edc import odm_participation
 from pro_server.edc.catalogue import ODM_NS, StudyCatalogue
-from pro_server.edc.records import Row, requester, timing
+from pro_server.edc.records import Row, check_texts, requester, timing
 from pro_server.instruments.definitions import InstrumentDefinition, Item
 from pro_server.local_time import utc_to_local
+from pro_server.responses.export_text import item_group
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 PARTICIPANT_USER = "USR.PARTICIPANT"
@@ -280,30 +281,6 @@ def admin_data(catalogue: StudyCatalogue, sites: Sequence[tuple[str, str]],
     )
 
 
-def item_data_values(d: InstrumentDefinition, answers: Mapping[str, Any]) -> dict[str, str]:
-    """ItemOID → value for the answered items (multi-choice: Y/N per option)."""
-    values: dict[str, str] = {}
-    for item in d.items:
-        answer = answers.get(item.id)
-        if answer is None:
-            continue
-        value = answer["value"] if type(answer) is dict or isinstance(answer, Mapping) else answer
-        if value is None:
-            continue
-        if item.type == cat.MULTI:
-            for option in item.options:
-                values[cat.item_oid(d.code, item.id, str(option.code))] = (
-                    cat.CHECKED if option.code in value else cat.NOT_CHECKED)
-        else:
-            values[cat.item_oid(d.code, item.id)] = str(value)
-    return values
-
-
-def score_data_values(d: InstrumentDefinition, scores: Mapping[str, Any]) -> dict[str, str]:
-    return {cat.score_oid(d.code, key): s["value_text"]
-            for key, s in scores["scores"].items() if s["value_text"] is not None}
-
-
 def admin_values(d: InstrumentDefinition, row: Row) -> dict[str, str]:
     tz = row["timezone"]
     values = {
@@ -372,24 +349,12 @@ def _end(name: str) -> bytes:
     return f"</{name}>".encode()
 
 
-def _group(out: list[bytes], oid: str, values: Mapping[str, str],
-           removed: Iterable[str] = ()) -> None:
-    """An ItemGroupData (none when it would be empty)."""
-    removed = list(removed)
-    if not values and not removed:
-        return
-    out.append(_start("ItemGroupData", (("ItemGroupOID", oid),)))
-    out.extend([_leaf("ItemData", (("ItemOID", k), ("Value", v))) for k, v in values.items()])
-    out.extend([_leaf("ItemData", (("ItemOID", k), ("TransactionType", "Remove")))
-                for k in removed])
-    out.append(b"</ItemGroupData>")
-
-
 def form_data(d: InstrumentDefinition, row: Row, *, transactional: bool, items: bool,
               scores: bool, out: list[bytes]) -> None:
     """One response version's FormData, appended to `out` as bytes (its ItemGroupData and
     AuditRecord already written by the database when the row has `odm_groups` and
     `odm_audit`: odm_pg)."""
+    check_texts(row)
     built = "odm_groups" in row
     attrib: tuple[tuple[str, str], ...] = (("FormOID", cat.form_oid(d.code)),)
     update = transactional and row["version"] > 1
@@ -418,21 +383,13 @@ def form_data(d: InstrumentDefinition, row: Row, *, transactional: bool, items: 
 
 def _item_groups(d: InstrumentDefinition, row: Row, *, update: bool, items: bool,
                  scores: bool, out: list[bytes]) -> None:
-    """The answers, scores and admin ItemGroupData (`update`: with what the correction of a
-    Transactional file removed)."""
-    answers = item_data_values(d, row["answers"] or {}) if items else {}
-    score_values = score_data_values(d, row["scores"]) if scores else {}
-    removed_items: list[str] = []
-    removed_scores: list[str] = []
-    if update:
-        before = item_data_values(d, row["prev_answers"] or {}) if items else {}
-        removed_items = [oid for oid in before if oid not in answers]
-        if scores and row["prev_scores"]:
-            old = score_data_values(d, row["prev_scores"])
-            removed_scores = [oid for oid in old if oid not in score_values]
-    _group(out, cat.item_group_oid(d.code), answers, removed_items)
-    _group(out, cat.item_group_oid(d.code, "SCORES"), score_values, removed_scores)
-    _group(out, cat.item_group_oid(d.code, "ADMIN"), admin_values(d, row))
+    """The answers and scores ItemGroupData stored with the version (`update`: with what the
+    correction of a Transactional file removed), and the admin ItemGroupData."""
+    for name, wanted in (("items", items), ("scores", scores)):
+        if wanted:
+            stored = row[f"odm_{name}_update"] if update else None
+            out.append((row[f"odm_{name}"] if stored is None else stored).encode())
+    out.append(item_group(cat.item_group_oid(d.code, "ADMIN"), admin_values(d, row)).encode())
 
 
 _STATUS_COMPLETED = fragment(odm_participation.status_form(fragment_el, "COMPLETED"))

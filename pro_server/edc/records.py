@@ -13,6 +13,7 @@ committed concurrently or late, and never repeats one (docs/audit-sealing.md).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from functools import lru_cache
@@ -23,11 +24,10 @@ from sqlalchemy import RowMapping, Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from pro_server.changes.models import ChangeRequest
-from pro_server.instruments.answers import item_applies
-from pro_server.instruments.definitions import InstrumentDefinition
 from pro_server.local_time import utc_to_local
 from pro_server.participants.models import Participant
 from pro_server.responses.models import UNSEALED, Response
+from pro_server.responses.models import ResponseExport as ExportTexts
 from pro_server.schedule.models import Assessment, Infusion
 from pro_server.staff.models import StaffUser
 from pro_server.studies.models import Site
@@ -53,16 +53,19 @@ _COLUMNS = (
     StaffUser.email.label("requester_email"), StaffUser.role.label("requester_role"),
 )
 
-# What the pull API's record (`to_record`) reads: no previous version, no first dose.
+# What the pull API's record reads: no previous version, no first dose; its items and scores
+# as the texts stored with the version (`texts_of` None: it has none).
 _RECORD_COLUMNS = (
     Response.id, Response.audit_seq, Response.version, Response.replaces_id,
     Response.instrument_code, Response.instrument_version, Response.language,
-    Response.answers, Response.scores, Response.algorithm, Response.algorithm_version,
-    Response.started_at, Response.submitted_at, Response.recorded_at, Response.recorded_by,
+    Response.algorithm, Response.algorithm_version, Response.started_at,
+    Response.submitted_at, Response.recorded_at, Response.recorded_by,
     Response.change_reason, Response.change_source, Participant.subject_key,
     Site.code.label("site_code"), Assessment.code.label("assessment_code"),
     Assessment.window_start, Assessment.window_end, Assessment.timezone,
     StaffUser.email.label("requester_email"), StaffUser.role.label("requester_role"),
+    ExportTexts.response_id.label("texts_of"), ExportTexts.items_json,
+    ExportTexts.unanswered_json, ExportTexts.scores_json,
 )
 
 
@@ -124,9 +127,30 @@ def _base(study_id: int, *, full: bool = True) -> Select:
     if full:
         query = (query.outerjoin(Previous, Previous.id == Response.replaces_id)
                  .outerjoin(FirstDose, first_dose_join(Participant.id)))
+    else:
+        query = with_texts(query)
     return (query.outerjoin(ChangeRequest, ChangeRequest.new_response_id == Response.id)
             .outerjoin(StaffUser, StaffUser.id == ChangeRequest.requested_by_id)
             .where(Response.study_id == study_id))
+
+
+def with_texts(query: Select, *columns: Any) -> Select:
+    """The query with the versions' stored export texts (`ResponseExport`; `columns` of it):
+    outer-joined, so a version without them is read (`texts_of` None) and refused by the
+    export (`MissingExportTexts`), never left out."""
+    return (query.outerjoin(ExportTexts, ExportTexts.response_id == Response.id)
+            .add_columns(*columns))
+
+
+class MissingExportTexts(LookupError):
+    """A version has no stored export texts (`response_export`): exported without them its
+    answers would be missing, so the export stops instead."""
+
+
+def check_texts(row: Mapping[str, Any]) -> None:
+    if row["texts_of"] is None:
+        raise MissingExportTexts(f"the response version of audit seq {row['audit_seq']} "
+                                 "has no stored export texts")
 
 
 def first_dose_join(participant_id: Any) -> Any:
@@ -186,8 +210,11 @@ def stream(session: Session, query: Select, batch: int | None = BATCH) -> Iterat
     options = {"yield_per": batch} if batch else {}
     result = session.connection().execute(query, execution_options=options)
     keys = tuple(result.keys())
-    for row in result:
-        yield dict(zip(keys, row, strict=True))
+    try:
+        for row in result:
+            yield dict(zip(keys, row, strict=True))
+    finally:  # also when the export stops early (an error): the server-side cursor closes
+        result.close()
 
 
 def requester(row: RowMapping | Mapping[str, Any]) -> str | None:
@@ -237,31 +264,10 @@ def timing(row: Mapping[str, Any]) -> dict[str, Any]:
     return {"status": "late" if seconds > 0 else "on_time", "late_by_seconds": seconds}
 
 
-def item_values(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {item: answer["value"] for item, answer in (row["answers"] or {}).items()}
-
-
-def _unanswered(definition: InstrumentDefinition, answers: Mapping[str, Any]) -> dict[str, str]:
-    return {item.id: "not_answered" if item_applies(item, answers) else "not_applicable"
-            for item in definition.items if answers.get(item.id) is None}
-
-
-def score_values(row: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    return {key: {"value": s["value"], "value_text": s["value_text"], "reason": s["reason"]}
-            for key, s in row["scores"]["scores"].items()}
-
-
-def unanswered(definition: InstrumentDefinition, row: Mapping[str, Any]) -> dict[str, str]:
-    """Why each item without an answer has none: `not_applicable` when its condition
-    (enable_when) was not met, else `not_answered` (the QSREASND of QS, in lower case)."""
-    return _unanswered(definition, item_values(row))
-
-
-def to_record(row: Mapping[str, Any], definition: InstrumentDefinition, *, items: bool,
-              scores: bool) -> dict[str, Any]:
-    """The JSON record of one response version (items/scores left out without the scope)."""
+def to_record(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON record of one response version, but its stored texts (`record_text`)."""
     tz = row["timezone"]
-    record: dict[str, Any] = {
+    return {
         "id": row["id"],
         "subject_key": row["subject_key"],
         "site": row["site_code"],
@@ -286,10 +292,17 @@ def to_record(row: Mapping[str, Any], definition: InstrumentDefinition, *, items
         "scoring": {"algorithm": row["algorithm"],
                     "algorithm_version": row["algorithm_version"]},
     }
-    if items:
-        values = item_values(row)
-        record["items"] = values
-        record["unanswered"] = _unanswered(definition, values)
-    if scores:
-        record["scores"] = score_values(row)
-    return record
+
+
+def stored_texts(*, items: bool, scores: bool) -> list[tuple[str, str]]:
+    """(record key, `ResponseExport` column) of the stored texts a record carries, in order
+    (items and their unanswered reasons, scores: each left out without its scope)."""
+    return ([("items", "items_json"), ("unanswered", "unanswered_json")] if items else []) + (
+        [("scores", "scores_json")] if scores else [])
+
+
+def record_text(row: Mapping[str, Any], *, items: bool, scores: bool) -> str:
+    """The record's JSON text: `to_record`'s with the version's stored texts."""
+    head = json.dumps(to_record(row), ensure_ascii=False)[:-1]
+    return head + "".join(f", {json.dumps(key)}: {row[column]}"
+                          for key, column in stored_texts(items=items, scores=scores)) + "}"

@@ -13,7 +13,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pro_server.db import Base, JSONText, UpdatedAt
@@ -56,7 +64,9 @@ class Response(Base):
     recorded_by: Mapped[str] = mapped_column(String(254))
     change_reason: Mapped[str | None] = mapped_column(String(500))
     change_source: Mapped[str | None] = mapped_column(String(200))
-    audit_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    # Indexed with study_id only (ix_response_study_id_audit_seq): an index on audit_seq alone
+    # let PostgreSQL page a study by walking every study's versions in seq order.
+    audit_seq: Mapped[int] = mapped_column(BigInteger)
 
     assessment: Mapped[Assessment] = relationship()
 
@@ -90,6 +100,32 @@ class ResponseScore(Base):
     instrument_code: Mapped[str] = mapped_column(String(40))
     value: Mapped[float | None] = mapped_column(Float)
     submitted_at: Mapped[datetime]
+
+
+class ResponseExport(Base):
+    """What the EDC exports take from a response version's answers and scores, as the text
+    they write, built once when the version is stored (`responses.export_text`): a version
+    never changes, so an export joins these texts with what can (subject key, site,
+    assessment window and time zone) instead of decoding and formatting every version's
+    JSON again. One row per version, written in the transaction that stores it.
+
+    `items_json`, `unanswered_json`, `scores_json`: the records API's `items`, `unanswered`
+    and `scores` objects. `odm_items`, `odm_scores`: the ODM answers and scores
+    ItemGroupData ('' when it would be empty); `odm_items_update`, `odm_scores_update`: the
+    same in a Transactional file's Update of a correction, with `TransactionType="Remove"`
+    for what it emptied (NULL for version 1 and when the correction removes nothing).
+    """
+
+    __tablename__ = "response_export"
+
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), primary_key=True)
+    items_json: Mapped[str] = mapped_column(Text)
+    unanswered_json: Mapped[str] = mapped_column(Text)
+    scores_json: Mapped[str] = mapped_column(Text)
+    odm_items: Mapped[str] = mapped_column(Text)
+    odm_scores: Mapped[str] = mapped_column(Text)
+    odm_items_update: Mapped[str | None] = mapped_column(Text)
+    odm_scores_update: Mapped[str | None] = mapped_column(Text)
 
 
 class Draft(UpdatedAt, Base):

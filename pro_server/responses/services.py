@@ -23,6 +23,7 @@ from pro_server.instruments import (
     validate_answers,
 )
 from pro_server.protocol.status import ACCEPTS_RESPONSES
+from pro_server.responses.export_text import store_export_texts
 from pro_server.responses.models import (
     UNSEALED,
     Draft,
@@ -230,14 +231,15 @@ def _store_versions(ctx: ServiceContext, a: Assessment, versions: list[Response]
                     replaces: Response | None = None) -> None:
     """Insert new versions (one statement for all, RETURNING their ids), then the rows that
     hang on their ids, one executemany per table: their scores' `response_score` rows (a
-    correction first deletes the superseded version's) and one audit event each. Core
-    statements, not the unit of work: this is most of a submission's CPU. Each version's
-    `audit_seq` stays UNSEALED until the sealer chains its event. `replaces`: the version a
-    single correction supersedes."""
+    correction first deletes the superseded version's), their export texts
+    (`response_export`) and one audit event each. Core statements, not the unit of work: this
+    is most of a submission's CPU. Each version's `audit_seq` stays UNSEALED until the sealer
+    chains its event. `replaces`: the version a single correction supersedes."""
     if replaces is not None:
         replaces.is_current = False
     insert_now(ctx.session, versions)
     store_current_scores(ctx.session, a.code, versions, superseded=replaces)
+    store_export_texts(ctx.session, versions, replaces)
     action = "response.correct" if replaces else "response.submit"
     before = {"version": replaces.version, "answers": replaces.answers,
               "scores": replaces.scores["scores"]} if replaces else None

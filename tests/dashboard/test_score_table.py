@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from alembic import command
 from sqlalchemy import select
 
-from pro_server.migrate import alembic_config, upgrade
 from pro_server.responses.models import Response, ResponseScore
 from pro_server.responses.services import correct_answer
 from pro_server.schedule.models import Assessment
+from tests.helpers import migrate_again
 from tests.participant_web.support import ParticipantClient, complete_answers, token_for
 
 GNV = "coordinator.gnv@example.org"
@@ -106,10 +105,6 @@ def test_the_migration_fills_the_table_from_the_stored_responses(story, engine, 
     with ctx_factory().session as session:  # no open transaction may hold the table
         kept = from_table(session)
     assert kept
-    command.downgrade(alembic_config(engine), "0019_h17enum")
-    try:
-        upgrade(engine, "0020_h20score")
-    finally:
-        upgrade(engine)  # the next test on this database needs the whole schema
+    migrate_again(engine, "0019_h17enum", "0020_h20score")
     session = ctx_factory().session
     assert from_table(session) == from_json(session) == kept

@@ -1,10 +1,13 @@
-"""Exports the database builds on PostgreSQL hold what the Python builders make of the same rows.
+"""Each response version's export texts are stored with it, and every export writes them as the
+builders do.
 
-On PostgreSQL the records API's JSON texts come out of the query (records_pg), elsewhere
-from `to_record`; here both are built from one study, with the rows an export meets rarely:
-a correction, Spanish answers, an item left unanswered, a score that could not be scored,
-instants with microseconds, text that JSON and XML must escape. On SQLite both sides are
-the Python builder, so the test documents the contract there and checks it on PostgreSQL.
+The records API's items, unanswered reasons and scores, and ODM's answers and scores
+ItemGroupData, are written once when a version is stored (`responses.export_text`), by the
+participant's submission and by a staff correction, and by the migration for versions stored
+before it. The exports join them with the rest of the record or file: on PostgreSQL in the
+query (records_pg, odm_pg), elsewhere in Python; both are compared here on the rows an export
+meets rarely: a correction that empties an item, Spanish answers, an item left unanswered, a
+score that could not be scored, instants with microseconds, text that JSON and XML must escape.
 """
 
 from __future__ import annotations
@@ -13,20 +16,71 @@ import json
 
 import pytest
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import object_session
 
+from pro_server.audit.sealing import seal
 from pro_server.edc.exports import Export
-from pro_server.responses.models import Response
+from pro_server.edc.records import MissingExportTexts
+from pro_server.instruments.definitions import UnknownInstrumentError
+from pro_server.responses.export_text import export_row
+from pro_server.responses.models import Response, ResponseExport
+from pro_server.responses.services import correct_answer
 from pro_server.studies.models import Study
 from tests.edc.conftest import parse
+from tests.helpers import migrate_again
 
 UNUSUAL_REASON = 'Typed <"wrong"> & fixed — años'
+SCOPES = ((True, True), (False, True), (True, False))
+
+
+def _versions(session, study_id: int) -> list[Response]:
+    return list(session.scalars(select(Response).where(Response.study_id == study_id)
+                                .order_by(Response.audit_seq)))
+
+
+def _stored(session, study_id: int) -> dict[int, dict]:
+    rows = session.execute(select(ResponseExport).join(
+        Response, Response.id == ResponseExport.response_id)
+        .where(Response.study_id == study_id)).scalars()
+    return {r.response_id: {c.key: getattr(r, c.key) for c in ResponseExport.__table__.c}
+            for r in rows}
+
+
+def _built(session, study_id: int) -> dict[int, dict]:
+    """What the builder makes of each stored version (a correction: with the one before)."""
+    versions = _versions(session, study_id)
+    by_id = {v.id: v for v in versions}
+    return {v.id: export_row(v, by_id.get(v.replaces_id)) for v in versions}
+
+
+def _empty_an_item(ctx, edc) -> Response:
+    """A staff correction that empties an optional answer (a Remove in Transactional files)."""
+    response = ctx.session.get(Response, edc.corrected.id)
+    assert response.answers["help_p1"]["value"] is not None
+    new = correct_answer(ctx, response, "help_p1", None, reason=UNUSUAL_REASON,
+                         source="Paper form", approved_by="investigator@example.org")
+    ctx.session.commit()
+    seal(ctx.session, ctx.events)  # its place in commit order, as the scheduler's job gives
+    return new
+
+
+def test_each_version_stores_the_texts_the_builders_make_of_it(edc, ctx_factory):
+    ctx = ctx_factory()
+    new = _empty_an_item(ctx, edc)
+    stored, built = _stored(ctx.session, edc.study_id), _built(ctx.session, edc.study_id)
+    assert stored == built
+    assert len(stored) == len(_versions(ctx.session, edc.study_id))
+    emptied = stored[new.id]
+    assert 'TransactionType="Remove"' in emptied["odm_items_update"]
+    assert "help_p1" not in json.loads(emptied["items_json"])
+    assert stored[edc.corrected.id]["odm_items_update"] is None  # it removed nothing
 
 
 def _unusual(session, study_id: int) -> None:
-    """Edit stored versions into the shapes that are easy to get wrong."""
-    rows = list(session.scalars(select(Response).where(Response.study_id == study_id)
-                                .order_by(Response.audit_seq)))
+    """Stored versions in the shapes that are easy to get wrong, with their texts as the
+    builder makes them (as if stored so)."""
+    rows = _versions(session, study_id)
     rand36 = next(r for r in rows if r.instrument_code == "rand36")
     answers = dict(rand36.answers)
     del answers["rand01"]  # an item left unanswered
@@ -41,42 +95,47 @@ def _unusual(session, study_id: int) -> None:
     first = rows[0]
     first.started_at = first.started_at.replace(microsecond=123456)
     corrected = next(r for r in rows if r.version > 1)
-    corrected.change_reason = UNUSUAL_REASON
-    answers = dict(corrected.answers)
-    del answers["shampoo"]  # emptied by the correction: a Remove in a Transactional file
-    corrected.answers = answers
     scores = json.loads(json.dumps(corrected.scores))
     key = next(iter(scores["scores"]))
     scores["scores"][key] = {"value": None, "value_text": None,
                              "reason": "too_few_items", "detail": {}}
     corrected.scores = scores
+    session.flush()
+    built = _built(session, study_id)
+    session.execute(delete(ResponseExport).where(ResponseExport.response_id.in_(built)))
+    session.execute(insert(ResponseExport), list(built.values()))
     session.commit()
 
 
-def test_records_built_by_the_database_equal_the_python_records(edc, ctx_factory, clock):
-    session = ctx_factory().session
+def test_records_are_the_same_text_on_every_backend(edc, ctx_factory, clock, monkeypatch):
+    ctx = ctx_factory()
+    _empty_an_item(ctx, edc)
+    session = ctx.session
     _unusual(session, edc.study_id)
     study = session.get(Study, edc.study_id)
-    for items, scores in ((False, True), (True, False), (True, True)):
+    for items, scores in SCOPES:
         export = Export(session, study, clock.now(), items=items, scores=scores)
-        python, last, more = export.page(0, 1000)
-        built, built_last, built_more = export.page_json(0, 1000)
-        assert [json.loads(text) for text in built] == python
-        assert (built_last, built_more) == (last, more)
+        built, last, more = export.page_json(0, 1000)
+        with monkeypatch.context() as m:
+            m.setattr(Export, "_postgresql", lambda self: False)
+            assert export.page_json(0, 1000) == (built, last, more)
+    records = [json.loads(text) for text in built]
+    answers = {v.id: v.answers for v in _versions(session, edc.study_id)}
+    assert all(r["items"] == {k: a["value"] for k, a in answers[r["id"]].items()}
+               for r in records if "items" in r)
     # The rare shapes are there (the fixture has Spanish answers and a correction).
-    assert {r["language"] for r in python} == {"en", "es"}
-    assert any(r["change"] and r["change"]["reason"] == UNUSUAL_REASON for r in python)
-    assert any("not_answered" in r.get("unanswered", {}).values() for r in python)
-    assert any(s["value"] is None for r in python for s in r["scores"].values())
-    assert any(".123456Z" in r["started_at"]["utc"] for r in python)
+    assert {r["language"] for r in records} == {"en", "es"}
+    assert any(r["change"] and r["change"]["reason"] == UNUSUAL_REASON for r in records)
+    assert any("not_answered" in r.get("unanswered", {}).values() for r in records)
+    assert any(".123456Z" in r["started_at"]["utc"] for r in records)
     # Paged: the cursor and has_more agree too.
     export = Export(session, study, clock.now())
     after, pages = 0, 0
     while True:
-        python, last, more = export.page(after, 4)
-        built, built_last, built_more = export.page_json(after, 4)
-        assert [json.loads(text) for text in built] == python
-        assert (built_last, built_more) == (last, more)
+        built, last, more = export.page_json(after, 4)
+        with monkeypatch.context() as m:
+            m.setattr(Export, "_postgresql", lambda self: False)
+            assert export.page_json(after, 4) == (built, last, more)
         after, pages = last, pages + 1
         if not more:
             break
@@ -84,13 +143,15 @@ def test_records_built_by_the_database_equal_the_python_records(edc, ctx_factory
 
 
 @pytest.mark.parametrize("snapshot", [False, True], ids=["transactional", "snapshot"])
-def test_odm_built_by_the_database_equals_the_python_file(edc, ctx_factory, clock, odm_schema,
-                                                         monkeypatch, snapshot):
-    session = ctx_factory().session
+def test_odm_files_are_the_same_on_every_backend(edc, ctx_factory, clock, odm_schema,
+                                                 monkeypatch, snapshot):
+    ctx = ctx_factory()
+    _empty_an_item(ctx, edc)
+    session = ctx.session
     _unusual(session, edc.study_id)
     study = session.get(Study, edc.study_id)
     files = {}
-    for items, scores in ((True, True), (False, True), (True, False)):
+    for items, scores in SCOPES:
         export = Export(session, study, clock.now(), items=items, scores=scores)
         built = b"".join(export.odm_clinical(0, 10**12, snapshot=snapshot))
         with monkeypatch.context() as m:
@@ -101,10 +162,65 @@ def test_odm_built_by_the_database_equals_the_python_file(edc, ctx_factory, cloc
     full = parse(files[True, True])
     assert odm_schema.validate(full), odm_schema.error_log
     ns = {"o": "http://www.cdisc.org/ns/odm/v1.3"}
-    if not snapshot:  # what the correction emptied is removed, its reason escaped
-        assert full.xpath("//o:ItemData[@TransactionType='Remove']", namespaces=ns)
+    removed = full.xpath("//o:ItemData[@TransactionType='Remove']/@ItemOID", namespaces=ns)
+    if snapshot:  # the current versions only: nothing to remove
+        assert removed == []
+    else:  # what the correction emptied is removed (each option), its reason escaped
+        assert any(oid.startswith("I.HAQ_DI.HELP_P1.") for oid in removed)
+        assert any(".SCORE." in oid for oid in removed)  # a score it could no longer score
         assert UNUSUAL_REASON in full.xpath("//o:ReasonForChange/text()", namespaces=ns)
     assert full.xpath("//o:SubjectData[@SubjectKey='EDC-M01']", namespaces=ns)  # Spanish
+
+
+def _refused(session, study_id: int, now, error: type[Exception], match: str) -> None:
+    """The records API's page, the Transactional and the Snapshot ODM file all refuse."""
+    export = Export(session, session.get(Study, study_id), now)
+    for run in (lambda: export.page_json(0, 1000),
+                lambda: b"".join(export.odm_clinical(0, 10**12, snapshot=False)),
+                lambda: b"".join(export.odm_clinical(0, 10**12, snapshot=True))):
+        with pytest.raises(error, match=match):
+            run()
+        session.rollback()
+
+
+@pytest.mark.parametrize("backend", ["database", "python"])
+def test_a_version_of_an_unknown_questionnaire_version_is_refused(edc, ctx_factory, clock,
+                                                                  monkeypatch, backend):
+    """As the Python builders always did; the database-built records said `items: null`."""
+    session = ctx_factory().session
+    _versions(session, edc.study_id)[0].instrument_version = "9.9"
+    session.commit()
+    if backend == "python":
+        monkeypatch.setattr(Export, "_postgresql", lambda self: False)
+    _refused(session, edc.study_id, clock.now(), UnknownInstrumentError, r"version 9\.9")
+
+
+@pytest.mark.parametrize("backend", ["database", "python"])
+def test_a_version_without_its_texts_is_refused_not_exported_empty(edc, ctx_factory, clock,
+                                                                   monkeypatch, backend):
+    session = ctx_factory().session
+    version = _versions(session, edc.study_id)[-1]
+    session.execute(delete(ResponseExport).where(ResponseExport.response_id == version.id))
+    session.commit()
+    if backend == "python":
+        monkeypatch.setattr(Export, "_postgresql", lambda self: False)
+    _refused(session, edc.study_id, clock.now(), MissingExportTexts,
+             f"audit seq {version.audit_seq} ")
+
+
+def test_the_migration_stores_the_texts_of_the_versions_stored_before_it(
+        edc, ctx_factory, engine):
+    ctx = ctx_factory()
+    _empty_an_item(ctx, edc)  # a correction that removes: its texts need the version before
+    with ctx_factory().session as session:
+        kept = _stored(session, edc.study_id)
+    for held in (ctx.session, object_session(edc.corrected)):  # no open transaction may
+        if held is not None:                                     # hold the tables
+            held.close()
+    assert kept
+    migrate_again(engine, "0020_h20score", "0021_h20frag")
+    with ctx_factory().session as session:
+        assert _stored(session, edc.study_id) == kept == _built(session, edc.study_id)
 
 
 def _canonical(xml: bytes) -> bytes:

@@ -8,7 +8,7 @@ With (study_id, audit_seq) the page is read in order from the study's own range 
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from pro_server.edc.records import versions_query
 
@@ -37,3 +37,11 @@ def test_a_records_page_reads_its_study_range_in_order(engine, database):
         assert f"Index Scan using {INDEX} on response" in scan, plan
         assert "Index Cond: ((study_id = 7) AND (audit_seq > 1234))" in plan, plan
         assert "Sort" not in plan, plan
+
+
+def test_no_index_walks_every_studys_versions_in_seq_order(engine):
+    """With one on audit_seq alone, PostgreSQL read the first page of a study whose versions
+    came after another's by walking the other study's 59,650 versions and dropping them."""
+    indexes = inspect(engine).get_indexes("response")
+    assert [i["name"] for i in indexes if i["column_names"][0] == "audit_seq"] == []
+    assert any(i["column_names"] == ["study_id", "audit_seq"] for i in indexes)

@@ -1,0 +1,151 @@
+"""The export texts of a response version, built once when it is stored (`ResponseExport`).
+
+A version never changes, so what the EDC exports write of its answers and scores is built
+here, by the one builder, in the transaction that stores the version: the records API's
+`items` (each answered item's value), `unanswered` (why each item without an answer has none:
+`not_applicable` when its enable_when was not met, else `not_answered`) and `scores` (value,
+value_text and reason of each score) as JSON text, as `json.dumps(..., ensure_ascii=False)`
+writes them inside the record; and ODM's answers and scores ItemGroupData as XML text
+(multi-choice answers as Y/N per option; scores by value_text, an unscored one left out),
+with a Transactional file's Update of a correction also removing (`TransactionType="Remove"`)
+what the correction emptied. The exports join these texts with what can change after the
+version was stored (subject key, site, assessment window and time zone), on every backend.
+
+The answers and scores are taken as stored (JSONText: sorted keys), so the texts are what a
+builder reading the stored version writes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from typing import Any, cast
+
+from lxml import etree
+from sqlalchemy import Table, insert
+from sqlalchemy.orm import Session
+
+from pro_server.instruments import default_registry
+from pro_server.instruments.answers import item_applies
+from pro_server.instruments.definitions import InstrumentDefinition
+from pro_server.instruments.oids import (
+    CHECKED,
+    MULTI,
+    NOT_CHECKED,
+    item_group_oid,
+    item_oid,
+    score_oid,
+)
+from pro_server.responses.models import Response, ResponseExport
+
+
+def as_stored(value: Any) -> Any:
+    """A JSON column's value as it reads back (JSONText sorts keys)."""
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
+def item_values(answers: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {item: answer["value"] for item, answer in (answers or {}).items()}
+
+
+def unanswered(definition: InstrumentDefinition, values: Mapping[str, Any]) -> dict[str, str]:
+    """Why each item without an answer has none (the QSREASND of QS, in lower case)."""
+    return {item.id: "not_answered" if item_applies(item, values) else "not_applicable"
+            for item in definition.items if values.get(item.id) is None}
+
+
+def score_values(scores: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    return {key: {"value": s["value"], "value_text": s["value_text"], "reason": s["reason"]}
+            for key, s in scores["scores"].items()}
+
+
+def item_data_values(d: InstrumentDefinition, answers: Mapping[str, Any]) -> dict[str, str]:
+    """ItemOID → value for the answered items (multi-choice: Y/N per option)."""
+    values: dict[str, str] = {}
+    for item in d.items:
+        answer = answers.get(item.id)
+        value = answer["value"] if isinstance(answer, Mapping) else answer
+        if value is None:
+            continue
+        if item.type == MULTI:
+            for option in item.options:
+                values[item_oid(d.code, item.id, str(option.code))] = (
+                    CHECKED if option.code in value else NOT_CHECKED)
+        else:
+            values[item_oid(d.code, item.id)] = str(value)
+    return values
+
+
+def score_data_values(d: InstrumentDefinition, scores: Mapping[str, Any]) -> dict[str, str]:
+    return {score_oid(d.code, key): s["value_text"]
+            for key, s in scores["scores"].items() if s["value_text"] is not None}
+
+
+@lru_cache(maxsize=16384)  # the repeated leaves stay
+def leaf(name: str, attrib: tuple[tuple[str, str], ...]) -> str:
+    """An empty element as lxml serialises it (its escaping), without a namespace: written
+    inside the file's ODM element, whose default namespace is the ODM one."""
+    return etree.tostring(etree.Element(name, dict(attrib)), encoding="unicode")
+
+
+def item_group(oid: str, values: Mapping[str, str], removed: Iterable[str] = ()) -> str:
+    """An ItemGroupData of ItemData values and removals, '' when it would be empty."""
+    removed = list(removed)
+    if not values and not removed:
+        return ""
+    return "".join([f'<ItemGroupData ItemGroupOID="{oid}">',
+                    *[leaf("ItemData", (("ItemOID", k), ("Value", v)))
+                      for k, v in values.items()],
+                    *[leaf("ItemData", (("ItemOID", k), ("TransactionType", "Remove")))
+                      for k in removed],
+                    "</ItemGroupData>"])
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def export_texts(d: InstrumentDefinition, answers: Any, scores: Any,
+                 previous: tuple[Any, Any] | None = None) -> dict[str, Any]:
+    """The `ResponseExport` columns (but the id) of a version of `d` with these stored answers
+    and scores; `previous`: the stored answers and scores of the version it corrects."""
+    values = item_values(answers)
+    odm_answers, odm_scores = item_data_values(d, answers or {}), score_data_values(d, scores)
+    answers_oid, scores_oid = item_group_oid(d.code), item_group_oid(d.code, "SCORES")
+    texts: dict[str, Any] = {
+        "items_json": _json(values), "unanswered_json": _json(unanswered(d, values)),
+        "scores_json": _json(score_values(scores)),
+        "odm_items": item_group(answers_oid, odm_answers),
+        "odm_scores": item_group(scores_oid, odm_scores),
+        "odm_items_update": None, "odm_scores_update": None}
+    if previous is not None:
+        before_answers = item_data_values(d, previous[0] or {})
+        removed = [oid for oid in before_answers if oid not in odm_answers]
+        if removed:
+            texts["odm_items_update"] = item_group(answers_oid, odm_answers, removed)
+        before_scores = score_data_values(d, previous[1]) if previous[1] else {}
+        removed = [oid for oid in before_scores if oid not in odm_scores]
+        if removed:
+            texts["odm_scores_update"] = item_group(scores_oid, odm_scores, removed)
+    return texts
+
+
+def export_row(version: Response, replaces: Response | None = None) -> dict[str, Any]:
+    """The `ResponseExport` row of a stored version (`replaces`: the version it corrects)."""
+    d = default_registry().get(version.instrument_code, version.instrument_version)
+    previous = (None if replaces is None
+                else (as_stored(replaces.answers), as_stored(replaces.scores)))
+    return {"response_id": version.id, **export_texts(
+        d, as_stored(version.answers), as_stored(version.scores), previous)}
+
+
+_INSERT = insert(cast(Table, ResponseExport.__table__))  # built once
+
+
+def store_export_texts(session: Session, versions: Iterable[Response],
+                       replaces: Response | None = None) -> None:
+    """The export texts of `versions` (just flushed), in one statement."""
+    rows = [export_row(version, replaces) for version in versions]
+    if rows:
+        session.execute(_INSERT, rows)  # Core executemany, as score_table's
