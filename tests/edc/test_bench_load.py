@@ -8,7 +8,7 @@ import random
 
 from sqlalchemy import select
 
-from bench.edc_export import answer_pool, load_study
+from bench.edc_export import load_study
 from pro_server.db import make_session_factory
 from pro_server.responses.export_text import export_row
 from pro_server.responses.models import Response, ResponseExport, ResponseScore
@@ -21,8 +21,7 @@ def test_the_bench_stores_each_versions_scores_and_export_texts_as_the_app(
         engine, clock, settings):
     rng = random.Random(7)
     factory = make_session_factory(engine)
-    loaded = load_study(factory, clock, settings, "BENCH-T", 20, rng, answer_pool(rng, 3),
-                        [10**6])
+    loaded = load_study(factory, clock, settings, "BENCH-T", 20, rng, [10**6])
     with factory() as session:
         study_id = session.scalar(select(Study.id).where(Study.code == "BENCH-T"))
         versions = list(session.scalars(select(Response).where(Response.study_id == study_id)))
