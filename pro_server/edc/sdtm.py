@@ -65,10 +65,11 @@ NOT_DONE = "NOT DONE"
 QSALL = ("QSALL", "Questionnaire")  # a whole questionnaire not done (SDTMIG QS)
 MISSED_REASON = "NOT COMPLETED WITHIN THE ASSESSMENT WINDOW"
 REASND_MAX = 200
-SCORES_KEPT = RESPONSES_KEPT = 4096
+SCORES_KEPT = 4096
 ROW_COLUMNS = ("subject_key", "subject_rank", "assessment_code", "assessment_sequence",
                "submitted_at", "timezone", "first_dose_local", "instrument_code",
                "instrument_version", "answers", "scores")  # what QS reads of a row
+JSON_COLUMNS = ("answers", "scores")  # read as stored (JSON text): QS decodes them
 
 
 def qs_dataset(sdtmig: str = "3.3") -> Dataset:
@@ -117,7 +118,6 @@ class Middles:
         self._ids: dict[tuple[Any, ...], int] = {}
         self._plans: dict[tuple[str, str, bool, bool, bool], Plan] = {}
         self._results: dict[str, Mapping[str, Any]] = {}
-        self.responses: dict[tuple[Any, ...], list[int]] = {}  # middle ids by `same`
         self.last_when: tuple[Any, Any] = (None, None)  # the last row's `_when`, by its key
 
     def number(self, middle: tuple[Any, ...]) -> int:
@@ -251,20 +251,10 @@ def response_group(catalogue: StudyCatalogue, d: InstrumentDefinition, row: Row,
     event, baseline, day, dtc = middles.last_when[1]
     plan = middles.plan(d, baseline, items, scores)
     stored = row["answers"] or {}
-    values = [v["value"] for v in stored.values()]
-    # the same answers and scores of the same instrument version give the same middles:
-    # the answers by item, with their types (1 and 1.0 read differently)
-    same = (d.code, d.version, baseline, items, scores, row["scores"], tuple(stored),
-            tuple([tuple(v) if v.__class__ is list else v for v in values]),
-            tuple(map(type, values)))
-    ids = middles.responses.get(same) if isinstance(row["scores"], str) else None
-    if ids is None:
-        answers = dict(zip(stored, values, strict=True))
-        ids = _middle_ids(d, plan, answers, middles.results(row["scores"]), baseline, middles)
-        if isinstance(row["scores"], str):
-            if len(middles.responses) >= RESPONSES_KEPT:
-                middles.responses.clear()
-            middles.responses[same] = ids
+    if stored.__class__ is str:
+        stored = json.loads(stored)
+    answers = {item: answer["value"] for item, answer in stored.items()}
+    ids = _middle_ids(d, plan, answers, middles.results(row["scores"]), baseline, middles)
     tail = (float(event.visitnum), event.visit, event.visitdy, dtc, day,
             d.recall_period.iso8601 or "")
     return _head(catalogue, row["subject_key"]), ids, tail
