@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, Text, select, text, type_coerce
-from sqlalchemy.orm import Session, aliased
+import psycopg
+from sqlalchemy import Select, select, text
+from sqlalchemy.orm import Session
 
 from pro_server.edc import (
     adherence,
@@ -48,7 +49,7 @@ from pro_server.edc.records import (
 from pro_server.instruments import default_registry as instrument_registry
 from pro_server.instruments.definitions import InstrumentDefinition
 from pro_server.protocol.definitions import default_registry as protocol_registry
-from pro_server.responses.models import Response
+from pro_server.responses.models import Response, ResponseExport
 from pro_server.studies.models import Study
 
 
@@ -72,14 +73,21 @@ def _driver_stream(session: Session, query: Select, batch: int = 2_000) -> Itera
     """`records.stream` of a query whose columns need no result processing, read through
     psycopg's server-side cursor (PostgreSQL) in `batch`es, in the session's transaction."""
     compiled = query.compile(dialect=session.get_bind().dialect)
-    raw = session.connection().connection.dbapi_connection
-    assert raw is not None
-    with raw.cursor(name="edc_export_rows") as cursor:  # type: ignore[call-overload]
+    raw = cast(psycopg.Connection, session.connection().connection.dbapi_connection)
+    with raw.cursor(name="edc_export_rows") as cursor:
         cursor.itersize = batch
         cursor.execute(str(compiled), compiled.params)
-        keys = tuple(column.name for column in cursor.description)
+        keys = tuple(column.name for column in cursor.description or ())
         for row in cursor:
             yield dict(zip(keys, row, strict=True))
+
+
+def _checked(rows: Iterator[Row]) -> Iterator[Row]:
+    """The rows, refusing a version without its stored export texts (`texts_of` None)."""
+    for row in rows:
+        if row["texts_of"] is None:
+            check_texts(row)
+        yield row
 
 
 @dataclass
@@ -225,29 +233,29 @@ class Export:
 
     def _qs_rows(self) -> Iterator[Row]:
         """The current versions, with only the columns QS reads, in subject rank,
-        assessment sequence and response order; the answers and scores as stored (JSON
-        text, decoded by `sdtm`).
+        assessment sequence and response order, and their stored answer values and score
+        results (`sdtm.JSON_COLUMNS`, JSON text decoded by `sdtm`).
 
-        The current versions are found and sorted without their answers and scores, which
-        are then read by id in that order: PostgreSQL sorted the wide rows on disk before
+        The current versions are found and sorted without their texts, which are then read
+        by id in that order: sorting the wide rows, PostgreSQL spilled them to disk before
         the first row came. On PostgreSQL the rows are read through the driver's own
         server-side cursor: they need no type processing (texts, numbers, datetimes), and
         SQLAlchemy's per-row work was a tenth of the export."""
         query = current_query(self.study.id, self._upto())
-        narrow = [query.selected_columns[name] for name in sdtm.ROW_COLUMNS
+        narrow = [name for name in (*sdtm.ROW_COLUMNS, "audit_seq")
                   if name not in sdtm.JSON_COLUMNS]
-        current = query.with_only_columns(*narrow, Response.id.label("response_id"),
+        current = query.with_only_columns(*(query.selected_columns[name] for name in narrow),
+                                          Response.id.label("response_id"),
                                           maintain_column_froms=True).subquery()
-        stored = aliased(Response)
-        query = (select(*(current.c[c.key] for c in narrow),
-                        *(type_coerce(getattr(stored, name), Text).label(name)
-                          for name in sdtm.JSON_COLUMNS))
-                 .join(stored, stored.id == current.c.response_id)
+        query = (select(*(current.c[name] for name in narrow),
+                        ResponseExport.response_id.label("texts_of"),
+                        *(getattr(ResponseExport, name) for name in sdtm.JSON_COLUMNS))
+                 .select_from(current)
+                 .outerjoin(ResponseExport, ResponseExport.response_id == current.c.response_id)
                  .order_by(current.c.subject_rank, current.c.assessment_sequence,
                            current.c.response_id))
-        if self._postgresql():
-            return _driver_stream(self.session, query)
-        return stream(self.session, query)
+        return _checked(_driver_stream(self.session, query) if self._postgresql()
+                        else stream(self.session, query))
 
     def _qs(self) -> Iterator[dict[str, Any]]:
         return sdtm.qs_records(self.catalogue, self._qs_rows(), definition, items=self.items,

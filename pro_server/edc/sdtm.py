@@ -68,8 +68,10 @@ REASND_MAX = 200
 SCORES_KEPT = 4096
 ROW_COLUMNS = ("subject_key", "subject_rank", "assessment_code", "assessment_sequence",
                "submitted_at", "timezone", "first_dose_local", "instrument_code",
-               "instrument_version", "answers", "scores")  # what QS reads of a row
-JSON_COLUMNS = ("answers", "scores")  # read as stored (JSON text): QS decodes them
+               "instrument_version", "items_json", "scores_json")  # what QS reads of a row
+# The version's stored export texts (`ResponseExport`): each answered item's value, and each
+# score's value, value_text and reason, as JSON text (decoded here) or decoded
+JSON_COLUMNS = ("items_json", "scores_json")
 
 
 def qs_dataset(sdtmig: str = "3.3") -> Dataset:
@@ -104,8 +106,8 @@ def qs_split(sdtmig: str = "3.3") -> GroupLayout:
     return GroupLayout(qs_dataset(sdtmig), QS_HEAD, QS_MIDDLE)
 
 
-_SCORE, _OPTION, _ANSWER = range(3)
-Plan = list[tuple[int, str, str | None, cat.QsTest, dict[Any, int]]]
+_SCORE, _OPTIONS, _ANSWER = range(3)
+Plan = list[tuple[int, str, tuple[cat.QsTest, ...], dict[Any, list[int]]]]
 
 
 class Middles:
@@ -127,22 +129,23 @@ class Middles:
             self.table.append(middle)
         return n
 
-    def results(self, scores: str | Mapping[str, Any] | None) -> Mapping[str, Any]:
-        """The results of a response's scores; as stored (JSON text), each distinct text
-        is decoded once (many responses share their scores), up to `SCORES_KEPT` texts."""
+    def results(self, scores: str | Mapping[str, Any]) -> Mapping[str, Any]:
+        """The results of a response's scores (`scores_json`); as JSON text, each distinct
+        text is decoded once (many responses share their scores), up to `SCORES_KEPT`."""
         if not isinstance(scores, str):
-            return (scores or {}).get("scores") or {}
+            return scores
         results = self._results.get(scores)
         if results is None:
             if len(self._results) >= SCORES_KEPT:
                 self._results.clear()
-            results = self._results[scores] = json.loads(scores).get("scores") or {}
+            results = self._results[scores] = json.loads(scores)
         return results
 
     def plan(self, d: InstrumentDefinition, baseline: bool, items: bool, scores: bool
              ) -> Plan:
-        """The tests of `d` that are exported, each as (kind, the score key or item id,
-        the option, the test, its middle ids by the key of its result)."""
+        """The tests of `d` that are exported, as (kind, the score key or item id, the
+        tests, their middle ids by the key of their result): one test per score and per
+        answer; the options of a multi-choice item together (one key: the options ticked)."""
         key = (d.code, d.version, baseline, items, scores)
         plan = self._plans.get(key)
         if plan is None:
@@ -150,11 +153,15 @@ class Middles:
             for test in cat.qs_tests(d):
                 if test.score is not None:
                     if scores:
-                        plan.append((_SCORE, test.score.key, None, test, {}))
+                        plan.append((_SCORE, test.score.key, (test,), {}))
                 elif items:
                     assert test.item is not None
-                    kind = _ANSWER if test.option is None else _OPTION
-                    plan.append((kind, test.item.id, test.option, test, {}))
+                    if test.option is None:
+                        plan.append((_ANSWER, test.item.id, (test,), {}))
+                    elif plan and plan[-1][:2] == (_OPTIONS, test.item.id):
+                        plan[-1] = (_OPTIONS, test.item.id, (*plan[-1][2], test), {})
+                    else:
+                        plan.append((_OPTIONS, test.item.id, (test,), {}))
         return plan
 
 
@@ -216,10 +223,10 @@ def _when(catalogue: StudyCatalogue, row: Row) -> tuple[cat.Event, bool, int | N
 
 def _middle_ids(d: InstrumentDefinition, plan: Plan, answers: Mapping[str, Any],
                 results: Mapping[str, Any], baseline: bool, middles: Middles) -> list[int]:
-    ids = []
-    for kind, name, option, test, known in plan:
-        # the key of what the middle depends on besides the test: the score's text and
-        # reason; the option ticked or not; the answer with its type (1 and 1.0 read
+    ids: list[int] = []
+    for kind, name, tests, known in plan:
+        # the key of what the middles depend on besides the tests: the score's text and
+        # reason; the options ticked; the answer with its type (1 and 1.0 read
         # differently); not answered: whether the item applied
         if kind == _SCORE:
             result = results[name]
@@ -227,16 +234,17 @@ def _middle_ids(d: InstrumentDefinition, plan: Plan, answers: Mapping[str, Any],
         else:
             value = answers.get(name)
             if value is None:
-                assert test.item is not None
-                key = item_applies(test.item, answers)
-            elif kind == _OPTION:
-                key = (option in value, None)
+                assert tests[0].item is not None
+                key = item_applies(tests[0].item, answers)
+            elif kind == _OPTIONS:
+                key = (value.__class__, tuple(value))
             else:
                 key = (value.__class__, value)
-        n = known.get(key)
-        if n is None:
-            n = known[key] = middles.number(_middle(d, test, answers, results, baseline))
-        ids.append(n)
+        found = known.get(key)
+        if found is None:
+            found = known[key] = [middles.number(_middle(d, test, answers, results, baseline))
+                                  for test in tests]
+        ids += found
     return ids
 
 
@@ -250,11 +258,10 @@ def response_group(catalogue: StudyCatalogue, d: InstrumentDefinition, row: Row,
         middles.last_when = when, _when(catalogue, row)
     event, baseline, day, dtc = middles.last_when[1]
     plan = middles.plan(d, baseline, items, scores)
-    stored = row["answers"] or {}
-    if stored.__class__ is str:
-        stored = json.loads(stored)
-    answers = {item: answer["value"] for item, answer in stored.items()}
-    ids = _middle_ids(d, plan, answers, middles.results(row["scores"]), baseline, middles)
+    answers = row["items_json"]
+    if answers.__class__ is str:
+        answers = json.loads(answers)
+    ids = _middle_ids(d, plan, answers, middles.results(row["scores_json"]), baseline, middles)
     tail = (float(event.visitnum), event.visit, event.visitdy, dtc, day,
             d.recall_period.iso8601 or "")
     return _head(catalogue, row["subject_key"]), ids, tail

@@ -173,11 +173,14 @@ def test_odm_files_are_the_same_on_every_backend(edc, ctx_factory, clock, odm_sc
 
 
 def _refused(session, study_id: int, now, error: type[Exception], match: str) -> None:
-    """The records API's page, the Transactional and the Snapshot ODM file all refuse."""
+    """The records API's page, the Transactional and the Snapshot ODM file, and SDTM QS (CSV
+    and XPT, which read the stored texts too) all refuse."""
     export = Export(session, session.get(Study, study_id), now)
     for run in (lambda: export.page_json(0, 1000),
                 lambda: b"".join(export.odm_clinical(0, 10**12, snapshot=False)),
-                lambda: b"".join(export.odm_clinical(0, 10**12, snapshot=True))):
+                lambda: b"".join(export.odm_clinical(0, 10**12, snapshot=True)),
+                lambda: b"".join(export.sdtm_csv("qs")),
+                lambda: b"".join(export.sdtm_xpt("qs"))):
         with pytest.raises(error, match=match):
             run()
         session.rollback()

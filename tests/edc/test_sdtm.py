@@ -116,8 +116,8 @@ def test_a_definitions_own_qstest_text_that_does_not_fit_is_refused():
 
 
 def test_responses_share_records_only_when_their_answers_read_the_same():
-    # QS builds the records of each distinct (instrument version, answers, scores) once; an
-    # answer of 3 and one of 3.0 (or True) are equal in Python but not in QSORRES
+    # QS builds the middle of each distinct test result once; an answer of 3 and one of 3.0
+    # (or True) are equal in Python but not in QSORRES
     import json
     from datetime import UTC, datetime
 
@@ -127,14 +127,14 @@ def test_responses_share_records_only_when_their_answers_read_the_same():
 
     registry = default_registry()
     catalogue = study_catalogue("S", "RES001-DMPM-02", None, ["GNV"], registry, protocols())
-    scores = json.dumps({"scores": {"pain_nrs": {"value_text": "3", "reason": None}}})
+    scores = json.dumps({"pain_nrs": {"value": 3, "value_text": "3", "reason": None}})
 
     def row(value, subject):
         return {"subject_key": subject, "subject_rank": int(subject), "assessment_code":
                 "BASELINE", "assessment_sequence": 1, "instrument_code": "pain_nrs",
                 "instrument_version": "1.0", "submitted_at": datetime(2026, 1, 5, 15, tzinfo=UTC),
-                "timezone": "America/New_York", "first_dose_local": None, "scores": scores,
-                "answers": {"pain_nrs": {"value": value, "answered_at": subject}}}
+                "timezone": "America/New_York", "first_dose_local": None, "scores_json": scores,
+                "items_json": {"pain_nrs": value}}
 
     rows = [row(3, "1"), row(3, "2"), row(3.0, "3"), row(True, "4")]
     records = [r for r in sdtm.qs_records(catalogue, rows, registry.get) if not r["QSDRVFL"]]
