@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from itertools import islice
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import Select, select, text
+from sqlalchemy import ARRAY, Integer, Select, any_, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from pro_server.edc import (
@@ -82,12 +83,29 @@ def _driver_stream(session: Session, query: Select, batch: int = 2_000) -> Itera
             yield dict(zip(keys, row, strict=True))
 
 
-def _checked(rows: Iterator[Row]) -> Iterator[Row]:
-    """The rows, refusing a version without its stored export texts (`texts_of` None)."""
-    for row in rows:
-        if row["texts_of"] is None:
-            check_texts(row)
-        yield row
+def _with_texts(session: Session, rows: Iterator[Row], batch: int = 2_000) -> Iterator[Row]:
+    """The rows (with their `response_id`) with their version's stored QS texts
+    (`sdtm.JSON_COLUMNS`), read by id `batch` rows at a time; a version without them is
+    refused (`records.check_texts`), never exported without its answers."""
+    columns = [ResponseExport.response_id,
+               *(getattr(ResponseExport, name) for name in sdtm.JSON_COLUMNS)]
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:  # one array parameter: psycopg parsed a query of 2000 placeholders each time
+        raw = cast(psycopg.Connection, session.connection().connection.dbapi_connection)
+        sql = str(select(*columns).where(ResponseExport.response_id == any_(
+            bindparam("ids", type_=ARRAY(Integer)))).compile(dialect=session.get_bind().dialect))
+    while chunk := list(islice(rows, batch)):
+        ids = [row["response_id"] for row in chunk]
+        found = (raw.execute(sql, {"ids": ids}) if postgresql else session.connection().execute(
+            select(*columns).where(ResponseExport.response_id.in_(ids))))
+        texts = {id_: values for id_, *values in found}
+        for row in chunk:
+            values = texts.get(row["response_id"])
+            if values is None:
+                check_texts({**row, "texts_of": None})
+            else:
+                row.update(zip(sdtm.JSON_COLUMNS, values, strict=True))
+            yield row
 
 
 @dataclass
@@ -237,25 +255,19 @@ class Export:
         results (`sdtm.JSON_COLUMNS`, JSON text decoded by `sdtm`).
 
         The current versions are found and sorted without their texts, which are then read
-        by id in that order: sorting the wide rows, PostgreSQL spilled them to disk before
-        the first row came. On PostgreSQL the rows are read through the driver's own
-        server-side cursor: they need no type processing (texts, numbers, datetimes), and
-        SQLAlchemy's per-row work was a tenth of the export."""
+        by id, a batch at a time (`_with_texts`): joined to the texts, PostgreSQL sorted
+        the wide rows on disk, several times over. On PostgreSQL the rows are read through
+        the driver's own server-side cursor: they need no type processing (texts, numbers,
+        datetimes), and SQLAlchemy's per-row work was a tenth of the export."""
         query = current_query(self.study.id, self._upto())
         narrow = [name for name in (*sdtm.ROW_COLUMNS, "audit_seq")
                   if name not in sdtm.JSON_COLUMNS]
-        current = query.with_only_columns(*(query.selected_columns[name] for name in narrow),
-                                          Response.id.label("response_id"),
-                                          maintain_column_froms=True).subquery()
-        query = (select(*(current.c[name] for name in narrow),
-                        ResponseExport.response_id.label("texts_of"),
-                        *(getattr(ResponseExport, name) for name in sdtm.JSON_COLUMNS))
-                 .select_from(current)
-                 .outerjoin(ResponseExport, ResponseExport.response_id == current.c.response_id)
-                 .order_by(current.c.subject_rank, current.c.assessment_sequence,
-                           current.c.response_id))
-        return _checked(_driver_stream(self.session, query) if self._postgresql()
-                        else stream(self.session, query))
+        query = query.with_only_columns(*(query.selected_columns[name] for name in narrow),
+                                        Response.id.label("response_id"),
+                                        maintain_column_froms=True)
+        rows = (_driver_stream(self.session, query) if self._postgresql()
+                else stream(self.session, query))
+        return _with_texts(self.session, rows)
 
     def _qs(self) -> Iterator[dict[str, Any]]:
         return sdtm.qs_records(self.catalogue, self._qs_rows(), definition, items=self.items,
