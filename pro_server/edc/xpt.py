@@ -386,6 +386,8 @@ def _spool_groups(split: GroupLayout, groups: Iterable[Group], spool: Any, chunk
         _measure(split, "tail", [tail for *_, tail in chunk], widths)
         pickle.dump(chunk, spool, protocol=pickle.HIGHEST_PROTOCOL)
 
+    last_tail: tuple[Any, ...] | None = None
+    encoded: tuple[bytes, ...] = ()
     for head, first, ids, tail in groups:
         if not ids:
             continue
@@ -393,8 +395,10 @@ def _spool_groups(split: GroupLayout, groups: Iterable[Group], spool: Any, chunk
         if hid is None:
             hid = head_ids[head] = len(heads)
             heads.extend(_encode(head_encoders, [head]))
-        chunk.append((hid, first, ids,
-                      tuple([encode(v) for encode, v in zip(tail_encoders, tail, strict=True)])))
+        if tail != last_tail:  # the groups of one visit come together: encoded once
+            last_tail = tail
+            encoded = tuple([encode(v) for encode, v in zip(tail_encoders, tail, strict=True)])
+        chunk.append((hid, first, ids, encoded))
         rows += len(ids)
         if rows >= chunk_rows:
             flush()
