@@ -114,6 +114,12 @@ class ApiBlueprint(Blueprint):
         if access.authenticate is not None:
             self.before_request(self._authenticate_first)
 
+    def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Callable[..., Any]:
+        """flask-smorest's `arguments`, with a schema class made an instance here, once:
+        webargs would build an instance of the class on every request."""
+        return super().arguments(schema() if isinstance(schema, type) else schema,
+                                 *args, **kwargs)
+
     def _authenticate_first(self) -> None:
         from flask import request
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, delete, select, update
+from sqlalchemy import ColumnElement, CursorResult, Table, and_, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from pro_server.context import ServiceContext
@@ -108,9 +109,29 @@ def cancel(ctx: ServiceContext, reason: str, *conditions: ColumnElement[bool]) -
     ))
 
 
+_OUTBOX = cast(Table, OutboxMessage.__table__)
+_CANCEL_FOR_TARGET = (  # `cancel` of one target's rows, built once; the values bound per call
+    update(_OUTBOX)
+    .where(_OUTBOX.c.status == PENDING, _OUTBOX.c.target_kind == bindparam("kind"),
+           _OUTBOX.c.target_id == bindparam("target"))
+    .values(updated_at=bindparam("now", type_=_OUTBOX.c.updated_at.type),
+            status=MessageStatus.CANCELLED, status_reason=bindparam("reason"),
+            status_updated_at=bindparam("now"), next_attempt_at=None))
+
+
 def cancel_for_target(ctx: ServiceContext, kind: TargetKind, target_id: int, reason: str) -> int:
-    return cancel(ctx, reason, OutboxMessage.target_kind == kind.value,
-                  OutboxMessage.target_id == target_id)
+    """`cancel` of the target's pending rows, with a Core statement built once: a submission
+    cancels its survey's reminders inside the participant's request, where building the
+    ORM's UPDATE and matching its RETURNING ids against the session cost more CPU than the
+    UPDATE itself. Outbox rows this session has loaded are expired (read again when next
+    used), so none is seen as it was before, as after the ORM's UPDATE."""
+    ctx.session.flush()  # changes made before come first, as the ORM's UPDATE autoflushes
+    changed = cast(CursorResult[Any], ctx.session.execute(_CANCEL_FOR_TARGET, {
+        "kind": kind.value, "target": target_id, "reason": reason, "now": ctx.now()}))
+    for obj in list(ctx.session.identity_map.values()):
+        if isinstance(obj, OutboxMessage):
+            ctx.session.expire(obj)
+    return changed.rowcount
 
 
 def cancel_for_participant(ctx: ServiceContext, p: Participant, reason: str) -> int:

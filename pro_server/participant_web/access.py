@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, defer
 
-from pro_server.audit.services import record
+from pro_server.audit.services import event_row, record_rows
 from pro_server.context import Actor, ServiceContext
+from pro_server.db import update_now
 from pro_server.participant_web import engagement, second_factor
 from pro_server.participants.links import find_link
 from pro_server.participants.models import Participant, ParticipantLink, ParticipantStatus
@@ -90,11 +91,13 @@ def open_session(ctx: ServiceContext, token: str, answer: str | None) -> Outcome
         if result != "ok":
             state = "second_factor_locked" if result == "locked" else "second_factor_wrong"
             return Outcome(state, kind=kind, language=lang)
-    link.last_used_at = ctx.now()
+    # Written with one Core statement each (no unit of work), like a draft save.
+    update_now(ctx.session, link, {"last_used_at": ctx.now()})
     engagement.record_link_open(ctx, participant, link)
     session_ctx = ctx if ctx.actor.type == "participant" else _as(ctx, participant)
-    record(session_ctx, "participant.session_open", "participant", participant.id,
-           after={"link": link.id}, study_id=participant.study_id, site_id=participant.site_id)
+    record_rows(ctx, [event_row(
+        session_ctx, "participant.session_open", "participant", participant.id,
+        after={"link": link.id}, study_id=participant.study_id, site_id=participant.site_id)])
     return Outcome(None, participant, link)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from pro_server.context import ServiceContext
+from pro_server.db import insert_now
 from pro_server.participant_web.models import LinkOpen
 from pro_server.participants.models import Participant, ParticipantLink
 from pro_server.responses.models import Draft
@@ -28,8 +29,8 @@ REVIEW_SCREEN = "review"
 
 def record_link_open(ctx: ServiceContext, participant: Participant,
                      link: ParticipantLink) -> None:
-    ctx.session.add(LinkOpen(participant_id=participant.id, link_id=link.id,
-                             opened_at=ctx.now()))
+    insert_now(ctx.session, [LinkOpen(participant_id=participant.id, link_id=link.id,
+                                      opened_at=ctx.now())])
 
 
 def position(screen: str, seq: int, page: int | None, pages: int | None) -> dict[str, Any]:

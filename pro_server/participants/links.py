@@ -12,8 +12,8 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import defer, joinedload
 
 from pro_server.audit.services import record
 from pro_server.context import ServiceContext
@@ -72,15 +72,21 @@ def revoke_links(ctx: ServiceContext, participant: Participant, reason: str) -> 
     return revoked
 
 
+# Built once (every tap on a link runs it); the token's hash is bound per call. Contact
+# data is decrypted when read: opening a session does not read it, so it stays unread.
+_LINK_BY_TOKEN = (
+    select(ParticipantLink, Participant)
+    .join(Participant, Participant.id == ParticipantLink.participant_id)
+    .options(joinedload(Participant.study), joinedload(Participant.site),
+             defer(Participant.phone), defer(Participant.email))
+    .where(ParticipantLink.token_hash == bindparam("token_hash")))
+
+
 def find_link(ctx: ServiceContext,
               token: str) -> tuple[ParticipantLink, Participant] | tuple[None, None]:
     """The link for a token if it is live (not expired, not revoked), with its participant
     (and the participant's study and site, for the contact line), in one statement."""
-    row = ctx.session.execute(
-        select(ParticipantLink, Participant)
-        .join(Participant, Participant.id == ParticipantLink.participant_id)
-        .options(joinedload(Participant.study), joinedload(Participant.site))
-        .where(ParticipantLink.token_hash == token_hash(token))).first()
+    row = ctx.session.execute(_LINK_BY_TOKEN, {"token_hash": token_hash(token)}).first()
     if row is None:
         return None, None
     link, participant = row

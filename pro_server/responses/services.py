@@ -11,7 +11,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
-from pro_server.audit.services import event_row, record, record_rows
+from pro_server.audit.services import event_row, record_rows
 from pro_server.context import ServiceContext
 from pro_server.db import insert_now, update_now
 from pro_server.errors import Conflict, InvalidInput
@@ -32,7 +32,7 @@ from pro_server.responses.models import (
 )
 from pro_server.responses.score_table import store_current_scores
 from pro_server.schedule import events
-from pro_server.schedule.assessments import grace, record_status
+from pro_server.schedule.assessments import grace, record_status_now
 from pro_server.schedule.models import Assessment
 
 
@@ -112,10 +112,10 @@ def save_draft(ctx: ServiceContext, a: Assessment, instrument: str, answers: Map
     _validate(instrument, answers, complete=False, allowed=list(a.instruments))
     now = ctx.now()
     if a.started_at is None:
-        a.started_at = now
-        record_status(ctx, a, "in_progress", by="participant")
-        record(ctx, "assessment.start", "assessment", a.id, after={"code": a.code},
-               study_id=a.study_id, site_id=a.site_id)
+        record_status_now(ctx, a, "in_progress", "participant", {"started_at": now})
+        record_rows(ctx, [event_row(ctx, "assessment.start", "assessment", a.id,
+                                    after={"code": a.code}, study_id=a.study_id,
+                                    site_id=a.site_id)])
     draft = drafts.get(instrument) if drafts is not None else ctx.session.scalar(select(
         Draft).where(Draft.assessment_id == a.id, Draft.instrument_code == instrument))
     # Written with one Core statement each (no unit of work): a save is the participant's
@@ -179,8 +179,6 @@ def submit(ctx: ServiceContext, a: Assessment, idempotency_key: str,
     if errors:
         raise InvalidInput("Some answers are missing or invalid", {"json": {"answers": errors}})
     started = a.started_at or now
-    if a.started_at is None:
-        a.started_at = now
     submission = Submission(assessment_id=a.id, idempotency_key=idempotency_key,
                             payload_hash=payload_hash(answers), received_at=now)
     try:
@@ -192,9 +190,8 @@ def submit(ctx: ServiceContext, a: Assessment, idempotency_key: str,
                                    if instrument in drafts else None),
         language=language, started_at=started, submitted_at=now, replaces=None,
         recorded_by="participant") for instrument, values in merged.items()])
-    a.completed_at = now
-    record_status(ctx, a, "completed", by="participant")
-    ctx.session.flush()
+    record_status_now(ctx, a, "completed", "participant",
+                      {"started_at": started, "completed_at": now})
     if drafts:  # one Core DELETE: the unit of work would delete them one by one, by id
         ctx.session.execute(_DELETE_DRAFTS, {"assessment_id": a.id})
         for draft in drafts.values():
