@@ -17,12 +17,14 @@ from __future__ import annotations
 from sqlalchemy import Select, literal_column, select
 
 from pro_server.edc.odm import PARTICIPANT_USER
-from pro_server.edc.records_pg import DAY_TIME, fraction_sql, late_seconds_sql, local_iso_sql
+from pro_server.edc.records_pg import late_seconds_sql, stored_local_sql
 from pro_server.responses.models import ResponseExport as ExportTexts
 
 # The stored texts `odm.form_data` writes (`records.with_texts` adds them to the query).
 TEXTS = (ExportTexts.response_id.label("texts_of"), ExportTexts.odm_items,
-         ExportTexts.odm_scores, ExportTexts.odm_items_update, ExportTexts.odm_scores_update)
+         ExportTexts.odm_scores, ExportTexts.odm_items_update, ExportTexts.odm_scores_update,
+         ExportTexts.zone, ExportTexts.started_local, ExportTexts.submitted_local,
+         ExportTexts.recorded_utc)
 
 # The JSON columns of the export query that the ODM file does not read.
 _UNREAD = frozenset({"answers", "scores", "prev_answers", "prev_scores"})
@@ -66,8 +68,8 @@ def _admin_group() -> str:
         "ALGORITHM": escape_sql("r.algorithm"),
         "ALGORITHM_VERSION": escape_sql("r.algorithm_version"),
         "LANGUAGE": escape_sql("r.language"),
-        "STARTED": local_iso_sql("r.started_at", "r.timezone"),
-        "SUBMITTED": local_iso_sql("r.submitted_at", "r.timezone"),
+        "STARTED": stored_local_sql("started", "r.timezone"),
+        "SUBMITTED": stored_local_sql("submitted", "r.timezone"),
         "RESPONSE_VERSION": "r.version::text",
         "TIMING": f"CASE WHEN {late} > 0 THEN 'late' ELSE 'on_time' END",
     }
@@ -91,8 +93,7 @@ def audit_record_sql() -> str:
     user = ("CASE WHEN r.recorded_by = 'participant' THEN " + _lit(PARTICIPANT_USER) +
             " ELSE 'USR.' || upper(btrim(regexp_replace(r.recorded_by, '[^A-Za-z0-9]+', '_', "
             "'g'), '_')) END")
-    utc = "(r.recorded_at AT TIME ZONE 'UTC')"
-    stamp = f"to_char({utc}, {DAY_TIME}) || {fraction_sql(utc)} || '+00:00'"
+    stamp = "left(r.recorded_utc, -1) || '+00:00'"  # its stored UTC text, Z as +00:00
     reason = (f"CASE WHEN r.version > 1 THEN '<ReasonForChange>' || "
               f"coalesce({escape_text_sql('r.change_reason')}, '') || '</ReasonForChange>' END")
     return (f"concat('<AuditRecord><UserRef UserOID=\"', {user}, '\"/><LocationRef LocationOID="
