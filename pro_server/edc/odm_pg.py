@@ -61,7 +61,7 @@ def escape_text_sql(expr: str) -> str:
 def _admin_group() -> str:
     """`odm.admin_values` in their ItemGroupData: versions, language, local start and submit
     times, timing (the OIDs from the instrument code: `catalogue.admin_oid`)."""
-    key = escape_sql("upper(r.instrument_code)")
+    key = "r.admin_key"  # `ADMIN_KEY`, once per row
     late = late_seconds_sql("r.submitted_at", "r.window_end")
     values = {
         "INSTRUMENT_VERSION": escape_sql("r.instrument_version"),
@@ -77,6 +77,11 @@ def _admin_group() -> str:
                          f"{value} || '\"/>'" for name, value in values.items())
     return (f"'<ItemGroupData ItemGroupOID=\"IG.' || {key} || '.ADMIN\">' || {leaves} || "
             "'</ItemGroupData>'")
+
+
+# The instrument code in the admin OIDs (`catalogue.admin_oid`), written nine times per
+# version: computed once per row, in a subquery the planner keeps (OFFSET 0).
+ADMIN_KEY = escape_sql("upper(v.instrument_code)")
 
 
 def groups_sql(*, transactional: bool, items: bool, scores: bool) -> str:
@@ -106,12 +111,17 @@ def with_groups(query: Select, order: list[str], *, transactional: bool, items: 
                 scores: bool) -> Select:
     """The export query (`records.versions_query` or `current_query`, with `TEXTS`) with
     `odm_groups` in place of the JSON columns and, in a Transactional file, `odm_audit`, in
-    the same order (`order`: its ordering columns' names)."""
+    the same order (`order`: its ordering columns' names). The expressions read `r`, the
+    query's rows with `ADMIN_KEY`: OFFSET 0 keeps PostgreSQL from merging it into the outer
+    query, which would evaluate `ADMIN_KEY` at each of its uses."""
     kept = [c for c in query.selected_columns if c.key not in _UNREAD]
-    inner = query.with_only_columns(*kept, maintain_column_froms=False).subquery("r")
+    inner = query.with_only_columns(*kept, maintain_column_froms=False).subquery("v")
+    rows = (select(*inner.c, literal_column(ADMIN_KEY).label("admin_key"))
+            .select_from(inner).order_by(*[inner.c[name] for name in order]).offset(0)
+            .subquery("r"))
     groups = groups_sql(transactional=transactional, items=items, scores=scores)
-    return (select(*[c for c in inner.c if c.key in ROW_KEYS],
+    return (select(*[c for c in rows.c if c.key in ROW_KEYS],
                    literal_column(groups).label("odm_groups"),
                    *([literal_column(audit_record_sql()).label("odm_audit")]
                      if transactional else []))
-            .select_from(inner).order_by(*[inner.c[name] for name in order]))
+            .select_from(rows).order_by(*[rows.c[name] for name in order]))

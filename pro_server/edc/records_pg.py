@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import Select, literal_column, select
+from sqlalchemy import Select, func, literal, literal_column, select
 
 from pro_server.edc.records import stored_texts, versions_query
+from pro_server.schedule.models import Assessment
 
 _UTC = "'UTC'"
 # The ISO 8601 text with microseconds; `datetime.isoformat` leaves them out when they are 0
@@ -39,8 +40,11 @@ def utc_iso_sql(column: str) -> str:
 
 def local_iso_sql(column: str, tz: str) -> str:
     """`utc_to_local(instant, tz).isoformat()`: wall time in `tz` and its UTC offset."""
-    utc = f"({column} AT TIME ZONE {_UTC})"
-    local = f"({column} AT TIME ZONE {tz})"
+    return local_iso_text(f"({column} AT TIME ZONE {tz})", f"({column} AT TIME ZONE {_UTC})")
+
+
+def local_iso_text(local: str, utc: str) -> str:
+    """`local_iso_sql` of an instant's wall times in its zone (`local`) and in UTC."""
     offset = (f"CASE WHEN {local} >= {utc} THEN '+' || to_char({local} - {utc}, 'HH24:MI') "
               f"ELSE '-' || to_char({utc} - {local}, 'HH24:MI') END")
     return f"{_iso_text(local)} || {offset}"
@@ -78,11 +82,12 @@ def _string(expr: str) -> str:
     return f"coalesce(to_json({expr}::text)::text, 'null')"
 
 
-def _instant(column: str) -> str:
-    """A window bound (it can move: formatted per export) as the record's instant object."""
-    return (f"CASE WHEN {column} IS NULL THEN 'null' ELSE "
-            f"'{{\"utc\": \"' || {utc_iso_sql(column)} || '\", \"local\": \"' || "
-            f"{local_iso_sql(column, 'r.timezone')} || '\"}}' END")
+def _window(bound: str) -> str:
+    """A window bound (it can move: formatted per export) as the record's instant object,
+    from its wall times in UTC and in the assessment's zone (`page_query`'s columns)."""
+    utc, local = f"r.{bound}_utc", f"r.{bound}_local"
+    return (f"CASE WHEN {utc} IS NULL THEN 'null' ELSE '{{\"utc\": \"' || {_iso_text(utc)} || "
+            f"'Z\", \"local\": \"' || {local_iso_text(local, utc)} || '\"}}' END")
 
 
 def _stored_instant(name: str) -> str:
@@ -94,14 +99,14 @@ def _stored_instant(name: str) -> str:
 def record_sql(*, items: bool, scores: bool) -> str:
     """`records.record_text` over the page subquery `r`, by concatenation (json_build_object
     looks up every argument's type per row)."""
-    late = late_seconds_sql("r.submitted_at", "r.window_end")
+    late = "r.late_seconds"
     requester = requester_sql("r.requester_email", "r.requester_role")
     fields = [
         ("id", "r.id::text"), ("subject_key", _string("r.subject_key")),
         ("site", _string("r.site_code")),
         ("assessment", "'{\"code\": ' || " + _string("r.assessment_code") +
-         " || ', \"window_start\": ' || " + _instant("r.window_start") +
-         " || ', \"window_end\": ' || " + _instant("r.window_end") +
+         " || ', \"window_start\": ' || " + _window("window_start") +
+         " || ', \"window_end\": ' || " + _window("window_end") +
          " || ', \"timezone\": ' || " + _string("r.timezone") + " || '}'"),
         ("instrument", "'{\"code\": ' || " + _string("r.instrument_code") +
          " || ', \"version\": ' || " + _string("r.instrument_version") + " || '}'"),
@@ -127,8 +132,15 @@ def record_sql(*, items: bool, scores: bool) -> str:
 
 def page_query(study_id: int, after: int, limit: int, record: str) -> Select:
     """(audit_seq, instrument code and version, texts_of, record JSON text) of up to `limit`
-    versions after seq `after`, in commit order; `record` from `record_sql`."""
-    r = versions_query(study_id, after, limit=limit, full=False).subquery("r")
+    versions after seq `after`, in commit order; `record` from `record_sql`. The page's rows
+    (`r`: a LIMIT, which PostgreSQL keeps apart) carry what the record uses more than once:
+    the window bounds' wall times in UTC and in the assessment's zone and the lateness."""
+    late = late_seconds_sql("response.submitted_at", "assessment.window_end")
+    bounds = [func.timezone(zone, column).label(f"{column.key}_{name}")
+              for column in (Assessment.window_start, Assessment.window_end)
+              for name, zone in (("utc", literal("UTC")), ("local", Assessment.timezone))]
+    r = versions_query(study_id, after, limit=limit, full=False).add_columns(
+        *bounds, literal_column(late).label("late_seconds")).subquery("r")
     return (select(r.c.audit_seq, r.c.instrument_code, r.c.instrument_version, r.c.texts_of,
                    literal_column(record).label("record"))
             .select_from(r).order_by(r.c.audit_seq))
