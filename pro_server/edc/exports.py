@@ -111,7 +111,8 @@ class Export:
             self._plain_plans()
             query = records_pg.page_query(self.study.id, after, limit + 1,
                                           _record_sql(self.items, self.scores))
-            rows: list[Any] = list(self.session.connection().execute(query))
+            # all(): one fetch of the page (iterating the result fetched row by row)
+            rows: list[Any] = list(self.session.connection().execute(query).all())
         else:
             rows = [(row["audit_seq"], row["instrument_code"], row["instrument_version"],
                      row["texts_of"], row) for row in stream(self.session, versions_query(
