@@ -151,11 +151,12 @@ class Export:
         else:
             users = recorders(self.session, self.study.id, after, upto)
             query, order = versions_query(self.study.id, after, upto), ["audit_seq"]
-        query = with_texts(query, *odm_pg.TEXTS)
         if self._postgresql():  # the ItemGroupData and AuditRecord joined by the database
             self._plain_plans()
             query = odm_pg.with_groups(query, order, transactional=not snapshot,
                                        items=self.items, scores=self.scores)
+        else:
+            query = with_texts(query, *odm_pg.TEXTS)
         rows = stream(self.session, query)
         return odm.clinical_stream(self.catalogue, rows, definition, transactional=not snapshot,
                                    created=self.now,

@@ -109,16 +109,18 @@ def audit_record_sql() -> str:
 
 def with_groups(query: Select, order: list[str], *, transactional: bool, items: bool,
                 scores: bool) -> Select:
-    """The export query (`records.versions_query` or `current_query`, with `TEXTS`) with
-    `odm_groups` in place of the JSON columns and, in a Transactional file, `odm_audit`, in
-    the same order (`order`: its ordering columns' names). The expressions read `r`, the
-    query's rows with `ADMIN_KEY`: OFFSET 0 keeps PostgreSQL from merging it into the outer
-    query, which would evaluate `ADMIN_KEY` at each of its uses."""
+    """The export query (`records.versions_query` or `current_query`) with `odm_groups` in
+    place of the JSON columns and, in a Transactional file, `odm_audit`, in the same order
+    (`order`: its ordering columns' names). The query's rows are ordered first, without the
+    stored texts (`TEXTS`: a kilobyte a version, which a Snapshot's sort would carry), then
+    joined with them (`r`), with `ADMIN_KEY`; OFFSET 0 keeps PostgreSQL from merging these
+    subqueries into the outer query (which would sort them all, and evaluate `ADMIN_KEY` at
+    each of its uses)."""
     kept = [c for c in query.selected_columns if c.key not in _UNREAD]
-    inner = query.with_only_columns(*kept, maintain_column_froms=False).subquery("v")
-    rows = (select(*inner.c, literal_column(ADMIN_KEY).label("admin_key"))
-            .select_from(inner).order_by(*[inner.c[name] for name in order]).offset(0)
-            .subquery("r"))
+    inner = query.with_only_columns(*kept, maintain_column_froms=False).offset(0).subquery("v")
+    rows = (select(*inner.c, *TEXTS, literal_column(ADMIN_KEY).label("admin_key"))
+            .select_from(inner.outerjoin(ExportTexts, ExportTexts.response_id == inner.c.id))
+            .order_by(*[inner.c[name] for name in order]).offset(0).subquery("r"))
     groups = groups_sql(transactional=transactional, items=items, scores=scores)
     return (select(*[c for c in rows.c if c.key in ROW_KEYS],
                    literal_column(groups).label("odm_groups"),
