@@ -63,6 +63,7 @@ from pro_server.studies.services import create_site, create_study
 PROTOCOL = "RES001-DMPM-02"
 NOW = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)
 BATCH = 5000
+ZONE = "America/New_York"  # of every site, participant and assessment
 
 
 def answered(d: Any, rng: random.Random) -> tuple[dict, dict]:
@@ -89,9 +90,9 @@ def load_study(factory: Callable[[], Any], clock: FixedClock, settings: Settings
         # Bulk-loaded below, past the features: no app, so a bus nobody subscribes to.
         ctx = ServiceContext(session, clock, Actor.system("bench"), settings, EventBus())
         study = create_study(ctx, code=code, name="Benchmark study", registry_id=None,
-                             default_timezone="America/New_York", program_name="Check-in",
+                             default_timezone=ZONE, program_name="Check-in",
                              protocol_code=PROTOCOL)
-        sites = [create_site(ctx, study, code=c, name=f"Site {c}", timezone="America/New_York")
+        sites = [create_site(ctx, study, code=c, name=f"Site {c}", timezone=ZONE)
                  for c in ("S1", "S2", "S3")]
         session.commit()
         study_id, site_ids = study.id, [s.id for s in sites]
@@ -102,7 +103,7 @@ def load_study(factory: Callable[[], Any], clock: FixedClock, settings: Settings
         session.execute(insert(Participant), [{
             "study_id": study_id, "site_id": site_ids[n % 3], "subject_key": f"{code}-{n:05d}",
             "status": ParticipantStatus.enrolled, "language": "es" if n % 4 == 0 else "en",
-            "timezone": "America/New_York", "sms_consent": False, "reminder_time": "10:00",
+            "timezone": ZONE, "sms_consent": False, "reminder_time": "10:00",
             "enrolled_on": start.date(), "protocol_version": "2", "created_at": start,
             "updated_at": start} for n in range(participants)])
         people = session.execute(select(Participant.id, Participant.site_id)
@@ -116,7 +117,7 @@ def load_study(factory: Callable[[], Any], clock: FixedClock, settings: Settings
                     "participant_id": pid, "study_id": study_id, "site_id": site_id,
                     "code": e.code, "sequence": e.order, "anchor": "bench",
                     "protocol_version": "2", "instruments": list(e.instruments),
-                    "timezone": "America/New_York", "first_day": opens.date(),
+                    "timezone": ZONE, "first_day": opens.date(),
                     "last_day": (opens + timedelta(days=4)).date(), "window_start": opens,
                     "window_end": opens + timedelta(days=5), "window_version": 1,
                     "recorded_status": "completed", "started_at": done, "completed_at": done,
@@ -159,8 +160,9 @@ def load_study(factory: Callable[[], Any], clock: FixedClock, settings: Settings
                                       "change_reason": "bench correction",
                                       "recorded_at": done + timedelta(days=3)})
                     next_id += 1
-                texts = export_row(Response(**responses[-1]))  # the same for both versions
-                stored.append((event, texts, responses[-1 - corrected:]))
+                versions = responses[-1 - corrected:]  # the same answers: nothing removed
+                stored.append((event, [export_row(Response(**v), zone=ZONE) for v in versions],
+                               versions))
         for chunk in _chunks(responses, BATCH):
             session.execute(insert(Response), chunk)
         # What the app stores with each version (responses.services._store_versions): its
@@ -169,8 +171,7 @@ def load_study(factory: Callable[[], Any], clock: FixedClock, settings: Settings
                        for row in score_rows(Response(**versions[-1]), event)]
         for chunk in _chunks(scores_rows, BATCH):
             session.execute(insert(ResponseScore), chunk)
-        export_rows = [{**texts, "response_id": version["id"]}
-                       for _, texts, versions in stored for version in versions]
+        export_rows = [texts for _, rows_, _ in stored for texts in rows_]
         for chunk in _chunks(export_rows, BATCH):
             session.execute(insert(ResponseExport), chunk)
         session.commit()

@@ -152,7 +152,8 @@ class Export:
             self._plain_plans()
             query = records_pg.page_query(self.study.id, after, limit + 1,
                                           _record_sql(self.items, self.scores))
-            rows: list[Any] = list(self.session.connection().execute(query))
+            # all(): one fetch of the page (iterating the result fetched row by row)
+            rows: list[Any] = list(self.session.connection().execute(query).all())
         else:
             rows = [(row["audit_seq"], row["instrument_code"], row["instrument_version"],
                      row["texts_of"], row) for row in stream(self.session, versions_query(
@@ -191,11 +192,12 @@ class Export:
         else:
             users = recorders(self.session, self.study.id, after, upto)
             query, order = versions_query(self.study.id, after, upto), ["audit_seq"]
-        query = with_texts(query, *odm_pg.TEXTS)
         if self._postgresql():  # the ItemGroupData and AuditRecord joined by the database
             self._plain_plans()
             query = odm_pg.with_groups(query, order, transactional=not snapshot,
                                        items=self.items, scores=self.scores)
+        else:
+            query = with_texts(query, *odm_pg.TEXTS)
         rows = stream(self.session, query)
         return odm.clinical_stream(self.catalogue, rows, definition, transactional=not snapshot,
                                    created=self.now,

@@ -349,6 +349,15 @@ def _end(name: str) -> bytes:
     return f"</{name}>".encode()
 
 
+@lru_cache(maxsize=256)
+def _form_start(code: str, transaction: str | None) -> bytes:
+    """A FormData start tag of instrument `code` (`transaction`: its TransactionType)."""
+    attrib: tuple[tuple[str, str], ...] = (("FormOID", cat.form_oid(code)),)
+    if transaction:
+        attrib += (("TransactionType", transaction),)
+    return _start("FormData", attrib)
+
+
 def form_data(d: InstrumentDefinition, row: Row, *, transactional: bool, items: bool,
               scores: bool, out: list[bytes]) -> None:
     """One response version's FormData, appended to `out` as bytes (its ItemGroupData and
@@ -356,11 +365,9 @@ def form_data(d: InstrumentDefinition, row: Row, *, transactional: bool, items: 
     `odm_audit`: odm_pg)."""
     check_texts(row)
     built = "odm_groups" in row
-    attrib: tuple[tuple[str, str], ...] = (("FormOID", cat.form_oid(d.code)),)
     update = transactional and row["version"] > 1
-    if transactional:
-        attrib += (("TransactionType", "Update" if update else "Insert"),)
-    out.append(_start("FormData", attrib))
+    out.append(_form_start(d.code, ("Update" if update else "Insert") if transactional
+                           else None))
     if transactional and "odm_audit" in row:
         out.append(row["odm_audit"].encode())
     elif transactional:

@@ -17,12 +17,14 @@ from __future__ import annotations
 from sqlalchemy import Select, literal_column, select
 
 from pro_server.edc.odm import PARTICIPANT_USER
-from pro_server.edc.records_pg import DAY_TIME, fraction_sql, late_seconds_sql, local_iso_sql
+from pro_server.edc.records_pg import late_seconds_sql, stored_local_sql
 from pro_server.responses.models import ResponseExport as ExportTexts
 
 # The stored texts `odm.form_data` writes (`records.with_texts` adds them to the query).
 TEXTS = (ExportTexts.response_id.label("texts_of"), ExportTexts.odm_items,
-         ExportTexts.odm_scores, ExportTexts.odm_items_update, ExportTexts.odm_scores_update)
+         ExportTexts.odm_scores, ExportTexts.odm_items_update, ExportTexts.odm_scores_update,
+         ExportTexts.zone, ExportTexts.started_local, ExportTexts.submitted_local,
+         ExportTexts.recorded_utc)
 
 # The JSON columns of the export query that the ODM file does not read.
 _UNREAD = frozenset({"answers", "scores", "prev_answers", "prev_scores"})
@@ -59,15 +61,15 @@ def escape_text_sql(expr: str) -> str:
 def _admin_group() -> str:
     """`odm.admin_values` in their ItemGroupData: versions, language, local start and submit
     times, timing (the OIDs from the instrument code: `catalogue.admin_oid`)."""
-    key = escape_sql("upper(r.instrument_code)")
+    key = "r.admin_key"  # `ADMIN_KEY`, once per row
     late = late_seconds_sql("r.submitted_at", "r.window_end")
     values = {
         "INSTRUMENT_VERSION": escape_sql("r.instrument_version"),
         "ALGORITHM": escape_sql("r.algorithm"),
         "ALGORITHM_VERSION": escape_sql("r.algorithm_version"),
         "LANGUAGE": escape_sql("r.language"),
-        "STARTED": local_iso_sql("r.started_at", "r.timezone"),
-        "SUBMITTED": local_iso_sql("r.submitted_at", "r.timezone"),
+        "STARTED": stored_local_sql("started", "r.timezone"),
+        "SUBMITTED": stored_local_sql("submitted", "r.timezone"),
         "RESPONSE_VERSION": "r.version::text",
         "TIMING": f"CASE WHEN {late} > 0 THEN 'late' ELSE 'on_time' END",
     }
@@ -75,6 +77,11 @@ def _admin_group() -> str:
                          f"{value} || '\"/>'" for name, value in values.items())
     return (f"'<ItemGroupData ItemGroupOID=\"IG.' || {key} || '.ADMIN\">' || {leaves} || "
             "'</ItemGroupData>'")
+
+
+# The instrument code in the admin OIDs (`catalogue.admin_oid`), written nine times per
+# version: computed once per row, in a subquery the planner keeps (OFFSET 0).
+ADMIN_KEY = escape_sql("upper(v.instrument_code)")
 
 
 def groups_sql(*, transactional: bool, items: bool, scores: bool) -> str:
@@ -91,8 +98,7 @@ def audit_record_sql() -> str:
     user = ("CASE WHEN r.recorded_by = 'participant' THEN " + _lit(PARTICIPANT_USER) +
             " ELSE 'USR.' || upper(btrim(regexp_replace(r.recorded_by, '[^A-Za-z0-9]+', '_', "
             "'g'), '_')) END")
-    utc = "(r.recorded_at AT TIME ZONE 'UTC')"
-    stamp = f"to_char({utc}, {DAY_TIME}) || {fraction_sql(utc)} || '+00:00'"
+    stamp = "left(r.recorded_utc, -1) || '+00:00'"  # its stored UTC text, Z as +00:00
     reason = (f"CASE WHEN r.version > 1 THEN '<ReasonForChange>' || "
               f"coalesce({escape_text_sql('r.change_reason')}, '') || '</ReasonForChange>' END")
     return (f"concat('<AuditRecord><UserRef UserOID=\"', {user}, '\"/><LocationRef LocationOID="
@@ -103,14 +109,21 @@ def audit_record_sql() -> str:
 
 def with_groups(query: Select, order: list[str], *, transactional: bool, items: bool,
                 scores: bool) -> Select:
-    """The export query (`records.versions_query` or `current_query`, with `TEXTS`) with
-    `odm_groups` in place of the JSON columns and, in a Transactional file, `odm_audit`, in
-    the same order (`order`: its ordering columns' names)."""
+    """The export query (`records.versions_query` or `current_query`) with `odm_groups` in
+    place of the JSON columns and, in a Transactional file, `odm_audit`, in the same order
+    (`order`: its ordering columns' names). The query's rows are ordered first, without the
+    stored texts (`TEXTS`: a kilobyte a version, which a Snapshot's sort would carry), then
+    joined with them (`r`), with `ADMIN_KEY`; OFFSET 0 keeps PostgreSQL from merging these
+    subqueries into the outer query (which would sort them all, and evaluate `ADMIN_KEY` at
+    each of its uses)."""
     kept = [c for c in query.selected_columns if c.key not in _UNREAD]
-    inner = query.with_only_columns(*kept, maintain_column_froms=False).subquery("r")
+    inner = query.with_only_columns(*kept, maintain_column_froms=False).offset(0).subquery("v")
+    rows = (select(*inner.c, *TEXTS, literal_column(ADMIN_KEY).label("admin_key"))
+            .select_from(inner.outerjoin(ExportTexts, ExportTexts.response_id == inner.c.id))
+            .order_by(*[inner.c[name] for name in order]).offset(0).subquery("r"))
     groups = groups_sql(transactional=transactional, items=items, scores=scores)
-    return (select(*[c for c in inner.c if c.key in ROW_KEYS],
+    return (select(*[c for c in rows.c if c.key in ROW_KEYS],
                    literal_column(groups).label("odm_groups"),
                    *([literal_column(audit_record_sql()).label("odm_audit")]
                      if transactional else []))
-            .select_from(inner).order_by(*[inner.c[name] for name in order]))
+            .select_from(rows).order_by(*[rows.c[name] for name in order]))

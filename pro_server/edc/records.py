@@ -24,8 +24,8 @@ from sqlalchemy import RowMapping, Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from pro_server.changes.models import ChangeRequest
-from pro_server.local_time import utc_to_local
 from pro_server.participants.models import Participant
+from pro_server.responses.export_text import local_text, utc_text
 from pro_server.responses.models import UNSEALED, Response
 from pro_server.responses.models import ResponseExport as ExportTexts
 from pro_server.schedule.models import Assessment, Infusion
@@ -65,7 +65,9 @@ _RECORD_COLUMNS = (
     Assessment.window_start, Assessment.window_end, Assessment.timezone,
     StaffUser.email.label("requester_email"), StaffUser.role.label("requester_role"),
     ExportTexts.response_id.label("texts_of"), ExportTexts.items_json,
-    ExportTexts.unanswered_json, ExportTexts.scores_json,
+    ExportTexts.unanswered_json, ExportTexts.scores_json, ExportTexts.zone,
+    ExportTexts.started_utc, ExportTexts.started_local, ExportTexts.submitted_utc,
+    ExportTexts.submitted_local, ExportTexts.recorded_utc, ExportTexts.recorded_local,
 )
 
 
@@ -255,7 +257,7 @@ def instant(at: datetime | None, tz: str) -> dict[str, str] | None:
 def _instant_texts(at: datetime, tz: str) -> tuple[str, str]:
     """An assessment's window bounds repeat on each of its responses, and a response is often
     started, submitted and recorded at one instant: each is formatted once."""
-    return at.isoformat().replace("+00:00", "Z"), utc_to_local(at, tz).isoformat()
+    return utc_text(at), local_text(at, tz)
 
 
 def timing(row: Mapping[str, Any]) -> dict[str, Any]:

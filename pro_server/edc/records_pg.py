@@ -7,45 +7,54 @@ that per-row work is most of an export's time, while the database does the same 
 next to the data. On PostgreSQL the page query therefore returns, per version, its audit seq
 and its finished JSON text, and Python only joins the texts. The text is concatenated
 (json_build_object looks up each argument's type on every row): strings escaped by
-`to_json`, instants formatted with `AT TIME ZONE` and `to_char`, the stored texts appended as
-they are. The text is `record_text`'s (the test compares them).
+`to_json`, the window bounds formatted with `AT TIME ZONE` and `to_char`, the version's own
+instants and other stored texts appended as they are (a local time again formatted where the
+assessment's time zone is no longer the one it was stored for). The text is `record_text`'s
+(the test compares them).
 """
 
 from __future__ import annotations
 
 import json
 
-from sqlalchemy import Select, literal_column, select
+from sqlalchemy import Select, func, literal, literal_column, select
 
 from pro_server.edc.records import stored_texts, versions_query
+from pro_server.schedule.models import Assessment
 
-DAY_TIME = "'YYYY-MM-DD\"T\"HH24:MI:SS'"
+_UTC = "'UTC'"
+# The ISO 8601 text with microseconds; `datetime.isoformat` leaves them out when they are 0
+# (the only '.000000' such a text can hold: `_iso_text` takes it out).
+ISO_US = "'YYYY-MM-DD\"T\"HH24:MI:SS.US'"
 
 
-def fraction_sql(utc: str) -> str:
-    """'.ffffff' when the instant has microseconds, as `datetime.isoformat` writes it."""
-    return f"CASE WHEN to_char({utc}, 'US') = '000000' THEN '' ELSE to_char({utc}, '.US') END"
+def _iso_text(timestamp: str) -> str:
+    """`datetime.isoformat` of a timestamp without time zone, without its offset."""
+    return f"replace(to_char({timestamp}, {ISO_US}), '.000000', '')"
 
 
 def utc_iso_sql(column: str) -> str:
-    """The instant's ISO 8601 text in UTC with a Z (`records.instant`'s "utc")."""
-    utc = f"({column} AT TIME ZONE 'UTC')"
-    return f"to_char({utc}, {DAY_TIME}) || {fraction_sql(utc)} || 'Z'"
+    """The instant's ISO 8601 text in UTC with a Z (`export_text.utc_text`)."""
+    return f"{_iso_text(f'({column} AT TIME ZONE {_UTC})')} || 'Z'"
 
 
 def local_iso_sql(column: str, tz: str) -> str:
     """`utc_to_local(instant, tz).isoformat()`: wall time in `tz` and its UTC offset."""
-    utc = f"({column} AT TIME ZONE 'UTC')"
-    local = f"({column} AT TIME ZONE {tz})"
+    return local_iso_text(f"({column} AT TIME ZONE {tz})", f"({column} AT TIME ZONE {_UTC})")
+
+
+def local_iso_text(local: str, utc: str) -> str:
+    """`local_iso_sql` of an instant's wall times in its zone (`local`) and in UTC."""
     offset = (f"CASE WHEN {local} >= {utc} THEN '+' || to_char({local} - {utc}, 'HH24:MI') "
               f"ELSE '-' || to_char({utc} - {local}, 'HH24:MI') END")
-    return f"to_char({local}, {DAY_TIME}) || {fraction_sql(utc)} || {offset}"
+    return f"{_iso_text(local)} || {offset}"
 
 
-def instant_sql(column: str, tz: str) -> str:
-    """SQL of `records.instant`: {"utc": "...Z", "local": "...+hh:mm"} or NULL."""
-    return (f"CASE WHEN {column} IS NULL THEN NULL ELSE json_build_object("
-            f"'utc', {utc_iso_sql(column)}, 'local', {local_iso_sql(column, tz)}) END")
+def stored_local_sql(name: str, tz: str) -> str:
+    """The local text of the version's `<name>_at` in `tz`: the one stored with the version
+    (`ResponseExport.<name>_local`) when it was made for `tz`, else formatted again."""
+    return (f"CASE WHEN r.zone = {tz} THEN r.{name}_local "
+            f"ELSE {local_iso_sql(f'r.{name}_at', tz)} END")
 
 
 def late_seconds_sql(submitted: str, window_end: str) -> str:
@@ -73,32 +82,40 @@ def _string(expr: str) -> str:
     return f"coalesce(to_json({expr}::text)::text, 'null')"
 
 
-def _instant(column: str) -> str:
-    return (f"CASE WHEN {column} IS NULL THEN 'null' ELSE "
-            f"'{{\"utc\": \"' || {utc_iso_sql(column)} || '\", \"local\": \"' || "
-            f"{local_iso_sql(column, 'r.timezone')} || '\"}}' END")
+def _window(bound: str) -> str:
+    """A window bound (it can move: formatted per export) as the record's instant object,
+    from its wall times in UTC and in the assessment's zone (`page_query`'s columns)."""
+    utc, local = f"r.{bound}_utc", f"r.{bound}_local"
+    return (f"CASE WHEN {utc} IS NULL THEN 'null' ELSE '{{\"utc\": \"' || {_iso_text(utc)} || "
+            f"'Z\", \"local\": \"' || {local_iso_text(local, utc)} || '\"}}' END")
+
+
+def _stored_instant(name: str) -> str:
+    """The version's `<name>_at` as the record's instant object, from its stored texts."""
+    return (f"'{{\"utc\": \"' || r.{name}_utc || '\", \"local\": \"' || "
+            f"{stored_local_sql(name, 'r.timezone')} || '\"}}'")
 
 
 def record_sql(*, items: bool, scores: bool) -> str:
     """`records.record_text` over the page subquery `r`, by concatenation (json_build_object
     looks up every argument's type per row)."""
-    late = late_seconds_sql("r.submitted_at", "r.window_end")
+    late = "r.late_seconds"
     requester = requester_sql("r.requester_email", "r.requester_role")
     fields = [
         ("id", "r.id::text"), ("subject_key", _string("r.subject_key")),
         ("site", _string("r.site_code")),
         ("assessment", "'{\"code\": ' || " + _string("r.assessment_code") +
-         " || ', \"window_start\": ' || " + _instant("r.window_start") +
-         " || ', \"window_end\": ' || " + _instant("r.window_end") +
+         " || ', \"window_start\": ' || " + _window("window_start") +
+         " || ', \"window_end\": ' || " + _window("window_end") +
          " || ', \"timezone\": ' || " + _string("r.timezone") + " || '}'"),
         ("instrument", "'{\"code\": ' || " + _string("r.instrument_code") +
          " || ', \"version\": ' || " + _string("r.instrument_version") + " || '}'"),
         ("language", _string("r.language")), ("version", "r.version::text"),
         ("replaces", "CASE WHEN r.replaces_id IS NULL THEN 'null' ELSE '{\"id\": ' || "
                      "r.replaces_id || ', \"version\": ' || (r.version - 1) || '}' END"),
-        ("started_at", _instant("r.started_at")),
-        ("submitted_at", _instant("r.submitted_at")),
-        ("recorded_at", _instant("r.recorded_at")),
+        ("started_at", _stored_instant("started")),
+        ("submitted_at", _stored_instant("submitted")),
+        ("recorded_at", _stored_instant("recorded")),
         ("timing", f"'{{\"status\": \"' || CASE WHEN {late} > 0 THEN 'late' ELSE 'on_time' "
                    f"END || '\", \"late_by_seconds\": ' || {late} || '}}'"),
         ("change", "CASE WHEN r.replaces_id IS NULL THEN 'null' ELSE '{\"reason\": ' || "
@@ -115,8 +132,15 @@ def record_sql(*, items: bool, scores: bool) -> str:
 
 def page_query(study_id: int, after: int, limit: int, record: str) -> Select:
     """(audit_seq, instrument code and version, texts_of, record JSON text) of up to `limit`
-    versions after seq `after`, in commit order; `record` from `record_sql`."""
-    r = versions_query(study_id, after, limit=limit, full=False).subquery("r")
+    versions after seq `after`, in commit order; `record` from `record_sql`. The page's rows
+    (`r`: a LIMIT, which PostgreSQL keeps apart) carry what the record uses more than once:
+    the window bounds' wall times in UTC and in the assessment's zone and the lateness."""
+    late = late_seconds_sql("response.submitted_at", "assessment.window_end")
+    bounds = [func.timezone(zone, column).label(f"{column.key}_{name}")
+              for column in (Assessment.window_start, Assessment.window_end)
+              for name, zone in (("utc", literal("UTC")), ("local", Assessment.timezone))]
+    r = versions_query(study_id, after, limit=limit, full=False).add_columns(
+        *bounds, literal_column(late).label("late_seconds")).subquery("r")
     return (select(r.c.audit_seq, r.c.instrument_code, r.c.instrument_version, r.c.texts_of,
                    literal_column(record).label("record"))
             .select_from(r).order_by(r.c.audit_seq))

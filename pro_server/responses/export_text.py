@@ -13,12 +13,19 @@ version was stored (subject key, site, assessment window and time zone), on ever
 
 The answers and scores are taken as stored (JSONText: sorted keys), so the texts are what a
 builder reading the stored version writes.
+
+The version's three instants (started, submitted, recorded) never change either: their UTC
+texts are stored, and their local texts with the time zone they were made for (`zone`, the
+assessment's when the version was stored). An assessment's time zone can change later, so
+an export uses the stored local texts only where the assessment's zone is still `zone`, and
+formats the others again.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, cast
 
@@ -37,7 +44,11 @@ from pro_server.instruments.oids import (
     item_oid,
     score_oid,
 )
+from pro_server.local_time import utc_to_local
 from pro_server.responses.models import Response, ResponseExport
+from pro_server.schedule.models import Assessment
+
+INSTANTS = ("started", "submitted", "recorded")  # `<name>_at` of a version
 
 
 def as_stored(value: Any) -> Any:
@@ -131,13 +142,44 @@ def export_texts(d: InstrumentDefinition, answers: Any, scores: Any,
     return texts
 
 
-def export_row(version: Response, replaces: Response | None = None) -> dict[str, Any]:
-    """The `ResponseExport` row of a stored version (`replaces`: the version it corrects)."""
+def utc_text(at: datetime) -> str:
+    """An instant's ISO 8601 text in UTC with a Z (the records API's "utc")."""
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def local_text(at: datetime, tz: str) -> str:
+    """An instant's wall time in `tz` with its UTC offset (ISO 8601)."""
+    return utc_to_local(at, tz).isoformat()
+
+
+def instant_texts(instants: Mapping[str, Any], zone: str) -> dict[str, str]:
+    """The `ResponseExport` instant columns: `<name>_utc` and `<name>_local` (in `zone`) of
+    the version's `<name>_at` instants, and `zone`."""
+    texts = {"zone": zone}
+    for name in INSTANTS:
+        at = instants[f"{name}_at"]
+        texts[f"{name}_utc"], texts[f"{name}_local"] = utc_text(at), local_text(at, zone)
+    return texts
+
+
+def export_row(version: Response, replaces: Response | None = None, *,
+               zone: str | None = None) -> dict[str, Any]:
+    """The `ResponseExport` row of a stored version (`replaces`: the version it corrects;
+    `zone`: its assessment's time zone, by default read from the assessment)."""
     d = default_registry().get(version.instrument_code, version.instrument_version)
     previous = (None if replaces is None
                 else (as_stored(replaces.answers), as_stored(replaces.scores)))
+    if zone is None:
+        zone = version.assessment.timezone
     return {"response_id": version.id, **export_texts(
-        d, as_stored(version.answers), as_stored(version.scores), previous)}
+        d, as_stored(version.answers), as_stored(version.scores), previous),
+        **instant_texts({f"{n}_at": getattr(version, f"{n}_at") for n in INSTANTS}, zone)}
+
+
+def _zone(session: Session, assessment_id: int) -> str:
+    assessment = session.get(Assessment, assessment_id)
+    assert assessment is not None, "a version's assessment exists"
+    return assessment.timezone
 
 
 _INSERT = insert(cast(Table, ResponseExport.__table__))  # built once
@@ -145,7 +187,10 @@ _INSERT = insert(cast(Table, ResponseExport.__table__))  # built once
 
 def store_export_texts(session: Session, versions: Iterable[Response],
                        replaces: Response | None = None) -> None:
-    """The export texts of `versions` (just flushed), in one statement."""
-    rows = [export_row(version, replaces) for version in versions]
+    """The export texts of `versions` (just flushed), in one statement. Their assessment is
+    in the session (the caller stores its versions): `Session.get` finds it there, with no
+    statement."""
+    rows = [export_row(version, replaces, zone=_zone(session, version.assessment_id))
+            for version in versions]
     if rows:
         session.execute(_INSERT, rows)  # Core executemany, as score_table's

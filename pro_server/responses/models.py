@@ -114,6 +114,11 @@ class ResponseExport(Base):
     ItemGroupData ('' when it would be empty); `odm_items_update`, `odm_scores_update`: the
     same in a Transactional file's Update of a correction, with `TransactionType="Remove"`
     for what it emptied (NULL for version 1 and when the correction removes nothing).
+
+    `started_utc`, `submitted_utc`, `recorded_utc`: the version's instants in UTC (ISO 8601
+    with a Z); `started_local`, ...: the same as wall time and offset in `zone`, the
+    assessment's time zone when the version was stored (an export formats them again for an
+    assessment whose zone has changed since).
     """
 
     __tablename__ = "response_export"
@@ -126,6 +131,13 @@ class ResponseExport(Base):
     odm_scores: Mapped[str] = mapped_column(Text)
     odm_items_update: Mapped[str | None] = mapped_column(Text)
     odm_scores_update: Mapped[str | None] = mapped_column(Text)
+    zone: Mapped[str] = mapped_column(String(64))
+    started_utc: Mapped[str] = mapped_column(String(40))
+    started_local: Mapped[str] = mapped_column(String(40))
+    submitted_utc: Mapped[str] = mapped_column(String(40))
+    submitted_local: Mapped[str] = mapped_column(String(40))
+    recorded_utc: Mapped[str] = mapped_column(String(40))
+    recorded_local: Mapped[str] = mapped_column(String(40))
 
 
 class Draft(UpdatedAt, Base):

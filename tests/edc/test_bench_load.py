@@ -8,7 +8,7 @@ import random
 
 from sqlalchemy import select
 
-from bench.edc_export import load_study
+from bench.edc_export import ZONE, load_study
 from pro_server.db import make_session_factory
 from pro_server.responses.export_text import export_row
 from pro_server.responses.models import Response, ResponseExport, ResponseScore
@@ -34,7 +34,8 @@ def test_the_bench_stores_each_versions_scores_and_export_texts_as_the_app(
                                         ResponseScore.value)).all()
     assert len(versions) == loaded
     assert any(v.version > 1 for v in versions)  # corrections too
-    assert texts == {v.id: export_row(v, by_id.get(v.replaces_id)) for v in versions}
+    assert texts == {v.id: export_row(v, by_id.get(v.replaces_id), zone=ZONE)
+                     for v in versions}
     assert sorted(scores) == sorted(
         (row["response_id"], row["score_key"], row["value"]) for v in versions if v.is_current
         for row in score_rows(v, codes[v.assessment_id]))

@@ -13,6 +13,7 @@ score that could not be scored, instants with microseconds, text that JSON and X
 from __future__ import annotations
 
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 from lxml import etree
@@ -26,6 +27,7 @@ from pro_server.instruments.definitions import UnknownInstrumentError
 from pro_server.responses.export_text import export_row
 from pro_server.responses.models import Response, ResponseExport
 from pro_server.responses.services import correct_answer
+from pro_server.schedule.models import Assessment
 from pro_server.studies.models import Study
 from tests.edc.conftest import parse
 from tests.helpers import migrate_again
@@ -104,6 +106,9 @@ def _unusual(session, study_id: int) -> None:
     built = _built(session, study_id)
     session.execute(delete(ResponseExport).where(ResponseExport.response_id.in_(built)))
     session.execute(insert(ResponseExport), list(built.values()))
+    # An assessment whose time zone changed after its versions were stored (their stored
+    # local times are for the zone before: formatted again).
+    session.get(Assessment, corrected.assessment_id).timezone = "Asia/Kolkata"
     session.commit()
 
 
@@ -222,6 +227,53 @@ def test_the_migration_stores_the_texts_of_the_versions_stored_before_it(
             held.close()
     assert kept
     migrate_again(engine, "0020_h20score", "0021_h20frag")
+    with ctx_factory().session as session:
+        assert _stored(session, edc.study_id) == kept == _built(session, edc.study_id)
+
+
+@pytest.mark.parametrize("backend", ["database", "python"])
+def test_a_changed_time_zone_shows_in_the_next_export(edc, ctx_factory, clock, monkeypatch,
+                                                     backend):
+    """A version's local times are stored for its assessment's zone when it was stored: after
+    the zone changes, the records and both ODM files show them in the new zone."""
+    session = ctx_factory().session
+    version = _versions(session, edc.study_id)[0]
+    assessment = session.get(Assessment, version.assessment_id)
+    stored = session.get(ResponseExport, version.id)
+    assert stored.zone == assessment.timezone != "Asia/Kolkata"
+    assessment.timezone = "Asia/Kolkata"
+    session.commit()
+    if backend == "python":
+        monkeypatch.setattr(Export, "_postgresql", lambda self: False)
+    local = {name: getattr(version, f"{name}_at").astimezone(ZoneInfo("Asia/Kolkata"))
+             .isoformat() for name in ("started", "submitted", "recorded")}
+    assert all(text.endswith("+05:30") and text != getattr(stored, f"{name}_local")
+               for name, text in local.items())
+    export = Export(session, session.get(Study, edc.study_id), clock.now())
+    record = next(r for r in map(json.loads, export.page_json(0, 1000)[0])
+                  if r["id"] == version.id)
+    assert {name: record[f"{name}_at"]["local"] for name in local} == local
+    assert record["assessment"]["timezone"] == "Asia/Kolkata"
+    ns = {"o": "http://www.cdisc.org/ns/odm/v1.3"}
+    for snapshot in (False, True):
+        odm = parse(b"".join(export.odm_clinical(0, 10**12, snapshot=snapshot)))
+        values = odm.xpath("//o:ItemData[contains(@ItemOID, '.ADMIN.STARTED') or "
+                           "contains(@ItemOID, '.ADMIN.SUBMITTED')]/@Value", namespaces=ns)
+        assert {local["started"], local["submitted"]} <= set(values)
+
+
+def test_the_migration_stores_the_instants_of_the_versions_stored_before_it(
+        edc, ctx_factory, engine):
+    ctx = ctx_factory()
+    with ctx_factory().session as session:
+        kept = _stored(session, edc.study_id)
+        zones = {v.id: v.assessment.timezone for v in _versions(session, edc.study_id)}
+    if object_session(edc.corrected) is not None:  # no open transaction may hold the tables
+        object_session(edc.corrected).close()
+    ctx.session.close()
+    assert kept
+    assert all(kept[id_]["zone"] == zone for id_, zone in zones.items())
+    migrate_again(engine, "0021_h20frag", "0022_h20exp3")
     with ctx_factory().session as session:
         assert _stored(session, edc.study_id) == kept == _built(session, edc.study_id)
 
