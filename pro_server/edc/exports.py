@@ -83,7 +83,7 @@ def _driver_stream(session: Session, query: Select, batch: int = 2_000) -> Itera
             yield dict(zip(keys, row, strict=True))
 
 
-def _with_texts(session: Session, rows: Iterator[Row], batch: int = 2_000) -> Iterator[Row]:
+def _qs_texts_by_id(session: Session, rows: Iterator[Row], batch: int = 2_000) -> Iterator[Row]:
     """The rows (with their `response_id`) with their version's stored QS texts
     (`sdtm.JSON_COLUMNS`), read by id `batch` rows at a time; a version without them is
     refused (`records.check_texts`), never exported without its answers."""
@@ -257,7 +257,7 @@ class Export:
         results (`sdtm.JSON_COLUMNS`, JSON text decoded by `sdtm`).
 
         The current versions are found and sorted without their texts, which are then read
-        by id, a batch at a time (`_with_texts`): joined to the texts, PostgreSQL sorted
+        by id, a batch at a time (`_qs_texts_by_id`): joined to the texts, PostgreSQL sorted
         the wide rows on disk, several times over. On PostgreSQL the rows are read through
         the driver's own server-side cursor: they need no type processing (texts, numbers,
         datetimes), and SQLAlchemy's per-row work was a tenth of the export."""
@@ -269,7 +269,7 @@ class Export:
                                         maintain_column_froms=True)
         rows = (_driver_stream(self.session, query) if self._postgresql()
                 else stream(self.session, query))
-        return _with_texts(self.session, rows)
+        return _qs_texts_by_id(self.session, rows)
 
     def _qs(self) -> Iterator[dict[str, Any]]:
         return sdtm.qs_records(self.catalogue, self._qs_rows(), definition, items=self.items,
