@@ -123,13 +123,16 @@ def cancel_for_target(ctx: ServiceContext, kind: TargetKind, target_id: int, rea
     """`cancel` of the target's pending rows, with a Core statement built once: a submission
     cancels its survey's reminders inside the participant's request, where building the
     ORM's UPDATE and matching its RETURNING ids against the session cost more CPU than the
-    UPDATE itself. Outbox rows this session has loaded are expired (read again when next
-    used), so none is seen as it was before, as after the ORM's UPDATE."""
+    UPDATE itself. The target's rows this session has loaded are expired (read again when
+    next used), so none is seen as it was before, as after the ORM's UPDATE; other loaded
+    rows are left as they are (a batch job cancelling many targets reloads nothing else)."""
     ctx.session.flush()  # changes made before come first, as the ORM's UPDATE autoflushes
     changed = cast(CursorResult[Any], ctx.session.execute(_CANCEL_FOR_TARGET, {
         "kind": kind.value, "target": target_id, "reason": reason, "now": ctx.now()}))
     for obj in list(ctx.session.identity_map.values()):
-        if isinstance(obj, OutboxMessage):
+        loaded = obj.__dict__  # read without loading: an expired row is read again anyway
+        if (isinstance(obj, OutboxMessage) and loaded.get("target_id") == target_id
+                and loaded.get("target_kind") == kind.value):
             ctx.session.expire(obj)
     return changed.rowcount
 
