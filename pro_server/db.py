@@ -31,6 +31,8 @@ from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
     Session,
+    SessionTransaction,
+    make_transient,
     make_transient_to_detached,
     sessionmaker,
 )
@@ -195,6 +197,56 @@ def insert_now(session: Session, objects: Sequence[Base]) -> None:
         obj.id = new_id  # type: ignore[attr-defined]
         make_transient_to_detached(obj)
         session.add(obj)
+    _inserted_in(session).append((_innermost_transaction(session), objects))
+
+
+_INSERTED = "pro_server.inserted_now"
+
+
+def _innermost_transaction(session: Session) -> SessionTransaction:
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    if transaction is None:  # an INSERT just ran, so the session is in a transaction
+        raise RuntimeError("insert_now outside a transaction")
+    return transaction
+
+
+def _inserted_in(session: Session) -> list[tuple[SessionTransaction, Sequence[Base]]]:
+    """What insert_now attached in the session's current (root) transaction, with the
+    (sub)transaction each was inserted in."""
+    root = session.get_transaction()
+    held = session.info.get(_INSERTED)
+    if held is None or held[0] is not root:
+        held = session.info[_INSERTED] = (root, [])
+    return cast(list[tuple[SessionTransaction, Sequence[Base]]], held[1])
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_inserts(session: Session, rolled_back: SessionTransaction) -> None:
+    """A rollback forgets the objects insert_now attached inside the rolled-back transaction
+    or savepoint, as it forgets the ones a flush inserted: left in the session they would
+    stand for rows the database never kept, and clash with the next row given the same id
+    (SQLite hands a rolled-back id out again)."""
+    held = session.info.get(_INSERTED)
+    if not held:
+        return
+    kept = []
+    for transaction, objects in held[1]:
+        if not _within(transaction, rolled_back):
+            kept.append((transaction, objects))
+            continue
+        for obj in objects:
+            if obj in session:
+                session.expunge(obj)
+            make_transient(obj)
+    held[1][:] = kept
+
+
+def _within(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 def update_now(session: Session, obj: Base, values: dict[str, Any]) -> None:
