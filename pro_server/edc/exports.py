@@ -16,6 +16,7 @@ from itertools import islice
 from typing import Any, cast
 
 import psycopg
+from psycopg.types.numeric import Int4, Int8
 from sqlalchemy import ARRAY, Dialect, Integer, Select, any_, bindparam, select, text
 from sqlalchemy.orm import Session
 
@@ -184,7 +185,9 @@ class Export:
         statement only."""
         self._plain_plans()
         raw = cast(psycopg.Connection, self.session.connection().connection.dbapi_connection)
-        params = {"study_id": self.study.id, "after": after, "limit": limit}
+        # Typed: psycopg sends an int as the smallest type it fits, and each set of types is
+        # a statement of its own (the first page, after 0, was prepared and planned again).
+        params = {"study_id": Int4(self.study.id), "after": Int8(after), "limit": Int4(limit)}
         with raw.cursor() as cursor:
             mode = cast(tuple[str, str], cursor.execute(_GENERIC_PLANS).fetchone())[0]
             cursor.execute(_page_sql(self.session.get_bind().dialect, self.items, self.scores),
