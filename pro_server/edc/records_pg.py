@@ -99,48 +99,75 @@ def _window(bound: str) -> str:
             f"'Z\", \"local\": \"' || {local_iso_text(local, utc)} || '\"}}' END")
 
 
-def _stored_instant(name: str) -> str:
+class _Text(str):
+    """Literal text of the record: `_concat` joins it with the literal text beside it."""
+
+
+def _concat(parts: list[str]) -> str:
+    """One concat() of the parts, literal texts (`_Text`) beside each other as one SQL
+    literal: each argument is one output function call and one copy (a `||` inside an
+    argument is one more copy of all it joined)."""
+    args, text = [], ""
+    for part in parts:
+        if isinstance(part, _Text):
+            text += part
+            continue
+        if text:
+            args.append(_lit(text))
+            text = ""
+        args.append(part)
+    return "concat(" + ", ".join([*args, _lit(text)] if text else args) + ")"
+
+
+def _stored_instant(name: str) -> list[str]:
     """The version's `<name>_at` as the record's instant object, from its stored texts."""
-    return (f"'{{\"utc\": \"' || r.{name}_utc || '\", \"local\": \"' || "
-            f"{stored_local_sql(name, 'r.timezone')} || '\"}}'")
+    return [_Text('{"utc": "'), f"r.{name}_utc", _Text('", "local": "'),
+            stored_local_sql(name, "r.timezone"), _Text('"}')]
 
 
 # The record's assessment object, over the assessment `a` (`page_query`'s lateral subquery).
-ASSESSMENT_SQL = ("'{\"code\": ' || " + _string("a.code") +
-                  " || ', \"window_start\": ' || " + _window("window_start") +
-                  " || ', \"window_end\": ' || " + _window("window_end") +
-                  " || ', \"timezone\": ' || " + _string("a.timezone") + " || '}'")
+ASSESSMENT_SQL = _concat([_Text('{"code": '), _string("a.code"),
+                          _Text(', "window_start": '), _window("window_start"),
+                          _Text(', "window_end": '), _window("window_end"),
+                          _Text(', "timezone": '), _string("a.timezone"), _Text("}")])
 
 
 def record_sql(*, items: bool, scores: bool) -> str:
-    """`records.record_text` over the page subquery `r`, by concatenation (json_build_object
-    looks up every argument's type per row)."""
+    """`records.record_text` over the page subquery `r`, as one concat() (json_build_object
+    looks up every argument's type per row): numbers as they are (their output function is
+    their text), strings escaped by to_json, objects of a fixed shape spelled out."""
     late = "r.late_seconds"
     requester = requester_sql("r.requester_email", "r.requester_role")
-    fields = [
-        ("id", "r.id::text"), ("subject_key", _string("r.subject_key")),
-        ("site", _string("r.site_code")),
-        ("assessment", "r.assessment_json"),
-        ("instrument", "'{\"code\": ' || " + _string("r.instrument_code") +
-         " || ', \"version\": ' || " + _string("r.instrument_version") + " || '}'"),
-        ("language", _string("r.language")), ("version", "r.version::text"),
-        ("replaces", "CASE WHEN r.replaces_id IS NULL THEN 'null' ELSE '{\"id\": ' || "
-                     "r.replaces_id || ', \"version\": ' || (r.version - 1) || '}' END"),
+    fields: list[tuple[str, list[str]]] = [
+        ("id", ["r.id"]), ("subject_key", [_string("r.subject_key")]),
+        ("site", [_string("r.site_code")]),
+        ("assessment", ["r.assessment_json"]),
+        ("instrument", [_Text('{"code": '), _string("r.instrument_code"),
+                        _Text(', "version": '), _string("r.instrument_version"), _Text("}")]),
+        ("language", [_string("r.language")]), ("version", ["r.version"]),
+        ("replaces", ["CASE WHEN r.replaces_id IS NULL THEN 'null' ELSE '{\"id\": ' || "
+                      "r.replaces_id || ', \"version\": ' || (r.version - 1) || '}' END"]),
         ("started_at", _stored_instant("started")),
         ("submitted_at", _stored_instant("submitted")),
         ("recorded_at", _stored_instant("recorded")),
-        ("timing", f"'{{\"status\": \"' || CASE WHEN {late} > 0 THEN 'late' ELSE 'on_time' "
-                   f"END || '\", \"late_by_seconds\": ' || {late} || '}}'"),
-        ("change", "CASE WHEN r.replaces_id IS NULL THEN 'null' ELSE '{\"reason\": ' || "
-                   + _string("r.change_reason") + " || ', \"source\": ' || "
-                   + _string("r.change_source") + " || ', \"by\": ' || "
-                   + _string("r.recorded_by") + " || ', \"requested_by\": ' || "
-                   + _string(requester) + " || '}' END"),
-        ("scoring", "'{\"algorithm\": ' || " + _string("r.algorithm") +
-         " || ', \"algorithm_version\": ' || " + _string("r.algorithm_version") + " || '}'"),
+        ("timing", [_Text('{"status": "'),
+                    f"CASE WHEN {late} > 0 THEN 'late' ELSE 'on_time' END",
+                    _Text('", "late_by_seconds": '), late, _Text("}")]),
+        ("change", ["CASE WHEN r.replaces_id IS NULL THEN 'null' ELSE '{\"reason\": ' || "
+                    + _string("r.change_reason") + " || ', \"source\": ' || "
+                    + _string("r.change_source") + " || ', \"by\": ' || "
+                    + _string("r.recorded_by") + " || ', \"requested_by\": ' || "
+                    + _string(requester) + " || '}' END"]),
+        ("scoring", [_Text('{"algorithm": '), _string("r.algorithm"),
+                     _Text(', "algorithm_version": '), _string("r.algorithm_version"),
+                     _Text("}")]),
     ]
-    fields += [(key, f"r.{column}") for key, column in stored_texts(items=items, scores=scores)]
-    return "concat('{', " + ", ', ', ".join(f"{_key(k)}, {v}" for k, v in fields) + ", '}')"
+    fields += [(key, [f"r.{column}"]) for key, column in stored_texts(items=items,
+                                                                       scores=scores)]
+    parts: list[str] = [_Text("{")]
+    for n, (key, value) in enumerate(fields):
+        parts += [_Text((", " if n else "") + json.dumps(key) + ": "), *value]
+    return _concat([*parts, _Text("}")])
 
 
 def page_query(record: str) -> Select:
