@@ -66,10 +66,10 @@ def catalogue_for(study: Study) -> StudyCatalogue:
                            instrument_registry(), protocol_registry())
 
 
-@lru_cache(maxsize=8)
-def _page_sql(dialect: Dialect, items: bool, scores: bool) -> str:
-    """`records_pg.page_query`'s text, compiled once: the same for every page."""
-    query = records_pg.page_query(records_pg.record_sql(items=items, scores=scores))
+@lru_cache(maxsize=32)
+def _page_sql(dialect: Dialect, items: bool, scores: bool, limit: int) -> str:
+    """`records_pg.page_query`'s text, compiled once: the same for every page of a size."""
+    query = records_pg.page_query(records_pg.record_sql(items=items, scores=scores), limit)
     return str(query.compile(dialect=dialect))
 
 
@@ -187,11 +187,11 @@ class Export:
         raw = cast(psycopg.Connection, self.session.connection().connection.dbapi_connection)
         # Typed: psycopg sends an int as the smallest type it fits, and each set of types is
         # a statement of its own (the first page, after 0, was prepared and planned again).
-        params = {"study_id": Int4(self.study.id), "after": Int8(after), "limit": Int4(limit)}
+        params = {"study_id": Int4(self.study.id), "after": Int8(after)}
         with raw.cursor() as cursor:
             mode = cast(tuple[str, str], cursor.execute(_GENERIC_PLANS).fetchone())[0]
-            cursor.execute(_page_sql(self.session.get_bind().dialect, self.items, self.scores),
-                           params, prepare=True)
+            cursor.execute(_page_sql(self.session.get_bind().dialect, self.items, self.scores,
+                                     limit), params, prepare=True)
             rows = cursor.fetchall()
             cursor.execute(_PLAN_MODE, (mode,))
         return rows

@@ -170,13 +170,18 @@ def record_sql(*, items: bool, scores: bool) -> str:
     return _concat([*parts, _Text("}")])
 
 
-def page_query(record: str) -> Select:
+def page_query(record: str, limit: int) -> Select:
     """(audit_seq, instrument code and version, texts_of, record JSON text) of up to `limit`
     versions after seq `after` of study `study_id` (bound parameters of those names), in
     commit order; `record` from `record_sql`. The page's rows (`r`: a LIMIT, which
     PostgreSQL keeps apart) carry what the record uses more than once, the lateness, and the
     assessment object from a subquery PostgreSQL memoizes per assessment (OFFSET 0 keeps it
-    a subquery)."""
+    a subquery).
+
+    The limit is written in the text, not bound: a generic plan takes a bound LIMIT for a
+    tenth of the rows it estimates, which on a large enough study would favour hash joins
+    that read whole tables for every page; with the number the plan is made for `limit`
+    rows, index lookups."""
     late = late_seconds_sql("response.submitted_at", "assessment.window_end")
     a = aliased(Assessment, name="a")
     assessment = (select(literal_column(ASSESSMENT_SQL).label("assessment_json"))
@@ -184,7 +189,7 @@ def page_query(record: str) -> Select:
                   .lateral("aj"))
     r = (versions_query(bindparam("study_id", type_=Integer),
                         bindparam("after", type_=BigInteger),
-                        limit=bindparam("limit", type_=Integer), full=False)
+                        limit=literal_column(str(int(limit)), Integer), full=False)
          .join(assessment, true())
          .add_columns(assessment.c.assessment_json, literal_column(late).label("late_seconds"))
          .subquery("r"))

@@ -73,3 +73,6 @@ def test_every_records_page_runs_one_prepared_statement_with_one_plan(edc, ctx_f
     assert pages > 5  # past psycopg's own threshold for preparing a statement
     prepared = session.execute(text(statements)).all()
     assert [(generic, custom) for _, generic, custom in prepared] == [(pages, 0)]
+    # The page's size is in the text (a generic plan takes a bound LIMIT for a tenth of the
+    # rows it estimates, enough on a large study to plan hash joins over whole tables).
+    assert "LIMIT 3)" in prepared[0][0]
