@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import RowMapping, Select, func, select
+from sqlalchemy import ColumnElement, RowMapping, Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from pro_server.changes.models import ChangeRequest
@@ -117,7 +117,7 @@ class CursorCodec:
         return prior if isinstance(prior, str) else None
 
 
-def _base(study_id: int, *, full: bool = True) -> Select:
+def _base(study_id: int | ColumnElement[int], *, full: bool = True) -> Select:
     """`full`: every column of `_COLUMNS` (the file exports); else the pull API record's,
     without the joins to the previous version and the first dose."""
     # The (study_id, audit_seq) index gives a study's versions in commit order: a page reads
@@ -161,10 +161,12 @@ def first_dose_join(participant_id: Any) -> Any:
             & (FirstDose.status == "given"))
 
 
-def versions_query(study_id: int, after: int, upto: int | None = None,
-                   limit: int | None = None, *, full: bool = True) -> Select:
+def versions_query(study_id: int | ColumnElement[int], after: int | ColumnElement[int],
+                   upto: int | None = None, limit: int | ColumnElement[int] | None = None, *,
+                   full: bool = True) -> Select:
     """Response versions committed after seq `after` (up to `upto`), in commit order
-    (`full=False`: only what the pull API's record shows)."""
+    (`full=False`: only what the pull API's record shows). Study, seq and limit can be SQL
+    expressions (`records_pg.page_query`: bound, one statement for every page)."""
     query = (_base(study_id, full=full).where(Response.audit_seq > after)
              .order_by(Response.audit_seq))
     if upto is not None:

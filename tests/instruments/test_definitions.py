@@ -7,12 +7,14 @@ import re
 import shutil
 
 import pytest
+import yaml
 
 from pro_server.instruments import (
     DefinitionError,
     InstrumentRegistry,
     UnknownInstrumentError,
     UnsupportedLanguageError,
+    definitions,
     load_definition,
     load_registry,
 )
@@ -157,6 +159,15 @@ def test_unreadable_files(tmp_path):
         load_definition(broken)
     with pytest.raises(DefinitionError, match="cannot read YAML"):
         load_definition(tmp_path / "absent-1.0.yaml")
+
+
+def test_files_read_as_safe_load_reads_them(questionnaire_file):
+    """The definitions are read with libyaml's parser (when PyYAML has it), as fast as the
+    rest of loading: it must read every questionnaire as PyYAML's own safe_load does."""
+    for name in ("haq_di-1.0", "pain_nrs-1.0", "promis_gh-1.2", "ptga_vas-1.0", "rand36-1.0"):
+        text = questionnaire_file(name).read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=definitions._SAFE_LOADER) == yaml.safe_load(text)  # noqa: S506
+    assert definitions._SAFE_LOADER is yaml.CSafeLoader  # this environment has libyaml
 
 
 def test_definitions_are_immutable(haq):
