@@ -283,17 +283,42 @@ def admin_data(catalogue: StudyCatalogue, sites: Sequence[tuple[str, str]],
 
 def admin_values(d: InstrumentDefinition, row: Row) -> dict[str, str]:
     tz = row["timezone"]
+    return _admin_values(d.code, row["instrument_version"], row["algorithm"],
+                         row["algorithm_version"], row["language"],
+                         _iso(utc_to_local(row["started_at"], tz)),
+                         _iso(utc_to_local(row["submitted_at"], tz)), row["version"],
+                         timing(row)["status"] == "late")
+
+
+def _admin_values(code: str, instrument_version: str, algorithm: str, algorithm_version: str,
+                  language: str, started: str, submitted: str, version: int,
+                  late: bool) -> dict[str, str]:
     values = {
-        "INSTRUMENT_VERSION": row["instrument_version"],
-        "ALGORITHM": row["algorithm"],
-        "ALGORITHM_VERSION": row["algorithm_version"],
-        "LANGUAGE": row["language"],
-        "STARTED": _iso(utc_to_local(row["started_at"], tz)),
-        "SUBMITTED": _iso(utc_to_local(row["submitted_at"], tz)),
-        "RESPONSE_VERSION": str(row["version"]),
-        "TIMING": timing(row)["status"],
+        "INSTRUMENT_VERSION": instrument_version,
+        "ALGORITHM": algorithm,
+        "ALGORITHM_VERSION": algorithm_version,
+        "LANGUAGE": language,
+        "STARTED": started,
+        "SUBMITTED": submitted,
+        "RESPONSE_VERSION": str(version),
+        "TIMING": "late" if late else "on_time",
     }
-    return {cat.admin_oid(d.code, k): v for k, v in values.items()}
+    return {cat.admin_oid(code, k): v for k, v in values.items()}
+
+
+_TIME = "\ue000"  # stands for a local time in `_admin_parts` (no escaping changes it)
+
+
+@lru_cache(maxsize=4096)
+def _admin_parts(code: str, instrument_version: str, algorithm: str, algorithm_version: str,
+                 language: str, version: int, late: bool) -> tuple[bytes, bytes, bytes]:
+    """The admin ItemGroupData, then the FormData end, as bytes before, between and after
+    the local start and submit times: all of it but the times repeats from row to row."""
+    group = item_group(cat.item_group_oid(code, "ADMIN"), _admin_values(
+        code, instrument_version, algorithm, algorithm_version, language, _TIME, _TIME,
+        version, late))
+    head, middle, tail = (group + "</FormData>").split(_TIME)
+    return head.encode(), middle.encode(), tail.encode()
 
 
 def change_annotation(row: Row, make: Any = None) -> etree._Element:
@@ -360,9 +385,9 @@ def _form_start(code: str, transaction: str | None) -> bytes:
 
 def form_data(d: InstrumentDefinition, row: Row, *, transactional: bool, items: bool,
               scores: bool, out: list[bytes]) -> None:
-    """One response version's FormData, appended to `out` as bytes (its ItemGroupData and
-    AuditRecord already written by the database when the row has `odm_groups` and
-    `odm_audit`: odm_pg)."""
+    """One response version's FormData, appended to `out` as bytes (its answers and scores
+    ItemGroupData and AuditRecord already written by the database when the row has
+    `odm_groups` and `odm_audit`, with the admin items' local times: odm_pg)."""
     check_texts(row)
     built = "odm_groups" in row
     update = transactional and row["version"] > 1
@@ -381,10 +406,15 @@ def form_data(d: InstrumentDefinition, row: Row, *, transactional: bool, items: 
             make("SourceID", text=f"audit-seq:{row['audit_seq']}"))))
     if update:
         out.append(fragment(change_annotation(row, fragment_el)))
-    if built:
+    if built:  # the stored texts joined by the database, then the admin ItemGroupData
         out.append(row["odm_groups"].encode())
-    else:
-        _item_groups(d, row, update=update, items=items, scores=scores, out=out)
+        head, middle, tail = _admin_parts(
+            d.code, row["instrument_version"], row["algorithm"], row["algorithm_version"],
+            row["language"], row["version"], row["admin_late"])
+        out += (head, row["admin_started"].encode(), middle, row["admin_submitted"].encode(),
+                tail)
+        return
+    _item_groups(d, row, update=update, items=items, scores=scores, out=out)
     out.append(b"</FormData>")
 
 
