@@ -386,15 +386,15 @@ def _form_start(code: str, transaction: str | None) -> bytes:
 def form_data(d: InstrumentDefinition, row: Row, *, transactional: bool, items: bool,
               scores: bool, out: list[bytes]) -> None:
     """One response version's FormData, appended to `out` as bytes (its answers and scores
-    ItemGroupData and AuditRecord already written by the database when the row has
-    `odm_groups` and `odm_audit`, with the admin items' local times: odm_pg)."""
+    ItemGroupData joined by the database when the row has `odm_groups`, with the admin
+    items' local times: odm_pg)."""
     check_texts(row)
     built = "odm_groups" in row
     update = transactional and row["version"] > 1
     out.append(_form_start(d.code, ("Update" if update else "Insert") if transactional
                            else None))
-    if transactional and "odm_audit" in row:
-        out.append(row["odm_audit"].encode())
+    if transactional and built:
+        audit_record(row, update, out)
     elif transactional:
         make = fragment_el
         out.append(fragment(make(
@@ -416,6 +416,34 @@ def form_data(d: InstrumentDefinition, row: Row, *, transactional: bool, items: 
         return
     _item_groups(d, row, update=update, items=items, scores=scores, out=out)
     out.append(b"</FormData>")
+
+
+@lru_cache(maxsize=1024)
+def _audit_head(recorded_by: str, site_code: str) -> bytes:
+    """An AuditRecord up to its DateTimeStamp's text: who and where."""
+    return b"".join((b"<AuditRecord>", _leaf("UserRef", (("UserOID", user_oid(recorded_by)),)),
+                     _leaf("LocationRef", (("LocationOID", location_oid(site_code)),)),
+                     b"<DateTimeStamp>"))
+
+
+def _escape_text(text: str) -> str:
+    """XML text escaping, as lxml writes element text."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("\r", "&#13;"))
+
+
+def audit_record(row: Row, update: bool, out: list[bytes]) -> None:
+    """The AuditRecord of a row from odm_pg, appended to `out`: as `form_data` writes it from
+    the Python rows, when (UTC) from the text stored with the version (`recorded_utc`, its Z
+    written +00:00)."""
+    out += (_audit_head(row["recorded_by"], row["site_code"]),
+            row["recorded_utc"][:-1].encode())
+    if update:
+        out.append(b"+00:00</DateTimeStamp><ReasonForChange>%s</ReasonForChange>"
+                   % _escape_text(row["change_reason"] or "").encode())
+    else:
+        out.append(b"+00:00</DateTimeStamp>")
+    out.append(b"<SourceID>audit-seq:%d</SourceID></AuditRecord>" % row["audit_seq"])
 
 
 def _item_groups(d: InstrumentDefinition, row: Row, *, update: bool, items: bool,
