@@ -268,7 +268,7 @@ class Export:
             for p, schedule in participants:
                 for i in schedule:
                     yield (p["subject_rank"], p["subject_key"], p["site_code"],
-                           odm_participation.infusion_event(el, i, p["timezone"]))
+                           odm.infusion_data(i, p["timezone"]))
 
         return heapq.merge(missed(), infusions(), key=lambda t: t[0])
 

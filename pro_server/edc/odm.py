@@ -28,6 +28,7 @@ from pro_server.edc.catalogue import ODM_NS, StudyCatalogue
 from pro_server.edc.records import Row, check_texts, requester, timing
 from pro_server.instruments.definitions import InstrumentDefinition, Item
 from pro_server.local_time import utc_to_local
+from pro_server.protocol.planner import ScheduledInfusion
 from pro_server.responses.export_text import item_group
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -457,13 +458,34 @@ def _item_groups(d: InstrumentDefinition, row: Row, *, update: bool, items: bool
     out.append(item_group(cat.item_group_oid(d.code, "ADMIN"), admin_values(d, row)).encode())
 
 
+# A Snapshot's StudyEventData of what is not a response: made with `fragment_el`, or its bytes.
+Event = etree._Element | bytes
+
 _STATUS_COMPLETED = fragment(odm_participation.status_form(fragment_el, "COMPLETED"))
+
+
+def infusion_data(i: ScheduledInfusion, tz: str) -> bytes:
+    """`odm_participation.infusion_event` serialised (as `fragment` writes it), from bytes
+    kept: its start tags, its ItemData as `_leaf` keeps them. Building the elements of each
+    infusion was a third of a Snapshot's writing."""
+    group = odm_participation.INFUSION_GROUP
+    leaves = [_leaf("ItemData", (("ItemOID", odm_participation.infusion_item_oid(suffix)),
+                                 ("Value", str(value))))
+              for suffix, value in odm_participation.infusion_values(i, tz).items()
+              if value is not None and value != ""]
+    return b"".join((
+        _start("StudyEventData",
+               (("StudyEventOID", odm_participation.infusion_event_oid(i.number)),)),
+        _start("FormData", (("FormOID", odm_participation.INFUSION_FORM),)),
+        *([_start("ItemGroupData", (("ItemGroupOID", group),)), *leaves, b"</ItemGroupData>"]
+          if leaves else [_leaf("ItemGroupData", (("ItemGroupOID", group),))]),
+        b"</FormData></StudyEventData>"))
 
 
 def subject_data(catalogue: StudyCatalogue, rows: Sequence[Row], definitions: Any, *,
                  transactional: bool, items: bool, scores: bool,
                  subject: tuple[str, str] | None = None,
-                 extra_events: Sequence[etree._Element] = ()) -> bytes:
+                 extra_events: Sequence[Event] = ()) -> bytes:
     """One SubjectData for consecutive rows of one subject (grouped by assessment), and in a
     Snapshot the subject's other events (`subject`: key and site when there are no rows;
     `extra_events` made with `fragment_el`)."""
@@ -486,27 +508,28 @@ def subject_data(catalogue: StudyCatalogue, rows: Sequence[Row], definitions: An
             form_data(d, row, transactional=transactional, items=items, scores=scores,
                       out=out)
         out.append(b"</StudyEventData>")
-    out.extend(fragment(event) for event in extra_events)
+    out.extend(event if isinstance(event, bytes) else fragment(event)
+               for event in extra_events)
     out.append(b"</SubjectData>")
     return b"".join(out)
 
 
-def _subjects(rows: Iterable[Row], extras: Iterable[tuple[int, str, str, etree._Element]],
+def _subjects(rows: Iterable[Row], extras: Iterable[tuple[int, str, str, Event]],
               transactional: bool) -> Iterator[tuple[list[Row], tuple[str, str],
-                                                     list[etree._Element]]]:
+                                                     list[Event]]]:
     """Per subject: its rows, (key, site) and its other events, merged by subject rank."""
     if transactional:
         for _, group in itertools.groupby(rows, key=lambda r: r["subject_key"]):
             found = list(group)
             yield found, (found[0]["subject_key"], found[0]["site_code"]), []
         return
-    tagged: Iterator[tuple[int, int, Row | tuple[str, str, etree._Element]]] = heapq.merge(
+    tagged: Iterator[tuple[int, int, Row | tuple[str, str, Event]]] = heapq.merge(
         ((r["subject_rank"], 0, r) for r in rows),
         ((rank, 1, (key, site, event)) for rank, key, site, event in extras),
         key=lambda t: (t[0], t[1]))
     for _, of_subject in itertools.groupby(tagged, key=lambda t: t[0]):
         own: list[Row] = []
-        events: list[etree._Element] = []
+        events: list[Event] = []
         subject: tuple[str, str] | None = None
         for _, _kind, item in of_subject:
             if isinstance(item, tuple):  # another event of the subject
@@ -525,7 +548,7 @@ def clinical_stream(catalogue: StudyCatalogue, rows: Iterable[Row], definitions:
                     sites: Sequence[tuple[str, str]], recorders: Iterable[str],
                     items: bool = True, scores: bool = True,
                     prior_file_oid: str | None = None,
-                    extras: Iterable[tuple[int, str, str, etree._Element]] = ()
+                    extras: Iterable[tuple[int, str, str, Event]] = ()
                     ) -> Iterator[bytes]:
     """The ClinicalData file, yielded in chunks; `definitions(code, version)` finds a form.
 
