@@ -523,8 +523,10 @@ def _subjects(rows: Iterable[Row], extras: Iterable[tuple[int, str, str, Event]]
             found = list(group)
             yield found, (found[0]["subject_key"], found[0]["site_code"]), []
         return
-    tagged: Iterator[tuple[int, int, Row | tuple[str, str, Event]]] = heapq.merge(
-        ((r["subject_rank"], 0, r) for r in rows),
+    # merged a subject at a time (its rows are consecutive): not a row at a time
+    tagged: Iterator[tuple[int, int, list[Row] | tuple[str, str, Event]]] = heapq.merge(
+        ((rank, 0, list(group)) for rank, group in itertools.groupby(
+            rows, key=lambda r: r["subject_rank"])),
         ((rank, 1, (key, site, event)) for rank, key, site, event in extras),
         key=lambda t: (t[0], t[1]))
     for _, of_subject in itertools.groupby(tagged, key=lambda t: t[0]):
@@ -536,9 +538,9 @@ def _subjects(rows: Iterable[Row], extras: Iterable[tuple[int, str, str, Event]]
                 key, site, event = item
                 subject = subject or (key, site)
                 events.append(event)
-            else:
-                own.append(item)
-                subject = subject or (item["subject_key"], item["site_code"])
+            else:  # its rows (before its other events)
+                own = item
+                subject = subject or (item[0]["subject_key"], item[0]["site_code"])
         assert subject is not None
         yield own, subject, events
 
