@@ -33,12 +33,14 @@ _UNREAD = frozenset({"answers", "scores", "prev_answers", "prev_scores"})
 
 # What `odm.subject_data` and `odm.form_data` read of a row whose ItemGroupData are built:
 # the other columns are read inside the query only (fewer values, datetimes above all, to
-# convert per row).
+# convert per row, and narrower rows for a Snapshot's sort).
 ROW_KEYS = frozenset({
     "subject_rank", "subject_key", "site_code", "assessment_code", "instrument_code",
     "instrument_version", "algorithm", "algorithm_version", "language", "version",
-    "recorded_by", "change_source", "audit_seq", "requester_email", "requester_role",
-    "texts_of"})
+    "audit_seq", "texts_of"})
+# and in a Transactional file, for the AuditRecord and a correction's Annotation
+TRANSACTION_KEYS = frozenset({"recorded_by", "recorded_utc", "change_reason", "change_source",
+                              "requester_email", "requester_role"})
 
 
 def admin_sql() -> dict[str, str]:
@@ -76,8 +78,8 @@ def with_groups(query: Select, order: list[str], *, transactional: bool, items: 
             .select_from(inner.outerjoin(ExportTexts, ExportTexts.response_id == inner.c.id))
             .order_by(*[inner.c[name] for name in order]).offset(0).subquery("r"))
     groups = groups_sql(transactional=transactional, items=items, scores=scores)
-    return (select(*[c for c in rows.c if c.key in ROW_KEYS],
+    keys = ROW_KEYS | TRANSACTION_KEYS if transactional else ROW_KEYS
+    return (select(*[c for c in rows.c if c.key in keys],
                    literal_column(groups).label("odm_groups"),
-                   *[literal_column(sql).label(name) for name, sql in admin_sql().items()],
-                   *([rows.c.change_reason, rows.c.recorded_utc] if transactional else []))
+                   *[literal_column(sql).label(name) for name, sql in admin_sql().items()])
             .select_from(rows).order_by(*[rows.c[name] for name in order]))
