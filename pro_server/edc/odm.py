@@ -488,7 +488,7 @@ def subject_data(catalogue: StudyCatalogue, rows: Sequence[Row], definitions: An
                  extra_events: Sequence[Event] = ()) -> bytes:
     """One SubjectData for consecutive rows of one subject (grouped by assessment), and in a
     Snapshot the subject's other events (`subject`: key and site when there are no rows;
-    `extra_events` made with `fragment_el`)."""
+    `extra_events` made with `fragment_el`, or their bytes)."""
     context = "Context" if transactional else None
     key, site = subject or (rows[0]["subject_key"], rows[0]["site_code"])
     head: tuple[tuple[str, str], ...] = (("SubjectKey", key),)
@@ -539,7 +539,7 @@ def _subjects(rows: Iterable[Row], extras: Iterable[tuple[int, str, str, Event]]
                 subject = subject or (key, site)
                 events.append(event)
             else:  # its rows (before its other events)
-                own = item
+                own.extend(item)
                 subject = subject or (item[0]["subject_key"], item[0]["site_code"])
         assert subject is not None
         yield own, subject, events

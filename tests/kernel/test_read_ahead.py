@@ -27,9 +27,12 @@ def _readers() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "read_ahead"]
 
 
-def _settle(calls: list[int], wait: float = 0.3) -> int:
-    time.sleep(wait)
-    return len(calls)
+def _reached(calls: list[int], count: int, timeout: float = 10) -> bool:
+    """Whether the reader has made `count` fetches (waiting for a busy machine's thread)."""
+    deadline = time.monotonic() + timeout
+    while len(calls) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return len(calls) >= count
 
 
 def test_every_item_in_order_and_the_thread_ends():
@@ -44,7 +47,9 @@ def test_the_thread_reads_at_most_depth_batches_ahead():
     rows = read_ahead(fetch, depth=2)
     assert next(rows) == 0
     # one batch with the consumer, two in the queue, one waiting to be queued
-    assert _settle(calls) == 4
+    assert _reached(calls, 4)
+    time.sleep(0.3)
+    assert len(calls) == 4
     rows.close()
     assert _readers() == []
 
@@ -56,7 +61,8 @@ def test_closed_early_the_thread_stops_and_never_fetches_again():
     rows.close()
     assert _readers() == []  # joined before close() returned
     fetched = len(calls)
-    assert _settle(calls, 0.2) == fetched < 100
+    time.sleep(0.2)
+    assert len(calls) == fetched < 100
 
 
 def test_an_error_of_the_consumer_stops_the_thread():
@@ -70,7 +76,7 @@ def test_an_error_of_the_consumer_stops_the_thread():
     with pytest.raises(ValueError, match="writer failed"):
         consume()
     assert _readers() == []
-    assert _settle(calls, 0.2) < 100
+    assert len(calls) < 100
 
 
 def test_an_error_of_fetch_is_raised_to_the_consumer_after_the_rows_before_it():
