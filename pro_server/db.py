@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Sequence
+import queue
+import threading
+from collections.abc import Callable, Generator, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import tenacity
 from sqlalchemy import (
@@ -41,6 +43,8 @@ from sqlalchemy.sql.dml import Insert, Update, UpdateBase
 from sqlalchemy.types import TypeDecorator
 
 from pro_server.clock import Clock
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -335,3 +339,55 @@ def rows_changed(session: Session, statement: UpdateBase) -> int:
     """Run an UPDATE or DELETE in ``session``; the number of rows it matched. (For DML,
     Session.execute returns a CursorResult, though it is typed as the general Result.)"""
     return cast(CursorResult[Any], session.execute(statement)).rowcount
+
+
+_STOP_POLL = 0.1  # seconds: how often a reader blocked on a full queue looks for a stop
+
+
+def read_ahead(fetch: Callable[[], Sequence[T]], depth: int = 2) -> Generator[T, None, None]:
+    """The items of successive `fetch()` batches (an empty one ends them), fetched by a
+    thread up to `depth` batches ahead of the consumer: while the consumer works on one batch,
+    the next is on its way (a database driver waiting on its server releases the GIL, so the
+    server's work and the consumer's overlap on two cores). Memory stays bounded by `depth`
+    batches.
+
+    `fetch` alone runs in the thread: it must use nothing the consumer uses meanwhile (a
+    session, say), only what it owns (a server-side cursor, whose connection is thread-safe
+    in psycopg 3). An error of `fetch` is raised to the consumer. When the consumer stops
+    (the generator closed, or collected) the thread is stopped and joined before this
+    generator returns: after `close()` nothing calls `fetch` again, so what it reads from
+    can be closed."""
+    batches: queue.Queue[tuple[Sequence[T] | None, BaseException | None]] = queue.Queue(depth)
+    stop = threading.Event()
+
+    def hand(item: tuple[Sequence[T] | None, BaseException | None]) -> bool:
+        while not stop.is_set():
+            try:
+                batches.put(item, timeout=_STOP_POLL)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            while not stop.is_set():
+                batch = fetch()
+                if not hand((batch, None)) or not batch:
+                    return
+        except BaseException as error:  # raised again in the consumer
+            hand((None, error))
+
+    reader = threading.Thread(target=read, name="read_ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            batch, error = batches.get()
+            if error is not None:
+                raise error
+            if not batch:
+                return
+            yield from batch
+    finally:
+        stop.set()
+        reader.join()

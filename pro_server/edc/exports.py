@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import islice
 from typing import Any, cast
 
@@ -20,6 +21,7 @@ from psycopg.types.numeric import Int4, Int8
 from sqlalchemy import ARRAY, Dialect, Integer, Select, any_, bindparam, select, text
 from sqlalchemy.orm import Session
 
+from pro_server.db import read_ahead
 from pro_server.edc import (
     adherence,
     define,
@@ -54,6 +56,9 @@ from pro_server.protocol.definitions import default_registry as protocol_registr
 from pro_server.responses.models import Response, ResponseExport
 from pro_server.studies.models import Study
 
+ODM_BATCH = 2_000  # rows of the ODM query fetched at a time (PostgreSQL)
+ODM_READ_AHEAD = 2  # batches of them fetched ahead of the file's writer
+
 
 @lru_cache(maxsize=64)
 def definition(code: str, version: str) -> InstrumentDefinition:
@@ -79,17 +84,34 @@ _GENERIC_PLANS = ("SELECT current_setting('plan_cache_mode'), "
 _PLAN_MODE = "SELECT set_config('plan_cache_mode', %s, true)"
 
 
-def _driver_stream(session: Session, query: Select, batch: int = 2_000) -> Iterator[Row]:
+def _driver_stream(session: Session, query: Select, batch: int = 2_000, *,
+                   ahead: int = 0) -> Iterator[Row]:
     """`records.stream` of a query whose columns need no result processing, read through
-    psycopg's server-side cursor (PostgreSQL) in `batch`es, in the session's transaction."""
+    psycopg's server-side cursor (PostgreSQL) in `batch`es, in the session's transaction.
+
+    `ahead`: that many batches are fetched by a thread (`db.read_ahead`) while the rows are
+    used, so the database computes the next batch meanwhile. The thread uses only the cursor
+    (psycopg serialises it with the session's other statements on the connection); it is
+    stopped before the cursor closes."""
     compiled = query.compile(dialect=session.get_bind().dialect)
     raw = cast(psycopg.Connection, session.connection().connection.dbapi_connection)
     with raw.cursor(name="edc_export_rows") as cursor:
         cursor.itersize = batch
         cursor.execute(str(compiled), compiled.params)
         keys = tuple(column.name for column in cursor.description or ())
-        for row in cursor:
-            yield dict(zip(keys, row, strict=True))
+        rows: Generator[Any, None, None] = (
+            read_ahead(partial(cursor.fetchmany, batch), ahead) if ahead
+            else (row for row in cursor))
+        with closing(rows):
+            for row in rows:
+                yield dict(zip(keys, row, strict=True))
+
+
+def _closing(chunks: Iterator[bytes], rows: Iterator[Row]) -> Iterator[bytes]:
+    """`chunks`, `rows` closed as soon as they stop (done, failed or closed early): an error
+    held with its traceback would keep the rows' cursor (and a reading thread) alive."""
+    with closing(cast(Generator[Row, None, None], rows)):
+        yield from chunks
 
 
 def _qs_texts_by_id(session: Session, rows: Iterator[Row], batch: int = 2_000) -> Iterator[Row]:
@@ -222,16 +244,15 @@ class Export:
             self._plain_plans()
             query = odm_pg.with_groups(query, order, transactional=not snapshot,
                                        items=self.items, scores=self.scores)
+            # read ahead: the database builds the next rows while these are written
+            rows = _driver_stream(self.session, query, ODM_BATCH, ahead=ODM_READ_AHEAD)
         else:
-            query = with_texts(query, *odm_pg.TEXTS)
-        rows = stream(self.session, query)
-        return odm.clinical_stream(self.catalogue, rows, definition, transactional=not snapshot,
-                                   created=self.now,
-                                   file_oid=self.odm_file_oid(after, upto, snapshot=snapshot),
-                                   sites=sites, recorders=users, items=self.items,
-                                   scores=self.scores,
-                                   prior_file_oid=None if snapshot else prior_file_oid,
-                                   extras=extras)
+            rows = stream(self.session, with_texts(query, *odm_pg.TEXTS))
+        return _closing(odm.clinical_stream(
+            self.catalogue, rows, definition, transactional=not snapshot, created=self.now,
+            file_oid=self.odm_file_oid(after, upto, snapshot=snapshot), sites=sites,
+            recorders=users, items=self.items, scores=self.scores,
+            prior_file_oid=None if snapshot else prior_file_oid, extras=extras), rows)
 
     def _odm_extras(self) -> Iterator[tuple[int, str, str, Any]]:
         """Snapshot events that are not responses: missed/cancelled assessments, infusions."""
@@ -247,7 +268,7 @@ class Export:
             for p, schedule in participants:
                 for i in schedule:
                     yield (p["subject_rank"], p["subject_key"], p["site_code"],
-                           odm_participation.infusion_event(el, i, p["timezone"]))
+                           odm.infusion_data(i, p["timezone"]))
 
         return heapq.merge(missed(), infusions(), key=lambda t: t[0])
 

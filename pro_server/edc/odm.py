@@ -28,6 +28,7 @@ from pro_server.edc.catalogue import ODM_NS, StudyCatalogue
 from pro_server.edc.records import Row, check_texts, requester, timing
 from pro_server.instruments.definitions import InstrumentDefinition, Item
 from pro_server.local_time import utc_to_local
+from pro_server.protocol.planner import ScheduledInfusion
 from pro_server.responses.export_text import item_group
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -283,17 +284,42 @@ def admin_data(catalogue: StudyCatalogue, sites: Sequence[tuple[str, str]],
 
 def admin_values(d: InstrumentDefinition, row: Row) -> dict[str, str]:
     tz = row["timezone"]
+    return _admin_values(d.code, row["instrument_version"], row["algorithm"],
+                         row["algorithm_version"], row["language"],
+                         _iso(utc_to_local(row["started_at"], tz)),
+                         _iso(utc_to_local(row["submitted_at"], tz)), row["version"],
+                         timing(row)["status"] == "late")
+
+
+def _admin_values(code: str, instrument_version: str, algorithm: str, algorithm_version: str,
+                  language: str, started: str, submitted: str, version: int,
+                  late: bool) -> dict[str, str]:
     values = {
-        "INSTRUMENT_VERSION": row["instrument_version"],
-        "ALGORITHM": row["algorithm"],
-        "ALGORITHM_VERSION": row["algorithm_version"],
-        "LANGUAGE": row["language"],
-        "STARTED": _iso(utc_to_local(row["started_at"], tz)),
-        "SUBMITTED": _iso(utc_to_local(row["submitted_at"], tz)),
-        "RESPONSE_VERSION": str(row["version"]),
-        "TIMING": timing(row)["status"],
+        "INSTRUMENT_VERSION": instrument_version,
+        "ALGORITHM": algorithm,
+        "ALGORITHM_VERSION": algorithm_version,
+        "LANGUAGE": language,
+        "STARTED": started,
+        "SUBMITTED": submitted,
+        "RESPONSE_VERSION": str(version),
+        "TIMING": "late" if late else "on_time",
     }
-    return {cat.admin_oid(d.code, k): v for k, v in values.items()}
+    return {cat.admin_oid(code, k): v for k, v in values.items()}
+
+
+_TIME = "\ue000"  # stands for a local time in `_admin_parts` (no escaping changes it)
+
+
+@lru_cache(maxsize=4096)
+def _admin_parts(code: str, instrument_version: str, algorithm: str, algorithm_version: str,
+                 language: str, version: int, late: bool) -> tuple[bytes, bytes, bytes]:
+    """The admin ItemGroupData, then the FormData end, as bytes before, between and after
+    the local start and submit times: all of it but the times repeats from row to row."""
+    group = item_group(cat.item_group_oid(code, "ADMIN"), _admin_values(
+        code, instrument_version, algorithm, algorithm_version, language, _TIME, _TIME,
+        version, late))
+    head, middle, tail = (group + "</FormData>").split(_TIME)
+    return head.encode(), middle.encode(), tail.encode()
 
 
 def change_annotation(row: Row, make: Any = None) -> etree._Element:
@@ -360,16 +386,16 @@ def _form_start(code: str, transaction: str | None) -> bytes:
 
 def form_data(d: InstrumentDefinition, row: Row, *, transactional: bool, items: bool,
               scores: bool, out: list[bytes]) -> None:
-    """One response version's FormData, appended to `out` as bytes (its ItemGroupData and
-    AuditRecord already written by the database when the row has `odm_groups` and
-    `odm_audit`: odm_pg)."""
+    """One response version's FormData, appended to `out` as bytes (its answers and scores
+    ItemGroupData joined by the database when the row has `odm_groups`, with the admin
+    items' local times: odm_pg)."""
     check_texts(row)
     built = "odm_groups" in row
     update = transactional and row["version"] > 1
     out.append(_form_start(d.code, ("Update" if update else "Insert") if transactional
                            else None))
-    if transactional and "odm_audit" in row:
-        out.append(row["odm_audit"].encode())
+    if transactional and built:
+        audit_record(row, update, out)
     elif transactional:
         make = fragment_el
         out.append(fragment(make(
@@ -381,11 +407,44 @@ def form_data(d: InstrumentDefinition, row: Row, *, transactional: bool, items: 
             make("SourceID", text=f"audit-seq:{row['audit_seq']}"))))
     if update:
         out.append(fragment(change_annotation(row, fragment_el)))
-    if built:
+    if built:  # the stored texts joined by the database, then the admin ItemGroupData
         out.append(row["odm_groups"].encode())
-    else:
-        _item_groups(d, row, update=update, items=items, scores=scores, out=out)
+        head, middle, tail = _admin_parts(
+            d.code, row["instrument_version"], row["algorithm"], row["algorithm_version"],
+            row["language"], row["version"], row["admin_late"])
+        out += (head, row["admin_started"].encode(), middle, row["admin_submitted"].encode(),
+                tail)
+        return
+    _item_groups(d, row, update=update, items=items, scores=scores, out=out)
     out.append(b"</FormData>")
+
+
+@lru_cache(maxsize=1024)
+def _audit_head(recorded_by: str, site_code: str) -> bytes:
+    """An AuditRecord up to its DateTimeStamp's text: who and where."""
+    return b"".join((b"<AuditRecord>", _leaf("UserRef", (("UserOID", user_oid(recorded_by)),)),
+                     _leaf("LocationRef", (("LocationOID", location_oid(site_code)),)),
+                     b"<DateTimeStamp>"))
+
+
+def _escape_text(text: str) -> str:
+    """XML text escaping, as lxml writes element text."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("\r", "&#13;"))
+
+
+def audit_record(row: Row, update: bool, out: list[bytes]) -> None:
+    """The AuditRecord of a row from odm_pg, appended to `out`: as `form_data` writes it from
+    the Python rows, when (UTC) from the text stored with the version (`recorded_utc`, its Z
+    written +00:00)."""
+    out += (_audit_head(row["recorded_by"], row["site_code"]),
+            row["recorded_utc"][:-1].encode())
+    if update:
+        out.append(b"+00:00</DateTimeStamp><ReasonForChange>%s</ReasonForChange>"
+                   % _escape_text(row["change_reason"] or "").encode())
+    else:
+        out.append(b"+00:00</DateTimeStamp>")
+    out.append(b"<SourceID>audit-seq:%d</SourceID></AuditRecord>" % row["audit_seq"])
 
 
 def _item_groups(d: InstrumentDefinition, row: Row, *, update: bool, items: bool,
@@ -399,16 +458,37 @@ def _item_groups(d: InstrumentDefinition, row: Row, *, update: bool, items: bool
     out.append(item_group(cat.item_group_oid(d.code, "ADMIN"), admin_values(d, row)).encode())
 
 
+# A Snapshot's StudyEventData of what is not a response: made with `fragment_el`, or its bytes.
+Event = etree._Element | bytes
+
 _STATUS_COMPLETED = fragment(odm_participation.status_form(fragment_el, "COMPLETED"))
+
+
+def infusion_data(i: ScheduledInfusion, tz: str) -> bytes:
+    """`odm_participation.infusion_event` serialised (as `fragment` writes it), from bytes
+    kept: its start tags, its ItemData as `_leaf` keeps them. Building the elements of each
+    infusion was a third of a Snapshot's writing."""
+    group = odm_participation.INFUSION_GROUP
+    leaves = [_leaf("ItemData", (("ItemOID", odm_participation.infusion_item_oid(suffix)),
+                                 ("Value", str(value))))
+              for suffix, value in odm_participation.infusion_values(i, tz).items()
+              if value is not None and value != ""]
+    return b"".join((
+        _start("StudyEventData",
+               (("StudyEventOID", odm_participation.infusion_event_oid(i.number)),)),
+        _start("FormData", (("FormOID", odm_participation.INFUSION_FORM),)),
+        *([_start("ItemGroupData", (("ItemGroupOID", group),)), *leaves, b"</ItemGroupData>"]
+          if leaves else [_leaf("ItemGroupData", (("ItemGroupOID", group),))]),
+        b"</FormData></StudyEventData>"))
 
 
 def subject_data(catalogue: StudyCatalogue, rows: Sequence[Row], definitions: Any, *,
                  transactional: bool, items: bool, scores: bool,
                  subject: tuple[str, str] | None = None,
-                 extra_events: Sequence[etree._Element] = ()) -> bytes:
+                 extra_events: Sequence[Event] = ()) -> bytes:
     """One SubjectData for consecutive rows of one subject (grouped by assessment), and in a
     Snapshot the subject's other events (`subject`: key and site when there are no rows;
-    `extra_events` made with `fragment_el`)."""
+    `extra_events` made with `fragment_el`, or their bytes)."""
     context = "Context" if transactional else None
     key, site = subject or (rows[0]["subject_key"], rows[0]["site_code"])
     head: tuple[tuple[str, str], ...] = (("SubjectKey", key),)
@@ -428,36 +508,39 @@ def subject_data(catalogue: StudyCatalogue, rows: Sequence[Row], definitions: An
             form_data(d, row, transactional=transactional, items=items, scores=scores,
                       out=out)
         out.append(b"</StudyEventData>")
-    out.extend(fragment(event) for event in extra_events)
+    out.extend(event if isinstance(event, bytes) else fragment(event)
+               for event in extra_events)
     out.append(b"</SubjectData>")
     return b"".join(out)
 
 
-def _subjects(rows: Iterable[Row], extras: Iterable[tuple[int, str, str, etree._Element]],
+def _subjects(rows: Iterable[Row], extras: Iterable[tuple[int, str, str, Event]],
               transactional: bool) -> Iterator[tuple[list[Row], tuple[str, str],
-                                                     list[etree._Element]]]:
+                                                     list[Event]]]:
     """Per subject: its rows, (key, site) and its other events, merged by subject rank."""
     if transactional:
         for _, group in itertools.groupby(rows, key=lambda r: r["subject_key"]):
             found = list(group)
             yield found, (found[0]["subject_key"], found[0]["site_code"]), []
         return
-    tagged: Iterator[tuple[int, int, Row | tuple[str, str, etree._Element]]] = heapq.merge(
-        ((r["subject_rank"], 0, r) for r in rows),
+    # merged a subject at a time (its rows are consecutive): not a row at a time
+    tagged: Iterator[tuple[int, int, list[Row] | tuple[str, str, Event]]] = heapq.merge(
+        ((rank, 0, list(group)) for rank, group in itertools.groupby(
+            rows, key=lambda r: r["subject_rank"])),
         ((rank, 1, (key, site, event)) for rank, key, site, event in extras),
         key=lambda t: (t[0], t[1]))
     for _, of_subject in itertools.groupby(tagged, key=lambda t: t[0]):
         own: list[Row] = []
-        events: list[etree._Element] = []
+        events: list[Event] = []
         subject: tuple[str, str] | None = None
         for _, _kind, item in of_subject:
             if isinstance(item, tuple):  # another event of the subject
                 key, site, event = item
                 subject = subject or (key, site)
                 events.append(event)
-            else:
-                own.append(item)
-                subject = subject or (item["subject_key"], item["site_code"])
+            else:  # its rows (before its other events)
+                own.extend(item)
+                subject = subject or (item[0]["subject_key"], item[0]["site_code"])
         assert subject is not None
         yield own, subject, events
 
@@ -467,7 +550,7 @@ def clinical_stream(catalogue: StudyCatalogue, rows: Iterable[Row], definitions:
                     sites: Sequence[tuple[str, str]], recorders: Iterable[str],
                     items: bool = True, scores: bool = True,
                     prior_file_oid: str | None = None,
-                    extras: Iterable[tuple[int, str, str, etree._Element]] = ()
+                    extras: Iterable[tuple[int, str, str, Event]] = ()
                     ) -> Iterator[bytes]:
     """The ClinicalData file, yielded in chunks; `definitions(code, version)` finds a form.
 

@@ -104,14 +104,22 @@ def not_done_event(el: Any, catalogue: StudyCatalogue, row: Mapping[str, Any]
               status_form(el, row["status"].upper(), reason[:500]))
 
 
-def infusion_event(el: Any, i: ScheduledInfusion, tz: str) -> etree._Element:
+def infusion_values(i: ScheduledInfusion, tz: str) -> dict[str, Any]:
+    """The infusion's ItemData values by OID suffix (None or '': not written)."""
     given = (utc_to_local(local_to_utc(i.given_at_local, tz), tz).isoformat()
              if i.given_at_local else None)
+    return {"NUMBER": i.number, "STATUS": i.status.upper(),
+            "PROTOCOL_DATE": i.protocol_date.isoformat() if i.protocol_date else None,
+            "PLANNED_DATE": i.planned_date.isoformat() if i.planned_date else None,
+            "GIVEN_AT": given,
+            "REASON": i.reason if i.status == "not_given" else None}
+
+
+def infusion_item_oid(suffix: str) -> str:
+    return _item_oid(INFUSION_GROUP, suffix)
+
+
+def infusion_event(el: Any, i: ScheduledInfusion, tz: str) -> etree._Element:
     return el("StudyEventData", {"StudyEventOID": infusion_event_oid(i.number)},
               el("FormData", {"FormOID": INFUSION_FORM},
-                 _group(el, INFUSION_GROUP, {
-                     "NUMBER": i.number, "STATUS": i.status.upper(),
-                     "PROTOCOL_DATE": i.protocol_date.isoformat() if i.protocol_date else None,
-                     "PLANNED_DATE": i.planned_date.isoformat() if i.planned_date else None,
-                     "GIVEN_AT": given,
-                     "REASON": i.reason if i.status == "not_given" else None})))
+                 _group(el, INFUSION_GROUP, infusion_values(i, tz))))

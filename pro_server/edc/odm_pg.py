@@ -1,22 +1,24 @@
-"""ODM clinical data on PostgreSQL: each version's ItemGroupData and AuditRecord come out of the
-query as XML text.
+"""ODM clinical data on PostgreSQL: each version's stored ItemGroupData come out of the query
+joined as XML text.
 
 `odm.form_data` writes, per response version, three ItemGroupData: the answers and the
 scores, stored with the version as XML text when it was stored (`ResponseExport`, with a
 correction's removals for Transactional files), and the admin items (versions, language,
 local start and submit times, timing: these depend on the assessment, which can change), and
-in a Transactional file the AuditRecord. On PostgreSQL the rows carry that XML instead
-(`odm_groups`, `odm_audit`): the admin items and the AuditRecord are formatted by the
-database next to the data, the stored texts joined as they are. Python keeps the file's
-structure (subjects, events, FormData), so only its per-row work moves. The content equals
-`form_data`'s (the test compares the files canonicalised).
+in a Transactional file the AuditRecord. On PostgreSQL the rows carry the stored texts joined
+(`odm_groups`) and, of the admin items, only what depends on the assessment (`admin_sql`:
+local times, timing). The rest repeats from version to version (the same instrument,
+versions, language, user, site): Python keeps it as bytes and writes it around the values
+of the row (`odm.form_data`), which costs less than the database formatting and escaping it
+for each version did. Python keeps the file's structure (subjects, events, FormData). The
+content equals `form_data`'s from the Python rows (the test compares the files
+canonicalised).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Select, literal_column, select
 
-from pro_server.edc.odm import PARTICIPANT_USER
 from pro_server.edc.records_pg import late_seconds_sql, stored_local_sql
 from pro_server.responses.models import ResponseExport as ExportTexts
 
@@ -31,99 +33,53 @@ _UNREAD = frozenset({"answers", "scores", "prev_answers", "prev_scores"})
 
 # What `odm.subject_data` and `odm.form_data` read of a row whose ItemGroupData are built:
 # the other columns are read inside the query only (fewer values, datetimes above all, to
-# convert per row).
+# convert per row, and narrower rows for a Snapshot's sort).
 ROW_KEYS = frozenset({
     "subject_rank", "subject_key", "site_code", "assessment_code", "instrument_code",
-    "instrument_version", "version", "recorded_by", "recorded_at", "change_reason",
-    "change_source", "audit_seq", "requester_email", "requester_role", "texts_of"})
+    "instrument_version", "algorithm", "algorithm_version", "language", "version",
+    "audit_seq", "texts_of"})
+# and in a Transactional file, for the AuditRecord and a correction's Annotation
+TRANSACTION_KEYS = frozenset({"recorded_by", "recorded_utc", "change_reason", "change_source",
+                              "requester_email", "requester_role"})
 
 
-def _lit(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def escape_sql(expr: str) -> str:
-    """SQL of XML attribute escaping over a text expression (as lxml writes attributes)."""
-    for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"),
-                         ("\n", "&#10;"), ("\r", "&#13;"), ("\t", "&#9;")):
-        expr = f"replace({expr}, {_lit(raw)}, {_lit(escaped)})"
-    return expr
-
-
-def escape_text_sql(expr: str) -> str:
-    """SQL of XML text escaping (as lxml writes element text)."""
-    for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;")):
-        expr = f"replace({expr}, {_lit(raw)}, {_lit(escaped)})"
-    return expr
-
-
-def _admin_group() -> str:
-    """`odm.admin_values` in their ItemGroupData: versions, language, local start and submit
-    times, timing (the OIDs from the instrument code: `catalogue.admin_oid`)."""
-    key = "r.admin_key"  # `ADMIN_KEY`, once per row
+def admin_sql() -> dict[str, str]:
+    """What `odm.admin_values` reads of a version that depends on its assessment (which can
+    change): the local start and submit times, and whether it was late. The rest of the admin
+    ItemGroupData repeats from version to version: `odm.form_data` writes it (its bytes kept
+    per instrument, versions and language). Formatted and escaped by the database for each
+    version, it was a third of the database's work."""
     late = late_seconds_sql("r.submitted_at", "r.window_end")
-    values = {
-        "INSTRUMENT_VERSION": escape_sql("r.instrument_version"),
-        "ALGORITHM": escape_sql("r.algorithm"),
-        "ALGORITHM_VERSION": escape_sql("r.algorithm_version"),
-        "LANGUAGE": escape_sql("r.language"),
-        "STARTED": stored_local_sql("started", "r.timezone"),
-        "SUBMITTED": stored_local_sql("submitted", "r.timezone"),
-        "RESPONSE_VERSION": "r.version::text",
-        "TIMING": f"CASE WHEN {late} > 0 THEN 'late' ELSE 'on_time' END",
-    }
-    leaves = " || ".join(f"'<ItemData ItemOID=\"I.' || {key} || '.ADMIN.{name}\" Value=\"' || "
-                         f"{value} || '\"/>'" for name, value in values.items())
-    return (f"'<ItemGroupData ItemGroupOID=\"IG.' || {key} || '.ADMIN\">' || {leaves} || "
-            "'</ItemGroupData>'")
-
-
-# The instrument code in the admin OIDs (`catalogue.admin_oid`), written nine times per
-# version: computed once per row, in a subquery the planner keeps (OFFSET 0).
-ADMIN_KEY = escape_sql("upper(v.instrument_code)")
+    return {"admin_started": stored_local_sql("started", "r.timezone"),
+            "admin_submitted": stored_local_sql("submitted", "r.timezone"),
+            "admin_late": f"{late} > 0"}
 
 
 def groups_sql(*, transactional: bool, items: bool, scores: bool) -> str:
-    """`odm_groups`: a version's ItemGroupData as `odm.form_data` writes them (a correction's
-    stored removals in a Transactional file)."""
+    """`odm_groups`: a version's answers and scores ItemGroupData as `odm.form_data` writes
+    them (a correction's stored removals in a Transactional file)."""
     parts = [("coalesce(r.odm_{0}_update, r.odm_{0})" if transactional else "r.odm_{0}")
              .format(name) for name, wanted in (("items", items), ("scores", scores)) if wanted]
-    return f"concat({', '.join([*parts, _admin_group()])})"
-
-
-def audit_record_sql() -> str:
-    """The AuditRecord `odm.form_data` writes in a Transactional file: the user (`odm.user_oid`),
-    the site, when (UTC), why (a correction) and the audit seq."""
-    user = ("CASE WHEN r.recorded_by = 'participant' THEN " + _lit(PARTICIPANT_USER) +
-            " ELSE 'USR.' || upper(btrim(regexp_replace(r.recorded_by, '[^A-Za-z0-9]+', '_', "
-            "'g'), '_')) END")
-    stamp = "left(r.recorded_utc, -1) || '+00:00'"  # its stored UTC text, Z as +00:00
-    reason = (f"CASE WHEN r.version > 1 THEN '<ReasonForChange>' || "
-              f"coalesce({escape_text_sql('r.change_reason')}, '') || '</ReasonForChange>' END")
-    return (f"concat('<AuditRecord><UserRef UserOID=\"', {user}, '\"/><LocationRef LocationOID="
-            f"\"LOC.', {escape_sql('r.site_code')}, '\"/><DateTimeStamp>', {stamp}, "
-            f"'</DateTimeStamp>', {reason}, '<SourceID>audit-seq:', r.audit_seq, "
-            "'</SourceID></AuditRecord>')")
+    return f"concat({', '.join(parts)})" if parts else "''"
 
 
 def with_groups(query: Select, order: list[str], *, transactional: bool, items: bool,
                 scores: bool) -> Select:
-    """The export query (`records.versions_query` or `current_query`) with `odm_groups` in
-    place of the JSON columns and, in a Transactional file, `odm_audit`, in the same order
-    (`order`: its ordering columns' names). The query's rows are ordered first, without the
-    stored texts (`TEXTS`: a kilobyte a version, which a Snapshot's sort would carry), then
-    joined with them (`r`), with `ADMIN_KEY`; OFFSET 0 keeps PostgreSQL from merging these
-    subqueries into the outer query (which would sort them all, and evaluate `ADMIN_KEY` at
-    each of its uses)."""
+    """The export query (`records.versions_query` or `current_query`) with `odm_groups` and
+    the `admin_sql` columns in place of the JSON columns (and, in a Transactional file, what
+    `odm.audit_record` reads besides), in the same order (`order`: its ordering columns'
+    names). The query's rows are ordered first, without the stored texts (`TEXTS`: a
+    kilobyte a version, which a Snapshot's sort would carry), then joined with them (`r`);
+    OFFSET 0 keeps PostgreSQL from merging these subqueries into the outer query (which
+    would sort them all)."""
     kept = [c for c in query.selected_columns if c.key not in _UNREAD]
     inner = query.with_only_columns(*kept, maintain_column_froms=False).offset(0).subquery("v")
-    rows = (select(*inner.c, *TEXTS, literal_column(ADMIN_KEY).label("admin_key"))
+    rows = (select(*inner.c, *TEXTS)
             .select_from(inner.outerjoin(ExportTexts, ExportTexts.response_id == inner.c.id))
             .order_by(*[inner.c[name] for name in order]).offset(0).subquery("r"))
     groups = groups_sql(transactional=transactional, items=items, scores=scores)
-    return (select(*[c for c in rows.c if c.key in ROW_KEYS],
+    keys = ROW_KEYS | TRANSACTION_KEYS if transactional else ROW_KEYS
+    return (select(*[c for c in rows.c if c.key in keys],
                    literal_column(groups).label("odm_groups"),
-                   *([literal_column(audit_record_sql()).label("odm_audit")]
-                     if transactional else []))
+                   *[literal_column(sql).label(name) for name, sql in admin_sql().items()])
             .select_from(rows).order_by(*[rows.c[name] for name in order]))

@@ -13,6 +13,7 @@ score that could not be scored, instants with microseconds, text that JSON and X
 from __future__ import annotations
 
 import json
+import threading
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,6 +22,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import object_session
 
 from pro_server.audit.sealing import seal
+from pro_server.edc import exports, odm
 from pro_server.edc.exports import Export
 from pro_server.edc.records import MissingExportTexts
 from pro_server.instruments.definitions import UnknownInstrumentError
@@ -175,6 +177,33 @@ def test_odm_files_are_the_same_on_every_backend(edc, ctx_factory, clock, odm_sc
         assert any(".SCORE." in oid for oid in removed)  # a score it could no longer score
         assert UNUSUAL_REASON in full.xpath("//o:ReasonForChange/text()", namespaces=ns)
     assert full.xpath("//o:SubjectData[@SubjectKey='EDC-M01']", namespaces=ns)  # Spanish
+
+
+@pytest.mark.parametrize("snapshot", [False, True], ids=["transactional", "snapshot"])
+def test_an_odm_file_read_ahead_in_small_batches_is_the_same_and_stops_when_closed(
+        edc, ctx_factory, clock, monkeypatch, snapshot):
+    """On PostgreSQL a thread fetches the rows ahead of the writer (`db.read_ahead`): in
+    batches of two rows the file is the same; closed after its first subject the thread stops
+    and the rows' cursor closes (the same export can run again in the same transaction)."""
+    session = ctx_factory().session
+    export = Export(session, session.get(Study, edc.study_id), clock.now())
+    whole = b"".join(export.odm_clinical(0, 10**12, snapshot=snapshot))
+    monkeypatch.setattr(exports, "ODM_BATCH", 2)
+    monkeypatch.setattr(odm, "FLUSH_BYTES", 1)  # a chunk per subject
+    assert b"".join(export.odm_clinical(0, 10**12, snapshot=snapshot)) == whole
+    chunks = export.odm_clinical(0, 10**12, snapshot=snapshot)
+    first = next(chunks)
+    assert whole.startswith(first)
+    assert len(first) < len(whole) / 2
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    assert bool(_readers()) == postgresql  # the rest still being read, on PostgreSQL
+    chunks.close()
+    assert not _readers()
+    assert b"".join(export.odm_clinical(0, 10**12, snapshot=snapshot)) == whole
+
+
+def _readers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "read_ahead"]
 
 
 def _refused(session, study_id: int, now, error: type[Exception], match: str) -> None:

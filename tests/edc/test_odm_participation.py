@@ -4,12 +4,15 @@ our semantic checks."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
+from pro_server.edc import odm, odm_participation
 from pro_server.edc.odm_check import semantic_errors
 from pro_server.participants.models import Participant
+from pro_server.protocol.planner import ScheduledInfusion
 from pro_server.schedule.infusions import record_infusion
 from tests.edc import support
 from tests.edc.conftest import parse
@@ -52,3 +55,24 @@ def test_a_snapshot_carries_assessment_status_and_infusions(edc, client, ctx_fac
     assert second["I.INFUSION.PLANNED_DATE"]
     subjects = [s.get("SubjectKey") for s in doc.iterfind(".//o:SubjectData", NS)]
     assert len(subjects) == len(set(subjects))  # one SubjectData per subject
+
+
+@pytest.mark.parametrize("infusion", [
+    ScheduledInfusion(number=1, label="Infusion 1", status="given",
+                      protocol_date=date(2027, 3, 28), planned_date=date(2027, 3, 29),
+                      earliest=None, latest=None,
+                      given_at_local=datetime(2027, 3, 28, 2, 30, 15, 250), reason=None),
+    ScheduledInfusion(number=2, label="Infusion 2", status="not_given",
+                      protocol_date=date(2027, 4, 25), planned_date=None, earliest=None,
+                      latest=None, given_at_local=None,
+                      reason='Fever <39.5 "high"> & chills\nand\tmore\r'),
+    ScheduledInfusion(number=12, label="Infusion 12", status="planned", protocol_date=None,
+                      planned_date=None, earliest=None, latest=None, given_at_local=None,
+                      reason="not written"),
+], ids=["given", "not-given", "planned"])
+def test_an_infusions_bytes_are_its_event_serialised(infusion):
+    """A Snapshot writes each infusion from kept bytes (`odm.infusion_data`): the same bytes
+    as its element (`odm_participation.infusion_event`) serialised."""
+    for tz in ("Europe/Madrid", "America/New_York", "UTC"):
+        assert odm.infusion_data(infusion, tz) == odm.fragment(
+            odm_participation.infusion_event(odm.fragment_el, infusion, tz))
