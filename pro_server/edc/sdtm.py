@@ -166,10 +166,14 @@ class _Plan:
         self.known: list[dict[Any, list[int]]] = [{} for _ in answers]
         self.conditional = [(n, item) for n, (item, _) in enumerate(answers)
                             if item.enable_when is not None]
-        self.members: dict[str, Entry] = {}
+        self.places = {name: n for n, name in enumerate(self.names)}
+        self.members: list[dict[str, list[int]]] = [{} for _ in answers]
+        self.shapes: dict[str, Shape] = {}  # by `unanswered_json`
         self.score_names = [key for key, _ in self.scores]
+        self.score_places = {name: n for n, name in enumerate(self.score_names)}
         self.score_known: list[dict[Any, list[int]]] = [{} for _ in self.scores]
-        self.score_members: dict[tuple[str, str, str], Entry] = {}
+        self.score_members: list[dict[Any, list[int]]] = [{} for _ in self.scores]
+        self.score_shape: Shape | None = None
         self.by_text: dict[str, list[int]] = {}
         self.by_scores: dict[str, list[int]] = {}
 
@@ -178,12 +182,15 @@ class _Plan:
         """The answers' middle ids, from `items_json` and `unanswered_json`."""
         if not self.answers:
             return []
+        pieces: list[str] = []
         if isinstance(text, str):
             if isinstance(unanswered, str):
-                ids = _in_order(list(map(self.members.get, _members(text, True)
-                                         + _members(unanswered, False))), len(self.answers))
-                if ids is not None:
-                    return ids
+                pieces = _members(text, True) + _members(unanswered, False)
+                shape = self.shapes.get(unanswered)
+                if shape is not None:
+                    ids = _read(shape, pieces)
+                    if ids is not None:
+                        return ids
             answers: Mapping[str, Any] = json.loads(text)
         else:
             answers = text
@@ -204,18 +211,26 @@ class _Plan:
                 else:  # as `unanswered_json` says why
                     member = _member(name, "not_answered" if keys[n] in ("None", True)
                                      else "not_applicable")
-                self.members[member] = (n, ids)
+                self.members[n][member] = ids
+        if pieces and unanswered not in self.shapes:
+            shape = _shape([self.places.get(piece.split('": ', 1)[0]) for piece in pieces],
+                           self.members)
+            if shape is not None:
+                if len(self.shapes) >= TEXTS_KEPT:
+                    self.shapes.clear()
+                self.shapes[cast(str, unanswered)] = shape
         return list(chain.from_iterable(cast(list[list[int]], found)))
 
     def score_ids(self, text: str | Mapping[str, Any], middles: Middles) -> list[int]:
         """The scores' middle ids, from `scores_json`."""
         if not self.scores:
             return []
+        triples: list[tuple[str, str, str]] = []
         if isinstance(text, str):
             pieces = _members(text, False)
-            if len(pieces) == 3 * len(self.scores):
-                ids = _in_order(list(map(self.score_members.get, zip(
-                    pieces[0::3], pieces[1::3], pieces[2::3], strict=True))), len(self.scores))
+            triples = list(zip(pieces[0::3], pieces[1::3], pieces[2::3], strict=False))
+            if self.score_shape is not None and len(pieces) == 3 * len(triples):
+                ids = _read(self.score_shape, triples)
                 if ids is not None:
                     return ids
             results: Mapping[str, Any] = json.loads(text)
@@ -232,7 +247,11 @@ class _Plan:
             name = self.score_names[n]
             pieces = _member(name, results[name]).split(_SEP)
             if len(pieces) == 3:
-                self.score_members[(pieces[0], pieces[1], pieces[2])] = (n, ids)
+                self.score_members[n][(pieces[0], pieces[1], pieces[2])] = ids
+        if triples:
+            self.score_shape = _shape(
+                [self.score_places.get(first.split('": ', 1)[0]) for first, _, _ in triples],
+                self.score_members) or self.score_shape
         return list(chain.from_iterable(cast(list[list[int]], found)))
 
     def ids(self, row: Row, middles: Middles) -> list[int]:
@@ -254,22 +273,35 @@ class _Plan:
         return first + last
 
 
-Entry = tuple[int, list[int]]  # an entry's place in its plan, and its middle ids
-_FIRST: Callable[[Entry], int] = itemgetter(0)
-_SECOND: Callable[[Entry], list[int]] = itemgetter(1)
+# The members' entries of a text of one shape (the entries' order, and those unanswered):
+# each entry's members (its member texts, or a score's three, and their ids) in the text's
+# order, and each entry's place in the text in the plan's order
+Shape = tuple[list[dict[Any, list[int]]], list[int]]
 _GET: Callable[[dict[Any, list[int]], Any], list[int] | None] = dict.get
 
 
-def _in_order(found: list[Entry | None], count: int) -> list[int] | None:
-    """The ids of the entries `found` in their plan's order, if they are its `count`
-    entries each once (else None)."""
-    if len(found) != count or not all(found):
+def _shape(places: list[int | None], members: list[dict[Any, list[int]]]) -> Shape | None:
+    """The shape of a text whose members are those of the entries at `places` (None: not
+    a member of one), if it has each of them once."""
+    if None in places or sorted(places) != list(range(len(members))):  # type: ignore[type-var]
         return None
-    entries = cast(list[Entry], found)
-    entries.sort()
-    if list(map(_FIRST, entries)) != list(range(count)):
+    order = cast(list[int], places)
+    inverse = [0] * len(order)
+    for at, n in enumerate(order):
+        inverse[n] = at
+    return [members[n] for n in order], inverse
+
+
+def _read(shape: Shape, pieces: list[Any]) -> list[int] | None:
+    """The ids of a text's members (`pieces`) in the plan's order, if the text has the shape
+    and each member was met before (else None)."""
+    members, inverse = shape
+    if len(pieces) != len(members):
         return None
-    return list(chain.from_iterable(map(_SECOND, entries)))
+    found = list(map(_GET, members, pieces))
+    if not all(found):
+        return None
+    return list(chain.from_iterable(map(found.__getitem__, inverse)))  # type: ignore[arg-type]
 
 
 def _keep(kept: dict[str, list[int]], text: str, ids: list[int]) -> None:

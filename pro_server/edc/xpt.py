@@ -35,6 +35,7 @@ from typing import Any
 
 XPT_CHUNK = 2_000  # observations per yielded chunk and per spooled pickle: memory
 MAX_WIDTH = 200  # SDTM character variables are at most 200 bytes in XPORT v5
+TAILS_KEPT = 64  # distinct group tails kept encoded (one visit's instruments' come together)
 
 
 @dataclass(frozen=True)
@@ -386,8 +387,7 @@ def _spool_groups(split: GroupLayout, groups: Iterable[Group], spool: Any, chunk
         _measure(split, "tail", [tail for *_, tail in chunk], widths)
         pickle.dump(chunk, spool, protocol=pickle.HIGHEST_PROTOCOL)
 
-    last_tail: tuple[Any, ...] | None = None
-    encoded: tuple[bytes, ...] = ()
+    tails: dict[tuple[Any, ...], tuple[bytes, ...]] = {}
     for head, first, ids, tail in groups:
         if not ids:
             continue
@@ -395,9 +395,12 @@ def _spool_groups(split: GroupLayout, groups: Iterable[Group], spool: Any, chunk
         if hid is None:
             hid = head_ids[head] = len(heads)
             heads.extend(_encode(head_encoders, [head]))
-        if tail != last_tail:  # the groups of one visit come together: encoded once
-            last_tail = tail
-            encoded = tuple([encode(v) for encode, v in zip(tail_encoders, tail, strict=True)])
+        encoded = tails.get(tail)
+        if encoded is None:  # the groups of one visit come together: each tail encoded once
+            if len(tails) >= TAILS_KEPT:
+                tails.clear()
+            encoded = tails[tail] = tuple([encode(v) for encode, v in zip(
+                tail_encoders, tail, strict=True)])
         chunk.append((hid, first, ids, encoded))
         rows += len(ids)
         if rows >= chunk_rows:
@@ -421,7 +424,8 @@ def _write_groups(split: GroupLayout, layout: XptLayout, heads: list[tuple[bytes
                   chunk_rows: int) -> Iterator[bytes]:
     padded_heads = list(map(_padder(layout, split.names("head")), heads))
     padded = list(map(_padder(layout, split.names("middle")), middles))
-    tail_bytes = _padder(layout, split.names("tail"))
+    pad_tail = _padder(layout, split.names("tail"))
+    tails: dict[tuple[bytes, ...], bytes] = {}
     numbers = [_number(None)]  # numbers[n]: n as a double, grown as needed
     middle = padded.__getitem__
     yield header(layout)
@@ -431,7 +435,11 @@ def _write_groups(split: GroupLayout, layout: XptLayout, heads: list[tuple[bytes
         count = len(ids)
         while len(numbers) < first + count:
             numbers.append(ibm_double(float(len(numbers))))
-        head, tail = padded_heads[hid], tail_bytes(tail_values)
+        head, tail = padded_heads[hid], tails.get(tail_values)
+        if tail is None:
+            if len(tails) >= TAILS_KEPT:
+                tails.clear()
+            tail = tails[tail_values] = pad_tail(tail_values)
         # the head, then per record: its number, its middle, the tail and the next head
         pieces = [tail + head] * (3 * count)
         pieces[0::3] = numbers[first:first + count]
