@@ -96,12 +96,12 @@ def _driver_stream(session: Session, query: Select, batch: int = 2_000, *,
     compiled = query.compile(dialect=session.get_bind().dialect)
     raw = cast(psycopg.Connection, session.connection().connection.dbapi_connection)
     with raw.cursor(name="edc_export_rows") as cursor:
-        cursor.itersize = batch
         cursor.execute(str(compiled), compiled.params)
         keys = tuple(column.name for column in cursor.description or ())
         rows: Generator[Any, None, None] = (
             read_ahead(partial(cursor.fetchmany, batch), ahead) if ahead
-            else (row for row in cursor))
+            else (row for rows in iter(partial(cursor.fetchmany, batch), [])
+                  for row in rows))  # not row by row: the cursor's own step is Python code
         with closing(rows):
             for row in rows:
                 yield dict(zip(keys, row, strict=True))
