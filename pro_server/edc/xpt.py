@@ -32,6 +32,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import call
 from typing import Any
 
 XPT_CHUNK = 2_000  # observations per yielded chunk and per spooled pickle: memory
@@ -409,7 +410,9 @@ def _spool_groups(split: GroupLayout, groups: Iterable[Group], spool: Any, chunk
             heads.extend(_encode(head_encoders, [head]))
         if tail != last_tail:  # the groups of one visit come together: encoded once
             last_tail = tail
-            encoded = tuple([encode(v) for encode, v in zip(tail_encoders, tail, strict=True)])
+            if len(tail) != len(tail_encoders):
+                raise ValueError(f"a group's tail has {len(tail)} values, not {len(tail_encoders)}")
+            encoded = tuple(map(call, tail_encoders, tail))  # a tail per instrument: in C
         chunk.append((hid, first, len(ids), encoded))
         ids_of_chunk.extend(ids)
         if len(ids_of_chunk) >= chunk_rows:
