@@ -319,7 +319,7 @@ class Export:
     def _qs_rows(self) -> Iterator[Row]:
         """The current versions, with only the columns QS reads, in subject rank,
         assessment sequence and response order, and their stored answer values and score
-        results (`sdtm.JSON_COLUMNS`, JSON text decoded by `sdtm`).
+        results (`sdtm.JSON_COLUMNS`, JSON text read by `sdtm`).
 
         The current versions are found and sorted without their texts (joined to the
         texts, PostgreSQL sorted the wide rows on disk, several times over), which are then
