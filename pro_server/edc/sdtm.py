@@ -18,11 +18,12 @@ numbered by `Middles`, each built once per distinct test result) and its visit v
 
 from __future__ import annotations
 
-import heapq
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
-from typing import Any
+from itertools import chain
+from operator import itemgetter
+from typing import Any, cast
 
 from pro_server.edc import catalogue as cat
 from pro_server.edc.catalogue import StudyCatalogue
@@ -65,13 +66,14 @@ NOT_DONE = "NOT DONE"
 QSALL = ("QSALL", "Questionnaire")  # a whole questionnaire not done (SDTMIG QS)
 MISSED_REASON = "NOT COMPLETED WITHIN THE ASSESSMENT WINDOW"
 REASND_MAX = 200
-SCORES_KEPT = 4096
 ROW_COLUMNS = ("subject_key", "subject_rank", "assessment_code", "assessment_sequence",
                "submitted_at", "timezone", "first_dose_local", "instrument_code",
-               "instrument_version", "items_json", "scores_json")  # what QS reads of a row
-# The version's stored export texts (`ResponseExport`): each answered item's value, and each
-# score's value, value_text and reason, as JSON text (decoded here) or decoded
-JSON_COLUMNS = ("items_json", "scores_json")
+               "instrument_version", "items_json", "unanswered_json",
+               "scores_json")  # what QS reads of a row
+# The version's stored export texts (`ResponseExport`): each answered item's value, why each
+# unanswered item has none, and each score's value, value_text and reason, as JSON text
+# (read by `_Plan`) or decoded (`unanswered_json` may be left out)
+JSON_COLUMNS = ("items_json", "unanswered_json", "scores_json")
 
 
 def qs_dataset(sdtmig: str = "3.3") -> Dataset:
@@ -106,8 +108,209 @@ def qs_split(sdtmig: str = "3.3") -> GroupLayout:
     return GroupLayout(qs_dataset(sdtmig), QS_HEAD, QS_MIDDLE)
 
 
-_SCORE, _OPTIONS, _ANSWER = range(3)
-Plan = list[tuple[int, str, tuple[cat.QsTest, ...], dict[Any, list[int]]]]
+TEXTS_KEPT = 512  # per instrument version and part: the ids of whole answers or scores texts
+_SEP = ', "'  # between two members of a JSON object (or two strings of a list)
+_GLUED = '"\x01"'  # '", "' (a list's strings) with no _SEP: a raw \x01 is never in JSON text
+
+
+def _member(name: str, value: Any) -> str:
+    """The text of one member of a JSON object as `json.dumps` writes it, but its opening
+    quote: what `_members` splits an object's text into."""
+    return json.dumps({name: value}, ensure_ascii=False)[2:-1]
+
+
+def _members(text: str, glue: bool) -> list[str]:
+    """The texts of a JSON object's members (as `_member` writes them) when no member holds
+    _SEP; `glue`: first join a list's strings (an answer's options). Where a member does,
+    its text comes in pieces, the first one unbalanced: never a member's text."""
+    if len(text) <= 2:
+        return []
+    inner = text[2:-1]
+    return (inner.replace('", "', _GLUED) if glue else inner).split(_SEP)
+
+
+class _Plan:
+    """The exported tests of one instrument version, for one baseline flag: the answers'
+    (one entry per item: the options of a multi-choice item together), then the scores'.
+
+    A test's middle depends only on its answer or score (for an unanswered item: on whether
+    it applied), so each entry keeps the middle ids it built by the key of what they depend
+    on: an answer's `repr` (1, 1.0 and True read differently; a list keeps its order), an
+    unanswered conditional item's applying, a score's value text and reason.
+
+    The stored texts are read without decoding them, as long as each of their members was
+    met before: an answer's member (`"dress": 2`), an unanswered item's member in the
+    stored `unanswered_json` (`"aids_other_p1": "not_applicable"`: whether it applied, as
+    the version was stored) and the three members of a score's object each give the entry
+    and its ids; a response's are those of every entry once, sorted into test order. Any
+    other text (a member not met yet, an answer left null, a text not as `json.dumps` writes
+    it) is decoded, and its members kept for the next response."""
+
+    def __init__(self, d: InstrumentDefinition, baseline: bool, items: bool, scores: bool
+                 ) -> None:
+        self.d, self.baseline = d, baseline
+        self.evlint = d.recall_period.iso8601 or ""
+        answers: list[tuple[Any, tuple[cat.QsTest, ...]]] = []
+        self.scores: list[tuple[str, tuple[cat.QsTest, ...]]] = []
+        for test in cat.qs_tests(d):
+            if test.score is not None:
+                if scores:
+                    self.scores.append((test.score.key, (test,)))
+            elif items:
+                if test.option is not None and answers and answers[-1][0] is test.item:
+                    answers[-1] = (test.item, (*answers[-1][1], test))
+                else:
+                    answers.append((test.item, (test,)))
+        self.answers = answers
+        self.names = [item.id for item, _ in answers]
+        self.known: list[dict[Any, list[int]]] = [{} for _ in answers]
+        self.conditional = [(n, item) for n, (item, _) in enumerate(answers)
+                            if item.enable_when is not None]
+        self.places = {name: n for n, name in enumerate(self.names)}
+        self.members: list[dict[str, list[int]]] = [{} for _ in answers]
+        self.shapes: dict[str, Shape] = {}  # by `unanswered_json`
+        self.score_names = [key for key, _ in self.scores]
+        self.score_places = {name: n for n, name in enumerate(self.score_names)}
+        self.score_known: list[dict[Any, list[int]]] = [{} for _ in self.scores]
+        self.score_members: list[dict[Any, list[int]]] = [{} for _ in self.scores]
+        self.score_shape: Shape | None = None
+        self.by_text: dict[str, list[int]] = {}
+        self.by_scores: dict[str, list[int]] = {}
+
+    def answer_ids(self, text: str | Mapping[str, Any], unanswered: str | None,
+                   middles: Middles) -> list[int]:
+        """The answers' middle ids, from `items_json` and `unanswered_json`."""
+        if not self.answers:
+            return []
+        pieces: list[str] = []
+        if isinstance(text, str):
+            if isinstance(unanswered, str):
+                pieces = _members(text, True) + _members(unanswered, False)
+                shape = self.shapes.get(unanswered)
+                if shape is not None:
+                    ids = _read(shape, pieces)
+                    if ids is not None:
+                        return ids
+            answers: Mapping[str, Any] = json.loads(text)
+        else:
+            answers = text
+        keys: list[Any] = list(map(repr, map(answers.get, self.names)))
+        for n, item in self.conditional:
+            if keys[n] == "None":
+                keys[n] = item_applies(item, answers)  # a bool: never an answer's repr
+        found: list[list[int] | None] = list(map(_GET, self.known, keys))
+        for n, ids in enumerate(found):
+            if ids is None:
+                found[n] = self.known[n][keys[n]] = ids = [
+                    middles.number(_middle(self.d, test, answers, {}, self.baseline))
+                    for test in self.answers[n][1]]
+                # the member that stands for this key from now on
+                name, value = self.names[n], answers.get(self.names[n])
+                if value is not None:
+                    member = _member(name, value).replace('", "', _GLUED)
+                else:  # as `unanswered_json` says why
+                    member = _member(name, "not_answered" if keys[n] in ("None", True)
+                                     else "not_applicable")
+                self.members[n][member] = ids
+        if pieces and unanswered not in self.shapes:
+            shape = _shape([self.places.get(piece.split('": ', 1)[0]) for piece in pieces],
+                           self.members)
+            if shape is not None:
+                if len(self.shapes) >= TEXTS_KEPT:
+                    self.shapes.clear()
+                self.shapes[cast(str, unanswered)] = shape
+        return list(chain.from_iterable(cast(list[list[int]], found)))
+
+    def score_ids(self, text: str | Mapping[str, Any], middles: Middles) -> list[int]:
+        """The scores' middle ids, from `scores_json`."""
+        if not self.scores:
+            return []
+        triples: list[tuple[str, str, str]] = []
+        if isinstance(text, str):
+            pieces = _members(text, False)
+            triples = list(zip(pieces[0::3], pieces[1::3], pieces[2::3], strict=False))
+            if self.score_shape is not None and len(pieces) == 3 * len(triples):
+                ids = _read(self.score_shape, triples)
+                if ids is not None:
+                    return ids
+            results: Mapping[str, Any] = json.loads(text)
+        else:
+            results = text
+        keys = list(map(_SCORE_KEY, map(results.__getitem__, self.score_names)))
+        found: list[list[int] | None] = list(map(_GET, self.score_known, keys))
+        for n, ids in enumerate(found):
+            if ids is None:
+                found[n] = self.score_known[n][keys[n]] = ids = [
+                    middles.number(_middle(self.d, test, {}, results, self.baseline))
+                    for test in self.scores[n][1]]
+            # the members that stand for this result from now on
+            name = self.score_names[n]
+            pieces = _member(name, results[name]).split(_SEP)
+            if len(pieces) == 3:
+                self.score_members[n][(pieces[0], pieces[1], pieces[2])] = ids
+        if triples:
+            self.score_shape = _shape(
+                [self.score_places.get(first.split('": ', 1)[0]) for first, _, _ in triples],
+                self.score_members) or self.score_shape
+        return list(chain.from_iterable(cast(list[list[int]], found)))
+
+    def ids(self, row: Row, middles: Middles) -> list[int]:
+        """The middle ids of a response's records, from its `items_json`,
+        `unanswered_json` and `scores_json` (JSON text, or decoded). The ids of the last
+        `TEXTS_KEPT` distinct texts are kept by text: many responses share them."""
+        text = row["items_json"]
+        first = self.by_text.get(text) if isinstance(text, str) else None
+        if first is None:
+            first = self.answer_ids(text, row.get("unanswered_json"), middles)
+            if isinstance(text, str):
+                _keep(self.by_text, text, first)
+        text = row["scores_json"]
+        last = self.by_scores.get(text) if isinstance(text, str) else None
+        if last is None:
+            last = self.score_ids(text, middles)
+            if isinstance(text, str):
+                _keep(self.by_scores, text, last)
+        return first + last
+
+
+# The members' entries of a text of one shape (the entries' order, and those unanswered):
+# each entry's members (its member texts, or a score's three, and their ids) in the text's
+# order, and each entry's place in the text in the plan's order
+Shape = tuple[list[dict[Any, list[int]]], list[int]]
+_GET: Callable[[dict[Any, list[int]], Any], list[int] | None] = dict.get
+
+
+def _shape(places: list[int | None], members: list[dict[Any, list[int]]]) -> Shape | None:
+    """The shape of a text whose members are those of the entries at `places` (None: not
+    a member of one), if it has each of them once."""
+    if None in places or sorted(places) != list(range(len(members))):  # type: ignore[type-var]
+        return None
+    order = cast(list[int], places)
+    inverse = [0] * len(order)
+    for at, n in enumerate(order):
+        inverse[n] = at
+    return [members[n] for n in order], inverse
+
+
+def _read(shape: Shape, pieces: list[Any]) -> list[int] | None:
+    """The ids of a text's members (`pieces`) in the plan's order, if the text has the shape
+    and each member was met before (else None)."""
+    members, inverse = shape
+    if len(pieces) != len(members):
+        return None
+    found = list(map(_GET, members, pieces))
+    if not all(found):
+        return None
+    return list(chain.from_iterable(map(found.__getitem__, inverse)))  # type: ignore[arg-type]
+
+
+def _keep(kept: dict[str, list[int]], text: str, ids: list[int]) -> None:
+    if len(kept) >= TEXTS_KEPT:
+        kept.clear()
+    kept[text] = ids
+
+
+_SCORE_KEY = itemgetter("value_text", "reason")
 
 
 class Middles:
@@ -118,9 +321,7 @@ class Middles:
     def __init__(self) -> None:
         self.table: list[tuple[Any, ...]] = []
         self._ids: dict[tuple[Any, ...], int] = {}
-        self._plans: dict[tuple[str, str, bool, bool, bool], Plan] = {}
-        self._results: dict[str, Mapping[str, Any]] = {}
-        self.last_when: tuple[Any, Any] = (None, None)  # the last row's `_when`, by its key
+        self.plans: dict[tuple[str, str, bool, bool, bool], _Plan] = {}
 
     def number(self, middle: tuple[Any, ...]) -> int:
         n = self._ids.get(middle)
@@ -129,39 +330,12 @@ class Middles:
             self.table.append(middle)
         return n
 
-    def results(self, scores: str | Mapping[str, Any]) -> Mapping[str, Any]:
-        """The results of a response's scores (`scores_json`); as JSON text, each distinct
-        text is decoded once (many responses share their scores), up to `SCORES_KEPT`."""
-        if not isinstance(scores, str):
-            return scores
-        results = self._results.get(scores)
-        if results is None:
-            if len(self._results) >= SCORES_KEPT:
-                self._results.clear()
-            results = self._results[scores] = json.loads(scores)
-        return results
-
     def plan(self, d: InstrumentDefinition, baseline: bool, items: bool, scores: bool
-             ) -> Plan:
-        """The tests of `d` that are exported, as (kind, the score key or item id, the
-        tests, their middle ids by the key of their result): one test per score and per
-        answer; the options of a multi-choice item together (one key: the options ticked)."""
+             ) -> _Plan:
         key = (d.code, d.version, baseline, items, scores)
-        plan = self._plans.get(key)
+        plan = self.plans.get(key)
         if plan is None:
-            plan = self._plans[key] = []
-            for test in cat.qs_tests(d):
-                if test.score is not None:
-                    if scores:
-                        plan.append((_SCORE, test.score.key, (test,), {}))
-                elif items:
-                    assert test.item is not None
-                    if test.option is None:
-                        plan.append((_ANSWER, test.item.id, (test,), {}))
-                    elif plan and plan[-1][:2] == (_OPTIONS, test.item.id):
-                        plan[-1] = (_OPTIONS, test.item.id, (*plan[-1][2], test), {})
-                    else:
-                        plan.append((_OPTIONS, test.item.id, (test,), {}))
+            plan = self.plans[key] = _Plan(d, baseline, items, scores)
         return plan
 
 
@@ -221,52 +395,6 @@ def _when(catalogue: StudyCatalogue, row: Row) -> tuple[cat.Event, bool, int | N
             submitted.isoformat())
 
 
-def _middle_ids(d: InstrumentDefinition, plan: Plan, answers: Mapping[str, Any],
-                results: Mapping[str, Any], baseline: bool, middles: Middles) -> list[int]:
-    ids: list[int] = []
-    for kind, name, tests, known in plan:
-        # the key of what the middles depend on besides the tests: the score's text and
-        # reason; the options ticked; the answer with its type (1 and 1.0 read
-        # differently); not answered: whether the item applied
-        if kind == _SCORE:
-            result = results[name]
-            key: Any = (result["value_text"], result["reason"])
-        else:
-            value = answers.get(name)
-            if value is None:
-                assert tests[0].item is not None
-                key = item_applies(tests[0].item, answers)
-            elif kind == _OPTIONS:
-                key = (value.__class__, tuple(value))
-            else:
-                key = (value.__class__, value)
-        found = known.get(key)
-        if found is None:
-            found = known[key] = [middles.number(_middle(d, test, answers, results, baseline))
-                                  for test in tests]
-        ids += found
-    return ids
-
-
-def response_group(catalogue: StudyCatalogue, d: InstrumentDefinition, row: Row,
-                   middles: Middles, *, items: bool = True, scores: bool = True
-                   ) -> tuple[tuple[Any, ...], list[int], tuple[Any, ...]]:
-    """(head, middle ids, tail) of one response version's QS records."""
-    when = (row["assessment_code"], row["submitted_at"], row["timezone"],
-            row.get("first_dose_local"))
-    if middles.last_when[0] != when:  # the responses of one assessment come together
-        middles.last_when = when, _when(catalogue, row)
-    event, baseline, day, dtc = middles.last_when[1]
-    plan = middles.plan(d, baseline, items, scores)
-    answers = row["items_json"]
-    if answers.__class__ is str:
-        answers = json.loads(answers)
-    ids = _middle_ids(d, plan, answers, middles.results(row["scores_json"]), baseline, middles)
-    tail = (float(event.visitnum), event.visit, event.visitdy, dtc, day,
-            d.recall_period.iso8601 or "")
-    return _head(catalogue, row["subject_key"]), ids, tail
-
-
 _LABELS: dict[tuple[str, str, str, Any], str] = {}
 
 
@@ -303,28 +431,52 @@ def qs_groups(catalogue: StudyCatalogue, rows: Iterable[Row], definitions: Any,
 
     `rows` (current response versions) and `not_done` (missed or cancelled assessments) both
     come ordered by `subject_rank` (subject key order) and assessment sequence; they are
-    merged in that order.
+    merged in that order, a response before a missed assessment of the same place.
+
+    A response's group: its subject's head, the ids of its records' middles (`_Plan.ids`)
+    and its visit's tail; the responses of one assessment come together and share the time
+    values (`_when`) and, per instrument version, the tail.
     """
-
-    def answered() -> Iterator[tuple[tuple[int, int, int], Row | None, Mapping[str, Any]]]:
-        for row in rows:
-            yield (row["subject_rank"], row["assessment_sequence"], 0), row, row
-
-    def missed() -> Iterator[tuple[tuple[int, int, int], Row | None, Mapping[str, Any]]]:
-        for row in not_done:
-            yield (row["subject_rank"], row["sequence"], 1), None, row
-
-    subject, seq = None, 0
-    for (key, _, _), response, row in heapq.merge(answered(), missed(),
-                                                  key=lambda t: t[0]):
-        if key != subject:
-            subject, seq = key, 0
-        if response is None:
-            head, ids, tail = not_done_group(catalogue, row, middles)
-        else:
-            d = definitions(response["instrument_code"], response["instrument_version"])
-            head, ids, tail = response_group(catalogue, d, response, middles, items=items,
-                                             scores=scores)
+    missed = iter(not_done)
+    pending = next(missed, None)
+    subject, seq, head_rank = None, 0, None
+    head: tuple[Any, ...] = ()
+    when: tuple[Any, ...] | None = None
+    tails: dict[_Plan, tuple[Any, ...]] = {}
+    event: cat.Event
+    baseline, day, dtc = False, None, ""
+    plans = middles.plans
+    for row in chain(rows, (None,)):  # None: the end, after the last missed assessments
+        while pending is not None and (row is None or (
+                pending["subject_rank"], pending["sequence"]) < (
+                row["subject_rank"], row["assessment_sequence"])):
+            if pending["subject_rank"] != subject:
+                subject, seq = pending["subject_rank"], 0
+            group = not_done_group(catalogue, pending, middles)
+            yield group[0], seq + 1, group[1], group[2]
+            seq += len(group[1])
+            pending = next(missed, None)
+        if row is None:
+            return
+        rank = row["subject_rank"]
+        if rank != subject:
+            subject, seq = rank, 0
+        if rank != head_rank:
+            head_rank, head = rank, _head(catalogue, row["subject_key"])
+        key = (row["assessment_code"], row["submitted_at"], row["timezone"],
+               row.get("first_dose_local"))
+        if key != when:  # the responses of one assessment come together
+            when, tails = key, {}
+            event, baseline, day, dtc = _when(catalogue, row)
+        code, version = row["instrument_code"], row["instrument_version"]
+        plan = plans.get((code, version, baseline, items, scores))
+        if plan is None:
+            plan = middles.plan(definitions(code, version), baseline, items, scores)
+        tail = tails.get(plan)
+        if tail is None:
+            tail = tails[plan] = (float(event.visitnum), event.visit, event.visitdy, dtc, day,
+                                  plan.evlint)
+        ids = plan.ids(row, middles)
         yield head, seq + 1, ids, tail
         seq += len(ids)
 

@@ -28,9 +28,11 @@ import struct
 import tempfile
 import time
 import unicodedata
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import call
 from typing import Any
 
 XPT_CHUNK = 2_000  # observations per yielded chunk and per spooled pickle: memory
@@ -280,17 +282,22 @@ def _spool(dataset: Dataset, records: Iterable[Mapping[str, Any]], spool: Any,
     return _layout(dataset, widths)
 
 
-def _unspool(spool: Any) -> Iterator[Any]:
+def _pickled(spool: Any) -> Iterator[Any]:
+    """What was pickled to `spool`, one pickle after the other; the spool closed after."""
     spool.seek(0)
     try:
         while True:
             try:
-                chunk = pickle.load(spool)  # noqa: S301 - our own spool, written just now
+                yield pickle.load(spool)  # noqa: S301 - our own spool, written just now
             except EOFError:
                 return
-            yield from chunk
     finally:
         spool.close()
+
+
+def _unspool(spool: Any) -> Iterator[Any]:
+    for chunk in _pickled(spool):
+        yield from chunk
 
 
 def xpt_two_pass(dataset: Dataset, records: Callable[[], Iterable[Mapping[str, Any]]],
@@ -354,7 +361,7 @@ def xpt_groups(split: GroupLayout, groups: Callable[[], Iterable[Group]],
     except BaseException:
         spool.close()
         raise
-    return _write_groups(split, layout, heads, encoded, _unspool(spool), chunk_rows)
+    return _write_groups(split, layout, heads, encoded, _pickled(spool))
 
 
 def _encode(encoders: list[Callable[[Any], bytes]], rows: Iterable[tuple[Any, ...]]
@@ -372,19 +379,25 @@ def _measure(split: GroupLayout, part: str, rows: Sequence[tuple[bytes, ...]],
                 widths[name] = max(widths[name], max(map(len, column)))
 
 
+SpooledGroups = tuple[list[tuple[int, int, int, tuple[bytes, ...]]], array]
+"""A spooled chunk of groups: each group's head id, first number, record count and encoded
+tail; and the middle ids of all their records, in order (one array: no int per id to
+pickle and read back)."""
+
+
 def _spool_groups(split: GroupLayout, groups: Iterable[Group], spool: Any, chunk_rows: int,
                   widths: dict[str, int]) -> list[tuple[bytes, ...]]:
-    """Spool the groups as (head id, first number, middle ids, encoded tail), widening
-    `widths` to their heads and tails; the distinct encoded heads, by id."""
+    """Spool the groups in chunks (`SpooledGroups`) of about `chunk_rows` records,
+    widening `widths` to their heads and tails; the distinct encoded heads, by id."""
     head_encoders, tail_encoders = split.encoders("head"), split.encoders("tail")
     heads: list[tuple[bytes, ...]] = []
     head_ids: dict[tuple[Any, ...], int] = {}
-    chunk: list[tuple[int, int, Sequence[int], tuple[bytes, ...]]] = []
-    rows = 0
+    chunk: list[tuple[int, int, int, tuple[bytes, ...]]] = []
+    ids_of_chunk = array("L")
 
     def flush() -> None:
         _measure(split, "tail", [tail for *_, tail in chunk], widths)
-        pickle.dump(chunk, spool, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump((chunk, ids_of_chunk), spool, protocol=pickle.HIGHEST_PROTOCOL)
 
     last_tail: tuple[Any, ...] | None = None
     encoded: tuple[bytes, ...] = ()
@@ -397,12 +410,14 @@ def _spool_groups(split: GroupLayout, groups: Iterable[Group], spool: Any, chunk
             heads.extend(_encode(head_encoders, [head]))
         if tail != last_tail:  # the groups of one visit come together: encoded once
             last_tail = tail
-            encoded = tuple([encode(v) for encode, v in zip(tail_encoders, tail, strict=True)])
-        chunk.append((hid, first, ids, encoded))
-        rows += len(ids)
-        if rows >= chunk_rows:
+            if len(tail) != len(tail_encoders):
+                raise ValueError(f"a group's tail has {len(tail)} values, not {len(tail_encoders)}")
+            encoded = tuple(map(call, tail_encoders, tail))  # a tail per instrument: in C
+        chunk.append((hid, first, len(ids), encoded))
+        ids_of_chunk.extend(ids)
+        if len(ids_of_chunk) >= chunk_rows:
             flush()
-            chunk, rows = [], 0
+            chunk, ids_of_chunk = [], array("L")
     if chunk:
         flush()
     _measure(split, "head", heads, widths)
@@ -416,36 +431,32 @@ def _padder(layout: XptLayout, names: Sequence[str]) -> Callable[[tuple[bytes, .
 
 
 def _write_groups(split: GroupLayout, layout: XptLayout, heads: list[tuple[bytes, ...]],
-                  middles: list[tuple[bytes, ...]],
-                  groups: Iterable[tuple[int, int, Sequence[int], tuple[bytes, ...]]],
-                  chunk_rows: int) -> Iterator[bytes]:
+                  middles: list[tuple[bytes, ...]], chunks: Iterable[SpooledGroups]
+                  ) -> Iterator[bytes]:
+    """Header, then the records of each spooled chunk, joined in C."""
     padded_heads = list(map(_padder(layout, split.names("head")), heads))
     padded = list(map(_padder(layout, split.names("middle")), middles))
     tail_bytes = _padder(layout, split.names("tail"))
     numbers = [_number(None)]  # numbers[n]: n as a double, grown as needed
-    middle = padded.__getitem__
     yield header(layout)
-    written = rows = 0
-    chunk: list[bytes] = []
-    for hid, first, ids, tail_values in groups:
-        count = len(ids)
-        while len(numbers) < first + count:
-            numbers.append(ibm_double(float(len(numbers))))
-        head, tail = padded_heads[hid], tail_bytes(tail_values)
-        # the head, then per record: its number, its middle, the tail and the next head
-        pieces = [tail + head] * (3 * count)
-        pieces[0::3] = numbers[first:first + count]
-        pieces[1::3] = map(middle, ids)
-        pieces[-1] = tail
-        chunk.append(head)
-        chunk += pieces
-        rows += count
-        if rows >= chunk_rows:
-            data = b"".join(chunk)
-            written += len(data)
-            yield data
-            chunk, rows = [], 0
-    data = b"".join(chunk)
-    written += len(data)
-    yield data
+    written = 0
+    for groups, ids in chunks:
+        chunk: list[bytes] = []
+        records = list(map(padded.__getitem__, ids))  # the chunk's records' middles
+        at = 0
+        for hid, first, count, tail_values in groups:
+            while len(numbers) < first + count:
+                numbers.append(ibm_double(float(len(numbers))))
+            head, tail = padded_heads[hid], tail_bytes(tail_values)
+            # the head, then per record: its number, its middle, the tail and the next head
+            pieces = [tail + head] * (3 * count)
+            pieces[0::3] = numbers[first:first + count]
+            pieces[1::3] = records[at:at + count]
+            pieces[-1] = tail
+            chunk.append(head)
+            chunk += pieces
+            at += count
+        data = b"".join(chunk)
+        written += len(data)
+        yield data
     yield b" " * (-written % 80)

@@ -139,3 +139,62 @@ def test_responses_share_records_only_when_their_answers_read_the_same():
     rows = [row(3, "1"), row(3, "2"), row(3.0, "3"), row(True, "4")]
     records = [r for r in sdtm.qs_records(catalogue, rows, registry.get) if not r["QSDRVFL"]]
     assert [r["QSORRES"] for r in records] == ["3", "3", "3.0", "True"]
+
+
+def test_qs_reads_the_stored_texts_as_their_decoded_values():
+    # `_Plan` reads a stored text by its members once it met them; whatever the text (a
+    # list, a value left null, 1 and 1.0 and true, a string, a member it never met, other
+    # spacing, an unanswered item), the records are those of its decoded values
+    import json
+    from datetime import UTC, datetime
+
+    from pro_server.edc.catalogue import study_catalogue
+    from pro_server.instruments import default_registry
+    from pro_server.protocol.definitions import default_registry as protocols
+    from pro_server.responses.export_text import as_stored, export_texts, unanswered
+
+    registry = default_registry()
+    catalogue = study_catalogue("S", "RES001-DMPM-02", None, ["GNV"], registry, protocols())
+    haq = registry.get("haq_di", "1.0")
+    base = {item.id: 1 for item in haq.items if item.type == "single_choice"}
+    lists = [item.id for item in haq.items if item.type == "multi_choice"]
+    done = {s.key: {"value": 1.5, "value_text": "1.500", "reason": None} for s in haq.scores}
+    score_sets = [done, {**done, "dressing": {"value": None, "value_text": None,
+                                              "reason": "too_few_answers"}},
+                  {**done, "grip": {"value": 2, "value_text": "2", "reason": None}},
+                  {**done, "grip": {"value": 2, "value_text": "2", "reason": None},
+                   "dressing": {"value": None, "value_text": None,
+                                "reason": "too_few_answers"}}]  # each member met before
+    answer_sets = [  # the later ones new texts of members met before
+        {**base, lists[0]: first, lists[1]: second, "dress": dress}
+        for first in (["cane", "other"], ["cane"]) for second in ([], ["other", "cane"])
+        for dress in (1, 2)]
+    answer_sets += [
+        {**base, lists[0]: ["other"], "dress": None},  # left null
+        {**base, "dress": 1.0}, {**base, "dress": True},
+        {**base, "dress": 2, "unknown": 3},
+        {**base, lists[0]: ["a\", \"b", "other"]},
+    ]
+    texts = [(stored["items_json"], stored["unanswered_json"], stored["scores_json"])
+             for stored in (export_texts(haq, as_stored({k: {"value": v} for k, v in a.items()}),
+                                         as_stored({"scores": score_sets[n % len(score_sets)]}))
+                            for n, a in enumerate(answer_sets))]  # as stored
+    texts.append((json.dumps(base, separators=(",", ":")), json.dumps(unanswered(haq, base)),
+                  json.dumps(done, indent=1)))
+
+    def rows(decoded):
+        for n, (items, reasons, results) in enumerate(texts):
+            yield {"subject_key": "1", "subject_rank": 1, "assessment_code": "BASELINE",
+                   "assessment_sequence": n, "instrument_code": "haq_di",
+                   "instrument_version": "1.0",
+                   "submitted_at": datetime(2026, 1, 5, 15, tzinfo=UTC),
+                   "timezone": "America/New_York", "first_dose_local": None,
+                   **({"items_json": json.loads(items), "scores_json": json.loads(results)}
+                      if decoded else {"items_json": items, "unanswered_json": reasons,
+                                       "scores_json": results})}
+
+    read = list(sdtm.qs_records(catalogue, rows(False), registry.get))
+    assert read == list(sdtm.qs_records(catalogue, rows(True), registry.get))
+    assert {r["QSSTRESC"] for r in read if r["QSTESTCD"] == "HAQ01"} == {
+        "", "1", "1.0", "True", "2"}
+    assert {r["QSREASND"] for r in read} >= {"NOT APPLICABLE", "NOT ANSWERED"}
