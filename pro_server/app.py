@@ -28,7 +28,13 @@ from pro_server.logs import configure_logging
 from pro_server.request_input import install as install_request_input
 from pro_server.resources import static_dir
 from pro_server.static_files import content_security_policy, static_file
-from pro_server.web import bearer_actor, bearer_token, close_db_session, request_id
+from pro_server.web import (
+    SessionCookie,
+    bearer_actor,
+    bearer_token,
+    close_db_session,
+    request_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +52,7 @@ def create_app(
 
     app = Flask(__name__, static_folder=None, instance_path=str(settings.instance_path))
     app.config.update(_flask_config(settings))
+    app.session_interface = SessionCookie()
     if settings.trusted_proxies:
         # The client's address, scheme and host as the proxies in front report them, so
         # rate limits, audit events and logs see the client, not the proxy. Wrapping

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from typing import cast
 
 from flask import Flask, Response, current_app, g, request, stream_with_context
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 from werkzeug.local import LocalProxy
 
@@ -20,6 +22,24 @@ from pro_server.context import Actor, ServiceContext
 from pro_server.errors import Unauthorized
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class SessionCookie(SecureCookieSessionInterface):
+    """Flask's signed session cookie, unchanged, with its serializer made once per key.
+
+    Flask makes a new serializer (and key list) to read the cookie and again to write it,
+    on every request: the session is permanent and refreshed on each request (that slides
+    its 8-hour idle timeout), so both happen on every call. The same keys give the same
+    serializer, so it is kept while SECRET_KEY and SECRET_KEY_FALLBACKS stay as they are."""
+
+    _made: tuple[tuple[object, ...], URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        made = self._made
+        if made is None or made[0] != keys:
+            made = self._made = (keys, super().get_signing_serializer(app))
+        return made[1]
 
 
 def settings() -> Settings:
