@@ -22,9 +22,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
-from flask import Flask, request
+from flask import Flask, Request, request
+from werkzeug.local import LocalProxy
 from werkzeug.routing import IntegerConverter
 
 from pro_server.errors import DomainError, InvalidInput
@@ -66,21 +67,23 @@ def text_problem(value: str) -> str | None:
 
 
 def check_request_input() -> None:
-    if "\x00" in request.path:
+    req = cast("LocalProxy[Request]", request)._get_current_object()  # one look-up, not six
+    if "\x00" in req.path:
         raise BadJson("The URL contains a NUL character")
-    _check_query()
-    if request.mimetype in _JSON_TYPES or request.mimetype.endswith("+json"):
-        _check_json(request.get_data(cache=True))
-    elif request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        for name, value in request.form.items(multi=True):
+    _check_query(req)
+    mimetype = req.mimetype
+    if mimetype in _JSON_TYPES or mimetype.endswith("+json"):
+        _check_json(req.get_data(cache=True))
+    elif mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        for name, value in req.form.items(multi=True):
             if "\x00" in name or "\x00" in value:
                 raise InvalidInput(f"Invalid value for {name!r}",
                                    {"form": {name: ["Contains a NUL character"]}})
 
 
-def _check_query() -> None:
+def _check_query(req: Request) -> None:
     problems: dict[str, list[str]] = {}
-    for name, value in request.args.items(multi=True):
+    for name, value in req.args.items(multi=True):
         problem = text_problem(name) or text_problem(value)
         if problem:
             problems.setdefault(name, []).append(problem)

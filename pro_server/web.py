@@ -8,7 +8,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import cast
+from typing import Any, cast
 
 from flask import Flask, Response, current_app, g, request, stream_with_context
 from flask.sessions import SecureCookieSessionInterface
@@ -56,17 +56,32 @@ def app_object() -> Flask:
     return cast("LocalProxy[Flask]", current_app)._get_current_object()
 
 
+def _pro() -> dict[str, Any]:
+    return current_app.extensions["pro"]
+
+
+def request_globals() -> Any:
+    """The request's `g` itself: each use of the `g` proxy is a context-variable look-up,
+    and these helpers run several times in every request."""
+    return cast("LocalProxy[Any]", g)._get_current_object()
+
+
 def db_session() -> Session:
-    if "db" not in g:
-        g.db = current_app.extensions["pro"]["session_factory"]()
-    return g.db
+    here = request_globals()
+    db = getattr(here, "db", None)
+    if db is None:
+        db = here.db = _pro()["session_factory"]()
+    return db
 
 
 def request_id() -> str:
-    if "request_id" not in g:
+    here = request_globals()
+    found = getattr(here, "request_id", None)
+    if found is None:
         supplied = request.headers.get("X-Request-ID", "")
-        g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
-    return g.request_id
+        found = here.request_id = (supplied if _REQUEST_ID.match(supplied)
+                                   else uuid.uuid4().hex)
+    return found
 
 
 def close_db_session(_exc: BaseException | None = None) -> None:
@@ -132,12 +147,13 @@ def current_actor() -> Actor:
 
 
 def context(actor: Actor) -> ServiceContext:
+    pro = _pro()
     return ServiceContext(
         session=db_session(),
-        clock=clock(),
+        clock=pro["clock"],
         actor=actor,
-        settings=settings(),
-        events=current_app.extensions["pro"]["events"],
+        settings=pro["settings"],
+        events=pro["events"],
         request_id=request_id(),
         client_address=request.remote_addr,
     )
