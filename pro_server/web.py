@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 from flask import Flask, Response, current_app, g, request, stream_with_context
+from flask import json as flask_json
+from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.orm import Session
@@ -24,6 +26,29 @@ from pro_server.errors import Unauthorized
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
+_PLAIN_SCALARS = (str, int, bool, type(None))
+
+
+def _plain(value: Any) -> bool:
+    """Whether Flask's tagged JSON would write `value` as it is: text, integers, booleans,
+    null and objects of them under text keys (a key that starts with a space could be a
+    tag's, so it is not plain)."""
+    if type(value) in _PLAIN_SCALARS:
+        return True
+    return type(value) is dict and all(
+        type(k) is str and not k.startswith(" ") and _plain(v) for k, v in value.items())
+
+
+class _SessionJSON(TaggedJSONSerializer):
+    """Flask's session serializer; a session of plain values is written without the tag
+    walk (a dozen checks per value), into the same JSON text."""
+
+    def dumps(self, value: Any) -> str:
+        if _plain(value):
+            return flask_json.dumps(value, separators=(",", ":"))
+        return super().dumps(value)
+
+
 class SessionCookie(SecureCookieSessionInterface):
     """Flask's signed session cookie, unchanged, with its serializer made once per key.
 
@@ -32,6 +57,7 @@ class SessionCookie(SecureCookieSessionInterface):
     its 8-hour idle timeout), so both happen on every call. The same keys give the same
     serializer, so it is kept while SECRET_KEY and SECRET_KEY_FALLBACKS stay as they are."""
 
+    serializer = _SessionJSON()
     _made: tuple[tuple[object, ...], URLSafeTimedSerializer | None] | None = None
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:

@@ -3,12 +3,19 @@ Flask's, and a changed SECRET_KEY (or its fallbacks) is honoured at once."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+
+import pytest
 from flask import Flask
+from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
+from markupsafe import Markup
 
 from pro_server.web import SessionCookie
 
+session_json_serializer = TaggedJSONSerializer()  # Flask's own, as sessions use it
 DATA = {"participant": {"id": 7, "link": 9}, "_permanent": True, "csrf_token": "abc"}
 
 
@@ -43,3 +50,22 @@ def test_a_new_key_is_used_at_once():
 
 def test_the_app_uses_it(app):
     assert isinstance(app.session_interface, SessionCookie)
+
+
+SESSIONS = [
+    DATA, {}, {"staff": {"id": 3, "v": 2}, "_permanent": True, "x": None, "b": False},
+    {"caf\u00e9": "\u05e9\u05dc\u05d5\u05dd", "z": 1, "a": {"b": {"c": "d"}}},
+    {" t": [1, 2]}, {"k": (1, 2)}, {"k": b"bytes"}, {"k": [1, {"a": (2,)}]},
+    {"k": Markup("<b>x</b>")}, {"k": datetime(2026, 1, 2, 3, 4, tzinfo=UTC)},
+    {"k": uuid.UUID(int=5)}, {" di": {"a": 1}}, {"k": 1.5},
+]
+
+
+@pytest.mark.parametrize("data", SESSIONS)
+def test_the_session_json_is_flasks(data):
+    app = _app("k1")
+    ours = SessionCookie().serializer
+    with app.app_context():
+        assert ours.dumps(data) == session_json_serializer.dumps(data)
+        assert ours.loads(ours.dumps(data)) == session_json_serializer.loads(
+            session_json_serializer.dumps(data))
