@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import weakref
+from collections.abc import Callable
 from datetime import datetime
 from http import HTTPStatus
+from inspect import iscoroutinefunction
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +31,37 @@ from pro_server.logs import configure_logging
 from pro_server.request_input import install as install_request_input
 from pro_server.resources import static_dir
 from pro_server.static_files import content_security_policy, static_file
-from pro_server.web import bearer_actor, bearer_token, close_db_session, request_id
+from pro_server.web import (
+    SessionCookie,
+    bearer_actor,
+    bearer_token,
+    close_db_session,
+    request_id,
+)
 
 log = logging.getLogger(__name__)
+
+
+class ProFlask(Flask):
+    """Flask, asking once per hook or view whether it is an `async def` function.
+
+    Flask asks `inspect.iscoroutinefunction` of every before/after/teardown hook and the
+    view on every request (18 times per participant request). The answer cannot change for
+    a function, so it is kept, weakly: a hook made for one request goes with it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._is_async: weakref.WeakKeyDictionary[Callable[..., Any], bool] = (
+            weakref.WeakKeyDictionary())
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        try:
+            is_async = self._is_async.get(func)
+            if is_async is None:
+                is_async = self._is_async[func] = iscoroutinefunction(func)
+        except TypeError:  # not hashable, or no weak reference to it
+            is_async = iscoroutinefunction(func)
+        return self.async_to_sync(func) if is_async else func
 
 
 def create_app(
@@ -44,8 +75,9 @@ def create_app(
     engine = engine or make_engine(settings.database_url)
     crypto.bind(engine, settings.keyring)
 
-    app = Flask(__name__, static_folder=None, instance_path=str(settings.instance_path))
+    app = ProFlask(__name__, static_folder=None, instance_path=str(settings.instance_path))
     app.config.update(_flask_config(settings))
+    app.session_interface = SessionCookie()
     if settings.trusted_proxies:
         # The client's address, scheme and host as the proxies in front report them, so
         # rate limits, audit events and logs see the client, not the proxy. Wrapping

@@ -6,11 +6,12 @@ import functools
 import json
 import queue
 import threading
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar, cast
 
+import psycopg
 import tenacity
 from sqlalchemy import (
     CursorResult,
@@ -298,7 +299,71 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if url.startswith("postgresql+psycopg"):
+        kwargs["connect_args"] = {"cursor_factory": _LazyDescriptionCursor,
+                                  **kwargs.get("connect_args", {})}
     return create_engine(url, **kwargs)
+
+
+class _ResultSnapshot:
+    """What psycopg's Column reads from its cursor, kept as it was for one result."""
+
+    __slots__ = ("_encoding", "adapters", "pgresult")
+
+    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
+        self.pgresult = cursor.pgresult
+        self._encoding = cursor._encoding
+        self.adapters = cursor.adapters
+
+
+class _LazyColumns(Sequence[psycopg.Column]):
+    """psycopg's `cursor.description`, its Column objects made when first read.
+
+    SQLAlchemy reads a compiled statement's result columns from the statement, once; on
+    every later run it takes the description only to see that rows came back. psycopg makes
+    a Column for every column of every result (a type look-up each): a twentieth of a
+    participant request's CPU, for objects nobody reads."""
+
+    __slots__ = ("_columns", "_count", "_result")
+
+    def __init__(self, cursor: psycopg.Cursor[Any], count: int) -> None:
+        self._result: _ResultSnapshot | None = _ResultSnapshot(cursor)
+        self._count = count
+        self._columns: list[psycopg.Column] = []
+
+    def _made(self) -> list[psycopg.Column]:
+        if self._result is not None:
+            result, self._result = self._result, None
+            self._columns = [psycopg.Column(cast(Any, result), i) for i in range(self._count)]
+        return self._columns
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._made()[index]
+
+    def __iter__(self) -> Iterator[psycopg.Column]:
+        return iter(self._made())
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == other if isinstance(other, (list, Sequence)) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # like the list psycopg gives
+
+    def __repr__(self) -> str:
+        return repr(self._made())
+
+
+class _LazyDescriptionCursor(psycopg.Cursor[Any]):
+    """psycopg's client-side cursor with `description` made as it is read (`_LazyColumns`)."""
+
+    @property
+    def description(self) -> list[psycopg.Column] | None:
+        result = self.pgresult
+        if result is None or result.nfields == 0:
+            return super().description  # psycopg's own answer: None, or [] ("SELECT ;")
+        return cast(list[psycopg.Column], _LazyColumns(self, result.nfields))
 
 
 def make_session_factory(engine: Engine, clock: Clock | None = None) -> sessionmaker:

@@ -8,9 +8,13 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import cast
+from typing import Any, cast
 
 from flask import Flask, Response, current_app, g, request, stream_with_context
+from flask import json as flask_json
+from flask.json.tag import TaggedJSONSerializer
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 from werkzeug.local import LocalProxy
 
@@ -20,6 +24,48 @@ from pro_server.context import Actor, ServiceContext
 from pro_server.errors import Unauthorized
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+_PLAIN_SCALARS = (str, int, bool, type(None))
+
+
+def _plain(value: Any) -> bool:
+    """Whether Flask's tagged JSON would write `value` as it is: text, integers, booleans,
+    null and objects of them under text keys (a key that starts with a space could be a
+    tag's, so it is not plain)."""
+    if type(value) in _PLAIN_SCALARS:
+        return True
+    return type(value) is dict and all(
+        type(k) is str and not k.startswith(" ") and _plain(v) for k, v in value.items())
+
+
+class _SessionJSON(TaggedJSONSerializer):
+    """Flask's session serializer; a session of plain values is written without the tag
+    walk (a dozen checks per value), into the same JSON text."""
+
+    def dumps(self, value: Any) -> str:
+        if _plain(value):
+            return flask_json.dumps(value, separators=(",", ":"))
+        return super().dumps(value)
+
+
+class SessionCookie(SecureCookieSessionInterface):
+    """Flask's signed session cookie, unchanged, with its serializer made once per key.
+
+    Flask makes a new serializer (and key list) to read the cookie and again to write it,
+    on every request: the session is permanent and refreshed on each request (that slides
+    its 8-hour idle timeout), so both happen on every call. The same keys give the same
+    serializer, so it is kept while SECRET_KEY and SECRET_KEY_FALLBACKS stay as they are."""
+
+    serializer = _SessionJSON()
+    _made: tuple[tuple[object, ...], URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        made = self._made
+        if made is None or made[0] != keys:
+            made = self._made = (keys, super().get_signing_serializer(app))
+        return made[1]
 
 
 def settings() -> Settings:
@@ -36,17 +82,32 @@ def app_object() -> Flask:
     return cast("LocalProxy[Flask]", current_app)._get_current_object()
 
 
+def _pro() -> dict[str, Any]:
+    return current_app.extensions["pro"]
+
+
+def request_globals() -> Any:
+    """The request's `g` itself: each use of the `g` proxy is a context-variable look-up,
+    and these helpers run several times in every request."""
+    return cast("LocalProxy[Any]", g)._get_current_object()
+
+
 def db_session() -> Session:
-    if "db" not in g:
-        g.db = current_app.extensions["pro"]["session_factory"]()
-    return g.db
+    here = request_globals()
+    db = getattr(here, "db", None)
+    if db is None:
+        db = here.db = _pro()["session_factory"]()
+    return db
 
 
 def request_id() -> str:
-    if "request_id" not in g:
+    here = request_globals()
+    found = getattr(here, "request_id", None)
+    if found is None:
         supplied = request.headers.get("X-Request-ID", "")
-        g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
-    return g.request_id
+        found = here.request_id = (supplied if _REQUEST_ID.match(supplied)
+                                   else uuid.uuid4().hex)
+    return found
 
 
 def close_db_session(_exc: BaseException | None = None) -> None:
@@ -112,12 +173,13 @@ def current_actor() -> Actor:
 
 
 def context(actor: Actor) -> ServiceContext:
+    pro = _pro()
     return ServiceContext(
         session=db_session(),
-        clock=clock(),
+        clock=pro["clock"],
         actor=actor,
-        settings=settings(),
-        events=current_app.extensions["pro"]["events"],
+        settings=pro["settings"],
+        events=pro["events"],
         request_id=request_id(),
         client_address=request.remote_addr,
     )

@@ -6,12 +6,12 @@ as staff ends a participant session: the staff login clears the cookie).
 
 from __future__ import annotations
 
-from flask import g, session
+from flask import session
 
 from pro_server.errors import Unauthorized
 from pro_server.participant_web.access import standing_participant
 from pro_server.participants.models import Participant, ParticipantLink
-from pro_server.web import clock, db_session
+from pro_server.web import clock, db_session, request_globals
 
 KEY = "participant"
 
@@ -28,8 +28,10 @@ def end() -> None:
 
 def current_participant() -> Participant:
     """The signed-in participant, or 401 with a state the page shows."""
-    if "participant" in g:
-        return g.participant
+    here = request_globals()
+    known = getattr(here, "participant", None)
+    if known is not None:
+        return known
     data = session.get(KEY)
     if not isinstance(data, dict):
         raise Unauthorized("Open the link from your latest message", {"state": "no_session"})
@@ -37,5 +39,5 @@ def current_participant() -> Participant:
     if p is None:
         end()
         raise Unauthorized("This link has expired", {"state": "link_expired"})
-    g.participant = p
+    here.participant = p
     return p

@@ -1,0 +1,71 @@
+"""The session cookie is Flask's own: the serializer kept per key signs and reads exactly as
+Flask's, and a changed SECRET_KEY (or its fallbacks) is honoured at once."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+from flask.json.tag import TaggedJSONSerializer
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import BadSignature
+from markupsafe import Markup
+
+from pro_server.web import SessionCookie
+
+session_json_serializer = TaggedJSONSerializer()  # Flask's own, as sessions use it
+DATA = {"participant": {"id": 7, "link": 9}, "_permanent": True, "csrf_token": "abc"}
+
+
+def _app(key: str, *fallbacks: str) -> Flask:
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=key, SECRET_KEY_FALLBACKS=list(fallbacks))
+    return app
+
+
+def test_signs_and_reads_as_flask_does():
+    app, flask_own, ours = _app("k1"), SecureCookieSessionInterface(), SessionCookie()
+    cookie = ours.get_signing_serializer(app).dumps(DATA)
+    assert flask_own.get_signing_serializer(app).loads(cookie, max_age=60) == DATA
+    theirs = flask_own.get_signing_serializer(app).dumps(DATA)
+    assert ours.get_signing_serializer(app).loads(theirs, max_age=60) == DATA
+    assert cookie.rsplit(".", 2)[0] == theirs.rsplit(".", 2)[0]  # the same payload
+
+
+def test_a_new_key_is_used_at_once():
+    ours = SessionCookie()
+    old = ours.get_signing_serializer(_app("k1")).dumps(DATA)
+    rotated = ours.get_signing_serializer(_app("k2", "k1"))
+    assert rotated.loads(old, max_age=60) == DATA  # the fallback still reads it
+    assert rotated.dumps(DATA) != old
+    try:
+        ours.get_signing_serializer(_app("k3")).loads(old, max_age=60)
+    except BadSignature:
+        pass
+    else:
+        raise AssertionError("a cookie signed with a dropped key was accepted")
+
+
+def test_the_app_uses_it(app):
+    assert isinstance(app.session_interface, SessionCookie)
+
+
+SESSIONS = [
+    DATA, {}, {"staff": {"id": 3, "v": 2}, "_permanent": True, "x": None, "b": False},
+    {"caf\u00e9": "\u05e9\u05dc\u05d5\u05dd", "z": 1, "a": {"b": {"c": "d"}}},
+    {" t": [1, 2]}, {"k": (1, 2)}, {"k": b"bytes"}, {"k": [1, {"a": (2,)}]},
+    {"k": Markup("<b>x</b>")}, {"k": datetime(2026, 1, 2, 3, 4, tzinfo=UTC)},
+    {"k": uuid.UUID(int=5)}, {" di": {"a": 1}}, {"k": 1.5},
+]
+
+
+@pytest.mark.parametrize("data", SESSIONS)
+def test_the_session_json_is_flasks(data):
+    app = _app("k1")
+    ours = SessionCookie().serializer
+    with app.app_context():
+        assert ours.dumps(data) == session_json_serializer.dumps(data)
+        assert ours.loads(ours.dumps(data)) == session_json_serializer.loads(
+            session_json_serializer.dumps(data))
