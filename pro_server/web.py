@@ -68,22 +68,23 @@ class SessionCookie(SecureCookieSessionInterface):
         return made[1]
 
 
+def _pro() -> dict[str, Any]:
+    """The app's own parts (`create_app` keeps them in `app.extensions["pro"]`)."""
+    return current_app.extensions["pro"]
+
+
 def settings() -> Settings:
-    return current_app.extensions["pro"]["settings"]
+    return _pro()["settings"]
 
 
 def clock() -> Clock:
-    return current_app.extensions["pro"]["clock"]
+    return _pro()["clock"]
 
 
 def app_object() -> Flask:
     """The app itself rather than the context-local proxy ``current_app``: for work that
     outlives the app context or runs on another thread (the scheduler)."""
     return cast("LocalProxy[Flask]", current_app)._get_current_object()
-
-
-def _pro() -> dict[str, Any]:
-    return current_app.extensions["pro"]
 
 
 def request_globals() -> Any:
@@ -128,7 +129,7 @@ def set_session_authenticator(app: Flask, authenticator: SessionAuthenticator) -
 
 def session_actor() -> Actor:
     """The session's signed-in user, or 401."""
-    authenticate = current_app.extensions["pro"].get("session_authenticator")
+    authenticate = _pro().get("session_authenticator")
     actor = authenticate() if authenticate is not None else None
     if actor is None:
         raise Unauthorized("Sign in as staff first")
@@ -159,7 +160,7 @@ def bearer_actor() -> Actor | None:
 
 
 def _authenticators() -> list[BearerAuthenticator]:
-    return current_app.extensions["pro"]["bearer_authenticators"]
+    return _pro()["bearer_authenticators"]
 
 
 def current_actor() -> Actor:
