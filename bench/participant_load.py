@@ -8,7 +8,10 @@ interleaved rounds (project, floor, project, floor, ...) `--clients` threads eac
 each of the 5 instruments of the baseline as a draft (PATCH), submit (after one warm-up
 flow per client, not counted). The floor gets the
 same 8 requests with the same JSON bodies. Printed per round and as the median of the
-rounds: requests/s, latency p50/p95/p99, and the ratio project/floor. The audit sealer runs
+rounds: requests/s, latency p50/p95/p99, and the ratio project/floor; and the CPU each
+request cost the gunicorn workers, the database's backends and the client threads (read from
+/proc), with the cores all three kept busy: on a machine whose cores are all busy, the ratio
+is about the floor's CPU per request over the project's. The audit sealer runs
 beside the project as the scheduler would (every 5 s); at the end the chain is verified.
 
 A scratch database is created next to --database-url (participants enrolled and links
@@ -76,6 +79,7 @@ class Round:
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
     errors: Counter = field(default_factory=Counter)
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds by part, this round
 
     @property
     def rate(self) -> float:
@@ -83,6 +87,44 @@ class Round:
 
     def percentile(self, p: int) -> float:
         return statistics.quantiles(self.latencies, n=100)[p - 1] * 1000
+
+    def cpu_ms(self, part: str) -> float:
+        """CPU ms per request spent by one part: the server, the database or the clients."""
+        return self.cpu[part] * 1000 / self.requests
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_of(pids: set[int]) -> dict[int, float]:
+    """CPU seconds (user + system) each process has used so far; gone ones are left out."""
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / TICKS
+    return used
+
+
+def server_pids(master: int) -> set[int]:
+    """gunicorn's master and its workers."""
+    pids = {master}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
+                pids.add(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+def database_pids(engine: Any) -> set[int]:
+    """The PostgreSQL backends serving the scratch database (this machine's server)."""
+    with engine.connect() as conn:
+        return set(conn.scalars(text("SELECT pid FROM pg_stat_activity "
+                                     "WHERE datname = current_database()")))
 
 
 def environment(database_url: str, instance: str) -> dict[str, str]:
@@ -189,6 +231,22 @@ def floor_flow(s: requests.Session, base: str, f: Flow, note: Callable) -> None:
         note(s.post(f"{base}/floor", json=body), 200)
 
 
+def measured(flow: Callable, base: str, flows: list[Flow], clients: int, master: int,
+             engine: Any) -> Round:
+    """`drive`, with the CPU the server, the database and the clients used meanwhile (read
+    from /proc: the clients are this process, which also runs the audit sealer)."""
+    server, database = server_pids(master), database_pids(engine)
+    before = cpu_of(server), cpu_of(database), time.process_time()
+    result = drive(flow, base, flows, clients)
+    server |= server_pids(master)
+    database |= database_pids(engine)
+    after = cpu_of(server), cpu_of(database), time.process_time()
+    for part, then, now in zip(("server", "database"), before, after, strict=False):
+        result.cpu[part] = sum(used - then.get(pid, 0.0) for pid, used in now.items())
+    result.cpu["clients"] = after[2] - before[2]
+    return result
+
+
 def drive(flow: Callable, base: str, flows: list[Flow], clients: int) -> Round:
     result, lock = Round(), threading.Lock()
     start = threading.Barrier(clients + 1)
@@ -240,9 +298,10 @@ def sealer(env: dict[str, str], stop: threading.Event, sealed: list[int]) -> Non
 
 def line(label: str, r: Round) -> str:
     errors = f"  errors {dict(r.errors)}" if r.errors else ""
+    cpu = "/".join(f"{r.cpu_ms(part):.2f}" for part in ("server", "database", "clients"))
     return (f"  {label:<8} {r.requests:6d} req in {r.seconds:6.2f} s  {r.rate:7.1f} req/s  "
             f"p50 {r.percentile(50):6.1f} ms  p95 {r.percentile(95):6.1f} ms  "
-            f"p99 {r.percentile(99):6.1f} ms{errors}")
+            f"p99 {r.percentile(99):6.1f} ms  CPU ms/req {cpu}{errors}")
 
 
 def median_of(rounds: list[Round], metric: Callable[[Round], float]) -> float:
@@ -284,9 +343,11 @@ def bench(args: argparse.Namespace, url: str, instance: str) -> None:
             for n in range(args.rounds):
                 mine = flows[:per_round]
                 flows = flows[per_round:]
-                rounds["project"].append(drive(project_flow, project_url, mine, args.clients))
+                rounds["project"].append(measured(project_flow, project_url, mine,
+                                                  args.clients, project.pid, engine))
                 print(line("project", rounds["project"][-1]) + f"   (round {n + 1})")
-                rounds["floor"].append(drive(floor_flow, floor_url, mine, args.clients))
+                rounds["floor"].append(measured(floor_flow, floor_url, mine, args.clients,
+                                                floor.pid, engine))
                 print(line("floor", rounds["floor"][-1]) + f"   (round {n + 1})")
         finally:
             stop.set()
@@ -299,13 +360,24 @@ def bench(args: argparse.Namespace, url: str, instance: str) -> None:
                        median_of(v, lambda r: r.percentile(95)),
                        median_of(v, lambda r: r.percentile(99))) for k, v in rounds.items()}
         ratio = medians["project"][0] / medians["floor"][0]
-        summary.append((workers, medians, ratio))
+        summary.append((workers, medians, ratio, rounds))
         print(f"  audit events sealed beside the project: {sum(sealed)}")
     print("\nmedians of the rounds (req/s, p50/p95/p99 ms):")
     print(f"  {'workers':>7}  {'project':>32}  {'floor':>32}  ratio")
-    for workers, m, ratio in summary:
+    for workers, m, ratio, _rounds in summary:
         cells = ["{:7.1f} {:6.1f}/{:6.1f}/{:6.1f}".format(*m[k]) for k in ("project", "floor")]
         print(f"  {workers:7d}  {cells[0]:>32}  {cells[1]:>32}  {ratio:5.2f}")
+    print("\nCPU ms per request, medians of the rounds (server / database / clients), and the "
+          "cores busy (all three parts' CPU over the round's seconds):")
+    print(f"  {'workers':>7}  {'project':>30}  {'floor':>30}")
+    for workers, _m, _ratio, rounds in summary:
+        cells = []
+        for kind in ("project", "floor"):
+            parts = [statistics.median(r.cpu_ms(part) for r in rounds[kind])
+                     for part in ("server", "database", "clients")]
+            busy = median_of(rounds[kind], lambda r: sum(r.cpu.values()) / r.seconds)
+            cells.append("{:5.2f} / {:5.2f} / {:5.2f}  {:4.2f}".format(*parts, busy))
+        print(f"  {workers:7d}  {cells[0]:>30}  {cells[1]:>30}")
     pro = create_app(load_settings(env)).extensions["pro"]
     with pro["session_factory"]() as session:
         seal(session, pro["events"])
