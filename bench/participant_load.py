@@ -19,7 +19,7 @@ issued through the project's services, then ANALYZE) and dropped at the end. Eac
 a participant of its own (a submission closes the baseline).
 
 Run: `.venv/bin/python bench/participant_load.py [--workers 2,4,8] [--rounds 3]
-[--clients 32] [--flows 3] [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]`
+[--clients 32] [--flows 10] [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]`
 """
 
 from __future__ import annotations
@@ -394,7 +394,8 @@ def main() -> None:
                         type=lambda v: [int(w) for w in v.split(",")])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--flows", type=int, default=3, help="flows per client per round")
+    parser.add_argument("--flows", type=int, default=10,
+                        help="flows per client per round (10: about 10 s for the project)")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     args = parser.parse_args()
     url = scratch_database(args.database_url)
