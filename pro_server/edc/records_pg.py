@@ -14,22 +14,30 @@ assessment's time zone is no longer the one it was stored for). The text is `rec
 
 The page query is one text for every page (the study, the cursor and the size are
 parameters), so the export prepares it once per connection and executes it with a generic plan:
-planning its large expression took a third as long as running it for 1000 records. The
-assessment object (its window bounds are formatted per export) comes from a lateral subquery
-keyed by the assessment, which PostgreSQL memoizes: a page's responses come a few per
-assessment, each assessment's object is built once.
+planning its large expression took a third as long as running it for 1000 records. What
+repeats from version to version comes from lateral subqueries PostgreSQL memoizes, built once
+per page for each: the assessment object (its window bounds are formatted per export) per
+assessment, the subject key and site per participant, the instrument, language and scoring
+per instrument version (escaping them by `to_json` for each version, which looks up the
+type's output function on every call, was a seventh of the database's work).
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import BigInteger, Integer, Select, bindparam, literal_column, select, true
 from sqlalchemy.orm import aliased
 
-from pro_server.edc.records import stored_texts, versions_query
+from pro_server.changes.models import ChangeRequest
+from pro_server.edc.records import stored_texts
+from pro_server.participants.models import Participant
 from pro_server.responses.models import Response
+from pro_server.responses.models import ResponseExport as ExportTexts
 from pro_server.schedule.models import Assessment
+from pro_server.staff.models import StaffUser
+from pro_server.studies.models import Site
 
 _UTC = "'UTC'"
 # The ISO 8601 text with microseconds; `datetime.isoformat` leaves them out when they are 0
@@ -130,37 +138,50 @@ ASSESSMENT_SQL = _concat([_Text('{"code": '), _string("a.code"),
                           _Text(', "window_start": '), _window("window_start"),
                           _Text(', "window_end": '), _window("window_end"),
                           _Text(', "timezone": '), _string("a.timezone"), _Text("}")])
+# The subject key and site, escaped, over the participant `p` and the site `s`.
+WHO_SQL = _concat([_string("p.subject_key"), _Text(', "site": '), _string("s.code")])
+# The version's instrument and language, and its scoring, escaped: over the page's row `r`.
+INSTRUMENT_SQL = _concat([_Text('{"code": '), _string("r.instrument_code"),
+                          _Text(', "version": '), _string("r.instrument_version"),
+                          _Text('}, "language": '), _string("r.language")])
+SCORING_SQL = _concat([_Text('{"algorithm": '), _string("r.algorithm"),
+                       _Text(', "algorithm_version": '), _string("r.algorithm_version"),
+                       _Text("}")])
+
+
+def _timing(submitted: str, window_end: str) -> str:
+    """The record's timing object but its braces (`records.timing`): the lateness is worked
+    out (in numeric) only for a version submitted a second or more after the window closed,
+    the others are on time by 0 seconds."""
+    return (f"CASE WHEN {submitted} >= {window_end} + interval '1 second' "
+            f"THEN '\"status\": \"late\", \"late_by_seconds\": ' || "
+            f"{late_seconds_sql(submitted, window_end)} "
+            "ELSE '\"status\": \"on_time\", \"late_by_seconds\": 0' END")
 
 
 def record_sql(*, items: bool, scores: bool) -> str:
     """`records.record_text` over the page subquery `r`, as one concat() (json_build_object
     looks up every argument's type per row): numbers as they are (their output function is
-    their text), strings escaped by to_json, objects of a fixed shape spelled out."""
-    late = "r.late_seconds"
+    their text), strings escaped by to_json (those of the subject, site, instrument and
+    scoring come escaped from `page_query`'s memoized subqueries), objects of a fixed shape
+    spelled out."""
     requester = requester_sql("r.requester_email", "r.requester_role")
     fields: list[tuple[str, list[str]]] = [
-        ("id", ["r.id"]), ("subject_key", [_string("r.subject_key")]),
-        ("site", [_string("r.site_code")]),
+        ("id", ["r.id"]), ("subject_key", ["r.who_json"]),
         ("assessment", ["r.assessment_json"]),
-        ("instrument", [_Text('{"code": '), _string("r.instrument_code"),
-                        _Text(', "version": '), _string("r.instrument_version"), _Text("}")]),
-        ("language", [_string("r.language")]), ("version", ["r.version"]),
+        ("instrument", ["ij.instrument_json"]), ("version", ["r.version"]),
         ("replaces", ["CASE WHEN r.replaces_id IS NULL THEN 'null' ELSE '{\"id\": ' || "
                       "r.replaces_id || ', \"version\": ' || (r.version - 1) || '}' END"]),
         ("started_at", _stored_instant("started")),
         ("submitted_at", _stored_instant("submitted")),
         ("recorded_at", _stored_instant("recorded")),
-        ("timing", [_Text('{"status": "'),
-                    f"CASE WHEN {late} > 0 THEN 'late' ELSE 'on_time' END",
-                    _Text('", "late_by_seconds": '), late, _Text("}")]),
+        ("timing", [_Text("{"), _timing("r.submitted_at", "r.window_end"), _Text("}")]),
         ("change", ["CASE WHEN r.replaces_id IS NULL THEN 'null' ELSE '{\"reason\": ' || "
                     + _string("r.change_reason") + " || ', \"source\": ' || "
                     + _string("r.change_source") + " || ', \"by\": ' || "
                     + _string("r.recorded_by") + " || ', \"requested_by\": ' || "
                     + _string(requester) + " || '}' END"]),
-        ("scoring", [_Text('{"algorithm": '), _string("r.algorithm"),
-                     _Text(', "algorithm_version": '), _string("r.algorithm_version"),
-                     _Text("}")]),
+        ("scoring", ["ij.scoring_json"]),
     ]
     fields += [(key, [f"r.{column}"]) for key, column in stored_texts(items=items,
                                                                        scores=scores)]
@@ -170,29 +191,64 @@ def record_sql(*, items: bool, scores: bool) -> str:
     return _concat([*parts, _Text("}")])
 
 
+# The version's stored texts a record reads (`texts_of` None: it has none, refused), and its
+# instants, formatted again where its assessment's time zone is no longer `zone`.
+RECORD_TEXTS = (ExportTexts.response_id.label("texts_of"), ExportTexts.items_json,
+                ExportTexts.unanswered_json, ExportTexts.scores_json, ExportTexts.zone,
+                ExportTexts.started_utc, ExportTexts.started_local, ExportTexts.submitted_utc,
+                ExportTexts.submitted_local, ExportTexts.recorded_utc,
+                ExportTexts.recorded_local, Response.started_at, Response.recorded_at)
+
+
+def _memoized(columns: list[Any], *where: Any, name: str) -> Any:
+    """A lateral subquery of `columns` (OFFSET 0 keeps it one): PostgreSQL memoizes it by the
+    outer columns it reads, so its texts are built once per participant, assessment or
+    instrument of a page, not per version."""
+    return select(*columns).where(*where).offset(literal_column("0")).lateral(name)
+
+
 def page_query(record: str, limit: int) -> Select:
     """(audit_seq, instrument code and version, texts_of, record JSON text) of up to `limit`
     versions after seq `after` of study `study_id` (bound parameters of those names), in
     commit order; `record` from `record_sql`. The page's rows (`r`: a LIMIT, which
-    PostgreSQL keeps apart) carry what the record uses more than once, the lateness, and the
-    assessment object from a subquery PostgreSQL memoizes per assessment (OFFSET 0 keeps it
-    a subquery).
+    PostgreSQL keeps apart) carry what the record reads: the version's own columns and stored
+    texts, and the texts that repeat from version to version (subject key and site,
+    assessment object, instrument and language, scoring) from lateral subqueries PostgreSQL
+    memoizes (`_memoized`). The rows are those of `records.versions_query` (the test
+    compares the records with `record_text`'s of its rows).
 
     The limit is written in the text, not bound: a generic plan takes a bound LIMIT for a
     tenth of the rows it estimates, which on a large enough study would favour hash joins
     that read whole tables for every page; with the number the plan is made for `limit`
     rows, index lookups."""
-    late = late_seconds_sql("response.submitted_at", "assessment.window_end")
+    p, s = aliased(Participant, name="p"), aliased(Site, name="s")
     a = aliased(Assessment, name="a")
-    assessment = (select(literal_column(ASSESSMENT_SQL).label("assessment_json"))
-                  .where(a.id == Response.assessment_id).offset(literal_column("0"))
-                  .lateral("aj"))
-    r = (versions_query(bindparam("study_id", type_=Integer),
-                        bindparam("after", type_=BigInteger),
-                        limit=literal_column(str(int(limit)), Integer), full=False)
-         .join(assessment, true())
-         .add_columns(assessment.c.assessment_json, literal_column(late).label("late_seconds"))
+    who = _memoized([literal_column(WHO_SQL).label("who_json")],
+                    p.id == Response.participant_id, s.id == Response.site_id, name="wj")
+    assessment = _memoized([literal_column(ASSESSMENT_SQL).label("assessment_json"),
+                            a.timezone, a.window_end], a.id == Response.assessment_id,
+                           name="aj")
+    r = (select(Response.id, Response.audit_seq, Response.version, Response.replaces_id,
+                Response.instrument_code, Response.instrument_version,
+                Response.submitted_at, Response.recorded_by, Response.change_reason,
+                Response.change_source, who.c.who_json, assessment.c.assessment_json,
+                assessment.c.timezone, assessment.c.window_end, Response.language,
+                Response.algorithm, Response.algorithm_version,
+                StaffUser.email.label("requester_email"),
+                StaffUser.role.label("requester_role"),
+                *RECORD_TEXTS)
+         .select_from(Response)
+         .join(who, true()).join(assessment, true())
+         .outerjoin(ExportTexts, ExportTexts.response_id == Response.id)
+         .outerjoin(ChangeRequest, ChangeRequest.new_response_id == Response.id)
+         .outerjoin(StaffUser, StaffUser.id == ChangeRequest.requested_by_id)
+         .where(Response.study_id == bindparam("study_id", type_=Integer),
+                Response.audit_seq > bindparam("after", type_=BigInteger))
+         .order_by(Response.audit_seq).limit(literal_column(str(int(limit)), Integer))
          .subquery("r"))
+    # Over the page's rows, where PostgreSQL memoizes it by their five columns.
+    instrument = _memoized([literal_column(INSTRUMENT_SQL).label("instrument_json"),
+                            literal_column(SCORING_SQL).label("scoring_json")], name="ij")
     return (select(r.c.audit_seq, r.c.instrument_code, r.c.instrument_version, r.c.texts_of,
                    literal_column(record).label("record"))
-            .select_from(r).order_by(r.c.audit_seq))
+            .select_from(r).join(instrument, true()).order_by(r.c.audit_seq))

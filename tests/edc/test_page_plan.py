@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect, text
 
+from pro_server.edc import exports
 from pro_server.edc.exports import Export
 from pro_server.edc.records import versions_query
 from pro_server.studies.models import Study
@@ -40,6 +41,29 @@ def test_a_records_page_reads_its_study_range_in_order(engine, database):
         assert f"Index Scan using {INDEX} on response" in scan, plan
         assert "Index Cond: ((study_id = 7) AND (audit_seq > 1234))" in plan, plan
         assert "Sort" not in plan, plan
+
+
+def test_the_postgresql_page_statement_reads_its_study_range_in_order(engine, database):
+    """The statement the records pages run on PostgreSQL (`records_pg.page_query`, which
+    joins the repeated texts from memoized subqueries) reads the same one range, in its
+    generic plan."""
+    if database.backend == "sqlite":
+        pytest.skip("PostgreSQL's page statement")
+    page = exports._page_sql(engine.dialect, True, True, 1001)
+    page = page.replace("%(study_id)s", "$1").replace("%(after)s", "$2")
+    with engine.begin() as conn:
+        for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+            conn.execute(text(f"SET LOCAL {setting} = off"))
+        conn.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
+        conn.exec_driver_sql(f"PREPARE records_page(integer, bigint) AS {page}")
+        try:
+            plan = "\n".join(conn.exec_driver_sql(
+                "EXPLAIN EXECUTE records_page(7, 1234)").scalars())
+        finally:
+            conn.exec_driver_sql("DEALLOCATE records_page")
+    assert f"Index Scan using {INDEX} on response" in plan, plan
+    assert "Index Cond: ((study_id = $1) AND (audit_seq > $2))" in plan, plan
+    assert "Sort" not in plan, plan
 
 
 def test_no_index_walks_every_studys_versions_in_seq_order(engine):
