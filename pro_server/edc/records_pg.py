@@ -101,8 +101,8 @@ def _string(expr: str) -> str:
 
 def _window(bound: str) -> str:
     """A window bound (it can move: formatted per export) as the record's instant object,
-    from its wall times in UTC and in the assessment's zone."""
-    utc, local = f"timezone('UTC', a.{bound})", f"timezone(a.timezone, a.{bound})"
+    from its wall times in UTC and in the assessment's zone (`w`: `page_query`'s)."""
+    utc, local = f"w.{bound}_utc", f"w.{bound}_local"
     return (f"CASE WHEN {utc} IS NULL THEN 'null' ELSE '{{\"utc\": \"' || {_iso_text(utc)} || "
             f"'Z\", \"local\": \"' || {local_iso_text(local, utc)} || '\"}}' END")
 
@@ -133,11 +133,13 @@ def _stored_instant(name: str) -> list[str]:
             stored_local_sql(name, "r.timezone"), _Text('"}')]
 
 
-# The record's assessment object, over the assessment `a` (`page_query`'s lateral subquery).
-ASSESSMENT_SQL = _concat([_Text('{"code": '), _string("a.code"),
+# The record's assessment object, over the assessment and its window's wall times `w`
+# (`page_query`'s lateral subquery).
+ASSESSMENT_SQL = _concat([_Text('{"code": '), _string("w.code"),
                           _Text(', "window_start": '), _window("window_start"),
                           _Text(', "window_end": '), _window("window_end"),
-                          _Text(', "timezone": '), _string("a.timezone"), _Text("}")])
+                          _Text(', "timezone": '), _string("w.timezone"), _Text("}")])
+WINDOW_BOUNDS = ("window_start", "window_end")
 # The subject key and the site, escaped, over the participant `p` and the site `s`.
 SUBJECT_SQL = _string("p.subject_key")
 SITE_SQL = _string("s.code")
@@ -230,9 +232,16 @@ def page_query(record: str, limit: int) -> Select:
                         p.id == Response.participant_id, name="pj")
     site = _memoized([literal_column(SITE_SQL).label("site_json")], s.id == Response.site_id,
                      name="sj")
+    # The window bounds' wall times, worked out once each (`_window` reads them more than
+    # once: a zone's rules are looked up by name on every call)
+    zones = (("utc", _UTC), ("local", "a.timezone"))
+    walls: list[Any] = [literal_column(f"timezone({zone}, a.{bound})").label(f"{bound}_{name}")
+                        for bound in WINDOW_BOUNDS for name, zone in zones]
+    window = (select(a.code, a.timezone, a.window_end, *walls)
+              .where(a.id == Response.assessment_id).correlate(Response)
+              .offset(literal_column("0")).lateral("w"))
     assessment = _memoized([literal_column(ASSESSMENT_SQL).label("assessment_json"),
-                            a.timezone, a.window_end], a.id == Response.assessment_id,
-                           name="aj")
+                            window.c.timezone, window.c.window_end], name="aj")
     r = (select(Response.id, Response.audit_seq, Response.version, Response.replaces_id,
                 Response.instrument_code, Response.instrument_version,
                 Response.submitted_at, Response.recorded_by, Response.change_reason,
