@@ -74,7 +74,7 @@ def catalogue_for(study: Study) -> StudyCatalogue:
 @lru_cache(maxsize=32)
 def _page_sql(dialect: Dialect, items: bool, scores: bool, limit: int) -> str:
     """`records_pg.page_query`'s text, compiled once: the same for every page of a size."""
-    query = records_pg.page_query(records_pg.record_sql(items=items, scores=scores), limit)
+    query = records_pg.page_query(items=items, scores=scores, limit=limit)
     return str(query.compile(dialect=dialect))
 
 

@@ -111,10 +111,8 @@ class _Text(str):
     """Literal text of the record: `_concat` joins it with the literal text beside it."""
 
 
-def _concat(parts: list[str]) -> str:
-    """One concat() of the parts, literal texts (`_Text`) beside each other as one SQL
-    literal: each argument is one output function call and one copy (a `||` inside an
-    argument is one more copy of all it joined)."""
+def _args(parts: list[str]) -> list[str]:
+    """The parts as SQL, literal texts (`_Text`) beside each other as one SQL literal."""
     args, text = [], ""
     for part in parts:
         if isinstance(part, _Text):
@@ -124,7 +122,13 @@ def _concat(parts: list[str]) -> str:
             args.append(_lit(text))
             text = ""
         args.append(part)
-    return "concat(" + ", ".join([*args, _lit(text)] if text else args) + ")"
+    return [*args, _lit(text)] if text else args
+
+
+def _concat(parts: list[str]) -> str:
+    """One concat() of the parts (`_args`): each argument is one output function call and
+    one copy (a `||` inside an argument is one more copy of all it joined)."""
+    return "concat(" + ", ".join(_args(parts)) + ")"
 
 
 def _stored_instant(name: str) -> list[str]:
@@ -133,65 +137,120 @@ def _stored_instant(name: str) -> list[str]:
             stored_local_sql(name, "r.timezone"), _Text('"}')]
 
 
-# The record's assessment object, over the assessment and its window's wall times `w`
-# (`page_query`'s lateral subquery).
-ASSESSMENT_SQL = _concat([_Text('{"code": '), _string("w.code"),
-                          _Text(', "window_start": '), _window("window_start"),
-                          _Text(', "window_end": '), _window("window_end"),
-                          _Text(', "timezone": '), _string("w.timezone"), _Text("}")])
 WINDOW_BOUNDS = ("window_start", "window_end")
-# The subject key and the site, escaped, over the participant `p` and the site `s`.
-SUBJECT_SQL = _string("p.subject_key")
-SITE_SQL = _string("s.code")
-# The version's instrument and language, and its scoring, escaped: over the page's row `r`.
-INSTRUMENT_SQL = _concat([_Text('{"code": '), _string("r.instrument_code"),
-                          _Text(', "version": '), _string("r.instrument_version"),
-                          _Text('}, "language": '), _string("r.language")])
-SCORING_SQL = _concat([_Text('{"algorithm": '), _string("r.algorithm"),
-                       _Text(', "algorithm_version": '), _string("r.algorithm_version"),
-                       _Text("}")])
 
 
-def _timing(submitted: str, window_end: str) -> str:
-    """The record's timing object but its braces (`records.timing`): the lateness is worked
-    out (in numeric) only for a version submitted a second or more after the window closed,
-    the others are on time by 0 seconds."""
-    return (f"CASE WHEN {submitted} >= {window_end} + interval '1 second' "
-            f"THEN '\"status\": \"late\", \"late_by_seconds\": ' || "
-            f"{late_seconds_sql(submitted, window_end)} "
-            "ELSE '\"status\": \"on_time\", \"late_by_seconds\": 0' END")
+class _Fold:
+    """A part of the record that takes the literal text beside it into itself (`_fold`): the
+    record's concat() has an argument (an output function call and a copy, per record) less
+    for each."""
+
+    def take(self, text: str, *, before: bool) -> None:
+        raise NotImplementedError
 
 
-def record_sql(*, items: bool, scores: bool) -> str:
+class _Memo(_Fold):
+    """A text built of `parts` in a memoized subquery (`page_query`: once per participant,
+    assessment or instrument of a page), read by the record as `ref` (`<subquery>.<column>`)."""
+
+    def __init__(self, ref: str, parts: list[str]) -> None:
+        self.ref, self.parts = ref, parts
+
+    def take(self, text: str, *, before: bool) -> None:
+        self.parts = [_Text(text), *self.parts] if before else [*self.parts, _Text(text)]
+
+
+class _Case(_Fold):
+    """CASE WHEN `when` of two texts made of parts, joined by `||` (none of them NULL)."""
+
+    def __init__(self, when: str, then: list[str], otherwise: list[str]) -> None:
+        self.when, self.then, self.otherwise = when, then, otherwise
+
+    def take(self, text: str, *, before: bool) -> None:
+        for branch in (self.then, self.otherwise):
+            branch.insert(0 if before else len(branch), _Text(text))
+
+    def sql(self) -> str:
+        return f"CASE WHEN {self.when} THEN {_joined(self.then)} ELSE {_joined(self.otherwise)} END"
+
+
+def _joined(parts: list[str]) -> str:
+    """The parts (`_args`) joined by `||`."""
+    return " || ".join(f"({arg})" for arg in _args(parts))
+
+
+def _fold(parts: list[Any]) -> list[Any]:
+    """The parts, each literal text taken into the `_Fold` before it, else after it."""
+    out: list[Any] = []
+    pending = ""
+    for part in parts:
+        if isinstance(part, _Text):
+            if out and isinstance(out[-1], _Fold):
+                out[-1].take(part, before=False)
+            else:
+                pending += part
+            continue
+        if pending and isinstance(part, _Fold):
+            part.take(pending, before=True)
+        elif pending:
+            out.append(_Text(pending))
+        pending = ""
+        out.append(part)
+    return [*out, _Text(pending)] if pending else out
+
+
+def record_sql(*, items: bool, scores: bool) -> tuple[str, dict[str, str]]:
     """`records.record_text` over the page subquery `r`, as one concat() (json_build_object
-    looks up every argument's type per row): numbers as they are (their output function is
-    their text), strings escaped by to_json (those of the subject, site, instrument and
-    scoring come escaped from `page_query`'s memoized subqueries), objects of a fixed shape
-    spelled out."""
+    looks up every argument's type per row), and the texts it reads from `page_query`'s
+    memoized subqueries (their SQL by column): numbers as they are (their output function
+    is their text), strings escaped by to_json (those of the subject, site, assessment,
+    instrument and scoring in the memoized subqueries), objects of a fixed shape spelled
+    out; the literal text beside a memoized text or a CASE is written into it (`_fold`)."""
     requester = requester_sql("r.requester_email", "r.requester_role")
-    fields: list[tuple[str, list[str]]] = [
-        ("id", ["r.id"]), ("subject_key", ["r.subject_json"]), ("site", ["r.site_json"]),
-        ("assessment", ["r.assessment_json"]),
-        ("instrument", ["ij.instrument_json"]), ("version", ["r.version"]),
-        ("replaces", ["CASE WHEN r.replaces_id IS NULL THEN 'null' ELSE '{\"id\": ' || "
-                      "r.replaces_id || ', \"version\": ' || (r.version - 1) || '}' END"]),
+    late = late_seconds_sql("r.submitted_at", "r.window_end")
+    fields: list[tuple[str, list[Any]]] = [
+        ("id", ["r.id"]),
+        ("subject_key", [_Memo("r.subject_json", [_string("p.subject_key")])]),
+        ("site", [_Memo("r.site_json", [_string("s.code")])]),
+        ("assessment", [_Memo("r.assessment_json", [
+            _Text('{"code": '), _string("w.code"), _Text(', "window_start": '),
+            _window("window_start"), _Text(', "window_end": '), _window("window_end"),
+            _Text(', "timezone": '), _string("w.timezone"), _Text("}")])]),
+        ("instrument", [_Memo("ij.instrument_json", [  # and the language
+            _Text('{"code": '), _string("r.instrument_code"), _Text(', "version": '),
+            _string("r.instrument_version"), _Text('}, "language": '), _string("r.language")])]),
+        ("version", ["r.version"]),
+        ("replaces", [_Case("r.replaces_id IS NULL", [_Text("null")], [
+            _Text('{"id": '), "r.replaces_id", _Text(', "version": '), "r.version - 1",
+            _Text("}")])]),
         ("started_at", _stored_instant("started")),
         ("submitted_at", _stored_instant("submitted")),
         ("recorded_at", _stored_instant("recorded")),
-        ("timing", [_Text("{"), _timing("r.submitted_at", "r.window_end"), _Text("}")]),
-        ("change", ["CASE WHEN r.replaces_id IS NULL THEN 'null' ELSE '{\"reason\": ' || "
-                    + _string("r.change_reason") + " || ', \"source\": ' || "
-                    + _string("r.change_source") + " || ', \"by\": ' || "
-                    + _string("r.recorded_by") + " || ', \"requested_by\": ' || "
-                    + _string(requester) + " || '}' END"]),
-        ("scoring", ["ij.scoring_json"]),
+        # lateness worked out (in numeric) only for a version a second or more late
+        ("timing", [_Text("{"), _Case(
+            "r.submitted_at >= r.window_end + interval '1 second'",
+            [_Text('"status": "late", "late_by_seconds": '), late],
+            [_Text('"status": "on_time", "late_by_seconds": 0')]), _Text("}")]),
+        ("change", [_Case("r.replaces_id IS NULL", [_Text("null")], [
+            _Text('{"reason": '), _string("r.change_reason"), _Text(', "source": '),
+            _string("r.change_source"), _Text(', "by": '), _string("r.recorded_by"),
+            _Text(', "requested_by": '), _string(requester), _Text("}")])]),
+        ("scoring", [_Memo("ij.scoring_json", [
+            _Text('{"algorithm": '), _string("r.algorithm"), _Text(', "algorithm_version": '),
+            _string("r.algorithm_version"), _Text("}")])]),
     ]
     fields += [(key, [f"r.{column}"]) for key, column in stored_texts(items=items,
                                                                        scores=scores)]
-    parts: list[str] = [_Text("{")]
+    parts: list[Any] = [_Text("{")]
     for n, (key, value) in enumerate(fields):
         parts += [_Text((", " if n else "") + json.dumps(key) + ": "), *value]
-    return _concat([*parts, _Text("}")])
+    record, memos = [], {}
+    for part in _fold([*parts, _Text("}")]):
+        if isinstance(part, _Memo):
+            memos[part.ref.split(".")[1]] = _concat(part.parts)
+            part = part.ref
+        record.append(part.sql() if isinstance(part, _Case) else part)
+    return _concat(record), memos
 
 
 # The version's stored texts a record reads (`texts_of` None: it has none, refused), and its
@@ -212,26 +271,27 @@ def _memoized(columns: list[Any], *where: Any, name: str) -> Any:
     return select(*columns).where(*where).offset(literal_column("0")).lateral(name)
 
 
-def page_query(record: str, limit: int) -> Select:
+def page_query(*, items: bool, scores: bool, limit: int) -> Select:
     """(audit_seq, instrument code and version, texts_of, record JSON text) of up to `limit`
     versions after seq `after` of study `study_id` (bound parameters of those names), in
-    commit order; `record` from `record_sql`. The page's rows (`r`: a LIMIT, which
-    PostgreSQL keeps apart) carry what the record reads: the version's own columns and stored
-    texts, and the texts that repeat from version to version (subject key and site,
-    assessment object, instrument and language, scoring) from lateral subqueries PostgreSQL
-    memoizes (`_memoized`). The rows are those of `records.versions_query` (the test
-    compares the records with `record_text`'s of its rows).
+    commit order; the record `record_sql`'s (`items`, `scores`: its scope). The page's rows
+    (`r`: a LIMIT, which PostgreSQL keeps apart) carry what the record reads: the version's
+    own columns and stored texts, and the texts that repeat from version to version (subject
+    key, site, assessment object, instrument and language, scoring) from lateral subqueries
+    PostgreSQL memoizes (`_memoized`). The rows are those of `records.versions_query` (the
+    test compares the records with `record_text`'s of its rows).
 
     The limit is written in the text, not bound: a generic plan takes a bound LIMIT for a
     tenth of the rows it estimates, which on a large enough study would favour hash joins
     that read whole tables for every page; with the number the plan is made for `limit`
     rows, index lookups."""
+    record, memos = record_sql(items=items, scores=scores)
+    texts: dict[str, Any] = {name: literal_column(sql).label(name) for name, sql in memos.items()}
     p, s = aliased(Participant, name="p"), aliased(Site, name="s")
     a = aliased(Assessment, name="a")
-    subject = _memoized([literal_column(SUBJECT_SQL).label("subject_json")],
+    subject = _memoized([texts["subject_json"]],
                         p.id == Response.participant_id, name="pj")
-    site = _memoized([literal_column(SITE_SQL).label("site_json")], s.id == Response.site_id,
-                     name="sj")
+    site = _memoized([texts["site_json"]], s.id == Response.site_id, name="sj")
     # The window bounds' wall times, worked out once each (`_window` reads them more than
     # once: a zone's rules are looked up by name on every call)
     zones = (("utc", _UTC), ("local", "a.timezone"))
@@ -240,8 +300,8 @@ def page_query(record: str, limit: int) -> Select:
     window = (select(a.code, a.timezone, a.window_end, *walls)
               .where(a.id == Response.assessment_id).correlate(Response)
               .offset(literal_column("0")).lateral("w"))
-    assessment = _memoized([literal_column(ASSESSMENT_SQL).label("assessment_json"),
-                            window.c.timezone, window.c.window_end], name="aj")
+    assessment = _memoized([texts["assessment_json"], window.c.timezone, window.c.window_end],
+                           name="aj")
     r = (select(Response.id, Response.audit_seq, Response.version, Response.replaces_id,
                 Response.instrument_code, Response.instrument_version,
                 Response.submitted_at, Response.recorded_by, Response.change_reason,
@@ -262,8 +322,7 @@ def page_query(record: str, limit: int) -> Select:
          .order_by(Response.audit_seq).limit(literal_column(str(int(limit)), Integer))
          .subquery("r"))
     # Over the page's rows, where PostgreSQL memoizes it by their five columns.
-    instrument = _memoized([literal_column(INSTRUMENT_SQL).label("instrument_json"),
-                            literal_column(SCORING_SQL).label("scoring_json")], name="ij")
+    instrument = _memoized([texts["instrument_json"], texts["scoring_json"]], name="ij")
     return (select(r.c.audit_seq, r.c.instrument_code, r.c.instrument_version, r.c.texts_of,
                    literal_column(record).label("record"))
             .select_from(r).join(instrument, true()).order_by(r.c.audit_seq))
