@@ -74,13 +74,16 @@ def catalogue_for(study: Study) -> StudyCatalogue:
 @lru_cache(maxsize=32)
 def _page_sql(dialect: Dialect, items: bool, scores: bool, limit: int) -> str:
     """`records_pg.page_query`'s text, compiled once: the same for every page of a size."""
-    query = records_pg.page_query(records_pg.record_sql(items=items, scores=scores), limit)
+    query = records_pg.page_query(items=items, scores=scores, limit=limit)
     return str(query.compile(dialect=dialect))
 
 
-# plan_cache_mode for one statement: the mode before, and back to it.
+# plan_cache_mode for one statement: the mode before, and back to it; with the settings of
+# `Export._plain_plans` (in the same statement: one round trip a page).
 _GENERIC_PLANS = ("SELECT current_setting('plan_cache_mode'), "
-                  "set_config('plan_cache_mode', 'force_generic_plan', true)")
+                  "set_config('plan_cache_mode', 'force_generic_plan', true), "
+                  "set_config('jit', 'off', true), "
+                  "set_config('max_parallel_workers_per_gather', '0', true)")
 _PLAN_MODE = "SELECT set_config('plan_cache_mode', %s, true)"
 
 
@@ -222,8 +225,7 @@ class Export:
         """PostgreSQL: `records_pg.page_query`'s rows, read through the driver (they need no
         type processing). Its text is the same for every page: prepared once per connection
         and run with a generic plan (planning a page took a third of running it), in this
-        statement only."""
-        self._plain_plans()
+        statement only; set up in one statement with `_plain_plans`' settings."""
         raw = cast(psycopg.Connection, self.session.connection().connection.dbapi_connection)
         # Typed: psycopg sends an int as the smallest type it fits, and each set of types is
         # a statement of its own (the first page, after 0, was prepared and planned again).

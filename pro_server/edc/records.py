@@ -165,8 +165,9 @@ def versions_query(study_id: int | ColumnElement[int], after: int | ColumnElemen
                    upto: int | None = None, limit: int | ColumnElement[int] | None = None, *,
                    full: bool = True) -> Select:
     """Response versions committed after seq `after` (up to `upto`), in commit order
-    (`full=False`: only what the pull API's record shows). Study, seq and limit can be SQL
-    expressions (`records_pg.page_query`: bound, one statement for every page)."""
+    (`full=False`: only what the pull API's record shows; on PostgreSQL its pages read the
+    same rows through `records_pg.page_query`, which joins them with memoized texts). Study,
+    seq and limit can be SQL expressions."""
     query = (_base(study_id, full=full).where(Response.audit_seq > after)
              .order_by(Response.audit_seq))
     if upto is not None:

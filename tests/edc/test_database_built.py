@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -36,6 +37,10 @@ from tests.helpers import migrate_again
 
 UNUSUAL_REASON = 'Typed <"wrong"> & fixed — años'
 SCOPES = ((True, True), (False, True), (True, False))
+# How long after its window closed a version is submitted (`_unusual`), and its timing.
+LATE_BY = {timedelta(microseconds=999_999): {"status": "on_time", "late_by_seconds": 0},
+           timedelta(seconds=1): {"status": "late", "late_by_seconds": 1},
+           timedelta(seconds=1.5): {"status": "late", "late_by_seconds": 1}}
 
 
 def _versions(session, study_id: int) -> list[Response]:
@@ -81,9 +86,10 @@ def test_each_version_stores_the_texts_the_builders_make_of_it(edc, ctx_factory)
     assert stored[edc.corrected.id]["odm_items_update"] is None  # it removed nothing
 
 
-def _unusual(session, study_id: int) -> None:
+def _unusual(session, study_id: int) -> dict[int, dict]:
     """Stored versions in the shapes that are easy to get wrong, with their texts as the
-    builder makes them (as if stored so)."""
+    builder makes them (as if stored so); returns the timing of those submitted just after
+    their window closed, by id."""
     rows = _versions(session, study_id)
     rand36 = next(r for r in rows if r.instrument_code == "rand36")
     answers = dict(rand36.answers)
@@ -104,6 +110,14 @@ def _unusual(session, study_id: int) -> None:
     scores["scores"][key] = {"value": None, "value_text": None,
                              "reason": "too_few_items", "detail": {}}
     corrected.scores = scores
+    # Submitted just after the window closed: under a second is on time, a second is late.
+    others = [r for r in rows if r not in (first, corrected, rand36, promis)]
+    ends = {r.assessment_id: session.get(Assessment, r.assessment_id).window_end for r in rows}
+    by_assessment = {r.assessment_id: r for r in others}
+    timing = {}
+    for row, (after, expected) in zip(by_assessment.values(), LATE_BY.items(), strict=False):
+        row.submitted_at = ends[row.assessment_id] + after
+        timing[row.id] = expected
     session.flush()
     built = _built(session, study_id)
     session.execute(delete(ResponseExport).where(ResponseExport.response_id.in_(built)))
@@ -112,13 +126,14 @@ def _unusual(session, study_id: int) -> None:
     # local times are for the zone before: formatted again).
     session.get(Assessment, corrected.assessment_id).timezone = "Asia/Kolkata"
     session.commit()
+    return timing
 
 
 def test_records_are_the_same_text_on_every_backend(edc, ctx_factory, clock, monkeypatch):
     ctx = ctx_factory()
     _empty_an_item(ctx, edc)
     session = ctx.session
-    _unusual(session, edc.study_id)
+    timing = _unusual(session, edc.study_id)
     study = session.get(Study, edc.study_id)
     for items, scores in SCOPES:
         export = Export(session, study, clock.now(), items=items, scores=scores)
@@ -135,6 +150,8 @@ def test_records_are_the_same_text_on_every_backend(edc, ctx_factory, clock, mon
     assert any(r["change"] and r["change"]["reason"] == UNUSUAL_REASON for r in records)
     assert any("not_answered" in r.get("unanswered", {}).values() for r in records)
     assert any(".123456Z" in r["started_at"]["utc"] for r in records)
+    assert {r["id"]: r["timing"] for r in records if r["id"] in timing} == timing
+    assert len(timing) == len(LATE_BY)
     # Paged: the cursor and has_more agree too.
     export = Export(session, study, clock.now())
     after, pages = 0, 0
