@@ -91,11 +91,6 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _key(name: str) -> str:
-    """A JSON object key and its colon, as a SQL literal."""
-    return _lit(json.dumps(name) + ": ")
-
-
 def _string(expr: str) -> str:
     """A text expression as a JSON string (escaped by to_json), 'null' when NULL."""
     return f"coalesce(to_json({expr}::text)::text, 'null')"
