@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from itertools import chain
 from operator import itemgetter
@@ -301,9 +301,9 @@ class _Plan:
 
 
 # The members' entries of a text of one shape (the entries' order, and those unanswered):
-# each entry's members (its member texts and their ids) in the text's order, and each
-# entry's place in the text in the plan's order
-Shape = tuple[list[dict[str, Ids]], list[int]]
+# each entry's members (its member texts and their ids) in the text's order, and what takes
+# the entries' ids, in the text's order, into the plan's order
+Shape = tuple[list[dict[str, Ids]], Callable[[list[Ids]], Sequence[Ids]]]
 _GET: Callable[[dict[Any, Ids], Any], Ids | None] = dict.get
 
 
@@ -316,20 +316,26 @@ def _shape(places: list[int | None], members: list[dict[str, Ids]]) -> Shape | N
     inverse = [0] * len(order)
     for at, n in enumerate(order):
         inverse[n] = at
-    return [members[n] for n in order], inverse
+    # itemgetter of one place gives the item, not a tuple of it: one entry is in order
+    in_order = itemgetter(*inverse) if len(inverse) > 1 else _same
+    return [members[n] for n in order], in_order
+
+
+def _same(found: list[Ids]) -> list[Ids]:
+    return found
 
 
 def _read(shape: Shape, pieces: list[str]) -> Ids | None:
     """The ids of a text's members (`pieces`) in the plan's order, if the text has the shape
     and each member was met before (else None). An entry's ids are never empty (it has a
     test at least)."""
-    members, inverse = shape
+    members, in_order = shape
     if len(pieces) != len(members):
         return None
     found = list(map(_GET, members, pieces))
     if not all(found):
         return None
-    return b"".join(map(found.__getitem__, inverse))  # type: ignore[arg-type]
+    return b"".join(in_order(found))  # type: ignore[arg-type]
 
 
 def _keep(kept: dict[str, Ids], text: str, ids: Ids) -> None:
