@@ -13,7 +13,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache, partial
-from itertools import islice
+from itertools import islice, repeat
 from typing import Any, cast
 
 import psycopg
@@ -100,14 +100,13 @@ def _driver_stream(session: Session, query: Select, batch: int = 2_000, *,
     raw = cast(psycopg.Connection, session.connection().connection.dbapi_connection)
     with raw.cursor(name="edc_export_rows") as cursor:
         cursor.execute(str(compiled), compiled.params)
-        keys = tuple(column.name for column in cursor.description or ())
-        rows: Generator[Any, None, None] = (
-            read_ahead(partial(cursor.fetchmany, batch), ahead) if ahead
-            else (row for rows in iter(partial(cursor.fetchmany, batch), [])
-                  for row in rows))  # not row by row: the cursor's own step is Python code
-        with closing(rows):
-            for row in rows:
-                yield dict(zip(keys, row, strict=True))
+        keys = repeat(tuple(column.name for column in cursor.description or ()))
+        if not ahead:  # a batch at a time: the cursor's own step is Python code
+            for rows in iter(partial(cursor.fetchmany, batch), []):
+                yield from map(dict, map(zip, keys, rows))  # each row a dict, in C
+            return
+        with closing(read_ahead(partial(cursor.fetchmany, batch), ahead)) as ahead_rows:
+            yield from map(dict, map(zip, keys, ahead_rows))
 
 
 def _closing(chunks: Iterator[bytes], rows: Iterator[Row]) -> Iterator[bytes]:

@@ -19,7 +19,8 @@ numbered by `Middles`, each built once per distinct test result) and its visit v
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from itertools import chain
 from operator import itemgetter
@@ -129,6 +130,33 @@ def _members(text: str, glue: bool) -> list[str]:
     return (inner.replace('", "', _GLUED) if glue else inner).split(_SEP)
 
 
+_RESULT_SEP = '}, "'  # between two members of an object of objects (a response's scores)
+
+
+def _results(text: str) -> list[str]:
+    """The texts of the members of an object of objects (the scores' results) as
+    `_result_member` writes them: a closing brace then _SEP is never inside a JSON string
+    (its quote would be escaped), only after a member whose value is an object."""
+    return text[2:-2].split(_RESULT_SEP) if len(text) > 2 else []
+
+
+def _result_member(name: str, value: Any) -> str | None:
+    """A score's member text as `_results` splits it (its object's closing brace left out),
+    if its value is an object that holds no other one."""
+    text = _member(name, value)
+    return text[:-1] if text.endswith("}") and _RESULT_SEP not in text else None
+
+
+# The middle ids of some records, packed as the bytes of an array("L"): a response's are
+# joined from its entries' in C, and handed on (`ids`) as one array, copied in C by the
+# XPT spool
+Ids = bytes
+
+
+def _packed(ids: Iterable[int]) -> Ids:
+    return array("L", ids).tobytes()
+
+
 class _Plan:
     """The exported tests of one instrument version, for one baseline flag: the answers'
     (one entry per item: the options of a multi-choice item together), then the scores'.
@@ -141,10 +169,10 @@ class _Plan:
     The stored texts are read without decoding them, as long as each of their members was
     met before: an answer's member (`"dress": 2`), an unanswered item's member in the
     stored `unanswered_json` (`"aids_other_p1": "not_applicable"`: whether it applied, as
-    the version was stored) and the three members of a score's object each give the entry
-    and its ids; a response's are those of every entry once, sorted into test order. Any
-    other text (a member not met yet, an answer left null, a text not as `json.dumps` writes
-    it) is decoded, and its members kept for the next response."""
+    the version was stored) and a score's member (its object) each give the entry and its
+    ids; a response's are those of every entry once, sorted into test order. Any other text
+    (a member not met yet, an answer left null, a text not as `json.dumps` writes it) is
+    decoded, and its members kept for the next response."""
 
     def __init__(self, d: InstrumentDefinition, baseline: bool, items: bool, scores: bool
                  ) -> None:
@@ -163,25 +191,25 @@ class _Plan:
                     answers.append((test.item, (test,)))
         self.answers = answers
         self.names = [item.id for item, _ in answers]
-        self.known: list[dict[Any, list[int]]] = [{} for _ in answers]
+        self.known: list[dict[Any, Ids]] = [{} for _ in answers]
         self.conditional = [(n, item) for n, (item, _) in enumerate(answers)
                             if item.enable_when is not None]
         self.places = {name: n for n, name in enumerate(self.names)}
-        self.members: list[dict[str, list[int]]] = [{} for _ in answers]
+        self.members: list[dict[str, Ids]] = [{} for _ in answers]
         self.shapes: dict[str, Shape] = {}  # by `unanswered_json`
         self.score_names = [key for key, _ in self.scores]
         self.score_places = {name: n for n, name in enumerate(self.score_names)}
-        self.score_known: list[dict[Any, list[int]]] = [{} for _ in self.scores]
-        self.score_members: list[dict[Any, list[int]]] = [{} for _ in self.scores]
+        self.score_known: list[dict[Any, Ids]] = [{} for _ in self.scores]
+        self.score_members: list[dict[str, Ids]] = [{} for _ in self.scores]
         self.score_shape: Shape | None = None
-        self.by_text: dict[str, list[int]] = {}
-        self.by_scores: dict[str, list[int]] = {}
+        self.by_text: dict[str, Ids] = {}
+        self.by_scores: dict[str, Ids] = {}
 
     def answer_ids(self, text: str | Mapping[str, Any], unanswered: str | None,
-                   middles: Middles) -> list[int]:
+                   middles: Middles) -> Ids:
         """The answers' middle ids, from `items_json` and `unanswered_json`."""
         if not self.answers:
-            return []
+            return b""
         pieces: list[str] = []
         if isinstance(text, str):
             if isinstance(unanswered, str):
@@ -198,12 +226,12 @@ class _Plan:
         for n, item in self.conditional:
             if keys[n] == "None":
                 keys[n] = item_applies(item, answers)  # a bool: never an answer's repr
-        found: list[list[int] | None] = list(map(_GET, self.known, keys))
+        found: list[Ids | None] = list(map(_GET, self.known, keys))
         for n, ids in enumerate(found):
             if ids is None:
-                found[n] = self.known[n][keys[n]] = ids = [
+                found[n] = self.known[n][keys[n]] = ids = _packed(
                     middles.number(_middle(self.d, test, answers, {}, self.baseline))
-                    for test in self.answers[n][1]]
+                    for test in self.answers[n][1])
                 # the member that stands for this key from now on
                 name, value = self.names[n], answers.get(self.names[n])
                 if value is not None:
@@ -219,42 +247,41 @@ class _Plan:
                 if len(self.shapes) >= TEXTS_KEPT:
                     self.shapes.clear()
                 self.shapes[cast(str, unanswered)] = shape
-        return list(chain.from_iterable(cast(list[list[int]], found)))
+        return b"".join(cast(list[Ids], found))
 
-    def score_ids(self, text: str | Mapping[str, Any], middles: Middles) -> list[int]:
+    def score_ids(self, text: str | Mapping[str, Any], middles: Middles) -> Ids:
         """The scores' middle ids, from `scores_json`."""
         if not self.scores:
-            return []
-        triples: list[tuple[str, str, str]] = []
+            return b""
+        pieces: list[str] = []
         if isinstance(text, str):
-            pieces = _members(text, False)
-            triples = list(zip(pieces[0::3], pieces[1::3], pieces[2::3], strict=False))
-            if self.score_shape is not None and len(pieces) == 3 * len(triples):
-                ids = _read(self.score_shape, triples)
+            pieces = _results(text)
+            if self.score_shape is not None:
+                ids = _read(self.score_shape, pieces)
                 if ids is not None:
                     return ids
             results: Mapping[str, Any] = json.loads(text)
         else:
             results = text
         keys = list(map(_SCORE_KEY, map(results.__getitem__, self.score_names)))
-        found: list[list[int] | None] = list(map(_GET, self.score_known, keys))
+        found: list[Ids | None] = list(map(_GET, self.score_known, keys))
         for n, ids in enumerate(found):
             if ids is None:
-                found[n] = self.score_known[n][keys[n]] = ids = [
+                found[n] = self.score_known[n][keys[n]] = ids = _packed(
                     middles.number(_middle(self.d, test, {}, results, self.baseline))
-                    for test in self.scores[n][1]]
-            # the members that stand for this result from now on
+                    for test in self.scores[n][1])
+            # the member that stands for this result from now on
             name = self.score_names[n]
-            pieces = _member(name, results[name]).split(_SEP)
-            if len(pieces) == 3:
-                self.score_members[n][(pieces[0], pieces[1], pieces[2])] = ids
-        if triples:
+            member = _result_member(name, results[name])
+            if member is not None:
+                self.score_members[n][member] = ids
+        if pieces:
             self.score_shape = _shape(
-                [self.score_places.get(first.split('": ', 1)[0]) for first, _, _ in triples],
+                [self.score_places.get(piece.split('": ', 1)[0]) for piece in pieces],
                 self.score_members) or self.score_shape
-        return list(chain.from_iterable(cast(list[list[int]], found)))
+        return b"".join(cast(list[Ids], found))
 
-    def ids(self, row: Row, middles: Middles) -> list[int]:
+    def ids(self, row: Row, middles: Middles) -> array[int]:
         """The middle ids of a response's records, from its `items_json`,
         `unanswered_json` and `scores_json` (JSON text, or decoded). The ids of the last
         `TEXTS_KEPT` distinct texts are kept by text: many responses share them."""
@@ -270,17 +297,17 @@ class _Plan:
             last = self.score_ids(text, middles)
             if isinstance(text, str):
                 _keep(self.by_scores, text, last)
-        return first + last
+        return array("L", first + last)
 
 
 # The members' entries of a text of one shape (the entries' order, and those unanswered):
-# each entry's members (its member texts, or a score's three, and their ids) in the text's
-# order, and each entry's place in the text in the plan's order
-Shape = tuple[list[dict[Any, list[int]]], list[int]]
-_GET: Callable[[dict[Any, list[int]], Any], list[int] | None] = dict.get
+# each entry's members (its member texts and their ids) in the text's order, and what takes
+# the entries' ids, in the text's order, into the plan's order
+Shape = tuple[list[dict[str, Ids]], Callable[[list[Ids]], Sequence[Ids]]]
+_GET: Callable[[dict[Any, Ids], Any], Ids | None] = dict.get
 
 
-def _shape(places: list[int | None], members: list[dict[Any, list[int]]]) -> Shape | None:
+def _shape(places: list[int | None], members: list[dict[str, Ids]]) -> Shape | None:
     """The shape of a text whose members are those of the entries at `places` (None: not
     a member of one), if it has each of them once."""
     if None in places or sorted(places) != list(range(len(members))):  # type: ignore[type-var]
@@ -289,22 +316,29 @@ def _shape(places: list[int | None], members: list[dict[Any, list[int]]]) -> Sha
     inverse = [0] * len(order)
     for at, n in enumerate(order):
         inverse[n] = at
-    return [members[n] for n in order], inverse
+    # itemgetter of one place gives the item, not a tuple of it: one entry is in order
+    in_order = itemgetter(*inverse) if len(inverse) > 1 else _same
+    return [members[n] for n in order], in_order
 
 
-def _read(shape: Shape, pieces: list[Any]) -> list[int] | None:
+def _same(found: list[Ids]) -> list[Ids]:
+    return found
+
+
+def _read(shape: Shape, pieces: list[str]) -> Ids | None:
     """The ids of a text's members (`pieces`) in the plan's order, if the text has the shape
-    and each member was met before (else None)."""
-    members, inverse = shape
+    and each member was met before (else None). An entry's ids are never empty (it has a
+    test at least)."""
+    members, in_order = shape
     if len(pieces) != len(members):
         return None
     found = list(map(_GET, members, pieces))
     if not all(found):
         return None
-    return list(chain.from_iterable(map(found.__getitem__, inverse)))  # type: ignore[arg-type]
+    return b"".join(in_order(found))  # type: ignore[arg-type]
 
 
-def _keep(kept: dict[str, list[int]], text: str, ids: list[int]) -> None:
+def _keep(kept: dict[str, Ids], text: str, ids: Ids) -> None:
     if len(kept) >= TEXTS_KEPT:
         kept.clear()
     kept[text] = ids
