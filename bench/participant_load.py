@@ -97,14 +97,16 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_of(pids: set[int]) -> dict[int, float]:
-    """CPU seconds (user + system) each process has used so far; gone ones are left out."""
+    """CPU seconds (user + system) each process has used so far, with its children it has
+    waited for: a gunicorn worker recycled during a round is counted in its master's.
+    Gone processes are left out."""
     used = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        used[pid] = (int(fields[11]) + int(fields[12])) / TICKS
+        used[pid] = sum(int(f) for f in fields[11:15]) / TICKS
     return used
 
 
