@@ -42,7 +42,7 @@ class Response(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id"), index=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id"))
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("study.id"))
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
@@ -147,7 +147,7 @@ class Draft(UpdatedAt, Base):
     __table_args__ = (UniqueConstraint("assessment_id", "instrument_code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id"), index=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id"))
     instrument_code: Mapped[str] = mapped_column(String(40))
     answers: Mapped[Any] = mapped_column(JSONText())
     language: Mapped[str] = mapped_column(String(8))

@@ -90,7 +90,7 @@ class Assessment(CreatedAt, UpdatedAt, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
     study_id: Mapped[int] = mapped_column(ForeignKey("study.id"), index=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     code: Mapped[str] = mapped_column(String(20))
