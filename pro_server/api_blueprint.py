@@ -13,10 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import Request
 from flask_smorest import Blueprint
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from pro_server import web
 from pro_server.errors import Unauthorized
+from pro_server.request_input import UNCHECKED, checked_json
 
 UNSAFE = ("post", "put", "patch", "delete")
 SECURITY_SCHEMES: dict[str, dict[str, str]] = {
@@ -105,7 +108,18 @@ STAFF_OR_CLIENT = Access("staff or EDC client", web.current_actor,
 EDC_CLIENT = Access("EDC client", _bearer_client, (("edcBearer",),), errors=(401, 403))
 
 
+class _Parser(FlaskParser):
+    """webargs' parser, reading a JSON body from its one parse: the input check's
+    (`request_input`), which every request passes before a route reads its arguments."""
+
+    def _raw_load_json(self, req: Request) -> Any:
+        document = checked_json(req) if is_json_request(req) else UNCHECKED
+        return super()._raw_load_json(req) if document is UNCHECKED else document
+
+
 class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = _Parser()
+
     def __init__(self, *args: Any, access: Access, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.access = access

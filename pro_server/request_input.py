@@ -36,6 +36,8 @@ INT64_MAX = 2**63 - 1
 _FORBIDDEN_TEXT = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _JSON_TYPES = ("application/json",)
+_CHECKED_JSON = "pro_server.checked_json"  # the request's environ key of the checked document
+UNCHECKED = object()  # `checked_json` of a request whose body was not read as JSON here
 
 
 class BadJson(DomainError):
@@ -73,12 +75,23 @@ def check_request_input() -> None:
     _check_query(req)
     mimetype = req.mimetype
     if mimetype in _JSON_TYPES or mimetype.endswith("+json"):
-        _check_json(req.get_data(cache=True))
+        body = req.get_data(cache=True)
+        document = _check_json(body)
+        # Kept for the routes' parser when it would decode the body alike: it reads UTF-8
+        # without a BOM, and refuses other encodings, which this check reads.
+        if document is not UNCHECKED and json.detect_encoding(body) == "utf-8":
+            req.environ[_CHECKED_JSON] = document
     elif mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         for name, value in req.form.items(multi=True):
             if "\x00" in name or "\x00" in value:
                 raise InvalidInput(f"Invalid value for {name!r}",
                                    {"form": {name: ["Contains a NUL character"]}})
+
+
+def checked_json(req: Request) -> Any:
+    """The JSON body as the check read it (its one parse: the routes' parser takes it from
+    here), or UNCHECKED when the check read none (not JSON, or an empty body)."""
+    return req.environ.get(_CHECKED_JSON, UNCHECKED)
 
 
 def _check_query(req: Request) -> None:
@@ -92,9 +105,10 @@ def _check_query(req: Request) -> None:
                            {"query": problems})
 
 
-def _check_json(body: bytes) -> None:
+def _check_json(body: bytes) -> Any:
+    """The body's document once it passed the checks (UNCHECKED for an empty body)."""
     if not body.strip():
-        return
+        return UNCHECKED
     try:
         document = json.loads(body, object_pairs_hook=_no_duplicate_keys,
                               parse_int=_int64, parse_constant=_no_constant)
@@ -104,7 +118,7 @@ def _check_json(body: bytes) -> None:
         # json.JSONDecodeError, and the hooks' own ValueErrors, name what is wrong.
         raise BadJson(f"Invalid JSON: {exc}") from None
     if _plainly_acceptable(body):
-        return
+        return document
     problems: dict[str, list[str]] = {}
     for path, depth, text in _walk(document):
         if depth > MAX_JSON_DEPTH:
@@ -115,6 +129,7 @@ def _check_json(body: bytes) -> None:
     if problems:
         raise InvalidInput(f"Invalid value for {', '.join(sorted(problems))}",
                            {"json": problems})
+    return document
 
 
 def _plainly_acceptable(body: bytes) -> bool:

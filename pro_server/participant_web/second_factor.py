@@ -16,7 +16,7 @@ from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from pro_server.audit.services import record
 from pro_server.context import ServiceContext
@@ -55,9 +55,15 @@ def _keyed(ctx: ServiceContext, participant_id: int, value: str) -> str:
     return hmac.new(ctx.settings.secret_key.encode(), message, hashlib.sha256).hexdigest()
 
 
+# Built once (every session opened from a link asks it); the study is bound per call. The
+# one column, not the row: nothing is loaded into the session.
+_STUDY_SETTING = select(StudyWebSettings.second_factor).where(
+    StudyWebSettings.study_id == bindparam("study_id"))
+
+
 def study_setting(ctx: ServiceContext, study_id: int) -> str:
-    row = ctx.session.scalar(select(StudyWebSettings).where(StudyWebSettings.study_id == study_id))
-    return row.second_factor if row else "none"
+    found = ctx.session.scalar(_STUDY_SETTING, {"study_id": study_id})
+    return found if found is not None else "none"
 
 
 def set_study_setting(ctx: ServiceContext, study_id: int, second_factor: str) -> str:

@@ -11,8 +11,10 @@ with a Transactional file's Update of a correction also removing (`TransactionTy
 what the correction emptied. The exports join these texts with what can change after the
 version was stored (subject key, site, assessment window and time zone), on every backend.
 
-The answers and scores are taken as stored (JSONText: sorted keys), so the texts are what a
-builder reading the stored version writes.
+The answers and scores are read in key order, as they are stored (JSONText sorts keys), so a
+version's texts are the same whether built from it as just made or as read back; the texts
+read only the members that JSON keeps as they are (item values from a request's JSON, a
+score's number, text and reason), so nothing needs a round trip through JSON first.
 
 The version's three instants (started, submitted, recorded) never change either: their UTC
 texts are stored, and their local texts with the time zone they were made for (`zone`, the
@@ -57,7 +59,8 @@ def as_stored(value: Any) -> Any:
 
 
 def item_values(answers: Mapping[str, Any] | None) -> dict[str, Any]:
-    return {item: answer["value"] for item, answer in (answers or {}).items()}
+    """Each item's value, in item-id order (the stored JSON's)."""
+    return {item: answer["value"] for item, answer in sorted((answers or {}).items())}
 
 
 def unanswered(definition: InstrumentDefinition, values: Mapping[str, Any]) -> dict[str, str]:
@@ -67,8 +70,9 @@ def unanswered(definition: InstrumentDefinition, values: Mapping[str, Any]) -> d
 
 
 def score_values(scores: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each score's value, value_text and reason, in score-key order (the stored JSON's)."""
     return {key: {"value": s["value"], "value_text": s["value_text"], "reason": s["reason"]}
-            for key, s in scores["scores"].items()}
+            for key, s in sorted(scores["scores"].items())}
 
 
 def item_data_values(d: InstrumentDefinition, answers: Mapping[str, Any]) -> dict[str, str]:
@@ -90,7 +94,7 @@ def item_data_values(d: InstrumentDefinition, answers: Mapping[str, Any]) -> dic
 
 def score_data_values(d: InstrumentDefinition, scores: Mapping[str, Any]) -> dict[str, str]:
     return {score_oid(d.code, key): s["value_text"]
-            for key, s in scores["scores"].items() if s["value_text"] is not None}
+            for key, s in sorted(scores["scores"].items()) if s["value_text"] is not None}
 
 
 @lru_cache(maxsize=16384)  # the repeated leaves stay
@@ -167,12 +171,11 @@ def export_row(version: Response, replaces: Response | None = None, *,
     """The `ResponseExport` row of a stored version (`replaces`: the version it corrects;
     `zone`: its assessment's time zone, by default read from the assessment)."""
     d = default_registry().get(version.instrument_code, version.instrument_version)
-    previous = (None if replaces is None
-                else (as_stored(replaces.answers), as_stored(replaces.scores)))
+    previous = None if replaces is None else (replaces.answers, replaces.scores)
     if zone is None:
         zone = version.assessment.timezone
     return {"response_id": version.id, **export_texts(
-        d, as_stored(version.answers), as_stored(version.scores), previous),
+        d, version.answers, version.scores, previous),
         **instant_texts({f"{n}_at": getattr(version, f"{n}_at") for n in INSTANTS}, zone)}
 
 

@@ -141,6 +141,8 @@ def payload_hash(answers: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(answers, sort_keys=True).encode()).hexdigest()
 
 
+_SUBMISSION_BY_KEY = select(Submission).where(  # built once; the key bound per call
+    Submission.idempotency_key == bindparam("key"))
 _DRAFTS = cast(Table, Draft.__table__)
 _DELETE_DRAFTS = delete(_DRAFTS).where(  # built once
     _DRAFTS.c.assessment_id == bindparam("assessment_id"))
@@ -151,8 +153,7 @@ def submit(ctx: ServiceContext, a: Assessment, idempotency_key: str,
            drafts: Mapping[str, Draft] | None = None) -> tuple[Submission, bool]:
     """Store the whole assessment once; (submission, created). A replay returns the first.
     `drafts`: the assessment's drafts when the caller has read them already (`drafts_of`)."""
-    existing = ctx.session.scalar(select(Submission).where(
-        Submission.idempotency_key == idempotency_key))
+    existing = ctx.session.scalar(_SUBMISSION_BY_KEY, {"key": idempotency_key})
     if existing is not None:
         if existing.assessment_id != a.id:
             raise Conflict("This idempotency key belongs to another submission")
