@@ -56,8 +56,8 @@ from pro_server.protocol.definitions import default_registry as protocol_registr
 from pro_server.responses.models import Response, ResponseExport
 from pro_server.studies.models import Study
 
-ODM_BATCH = 2_000  # rows of the ODM query fetched at a time (PostgreSQL)
-ODM_READ_AHEAD = 2  # batches of them fetched ahead of the file's writer
+DRIVER_BATCH = 2_000  # rows of an ODM or QS query fetched at a time (PostgreSQL)
+READ_AHEAD = 2  # batches fetched ahead of an ODM or QS file's writer (PostgreSQL)
 
 
 @lru_cache(maxsize=64)
@@ -264,7 +264,7 @@ class Export:
             query = odm_pg.with_groups(query, order, transactional=not snapshot,
                                        items=self.items, scores=self.scores)
             # read ahead: the database builds the next rows while these are written
-            rows = _driver_stream(self.session, query, ODM_BATCH, ahead=ODM_READ_AHEAD)
+            rows = _driver_stream(self.session, query, DRIVER_BATCH, ahead=READ_AHEAD)
         else:
             rows = stream(self.session, with_texts(query, *odm_pg.TEXTS))
         return _closing(odm.clinical_stream(
@@ -339,7 +339,9 @@ class Export:
             # the lookups' estimated cost made PostgreSQL JIT-compile the statement: 3 s of
             # a 180k-row study's export (for the rest of this read-only transaction)
             self.session.execute(text("SET LOCAL jit = off"))
-            return _checked(_driver_stream(self.session, _with_qs_texts(query)))
+            # read ahead: the database looks up the next rows' texts while these are written
+            return _checked(_driver_stream(self.session, _with_qs_texts(query), DRIVER_BATCH,
+                                           ahead=READ_AHEAD))
         return _qs_texts_by_id(self.session, stream(self.session, query))
 
     def _qs(self) -> Iterator[dict[str, Any]]:

@@ -205,7 +205,7 @@ def test_an_odm_file_read_ahead_in_small_batches_is_the_same_and_stops_when_clos
     session = ctx_factory().session
     export = Export(session, session.get(Study, edc.study_id), clock.now())
     whole = b"".join(export.odm_clinical(0, 10**12, snapshot=snapshot))
-    monkeypatch.setattr(exports, "ODM_BATCH", 2)
+    monkeypatch.setattr(exports, "DRIVER_BATCH", 2)
     monkeypatch.setattr(odm, "FLUSH_BYTES", 1)  # a chunk per subject
     assert b"".join(export.odm_clinical(0, 10**12, snapshot=snapshot)) == whole
     chunks = export.odm_clinical(0, 10**12, snapshot=snapshot)
@@ -217,6 +217,25 @@ def test_an_odm_file_read_ahead_in_small_batches_is_the_same_and_stops_when_clos
     chunks.close()
     assert not _readers()
     assert b"".join(export.odm_clinical(0, 10**12, snapshot=snapshot)) == whole
+
+
+def test_qs_rows_read_ahead_in_small_batches_are_the_same_and_stop_when_closed(
+        edc, ctx_factory, clock, monkeypatch):
+    """On PostgreSQL SDTM QS's rows are fetched ahead of its writer too: in batches of two
+    rows the file is the same; closed after its first row the thread stops and the rows'
+    cursor closes (the same export can run again in the same transaction)."""
+    session = ctx_factory().session
+    export = Export(session, session.get(Study, edc.study_id), clock.now())
+    whole = b"".join(export.sdtm_csv("qs"))
+    monkeypatch.setattr(exports, "DRIVER_BATCH", 2)
+    assert b"".join(export.sdtm_csv("qs")) == whole
+    rows = export._qs_rows()
+    next(rows)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    assert bool(_readers()) == postgresql  # the rest still being read, on PostgreSQL
+    rows.close()  # type: ignore[attr-defined]
+    assert not _readers()
+    assert b"".join(export.sdtm_csv("qs")) == whole
 
 
 def _readers() -> list[threading.Thread]:
