@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import json
 import queue
+import select
 import threading
+import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -29,7 +31,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import inspect as inspect_instance
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -298,11 +300,57 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("immediate") else "BEGIN")
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     if url.startswith("postgresql+psycopg"):
         kwargs["connect_args"] = {"cursor_factory": _LazyDescriptionCursor,
                                   **kwargs.get("connect_args", {})}
+        if "pool_pre_ping" not in kwargs:
+            engine = create_engine(url, **kwargs)
+            _ping_when_in_doubt(engine)
+            return engine
+    kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+IDLE_BEFORE_PING = 10.0  # seconds a pooled connection may rest and still be taken unpinged
+
+
+def _ping_when_in_doubt(engine: Engine) -> None:
+    """Check a pooled psycopg connection before use only when in doubt, not on every checkout.
+
+    SQLAlchemy's `pool_pre_ping` sends `SELECT 1` on each checkout: one more round trip, and
+    one more statement for the server, in every request. A connection the server closed (a
+    restart, an administrator's terminate, an idle timeout) has something to read on its
+    socket: the server's farewell and end-of-file. So a connection is pinged when its socket
+    has anything to read, or when it rested in the pool longer than IDLE_BEFORE_PING (a
+    silent network drop shows nothing); a dead one is replaced before use, as with pre-ping."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _rested_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _alive(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        checked_in = record.info.get("checked_in_at")
+        if checked_in is None:
+            return  # new: it has just connected
+        if time.monotonic() - checked_in < IDLE_BEFORE_PING and not _readable(dbapi_connection):
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except psycopg.Error as exc:
+            raise DisconnectionError(f"pooled connection is gone: {exc}") from exc
+
+
+def _readable(dbapi_connection: psycopg.Connection[Any]) -> bool:
+    """Whether the server sent anything unasked (between requests it sends nothing else)."""
+    try:
+        fd = dbapi_connection.pgconn.socket
+    except psycopg.OperationalError:
+        return True  # closed on our side: the ping fails and the pool reconnects
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
 
 
 class _ResultSnapshot:
