@@ -17,7 +17,7 @@ from pro_server.audit.services import event_row, record_rows
 from pro_server.context import Actor, ServiceContext
 from pro_server.db import update_now
 from pro_server.participant_web import engagement, second_factor
-from pro_server.participants.links import find_link
+from pro_server.participants.links import LINK_BY_TOKEN, live_link_row
 from pro_server.participants.models import Participant, ParticipantLink, ParticipantStatus
 from pro_server.responses.models import Draft
 from pro_server.schedule.models import Assessment
@@ -125,12 +125,16 @@ def standing_survey(session: Session, participant_id: Any, link_id: Any, now: da
                           {d.instrument_code: d for *_, d in rows if d is not None})
 
 
+# The link, its participant and their study's second-factor setting: one statement.
+_OPENING = second_factor.with_study_setting(LINK_BY_TOKEN)
+
+
 def open_session(ctx: ServiceContext, token: str, answer: str | None) -> Outcome:
-    link, participant = find_link(ctx, token)
-    if link is None or not participant_active(participant):
+    row = live_link_row(ctx, _OPENING, token)
+    if row is None or not participant_active(row[1]):
         return Outcome("link_expired")
-    assert participant is not None
-    kind = second_factor.study_setting(ctx, participant.study_id)
+    link, participant, found = row
+    kind = second_factor.setting(found)
     if kind != "none":
         secret = second_factor.secret_of(ctx, participant)
         lang = participant.language

@@ -12,7 +12,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Row, Select, bindparam, insert, select, update
 from sqlalchemy.orm import defer, joinedload
 
 from pro_server.audit.services import record
@@ -74,7 +74,8 @@ def revoke_links(ctx: ServiceContext, participant: Participant, reason: str) -> 
 
 # Built once (every tap on a link runs it); the token's hash is bound per call. Contact
 # data is decrypted when read: opening a session does not read it, so it stays unread.
-_LINK_BY_TOKEN = (
+# A caller may add columns (and joins) after the link and participant (`live_link_row`).
+LINK_BY_TOKEN = (
     select(ParticipantLink, Participant)
     .join(Participant, Participant.id == ParticipantLink.participant_id)
     .options(joinedload(Participant.study), joinedload(Participant.site),
@@ -86,10 +87,17 @@ def find_link(ctx: ServiceContext,
               token: str) -> tuple[ParticipantLink, Participant] | tuple[None, None]:
     """The link for a token if it is live (not expired, not revoked), with its participant
     (and the participant's study and site, for the contact line), in one statement."""
-    row = ctx.session.execute(_LINK_BY_TOKEN, {"token_hash": token_hash(token)}).first()
+    row = live_link_row(ctx, LINK_BY_TOKEN, token)
+    return (None, None) if row is None else (row[0], row[1])
+
+
+def live_link_row(ctx: ServiceContext, statement: Select[Any], token: str) -> Row[Any] | None:
+    """`statement`'s row (`LINK_BY_TOKEN`, perhaps with more columns) for a token whose
+    link is live, else None."""
+    row = ctx.session.execute(statement, {"token_hash": token_hash(token)}).first()
     if row is None:
-        return None, None
-    link, participant = row
+        return None
+    link = row[0]
     if link.revoked_at is not None or link.expires_at <= ctx.now():
-        return None, None
-    return link, participant
+        return None
+    return row
