@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session, defer, load_only
 
 from pro_server.audit.services import event_row, record_rows
 from pro_server.context import Actor, ServiceContext
@@ -73,9 +73,17 @@ _STANDING = (
     .join(ParticipantLink, ParticipantLink.participant_id == Participant.id)
     .where(*_STANDS))
 # The same check with one of the participant's assessments and its drafts (a row per
-# draft; the assessment None when it is not theirs). Built once.
+# draft; the assessment None when it is not theirs). Built once. Only the columns a draft
+# save reads are loaded (each loaded column costs its conversion and its setting on the
+# object); one read later would be loaded then.
 _STANDING_SURVEY = (
     select(Participant.id, Participant.subject_key, Assessment, Draft)
+    .options(load_only(Assessment.id, Assessment.code, Assessment.study_id,
+                       Assessment.site_id, Assessment.instruments, Assessment.window_start,
+                       Assessment.window_end, Assessment.window_version,
+                       Assessment.recorded_status, Assessment.started_at,
+                       Assessment.completed_at, Assessment.cancelled_at),
+             load_only(Draft.id, Draft.instrument_code, Draft.answers, Draft.position))
     .select_from(Participant)
     .join(ParticipantLink, ParticipantLink.participant_id == Participant.id)
     .outerjoin(Assessment, (Assessment.id == bindparam("assessment_id"))

@@ -41,11 +41,12 @@ def _stamp(values: Mapping[str, Any], at: datetime,
            previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Answers with their own timestamps; an unchanged answer keeps its first timestamp."""
     previous = previous or {}
+    answered_at = at.isoformat()  # once, not once per answer
     stamped = {}
     for item, value in values.items():
         old = previous.get(item)
         stamped[item] = old if old and old["value"] == value else {
-            "value": value, "answered_at": at.isoformat()}
+            "value": value, "answered_at": answered_at}
     return stamped
 
 
