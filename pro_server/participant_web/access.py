@@ -11,14 +11,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session, defer, load_only
 
 from pro_server.audit.services import event_row, record_rows
 from pro_server.context import Actor, ServiceContext
 from pro_server.db import update_now
 from pro_server.participant_web import engagement, second_factor
-from pro_server.participants.links import find_link
+from pro_server.participants.links import LINK_BY_TOKEN, live_link_row
 from pro_server.participants.models import Participant, ParticipantLink, ParticipantStatus
+from pro_server.responses.models import Draft
+from pro_server.schedule.models import Assessment
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,16 @@ class Outcome:
         return self.state in ("link_expired", "second_factor_wrong", "second_factor_locked")
 
 
-def participant_actor(p: Participant) -> Actor:
+@dataclass(frozen=True)
+class ParticipantRef:
+    """The session's participant as a request that only acts as them needs it (who they
+    are, for the audit trail): two columns, not the whole row."""
+
+    id: int
+    subject_key: str
+
+
+def participant_actor(p: Participant | ParticipantRef) -> Actor:
     return Actor(type="participant", id=str(p.id), label=p.subject_key)
 
 
@@ -49,16 +60,46 @@ def participant_active(p: Participant | None) -> bool:
     return p is not None and p.status is ParticipantStatus.enrolled
 
 
+# Whether a session stands: its participant still enrolled, its link live.
+_STANDS = (Participant.id == bindparam("participant_id"),
+           Participant.status == ParticipantStatus.enrolled,
+           ParticipantLink.id == bindparam("link_id"), ParticipantLink.revoked_at.is_(None),
+           ParticipantLink.expires_at > bindparam("now"))
 # Built once (a participant request runs it first thing); the values are bound per call.
 _STANDING = (
     select(Participant)
     # Contact data is decrypted when read: not on every request, only if a route reads it.
     .options(defer(Participant.phone), defer(Participant.email))
     .join(ParticipantLink, ParticipantLink.participant_id == Participant.id)
-    .where(Participant.id == bindparam("participant_id"),
-           Participant.status == ParticipantStatus.enrolled,
-           ParticipantLink.id == bindparam("link_id"), ParticipantLink.revoked_at.is_(None),
-           ParticipantLink.expires_at > bindparam("now")))
+    .where(*_STANDS))
+# The same check with one of the participant's assessments and its drafts (a row per
+# draft; the assessment None when it is not theirs). Built once. Only the columns a draft
+# save reads are loaded (each loaded column costs its conversion and its setting on the
+# object); one read later would be loaded then.
+_STANDING_SURVEY = (
+    select(Participant.id, Participant.subject_key, Assessment, Draft)
+    .options(load_only(Assessment.id, Assessment.code, Assessment.study_id,
+                       Assessment.site_id, Assessment.instruments, Assessment.window_start,
+                       Assessment.window_end, Assessment.window_version,
+                       Assessment.recorded_status, Assessment.started_at,
+                       Assessment.completed_at, Assessment.cancelled_at),
+             load_only(Draft.id, Draft.instrument_code, Draft.answers, Draft.position))
+    .select_from(Participant)
+    .join(ParticipantLink, ParticipantLink.participant_id == Participant.id)
+    .outerjoin(Assessment, (Assessment.id == bindparam("assessment_id"))
+               & (Assessment.participant_id == Participant.id))
+    .outerjoin(Draft, Draft.assessment_id == Assessment.id)
+    .where(*_STANDS))
+
+
+@dataclass(frozen=True)
+class StandingSurvey:
+    """A standing session's participant, and one assessment if it is theirs (else None)
+    with its drafts by instrument."""
+
+    participant: ParticipantRef
+    assessment: Assessment | None
+    drafts: dict[str, Draft]
 
 
 def standing_participant(session: Session, participant_id: Any, link_id: Any,
@@ -74,12 +115,34 @@ def standing_participant(session: Session, participant_id: Any, link_id: Any,
                                       "now": now})
 
 
+def standing_survey(session: Session, participant_id: Any, link_id: Any, now: datetime,
+                    assessment_id: int) -> StandingSurvey | None:
+    """`standing_participant` and the participant's assessment with its drafts, in one
+    statement (`StandingSurvey`), or None when the session no longer stands. For a draft
+    save, the participant's most frequent request: it needs the participant only to act as
+    them, and the assessment and its drafts in any case; one round trip, not two."""
+    if not isinstance(participant_id, int) or not isinstance(link_id, int):
+        return None
+    rows = session.execute(_STANDING_SURVEY, {
+        "participant_id": participant_id, "link_id": link_id, "now": now,
+        "assessment_id": assessment_id}).all()
+    if not rows:
+        return None
+    found_id, subject_key, assessment, _draft = rows[0]
+    return StandingSurvey(ParticipantRef(found_id, subject_key), assessment,
+                          {d.instrument_code: d for *_, d in rows if d is not None})
+
+
+# The link, its participant and their study's second-factor setting: one statement.
+_OPENING = second_factor.with_study_setting(LINK_BY_TOKEN)
+
+
 def open_session(ctx: ServiceContext, token: str, answer: str | None) -> Outcome:
-    link, participant = find_link(ctx, token)
-    if link is None or not participant_active(participant):
+    row = live_link_row(ctx, _OPENING, token)
+    if row is None or not participant_active(row[1]):
         return Outcome("link_expired")
-    assert participant is not None
-    kind = second_factor.study_setting(ctx, participant.study_id)
+    link, participant, found = row
+    kind = second_factor.setting(found)
     if kind != "none":
         secret = second_factor.secret_of(ctx, participant)
         lang = participant.language

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from flask import Response, g
+from flask import Response, g, request
 from flask.views import MethodView
 from flask_wtf.csrf import generate_csrf
 
 from pro_server.api_blueprint import Access, ApiBlueprint
 from pro_server.context import Actor, ServiceContext
-from pro_server.errors import Conflict, TooManyRequests, Unauthorized
+from pro_server.errors import Conflict, NotFound, TooManyRequests, Unauthorized
 from pro_server.extensions import limiter
 from pro_server.messaging import push
 from pro_server.participant_web import access, ics, services
@@ -40,7 +40,19 @@ from pro_server.participants.models import Participant
 from pro_server.responses.services import submit
 from pro_server.web import context, settings, unit_of_work
 
-PARTICIPANT = Access("participant", web_session.current_participant, (("participantSession",),),
+DRAFT_ENDPOINT = "participant.DraftView"
+
+
+def _authenticate() -> None:
+    """Whether the participant's session stands, before anything sent is read. A draft
+    save checks it with the assessment and drafts it saves to (`current_survey`)."""
+    if request.endpoint == DRAFT_ENDPOINT and request.view_args:
+        web_session.current_survey(request.view_args["assessment_id"])
+    else:
+        web_session.current_participant()
+
+
+PARTICIPANT = Access("participant", _authenticate, (("participantSession",),),
                      cookie=True).with_open("ParticipantSession")
 blp = ApiBlueprint("participant", __name__, url_prefix="/api/v1/p",
                    description="The participant's own surveys and visits (participant session)",
@@ -63,7 +75,7 @@ def _counted(_response: Response) -> bool:
     return bool(g.get("participant_failed_attempt"))
 
 
-def _actor(p: Participant) -> Actor:
+def _actor(p: Participant | access.ParticipantRef) -> Actor:
     return access.participant_actor(p)
 
 
@@ -145,12 +157,15 @@ class DraftView(MethodView):
         """Save answers to one instrument as the participant goes (each keeps its timestamp);
         the first save starts the survey. Only inside the window (or the grace period of a
         survey already started)."""
-        p = web_session.current_participant()
-        with unit_of_work(_actor(p)) as ctx:
-            a, drafts = services.own_assessment_and_drafts(ctx, p, assessment_id)
+        survey = web_session.current_survey(assessment_id)
+        a = survey.assessment
+        if a is None:
+            raise NotFound("Survey not found")
+        with unit_of_work(_actor(survey.participant)) as ctx:
             return services.save_answers(ctx, a, body["instrument"], body.get("answers") or {},
                                          body["language"], body.get("screen"),
-                                         body.get("page"), body.get("pages"), drafts=drafts)
+                                         body.get("page"), body.get("pages"),
+                                         drafts=survey.drafts)
 
 
 @blp.route("/assessments/<int:assessment_id>/submission")

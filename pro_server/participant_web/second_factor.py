@@ -12,11 +12,11 @@ import hashlib
 import hmac
 import re
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 
 from pro_server.audit.services import record
 from pro_server.context import ServiceContext
@@ -62,8 +62,20 @@ _STUDY_SETTING = select(StudyWebSettings.second_factor).where(
 
 
 def study_setting(ctx: ServiceContext, study_id: int) -> str:
-    found = ctx.session.scalar(_STUDY_SETTING, {"study_id": study_id})
+    return setting(ctx.session.scalar(_STUDY_SETTING, {"study_id": study_id}))
+
+
+def setting(found: str | None) -> str:
+    """The second factor a study asks for, from its settings' column (None: no settings)."""
     return found if found is not None else "none"
+
+
+def with_study_setting(statement: Select[Any]) -> Select[Any]:
+    """`statement`, which reads a Participant, with their study's setting as one more
+    column (`setting` reads it): the same answer as `study_setting`, in the same round
+    trip."""
+    return statement.add_columns(StudyWebSettings.second_factor).outerjoin(
+        StudyWebSettings, StudyWebSettings.study_id == Participant.study_id)
 
 
 def set_study_setting(ctx: ServiceContext, study_id: int, second_factor: str) -> str:

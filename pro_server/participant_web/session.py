@@ -6,10 +6,19 @@ as staff ends a participant session: the staff login clears the cookie).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, cast
+
 from flask import session
+from sqlalchemy.orm import Session
 
 from pro_server.errors import Unauthorized
-from pro_server.participant_web.access import standing_participant
+from pro_server.participant_web.access import (
+    StandingSurvey,
+    standing_participant,
+    standing_survey,
+)
 from pro_server.participants.models import Participant, ParticipantLink
 from pro_server.web import clock, db_session, request_globals
 
@@ -30,14 +39,29 @@ def current_participant() -> Participant:
     """The signed-in participant, or 401 with a state the page shows."""
     here = request_globals()
     known = getattr(here, "participant", None)
-    if known is not None:
-        return known
+    if known is None:
+        known = here.participant = _standing(standing_participant)
+    return cast(Participant, known)
+
+
+def current_survey(assessment_id: int) -> StandingSurvey:
+    """`current_participant` for a request on one of their assessments: the participant
+    (only who they are), the assessment if it is theirs and its drafts, read together
+    (`standing_survey`); 401 as `current_participant`."""
+    here = request_globals()
+    known = getattr(here, "survey", None)
+    if known is None:
+        known = here.survey = _standing(
+            lambda db, pid, link, now: standing_survey(db, pid, link, now, assessment_id))
+    return cast(StandingSurvey, known)
+
+
+def _standing(check: Callable[[Session, Any, Any, datetime], Any]) -> Any:
     data = session.get(KEY)
     if not isinstance(data, dict):
         raise Unauthorized("Open the link from your latest message", {"state": "no_session"})
-    p = standing_participant(db_session(), data.get("id"), data.get("link"), clock().now())
-    if p is None:
+    found = check(db_session(), data.get("id"), data.get("link"), clock().now())
+    if found is None:
         end()
         raise Unauthorized("This link has expired", {"state": "link_expired"})
-    here.participant = p
-    return p
+    return found

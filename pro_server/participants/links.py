@@ -12,13 +12,14 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import defer, joinedload
+from sqlalchemy import Row, Select, bindparam, insert, select, update
+from sqlalchemy.orm import joinedload, load_only
 
 from pro_server.audit.services import record
 from pro_server.context import ServiceContext
 from pro_server.db import rows_changed
 from pro_server.participants.models import Participant, ParticipantLink
+from pro_server.studies.models import Site, Study
 
 TOKEN_BYTES = 16  # 128 bits; token_urlsafe gives 22 characters
 
@@ -72,24 +73,33 @@ def revoke_links(ctx: ServiceContext, participant: Participant, reason: str) -> 
     return revoked
 
 
-# Built once (every tap on a link runs it); the token's hash is bound per call. Contact
-# data is decrypted when read: opening a session does not read it, so it stays unread.
-_LINK_BY_TOKEN = (
+# Built once (every tap on a link runs it); the token's hash is bound per call. The link
+# and its participant, with the participant's study and site for the contact line; only
+# the columns opening a session reads are loaded (each loaded column costs its conversion
+# and its setting on the object; one read later would be loaded then). Contact data is
+# decrypted when read: opening a session does not read it, so it stays unread. A caller
+# may add columns (and joins) after the link and participant (`live_link_row`).
+LINK_BY_TOKEN = (
     select(ParticipantLink, Participant)
     .join(Participant, Participant.id == ParticipantLink.participant_id)
-    .options(joinedload(Participant.study), joinedload(Participant.site),
-             defer(Participant.phone), defer(Participant.email))
+    .options(load_only(ParticipantLink.id, ParticipantLink.revoked_at,
+                       ParticipantLink.expires_at),
+             load_only(Participant.id, Participant.study_id, Participant.site_id,
+                       Participant.subject_key, Participant.status, Participant.language,
+                       Participant.timezone),
+             joinedload(Participant.study).load_only(Study.program_name),
+             joinedload(Participant.site).load_only(Site.name, Site.contact_phone))
     .where(ParticipantLink.token_hash == bindparam("token_hash")))
 
 
-def find_link(ctx: ServiceContext,
-              token: str) -> tuple[ParticipantLink, Participant] | tuple[None, None]:
-    """The link for a token if it is live (not expired, not revoked), with its participant
-    (and the participant's study and site, for the contact line), in one statement."""
-    row = ctx.session.execute(_LINK_BY_TOKEN, {"token_hash": token_hash(token)}).first()
+def live_link_row(ctx: ServiceContext, statement: Select[Any], token: str) -> Row[Any] | None:
+    """`statement`'s row (`LINK_BY_TOKEN`, perhaps with more columns) for a token whose
+    link is live (not expired, not revoked), else None: the link, its participant, then
+    the columns added, in one statement."""
+    row = ctx.session.execute(statement, {"token_hash": token_hash(token)}).first()
     if row is None:
-        return None, None
-    link, participant = row
+        return None
+    link = row[0]
     if link.revoked_at is not None or link.expires_at <= ctx.now():
-        return None, None
-    return link, participant
+        return None
+    return row

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select
+from sqlalchemy import Table, bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from pro_server.audit.services import event_row, record_rows
@@ -40,11 +41,12 @@ def _stamp(values: Mapping[str, Any], at: datetime,
            previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Answers with their own timestamps; an unchanged answer keeps its first timestamp."""
     previous = previous or {}
+    answered_at = at.isoformat()  # once, not once per answer
     stamped = {}
     for item, value in values.items():
         old = previous.get(item)
         stamped[item] = old if old and old["value"] == value else {
-            "value": value, "answered_at": at.isoformat()}
+            "value": value, "answered_at": answered_at}
     return stamped
 
 
@@ -103,9 +105,20 @@ def check_change(definition: InstrumentDefinition, current: Response, item_id: s
         raise InvalidInput.field("new_value", *change_messages(errors, item_id))
 
 
+@dataclass(frozen=True)
+class SavedDraft:
+    """What a draft save stored: the answers, each with its time, and when."""
+
+    answers: dict[str, Any]
+    updated_at: datetime
+
+
+_INSERT_DRAFT = insert(cast(Table, Draft.__table__))  # built once
+
+
 def save_draft(ctx: ServiceContext, a: Assessment, instrument: str, answers: Mapping[str, Any],
                language: str, position: Any = None, *,
-               drafts: Mapping[str, Draft] | None = None) -> Draft:
+               drafts: Mapping[str, Draft] | None = None) -> SavedDraft:
     """Save answers so far (partial answers are fine); starts the assessment. `drafts`: the
     assessment's drafts when the caller has read them already (`drafts_of`)."""
     _check_open(ctx, a, finishing=True)
@@ -121,15 +134,19 @@ def save_draft(ctx: ServiceContext, a: Assessment, instrument: str, answers: Map
     # Written with one Core statement each (no unit of work): a save is the participant's
     # most frequent request.
     if draft is None:
-        draft = Draft(assessment_id=a.id, instrument_code=instrument, language=language,
-                      position=position, answers=_stamp(answers, now))
-        insert_now(ctx.session, [draft])
-        return draft
+        # No object made and attached (`insert_now`'s work, its id read back): the row is
+        # all a new draft needs, and what the save answers with.
+        row = {"assessment_id": a.id, "instrument_code": instrument, "language": language,
+               "position": position, "answers": _stamp(answers, now),
+               "updated_at": ctx.now()}
+        ctx.session.flush()  # what was written before goes first, as with the unit of work
+        ctx.session.execute(_INSERT_DRAFT, row)
+        return SavedDraft(row["answers"], row["updated_at"])
     merged_values = {k: v["value"] for k, v in (draft.answers or {}).items()}
     merged_values.update(answers)
     update_now(ctx.session, draft, {"answers": _stamp(merged_values, now, draft.answers),
                                     "language": language, "position": position})
-    return draft
+    return SavedDraft(draft.answers, draft.updated_at)
 
 
 def drafts_of(ctx: ServiceContext, a: Assessment) -> dict[str, Draft]:

@@ -165,3 +165,26 @@ def test_the_link_lifetime_and_the_grace_period_come_from_the_environment(
     ctx.session.commit()
     assert client.open_session(link.split("#", 1)[1]).status_code == 200
     assert client.get(f"/api/v1/p/assessments/{a.id}").json["state"] == "closed"
+
+
+def test_a_draft_save_checks_the_session_before_reading_what_was_sent(
+        app, demo, ctx_factory):
+    """A draft save checks the session with the survey it saves to (one statement): a
+    session that no longer stands is 401 before the body is judged, and nothing is saved."""
+    ctx = ctx_factory()
+    a = assessment(ctx, "GNV-004", "BASELINE")
+    ctx.session.commit()
+    client = ParticipantClient(app.test_client())
+    assert client.open_session(token_for(ctx, "GNV-004")).status_code == 200
+    revoke_links(ctx, participant(ctx, "GNV-004"), "phone lost")
+    ctx.session.commit()
+    url = f"/api/v1/p/assessments/{a.id}/draft"
+    gone = client.patch(url, json={"answers": "not an object"})
+    assert gone.status_code == 401, gone.json
+    assert gone.json["errors"]["state"] == "link_expired"
+    ended = client.patch(url, json={"instrument": a.instruments[0], "answers": {},
+                                    "language": "en"})
+    assert ended.status_code == 401  # the session ended with the first refusal
+    assert ended.json["errors"]["state"] == "no_session"
+    ctx.session.expire_all()
+    assert ctx.session.get(type(a), a.id).started_at is None
