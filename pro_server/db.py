@@ -22,15 +22,18 @@ from sqlalchemy import (
     Enum,
     MetaData,
     Select,
+    String,
     Table,
     Text,
     bindparam,
     create_engine,
     event,
     insert,
+    text,
     update,
 )
 from sqlalchemy import inspect as inspect_instance
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -43,6 +46,7 @@ from sqlalchemy.orm import (
 )
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import Insert, Update, UpdateBase
+from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import TypeDecorator
 
 from pro_server.clock import Clock
@@ -193,18 +197,102 @@ def insert_now(session: Session, objects: Sequence[Base]) -> None:
     default); the bookkeeping timestamps are stamped as a flush would."""
     if not objects:
         return
-    statement, keys = _insert_returning_id(cast(Table, type(objects[0]).__table__))
+    table = cast(Table, type(objects[0]).__table__)
+    _, keys = _insert_returning_id(table)
     clock_now = functools.cache(lambda: _session_clock(session).now())
     for obj in objects:
         _stamp_new(obj, clock_now)
-    session.flush()  # what was written before goes first, as with the unit of work
-    rows = [{key: getattr(obj, key) for key in keys} for obj in objects]
-    ids = session.scalars(statement, rows).all()
+    ids = insert_rows_now(session, table, [{key: getattr(obj, key) for key in keys}
+                                           for obj in objects], returning_ids=True)
     for obj, new_id in zip(objects, ids, strict=True):
         obj.id = new_id  # type: ignore[attr-defined]
+    attach_stored(session, objects)
+
+
+def attach_stored(session: Session, objects: Sequence[Base]) -> None:
+    """Attach objects whose rows were just inserted (ids set) to ``session`` as stored and
+    loaded, as `insert_now` does: a rollback of the transaction forgets them again."""
+    for obj in objects:
         make_transient_to_detached(obj)
         session.add(obj)
     _inserted_in(session).append((_innermost_transaction(session), objects))
+
+
+def insert_rows_now(session: Session, table: Table, rows: Sequence[dict[str, Any]], *,
+                    returning_ids: bool = False) -> list[int]:
+    """INSERT rows (dicts by column key, all with the same keys) into ``table`` now, in one
+    statement, in their order; with ``returning_ids`` their new ids, in the rows' order.
+    No objects are made or attached (`insert_now` makes them).
+
+    A column left out of the rows gets its server default (a client-side default is refused).
+    On PostgreSQL the rows go as one JSON parameter, its records read in order
+    (`json_to_recordset` ... WITH ORDINALITY): the statement's text and its one parameter
+    stay the same whatever the number of rows, so psycopg and the server parse it once and
+    prepare it. Many rows sent as a multi-row VALUES (over 50 parameters) are parsed again
+    each time, an executemany binds each row apart, and arrays of strings are escaped one by
+    one in Python. Each value is first what Core would bind (the column type's bind
+    processor), so what is stored is the same. Elsewhere (or a float that JSON cannot write:
+    NaN, infinity): Core's INSERT (RETURNING id in the rows' order), an executemany."""
+    if not rows:
+        return []
+    session.flush()  # what was written before goes first, as with the unit of work
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql":
+        keys = tuple(rows[0])
+        statement, processors = _recordset_insert(table, keys, returning_ids, dialect)
+        try:
+            document = json.dumps(
+                [{key: row[key] if process is None else process(row[key])
+                  for key, process in zip(keys, processors, strict=True)} for row in rows],
+                ensure_ascii=False, allow_nan=False, default=_json_instant)
+        except ValueError:
+            pass
+        else:
+            if not returning_ids:
+                session.execute(statement, {"rows": document})
+                return []
+            return sorted(session.scalars(statement, {"rows": document}))  # made in order
+    if not returning_ids:
+        session.execute(insert(table), rows)
+        return []
+    returning_id, _ = _insert_returning_id(table)
+    return list(session.scalars(returning_id, rows).all())
+
+
+def _json_instant(value: Any) -> str:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.isoformat()  # read back by timestamptz's input, to the microsecond
+    raise TypeError(f"{type(value).__name__} is not bound as JSON here")
+
+
+@functools.lru_cache(maxsize=64)
+def _recordset_insert(table: Table, keys: tuple[str, ...], returning: bool,
+                      dialect: Dialect) -> tuple[TextClause, list[Any]]:
+    """PostgreSQL's INSERT of `keys` from the records of one JSON array (`:rows`), and each
+    column's bind processor (what Core applies to its values). Strings are read as text,
+    not as the column's varchar(n): the INSERT's assignment refuses a value too long, as
+    before, where a cast would cut it."""
+    for column in table.columns:
+        if column.key not in keys and column.default is not None:
+            raise ValueError(f"{table.name}.{column.key} has a client-side default: give it")
+    quote = dialect.identifier_preparer.quote
+    columns = [table.c[key] for key in keys]
+    names = ", ".join(quote(c.name) for c in columns)
+    definitions = []
+    processors: list[Any] = []  # each a function of one value, or None
+    for column in columns:
+        impl = column.type.dialect_impl(dialect)
+        base = impl.impl_instance if isinstance(impl, TypeDecorator) else impl
+        sql_type = "TEXT" if isinstance(base, String) else base.compile(dialect=dialect)
+        definitions.append(f"{quote(column.key)} {sql_type}")
+        processors.append(impl.bind_processor(dialect))
+    sql = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) "  # noqa: S608 - names from the table's metadata
+           f"SELECT {names} FROM ROWS FROM (json_to_recordset(CAST(:rows AS JSON)) "
+           f"AS ({', '.join(definitions)})) WITH ORDINALITY AS v({names}, ordinal_) "
+           f"ORDER BY ordinal_")
+    if returning:
+        sql += f" RETURNING {quote(table.c.id.name)}"
+    return text(sql), processors
 
 
 _INSERTED = "pro_server.inserted_now"
