@@ -224,11 +224,12 @@ def _new_version(ctx: ServiceContext, a: Assessment, instrument: str,
                  reason: str | None = None, source: str | None = None) -> dict[str, Any]:
     """A scored response version's row (every column but `id`), not stored yet
     (`_store_versions` stores it). A plain row, not a `Response`: a submission stores five,
-    and nothing reads them back as objects."""
+    and nothing reads them back as objects. Its answers were checked whole by the caller
+    (`response_errors`), so scoring does not check them again."""
     version = replaces.instrument_version if replaces else None
     definition = default_registry().get(instrument, version)
     try:
-        result = score(definition, {k: v["value"] for k, v in stamped.items()})
+        result = score(definition, {k: v["value"] for k, v in stamped.items()}, checked=True)
     except InvalidAnswersError as exc:
         raise InvalidInput("Invalid answers", {"json": {"answers": {instrument: exc.errors}}}
                            ) from exc
