@@ -8,9 +8,10 @@ import queue
 import select
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
+from json.encoder import encode_basestring_ascii as _json_string
 from typing import Any, TypeVar, cast
 
 import psycopg
@@ -97,10 +98,41 @@ class JSONText(TypeDecorator[Any]):
     def process_bind_param(self, value: Any, dialect: Any) -> str | None:
         if value is None:
             return None
+        if type(value) is JSONWritten:
+            return value
         return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
     def process_result_value(self, value: str | None, dialect: Any) -> Any:
         return None if value is None else json.loads(value)
+
+
+class JSONWritten(str):
+    """A value's text as a `JSONText` column writes it (`json_written`, `json_object_written`),
+    written once: the column stores it as it is, and `insert_rows_now` sends it as JSON
+    inside its JSON parameter, not as a string escaped again. Strict JSON (no NaN)."""
+
+    __slots__ = ()
+
+
+def json_written(value: Any) -> JSONWritten:
+    """`value` as a `JSONText` column writes it; ValueError for a float JSON cannot write
+    (NaN, infinity), which the column would write as NaN (the caller then gives the value)."""
+    return JSONWritten(json.dumps(value, sort_keys=True, separators=(",", ":"), default=str,
+                                  allow_nan=False))
+
+
+def json_object_written(values: Mapping[str, Any], written: Mapping[str, JSONWritten]
+                        ) -> JSONWritten:
+    """`json_written` of one object whose members are `values` and `written` (members whose
+    text is written already: not written again). `values`: strings, integers, None or
+    anything `json_written` takes."""
+    members: dict[str, str] = dict(written)
+    for key, value in values.items():
+        members[key] = (_json_string(value) if type(value) is str else
+                        int.__repr__(value) if type(value) is int else
+                        "null" if value is None else json_written(value))
+    return JSONWritten("{" + ",".join(f"{_json_string(key)}:{members[key]}"
+                                      for key in sorted(members)) + "}")
 
 
 def enum_type(values: type[StrEnum], *, name: str, length: int) -> Enum:
@@ -231,8 +263,9 @@ def insert_rows_now(session: Session, table: Table, rows: Sequence[dict[str, Any
     prepare it. Many rows sent as a multi-row VALUES (over 50 parameters) are parsed again
     each time, an executemany binds each row apart, and arrays of strings are escaped one by
     one in Python. Each value is first what Core would bind (the column type's bind
-    processor), so what is stored is the same. Elsewhere (or a float that JSON cannot write:
-    NaN, infinity): Core's INSERT (RETURNING id in the rows' order), an executemany."""
+    processor), so what is stored is the same. Elsewhere, or when JSON does not write a
+    value here (a float NaN or infinity; a type other than JSON's own and UTC instants):
+    Core's INSERT (RETURNING id in the rows' order), an executemany."""
     if not rows:
         return []
     session.flush()  # what was written before goes first, as with the unit of work
@@ -241,11 +274,8 @@ def insert_rows_now(session: Session, table: Table, rows: Sequence[dict[str, Any
         keys = tuple(rows[0])
         statement, processors = _recordset_insert(table, keys, returning_ids, dialect)
         try:
-            document = json.dumps(
-                [{key: row[key] if process is None else process(row[key])
-                  for key, process in zip(keys, processors, strict=True)} for row in rows],
-                ensure_ascii=False, allow_nan=False, default=_json_instant)
-        except ValueError:
+            document = _records(rows, keys, processors)
+        except (TypeError, ValueError):  # a value JSON does not write as the driver would
             pass
         else:
             if not returning_ids:
@@ -259,10 +289,35 @@ def insert_rows_now(session: Session, table: Table, rows: Sequence[dict[str, Any
     return list(session.scalars(returning_id, rows).all())
 
 
+def _records(rows: Sequence[dict[str, Any]], keys: tuple[str, ...],
+             processors: list[Any]) -> str:
+    """The JSON array of the rows' bound values (`_recordset_insert`'s parameter); a value
+    already written as JSON (`JSONWritten`) goes in as that JSON, which PostgreSQL hands to
+    the text column as it is (json keeps its text), not as a string escaped again. ValueError
+    for a float JSON cannot write."""
+    plain = [{key: row[key] if process is None else process(row[key])
+              for key, process in zip(keys, processors, strict=True)} for row in rows]
+    written = [[(key, value) for key, value in values.items() if type(value) is JSONWritten]
+               for values in plain]
+    if not any(written):
+        return _RECORDS.encode(plain)
+    texts = []
+    for values, members in zip(plain, written, strict=True):
+        for key, _ in members:
+            del values[key]
+        inner = _RECORDS.encode(values)[1:-1]
+        texts.append("{" + ",".join([*([inner] if inner else []), *(
+            f"{_json_string(key)}:{value}" for key, value in members)]) + "}")
+    return "[" + ",".join(texts) + "]"
+
+
 def _json_instant(value: Any) -> str:
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.isoformat()  # read back by timestamptz's input, to the microsecond
     raise TypeError(f"{type(value).__name__} is not bound as JSON here")
+
+
+_RECORDS = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_json_instant)
 
 
 @functools.lru_cache(maxsize=64)

@@ -14,7 +14,15 @@ from sqlalchemy.exc import IntegrityError
 
 from pro_server.audit.services import event_row, record_rows
 from pro_server.context import ServiceContext
-from pro_server.db import attach_stored, insert_now, insert_rows_now, update_now
+from pro_server.db import (
+    JSONWritten,
+    attach_stored,
+    insert_now,
+    insert_rows_now,
+    json_object_written,
+    json_written,
+    update_now,
+)
 from pro_server.errors import Conflict, InvalidInput
 from pro_server.instruments import (
     InstrumentDefinition,
@@ -260,7 +268,10 @@ def _store_versions(ctx: ServiceContext, a: Assessment, versions: list[dict[str,
     supersedes."""
     if replaces is not None:
         replaces.is_current = False
-    ids = insert_rows_now(ctx.session, _RESPONSES, versions, returning_ids=True)
+    written = [_written(version) for version in versions]
+    ids = insert_rows_now(ctx.session, _RESPONSES, [
+        version if texts is None else {**version, "answers": texts[0], "scores": texts[1]}
+        for version, texts in zip(versions, written, strict=True)], returning_ids=True)
     for version, new_id in zip(versions, ids, strict=True):
         version["id"] = new_id
     store_current_scores(ctx.session, a.code, versions, superseded=replaces)
@@ -270,11 +281,38 @@ def _store_versions(ctx: ServiceContext, a: Assessment, versions: list[dict[str,
               "scores": replaces.scores["scores"]} if replaces else None
     record_rows(ctx, [event_row(
         ctx, action, "response", version["id"], before=before,
-        after={"assessment": a.code, "instrument": version["instrument_code"],
-               "version": version["version"], "answers": version["answers"],
-               "scores": version["scores"]["scores"]},
-        reason=version["change_reason"], study_id=a.study_id, site_id=a.site_id)
-        for version in versions])
+        after=_event_after(a, version, texts), reason=version["change_reason"],
+        study_id=a.study_id, site_id=a.site_id)
+        for version, texts in zip(versions, written, strict=True)])
+
+
+def _written(version: dict[str, Any]) -> tuple[JSONWritten, JSONWritten, JSONWritten] | None:
+    """A version's answers, scores and the scores' `scores` member as their columns write
+    them, each written once (the version's event repeats the answers and the scores'
+    member); None when JSON cannot write a float of them (the columns then write the
+    values, as they always did)."""
+    try:
+        answers = json_written(version["answers"])
+        member = json_written(version["scores"]["scores"])
+    except ValueError:
+        return None
+    scores = version["scores"]
+    return answers, json_object_written(
+        {key: value for key, value in scores.items() if key != "scores"},
+        {"scores": member}), member
+
+
+def _event_after(a: Assessment, version: dict[str, Any],
+                 texts: tuple[JSONWritten, JSONWritten, JSONWritten] | None) -> Any:
+    """The `after` of a version's event: the assessment, instrument, version, answers and
+    scores (their texts as the version's own when written)."""
+    if texts is None:
+        return {"assessment": a.code, "instrument": version["instrument_code"],
+                "version": version["version"], "answers": version["answers"],
+                "scores": version["scores"]["scores"]}
+    return json_object_written(
+        {"assessment": a.code, "instrument": version["instrument_code"],
+         "version": version["version"]}, {"answers": texts[0], "scores": texts[2]})
 
 
 def correct_answer(ctx: ServiceContext, current: Response, item_id: str, new_value: Any, *,

@@ -11,7 +11,13 @@ from sqlalchemy import Table, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
 from pro_server.audit.models import AuditEvent
-from pro_server.db import insert_rows_now
+from pro_server.db import (
+    JSONText,
+    JSONWritten,
+    insert_rows_now,
+    json_object_written,
+    json_written,
+)
 
 EVENTS = cast(Table, AuditEvent.__table__)
 TRICKY = ['plain', 'quote " and \' apostrophe', "back\\slash \\u00e9 \\\\", "new\nline\ttab\r",
@@ -45,6 +51,37 @@ def test_rows_are_stored_as_cores_insert_stores_them(ctx_factory):
     core, now = _stored(session, "core"), _stored(session, "now")
     assert len(now) == len(TRICKY)
     assert [r[:4] + r[5:] for r in now] == [r[:4] + r[5:] for r in core]
+
+
+def test_json_written_once_is_stored_as_the_value_would_be(ctx_factory):
+    session = ctx_factory().session
+    core, now = _rows("core-json"), _rows("now-json")
+    for n, row in enumerate(now):
+        if n % 2 == 0:
+            row["after"] = json_written(row["after"])
+        if n == 1:  # NaN: JSONText writes it (not strict JSON); stored as text all the same
+            row["before"] = core[n]["before"] = {"x": float("nan"), "y": [float("inf")]}
+    session.execute(insert(EVENTS), core)
+    insert_rows_now(session, EVENTS, now)
+    session.commit()
+    assert [r[:4] + r[5:] for r in _stored(session, "now-json")] == [
+        r[:4] + r[5:] for r in _stored(session, "core-json")]
+
+
+@pytest.mark.parametrize("value", [
+    {"b": 1, "a": [1, {"z": None, "y": "é\"\n"}], "c": {"x": 1.5, "w": True}},
+    {}, {"only": "x"}, {"n": -3, "big": 10**20, "s": "😀"}])
+def test_an_object_written_from_written_members_is_the_same_text(value):
+    plain = JSONText().process_bind_param(value, None)
+    assert json_written(value) == plain
+    for key in value:
+        written = {key: json_written(value[key])}
+        rest = {k: v for k, v in value.items() if k != key}
+        text = json_object_written(rest, written)
+        assert type(text) is JSONWritten
+        assert text == plain
+    with pytest.raises(ValueError, match="Out of range float"):
+        json_written({"x": float("nan")})
 
 
 def test_the_ids_come_back_in_the_rows_order(ctx_factory):
