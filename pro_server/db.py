@@ -8,9 +8,10 @@ import queue
 import select
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
+from json.encoder import encode_basestring_ascii as _json_string
 from typing import Any, TypeVar, cast
 
 import psycopg
@@ -22,15 +23,18 @@ from sqlalchemy import (
     Enum,
     MetaData,
     Select,
+    String,
     Table,
     Text,
     bindparam,
     create_engine,
     event,
     insert,
+    text,
     update,
 )
 from sqlalchemy import inspect as inspect_instance
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -43,6 +47,7 @@ from sqlalchemy.orm import (
 )
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import Insert, Update, UpdateBase
+from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import TypeDecorator
 
 from pro_server.clock import Clock
@@ -93,10 +98,41 @@ class JSONText(TypeDecorator[Any]):
     def process_bind_param(self, value: Any, dialect: Any) -> str | None:
         if value is None:
             return None
+        if type(value) is JSONWritten:
+            return value
         return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
     def process_result_value(self, value: str | None, dialect: Any) -> Any:
         return None if value is None else json.loads(value)
+
+
+class JSONWritten(str):
+    """A value's text as a `JSONText` column writes it (`json_written`, `json_object_written`),
+    written once: the column stores it as it is, and `insert_rows_now` sends it as JSON
+    inside its JSON parameter, not as a string escaped again. Strict JSON (no NaN)."""
+
+    __slots__ = ()
+
+
+def json_written(value: Any) -> JSONWritten:
+    """`value` as a `JSONText` column writes it; ValueError for a float JSON cannot write
+    (NaN, infinity), which the column would write as NaN (the caller then gives the value)."""
+    return JSONWritten(json.dumps(value, sort_keys=True, separators=(",", ":"), default=str,
+                                  allow_nan=False))
+
+
+def json_object_written(values: Mapping[str, Any], written: Mapping[str, JSONWritten]
+                        ) -> JSONWritten:
+    """`json_written` of one object whose members are `values` and `written` (members whose
+    text is written already: not written again). `values`: strings, integers, None or
+    anything `json_written` takes."""
+    members: dict[str, str] = dict(written)
+    for key, value in values.items():
+        members[key] = (_json_string(value) if type(value) is str else
+                        int.__repr__(value) if type(value) is int else
+                        "null" if value is None else json_written(value))
+    return JSONWritten("{" + ",".join(f"{_json_string(key)}:{members[key]}"
+                                      for key in sorted(members)) + "}")
 
 
 def enum_type(values: type[StrEnum], *, name: str, length: int) -> Enum:
@@ -193,18 +229,125 @@ def insert_now(session: Session, objects: Sequence[Base]) -> None:
     default); the bookkeeping timestamps are stamped as a flush would."""
     if not objects:
         return
-    statement, keys = _insert_returning_id(cast(Table, type(objects[0]).__table__))
+    table = cast(Table, type(objects[0]).__table__)
+    _, keys = _insert_returning_id(table)
     clock_now = functools.cache(lambda: _session_clock(session).now())
     for obj in objects:
         _stamp_new(obj, clock_now)
-    session.flush()  # what was written before goes first, as with the unit of work
-    rows = [{key: getattr(obj, key) for key in keys} for obj in objects]
-    ids = session.scalars(statement, rows).all()
+    ids = insert_rows_now(session, table, [{key: getattr(obj, key) for key in keys}
+                                           for obj in objects], returning_ids=True)
     for obj, new_id in zip(objects, ids, strict=True):
         obj.id = new_id  # type: ignore[attr-defined]
+    attach_stored(session, objects)
+
+
+def attach_stored(session: Session, objects: Sequence[Base]) -> None:
+    """Attach objects whose rows were just inserted (ids set) to ``session`` as stored and
+    loaded, as `insert_now` does: a rollback of the transaction forgets them again."""
+    for obj in objects:
         make_transient_to_detached(obj)
         session.add(obj)
     _inserted_in(session).append((_innermost_transaction(session), objects))
+
+
+def insert_rows_now(session: Session, table: Table, rows: Sequence[dict[str, Any]], *,
+                    returning_ids: bool = False) -> list[int]:
+    """INSERT rows (dicts by column key, all with the same keys) into ``table`` now, in one
+    statement, in their order; with ``returning_ids`` their new ids, in the rows' order.
+    No objects are made or attached (`insert_now` makes them).
+
+    A column left out of the rows gets its server default (a client-side default is refused).
+    On PostgreSQL the rows go as one JSON parameter, its records read in order
+    (`json_to_recordset` ... WITH ORDINALITY): the statement's text and its one parameter
+    stay the same whatever the number of rows, so psycopg and the server parse it once and
+    prepare it. Many rows sent as a multi-row VALUES (over 50 parameters) are parsed again
+    each time, an executemany binds each row apart, and arrays of strings are escaped one by
+    one in Python. Each value is first what Core would bind (the column type's bind
+    processor), so what is stored is the same. Elsewhere, or when JSON does not write a
+    value here (a float NaN or infinity; a type other than JSON's own and UTC instants):
+    Core's INSERT (RETURNING id in the rows' order), an executemany."""
+    if not rows:
+        return []
+    session.flush()  # what was written before goes first, as with the unit of work
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql":
+        keys = tuple(rows[0])
+        statement, processors = _recordset_insert(table, keys, returning_ids, dialect)
+        try:
+            document = _records(rows, keys, processors)
+        except (TypeError, ValueError):  # a value JSON does not write as the driver would
+            pass
+        else:
+            if not returning_ids:
+                session.execute(statement, {"rows": document})
+                return []
+            return sorted(session.scalars(statement, {"rows": document}))  # made in order
+    if not returning_ids:
+        session.execute(insert(table), rows)
+        return []
+    returning_id, _ = _insert_returning_id(table)
+    return list(session.scalars(returning_id, rows).all())
+
+
+def _records(rows: Sequence[dict[str, Any]], keys: tuple[str, ...],
+             processors: list[Any]) -> str:
+    """The JSON array of the rows' bound values (`_recordset_insert`'s parameter); a value
+    already written as JSON (`JSONWritten`) goes in as that JSON, which PostgreSQL hands to
+    the text column as it is (json keeps its text), not as a string escaped again. ValueError
+    for a float JSON cannot write."""
+    plain = [{key: row[key] if process is None else process(row[key])
+              for key, process in zip(keys, processors, strict=True)} for row in rows]
+    written = [[(key, value) for key, value in values.items() if type(value) is JSONWritten]
+               for values in plain]
+    if not any(written):
+        return _RECORDS.encode(plain)
+    texts = []
+    for values, members in zip(plain, written, strict=True):
+        for key, _ in members:
+            del values[key]
+        inner = _RECORDS.encode(values)[1:-1]
+        texts.append("{" + ",".join([*([inner] if inner else []), *(
+            f"{_json_string(key)}:{value}" for key, value in members)]) + "}")
+    return "[" + ",".join(texts) + "]"
+
+
+def _json_instant(value: Any) -> str:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.isoformat()  # read back by timestamptz's input, to the microsecond
+    raise TypeError(f"{type(value).__name__} is not bound as JSON here")
+
+
+_RECORDS = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_json_instant)
+
+
+@functools.lru_cache(maxsize=64)
+def _recordset_insert(table: Table, keys: tuple[str, ...], returning: bool,
+                      dialect: Dialect) -> tuple[TextClause, list[Any]]:
+    """PostgreSQL's INSERT of `keys` from the records of one JSON array (`:rows`), and each
+    column's bind processor (what Core applies to its values). Strings are read as text,
+    not as the column's varchar(n): the INSERT's assignment refuses a value too long, as
+    before, where a cast would cut it."""
+    for column in table.columns:
+        if column.key not in keys and column.default is not None:
+            raise ValueError(f"{table.name}.{column.key} has a client-side default: give it")
+    quote = dialect.identifier_preparer.quote
+    columns = [table.c[key] for key in keys]
+    names = ", ".join(quote(c.name) for c in columns)
+    definitions = []
+    processors: list[Any] = []  # each a function of one value, or None
+    for column in columns:
+        impl = column.type.dialect_impl(dialect)
+        base = impl.impl_instance if isinstance(impl, TypeDecorator) else impl
+        sql_type = "TEXT" if isinstance(base, String) else base.compile(dialect=dialect)
+        definitions.append(f"{quote(column.key)} {sql_type}")
+        processors.append(impl.bind_processor(dialect))
+    sql = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) "  # noqa: S608 - names from the table's metadata
+           f"SELECT {names} FROM ROWS FROM (json_to_recordset(CAST(:rows AS JSON)) "
+           f"AS ({', '.join(definitions)})) WITH ORDINALITY AS v({names}, ordinal_) "
+           f"ORDER BY ordinal_")
+    if returning:
+        sql += f" RETURNING {quote(table.c.id.name)}"
+    return text(sql), processors
 
 
 _INSERTED = "pro_server.inserted_now"

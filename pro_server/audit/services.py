@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 
 from pro_server.audit.chain import normalise_json
 from pro_server.audit.models import AuditEvent
 from pro_server.context import ServiceContext
+from pro_server.db import insert_rows_now
 
 REASON_REQUIRED_PREFIXES = ("correct", "withdraw")
 
@@ -78,16 +79,15 @@ def record(
     return event
 
 
-_INSERT_EVENTS = insert(cast(Table, AuditEvent.__table__))
+_EVENTS = cast(Table, AuditEvent.__table__)
 
 
 def record_rows(ctx: ServiceContext, rows: Sequence[dict[str, Any]]) -> None:
-    """Append several events now (`event_row`s, in this order), in one executemany: no
-    unit of work, nothing read back (psycopg sends the rows as one pipeline of one
-    prepared statement). For a request's hot path; `record` batches at the next flush."""
-    if rows:
-        ctx.session.flush()  # events recorded before these keep their place (their ids)
-        ctx.session.execute(_INSERT_EVENTS, list(rows))
+    """Append several events now (`event_row`s, in this order, their ids in this order), in
+    one statement (`db.insert_rows_now`; events recorded before these are flushed first and
+    keep their place): no unit of work, nothing read back. For a request's hot path; `record`
+    batches at the next flush."""
+    insert_rows_now(ctx.session, _EVENTS, rows)
 
 
 def changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -32,9 +32,10 @@ from functools import lru_cache
 from typing import Any, cast
 
 from lxml import etree
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
+from pro_server.db import insert_rows_now
 from pro_server.instruments import default_registry
 from pro_server.instruments.answers import item_applies
 from pro_server.instruments.definitions import InstrumentDefinition
@@ -170,13 +171,21 @@ def export_row(version: Response, replaces: Response | None = None, *,
                zone: str | None = None) -> dict[str, Any]:
     """The `ResponseExport` row of a stored version (`replaces`: the version it corrects;
     `zone`: its assessment's time zone, by default read from the assessment)."""
-    d = default_registry().get(version.instrument_code, version.instrument_version)
+    return version_export_row({key: getattr(version, key) for key in _VERSION_KEYS}, replaces,
+                              zone=version.assessment.timezone if zone is None else zone)
+
+
+_VERSION_KEYS = ("id", "instrument_code", "instrument_version", "answers", "scores",
+                 *(f"{n}_at" for n in INSTANTS))
+
+
+def version_export_row(version: Mapping[str, Any], replaces: Response | None = None, *,
+                       zone: str) -> dict[str, Any]:
+    """`export_row` of a stored version's row (its columns by key, with its id)."""
+    d = default_registry().get(version["instrument_code"], version["instrument_version"])
     previous = None if replaces is None else (replaces.answers, replaces.scores)
-    if zone is None:
-        zone = version.assessment.timezone
-    return {"response_id": version.id, **export_texts(
-        d, version.answers, version.scores, previous),
-        **instant_texts({f"{n}_at": getattr(version, f"{n}_at") for n in INSTANTS}, zone)}
+    return {"response_id": version["id"], **export_texts(
+        d, version["answers"], version["scores"], previous), **instant_texts(version, zone)}
 
 
 def _zone(session: Session, assessment_id: int) -> str:
@@ -185,15 +194,14 @@ def _zone(session: Session, assessment_id: int) -> str:
     return assessment.timezone
 
 
-_INSERT = insert(cast(Table, ResponseExport.__table__))  # built once
+_TABLE = cast(Table, ResponseExport.__table__)
 
 
-def store_export_texts(session: Session, versions: Iterable[Response],
+def store_export_texts(session: Session, versions: Iterable[Mapping[str, Any]],
                        replaces: Response | None = None) -> None:
-    """The export texts of `versions` (just flushed), in one statement. Their assessment is
-    in the session (the caller stores its versions): `Session.get` finds it there, with no
-    statement."""
-    rows = [export_row(version, replaces, zone=_zone(session, version.assessment_id))
-            for version in versions]
-    if rows:
-        session.execute(_INSERT, rows)  # Core executemany, as score_table's
+    """The export texts of `versions` (rows of versions just stored, with their ids), in one
+    statement. Their assessment is in the session (the caller stores its versions):
+    `Session.get` finds it there, with no statement."""
+    insert_rows_now(session, _TABLE, [version_export_row(
+        version, replaces, zone=_zone(session, version["assessment_id"]))
+        for version in versions])

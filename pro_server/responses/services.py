@@ -14,7 +14,15 @@ from sqlalchemy.exc import IntegrityError
 
 from pro_server.audit.services import event_row, record_rows
 from pro_server.context import ServiceContext
-from pro_server.db import insert_now, update_now
+from pro_server.db import (
+    JSONWritten,
+    attach_stored,
+    insert_now,
+    insert_rows_now,
+    json_object_written,
+    json_written,
+    update_now,
+)
 from pro_server.errors import Conflict, InvalidInput
 from pro_server.instruments import (
     InstrumentDefinition,
@@ -221,50 +229,90 @@ def submit(ctx: ServiceContext, a: Assessment, idempotency_key: str,
 def _new_version(ctx: ServiceContext, a: Assessment, instrument: str,
                  stamped: dict[str, Any], *, language: str, started_at: datetime,
                  submitted_at: datetime, replaces: Response | None, recorded_by: str,
-                 reason: str | None = None, source: str | None = None) -> Response:
-    """A scored response version, not stored yet (`_store_versions` stores it)."""
+                 reason: str | None = None, source: str | None = None) -> dict[str, Any]:
+    """A scored response version's row (every column but `id`), not stored yet
+    (`_store_versions` stores it). A plain row, not a `Response`: a submission stores five,
+    and nothing reads them back as objects. Its answers were checked whole by the caller
+    (`response_errors`), so scoring does not check them again."""
     version = replaces.instrument_version if replaces else None
     definition = default_registry().get(instrument, version)
     try:
-        result = score(definition, {k: v["value"] for k, v in stamped.items()})
+        result = score(definition, {k: v["value"] for k, v in stamped.items()}, checked=True)
     except InvalidAnswersError as exc:
         raise InvalidInput("Invalid answers", {"json": {"answers": {instrument: exc.errors}}}
                            ) from exc
-    return Response(
-        assessment_id=a.id, participant_id=a.participant_id, study_id=a.study_id,
-        site_id=a.site_id, instrument_code=instrument, instrument_version=definition.version,
-        language=language, version=replaces.version + 1 if replaces else 1,
-        replaces_id=replaces.id if replaces else None, is_current=True, answers=stamped,
-        scores=result.as_dict(), algorithm=result.algorithm,
-        algorithm_version=result.algorithm_version, started_at=started_at,
-        submitted_at=submitted_at, recorded_at=ctx.now(), recorded_by=recorded_by,
-        change_reason=reason, change_source=source, audit_seq=UNSEALED,
-    )
+    return {
+        "assessment_id": a.id, "participant_id": a.participant_id, "study_id": a.study_id,
+        "site_id": a.site_id, "instrument_code": instrument,
+        "instrument_version": definition.version, "language": language,
+        "version": replaces.version + 1 if replaces else 1,
+        "replaces_id": replaces.id if replaces else None, "is_current": True,
+        "answers": stamped, "scores": result.as_dict(), "algorithm": result.algorithm,
+        "algorithm_version": result.algorithm_version, "started_at": started_at,
+        "submitted_at": submitted_at, "recorded_at": ctx.now(), "recorded_by": recorded_by,
+        "change_reason": reason, "change_source": source, "audit_seq": UNSEALED,
+    }
 
 
-def _store_versions(ctx: ServiceContext, a: Assessment, versions: list[Response],
+_RESPONSES = cast(Table, Response.__table__)
+
+
+def _store_versions(ctx: ServiceContext, a: Assessment, versions: list[dict[str, Any]],
                     replaces: Response | None = None) -> None:
-    """Insert new versions (one statement for all, RETURNING their ids), then the rows that
-    hang on their ids, one executemany per table: their scores' `response_score` rows (a
-    correction first deletes the superseded version's), their export texts
-    (`response_export`) and one audit event each. Core statements, not the unit of work: this
-    is most of a submission's CPU. Each version's `audit_seq` stays UNSEALED until the sealer
-    chains its event. `replaces`: the version a single correction supersedes."""
+    """Insert new versions (`_new_version` rows; one statement for all, their ids set in the
+    rows as `id`), then the rows that hang on their ids, one statement per table: their
+    scores' `response_score` rows (a correction first deletes the superseded version's),
+    their export texts (`response_export`) and one audit event each. Core statements, not
+    the unit of work: this is most of a submission's CPU. Each version's `audit_seq` stays
+    UNSEALED until the sealer chains its event. `replaces`: the version a single correction
+    supersedes."""
     if replaces is not None:
         replaces.is_current = False
-    insert_now(ctx.session, versions)
+    written = [_written(version) for version in versions]
+    ids = insert_rows_now(ctx.session, _RESPONSES, [
+        version if texts is None else {**version, "answers": texts[0], "scores": texts[1]}
+        for version, texts in zip(versions, written, strict=True)], returning_ids=True)
+    for version, new_id in zip(versions, ids, strict=True):
+        version["id"] = new_id
     store_current_scores(ctx.session, a.code, versions, superseded=replaces)
     store_export_texts(ctx.session, versions, replaces)
     action = "response.correct" if replaces else "response.submit"
     before = {"version": replaces.version, "answers": replaces.answers,
               "scores": replaces.scores["scores"]} if replaces else None
     record_rows(ctx, [event_row(
-        ctx, action, "response", response.id, before=before,
-        after={"assessment": a.code, "instrument": response.instrument_code,
-               "version": response.version, "answers": response.answers,
-               "scores": response.scores["scores"]},
-        reason=response.change_reason, study_id=a.study_id, site_id=a.site_id)
-        for response in versions])
+        ctx, action, "response", version["id"], before=before,
+        after=_event_after(a, version, texts), reason=version["change_reason"],
+        study_id=a.study_id, site_id=a.site_id)
+        for version, texts in zip(versions, written, strict=True)])
+
+
+def _written(version: dict[str, Any]) -> tuple[JSONWritten, JSONWritten, JSONWritten] | None:
+    """A version's answers, scores and the scores' `scores` member as their columns write
+    them, each written once (the version's event repeats the answers and the scores'
+    member); None when JSON cannot write a float of them (the columns then write the
+    values, as they always did)."""
+    try:
+        answers = json_written(version["answers"])
+        member = json_written(version["scores"]["scores"])
+    except ValueError:
+        return None
+    scores = version["scores"]
+    return answers, json_object_written(
+        {key: value for key, value in scores.items() if key != "scores"},
+        {"scores": member}), member
+
+
+def _event_after(a: Assessment, version: dict[str, Any],
+                 texts: tuple[JSONWritten, JSONWritten, JSONWritten] | None) -> Any:
+    """The `after` of a version's event: the assessment, instrument, version, answers and
+    scores (their texts as the version's own when written)."""
+    if texts is None:
+        return {"assessment": a.code, "instrument": version["instrument_code"],
+                "version": version["version"], "answers": version["answers"],
+                "scores": version["scores"]["scores"]}
+    return json_object_written(
+        {"assessment": a.code, "instrument": version["instrument_code"],
+         "version": version["version"]}, {"answers": texts[0], "scores": texts[2]})
 
 
 def correct_answer(ctx: ServiceContext, current: Response, item_id: str, new_value: Any, *,
@@ -281,11 +329,13 @@ def correct_answer(ctx: ServiceContext, current: Response, item_id: str, new_val
         stamped[item_id] = {"value": new_value, "answered_at": current.answers.get(
             item_id, {}).get("answered_at", current.submitted_at.isoformat()),
             "changed_at": ctx.now().isoformat()}
-    response = _new_version(ctx, current.assessment, current.instrument_code, stamped,
-                            language=current.language, started_at=current.started_at,
-                            submitted_at=current.submitted_at, replaces=current,
-                            recorded_by=approved_by, reason=reason, source=source)
-    _store_versions(ctx, current.assessment, [response], replaces=current)
+    row = _new_version(ctx, current.assessment, current.instrument_code, stamped,
+                       language=current.language, started_at=current.started_at,
+                       submitted_at=current.submitted_at, replaces=current,
+                       recorded_by=approved_by, reason=reason, source=source)
+    _store_versions(ctx, current.assessment, [row], replaces=current)
+    response = Response(**row)
+    attach_stored(ctx.session, [response])
     return response
 
 

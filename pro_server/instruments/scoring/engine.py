@@ -66,12 +66,15 @@ def check_definition(definition: InstrumentDefinition) -> list[str]:
     return errors
 
 
-def score(definition: InstrumentDefinition, answers: Mapping[str, Any]) -> ScoreResult:
+def score(definition: InstrumentDefinition, answers: Mapping[str, Any], *,
+          checked: bool = False) -> ScoreResult:
     """Score a (possibly partial) answer set; every declared score key is present in the result.
 
     Raises :class:`InvalidAnswersError` if any answer breaks the definition: scoring never guesses.
+    ``checked``: the caller has just found no error in these answers with `validate_answers`
+    (of this definition; complete or not), so they are not checked again.
     """
-    errors = validate_answers(definition, answers, complete=False)
+    errors = {} if checked else validate_answers(definition, answers, complete=False)
     if errors:
         raise InvalidAnswersError(errors)
     method = METHODS[definition.scoring.method]

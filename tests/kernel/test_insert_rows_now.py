@@ -1,0 +1,110 @@
+"""db.insert_rows_now stores what Core's INSERT stores, whatever the backend's statement
+(PostgreSQL: one JSON parameter read as records), with the ids in the rows' order."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import pytest
+from sqlalchemy import Table, insert, select, text
+from sqlalchemy.exc import DBAPIError
+
+from pro_server.audit.models import AuditEvent
+from pro_server.db import (
+    JSONText,
+    JSONWritten,
+    insert_rows_now,
+    json_object_written,
+    json_written,
+)
+
+EVENTS = cast(Table, AuditEvent.__table__)
+TRICKY = ['plain', 'quote " and \' apostrophe', "back\\slash \\u00e9 \\\\", "new\nline\ttab\r",
+          "unicode é ü 中文 😀", "json-looking {\"a\": [1, 2]}", "", "NULL", "{}", "  spaced  "]
+
+
+def _rows(tag: str) -> list[dict[str, Any]]:
+    at = datetime(2026, 3, 4, 5, 6, 7, 123456, tzinfo=UTC)
+    return [{"occurred_at": at + timedelta(microseconds=n), "actor_type": "system",
+             "actor_id": None if n % 3 == 0 else str(n), "actor_label": word,
+             "action": f"test.{tag}", "entity_type": "thing", "entity_id": str(n),
+             "study_id": None, "site_id": None,
+             "before": None if n % 2 else {"w": word, "n": n, "f": 0.1 * n, "ok": n > 3},
+             "after": {"list": [word, None, 1.5, -2], "nested": {"z": word, "a": n}},
+             "reason": word, "request_id": None}
+            for n, word in enumerate(TRICKY)]
+
+
+def _stored(session: Any, tag: str) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in session.execute(text(
+        "SELECT occurred_at, actor_type, actor_id, actor_label, action, entity_type, "
+        "entity_id, study_id, site_id, before, after, reason, request_id, seq, hash "
+        "FROM audit_event WHERE action = :action ORDER BY id"), {"action": f"test.{tag}"})]
+
+
+def test_rows_are_stored_as_cores_insert_stores_them(ctx_factory):
+    session = ctx_factory().session
+    session.execute(insert(EVENTS), _rows("core"))
+    insert_rows_now(session, EVENTS, _rows("now"))
+    session.commit()
+    core, now = _stored(session, "core"), _stored(session, "now")
+    assert len(now) == len(TRICKY)
+    assert [r[:4] + r[5:] for r in now] == [r[:4] + r[5:] for r in core]
+
+
+def test_json_written_once_is_stored_as_the_value_would_be(ctx_factory):
+    session = ctx_factory().session
+    core, now = _rows("core-json"), _rows("now-json")
+    for n, row in enumerate(now):
+        if n % 2 == 0:
+            row["after"] = json_written(row["after"])
+        if n == 1:  # NaN: JSONText writes it (not strict JSON); stored as text all the same
+            row["before"] = core[n]["before"] = {"x": float("nan"), "y": [float("inf")]}
+    session.execute(insert(EVENTS), core)
+    insert_rows_now(session, EVENTS, now)
+    session.commit()
+    assert [r[:4] + r[5:] for r in _stored(session, "now-json")] == [
+        r[:4] + r[5:] for r in _stored(session, "core-json")]
+
+
+@pytest.mark.parametrize("value", [
+    {"b": 1, "a": [1, {"z": None, "y": "é\"\n"}], "c": {"x": 1.5, "w": True}},
+    {}, {"only": "x"}, {"n": -3, "big": 10**20, "s": "😀"}])
+def test_an_object_written_from_written_members_is_the_same_text(value):
+    plain = JSONText().process_bind_param(value, None)
+    assert json_written(value) == plain
+    for key in value:
+        written = {key: json_written(value[key])}
+        rest = {k: v for k, v in value.items() if k != key}
+        text = json_object_written(rest, written)
+        assert type(text) is JSONWritten
+        assert text == plain
+    with pytest.raises(ValueError, match="Out of range float"):
+        json_written({"x": float("nan")})
+
+
+def test_the_ids_come_back_in_the_rows_order(ctx_factory):
+    session = ctx_factory().session
+    rows = [{**row, "entity_id": f"{n}"} for n, row in enumerate(_rows("order") * 4)]
+    ids = insert_rows_now(session, EVENTS, rows, returning_ids=True)
+    session.commit()
+    assert len(ids) == len(rows) == len(set(ids))
+    stored = {event_id: entity_id for event_id, entity_id in session.execute(
+        select(AuditEvent.id, AuditEvent.entity_id).where(AuditEvent.id.in_(ids))).all()}
+    assert [stored[i] for i in ids] == [row["entity_id"] for row in rows]
+    assert ids == sorted(ids)
+
+
+def test_a_string_too_long_for_its_column_is_refused_not_cut(ctx_factory, database):
+    if database.backend == "sqlite":
+        pytest.skip("SQLite does not check a VARCHAR's length")
+    session = ctx_factory().session
+    row = {**_rows("long")[0], "actor_type": "x" * 21}  # String(20)
+    with pytest.raises(DBAPIError):
+        insert_rows_now(session, EVENTS, [row])
+    session.rollback()
+
+
+def test_no_rows_send_nothing(ctx_factory):
+    assert insert_rows_now(ctx_factory().session, EVENTS, [], returning_ids=True) == []
