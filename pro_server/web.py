@@ -4,6 +4,8 @@ feature says), and the one transaction boundary per request."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -14,7 +16,9 @@ from flask import Flask, Response, current_app, g, request, stream_with_context
 from flask import json as flask_json
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSessionInterface
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import Signer, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.encoding import want_bytes
+from itsdangerous.signer import HMACAlgorithm
 from sqlalchemy.orm import Session
 from werkzeug.local import LocalProxy
 
@@ -49,23 +53,82 @@ class _SessionJSON(TaggedJSONSerializer):
         return super().dumps(value)
 
 
+class OneCallHMAC(HMACAlgorithm):
+    """itsdangerous' HMAC signature, computed by one call of the standard library's
+    `hmac.digest` rather than through an HMAC object made for each signature: the same bytes."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(getattr(hashlib, name))
+        self.name = name
+
+    def get_signature(self, key: bytes, value: bytes) -> bytes:
+        return hmac.digest(key, value, self.name)
+
+
+class _KeptKeysSigner(TimestampSigner):
+    """itsdangerous' timestamp signer that derives each secret key once (itsdangerous derives
+    it again for every signature made or checked); the derived keys are those it derives."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._derived: dict[str | bytes | None, bytes] = {}
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        derived = self._derived.get(secret_key)
+        if derived is None:
+            derived = self._derived[secret_key] = super().derive_key(secret_key)
+        return derived
+
+
+class KeptSignerSerializer(URLSafeTimedSerializer):
+    """itsdangerous' URL-safe timed serializer that makes its signer (a `_KeptKeysSigner`)
+    once, rather than for every value it signs or reads. A signer holds only its settings,
+    so one serves every request and thread."""
+
+    default_signer = _KeptKeysSigner
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._signer = super().make_signer()
+
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
+        if salt is None or want_bytes(salt) == self.salt:
+            return self._signer
+        return super().make_signer(salt)
+
+
 class SessionCookie(SecureCookieSessionInterface):
     """Flask's signed session cookie, unchanged, with its serializer made once per key.
 
     Flask makes a new serializer (and key list) to read the cookie and again to write it,
     on every request: the session is permanent and refreshed on each request (that slides
     its 8-hour idle timeout), so both happen on every call. The same keys give the same
-    serializer, so it is kept while SECRET_KEY and SECRET_KEY_FALLBACKS stay as they are."""
+    serializer, so it is kept while SECRET_KEY and SECRET_KEY_FALLBACKS stay as they are;
+    it signs with Flask's settings (salt, HMAC key derivation, SHA-1), its signer kept
+    (`KeptSignerSerializer`): the same cookie, byte for byte, as Flask's."""
 
     serializer = _SessionJSON()
+    digest_method = staticmethod(hashlib.sha1)
     _made: tuple[tuple[object, ...], URLSafeTimedSerializer | None] | None = None
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
         made = self._made
         if made is None or made[0] != keys:
-            made = self._made = (keys, super().get_signing_serializer(app))
+            made = self._made = (keys, self._serializer(app))
         return made[1]
+
+    def _serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Flask's serializer (`SecureCookieSessionInterface.get_signing_serializer`), its
+        signer kept and its HMAC computed in one call."""
+        if not app.secret_key:
+            return None
+        keys = [*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key]
+        return KeptSignerSerializer(
+            keys, salt=self.salt, serializer=self.serializer,
+            signer_kwargs={"key_derivation": self.key_derivation,
+                           "digest_method": self.digest_method,
+                           "algorithm": OneCallHMAC("sha1")})
 
 
 def _pro() -> dict[str, Any]:

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSessionInterface
-from itsdangerous import BadSignature
+from itsdangerous import BadSignature, TimestampSigner
 from markupsafe import Markup
 
 from pro_server.web import SessionCookie
@@ -32,6 +32,23 @@ def test_signs_and_reads_as_flask_does():
     theirs = flask_own.get_signing_serializer(app).dumps(DATA)
     assert ours.get_signing_serializer(app).loads(theirs, max_age=60) == DATA
     assert cookie.rsplit(".", 2)[0] == theirs.rsplit(".", 2)[0]  # the same payload
+
+
+@pytest.mark.parametrize("fallbacks", [(), ("k0",), ("k0", "k00")])
+def test_the_cookie_is_flasks_byte_for_byte(monkeypatch, fallbacks):
+    """Signer kept, derived keys kept, HMAC in one call: the very cookie Flask signs."""
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: 1_790_000_000)
+    app, flask_own, ours = _app("k1", *fallbacks), SecureCookieSessionInterface(), SessionCookie()
+    for data in (DATA, {"staff": {"id": 3, "v": 2}, "_permanent": True}):
+        for _ in range(2):  # the second time with the kept signer and derived key
+            cookie = ours.get_signing_serializer(app).dumps(data)
+            assert cookie == flask_own.get_signing_serializer(app).dumps(data)
+    old = SecureCookieSessionInterface().get_signing_serializer(_app("k0")).dumps(DATA)
+    if fallbacks:
+        assert ours.get_signing_serializer(app).loads(old, max_age=60) == DATA
+    tampered = cookie.replace(".", ".A", 1)  # a payload that was not signed
+    with pytest.raises(BadSignature):
+        ours.get_signing_serializer(app).loads(tampered, max_age=60)
 
 
 def test_a_new_key_is_used_at_once():
