@@ -183,6 +183,13 @@ def _register_error_handlers(app: Flask) -> None:
         return jsonify(error_body(500, f"Internal error; request id {request_id()}")), 500
 
 
+_SECURITY_HEADERS = tuple((name, name.lower(), value) for name, value in (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+))
+
+
 def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _csrf_for_cookie_requests() -> None:
@@ -204,10 +211,19 @@ def _register_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def _headers(response: Response) -> Response:
-        response.headers["X-Request-ID"] = request_id()
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        """The request id, and each security header the response does not set itself.
+
+        The names the response has are read once (werkzeug's `setdefault` reads them all
+        for each header, and raises and catches a KeyError for each one it adds)."""
+        headers = response.headers
+        present = {name.lower() for name, _ in headers}
+        if "x-request-id" in present:
+            headers["X-Request-ID"] = request_id()
+        else:
+            headers.add("X-Request-ID", request_id())
+        for name, lowered, value in _SECURITY_HEADERS:
+            if lowered not in present:
+                headers.add(name, value)
         return response
 
     app.teardown_appcontext(close_db_session)

@@ -2,9 +2,12 @@
 
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
+from flask import Flask, Response
 from flask_limiter import Limiter
+from flask_limiter._compat import request_context
 from flask_limiter.util import get_remote_address
 from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
@@ -91,6 +94,35 @@ class ProLimiter(Limiter):
         if in_middleware and not self._limits_before_views():
             return
         super()._check_request_limit(callable_name, in_middleware)
+
+    def init_app(self, app: Flask) -> None:
+        """flask-limiter's, its after-request and teardown hooks run only in a request that
+        looked at a limit of this limiter: most look at none (their views have none)."""
+        super().init_app(app)
+        inject = getattr(Limiter, "_Limiter__inject_headers")  # noqa: B009 (a private name)
+        release = getattr(self, "_Limiter__release_context")  # noqa: B009
+        app.after_request_funcs[None] = [
+            self._inject_headers_if_limited
+            if isinstance(hook, partial) and hook.func is inject and hook.args == (self,)
+            else hook for hook in app.after_request_funcs.get(None, [])]
+        app.teardown_request_funcs[None] = [
+            self._release_context_if_limited if hook == release else hook
+            for hook in app.teardown_request_funcs.get(None, [])]
+
+    def _looked_at_limits(self) -> bool:
+        """Whether flask-limiter made this limiter's context in this request: it does when it
+        first looks at a limit, and keeps there every limit, deduction and header to send."""
+        contexts = getattr(request_context(), "_limiter_request_context", None)
+        return contexts is not None and self in contexts
+
+    def _inject_headers_if_limited(self, response: Response) -> Response:
+        if self._looked_at_limits():
+            return getattr(self, "_Limiter__inject_headers")(response)  # noqa: B009
+        return response
+
+    def _release_context_if_limited(self, exc: BaseException | None = None) -> None:
+        if self._looked_at_limits():
+            getattr(self, "_Limiter__release_context")(exc)  # noqa: B009
 
     def _limits_before_views(self) -> bool:
         """Whether a limit other than a view's own decorator's could apply to a request."""

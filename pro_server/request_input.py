@@ -72,7 +72,8 @@ def check_request_input() -> None:
     req = cast("LocalProxy[Request]", request)._get_current_object()  # one look-up, not six
     if "\x00" in req.path:
         raise BadJson("The URL contains a NUL character")
-    _check_query(req)
+    if req.query_string:  # else no arguments: not parsed into an empty MultiDict to check
+        _check_query(req)
     mimetype = req.mimetype
     if mimetype in _JSON_TYPES or mimetype.endswith("+json"):
         body = req.get_data(cache=True)
@@ -109,9 +110,10 @@ def _check_json(body: bytes) -> Any:
     """The body's document once it passed the checks (UNCHECKED for an empty body)."""
     if not body.strip():
         return UNCHECKED
+    decoder = _DECODER if _no_long_integer(body) else _DECODER_CHECKING_INTEGERS
     try:
-        document = json.loads(body, object_pairs_hook=_no_duplicate_keys,
-                              parse_int=_int64, parse_constant=_no_constant)
+        # As json.loads reads bytes: decoded as they are encoded (UTF-8, -16 or -32).
+        document = decoder.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
     except RecursionError:
         raise BadJson(f"Invalid JSON: nested deeper than {MAX_JSON_DEPTH} levels") from None
     except (ValueError, UnicodeDecodeError) as exc:
@@ -147,12 +149,15 @@ def _plainly_acceptable(body: bytes) -> bool:
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
+    found = dict(pairs)
+    if len(found) == len(pairs):
+        return found
+    seen: set[str] = set()
+    for key, _value in pairs:  # the first key that comes again, named
         if key in seen:
             raise ValueError(f"duplicate key {key!r} in one object")
-        seen[key] = value
-    return seen
+        seen.add(key)
+    raise AssertionError("unreachable: a key came twice")
 
 
 def _int64(digits: str) -> int:
@@ -164,6 +169,21 @@ def _int64(digits: str) -> int:
 
 def _no_constant(name: str) -> float:
     raise ValueError(f"{name} is not a JSON number")
+
+
+def _no_long_integer(body: bytes) -> bool:
+    """Whether a UTF-8 body is seen to hold no integer of 19 digits or more: no run of that
+    many digits anywhere in it. Every integer of fewer digits fits 64 bits, so such a body
+    is read without the range check on each integer (`_int64`, a call per number)."""
+    return (json.detect_encoding(body) == "utf-8"
+            and _LONG_DIGIT_RUN not in body.translate(_DIGITS_AS_ZEROS))
+
+
+_DIGITS_AS_ZEROS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+_LONG_DIGIT_RUN = b"0" * len(str(INT64_MAX))
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant)
+_DECODER_CHECKING_INTEGERS = json.JSONDecoder(
+    object_pairs_hook=_no_duplicate_keys, parse_int=_int64, parse_constant=_no_constant)
 
 
 def _walk(document: Any) -> Iterator[tuple[str, int, str | None]]:

@@ -4,7 +4,10 @@ feature says), and the one transaction boundary per request."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -13,8 +16,11 @@ from typing import Any, cast
 from flask import Flask, Response, current_app, g, request, stream_with_context
 from flask import json as flask_json
 from flask.json.tag import TaggedJSONSerializer
-from flask.sessions import SecureCookieSessionInterface
-from itsdangerous import URLSafeTimedSerializer
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from flask.wrappers import Request
+from itsdangerous import BadSignature, Signer, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.encoding import want_bytes
+from itsdangerous.signer import HMACAlgorithm
 from sqlalchemy.orm import Session
 from werkzeug.local import LocalProxy
 
@@ -41,31 +47,164 @@ def _plain(value: Any) -> bool:
 
 class _SessionJSON(TaggedJSONSerializer):
     """Flask's session serializer; a session of plain values is written without the tag
-    walk (a dozen checks per value), into the same JSON text."""
+    walk (a dozen checks per value), into the same JSON text, and read without the untag
+    walk (a call per value) when no string in the text starts with a space: every tag's
+    key does (" t", " di", ...), so such a text has no tag to undo. A backslash, which could
+    write a space as an escape, sends the text the tagged way too."""
 
     def dumps(self, value: Any) -> str:
         if _plain(value):
             return flask_json.dumps(value, separators=(",", ":"))
         return super().dumps(value)
 
+    def loads(self, value: str) -> Any:
+        if '" ' not in value and "\\" not in value:
+            return flask_json.loads(value)
+        return super().loads(value)
+
+
+class OneCallHMAC(HMACAlgorithm):
+    """itsdangerous' HMAC signature, computed by one call of the standard library's
+    `hmac.digest` rather than through an HMAC object made for each signature: the same bytes."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(getattr(hashlib, name))
+        self.name = name
+
+    def get_signature(self, key: bytes, value: bytes) -> bytes:
+        return hmac.digest(key, value, self.name)
+
+
+class _KeptKeysSigner(TimestampSigner):
+    """itsdangerous' timestamp signer that derives each secret key once (itsdangerous derives
+    it again for every signature made or checked); the derived keys are those it derives."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._derived: dict[str | bytes | None, bytes] = {}
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        derived = self._derived.get(secret_key)
+        if derived is None:
+            derived = self._derived[secret_key] = super().derive_key(secret_key)
+        return derived
+
+
+class KeptSignerSerializer(URLSafeTimedSerializer):
+    """itsdangerous' URL-safe timed serializer that makes its signer (a `_KeptKeysSigner`)
+    once, rather than for every value it signs or reads. A signer holds only its settings,
+    so one serves every request and thread."""
+
+    default_signer = _KeptKeysSigner
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._signer = super().make_signer()
+
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
+        if salt is None or want_bytes(salt) == self.salt:
+            return self._signer
+        return super().make_signer(salt)
+
+
+REFRESH_AFTER_SECONDS = 60  # a session cookie read this long after it was signed is re-sent
+
+
+class _Session(SecureCookieSession):
+    """Flask's cookie session, knowing when the cookie it was read from was signed."""
+
+    signed_at: int | None = None  # seconds since the epoch, as the cookie's signer counts them
+
 
 class SessionCookie(SecureCookieSessionInterface):
-    """Flask's signed session cookie, unchanged, with its serializer made once per key.
+    """Flask's signed session cookie, re-sent unchanged at most once a minute.
 
-    Flask makes a new serializer (and key list) to read the cookie and again to write it,
-    on every request: the session is permanent and refreshed on each request (that slides
-    its 8-hour idle timeout), so both happen on every call. The same keys give the same
-    serializer, so it is kept while SECRET_KEY and SECRET_KEY_FALLBACKS stay as they are."""
+    The session is permanent with an idle timeout (PERMANENT_SESSION_LIFETIME): the cookie's
+    signature carries the time it was signed, and a cookie signed longer ago than that is
+    refused. Flask slides the timeout by signing, compressing and sending the cookie again
+    on every response. Here a session that the request did not change is sent again only
+    when the cookie it came from was signed REFRESH_AFTER_SECONDS or more ago, so the idle
+    timeout still slides, from the last cookie sent: a session ends between 8 hours minus a
+    minute and 8 hours after its last request. A changed session is always sent; an emptied
+    one deleted; a new one sent when it has something in it: as Flask. (So a value changed
+    in place inside the session needs `session.modified = True`, Flask's own rule, which
+    re-sending every cookie used to hide; nothing here changes one in place.)
+
+    The cookie's age is counted on its signer's clock (itsdangerous' `get_timestamp`, real
+    time), the one its signing time and its expiry check are counted on, not on the app's
+    clock (pro_server.clock): that one can be moved by days in development and tests, which
+    would make every cookie look new or every cookie old.
+
+    Flask also makes a new serializer (and key list) to read the cookie and again to write
+    it, on every request. The same keys give the same serializer, so it is kept while
+    SECRET_KEY and SECRET_KEY_FALLBACKS stay as they are; it signs with Flask's settings
+    (salt, HMAC key derivation, SHA-1), its signer kept (`KeptSignerSerializer`): the same
+    cookie, byte for byte, as Flask's."""
 
     serializer = _SessionJSON()
+    digest_method = staticmethod(hashlib.sha1)
+    session_class = _Session
     _made: tuple[tuple[object, ...], URLSafeTimedSerializer | None] | None = None
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
         made = self._made
         if made is None or made[0] != keys:
-            made = self._made = (keys, super().get_signing_serializer(app))
+            made = self._made = (keys, self._serializer(app))
         return made[1]
+
+    def open_session(self, app: Flask, request: Request) -> _Session | None:
+        """Flask's `open_session`, keeping when the cookie was signed."""
+        s = self.get_signing_serializer(app)
+        if s is None:
+            return None
+        val = request.cookies.get(self.get_cookie_name(app))
+        if not val:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        try:
+            data, signed_at = s.loads(val, max_age=max_age, return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        session = self.session_class(data)
+        session.signed_at = int(signed_at.timestamp())
+        return session
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        """Flask's answer, except that an unchanged session's cookie signed less than a
+        minute ago is not sent again."""
+        if session.modified:
+            return True
+        if not (session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]):
+            return False
+        signed_at = getattr(session, "signed_at", None)
+        return signed_at is None or self._signer_now(app) - signed_at >= REFRESH_AFTER_SECONDS
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Flask's `save_session`, returning early when nothing is to be sent: it would only
+        add `Vary: Cookie` to a response of a request that read the session."""
+        if not session.modified and not (session and self.should_set_cookie(app, session)):
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
+
+    def _signer_now(self, app: Flask) -> int:
+        serializer = self.get_signing_serializer(app)
+        signer = cast(TimestampSigner, serializer.make_signer()) if serializer else None
+        return signer.get_timestamp() if signer else int(time.time())
+
+    def _serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Flask's serializer (`SecureCookieSessionInterface.get_signing_serializer`), its
+        signer kept and its HMAC computed in one call."""
+        if not app.secret_key:
+            return None
+        keys = [*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key]
+        return KeptSignerSerializer(
+            keys, salt=self.salt, serializer=self.serializer,
+            signer_kwargs={"key_derivation": self.key_derivation,
+                           "digest_method": self.digest_method,
+                           "algorithm": OneCallHMAC("sha1")})
 
 
 def _pro() -> dict[str, Any]:
