@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 
 from pro_server.context import ServiceContext
+from pro_server.db import insert_rows_now
 from pro_server.participant_web.models import LinkOpen
 from pro_server.participants.models import Participant, ParticipantLink
 from pro_server.responses.models import Draft
@@ -26,16 +27,15 @@ from pro_server.schedule.models import Assessment
 REVIEW_SCREEN = "review"
 
 
-_INSERT_LINK_OPEN = insert(cast(Table, LinkOpen.__table__))  # built once
+_LINK_OPENS = cast(Table, LinkOpen.__table__)
 
 
 def record_link_open(ctx: ServiceContext, participant: Participant,
                      link: ParticipantLink) -> None:
-    """One row, inserted now with one Core statement: nothing reads it back in the request,
-    so no object is made and attached (`insert_now`'s work) and no id read back."""
-    ctx.session.flush()  # what was written before goes first, as with the unit of work
-    ctx.session.execute(_INSERT_LINK_OPEN, {
-        "participant_id": participant.id, "link_id": link.id, "opened_at": ctx.now()})
+    """One row, inserted now: nothing reads it back in the request, so no object is made
+    and attached (`insert_now`'s work) and no id read back."""
+    insert_rows_now(ctx.session, _LINK_OPENS, [
+        {"participant_id": participant.id, "link_id": link.id, "opened_at": ctx.now()}])
 
 
 def position(screen: str, seq: int, page: int | None, pages: int | None) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select
+from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from pro_server.audit.services import event_row, record_rows
@@ -121,7 +121,7 @@ class SavedDraft:
     updated_at: datetime
 
 
-_INSERT_DRAFT = insert(cast(Table, Draft.__table__))  # built once
+_DRAFTS = cast(Table, Draft.__table__)
 
 
 def save_draft(ctx: ServiceContext, a: Assessment, instrument: str, answers: Mapping[str, Any],
@@ -147,8 +147,7 @@ def save_draft(ctx: ServiceContext, a: Assessment, instrument: str, answers: Map
         row = {"assessment_id": a.id, "instrument_code": instrument, "language": language,
                "position": position, "answers": _stamp(answers, now),
                "updated_at": ctx.now()}
-        ctx.session.flush()  # what was written before goes first, as with the unit of work
-        ctx.session.execute(_INSERT_DRAFT, row)
+        insert_rows_now(ctx.session, _DRAFTS, [row])
         return SavedDraft(row["answers"], row["updated_at"])
     merged_values = {k: v["value"] for k, v in (draft.answers or {}).items()}
     merged_values.update(answers)
@@ -168,7 +167,6 @@ def payload_hash(answers: Mapping[str, Any]) -> str:
 
 _SUBMISSION_BY_KEY = select(Submission).where(  # built once; the key bound per call
     Submission.idempotency_key == bindparam("key"))
-_DRAFTS = cast(Table, Draft.__table__)
 _DELETE_DRAFTS = delete(_DRAFTS).where(  # built once
     _DRAFTS.c.assessment_id == bindparam("assessment_id"))
 
