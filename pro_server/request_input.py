@@ -74,6 +74,8 @@ def check_request_input() -> None:
         raise BadJson("The URL contains a NUL character")
     if req.query_string:  # else no arguments: not parsed into an empty MultiDict to check
         _check_query(req)
+    if not req.environ.get("CONTENT_TYPE"):
+        return  # no body type (a GET): nothing below applies, and `mimetype` would raise
     mimetype = req.mimetype
     if mimetype in _JSON_TYPES or mimetype.endswith("+json"):
         body = req.get_data(cache=True)

@@ -158,7 +158,9 @@ class SessionCookie(SecureCookieSessionInterface):
         s = self.get_signing_serializer(app)
         if s is None:
             return None
-        val = request.cookies.get(self.get_cookie_name(app))
+        cookies, name = request.cookies, self.get_cookie_name(app)
+        # A MultiDict's `get` of a missing name raises and catches a KeyError: asked first
+        val = cookies.get(name) if name in cookies else None
         if not val:
             return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
@@ -185,7 +187,7 @@ class SessionCookie(SecureCookieSessionInterface):
         add `Vary: Cookie` to a response of a request that read the session."""
         if not session.modified and not (session and self.should_set_cookie(app, session)):
             if session.accessed:
-                response.vary.add("Cookie")
+                _vary_on_cookie(response)
             return
         super().save_session(app, session, response)
 
@@ -205,6 +207,16 @@ class SessionCookie(SecureCookieSessionInterface):
             signer_kwargs={"key_derivation": self.key_derivation,
                            "digest_method": self.digest_method,
                            "algorithm": OneCallHMAC("sha1")})
+
+
+def _vary_on_cookie(response: Response) -> None:
+    """`response.vary.add("Cookie")`, as Flask adds it; a response without a Vary header
+    (most) gets it added at once: werkzeug's `vary` reads a missing header by raising and
+    catching an exception."""
+    if response.headers.getlist("Vary"):
+        response.vary.add("Cookie")
+    else:
+        response.headers.add("Vary", "Cookie")
 
 
 def _pro() -> dict[str, Any]:
@@ -234,7 +246,7 @@ def request_globals() -> Any:
 
 def db_session() -> Session:
     here = request_globals()
-    db = getattr(here, "db", None)
+    db = here.get("db")  # not getattr: `g` answers a missing name by raising, twice
     if db is None:
         db = here.db = _pro()["session_factory"]()
     return db
@@ -242,9 +254,10 @@ def db_session() -> Session:
 
 def request_id() -> str:
     here = request_globals()
-    found = getattr(here, "request_id", None)
+    found = here.get("request_id")
     if found is None:
-        supplied = request.headers.get("X-Request-ID", "")
+        # The header as `request.headers` reads it, without the KeyError it raises when absent
+        supplied = request.environ.get("HTTP_X_REQUEST_ID", "")
         found = here.request_id = (supplied if _REQUEST_ID.match(supplied)
                                    else uuid.uuid4().hex)
     return found
@@ -283,7 +296,7 @@ def add_bearer_authenticator(app: Flask, authenticator: BearerAuthenticator) -> 
 
 
 def bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")
+    header = request.environ.get("HTTP_AUTHORIZATION", "")  # request.headers', read plainly
     return header[7:].strip() or None if header.startswith("Bearer ") else None
 
 
