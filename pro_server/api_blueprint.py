@@ -134,6 +134,19 @@ class ApiBlueprint(Blueprint):
         return super().arguments(schema() if isinstance(schema, type) else schema,
                                  *args, **kwargs)
 
+    def alt_response(self, *args: Any, **kwargs: Any) -> Callable[..., Any]:
+        """flask-smorest's `alt_response`, documenting the view without wrapping it: its
+        wrapper only calls the view (through `current_app.ensure_sync`), in every request.
+        The view is given the documentation the wrapper was given, so the OpenAPI document
+        is the same."""
+        document = super().alt_response(*args, **kwargs)
+
+        def decorator(func: Any) -> Any:
+            func._apidoc = document(func)._apidoc
+            return func
+
+        return decorator
+
     def _authenticate_first(self) -> None:
         from flask import request
 
