@@ -136,5 +136,18 @@ class ProLimiter(Limiter):
                     or self._in_memory_fallback_enabled)
 
 
-csrf = CSRFProtect()
+class ProCSRFProtect(CSRFProtect):
+    """flask-wtf's CSRF protection, without its before-request hook when the app turns the
+    check that hook makes off (WTF_CSRF_CHECK_DEFAULT False: the app calls `protect()` where
+    a request needs it, pro_server.app). The hook would return at once in every request."""
+
+    def init_app(self, app: Flask) -> None:
+        before = list(app.before_request_funcs.get(None, []))
+        super().init_app(app)
+        if not app.config["WTF_CSRF_CHECK_DEFAULT"]:
+            app.before_request_funcs[None] = [
+                hook for hook in app.before_request_funcs.get(None, []) if hook in before]
+
+
+csrf = ProCSRFProtect()
 limiter = ProLimiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
