@@ -10,7 +10,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from types import TracebackType
 from typing import Any, cast
 
 from flask import Flask, Response, current_app, g, request, stream_with_context
@@ -338,16 +338,35 @@ def context(actor: Actor) -> ServiceContext:
     )
 
 
-@contextmanager
-def unit_of_work(actor: Actor) -> Iterator[ServiceContext]:
+def unit_of_work(actor: Actor) -> _UnitOfWork:
     """One transaction: commit when the block ends normally, roll back otherwise."""
-    ctx = context(actor)
-    try:
-        yield ctx
-        ctx.session.commit()
-    except BaseException:
-        ctx.session.rollback()
-        raise
+    return _UnitOfWork(context(actor))
+
+
+class _UnitOfWork:
+    """`with unit_of_work(actor) as ctx:`. A plain context manager rather than a generator
+    made one by `contextlib.contextmanager`, which costs a generator, two resumptions and a
+    StopIteration raised and caught in every request that writes."""
+
+    __slots__ = ("ctx",)
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    def __enter__(self) -> ServiceContext:
+        return self.ctx
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        session = self.ctx.session
+        if exc_type is not None:
+            session.rollback()
+            return  # the block's exception goes on
+        try:
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
 
 
 def streamed_response(chunks: Iterable[bytes], mimetype: str, filename: str | None = None,
