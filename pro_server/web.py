@@ -184,10 +184,11 @@ class SessionCookie(SecureCookieSessionInterface):
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         """Flask's `save_session`, returning early when nothing is to be sent: it would only
-        add `Vary: Cookie` to a response of a request that read the session."""
+        add `Vary: Cookie` to a response of a request that read the session. That header is
+        added here, first, as Flask adds it first: Flask's own `vary.add` then finds it."""
+        if session.accessed:
+            _vary_on_cookie(response)
         if not session.modified and not (session and self.should_set_cookie(app, session)):
-            if session.accessed:
-                _vary_on_cookie(response)
             return
         super().save_session(app, session, response)
 
