@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Request
+from flask import Request, request
 from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser, is_json_request
 
@@ -148,8 +148,6 @@ class ApiBlueprint(Blueprint):
         return decorator
 
     def _authenticate_first(self) -> None:
-        from flask import request
-
         endpoint = (request.endpoint or "").rpartition(".")[2]
         authenticate = self.access.authenticate
         if authenticate is not None and endpoint not in self.access.open_endpoints:
