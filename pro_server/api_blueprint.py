@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Request
+from flask import Request, request
 from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser, is_json_request
 
@@ -134,9 +134,20 @@ class ApiBlueprint(Blueprint):
         return super().arguments(schema() if isinstance(schema, type) else schema,
                                  *args, **kwargs)
 
-    def _authenticate_first(self) -> None:
-        from flask import request
+    def alt_response(self, *args: Any, **kwargs: Any) -> Callable[..., Any]:
+        """flask-smorest's `alt_response`, documenting the view without wrapping it: its
+        wrapper only calls the view (through `current_app.ensure_sync`), in every request.
+        The view is given the documentation the wrapper was given, so the OpenAPI document
+        is the same."""
+        document = super().alt_response(*args, **kwargs)
 
+        def decorator(func: Any) -> Any:
+            func._apidoc = document(func)._apidoc
+            return func
+
+        return decorator
+
+    def _authenticate_first(self) -> None:
         endpoint = (request.endpoint or "").rpartition(".")[2]
         authenticate = self.access.authenticate
         if authenticate is not None and endpoint not in self.access.open_endpoints:

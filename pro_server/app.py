@@ -9,6 +9,7 @@ from datetime import datetime
 from http import HTTPStatus
 from inspect import iscoroutinefunction
 from pathlib import Path
+from types import MethodType
 from typing import Any
 
 import swagger_ui_bundle
@@ -47,7 +48,10 @@ class ProFlask(Flask):
 
     Flask asks `inspect.iscoroutinefunction` of every before/after/teardown hook and the
     view on every request (18 times per participant request). The answer cannot change for
-    a function, so it is kept, weakly: a hook made for one request goes with it."""
+    a function, so it is kept, weakly: a hook made for one request goes with it. A bound
+    method has its function's answer, and is kept under that function: a MethodView's
+    methods are bound anew in every request (its instance is new), and a method kept under
+    itself would be asked, kept and dropped again each time."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -55,10 +59,11 @@ class ProFlask(Flask):
             weakref.WeakKeyDictionary())
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        key = func.__func__ if type(func) is MethodType else func
         try:
-            is_async = self._is_async.get(func)
+            is_async = self._is_async.get(key)
             if is_async is None:
-                is_async = self._is_async[func] = iscoroutinefunction(func)
+                is_async = self._is_async[key] = iscoroutinefunction(key)
         except TypeError:  # not hashable, or no weak reference to it
             is_async = iscoroutinefunction(func)
         return self.async_to_sync(func) if is_async else func

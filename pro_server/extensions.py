@@ -3,7 +3,7 @@
 import threading
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, Response
 from flask_limiter import Limiter
@@ -11,6 +11,7 @@ from flask_limiter._compat import request_context
 from flask_limiter.util import get_remote_address
 from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.local import LocalProxy
 
 
 class ProApi(Api):
@@ -112,7 +113,10 @@ class ProLimiter(Limiter):
     def _looked_at_limits(self) -> bool:
         """Whether flask-limiter made this limiter's context in this request: it does when it
         first looks at a limit, and keeps there every limit, deduction and header to send."""
-        contexts = getattr(request_context(), "_limiter_request_context", None)
+        # Read from the context's attributes: getattr with a default, on a request that has
+        # none (most), makes and drops an AttributeError each time.
+        context = cast("LocalProxy[Any]", request_context())._get_current_object()
+        contexts = vars(context).get("_limiter_request_context")
         return contexts is not None and self in contexts
 
     def _inject_headers_if_limited(self, response: Response) -> Response:
@@ -132,5 +136,18 @@ class ProLimiter(Limiter):
                     or self._in_memory_fallback_enabled)
 
 
-csrf = CSRFProtect()
+class ProCSRFProtect(CSRFProtect):
+    """flask-wtf's CSRF protection, without its before-request hook when the app turns the
+    check that hook makes off (WTF_CSRF_CHECK_DEFAULT False: the app calls `protect()` where
+    a request needs it, pro_server.app). The hook would return at once in every request."""
+
+    def init_app(self, app: Flask) -> None:
+        before = list(app.before_request_funcs.get(None, []))
+        super().init_app(app)
+        if not app.config["WTF_CSRF_CHECK_DEFAULT"]:
+            app.before_request_funcs[None] = [
+                hook for hook in app.before_request_funcs.get(None, []) if hook in before]
+
+
+csrf = ProCSRFProtect()
 limiter = ProLimiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)

@@ -53,8 +53,28 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class JsonAwareRequest(Request):
+    """Flask's request, not handing a JSON body to werkzeug's form parser.
+
+    That parser reads only form types and answers an empty form for any other, after it is
+    made (reading three limits from the app's config) and given the body's length and type.
+    flask-wtf looks for its token in `request.form` in every state-changing request, so a JSON
+    body made that round trip each time. `want_form_data_parsed`, werkzeug's switch for it,
+    is off for JSON: the form and files are the same empty ones, and `request.stream` stays
+    the input stream (the body is read through `get_data`, which keeps it)."""
+
+    @property
+    def want_form_data_parsed(self) -> bool:
+        mimetype = self.mimetype
+        if mimetype in _JSON_TYPES or mimetype.endswith("+json"):
+            return False
+        return super().want_form_data_parsed
+
+
 def install(app: Flask) -> None:
-    """Register the id converter and the input check; call before blueprints are registered."""
+    """Register the request class, the id converter and the input check; call before
+    blueprints are registered."""
+    app.request_class = JsonAwareRequest
     app.url_map.converters["int"] = IdConverter
     app.before_request(check_request_input)
 
@@ -74,6 +94,8 @@ def check_request_input() -> None:
         raise BadJson("The URL contains a NUL character")
     if req.query_string:  # else no arguments: not parsed into an empty MultiDict to check
         _check_query(req)
+    if not req.environ.get("CONTENT_TYPE"):
+        return  # no body type (a GET): nothing below applies, and `mimetype` would raise
     mimetype = req.mimetype
     if mimetype in _JSON_TYPES or mimetype.endswith("+json"):
         body = req.get_data(cache=True)

@@ -10,7 +10,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from types import TracebackType
 from typing import Any, cast
 
 from flask import Flask, Response, current_app, g, request, stream_with_context
@@ -158,7 +158,9 @@ class SessionCookie(SecureCookieSessionInterface):
         s = self.get_signing_serializer(app)
         if s is None:
             return None
-        val = request.cookies.get(self.get_cookie_name(app))
+        cookies, name = request.cookies, self.get_cookie_name(app)
+        # A MultiDict's `get` of a missing name raises and catches a KeyError: asked first
+        val = cookies.get(name) if name in cookies else None
         if not val:
             return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
@@ -182,10 +184,11 @@ class SessionCookie(SecureCookieSessionInterface):
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         """Flask's `save_session`, returning early when nothing is to be sent: it would only
-        add `Vary: Cookie` to a response of a request that read the session."""
+        add `Vary: Cookie` to a response of a request that read the session. That header is
+        added here, first, as Flask adds it first: Flask's own `vary.add` then finds it."""
+        if session.accessed:
+            _vary_on_cookie(response)
         if not session.modified and not (session and self.should_set_cookie(app, session)):
-            if session.accessed:
-                response.vary.add("Cookie")
             return
         super().save_session(app, session, response)
 
@@ -205,6 +208,16 @@ class SessionCookie(SecureCookieSessionInterface):
             signer_kwargs={"key_derivation": self.key_derivation,
                            "digest_method": self.digest_method,
                            "algorithm": OneCallHMAC("sha1")})
+
+
+def _vary_on_cookie(response: Response) -> None:
+    """`response.vary.add("Cookie")`, as Flask adds it; a response without a Vary header
+    (most) gets it added at once: werkzeug's `vary` reads a missing header by raising and
+    catching an exception."""
+    if response.headers.getlist("Vary"):
+        response.vary.add("Cookie")
+    else:
+        response.headers.add("Vary", "Cookie")
 
 
 def _pro() -> dict[str, Any]:
@@ -234,7 +247,7 @@ def request_globals() -> Any:
 
 def db_session() -> Session:
     here = request_globals()
-    db = getattr(here, "db", None)
+    db = here.get("db")  # not getattr: `g` answers a missing name by raising, twice
     if db is None:
         db = here.db = _pro()["session_factory"]()
     return db
@@ -242,9 +255,10 @@ def db_session() -> Session:
 
 def request_id() -> str:
     here = request_globals()
-    found = getattr(here, "request_id", None)
+    found = here.get("request_id")
     if found is None:
-        supplied = request.headers.get("X-Request-ID", "")
+        # The header as `request.headers` reads it, without the KeyError it raises when absent
+        supplied = request.environ.get("HTTP_X_REQUEST_ID", "")
         found = here.request_id = (supplied if _REQUEST_ID.match(supplied)
                                    else uuid.uuid4().hex)
     return found
@@ -283,7 +297,7 @@ def add_bearer_authenticator(app: Flask, authenticator: BearerAuthenticator) -> 
 
 
 def bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")
+    header = request.environ.get("HTTP_AUTHORIZATION", "")  # request.headers', read plainly
     return header[7:].strip() or None if header.startswith("Bearer ") else None
 
 
@@ -325,16 +339,35 @@ def context(actor: Actor) -> ServiceContext:
     )
 
 
-@contextmanager
-def unit_of_work(actor: Actor) -> Iterator[ServiceContext]:
+def unit_of_work(actor: Actor) -> _UnitOfWork:
     """One transaction: commit when the block ends normally, roll back otherwise."""
-    ctx = context(actor)
-    try:
-        yield ctx
-        ctx.session.commit()
-    except BaseException:
-        ctx.session.rollback()
-        raise
+    return _UnitOfWork(context(actor))
+
+
+class _UnitOfWork:
+    """`with unit_of_work(actor) as ctx:`. A plain context manager rather than a generator
+    made one by `contextlib.contextmanager`, which costs a generator, two resumptions and a
+    StopIteration raised and caught in every request that writes."""
+
+    __slots__ = ("ctx",)
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    def __enter__(self) -> ServiceContext:
+        return self.ctx
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        session = self.ctx.session
+        if exc_type is not None:
+            session.rollback()
+            return  # the block's exception goes on
+        try:
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
 
 
 def streamed_response(chunks: Iterable[bytes], mimetype: str, filename: str | None = None,
