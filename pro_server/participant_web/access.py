@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, defer
 
 from pro_server.audit.services import event_row, record_rows
 from pro_server.context import Actor, ServiceContext
-from pro_server.db import update_now
+from pro_server.db import update_row_now
 from pro_server.participant_web import engagement, second_factor
-from pro_server.participants.links import LINK_BY_TOKEN, live_link_row
+from pro_server.participants.links import LINK_BY_TOKEN, LinkHolder, live_link_row
 from pro_server.participants.models import Participant, ParticipantLink, ParticipantStatus
 from pro_server.responses.models import Draft
 from pro_server.responses.services import DraftRow
@@ -30,8 +30,8 @@ class Outcome:
     """What opening a session gave. `state` is None on success, else why not."""
 
     state: str | None
-    participant: Participant | None = None
-    link: ParticipantLink | None = None
+    participant: LinkHolder | None = None
+    link_id: int | None = None
     kind: str | None = None  # the second factor asked for, when one is
     language: str | None = None  # so the second-factor page speaks the participant's language
 
@@ -54,11 +54,11 @@ class ParticipantRef:
     subject_key: str
 
 
-def participant_actor(p: Participant | ParticipantRef) -> Actor:
+def participant_actor(p: Participant | ParticipantRef | LinkHolder) -> Actor:
     return Actor(type="participant", id=str(p.id), label=p.subject_key)
 
 
-def participant_active(p: Participant | None) -> bool:
+def participant_active(p: Participant | LinkHolder | None) -> bool:
     return p is not None and p.status is ParticipantStatus.enrolled
 
 
@@ -146,7 +146,7 @@ def open_session(ctx: ServiceContext, token: str, answer: str | None) -> Outcome
     row = live_link_row(ctx, _OPENING, token)
     if row is None or not participant_active(row[1]):
         return Outcome("link_expired")
-    link, participant, found = row
+    link_id, participant, (found,) = row
     kind = second_factor.setting(found)
     if kind != "none":
         secret = second_factor.secret_of(ctx, participant)
@@ -160,16 +160,16 @@ def open_session(ctx: ServiceContext, token: str, answer: str | None) -> Outcome
             state = "second_factor_locked" if result == "locked" else "second_factor_wrong"
             return Outcome(state, kind=kind, language=lang)
     # Written with one Core statement each (no unit of work), like a draft save.
-    update_now(ctx.session, link, {"last_used_at": ctx.now()})
-    engagement.record_link_open(ctx, participant, link)
+    update_row_now(ctx.session, ParticipantLink, link_id, {"last_used_at": ctx.now()})
+    engagement.record_link_open(ctx, participant.id, link_id)
     session_ctx = ctx if ctx.actor.type == "participant" else _as(ctx, participant)
     record_rows(ctx, [event_row(
         session_ctx, "participant.session_open", "participant", participant.id,
-        after={"link": link.id}, study_id=participant.study_id, site_id=participant.site_id)])
-    return Outcome(None, participant, link)
+        after={"link": link_id}, study_id=participant.study_id, site_id=participant.site_id)])
+    return Outcome(None, participant, link_id)
 
 
-def _as(ctx: ServiceContext, participant: Participant) -> ServiceContext:
+def _as(ctx: ServiceContext, participant: LinkHolder) -> ServiceContext:
     return ServiceContext(session=ctx.session, clock=ctx.clock,
                           actor=participant_actor(participant), settings=ctx.settings,
                           events=ctx.events, request_id=ctx.request_id)

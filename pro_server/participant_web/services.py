@@ -20,6 +20,7 @@ from pro_server.local_time import utc_to_local
 from pro_server.participant_web.burden import expected_minutes, percent_done
 from pro_server.participant_web.engagement import latest_position, position
 from pro_server.participants import reminder_channels
+from pro_server.participants.links import LinkHolder
 from pro_server.participants.models import Participant
 from pro_server.protocol.status import ACCEPTS_RESPONSES, AssessmentStatus
 from pro_server.responses.models import Draft, Submission
@@ -180,9 +181,10 @@ class ParticipantVisitRead(Read):
 
 @dataclass(frozen=True)
 class SessionRead(Read):
-    """The signed-in participant (`SessionSchema`) and the CSRF token to send from now on."""
+    """The signed-in participant (`SessionSchema`) and the CSRF token to send from now on;
+    `LinkHolder` when the session was just opened from a link."""
 
-    model: Participant
+    model: Participant | LinkHolder
     csrf_token: str
 
 
