@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 
 from pro_server.audit.services import record
 from pro_server.context import ServiceContext
-from pro_server.db import insert_now, update_now, update_row_now
+from pro_server.db import insert_rows_now, update_now, update_row_now
 from pro_server.participants.models import Participant, ParticipantStatus
 from pro_server.protocol.amendment import ExistingAssessment, plan_amendment
 from pro_server.protocol.definitions import ProtocolDefinition, default_registry
@@ -91,12 +91,15 @@ class AssessmentRow:
         )
 
 
-def _transition(ctx: ServiceContext, a: Assessment | AssessmentRow, to_status: AssessmentStatus,
+def _transition(ctx: ServiceContext, a: Assessment, to_status: AssessmentStatus,
                 by: str) -> AssessmentTransition:
     return AssessmentTransition(
         assessment_id=a.id, window_version=a.window_version, from_status=a.recorded_status,
         to_status=to_status, at=ctx.now(), recorded_by=by,
     )
+
+
+_TRANSITIONS = cast(Table, AssessmentTransition.__table__)
 
 
 def record_status(ctx: ServiceContext, a: Assessment, to_status: AssessmentStatus, by: str) -> bool:
@@ -111,12 +114,16 @@ def record_status(ctx: ServiceContext, a: Assessment, to_status: AssessmentStatu
 def record_status_now(ctx: ServiceContext, a: Assessment | AssessmentRow,
                       to_status: AssessmentStatus, by: str, values: dict[str, Any]) -> None:
     """`record_status` with other columns of the assessment (`values`), written now with one
-    Core statement each (`insert_now`, `update_now`), not at the next flush: a participant
+    Core statement each (`insert_rows_now`, `update_now`), not at the next flush: a participant
     starting or finishing a survey is a hot request, and the unit of work's flush costs
-    several times the CPU of the statements it sends. An `AssessmentRow` (no object) has
-    its row updated only (`update_row_now`)."""
+    several times the CPU of the statements it sends. The transition is inserted as a row
+    (`insert_rows_now`: no object made and attached, no id read back; nothing in the request
+    reads it). An `AssessmentRow` (no object) has its row updated only (`update_row_now`)."""
     if a.recorded_status != to_status:
-        insert_now(ctx.session, [_transition(ctx, a, to_status, by)])
+        insert_rows_now(ctx.session, _TRANSITIONS, [{
+            "assessment_id": a.id, "window_version": a.window_version,
+            "from_status": a.recorded_status, "to_status": to_status, "at": ctx.now(),
+            "recorded_by": by}])
         values = {**values, "recorded_status": RecordedStatus(to_status)}
     if isinstance(a, AssessmentRow):
         update_row_now(ctx.session, Assessment, a.id, values)
