@@ -403,13 +403,20 @@ def update_now(session: Session, obj: Base, values: dict[str, Any]) -> None:
     """UPDATE columns of one stored object now (one Core statement, by its id) and set them
     on the object as loaded, not as changes: the unit of work has nothing left to write.
     An `UpdatedAt` row gets its `updated_at`, as a flush would stamp it."""
-    if isinstance(obj, UpdatedAt) and "updated_at" not in values:
-        values = {**values, "updated_at": _session_clock(session).now()}
-    session.flush()  # what was written before goes first, as with the unit of work
-    session.execute(_update_by_id(cast(Table, type(obj).__table__)),
-                    {**values, "_id": obj.id})  # type: ignore[attr-defined]
+    values = update_row_now(session, type(obj), obj.id, values)  # type: ignore[attr-defined]
     for key, value in values.items():
         set_committed_value(obj, key, value)
+
+
+def update_row_now(session: Session, mapped: type[Base], row_id: int,
+                   values: dict[str, Any]) -> dict[str, Any]:
+    """`update_now` of a row read without an object (by its class and id): the UPDATE only.
+    Returns the values written, with the `updated_at` an `UpdatedAt` row gets."""
+    if issubclass(mapped, UpdatedAt) and "updated_at" not in values:
+        values = {**values, "updated_at": _session_clock(session).now()}
+    session.flush()  # what was written before goes first, as with the unit of work
+    session.execute(_update_by_id(cast(Table, mapped.__table__)), {**values, "_id": row_id})
+    return values
 
 
 def _session_clock(session: Session) -> Clock:

@@ -20,7 +20,7 @@ from sqlalchemy import Table, select
 from pro_server.context import ServiceContext
 from pro_server.db import insert_rows_now
 from pro_server.participant_web.models import LinkOpen
-from pro_server.participants.models import Participant, ParticipantLink
+from pro_server.participants.models import Participant
 from pro_server.responses.models import Draft
 from pro_server.schedule.models import Assessment
 
@@ -30,12 +30,11 @@ REVIEW_SCREEN = "review"
 _LINK_OPENS = cast(Table, LinkOpen.__table__)
 
 
-def record_link_open(ctx: ServiceContext, participant: Participant,
-                     link: ParticipantLink) -> None:
+def record_link_open(ctx: ServiceContext, participant_id: int, link_id: int) -> None:
     """One row, inserted now: nothing reads it back in the request, so no object is made
     and attached (`insert_now`'s work) and no id read back."""
     insert_rows_now(ctx.session, _LINK_OPENS, [
-        {"participant_id": participant.id, "link_id": link.id, "opened_at": ctx.now()}])
+        {"participant_id": participant_id, "link_id": link_id, "opened_at": ctx.now()}])
 
 
 def position(screen: str, seq: int, page: int | None, pages: int | None) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from pro_server.participant_web.schemas import (
     SubmissionSchema,
 )
 from pro_server.participants import services as participants
+from pro_server.participants.links import LinkHolder
 from pro_server.participants.models import Participant
 from pro_server.responses.services import submit
 from pro_server.web import context, settings, unit_of_work
@@ -79,7 +80,7 @@ def _actor(p: Participant | access.ParticipantRef) -> Actor:
     return access.participant_actor(p)
 
 
-def _session(p: Participant) -> services.SessionRead:
+def _session(p: Participant | LinkHolder) -> services.SessionRead:
     return services.SessionRead(p, csrf_token=generate_csrf())
 
 
@@ -106,10 +107,10 @@ class ParticipantSession(MethodView):
             errors = {"state": outcome.state, "kind": outcome.kind, "language": outcome.language}
             error = TooManyRequests if outcome.state == "second_factor_locked" else Unauthorized
             raise error(MESSAGES[outcome.state], {k: v for k, v in errors.items() if v})
-        participant, link = outcome.participant, outcome.link
+        participant, link_id = outcome.participant, outcome.link_id
         assert participant is not None  # an opened session has both
-        assert link is not None
-        web_session.start(participant, link)
+        assert link_id is not None
+        web_session.start(participant.id, link_id)
         return _session(participant)
 
     @blp.response(200, SessionSchema)

@@ -12,11 +12,11 @@ import hashlib
 import hmac
 import re
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, Table, bindparam, select
 
 from pro_server.audit.services import record
 from pro_server.context import ServiceContext
@@ -27,6 +27,7 @@ from pro_server.participant_web.models import (
     StudySecondFactor,
     StudyWebSettings,
 )
+from pro_server.participants.links import LinkHolder
 from pro_server.participants.models import Participant
 
 Kind = Literal["birth_year", "pin"]
@@ -70,12 +71,15 @@ def setting(found: str | None) -> str:
     return found if found is not None else "none"
 
 
+_SETTINGS = cast(Table, StudyWebSettings.__table__)
+
+
 def with_study_setting(statement: Select[Any]) -> Select[Any]:
-    """`statement`, which reads a Participant, with their study's setting as one more
-    column (`setting` reads it): the same answer as `study_setting`, in the same round
+    """`statement`, which reads the participant table, with their study's setting as one
+    more column (`setting` reads it): the same answer as `study_setting`, in the same round
     trip."""
-    return statement.add_columns(StudyWebSettings.second_factor).outerjoin(
-        StudyWebSettings, StudyWebSettings.study_id == Participant.study_id)
+    return statement.add_columns(_SETTINGS.c.second_factor).outerjoin(
+        _SETTINGS, _SETTINGS.c.study_id == cast(Table, Participant.__table__).c.study_id)
 
 
 def set_study_setting(ctx: ServiceContext, study_id: int, second_factor: str) -> str:
@@ -94,7 +98,8 @@ def set_study_setting(ctx: ServiceContext, study_id: int, second_factor: str) ->
     return second_factor
 
 
-def secret_of(ctx: ServiceContext, participant: Participant) -> ParticipantSecret | None:
+def secret_of(ctx: ServiceContext, participant: Participant | LinkHolder
+              ) -> ParticipantSecret | None:
     return ctx.session.scalar(
         select(ParticipantSecret).where(ParticipantSecret.participant_id == participant.id))
 
@@ -133,8 +138,8 @@ def remove_secret(ctx: ServiceContext, participant: Participant, reason: str) ->
 CheckResult = Literal["ok", "wrong", "locked"]
 
 
-def check(ctx: ServiceContext, participant: Participant, row: ParticipantSecret,
-          answer: str) -> CheckResult:
+def check(ctx: ServiceContext, participant: Participant | LinkHolder,
+          row: ParticipantSecret, answer: str) -> CheckResult:
     """Compare an answer; counts and audits failures, locks after MAX_FAILURES."""
     now = ctx.now()
     if row.locked_until is not None:

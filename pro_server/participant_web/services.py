@@ -20,11 +20,12 @@ from pro_server.local_time import utc_to_local
 from pro_server.participant_web.burden import expected_minutes, percent_done
 from pro_server.participant_web.engagement import latest_position, position
 from pro_server.participants import reminder_channels
+from pro_server.participants.links import LinkHolder
 from pro_server.participants.models import Participant
 from pro_server.protocol.status import ACCEPTS_RESPONSES, AssessmentStatus
 from pro_server.responses.models import Draft, Submission
-from pro_server.responses.services import drafts_of, save_draft
-from pro_server.schedule.assessments import assessments_of, grace
+from pro_server.responses.services import DraftRow, drafts_of, save_draft
+from pro_server.schedule.assessments import AssessmentRow, assessments_of, grace
 from pro_server.schedule.models import Assessment, Visit
 from pro_server.view_model import Read
 
@@ -180,9 +181,10 @@ class ParticipantVisitRead(Read):
 
 @dataclass(frozen=True)
 class SessionRead(Read):
-    """The signed-in participant (`SessionSchema`) and the CSRF token to send from now on."""
+    """The signed-in participant (`SessionSchema`) and the CSRF token to send from now on;
+    `LinkHolder` when the session was just opened from a link."""
 
-    model: Participant
+    model: Participant | LinkHolder
     csrf_token: str
 
 
@@ -274,13 +276,13 @@ def survey(ctx: ServiceContext, p: Participant, a: Assessment, lang: str) -> Sur
                             summary.percent_done, lang, instruments, answers, resume_at)
 
 
-def save_answers(ctx: ServiceContext, a: Assessment, instrument: str,
+def save_answers(ctx: ServiceContext, a: Assessment | AssessmentRow, instrument: str,
                  answers: Mapping[str, Any], language: str, screen: str | None,
                  page: int | None = None, pages: int | None = None, *,
-                 drafts: Mapping[str, Draft] | None = None) -> dict[str, Any]:
+                 drafts: Mapping[str, Draft | DraftRow] | None = None) -> dict[str, Any]:
     """Save answers as they are given; the screen reached (and its page number, for the
     coordinator's "stopped at page N of M") is kept to resume there. `drafts`: the
-    assessment's drafts when read with it (`own_assessment_and_drafts`)."""
+    assessment's drafts when read with it (`access.standing_survey`)."""
     drafts = drafts_of(ctx, a) if drafts is None else drafts
     seqs = [d.position.get("seq", 0) for d in drafts.values() if isinstance(d.position, dict)]
     kept = position(screen, max(seqs, default=0) + 1, page, pages) if screen else (

@@ -19,15 +19,15 @@ from pro_server.participant_web.access import (
     standing_participant,
     standing_survey,
 )
-from pro_server.participants.models import Participant, ParticipantLink
+from pro_server.participants.models import Participant
 from pro_server.web import clock, db_session, request_globals
 
 KEY = "participant"
 
 
-def start(participant: Participant, link: ParticipantLink) -> None:
+def start(participant_id: int, link_id: int) -> None:
     session.clear()
-    session[KEY] = {"id": participant.id, "link": link.id}
+    session[KEY] = {"id": participant_id, "link": link_id}
     session.permanent = True
 
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, Select, bindparam, insert, select, update
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy import Select, Table, bindparam, insert, select, update
 
 from pro_server.audit.services import record
 from pro_server.context import ServiceContext
 from pro_server.db import rows_changed
-from pro_server.participants.models import Participant, ParticipantLink
+from pro_server.participants.models import Participant, ParticipantLink, ParticipantStatus
 from pro_server.studies.models import Site, Study
 
 TOKEN_BYTES = 16  # 128 bits; token_urlsafe gives 22 characters
@@ -73,33 +73,66 @@ def revoke_links(ctx: ServiceContext, participant: Participant, reason: str) -> 
     return revoked
 
 
-# Built once (every tap on a link runs it); the token's hash is bound per call. The link
-# and its participant, with the participant's study and site for the contact line; only
-# the columns opening a session reads are loaded (each loaded column costs its conversion
-# and its setting on the object; one read later would be loaded then). Contact data is
-# decrypted when read: opening a session does not read it, so it stays unread. A caller
-# may add columns (and joins) after the link and participant (`live_link_row`).
+@dataclass(frozen=True, slots=True)
+class StudyName:
+    program_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class SiteContact:
+    name: str
+    contact_phone: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkHolder:
+    """A link's participant as opening a session reads them (`LINK_BY_TOKEN`): who they
+    are, and their study and site for the contact line, as `Participant` gives them."""
+
+    id: int
+    study_id: int
+    site_id: int
+    subject_key: str
+    status: ParticipantStatus
+    language: str
+    timezone: str
+    study: StudyName
+    site: SiteContact
+
+
+_LINK = cast(Table, ParticipantLink.__table__)
+_PARTICIPANT, _STUDY, _SITE = (cast(Table, m.__table__) for m in (Participant, Study, Site))
+# Built once (every tap on a link runs it); the token's hash is bound per call. The link's
+# id, end and revocation, and its participant (`LinkHolder`) with their study's and site's
+# names and phone for the contact line: plain Core columns, not ORM objects (loading four
+# objects cost opening a session a tenth of its CPU). Contact data stays unread. A caller
+# may add columns (and joins) after these (`live_link_row`).
 LINK_BY_TOKEN = (
-    select(ParticipantLink, Participant)
-    .join(Participant, Participant.id == ParticipantLink.participant_id)
-    .options(load_only(ParticipantLink.id, ParticipantLink.revoked_at,
-                       ParticipantLink.expires_at),
-             load_only(Participant.id, Participant.study_id, Participant.site_id,
-                       Participant.subject_key, Participant.status, Participant.language,
-                       Participant.timezone),
-             joinedload(Participant.study).load_only(Study.program_name),
-             joinedload(Participant.site).load_only(Site.name, Site.contact_phone))
-    .where(ParticipantLink.token_hash == bindparam("token_hash")))
+    select(_LINK.c.id, _LINK.c.revoked_at, _LINK.c.expires_at,
+           _PARTICIPANT.c.id, _PARTICIPANT.c.study_id, _PARTICIPANT.c.site_id,
+           _PARTICIPANT.c.subject_key, _PARTICIPANT.c.status, _PARTICIPANT.c.language,
+           _PARTICIPANT.c.timezone, _STUDY.c.program_name, _SITE.c.name,
+           _SITE.c.contact_phone)
+    .select_from(_LINK)
+    .join(_PARTICIPANT, _PARTICIPANT.c.id == _LINK.c.participant_id)
+    .outerjoin(_STUDY, _STUDY.c.id == _PARTICIPANT.c.study_id)
+    .outerjoin(_SITE, _SITE.c.id == _PARTICIPANT.c.site_id)
+    .where(_LINK.c.token_hash == bindparam("token_hash")))
+_ADDED = 13  # the columns a caller added start here
 
 
-def live_link_row(ctx: ServiceContext, statement: Select[Any], token: str) -> Row[Any] | None:
-    """`statement`'s row (`LINK_BY_TOKEN`, perhaps with more columns) for a token whose
-    link is live (not expired, not revoked), else None: the link, its participant, then
-    the columns added, in one statement."""
+def live_link_row(ctx: ServiceContext, statement: Select[Any], token: str
+                  ) -> tuple[int, LinkHolder, tuple[Any, ...]] | None:
+    """For a token whose link is live (not expired, not revoked): the link's id, its
+    participant and the columns the caller added to `LINK_BY_TOKEN` (`statement`), read in
+    one statement; else None."""
     row = ctx.session.execute(statement, {"token_hash": token_hash(token)}).first()
     if row is None:
         return None
-    link = row[0]
-    if link.revoked_at is not None or link.expires_at <= ctx.now():
+    (link_id, revoked_at, expires_at, participant_id, study_id, site_id, subject_key, status,
+     language, timezone, program, site, phone) = row[:_ADDED]
+    if revoked_at is not None or expires_at <= ctx.now():
         return None
-    return row
+    return link_id, LinkHolder(participant_id, study_id, site_id, subject_key, status,
+                               language, timezone, StudyName(program),
+                               SiteContact(site, phone)), tuple(row[_ADDED:])

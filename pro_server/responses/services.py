@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +22,7 @@ from pro_server.db import (
     json_object_written,
     json_written,
     update_now,
+    update_row_now,
 )
 from pro_server.errors import Conflict, InvalidInput
 from pro_server.instruments import (
@@ -41,7 +42,7 @@ from pro_server.responses.models import (
 )
 from pro_server.responses.score_table import store_current_scores
 from pro_server.schedule import events
-from pro_server.schedule.assessments import grace, record_status_now
+from pro_server.schedule.assessments import AssessmentRow, grace, record_status_now
 from pro_server.schedule.models import Assessment
 
 
@@ -58,7 +59,7 @@ def _stamp(values: Mapping[str, Any], at: datetime,
     return stamped
 
 
-def _check_open(ctx: ServiceContext, a: Assessment, *, finishing: bool) -> None:
+def _check_open(ctx: ServiceContext, a: Assessment | AssessmentRow, *, finishing: bool) -> None:
     status = a.status_at(ctx.now(), grace(ctx))
     if status in ACCEPTS_RESPONSES:
         return
@@ -121,14 +122,25 @@ class SavedDraft:
     updated_at: datetime
 
 
+class DraftRow(NamedTuple):
+    """The columns of a draft a save reads, read without an ORM object (`save_draft`
+    updates its row by id)."""
+
+    id: int
+    instrument_code: str
+    answers: Any
+    position: Any
+
+
 _DRAFTS = cast(Table, Draft.__table__)
 
 
-def save_draft(ctx: ServiceContext, a: Assessment, instrument: str, answers: Mapping[str, Any],
-               language: str, position: Any = None, *,
-               drafts: Mapping[str, Draft] | None = None) -> SavedDraft:
+def save_draft(ctx: ServiceContext, a: Assessment | AssessmentRow, instrument: str,
+               answers: Mapping[str, Any], language: str, position: Any = None, *,
+               drafts: Mapping[str, Draft | DraftRow] | None = None) -> SavedDraft:
     """Save answers so far (partial answers are fine); starts the assessment. `drafts`: the
-    assessment's drafts when the caller has read them already (`drafts_of`)."""
+    assessment's drafts when the caller has read them already (`drafts_of`, or rows read
+    with the assessment's row: `AssessmentRow`, `DraftRow`)."""
     _check_open(ctx, a, finishing=True)
     _validate(instrument, answers, complete=False, allowed=list(a.instruments))
     now = ctx.now()
@@ -151,12 +163,16 @@ def save_draft(ctx: ServiceContext, a: Assessment, instrument: str, answers: Map
         return SavedDraft(row["answers"], row["updated_at"])
     merged_values = {k: v["value"] for k, v in (draft.answers or {}).items()}
     merged_values.update(answers)
-    update_now(ctx.session, draft, {"answers": _stamp(merged_values, now, draft.answers),
-                                    "language": language, "position": position})
+    values = {"answers": _stamp(merged_values, now, draft.answers), "language": language,
+              "position": position}
+    if isinstance(draft, DraftRow):
+        written = update_row_now(ctx.session, Draft, draft.id, values)
+        return SavedDraft(written["answers"], written["updated_at"])
+    update_now(ctx.session, draft, values)
     return SavedDraft(draft.answers, draft.updated_at)
 
 
-def drafts_of(ctx: ServiceContext, a: Assessment) -> dict[str, Draft]:
+def drafts_of(ctx: ServiceContext, a: Assessment | AssessmentRow) -> dict[str, Draft]:
     return {d.instrument_code: d for d in ctx.session.scalars(
         select(Draft).where(Draft.assessment_id == a.id))}
 
