@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, defer, load_only
+from sqlalchemy.orm import Session, defer, load_only, undefer
 
 from pro_server.audit.services import event_row, record_rows
 from pro_server.context import Actor, ServiceContext
@@ -131,6 +131,35 @@ def standing_survey(session: Session, participant_id: Any, link_id: Any, now: da
     found_id, subject_key, assessment, _draft = rows[0]
     return StandingSurvey(ParticipantRef(found_id, subject_key), assessment,
                           {d.instrument_code: d for *_, d in rows if d is not None})
+
+
+# The same check for a submission (`_STANDING_SURVEY`'s), with the participant's time zone
+# (the answer shows the submission's instant in it) and the two more columns a submission
+# reads of the assessment (its versions' rows and export texts). Built once.
+_STANDING_SUBMISSION = _STANDING_SURVEY.add_columns(Participant.timezone).options(
+    undefer(Assessment.participant_id), undefer(Assessment.timezone))
+
+
+@dataclass(frozen=True)
+class StandingSubmission(StandingSurvey):
+    """`StandingSurvey` for a submission, with the participant's time zone."""
+
+    timezone: str
+
+
+def standing_submission(session: Session, participant_id: Any, link_id: Any, now: datetime,
+                        assessment_id: int) -> StandingSubmission | None:
+    """`standing_survey` for a submission (`StandingSubmission`), in one statement: the
+    session check, the assessment and its drafts in one round trip, not two."""
+    if not isinstance(participant_id, int) or not isinstance(link_id, int):
+        return None
+    found = session.execute(_STANDING_SUBMISSION, {
+        "participant_id": participant_id, "link_id": link_id, "now": now,
+        "assessment_id": assessment_id}).all()
+    return StandingSubmission(
+        ParticipantRef(found[0][0], found[0][1]), found[0][2],
+        {row[3].instrument_code: row[3] for row in found if row[3] is not None},
+        found[0][4]) if found else None
 
 
 # The link, its participant and their study's second-factor setting: one statement.

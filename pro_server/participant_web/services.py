@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from pro_server.context import ServiceContext
 from pro_server.errors import NotFound
 from pro_server.instruments import default_registry
 from pro_server.local_time import utc_to_local
+from pro_server.participant_web.access import ParticipantRef
 from pro_server.participant_web.burden import expected_minutes, percent_done
 from pro_server.participant_web.engagement import latest_position, position
 from pro_server.participants import reminder_channels
@@ -39,30 +40,13 @@ PUBLIC_DEFINITION_KEYS = ("code", "version", "language", "title", "instructions"
                           "recall_period", "attribution", "sections", "items")
 
 
-def own_assessment(ctx: ServiceContext, p: Participant, assessment_id: int) -> Assessment:
+def own_assessment(ctx: ServiceContext, p: Participant | ParticipantRef,
+                   assessment_id: int) -> Assessment:
     """The participant's own assessment; anyone else's looks exactly like a missing one."""
     a = ctx.session.get(Assessment, assessment_id)
     if a is None or a.participant_id != p.id:
         raise NotFound("Survey not found")
     return a
-
-
-_ASSESSMENT_AND_DRAFTS = (  # built once, the values bound per call
-    select(Assessment, Draft)
-    .outerjoin(Draft, Draft.assessment_id == Assessment.id)
-    .where(Assessment.id == bindparam("assessment_id"),
-           Assessment.participant_id == bindparam("participant_id")))
-
-
-def own_assessment_and_drafts(ctx: ServiceContext, p: Participant,
-                              assessment_id: int) -> tuple[Assessment, dict[str, Draft]]:
-    """`own_assessment` and its drafts by instrument (`drafts_of`) in one statement: a
-    draft save and a submission need both, and every statement is a round trip."""
-    rows = ctx.session.execute(_ASSESSMENT_AND_DRAFTS, {
-        "assessment_id": assessment_id, "participant_id": p.id}).all()
-    if not rows:
-        raise NotFound("Survey not found")
-    return rows[0][0], {d.instrument_code: d for _a, d in rows if d is not None}
 
 
 def own_visit(ctx: ServiceContext, p: Participant, visit_id: int) -> Visit:
@@ -280,7 +264,7 @@ def save_answers(ctx: ServiceContext, a: Assessment, instrument: str,
                  drafts: Mapping[str, Draft] | None = None) -> dict[str, Any]:
     """Save answers as they are given; the screen reached (and its page number, for the
     coordinator's "stopped at page N of M") is kept to resume there. `drafts`: the
-    assessment's drafts when read with it (`own_assessment_and_drafts`)."""
+    assessment's drafts when read with it (`access.standing_survey`)."""
     drafts = drafts_of(ctx, a) if drafts is None else drafts
     seqs = [d.position.get("seq", 0) for d in drafts.values() if isinstance(d.position, dict)]
     kept = position(screen, max(seqs, default=0) + 1, page, pages) if screen else (
