@@ -118,8 +118,11 @@ def item_group(oid: str, values: Mapping[str, str], removed: Iterable[str] = ())
                     "</ItemGroupData>"])
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False)  # `json.dumps(..., ensure_ascii=False)`, made once
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return _JSON.encode(value)
 
 
 def export_texts(d: InstrumentDefinition, answers: Any, scores: Any,
@@ -160,9 +163,16 @@ def local_text(at: datetime, tz: str) -> str:
 def instant_texts(instants: Mapping[str, Any], zone: str) -> dict[str, str]:
     """The `ResponseExport` instant columns: `<name>_utc` and `<name>_local` (in `zone`) of
     the version's `<name>_at` instants, and `zone`."""
+    return dict(_instant_texts(tuple(instants[key] for key in _INSTANT_KEYS), zone))
+
+
+_INSTANT_KEYS = tuple(f"{name}_at" for name in INSTANTS)
+
+
+@lru_cache(maxsize=64)  # a submission's versions share their three instants and zone
+def _instant_texts(instants: tuple[datetime, ...], zone: str) -> dict[str, str]:
     texts = {"zone": zone}
-    for name in INSTANTS:
-        at = instants[f"{name}_at"]
+    for name, at in zip(INSTANTS, instants, strict=True):
         texts[f"{name}_utc"], texts[f"{name}_local"] = utc_text(at), local_text(at, zone)
     return texts
 
@@ -185,7 +195,8 @@ def version_export_row(version: Mapping[str, Any], replaces: Response | None = N
     d = default_registry().get(version["instrument_code"], version["instrument_version"])
     previous = None if replaces is None else (replaces.answers, replaces.scores)
     return {"response_id": version["id"], **export_texts(
-        d, version["answers"], version["scores"], previous), **instant_texts(version, zone)}
+        d, version["answers"], version["scores"], previous),
+        **_instant_texts(tuple(version[key] for key in _INSTANT_KEYS), zone)}
 
 
 def _zone(session: Session, assessment_id: int) -> str:
@@ -202,6 +213,9 @@ def store_export_texts(session: Session, versions: Iterable[Mapping[str, Any]],
     """The export texts of `versions` (rows of versions just stored, with their ids), in one
     statement. Their assessment is in the session (the caller stores its versions):
     `Session.get` finds it there, with no statement."""
+    zones: dict[int, str] = {}  # by assessment id: a submission's versions share one
+    for version in versions:
+        if version["assessment_id"] not in zones:
+            zones[version["assessment_id"]] = _zone(session, version["assessment_id"])
     insert_rows_now(session, _TABLE, [version_export_row(
-        version, replaces, zone=_zone(session, version["assessment_id"]))
-        for version in versions])
+        version, replaces, zone=zones[version["assessment_id"]]) for version in versions])
