@@ -483,6 +483,9 @@ class InstrumentRegistry:
                     [f"{definition.code} {definition.version} is already defined"],
                 )
             self._by_key[key] = definition
+        # Each code's latest version, looked up once: a submission asks for it per answer set.
+        self._latest = {code: self._by_key[(code, self.versions(code)[-1])]
+                        for code, _version in self._by_key}
 
     def get(self, code: str, version: str | None = None) -> InstrumentDefinition:
         if version is not None:
@@ -490,10 +493,10 @@ class InstrumentRegistry:
                 return self._by_key[(code, version)]
             except KeyError:
                 raise UnknownInstrumentError(f"no instrument {code} version {version}") from None
-        versions = self.versions(code)
-        if not versions:
+        latest = self._latest.get(code)
+        if latest is None:
             raise UnknownInstrumentError(f"no instrument {code}")
-        return self._by_key[(code, versions[-1])]
+        return latest
 
     def versions(self, code: str) -> list[str]:
         return sorted((v for c, v in self._by_key if c == code), key=_version_key)
