@@ -93,6 +93,12 @@ class Item:
             raise ValueError(f"item {self.id} has no min and max")
         return self.min, self.max
 
+    @cached_property  # every answer checked reads it
+    def plain_values(self) -> frozenset[int]:
+        """The integer answers a single-choice or numeric item accepts (`possible_values`);
+        none for a multi-choice item, whose answer is a list."""
+        return frozenset(() if self.type == "multi_choice" else self.possible_values)
+
     @property
     def possible_values(self) -> tuple[int, ...]:
         """Every integer answer a single-choice or numeric item accepts."""
