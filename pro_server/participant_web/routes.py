@@ -37,7 +37,7 @@ from pro_server.participant_web.schemas import (
 )
 from pro_server.participants import services as participants
 from pro_server.participants.models import Participant
-from pro_server.responses.services import submit
+from pro_server.responses.services import submit, submitted_before
 from pro_server.web import context, settings, unit_of_work
 
 DRAFT_ENDPOINT = "participant.DraftView"
@@ -194,10 +194,11 @@ class SubmissionView(MethodView):
                 stored, created = submit(ctx, a, key, body["answers"], body["language"],
                                          drafts=standing.drafts)
         except Conflict:
-            # A concurrent resend of the same submission may have won the race.
+            # A resend of a submission stored first (a concurrent one may have won the
+            # race), or a key of another survey's (`submit` looks a key up only then).
             ctx = context(_actor(p))
             a = services.own_assessment(ctx, p, assessment_id)
-            found = services.find_submission(ctx, a, key)
+            found = submitted_before(ctx, a, key)
             if found is None:
                 raise
             stored, created = found, False

@@ -274,11 +274,6 @@ def save_answers(ctx: ServiceContext, a: Assessment, instrument: str,
             "answers": draft.answers}
 
 
-def find_submission(ctx: ServiceContext, a: Assessment, key: str) -> Submission | None:
-    return ctx.session.scalar(select(Submission).where(
-        Submission.idempotency_key == key, Submission.assessment_id == a.id))
-
-
 @dataclass(frozen=True)
 class SubmissionRead(Read):
     """A stored submission as the participant's page reads it (`SubmissionOutSchema`)."""
