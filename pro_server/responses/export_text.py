@@ -163,18 +163,16 @@ def local_text(at: datetime, tz: str) -> str:
 def instant_texts(instants: Mapping[str, Any], zone: str) -> dict[str, str]:
     """The `ResponseExport` instant columns: `<name>_utc` and `<name>_local` (in `zone`) of
     the version's `<name>_at` instants, and `zone`."""
-    return dict(_instant_texts(tuple(instants[key] for key in _INSTANT_KEYS), zone))
-
-
-_INSTANT_KEYS = tuple(f"{name}_at" for name in INSTANTS)
-
-
-@lru_cache(maxsize=64)  # a submission's versions share their three instants and zone
-def _instant_texts(instants: tuple[datetime, ...], zone: str) -> dict[str, str]:
     texts = {"zone": zone}
-    for name, at in zip(INSTANTS, instants, strict=True):
-        texts[f"{name}_utc"], texts[f"{name}_local"] = utc_text(at), local_text(at, zone)
+    for name in INSTANTS:
+        texts[f"{name}_utc"], texts[f"{name}_local"] = _instant_text(instants[f"{name}_at"],
+                                                                     zone)
     return texts
+
+
+@lru_cache(maxsize=64)  # a submission's versions share their start and submission instants
+def _instant_text(at: datetime, zone: str) -> tuple[str, str]:
+    return utc_text(at), local_text(at, zone)
 
 
 def export_row(version: Response, replaces: Response | None = None, *,
@@ -195,8 +193,7 @@ def version_export_row(version: Mapping[str, Any], replaces: Response | None = N
     d = default_registry().get(version["instrument_code"], version["instrument_version"])
     previous = None if replaces is None else (replaces.answers, replaces.scores)
     return {"response_id": version["id"], **export_texts(
-        d, version["answers"], version["scores"], previous),
-        **_instant_texts(tuple(version[key] for key in _INSTANT_KEYS), zone)}
+        d, version["answers"], version["scores"], previous), **instant_texts(version, zone)}
 
 
 def _zone(session: Session, assessment_id: int) -> str:
@@ -214,8 +211,10 @@ def store_export_texts(session: Session, versions: Iterable[Mapping[str, Any]],
     statement. Their assessment is in the session (the caller stores its versions):
     `Session.get` finds it there, with no statement."""
     zones: dict[int, str] = {}  # by assessment id: a submission's versions share one
+    rows = []
     for version in versions:
-        if version["assessment_id"] not in zones:
-            zones[version["assessment_id"]] = _zone(session, version["assessment_id"])
-    insert_rows_now(session, _TABLE, [version_export_row(
-        version, replaces, zone=zones[version["assessment_id"]]) for version in versions])
+        assessment_id = version["assessment_id"]
+        if assessment_id not in zones:
+            zones[assessment_id] = _zone(session, assessment_id)
+        rows.append(version_export_row(version, replaces, zone=zones[assessment_id]))
+    insert_rows_now(session, _TABLE, rows)
