@@ -134,17 +134,25 @@ def standing_survey(session: Session, participant_id: Any, link_id: Any, now: da
 
 
 # The same check for a submission (`_STANDING_SURVEY`'s), with the participant's time zone
-# (the answer shows the submission's instant in it) and the two more columns a submission
-# reads of the assessment (its versions' rows and export texts). Built once.
-_STANDING_SUBMISSION = _STANDING_SURVEY.add_columns(Participant.timezone).options(
+# (the answer shows the submission's instant in it), the two more columns a submission reads
+# of the assessment (its versions' rows and export texts), and of its drafts only what a
+# submission reads (their answers): the drafts are deleted, so no object is made of them.
+# Built once.
+_STANDING_SUBMISSION = _STANDING_SURVEY.with_only_columns(
+    Participant.id, Participant.subject_key, Participant.timezone, Assessment,
+    Draft.instrument_code, Draft.answers).options(
     undefer(Assessment.participant_id), undefer(Assessment.timezone))
 
 
 @dataclass(frozen=True)
-class StandingSubmission(StandingSurvey):
-    """`StandingSurvey` for a submission, with the participant's time zone."""
+class StandingSubmission:
+    """A standing session's participant and time zone, and one assessment if it is theirs
+    (else None) with its drafts' answers by instrument."""
 
+    participant: ParticipantRef
     timezone: str
+    assessment: Assessment | None
+    drafted: dict[str, Any]
 
 
 def standing_submission(session: Session, participant_id: Any, link_id: Any, now: datetime,
@@ -157,9 +165,8 @@ def standing_submission(session: Session, participant_id: Any, link_id: Any, now
         "participant_id": participant_id, "link_id": link_id, "now": now,
         "assessment_id": assessment_id}).all()
     return StandingSubmission(
-        ParticipantRef(found[0][0], found[0][1]), found[0][2],
-        {row[3].instrument_code: row[3] for row in found if row[3] is not None},
-        found[0][4]) if found else None
+        ParticipantRef(found[0][0], found[0][1]), found[0][2], found[0][3],
+        {row[4]: row[5] for row in found if row[4] is not None}) if found else None
 
 
 # The link, its participant and their study's second-factor setting: one statement.

@@ -192,7 +192,7 @@ class SubmissionView(MethodView):
         try:
             with unit_of_work(_actor(p)) as ctx:
                 stored, created = submit(ctx, a, key, body["answers"], body["language"],
-                                         drafts=standing.drafts)
+                                         drafted=standing.drafted)
         except Conflict:
             # A resend of a submission stored first (a concurrent one may have won the
             # race), or a key of another survey's (`submit` looks a key up only then).
