@@ -20,6 +20,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from pro_server.instruments.oids import MULTI, item_oid
 from pro_server.instruments.scoring.engine import check_definition
 from pro_server.resources import example_studies_dir, questionnaires_dir
 from pro_server.study_paths import instrument_dirs
@@ -164,6 +165,16 @@ class InstrumentDefinition:
         object.__setattr__(
             self, "items_by_id", MappingProxyType({item.id: item for item in self.items})
         )
+
+    @cached_property  # every export text of a version reads it
+    def item_oids(self) -> tuple[tuple[str, str, tuple[tuple[Any, str], ...] | None], ...]:
+        """Per item in order: its id, its ItemOID and, for a multi-choice item, each
+        option's code with its own ItemOID (`oids.item_oid`); else None."""
+        return tuple(
+            (item.id, item_oid(self.code, item.id),
+             tuple((option.code, item_oid(self.code, item.id, str(option.code)))
+                   for option in item.options) if item.type == MULTI else None)
+            for item in self.items)
 
     @property
     def score_keys(self) -> list[str]:

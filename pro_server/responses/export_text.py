@@ -41,10 +41,8 @@ from pro_server.instruments.answers import item_applies
 from pro_server.instruments.definitions import InstrumentDefinition
 from pro_server.instruments.oids import (
     CHECKED,
-    MULTI,
     NOT_CHECKED,
     item_group_oid,
-    item_oid,
     score_oid,
 )
 from pro_server.local_time import utc_to_local
@@ -79,17 +77,16 @@ def score_values(scores: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 def item_data_values(d: InstrumentDefinition, answers: Mapping[str, Any]) -> dict[str, str]:
     """ItemOID → value for the answered items (multi-choice: Y/N per option)."""
     values: dict[str, str] = {}
-    for item in d.items:
-        answer = answers.get(item.id)
-        value = answer["value"] if isinstance(answer, Mapping) else answer
+    for item_id, oid, options in d.item_oids:
+        answer = answers.get(item_id)
+        value = answer["value"] if type(answer) is dict or isinstance(answer, Mapping) else answer
         if value is None:
             continue
-        if item.type == MULTI:
-            for option in item.options:
-                values[item_oid(d.code, item.id, str(option.code))] = (
-                    CHECKED if option.code in value else NOT_CHECKED)
+        if options is not None:
+            for code, option_oid in options:
+                values[option_oid] = CHECKED if code in value else NOT_CHECKED
         else:
-            values[item_oid(d.code, item.id)] = str(value)
+            values[oid] = str(value)
     return values
 
 
