@@ -83,12 +83,14 @@ def validate_answers(
             errors.setdefault(str(key), []).append(
                 f"unknown item id for {definition.code} {definition.version}"
             )
-        elif value is not None and (messages := _value_errors(item, value)):
+        elif value is None or (type(value) is int and value in item.plain_values):
+            continue  # the usual answer, valid: no call made to say so
+        elif messages := _value_errors(item, value):
             errors.setdefault(key, []).extend(messages)
     if complete:
         for item in definition.items:
             answered = answers.get(item.id) is not None
-            if not item_applies(item, answers):
+            if item.enable_when is not None and not item_applies(item, answers):
                 if answered:
                     condition = item.enable_when
                     assert condition is not None  # only an item with a condition can not apply

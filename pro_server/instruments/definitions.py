@@ -20,6 +20,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from pro_server.instruments.oids import MULTI, item_oid
 from pro_server.instruments.scoring.engine import check_definition
 from pro_server.resources import example_studies_dir, questionnaires_dir
 from pro_server.study_paths import instrument_dirs
@@ -93,6 +94,12 @@ class Item:
             raise ValueError(f"item {self.id} has no min and max")
         return self.min, self.max
 
+    @cached_property  # every answer checked reads it
+    def plain_values(self) -> frozenset[int]:
+        """The integer answers a single-choice or numeric item accepts (`possible_values`);
+        none for a multi-choice item, whose answer is a list."""
+        return frozenset(() if self.type == "multi_choice" else self.possible_values)
+
     @property
     def possible_values(self) -> tuple[int, ...]:
         """Every integer answer a single-choice or numeric item accepts."""
@@ -158,6 +165,16 @@ class InstrumentDefinition:
         object.__setattr__(
             self, "items_by_id", MappingProxyType({item.id: item for item in self.items})
         )
+
+    @cached_property  # every export text of a version reads it
+    def item_oids(self) -> tuple[tuple[str, str, tuple[tuple[Any, str], ...] | None], ...]:
+        """Per item in order: its id, its ItemOID and, for a multi-choice item, each
+        option's code with its own ItemOID (`oids.item_oid`); else None."""
+        return tuple(
+            (item.id, item_oid(self.code, item.id),
+             tuple((option.code, item_oid(self.code, item.id, str(option.code)))
+                   for option in item.options) if item.type == MULTI else None)
+            for item in self.items)
 
     @property
     def score_keys(self) -> list[str]:
@@ -483,6 +500,9 @@ class InstrumentRegistry:
                     [f"{definition.code} {definition.version} is already defined"],
                 )
             self._by_key[key] = definition
+        # Each code's latest version, looked up once: a submission asks for it per answer set.
+        self._latest = {code: self._by_key[(code, self.versions(code)[-1])]
+                        for code, _version in self._by_key}
 
     def get(self, code: str, version: str | None = None) -> InstrumentDefinition:
         if version is not None:
@@ -490,10 +510,10 @@ class InstrumentRegistry:
                 return self._by_key[(code, version)]
             except KeyError:
                 raise UnknownInstrumentError(f"no instrument {code} version {version}") from None
-        versions = self.versions(code)
-        if not versions:
+        latest = self._latest.get(code)
+        if latest is None:
             raise UnknownInstrumentError(f"no instrument {code}")
-        return self._by_key[(code, versions[-1])]
+        return latest
 
     def versions(self, code: str) -> list[str]:
         return sorted((v for c, v in self._by_key if c == code), key=_version_key)

@@ -244,11 +244,11 @@ def _announced(ctx: ServiceContext, a: Assessment) -> datetime | None:
 
 def plan_assessment(ctx: ServiceContext, a: Assessment) -> None:
     """(Re)plan a survey's messages; a completed or cancelled survey gets none."""
-    p = a.participant
     if a.completed_at is not None or a.cancelled_at is not None:
         why = "survey completed" if a.completed_at is not None else "survey cancelled"
         cancel_for_target(ctx, TargetKind.ASSESSMENT, a.id, why)
         return
+    p = a.participant  # read only when needed: a submission's request has not loaded it
     if p.status is not ParticipantStatus.enrolled:
         cancel_for_target(ctx, TargetKind.ASSESSMENT, a.id, f"participant {p.status.value}")
         return

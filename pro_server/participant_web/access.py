@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session, defer, load_only
 
 from pro_server.audit.services import event_row, record_rows
 from pro_server.context import Actor, ServiceContext
@@ -136,6 +136,49 @@ def standing_survey(session: Session, participant_id: Any, link_id: Any, now: da
     drafts = {} if first[_A_END] is None else {
         row[_A_END + 1]: DraftRow(*row[_A_END:]) for row in rows}
     return StandingSurvey(ParticipantRef(first[0], first[1]), assessment, drafts)
+
+
+# The same check for a submission (`_STANDS`, as `_STANDING_SURVEY`), with the participant's
+# time zone (the answer shows the submission's instant in it), the assessment as an object
+# (a submission changes it) with the columns a draft save reads and the two more a
+# submission reads (its versions' rows and export texts), and of its drafts only their
+# answers: the drafts are deleted, so no object is made of them. Built once.
+_STANDING_SUBMISSION = (
+    select(Participant.id, Participant.subject_key, Participant.timezone, Assessment,
+           Draft.instrument_code, Draft.answers)
+    .options(load_only(*(getattr(Assessment, f.name) for f in fields(AssessmentRow)),
+                       Assessment.participant_id, Assessment.timezone))
+    .select_from(Participant)
+    .join(ParticipantLink, ParticipantLink.participant_id == Participant.id)
+    .outerjoin(Assessment, (Assessment.id == bindparam("assessment_id"))
+               & (Assessment.participant_id == Participant.id))
+    .outerjoin(Draft, Draft.assessment_id == Assessment.id)
+    .where(*_STANDS))
+
+
+@dataclass(frozen=True)
+class StandingSubmission:
+    """A standing session's participant and time zone, and one assessment if it is theirs
+    (else None) with its drafts' answers by instrument."""
+
+    participant: ParticipantRef
+    timezone: str
+    assessment: Assessment | None
+    drafted: dict[str, Any]
+
+
+def standing_submission(session: Session, participant_id: Any, link_id: Any, now: datetime,
+                        assessment_id: int) -> StandingSubmission | None:
+    """`standing_survey` for a submission (`StandingSubmission`), in one statement: the
+    session check, the assessment and its drafts in one round trip, not two."""
+    if not isinstance(participant_id, int) or not isinstance(link_id, int):
+        return None
+    found = session.execute(_STANDING_SUBMISSION, {
+        "participant_id": participant_id, "link_id": link_id, "now": now,
+        "assessment_id": assessment_id}).all()
+    return StandingSubmission(
+        ParticipantRef(found[0][0], found[0][1]), found[0][2], found[0][3],
+        {row[4]: row[5] for row in found if row[4] is not None}) if found else None
 
 
 # The link, its participant and their study's second-factor setting: one statement.

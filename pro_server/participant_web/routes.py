@@ -38,17 +38,21 @@ from pro_server.participant_web.schemas import (
 from pro_server.participants import services as participants
 from pro_server.participants.links import LinkHolder
 from pro_server.participants.models import Participant
-from pro_server.responses.services import submit
+from pro_server.responses.services import submit, submitted_before
 from pro_server.web import context, settings, unit_of_work
 
 DRAFT_ENDPOINT = "participant.DraftView"
+SUBMISSION_ENDPOINT = "participant.SubmissionView"
 
 
 def _authenticate() -> None:
     """Whether the participant's session stands, before anything sent is read. A draft
-    save checks it with the assessment and drafts it saves to (`current_survey`)."""
+    save checks it with the assessment and drafts it saves to (`current_survey`), a
+    submission with the assessment and drafts it submits (`current_submission`)."""
     if request.endpoint == DRAFT_ENDPOINT and request.view_args:
         web_session.current_survey(request.view_args["assessment_id"])
+    elif request.endpoint == SUBMISSION_ENDPOINT and request.view_args:
+        web_session.current_submission(request.view_args["assessment_id"])
     else:
         web_session.current_participant()
 
@@ -181,22 +185,25 @@ class SubmissionView(MethodView):
     def post(self, body, assessment_id):
         """Submit the survey once: the answers given here over those saved. Resending with
         the same idempotency key returns the stored submission and stores nothing new."""
-        p = web_session.current_participant()
+        standing = web_session.current_submission(assessment_id)
+        p, a = standing.participant, standing.assessment
+        if a is None:
+            raise NotFound("Survey not found")
         key = body["idempotency_key"]
         try:
             with unit_of_work(_actor(p)) as ctx:
-                a, drafts = services.own_assessment_and_drafts(ctx, p, assessment_id)
                 stored, created = submit(ctx, a, key, body["answers"], body["language"],
-                                         drafts=drafts)
+                                         drafted=standing.drafted)
         except Conflict:
-            # A concurrent resend of the same submission may have won the race.
+            # A resend of a submission stored first (a concurrent one may have won the
+            # race), or a key of another survey's (`submit` looks a key up only then).
             ctx = context(_actor(p))
             a = services.own_assessment(ctx, p, assessment_id)
-            found = services.find_submission(ctx, a, key)
+            found = submitted_before(ctx, a, key)
             if found is None:
                 raise
             stored, created = found, False
-        return services.SubmissionRead(stored, p.timezone), 201 if created else 200
+        return services.SubmissionRead(stored, standing.timezone), 201 if created else 200
 
 
 @blp.route("/visits/<int:visit_id>/calendar.ics")

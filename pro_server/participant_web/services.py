@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from pro_server.context import ServiceContext
 from pro_server.errors import NotFound
 from pro_server.instruments import default_registry
 from pro_server.local_time import utc_to_local
+from pro_server.participant_web.access import ParticipantRef
 from pro_server.participant_web.burden import expected_minutes, percent_done
 from pro_server.participant_web.engagement import latest_position, position
 from pro_server.participants import reminder_channels
@@ -40,30 +41,13 @@ PUBLIC_DEFINITION_KEYS = ("code", "version", "language", "title", "instructions"
                           "recall_period", "attribution", "sections", "items")
 
 
-def own_assessment(ctx: ServiceContext, p: Participant, assessment_id: int) -> Assessment:
+def own_assessment(ctx: ServiceContext, p: Participant | ParticipantRef,
+                   assessment_id: int) -> Assessment:
     """The participant's own assessment; anyone else's looks exactly like a missing one."""
     a = ctx.session.get(Assessment, assessment_id)
     if a is None or a.participant_id != p.id:
         raise NotFound("Survey not found")
     return a
-
-
-_ASSESSMENT_AND_DRAFTS = (  # built once, the values bound per call
-    select(Assessment, Draft)
-    .outerjoin(Draft, Draft.assessment_id == Assessment.id)
-    .where(Assessment.id == bindparam("assessment_id"),
-           Assessment.participant_id == bindparam("participant_id")))
-
-
-def own_assessment_and_drafts(ctx: ServiceContext, p: Participant,
-                              assessment_id: int) -> tuple[Assessment, dict[str, Draft]]:
-    """`own_assessment` and its drafts by instrument (`drafts_of`) in one statement: a
-    draft save and a submission need both, and every statement is a round trip."""
-    rows = ctx.session.execute(_ASSESSMENT_AND_DRAFTS, {
-        "assessment_id": assessment_id, "participant_id": p.id}).all()
-    if not rows:
-        raise NotFound("Survey not found")
-    return rows[0][0], {d.instrument_code: d for _a, d in rows if d is not None}
 
 
 def own_visit(ctx: ServiceContext, p: Participant, visit_id: int) -> Visit:
@@ -290,11 +274,6 @@ def save_answers(ctx: ServiceContext, a: Assessment | AssessmentRow, instrument:
     draft = save_draft(ctx, a, instrument, answers, language, kept, drafts=drafts)
     return {"instrument": instrument, "saved_at": draft.updated_at.isoformat(),
             "answers": draft.answers}
-
-
-def find_submission(ctx: ServiceContext, a: Assessment, key: str) -> Submission | None:
-    return ctx.session.scalar(select(Submission).where(
-        Submission.idempotency_key == key, Submission.assessment_id == a.id))
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from pro_server.errors import Unauthorized
 from pro_server.participant_web.access import (
+    StandingSubmission,
     StandingSurvey,
     standing_participant,
+    standing_submission,
     standing_survey,
 )
 from pro_server.participants.models import Participant
@@ -54,6 +56,16 @@ def current_survey(assessment_id: int) -> StandingSurvey:
         known = here.survey = _standing(
             lambda db, pid, link, now: standing_survey(db, pid, link, now, assessment_id))
     return cast(StandingSurvey, known)
+
+
+def current_submission(assessment_id: int) -> StandingSubmission:
+    """`current_survey` for a submission (`standing_submission`: with the participant's
+    time zone); 401 as `current_participant`."""
+    here = request_globals()
+    if getattr(here, "submission", None) is None:
+        here.submission = _standing(
+            lambda db, pid, link, now: standing_submission(db, pid, link, now, assessment_id))
+    return cast(StandingSubmission, here.submission)
 
 
 def _standing(check: Callable[[Session, Any, Any, datetime], Any]) -> Any:

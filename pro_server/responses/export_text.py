@@ -41,10 +41,8 @@ from pro_server.instruments.answers import item_applies
 from pro_server.instruments.definitions import InstrumentDefinition
 from pro_server.instruments.oids import (
     CHECKED,
-    MULTI,
     NOT_CHECKED,
     item_group_oid,
-    item_oid,
     score_oid,
 )
 from pro_server.local_time import utc_to_local
@@ -79,17 +77,16 @@ def score_values(scores: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 def item_data_values(d: InstrumentDefinition, answers: Mapping[str, Any]) -> dict[str, str]:
     """ItemOID → value for the answered items (multi-choice: Y/N per option)."""
     values: dict[str, str] = {}
-    for item in d.items:
-        answer = answers.get(item.id)
-        value = answer["value"] if isinstance(answer, Mapping) else answer
+    for item_id, oid, options in d.item_oids:
+        answer = answers.get(item_id)
+        value = answer["value"] if type(answer) is dict or isinstance(answer, Mapping) else answer
         if value is None:
             continue
-        if item.type == MULTI:
-            for option in item.options:
-                values[item_oid(d.code, item.id, str(option.code))] = (
-                    CHECKED if option.code in value else NOT_CHECKED)
+        if options is not None:
+            for code, option_oid in options:
+                values[option_oid] = CHECKED if code in value else NOT_CHECKED
         else:
-            values[item_oid(d.code, item.id)] = str(value)
+            values[oid] = str(value)
     return values
 
 
@@ -118,8 +115,11 @@ def item_group(oid: str, values: Mapping[str, str], removed: Iterable[str] = ())
                     "</ItemGroupData>"])
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False)  # `json.dumps(..., ensure_ascii=False)`, made once
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return _JSON.encode(value)
 
 
 def export_texts(d: InstrumentDefinition, answers: Any, scores: Any,
@@ -162,9 +162,14 @@ def instant_texts(instants: Mapping[str, Any], zone: str) -> dict[str, str]:
     the version's `<name>_at` instants, and `zone`."""
     texts = {"zone": zone}
     for name in INSTANTS:
-        at = instants[f"{name}_at"]
-        texts[f"{name}_utc"], texts[f"{name}_local"] = utc_text(at), local_text(at, zone)
+        texts[f"{name}_utc"], texts[f"{name}_local"] = _instant_text(instants[f"{name}_at"],
+                                                                     zone)
     return texts
+
+
+@lru_cache(maxsize=64)  # a submission's versions share their start and submission instants
+def _instant_text(at: datetime, zone: str) -> tuple[str, str]:
+    return utc_text(at), local_text(at, zone)
 
 
 def export_row(version: Response, replaces: Response | None = None, *,
@@ -202,6 +207,11 @@ def store_export_texts(session: Session, versions: Iterable[Mapping[str, Any]],
     """The export texts of `versions` (rows of versions just stored, with their ids), in one
     statement. Their assessment is in the session (the caller stores its versions):
     `Session.get` finds it there, with no statement."""
-    insert_rows_now(session, _TABLE, [version_export_row(
-        version, replaces, zone=_zone(session, version["assessment_id"]))
-        for version in versions])
+    zones: dict[int, str] = {}  # by assessment id: a submission's versions share one
+    rows = []
+    for version in versions:
+        assessment_id = version["assessment_id"]
+        if assessment_id not in zones:
+            zones[assessment_id] = _zone(session, assessment_id)
+        rows.append(version_export_row(version, replaces, zone=zones[assessment_id]))
+    insert_rows_now(session, _TABLE, rows)

@@ -187,25 +187,74 @@ _DELETE_DRAFTS = delete(_DRAFTS).where(  # built once
     _DRAFTS.c.assessment_id == bindparam("assessment_id"))
 
 
+def submitted_before(ctx: ServiceContext, a: Assessment,
+                     idempotency_key: str) -> Submission | None:
+    """The submission stored with this idempotency key (a resend of it), or None;
+    Conflict when the key is another assessment's."""
+    existing = ctx.session.scalar(_SUBMISSION_BY_KEY, {"key": idempotency_key})
+    if existing is not None and existing.assessment_id != a.id:
+        raise Conflict("This idempotency key belongs to another submission")
+    return existing
+
+
 def submit(ctx: ServiceContext, a: Assessment, idempotency_key: str,
            answers: Mapping[str, Mapping[str, Any]], language: str, *,
-           drafts: Mapping[str, Draft] | None = None) -> tuple[Submission, bool]:
+           drafted: Mapping[str, Mapping[str, Any]] | None = None) -> tuple[Submission, bool]:
     """Store the whole assessment once; (submission, created). A replay returns the first.
-    `drafts`: the assessment's drafts when the caller has read them already (`drafts_of`)."""
-    existing = ctx.session.scalar(_SUBMISSION_BY_KEY, {"key": idempotency_key})
-    if existing is not None:
-        if existing.assessment_id != a.id:
-            raise Conflict("This idempotency key belongs to another submission")
-        return existing, False
+    `drafted`: the answers of the assessment's drafts by instrument (each draft's `answers`)
+    when the caller has read them already; else its drafts are read here.
+
+    A resend is answered with what was stored whatever it holds, and a key of another
+    assessment's is refused before anything else (`submitted_before`); the key is looked up
+    only when the submission would be refused (a resend finds its survey completed) or its
+    INSERT meets the key (a caller that catches the Conflict then looks it up): a first
+    submission, the usual one, is not a round trip longer for it."""
+    try:
+        loaded, drafted, merged = _checked(ctx, a, answers, drafted)
+    except (Conflict, InvalidInput):
+        existing = submitted_before(ctx, a, idempotency_key)
+        if existing is not None:
+            return existing, False
+        raise
+    now = ctx.now()
+    started = a.started_at or now
+    submission = Submission(assessment_id=a.id, idempotency_key=idempotency_key,
+                            payload_hash=payload_hash(answers), received_at=now)
+    try:
+        insert_now(ctx.session, [submission])
+    except IntegrityError as exc:  # a replay of the same submission stored first, or a
+        # key of another's: the caller looks it up (`submitted_before`)
+        raise Conflict("This survey was already submitted", {"state": "completed"}) from exc
+    _store_versions(ctx, a, [_new_version(
+        ctx, a, instrument, _stamp(values, now, drafted.get(instrument)),
+        language=language, started_at=started, submitted_at=now, replaces=None,
+        recorded_by="participant") for instrument, values in merged.items()])
+    record_status_now(ctx, a, "completed", "participant",
+                      {"started_at": started, "completed_at": now})
+    if drafted:  # one Core DELETE: the unit of work would delete them one by one, by id
+        ctx.session.execute(_DELETE_DRAFTS, {"assessment_id": a.id})
+        for draft in loaded:  # read here as objects: not left in the session as stored
+            ctx.session.expunge(draft)
+    events.assessment_changed(ctx, a)
+    return submission, True
+
+
+def _checked(ctx: ServiceContext, a: Assessment, answers: Mapping[str, Mapping[str, Any]],
+             drafted: Mapping[str, Mapping[str, Any]] | None
+             ) -> tuple[list[Draft], Mapping[str, Mapping[str, Any]], dict[str, dict[str, Any]]]:
+    """The drafts read here (none when `drafted` is given), the drafts' answers by
+    instrument, and the answers merged over them by instrument, when the assessment can be
+    submitted (not completed, open) and every instrument's answers are whole and valid;
+    else Conflict or InvalidInput."""
     if a.completed_at is not None:
         raise Conflict("This survey was already completed", {"state": "completed"})
     _check_open(ctx, a, finishing=True)
-    drafts = drafts_of(ctx, a) if drafts is None else drafts
-    now = ctx.now()
+    loaded = [] if drafted is not None else list(drafts_of(ctx, a).values())
+    if drafted is None:
+        drafted = {d.instrument_code: d.answers for d in loaded}
     merged: dict[str, dict[str, Any]] = {}
     for instrument in a.instruments:
-        values = {k: v["value"] for k, v in (drafts[instrument].answers if instrument in drafts
-                                             else {}).items()}
+        values = {k: v["value"] for k, v in (drafted.get(instrument) or {}).items()}
         values.update(answers.get(instrument, {}))
         merged[instrument] = values
     unknown = set(answers) - set(a.instruments)
@@ -218,26 +267,7 @@ def submit(ctx: ServiceContext, a: Assessment, idempotency_key: str,
             errors[instrument] = found
     if errors:
         raise InvalidInput("Some answers are missing or invalid", {"json": {"answers": errors}})
-    started = a.started_at or now
-    submission = Submission(assessment_id=a.id, idempotency_key=idempotency_key,
-                            payload_hash=payload_hash(answers), received_at=now)
-    try:
-        insert_now(ctx.session, [submission])
-    except IntegrityError as exc:  # a concurrent replay of the same submission won the race
-        raise Conflict("This survey was already submitted", {"state": "completed"}) from exc
-    _store_versions(ctx, a, [_new_version(
-        ctx, a, instrument, _stamp(values, now, drafts[instrument].answers
-                                   if instrument in drafts else None),
-        language=language, started_at=started, submitted_at=now, replaces=None,
-        recorded_by="participant") for instrument, values in merged.items()])
-    record_status_now(ctx, a, "completed", "participant",
-                      {"started_at": started, "completed_at": now})
-    if drafts:  # one Core DELETE: the unit of work would delete them one by one, by id
-        ctx.session.execute(_DELETE_DRAFTS, {"assessment_id": a.id})
-        for draft in drafts.values():
-            ctx.session.expunge(draft)
-    events.assessment_changed(ctx, a)
-    return submission, True
+    return loaded, drafted, merged
 
 
 def _new_version(ctx: ServiceContext, a: Assessment, instrument: str,

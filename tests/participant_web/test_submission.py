@@ -147,6 +147,22 @@ def test_a_submission_that_loses_the_race_to_another_stores_nothing(signed_in, c
     assert _audit_count(ctx) == audit
 
 
+def test_a_key_of_another_survey_is_refused_before_anything_else(signed_in, ctx_factory):
+    ctx = ctx_factory()
+    taken = assessment(ctx, "GNV-004", "BASELINE")
+    assert _submit(signed_in("GNV-004"), taken, complete_answers(taken)).status_code == 201
+    a = assessment(ctx, "MIA-004", "BASELINE")
+    client = signed_in("MIA-004")
+    before, audit = stored_counts(ctx, a), _audit_count(ctx)
+    for answers in (complete_answers(a), {}, {"eq5d": {"mobility": 1}}):
+        refused = _submit(client, a, answers)
+        assert refused.status_code == 409, refused.json
+        assert refused.json["message"] == "This idempotency key belongs to another submission"
+        assert "errors" not in refused.json
+    assert stored_counts(ctx, a) == before
+    assert _audit_count(ctx) == audit
+
+
 def test_the_idempotency_key_and_body_are_checked(signed_in, ctx_factory):
     ctx = ctx_factory()
     a = assessment(ctx, "GNV-004", "BASELINE")
