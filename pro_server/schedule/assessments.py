@@ -91,12 +91,12 @@ class AssessmentRow:
         )
 
 
-def _transition(ctx: ServiceContext, a: Assessment, to_status: AssessmentStatus,
-                by: str) -> AssessmentTransition:
-    return AssessmentTransition(
-        assessment_id=a.id, window_version=a.window_version, from_status=a.recorded_status,
-        to_status=to_status, at=ctx.now(), recorded_by=by,
-    )
+def _transition(ctx: ServiceContext, a: Assessment | AssessmentRow,
+                to_status: AssessmentStatus, by: str) -> dict[str, Any]:
+    """A transition's row (`AssessmentTransition`'s columns)."""
+    return {"assessment_id": a.id, "window_version": a.window_version,
+            "from_status": a.recorded_status, "to_status": to_status, "at": ctx.now(),
+            "recorded_by": by}
 
 
 _TRANSITIONS = cast(Table, AssessmentTransition.__table__)
@@ -106,7 +106,7 @@ def record_status(ctx: ServiceContext, a: Assessment, to_status: AssessmentStatu
     """Record a transition once; False when it was already recorded."""
     if a.recorded_status == to_status:
         return False
-    ctx.session.add(_transition(ctx, a, to_status, by))
+    ctx.session.add(AssessmentTransition(**_transition(ctx, a, to_status, by)))
     a.recorded_status = RecordedStatus(to_status)
     return True
 
@@ -120,10 +120,7 @@ def record_status_now(ctx: ServiceContext, a: Assessment | AssessmentRow,
     (`insert_rows_now`: no object made and attached, no id read back; nothing in the request
     reads it). An `AssessmentRow` (no object) has its row updated only (`update_row_now`)."""
     if a.recorded_status != to_status:
-        insert_rows_now(ctx.session, _TRANSITIONS, [{
-            "assessment_id": a.id, "window_version": a.window_version,
-            "from_status": a.recorded_status, "to_status": to_status, "at": ctx.now(),
-            "recorded_by": by}])
+        insert_rows_now(ctx.session, _TRANSITIONS, [_transition(ctx, a, to_status, by)])
         values = {**values, "recorded_status": RecordedStatus(to_status)}
     if isinstance(a, AssessmentRow):
         update_row_now(ctx.session, Assessment, a.id, values)
