@@ -23,6 +23,7 @@ from itsdangerous import BadSignature, Signer, TimestampSigner, URLSafeTimedSeri
 from itsdangerous.encoding import want_bytes
 from itsdangerous.signer import HMACAlgorithm
 from sqlalchemy.orm import Session
+from werkzeug.http import parse_cookie
 from werkzeug.local import LocalProxy
 
 from pro_server.clock import Clock
@@ -161,7 +162,10 @@ class SessionCookie(SecureCookieSessionInterface):
         s = self.get_signing_serializer(app)
         if s is None:
             return None
-        cookies, name = request.cookies, self.get_cookie_name(app)
+        # `request.cookies` as werkzeug reads it, from the request's one Cookie header,
+        # without its walk over every header to find that one (not kept: nothing else reads it)
+        cookies = parse_cookie(request.environ, cls=request.dict_storage_class)
+        name = self.get_cookie_name(app)
         # A MultiDict's `get` of a missing name raises and catches a KeyError: asked first
         val = cookies.get(name) if name in cookies else None
         if not val:
