@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Request, request
+from flask import Request
 from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser, is_json_request
 
@@ -110,7 +110,12 @@ EDC_CLIENT = Access("EDC client", _bearer_client, (("edcBearer",),), errors=(401
 
 class _Parser(FlaskParser):
     """webargs' parser, reading a JSON body from its one parse: the input check's
-    (`request_input`), which every request passes before a route reads its arguments."""
+    (`request_input`), which every request passes before a route reads its arguments; and
+    reading the request itself (webargs' hook for a framework's thread-local request)."""
+
+    def get_default_request(self) -> Request:
+        """The request itself, not Flask's proxy of it: webargs reads it several times."""
+        return web.current_request()
 
     def _raw_load_json(self, req: Request) -> Any:
         document = checked_json(req) if is_json_request(req) else UNCHECKED
@@ -148,7 +153,7 @@ class ApiBlueprint(Blueprint):
         return decorator
 
     def _authenticate_first(self) -> None:
-        endpoint = (request.endpoint or "").rpartition(".")[2]
+        endpoint = (web.current_request().endpoint or "").rpartition(".")[2]
         authenticate = self.access.authenticate
         if authenticate is not None and endpoint not in self.access.open_endpoints:
             authenticate()

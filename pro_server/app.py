@@ -13,7 +13,7 @@ from types import MethodType
 from typing import Any
 
 import swagger_ui_bundle
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import Engine
@@ -37,6 +37,7 @@ from pro_server.web import (
     bearer_actor,
     bearer_token,
     close_db_session,
+    current_request,
     request_id,
 )
 
@@ -204,9 +205,10 @@ def _register_request_hooks(app: Flask) -> None:
         cookie to ride on, so they skip it. A bearer token that is not valid skips nothing:
         the call is refused (401) whatever cookie it also carries.
         """
-        if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+        req = current_request()
+        if req.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
             return
-        if request.path.startswith(("/webhooks/", "/e/unsubscribe/")):
+        if req.path.startswith(("/webhooks/", "/e/unsubscribe/")):
             return  # signed: a webhook, a one-click unsubscribe (RFC 8058) from a mail program
         if bearer_token():
             if bearer_actor() is None:

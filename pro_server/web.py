@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import time
 import uuid
@@ -22,6 +23,7 @@ from itsdangerous import BadSignature, Signer, TimestampSigner, URLSafeTimedSeri
 from itsdangerous.encoding import want_bytes
 from itsdangerous.signer import HMACAlgorithm
 from sqlalchemy.orm import Session
+from werkzeug.http import parse_cookie
 from werkzeug.local import LocalProxy
 
 from pro_server.clock import Clock
@@ -59,7 +61,9 @@ class _SessionJSON(TaggedJSONSerializer):
 
     def loads(self, value: str) -> Any:
         if '" ' not in value and "\\" not in value:
-            return flask_json.loads(value)
+            # flask_json.loads without its two proxy look-ups: Flask's default provider (the
+            # app's) and Flask outside an app both read with the standard library's
+            return json.loads(value)
         return super().loads(value)
 
 
@@ -158,7 +162,10 @@ class SessionCookie(SecureCookieSessionInterface):
         s = self.get_signing_serializer(app)
         if s is None:
             return None
-        cookies, name = request.cookies, self.get_cookie_name(app)
+        # `request.cookies` as werkzeug reads it, from the request's one Cookie header,
+        # without its walk over every header to find that one (not kept: nothing else reads it)
+        cookies = parse_cookie(request.environ, cls=request.dict_storage_class)
+        name = self.get_cookie_name(app)
         # A MultiDict's `get` of a missing name raises and catches a KeyError: asked first
         val = cookies.get(name) if name in cookies else None
         if not val:
@@ -222,7 +229,7 @@ def _vary_on_cookie(response: Response) -> None:
 
 def _pro() -> dict[str, Any]:
     """The app's own parts (`create_app` keeps them in `app.extensions["pro"]`)."""
-    return current_app.extensions["pro"]
+    return app_object().extensions["pro"]
 
 
 def settings() -> Settings:
@@ -237,6 +244,14 @@ def app_object() -> Flask:
     """The app itself rather than the context-local proxy ``current_app``: for work that
     outlives the app context or runs on another thread (the scheduler)."""
     return cast("LocalProxy[Flask]", current_app)._get_current_object()
+
+
+def current_request() -> Request:
+    """The request itself rather than the proxy `request`: each attribute read through the
+    proxy is a context-variable look-up after a failed ordinary one (an AttributeError made
+    and dropped), ten times what reading the request costs; a hook or helper that runs in
+    every request takes the request once."""
+    return cast("LocalProxy[Request]", request)._get_current_object()
 
 
 def request_globals() -> Any:
@@ -258,14 +273,14 @@ def request_id() -> str:
     found = here.get("request_id")
     if found is None:
         # The header as `request.headers` reads it, without the KeyError it raises when absent
-        supplied = request.environ.get("HTTP_X_REQUEST_ID", "")
+        supplied = current_request().environ.get("HTTP_X_REQUEST_ID", "")
         found = here.request_id = (supplied if _REQUEST_ID.match(supplied)
                                    else uuid.uuid4().hex)
     return found
 
 
 def close_db_session(_exc: BaseException | None = None) -> None:
-    db = g.pop("db", None)
+    db = request_globals().pop("db", None)
     if db is not None:
         db.rollback()
         db.close()
@@ -297,7 +312,8 @@ def add_bearer_authenticator(app: Flask, authenticator: BearerAuthenticator) -> 
 
 
 def bearer_token() -> str | None:
-    header = request.environ.get("HTTP_AUTHORIZATION", "")  # request.headers', read plainly
+    # request.headers', read plainly
+    header = current_request().environ.get("HTTP_AUTHORIZATION", "")
     return header[7:].strip() or None if header.startswith("Bearer ") else None
 
 
@@ -335,7 +351,7 @@ def context(actor: Actor) -> ServiceContext:
         settings=pro["settings"],
         events=pro["events"],
         request_id=request_id(),
-        client_address=request.remote_addr,
+        client_address=current_request().remote_addr,
     )
 
 

@@ -6,20 +6,18 @@ COMMANDS = (edc_client_cli,)
 
 
 def register(app, api) -> None:
-    from flask import request
-
     from pro_server.edc.ddp_routes import ddp_blp
     from pro_server.edc.fhir_routes import fhir_blp
     from pro_server.edc.routes import admin_blp, bearer_actor, blp, seal_before_read
     from pro_server.extensions import csrf
-    from pro_server.web import add_bearer_authenticator
+    from pro_server.web import add_bearer_authenticator, current_request
 
     csrf.exempt(blp)
     pulls = {blp.name, fhir_blp.name, ddp_blp.name}
 
     @app.before_request
     def _seal_before_a_pull() -> None:  # before anything in the request reads
-        if request.blueprint in pulls:
+        if current_request().blueprint in pulls:
             seal_before_read()
 
     api.register_blueprint(blp)

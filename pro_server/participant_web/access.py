@@ -20,7 +20,7 @@ from pro_server.participant_web import engagement, second_factor
 from pro_server.participants.links import LINK_BY_TOKEN, LinkHolder, live_link_row
 from pro_server.participants.models import Participant, ParticipantLink, ParticipantStatus
 from pro_server.responses.models import Draft
-from pro_server.responses.services import DraftRow
+from pro_server.responses.services import DRAFT_ROW_COLUMNS, DraftRow
 from pro_server.schedule.assessments import AssessmentRow
 from pro_server.schedule.models import Assessment
 
@@ -81,9 +81,8 @@ _STANDING = (
 _P, _L = cast(Table, Participant.__table__).c, cast(Table, ParticipantLink.__table__).c
 _A, _D = cast(Table, Assessment.__table__).c, cast(Table, Draft.__table__).c
 _ASSESSMENT_COLUMNS = tuple(_A[f.name] for f in fields(AssessmentRow))
-_DRAFT_COLUMNS = tuple(_D[name] for name in DraftRow._fields)
 _STANDING_SURVEY = (
-    select(_P.id, _P.subject_key, *_ASSESSMENT_COLUMNS, *_DRAFT_COLUMNS)
+    select(_P.id, _P.subject_key, *_ASSESSMENT_COLUMNS, *DRAFT_ROW_COLUMNS)
     .select_from(cast(Table, Participant.__table__))
     .join(cast(Table, ParticipantLink.__table__), _L.participant_id == _P.id)
     .outerjoin(cast(Table, Assessment.__table__), (_A.id == bindparam("assessment_id"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from flask import Response, g, request
+from flask import Response, g
 from flask.views import MethodView
 from flask_wtf.csrf import generate_csrf
 
@@ -39,7 +39,7 @@ from pro_server.participants import services as participants
 from pro_server.participants.links import LinkHolder
 from pro_server.participants.models import Participant
 from pro_server.responses.services import submit, submitted_before
-from pro_server.web import context, settings, unit_of_work
+from pro_server.web import context, current_request, settings, unit_of_work
 
 DRAFT_ENDPOINT = "participant.DraftView"
 SUBMISSION_ENDPOINT = "participant.SubmissionView"
@@ -49,10 +49,12 @@ def _authenticate() -> None:
     """Whether the participant's session stands, before anything sent is read. A draft
     save checks it with the assessment and drafts it saves to (`current_survey`), a
     submission with the assessment and drafts it submits (`current_submission`)."""
-    if request.endpoint == DRAFT_ENDPOINT and request.view_args:
-        web_session.current_survey(request.view_args["assessment_id"])
-    elif request.endpoint == SUBMISSION_ENDPOINT and request.view_args:
-        web_session.current_submission(request.view_args["assessment_id"])
+    req = current_request()
+    endpoint, view_args = req.endpoint, req.view_args
+    if endpoint == DRAFT_ENDPOINT and view_args:
+        web_session.current_survey(view_args["assessment_id"])
+    elif endpoint == SUBMISSION_ENDPOINT and view_args:
+        web_session.current_submission(view_args["assessment_id"])
     else:
         web_session.current_participant()
 

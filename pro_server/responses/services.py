@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, delete, select
+from sqlalchemy import Table, Text, bindparam, delete, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 
 from pro_server.audit.services import event_row, record_rows
 from pro_server.context import ServiceContext
 from pro_server.db import (
+    JSONText,
     JSONWritten,
     attach_stored,
     insert_now,
@@ -124,15 +125,25 @@ class SavedDraft:
 
 class DraftRow(NamedTuple):
     """The columns of a draft a save reads, read without an ORM object (`save_draft`
-    updates its row by id)."""
+    updates its row by id; `DRAFT_ROW_COLUMNS`). The answers are read as the column's text
+    and decoded when read (`answers`): a save reads every draft of its assessment, for
+    their positions, and the answers of one instrument's at most."""
 
     id: int
     instrument_code: str
-    answers: Any
+    answers_text: str
     position: Any
+
+    @property
+    def answers(self) -> Any:
+        """The answers as the `answers` column reads them (`JSONText`)."""
+        return _ANSWERS_TYPE.process_result_value(self.answers_text, None)
 
 
 _DRAFTS = cast(Table, Draft.__table__)
+_ANSWERS_TYPE = cast(JSONText, _DRAFTS.c.answers.type)
+DRAFT_ROW_COLUMNS = (_DRAFTS.c.id, _DRAFTS.c.instrument_code,
+                     type_coerce(_DRAFTS.c.answers, Text), _DRAFTS.c.position)
 
 
 def save_draft(ctx: ServiceContext, a: Assessment | AssessmentRow, instrument: str,
@@ -161,9 +172,10 @@ def save_draft(ctx: ServiceContext, a: Assessment | AssessmentRow, instrument: s
                "updated_at": ctx.now()}
         insert_rows_now(ctx.session, _DRAFTS, [row])
         return SavedDraft(row["answers"], row["updated_at"])
-    merged_values = {k: v["value"] for k, v in (draft.answers or {}).items()}
+    previous = draft.answers
+    merged_values = {k: v["value"] for k, v in (previous or {}).items()}
     merged_values.update(answers)
-    values = {"answers": _stamp(merged_values, now, draft.answers), "language": language,
+    values = {"answers": _stamp(merged_values, now, previous), "language": language,
               "position": position}
     if isinstance(draft, DraftRow):
         written = update_row_now(ctx.session, Draft, draft.id, values)

@@ -1,7 +1,7 @@
 """A staff user's own account (password, second factor) and the admin's account actions
 (unlock, password reset, second factor off, a study's second-factor rule)."""
 
-from flask import request, session
+from flask import session
 from flask.views import MethodView
 
 from pro_server.access import policy
@@ -21,7 +21,7 @@ from pro_server.staff.schemas import (
 )
 from pro_server.staff.signed_in import current_staff, staff_actor
 from pro_server.studies.services import get_study
-from pro_server.web import db_session, unit_of_work
+from pro_server.web import current_request, db_session, unit_of_work
 
 blp = ApiBlueprint("account", __name__, access=STAFF, url_prefix="/api/v1/auth",
                 description="Your staff account: password and second factor")
@@ -37,7 +37,8 @@ ALLOWED_WHILE_RESTRICTED = frozenset({
 def enforce_restriction() -> None:
     """Before every API request: a signed-in user who must change the password (or set up
     the required second factor) may do only that."""
-    if not request.path.startswith("/api/") or request.path in ALLOWED_WHILE_RESTRICTED:
+    path = current_request().path
+    if not path.startswith("/api/") or path in ALLOWED_WHILE_RESTRICTED:
         return
     if "staff" not in session:
         return
