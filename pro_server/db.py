@@ -295,10 +295,17 @@ def _records(rows: Sequence[dict[str, Any]], keys: tuple[str, ...],
     already written as JSON (`JSONWritten`) goes in as that JSON, which PostgreSQL hands to
     the text column as it is (json keeps its text), not as a string escaped again. ValueError
     for a float JSON cannot write."""
-    plain = [{key: row[key] if process is None else process(row[key])
-              for key, process in zip(keys, processors, strict=True)} for row in rows]
-    written = [[(key, value) for key, value in values.items() if type(value) is JSONWritten]
-               for values in plain]
+    processed = [(key, process) for key, process in zip(keys, processors, strict=True)
+                 if process is not None]  # most columns bind their values as they are
+    plain, written = [], []
+    for row in rows:
+        values, members = dict(row), []
+        for key, process in processed:
+            value = values[key] = process(values[key])
+            if type(value) is JSONWritten:  # only a JSON column's processor gives one
+                members.append((key, value))
+        plain.append(values)
+        written.append(members)
     if not any(written):
         return _RECORDS.encode(plain)
     texts = []
