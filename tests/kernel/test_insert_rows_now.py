@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Table, insert, select, text
@@ -82,6 +83,28 @@ def test_an_object_written_from_written_members_is_the_same_text(value):
         assert text == plain
     with pytest.raises(ValueError, match="Out of range float"):
         json_written({"x": float("nan")})
+
+
+def test_instants_are_stored_as_cores_insert_stores_them(ctx_factory):
+    """One instant shared by rows (its text made once), equal instants given in other zones,
+    and the two instants of a repeated wall-clock hour (equal as datetimes of one zone)."""
+    shared = datetime(2026, 3, 4, 5, 6, 7, 123456, tzinfo=UTC)
+    london = ZoneInfo("Europe/London")
+    repeated = [datetime(2026, 10, 25, 1, 30, tzinfo=london, fold=fold) for fold in (0, 1)]
+    instants = [shared, shared, shared.astimezone(ZoneInfo("Asia/Tokyo")), shared,
+                *repeated, repeated[0].astimezone(UTC), repeated[1].astimezone(UTC)]
+    core, now = _rows("core-at")[:len(instants)], _rows("now-at")[:len(instants)]
+    for at, core_row, now_row in zip(instants, core, now, strict=True):
+        core_row["occurred_at"] = now_row["occurred_at"] = at
+    session = ctx_factory().session
+    session.execute(insert(EVENTS), core)
+    insert_rows_now(session, EVENTS, now)
+    session.commit()
+    stored = _stored(session, "now-at")
+    assert [r[:4] + r[5:] for r in stored] == [r[:4] + r[5:] for r in _stored(session, "core-at")]
+    assert stored[4][0] != stored[5][0]  # not taken for one another
+    assert stored[4][0] == stored[6][0]
+    assert stored[5][0] == stored[7][0]
 
 
 def test_the_ids_come_back_in_the_rows_order(ctx_factory):
