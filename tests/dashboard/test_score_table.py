@@ -101,7 +101,7 @@ def test_a_correction_replaces_the_scores_of_the_version_it_supersedes(story, ct
 # The migration that creates the table fills it; the one that gives it one foreign key for
 # the version's id, study and site keeps every row.
 @pytest.mark.parametrize(("before", "revision"), [("0019_h17enum", "0020_h20score"),
-                                                  ("0023_h22idx", "0024_h25fk")])
+                                                  ("0023_h22idx", "0024_h25db")])
 def test_the_migrations_leave_the_table_as_the_stored_responses_say(
         story, engine, ctx_factory, before, revision):
     ctx = ctx_factory()
