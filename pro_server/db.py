@@ -262,17 +262,28 @@ def insert_rows_now(session: Session, table: Table, rows: Sequence[dict[str, Any
     stay the same whatever the number of rows, so psycopg and the server parse it once and
     prepare it. Many rows sent as a multi-row VALUES (over 50 parameters) are parsed again
     each time, an executemany binds each row apart, and arrays of strings are escaped one by
-    one in Python. Each value is first what Core would bind (the column type's bind
-    processor), so what is stored is the same. Elsewhere, or when JSON does not write a
-    value here (a float NaN or infinity; a type other than JSON's own and UTC instants):
-    Core's INSERT (RETURNING id in the rows' order), an executemany."""
+    one in Python. One row (most of a participant's inserts) goes as a one-row VALUES, a
+    parameter per column: also one text, prepared alike, and less work for the server than
+    reading a record set (~20 us a row). Each value is first what Core would bind (the
+    column type's bind processor), so what is stored is the same. Elsewhere, or when JSON
+    does not write a value here (a float NaN or infinity; a type other than JSON's own and
+    UTC instants): Core's INSERT (RETURNING id in the rows' order), an executemany."""
     if not rows:
         return []
     session.flush()  # what was written before goes first, as with the unit of work
     dialect = session.get_bind().dialect
     if dialect.name == "postgresql":
         keys = tuple(rows[0])
-        statement, processors = _recordset_insert(table, keys, returning_ids, dialect)
+        statement, processors = _postgresql_insert(table, keys, returning_ids, dialect,
+                                                   len(rows) == 1)
+        if len(rows) == 1:
+            values = {key: row_value if process is None else process(row_value)
+                      for (key, row_value), process in zip(rows[0].items(), processors,
+                                                           strict=True)}
+            if not returning_ids:
+                session.execute(statement, values)
+                return []
+            return list(session.scalars(statement, values))
         try:
             document = _records(rows, keys, processors)
         except (TypeError, ValueError):  # a value JSON does not write as the driver would
@@ -291,9 +302,10 @@ def insert_rows_now(session: Session, table: Table, rows: Sequence[dict[str, Any
 
 def _records(rows: Sequence[dict[str, Any]], keys: tuple[str, ...],
              processors: list[Any]) -> str:
-    """The JSON array of the rows' bound values (`_recordset_insert`'s parameter); a value
-    already written as JSON (`JSONWritten`) goes in as that JSON, which PostgreSQL hands to
-    the text column as it is (json keeps its text), not as a string escaped again. ValueError
+    """The JSON array of the rows' bound values (`_postgresql_insert`'s parameter for many
+    rows); a value already written as JSON (`JSONWritten`) goes in as that JSON, which
+    PostgreSQL hands to the text column as it is (json keeps its text), not as a string
+    escaped again. ValueError
     for a float JSON cannot write."""
     processed = [(key, process) for key, process in zip(keys, processors, strict=True)
                  if process is not None]  # most columns bind their values as they are
@@ -347,11 +359,13 @@ def _utc_text(process: Callable[[Any], Any], value: datetime) -> str:
     return _json_instant(process(value))
 
 
-@functools.lru_cache(maxsize=64)
-def _recordset_insert(table: Table, keys: tuple[str, ...], returning: bool,
-                      dialect: Dialect) -> tuple[TextClause, list[Any]]:
-    """PostgreSQL's INSERT of `keys` from the records of one JSON array (`:rows`), and each
-    column's bind processor (what Core applies to its values). Strings are read as text,
+@functools.lru_cache(maxsize=128)
+def _postgresql_insert(table: Table, keys: tuple[str, ...], returning: bool,
+                       dialect: Dialect, one_row: bool) -> tuple[TextClause, list[Any]]:
+    """PostgreSQL's INSERT of `keys` from the records of one JSON array (`:rows`), or with
+    `one_row` from one VALUES row (a parameter per key, bound by the key), and each
+    column's bind processor (what Core applies to its values; for the records, an instant's
+    gives its text: `_instant_text`). Strings are read as text,
     not as the column's varchar(n): the INSERT's assignment refuses a value too long, as
     before, where a cast would cut it."""
     for column in table.columns:
@@ -360,20 +374,25 @@ def _recordset_insert(table: Table, keys: tuple[str, ...], returning: bool,
     quote = dialect.identifier_preparer.quote
     columns = [table.c[key] for key in keys]
     names = ", ".join(quote(c.name) for c in columns)
-    definitions = []
+    types = []
     processors: list[Any] = []  # each a function of one value, or None
     for column in columns:
         impl = column.type.dialect_impl(dialect)
         base = impl.impl_instance if isinstance(impl, TypeDecorator) else impl
-        sql_type = "TEXT" if isinstance(base, String) else base.compile(dialect=dialect)
-        definitions.append(f"{quote(column.key)} {sql_type}")
+        types.append("TEXT" if isinstance(base, String) else base.compile(dialect=dialect))
         process = impl.bind_processor(dialect)
         processors.append(_instant_text(process) if process is not None and isinstance(
-            column.type, UTCDateTime) else process)
-    sql = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) "  # noqa: S608 - names from the table's metadata
-           f"SELECT {names} FROM ROWS FROM (json_to_recordset(CAST(:rows AS JSON)) "
-           f"AS ({', '.join(definitions)})) WITH ORDINALITY AS v({names}, ordinal_) "
-           f"ORDER BY ordinal_")
+            column.type, UTCDateTime) and not one_row else process)
+    into = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names})"
+    if one_row:
+        cast_values = ", ".join(f"CAST(:{key} AS {sql_type})"
+                                for key, sql_type in zip(keys, types, strict=True))
+        sql = f"{into} VALUES ({cast_values})"
+    else:
+        definitions = ", ".join(f"{quote(key)} {sql_type}"
+                                for key, sql_type in zip(keys, types, strict=True))
+        sql = (f"{into} SELECT {names} FROM ROWS FROM (json_to_recordset(CAST(:rows AS JSON)) "  # noqa: S608 - names from the table's metadata
+               f"AS ({definitions})) WITH ORDINALITY AS v({names}, ordinal_) ORDER BY ordinal_")
     if returning:
         sql += f" RETURNING {quote(table.c.id.name)}"
     return text(sql), processors

@@ -129,7 +129,7 @@ def _message_items(session: Session, scope: Scope, now: datetime) -> list[Item]:
                OutboxMessage.status_updated_at)
         .join(OutboxMessage, OutboxMessage.participant_id == people.c.participant_id)
         .where(OutboxMessage.reviewed_at.is_(None), or_(
-            OutboxMessage.needs_review.is_(True),
+            OutboxMessage.needs_review,  # as its partial index says it (IS TRUE would not use it)
             OutboxMessage.status.in_(("failed", "undelivered"))
             & (OutboxMessage.status_updated_at > now - MESSAGES_SINCE))))
     for m in outbox:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pro_server.crypto import EncryptedText
@@ -20,14 +20,33 @@ from pro_server.participants.models import Participant
 from pro_server.participants.reminder_channels import Channel
 
 
+def _partial(name: str, *columns: str, where: str, sqlite: str | None = None) -> Index:
+    """An index of the rows that meet `where` on both backends (`sqlite`: SQLite's words for
+    it, where a query says a boolean as `= 1`)."""
+    return Index(name, *columns, postgresql_where=text(where),
+                 sqlite_where=text(sqlite or where))
+
+
 class OutboxMessage(Base):
     __tablename__ = "outbox_message"
     __table_args__ = (
         # What the dispatcher asks for: pending rows whose attempt time has come.
         Index("ix_outbox_message_status_next_attempt", "status", "next_attempt_at"),
         Index("ix_outbox_message_target", "target_kind", "target_id"),
-        # What recovery asks for: `sending` rows whose holder's lease ran out.
-        Index("ix_outbox_message_status_lease", "status", "lease_until"),
+        # The three below hold only the few rows their queries ask for. A change of status
+        # (a submission cancels its survey's ~10 reminders) writes the row's new version into
+        # every index whose condition it meets: most rows are never `sending`, have no
+        # provider id (web, cancelled) and never need review, and no longer pay for these.
+        # What recovery asks for: `sending` rows whose holder's lease ran out (where the
+        # status is a parameter, the status prefix of the index above serves as well).
+        _partial("ix_outbox_message_status_lease", "status", "lease_until",
+                 where="status = 'sending'"),
+        # A status report names the provider's id (`= :sid` says it is not NULL).
+        _partial("ix_outbox_message_provider_message_id", "provider_message_id",
+                 where="provider_message_id IS NOT NULL"),
+        # The review queue: asked as `needs_review` or `= true` (IS TRUE would not use it).
+        _partial("ix_outbox_message_needs_review", "needs_review",
+                 where="needs_review", sqlite="needs_review = 1"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,7 +78,7 @@ class OutboxMessage(Base):
     # The dispatcher process holding a `sending` row (host:pid:nonce) and until when.
     claimed_by: Mapped[str | None] = mapped_column(String(120))
     lease_until: Mapped[datetime | None]
-    provider_message_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    provider_message_id: Mapped[str | None] = mapped_column(String(64))
     last_error_code: Mapped[str | None] = mapped_column(String(40))
     last_error_message: Mapped[str | None] = mapped_column(String(500))
     body_redacted: Mapped[str | None] = mapped_column(Text)
@@ -69,7 +88,7 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     status_updated_at: Mapped[datetime]
-    needs_review: Mapped[bool] = mapped_column(default=False, index=True)
+    needs_review: Mapped[bool] = mapped_column(default=False)
     review_reason: Mapped[str | None] = mapped_column(String(500))
     reviewed_at: Mapped[datetime | None]
     reviewed_by: Mapped[str | None] = mapped_column(String(254))

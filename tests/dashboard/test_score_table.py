@@ -1,17 +1,21 @@
 """response_score, the table the score report reads, always says what the current response
 versions' `scores` JSON says: after a participant's submission, after a staff correction
 (approved through the change-request API, or twice on one answer), and after the migration
-that creates it fills it from the responses already stored."""
+that creates it fills it from the responses already stored. A row's study and site are its
+version's: the database refuses others."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 
 from pro_server.responses.models import Response, ResponseScore
 from pro_server.responses.services import correct_answer
 from pro_server.schedule.models import Assessment
+from pro_server.studies.models import Site, Study
 from tests.helpers import migrate_again
 from tests.participant_web.support import ParticipantClient, complete_answers, token_for
 
@@ -94,7 +98,12 @@ def test_a_correction_replaces_the_scores_of_the_version_it_supersedes(story, ct
         ("pain_nrs", float((old + 5) % 11))}
 
 
-def test_the_migration_fills_the_table_from_the_stored_responses(story, engine, ctx_factory):
+# The migration that creates the table fills it; the one that gives it one foreign key for
+# the version's id, study and site keeps every row.
+@pytest.mark.parametrize(("before", "revision"), [("0019_h17enum", "0020_h20score"),
+                                                  ("0023_h22idx", "0024_h25db")])
+def test_the_migrations_leave_the_table_as_the_stored_responses_say(
+        story, engine, ctx_factory, before, revision):
     ctx = ctx_factory()
     response = current(ctx.session, story.ids["MIA-001"], "BASELINE", "rand36")
     item = next(k for k, v in response.answers.items() if v["value"] != 1)
@@ -105,6 +114,34 @@ def test_the_migration_fills_the_table_from_the_stored_responses(story, engine, 
     with ctx_factory().session as session:  # no open transaction may hold the table
         kept = from_table(session)
     assert kept
-    migrate_again(engine, "0019_h17enum", "0020_h20score")
+    migrate_again(engine, before, revision)
     session = ctx_factory().session
     assert from_table(session) == from_json(session) == kept
+
+
+@pytest.mark.parametrize("other", ["site", "study"])
+def test_the_database_refuses_a_score_whose_study_or_site_is_not_its_versions(
+        story, ctx_factory, other):
+    ctx = ctx_factory()
+    version = current(ctx.session, story.ids["GNV-001"], "BASELINE", "pain_nrs")
+    row = {"response_id": version.id, "score_key": "extra", "study_id": version.study_id,
+           "site_id": version.site_id, "assessment_code": "BASELINE",
+           "instrument_code": version.instrument_code, "value": 1.0,
+           "submitted_at": version.submitted_at}
+    if other == "site":  # a site that exists, of the same study, but not the version's
+        wrong = {"site_id": ctx.session.scalar(select(Site.id).where(
+            Site.study_id == version.study_id, Site.id != version.site_id))}
+    else:
+        study = Study(code="OTHER", name="Another study", default_timezone="UTC",
+                      protocol_code="other", protocol_version="1", program_name="Other")
+        ctx.session.add(study)
+        ctx.session.flush()
+        wrong = {"study_id": study.id}
+    assert None not in wrong.values()
+    with pytest.raises(IntegrityError), ctx.session.begin_nested():
+        ctx.session.execute(insert(ResponseScore), [{**row, **wrong}])
+    ctx.session.execute(insert(ResponseScore), [row])  # the version's own: stored
+    assert ctx.session.scalar(select(ResponseScore.site_id).where(
+        ResponseScore.response_id == version.id, ResponseScore.score_key == "extra")
+    ) == version.site_id
+    ctx.session.rollback()

@@ -1,5 +1,6 @@
 """db.insert_rows_now stores what Core's INSERT stores, whatever the backend's statement
-(PostgreSQL: one JSON parameter read as records), with the ids in the rows' order."""
+(PostgreSQL: one JSON parameter read as records; one row: a VALUES row), with the ids in the
+rows' order."""
 
 from __future__ import annotations
 
@@ -44,17 +45,24 @@ def _stored(session: Any, tag: str) -> list[tuple[Any, ...]]:
         "FROM audit_event WHERE action = :action ORDER BY id"), {"action": f"test.{tag}"})]
 
 
-def test_rows_are_stored_as_cores_insert_stores_them(ctx_factory):
+def _insert(session: Any, rows: list[dict[str, Any]], one_by_one: bool) -> None:
+    for some in ([row] for row in rows) if one_by_one else [rows]:
+        insert_rows_now(session, EVENTS, some)
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_rows_are_stored_as_cores_insert_stores_them(ctx_factory, one_by_one):
     session = ctx_factory().session
     session.execute(insert(EVENTS), _rows("core"))
-    insert_rows_now(session, EVENTS, _rows("now"))
+    _insert(session, _rows("now"), one_by_one)
     session.commit()
     core, now = _stored(session, "core"), _stored(session, "now")
     assert len(now) == len(TRICKY)
     assert [r[:4] + r[5:] for r in now] == [r[:4] + r[5:] for r in core]
 
 
-def test_json_written_once_is_stored_as_the_value_would_be(ctx_factory):
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_json_written_once_is_stored_as_the_value_would_be(ctx_factory, one_by_one):
     session = ctx_factory().session
     core, now = _rows("core-json"), _rows("now-json")
     for n, row in enumerate(now):
@@ -63,7 +71,7 @@ def test_json_written_once_is_stored_as_the_value_would_be(ctx_factory):
         if n == 1:  # NaN: JSONText writes it (not strict JSON); stored as text all the same
             row["before"] = core[n]["before"] = {"x": float("nan"), "y": [float("inf")]}
     session.execute(insert(EVENTS), core)
-    insert_rows_now(session, EVENTS, now)
+    _insert(session, now, one_by_one)
     session.commit()
     assert [r[:4] + r[5:] for r in _stored(session, "now-json")] == [
         r[:4] + r[5:] for r in _stored(session, "core-json")]
@@ -117,15 +125,19 @@ def test_the_ids_come_back_in_the_rows_order(ctx_factory):
         select(AuditEvent.id, AuditEvent.entity_id).where(AuditEvent.id.in_(ids))).all()}
     assert [stored[i] for i in ids] == [row["entity_id"] for row in rows]
     assert ids == sorted(ids)
+    (one,) = insert_rows_now(session, EVENTS, rows[:1], returning_ids=True)
+    assert one > ids[-1]
+    assert session.scalar(select(AuditEvent.entity_id).where(AuditEvent.id == one)) == "0"
 
 
-def test_a_string_too_long_for_its_column_is_refused_not_cut(ctx_factory, database):
+@pytest.mark.parametrize("count", [1, 2])
+def test_a_string_too_long_for_its_column_is_refused_not_cut(ctx_factory, database, count):
     if database.backend == "sqlite":
         pytest.skip("SQLite does not check a VARCHAR's length")
     session = ctx_factory().session
     row = {**_rows("long")[0], "actor_type": "x" * 21}  # String(20)
-    with pytest.raises(DBAPIError):
-        insert_rows_now(session, EVENTS, [row])
+    with pytest.raises(DBAPIError, match="too long"):
+        insert_rows_now(session, EVENTS, [row] * count)
     session.rollback()
 
 
