@@ -305,8 +305,7 @@ def _records(rows: Sequence[dict[str, Any]], keys: tuple[str, ...],
     """The JSON array of the rows' bound values (`_postgresql_insert`'s parameter for many
     rows); a value already written as JSON (`JSONWritten`) goes in as that JSON, which
     PostgreSQL hands to the text column as it is (json keeps its text), not as a string
-    escaped again. ValueError
-    for a float JSON cannot write."""
+    escaped again. ValueError for a float JSON cannot write."""
     processed = [(key, process) for key, process in zip(keys, processors, strict=True)
                  if process is not None]  # most columns bind their values as they are
     plain, written = [], []

@@ -312,7 +312,7 @@ def add_bearer_authenticator(app: Flask, authenticator: BearerAuthenticator) -> 
 
 
 def bearer_token() -> str | None:
-    # request.headers', read plainly
+    # The header as `request.headers` reads it, from the environ (as `request_id`)
     header = current_request().environ.get("HTTP_AUTHORIZATION", "")
     return header[7:].strip() or None if header.startswith("Bearer ") else None
 
